@@ -1,0 +1,67 @@
+// Package codec decodes RTP audio payloads into 16-bit linear PCM.
+//
+// Every codec implements Decoder. A decoder value holds the state of one
+// RTP stream; create one per stream and per payload type with New.
+package codec
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Decoder decodes the payloads of one RTP stream.
+//
+// Implementations decode into caller-owned buffers and do not allocate per
+// call. Malformed payloads return an error; they never panic.
+type Decoder interface {
+	// Name is the codec's name as used in SDP rtpmap lines (PCMU, PCMA, G722, G729).
+	Name() string
+	// SampleRate is the rate of the decoded PCM in Hz.
+	SampleRate() int
+	// ClockRate is the RTP timestamp clock rate in Hz (8000 for G.722 although it
+	// decodes to 16 kHz).
+	ClockRate() int
+	// FrameSamples is the number of output samples one frame (or, for
+	// sample-based codecs, one 10 ms block) decodes to.
+	FrameSamples() int
+	// MaxSamples returns how many samples Decode may write for a payload of n bytes.
+	MaxSamples(n int) int
+	// Decode decodes one RTP payload into dst and returns the number of samples written.
+	Decode(dst []int16, payload []byte) (int, error)
+	// Conceal writes one frame (FrameSamples samples) standing in for a lost or
+	// untransmitted frame: the codec's concealment, or comfort noise after a SID.
+	Conceal(dst []int16) (int, error)
+	// Reset returns the decoder to its initial state.
+	Reset()
+}
+
+var (
+	// ErrShortBuffer means dst cannot hold the decoded samples.
+	ErrShortBuffer = errors.New("codec: destination buffer too short")
+	// ErrPayload means the payload is malformed for the codec.
+	ErrPayload = errors.New("codec: malformed payload")
+	// ErrUnsupported means no decoder exists for the codec name.
+	ErrUnsupported = errors.New("unsupported codec")
+)
+
+// New returns a decoder for the codec named as in an SDP rtpmap line
+// (case-insensitive): PCMU, PCMA, G722, G729.
+func New(name string) (Decoder, error) {
+	switch normalize(name) {
+	case "PCMU":
+		return NewPCMU(), nil
+	case "PCMA":
+		return NewPCMA(), nil
+	}
+	return nil, fmt.Errorf("%w %s", ErrUnsupported, name)
+}
+
+func normalize(name string) string {
+	b := []byte(name)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,3 @@
+module recordings
+
+go 1.26
