@@ -1,0 +1,95 @@
+package codec
+
+// G.711 (ITU-T G.711) A-law and µ-law. Each byte is one sample at 8 kHz.
+// Decoding is a table lookup; the tables are computed once per decoder value
+// from the expansion rules of the recommendation, not kept as package state.
+
+// g711FrameSamples is the block used for concealment: 10 ms at 8 kHz.
+const g711FrameSamples = 80
+
+// G711 decodes one G.711 stream (A-law or µ-law).
+type G711 struct {
+	name  string
+	table [256]int16
+}
+
+// NewPCMA returns an A-law decoder.
+func NewPCMA() *G711 {
+	d := &G711{name: "PCMA"}
+	for i := range d.table {
+		d.table[i] = alawExpand(byte(i))
+	}
+	return d
+}
+
+// NewPCMU returns a µ-law decoder.
+func NewPCMU() *G711 {
+	d := &G711{name: "PCMU"}
+	for i := range d.table {
+		d.table[i] = ulawExpand(byte(i))
+	}
+	return d
+}
+
+// alawExpand maps an A-law code to 16-bit linear PCM. The even bits are
+// inverted on the line; the sign bit set means positive. Segment 0 is linear,
+// every further segment doubles the step size.
+func alawExpand(code byte) int16 {
+	c := code ^ 0x55
+	seg := (c >> 4) & 0x07
+	mant := int32(c & 0x0F)
+	var mag int32
+	if seg == 0 {
+		mag = mant<<4 + 8
+	} else {
+		mag = (mant<<4 + 0x108) << (seg - 1)
+	}
+	if c&0x80 != 0 {
+		return int16(mag)
+	}
+	return int16(-mag)
+}
+
+// ulawExpand maps a µ-law code to 16-bit linear PCM. All bits are inverted on
+// the line; the sign bit clear means negative. The biased magnitude
+// ((mantissa<<3)+0x84)<<segment has the bias 0x84 removed.
+func ulawExpand(code byte) int16 {
+	c := ^code
+	seg := (c >> 4) & 0x07
+	mant := int32(c & 0x0F)
+	mag := ((mant << 3) + 0x84) << seg
+	mag -= 0x84
+	if c&0x80 != 0 {
+		return int16(-mag)
+	}
+	return int16(mag)
+}
+
+func (d *G711) Name() string         { return d.name }
+func (d *G711) SampleRate() int      { return 8000 }
+func (d *G711) ClockRate() int       { return 8000 }
+func (d *G711) FrameSamples() int    { return g711FrameSamples }
+func (d *G711) MaxSamples(n int) int { return n }
+func (d *G711) Reset()               {}
+
+// Decode expands every payload byte into one sample.
+func (d *G711) Decode(dst []int16, payload []byte) (int, error) {
+	if len(dst) < len(payload) {
+		return 0, ErrShortBuffer
+	}
+	dst = dst[:len(payload)]
+	for i, b := range payload {
+		dst[i] = d.table[b]
+	}
+	return len(payload), nil
+}
+
+// Conceal writes 10 ms of silence: G.711 itself defines no concealment
+// (Appendix I's PLC is optional and not applied here).
+func (d *G711) Conceal(dst []int16) (int, error) {
+	if len(dst) < g711FrameSamples {
+		return 0, ErrShortBuffer
+	}
+	clear(dst[:g711FrameSamples])
+	return g711FrameSamples, nil
+}

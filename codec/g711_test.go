@@ -1,0 +1,115 @@
+package codec
+
+import (
+	"encoding/binary"
+	"errors"
+	"os"
+	"testing"
+)
+
+func readPCM(t testing.TB, path string) []int16 {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	out := make([]int16, len(b)/2)
+	for i := range out {
+		out[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
+	}
+	return out
+}
+
+func TestG711BitExact(t *testing.T) {
+	all := make([]byte, 256)
+	for i := range all {
+		all[i] = byte(i)
+	}
+	for _, tc := range []struct {
+		name string
+		dec  Decoder
+		ref  string
+	}{
+		{"PCMA", NewPCMA(), "testdata/g711/alaw.ref.pcm"},
+		{"PCMU", NewPCMU(), "testdata/g711/ulaw.ref.pcm"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := readPCM(t, tc.ref)
+			got := make([]int16, 256)
+			n, err := tc.dec.Decode(got, all)
+			if err != nil || n != 256 {
+				t.Fatalf("Decode = %d, %v", n, err)
+			}
+			for i := range want {
+				if got[i] != want[i] {
+					t.Fatalf("code 0x%02x: got %d, want %d", i, got[i], want[i])
+				}
+			}
+		})
+	}
+}
+
+func TestG711Errors(t *testing.T) {
+	d := NewPCMA()
+	if _, err := d.Decode(make([]int16, 3), make([]byte, 4)); !errors.Is(err, ErrShortBuffer) {
+		t.Fatalf("short dst: err = %v", err)
+	}
+	if _, err := d.Conceal(make([]int16, 10)); !errors.Is(err, ErrShortBuffer) {
+		t.Fatalf("short conceal dst: err = %v", err)
+	}
+	dst := []int16{1, 2, 3}
+	dst = append(dst, make([]int16, 80)...)
+	if n, err := d.Conceal(dst); err != nil || n != 80 || dst[0] != 0 {
+		t.Fatalf("Conceal = %d, %v, dst[0]=%d", n, err, dst[0])
+	}
+}
+
+func TestNew(t *testing.T) {
+	for _, tc := range []struct {
+		name, want string
+		ok         bool
+	}{
+		{"pcmu", "PCMU", true}, {"PCMA", "PCMA", true}, {"opus", "", false}, {"", "", false},
+	} {
+		d, err := New(tc.name)
+		if tc.ok != (err == nil) {
+			t.Fatalf("New(%q) err = %v", tc.name, err)
+		}
+		if err == nil && d.Name() != tc.want {
+			t.Fatalf("New(%q).Name() = %q", tc.name, d.Name())
+		}
+		if err != nil && !errors.Is(err, ErrUnsupported) {
+			t.Fatalf("New(%q) err = %v, want ErrUnsupported", tc.name, err)
+		}
+	}
+}
+
+func FuzzG711(f *testing.F) {
+	f.Add([]byte{0, 0x55, 0xd5, 0xff})
+	f.Fuzz(func(t *testing.T, p []byte) {
+		for _, d := range []Decoder{NewPCMA(), NewPCMU()} {
+			dst := make([]int16, d.MaxSamples(len(p)))
+			n, err := d.Decode(dst, p)
+			if err != nil || n != len(p) {
+				t.Fatalf("%s: Decode = %d, %v", d.Name(), n, err)
+			}
+		}
+	})
+}
+
+func BenchmarkG711Decode(b *testing.B) {
+	d := NewPCMA()
+	p := make([]byte, 160)
+	for i := range p {
+		p[i] = byte(i * 7)
+	}
+	dst := make([]int16, len(p))
+	b.SetBytes(int64(len(p)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := d.Decode(dst, p); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(p)), "ns/sample")
+}
