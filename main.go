@@ -17,7 +17,18 @@ func main() {
 	err := Run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "recordings:", err)
+		fmt.Fprintln(os.Stderr, "recordings:", oneLine(err))
 		os.Exit(1)
 	}
+}
+
+// oneLine keeps a command-line failure to one line of reason.
+func oneLine(err error) string {
+	s := err.Error()
+	for i, c := range s {
+		if c == '\n' {
+			return s[:i]
+		}
+	}
+	return s
 }

@@ -1,0 +1,77 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"recordings/ingest"
+	"recordings/store"
+)
+
+// putCapture receives a phone's capture upload, streamed (chunked or with
+// Content-Length) and persisted as it arrives: 201 for a new file, 204 for a
+// replaced one.
+func (s *Server) putCapture(w http.ResponseWriter, r *http.Request) {
+	if !s.uploadAllowed(r) {
+		w.Header().Set("WWW-Authenticate", `Basic realm="recordings upload", charset="UTF-8"`)
+		httpError(w, http.StatusUnauthorized, "upload credentials required")
+		return
+	}
+	domain, name := r.PathValue("domain"), r.PathValue("name")
+	_, replaced, err := s.ing.Upload(r.Context(), domain, name, r.Body, r.ContentLength)
+	switch {
+	case err == nil:
+	case errors.Is(err, ingest.ErrBadName):
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	case errors.Is(err, ingest.ErrEmpty):
+		httpError(w, http.StatusBadRequest, "empty upload: the body holds no capture")
+		return
+	case errors.Is(err, ingest.ErrTooLarge):
+		httpError(w, http.StatusRequestEntityTooLarge, err.Error())
+		return
+	case errors.Is(err, store.ErrDiskFull):
+		httpError(w, http.StatusInsufficientStorage, "storage full: upload refused")
+		return
+	default:
+		// Mostly a client that went away midway; what arrived is kept.
+		s.log.Warn("upload failed", "category", "Recording", "name", name, "err", err)
+		httpError(w, http.StatusBadRequest, fmt.Sprintf("upload failed: %v", err))
+		return
+	}
+	if replaced {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	w.WriteHeader(http.StatusCreated)
+}
+
+// getCapture returns a stored capture byte for byte as it was received.
+func (s *Server) getCapture(w http.ResponseWriter, r *http.Request) {
+	rec, err := s.db.RecordingByName(r.Context(), r.PathValue("domain"), r.PathValue("name"))
+	if err != nil || !s.canSee(r, rec) {
+		if err == nil || isNotFound(err) {
+			httpError(w, http.StatusNotFound, "no such recording")
+			return
+		}
+		s.internalError(w, r, err)
+		return
+	}
+	c, err := s.db.OpenCapture(r.Context(), rec.ID)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	defer c.Close()
+	w.Header().Set("Content-Type", "application/vnd.tcpdump.pcap")
+	w.Header().Set("Content-Length", strconv.FormatInt(c.Size(), 10))
+	if rec.SHA256 != "" {
+		w.Header().Set("ETag", `"`+rec.SHA256+`"`)
+	}
+	if _, err := io.Copy(w, c); err != nil {
+		s.log.Warn("capture download broke off", "id", rec.ID, "err", err)
+	}
+}

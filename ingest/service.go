@@ -1,0 +1,408 @@
+// Package ingest owns the life of a recording: the streamed upload, its
+// analysis once complete, and rendering the stored capture to WAV on demand.
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"recordings/media"
+	"recordings/pbx"
+	"recordings/store"
+)
+
+// Options tune the service; zero values take the defaults.
+type Options struct {
+	MaxUploadBytes int64         // default 4 GiB
+	ChunkBytes     int           // stored chunk size, default 256 KiB
+	FlushInterval  time.Duration // persist buffered bytes at least this often, default 1 s
+	Workers        int           // concurrent analyses, default 2
+	CacheEntries   int           // analyses kept for WAV rendering, default 64
+	Media          media.Options
+	Now            func() time.Time
+}
+
+func (o *Options) defaults() {
+	if o.MaxUploadBytes <= 0 {
+		o.MaxUploadBytes = 4 << 30
+	}
+	if o.ChunkBytes <= 0 {
+		o.ChunkBytes = 256 << 10
+	}
+	if o.FlushInterval <= 0 {
+		o.FlushInterval = time.Second
+	}
+	if o.Workers <= 0 {
+		o.Workers = 2
+	}
+	if o.CacheEntries <= 0 {
+		o.CacheEntries = 64
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// Errors the HTTP layer maps to status codes.
+var (
+	ErrBadName  = errors.New("bad file name")
+	ErrTooLarge = errors.New("upload exceeds the size limit")
+	ErrEmpty    = errors.New("empty upload")
+)
+
+// Service runs uploads and analyses against one store.
+type Service struct {
+	db   *store.DB
+	log  *slog.Logger
+	opt  Options
+	jobs chan int64
+
+	mu    sync.Mutex
+	cache map[int64]cached // analyses for rendering, keyed by recording id
+	order []int64          // insertion order for eviction
+
+	notify func(ev Event)
+}
+
+// Event tells subscribers (the UI) what happened to a recording.
+type Event struct {
+	Kind string // "created", "updated", "deleted"
+	ID   int64
+}
+
+type cached struct {
+	sha string
+	a   *media.Analysis
+}
+
+// New returns a service; call Run to start its analysis workers.
+func New(db *store.DB, log *slog.Logger, opt Options) *Service {
+	opt.defaults()
+	return &Service{db: db, log: log, opt: opt, jobs: make(chan int64, 1024), cache: map[int64]cached{}, notify: func(Event) {}}
+}
+
+// OnEvent sets the function told about recording changes. Call before Run.
+func (s *Service) OnEvent(f func(Event)) { s.notify = f }
+
+// Run analyses completed uploads until ctx ends. At start it finishes what a
+// crash left behind: uploads still "receiving" become "incomplete" and are
+// analysed up to where they stopped.
+func (s *Service) Run(ctx context.Context) error {
+	left, err := s.db.RecordingsInState(ctx, "receiving")
+	if err != nil {
+		return fmt.Errorf("find interrupted uploads: %w", err)
+	}
+	var wg sync.WaitGroup
+	for range s.opt.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case id := <-s.jobs:
+					s.analyse(ctx, id)
+				}
+			}
+		}()
+	}
+	for _, r := range left {
+		s.log.Warn("upload interrupted by restart", "category", "Recording", "id", r.ID, "name", r.Name, "bytes", r.Size)
+		if err := s.finish(ctx, r.ID, "incomplete", r.Size); err != nil {
+			s.log.Error("mark interrupted upload", "id", r.ID, "err", err)
+		}
+	}
+	wg.Wait()
+	return nil
+}
+
+// Upload stores body as the capture named name in domain, persisting it as it
+// arrives. declared is the Content-Length, or -1 when unknown (chunked).
+// When the body breaks off, what arrived is kept as "incomplete" and analysed;
+// the error is returned too.
+func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reader, declared int64) (id int64, replaced bool, err error) {
+	fn, err := pbx.ParseFileName(name)
+	if err != nil {
+		return 0, false, fmt.Errorf("%w: %w", ErrBadName, err)
+	}
+	if declared > s.opt.MaxUploadBytes {
+		return 0, false, fmt.Errorf("%w: %d bytes declared, limit %d", ErrTooLarge, declared, s.opt.MaxUploadBytes)
+	}
+	if declared == 0 {
+		return 0, false, ErrEmpty
+	}
+	// Read the first bytes before touching the store, so that an empty body
+	// never replaces a stored capture.
+	buf := make([]byte, s.opt.ChunkBytes)
+	n, rerr := io.ReadAtLeast(body, buf, 1)
+	if n == 0 {
+		if rerr == nil || errors.Is(rerr, io.EOF) {
+			return 0, false, ErrEmpty
+		}
+		return 0, false, fmt.Errorf("read upload: %w", rerr)
+	}
+	sf := store.FileName{ConfID: fn.ConfID, MAC: fn.MAC, Serial: fn.Serial, RegName: fn.RegName}
+	id, replaced, err = s.db.BeginUpload(ctx, domain, name, sf, fn.RegName)
+	if err != nil {
+		return 0, false, fmt.Errorf("begin upload: %w", err)
+	}
+	s.forget(id)
+	kind := "created"
+	if replaced {
+		kind = "updated"
+	}
+	s.notify(Event{Kind: kind, ID: id})
+	s.log.Info("upload started", "category", "Recording", "id", id, "name", name, "replaced", replaced)
+
+	size, sum, err := s.receive(ctx, id, body, buf, n, rerr)
+	if err != nil {
+		if errors.Is(err, ErrTooLarge) {
+			s.log.Warn("upload over the size limit", "category", "Recording", "id", id, "name", name, "bytes", size)
+			if derr := s.db.DeleteRecording(context.WithoutCancel(ctx), id); derr != nil {
+				s.log.Error("drop oversized upload", "id", id, "err", derr)
+			}
+			s.notify(Event{Kind: "deleted", ID: id})
+			return id, replaced, err
+		}
+		s.log.Warn("upload broke off", "category", "Recording", "id", id, "name", name, "bytes", size, "err", err)
+		if ferr := s.finish(context.WithoutCancel(ctx), id, "incomplete", size); ferr != nil {
+			return id, replaced, errors.Join(err, ferr)
+		}
+		return id, replaced, err
+	}
+	if err := s.db.FinishUpload(ctx, id, "receiving", sum); err != nil {
+		return id, replaced, fmt.Errorf("finish upload: %w", err)
+	}
+	s.log.Info("upload complete", "category", "Recording", "id", id, "name", name, "bytes", size, "sha256", sum)
+	s.enqueue(id)
+	return id, replaced, nil
+}
+
+// receive copies the body into chunks. It flushes a chunk when it is full or
+// when FlushInterval has passed since the last flush, so a crash loses at most
+// about that much of a call being streamed.
+func (s *Service) receive(ctx context.Context, id int64, body io.Reader, buf []byte, n int, rerr error) (int64, string, error) {
+	h := sha256.New()
+	var size int64
+	fill := n
+	last := s.opt.Now()
+	flush := func() error {
+		if fill == 0 {
+			return nil
+		}
+		if err := s.db.AppendChunk(context.WithoutCancel(ctx), id, buf[:fill]); err != nil {
+			return fmt.Errorf("store chunk: %w", err)
+		}
+		h.Write(buf[:fill])
+		size += int64(fill)
+		fill = 0
+		last = s.opt.Now()
+		return nil
+	}
+	for {
+		if size+int64(fill) > s.opt.MaxUploadBytes {
+			return size + int64(fill), "", fmt.Errorf("%w (%d bytes)", ErrTooLarge, s.opt.MaxUploadBytes)
+		}
+		if rerr != nil {
+			if errors.Is(rerr, io.EOF) {
+				if err := flush(); err != nil {
+					return size, "", err
+				}
+				return size, hex.EncodeToString(h.Sum(nil)), nil
+			}
+			if err := flush(); err != nil {
+				return size, "", errors.Join(rerr, err)
+			}
+			return size, "", fmt.Errorf("read upload: %w", rerr)
+		}
+		if fill == len(buf) || s.opt.Now().Sub(last) >= s.opt.FlushInterval {
+			if err := flush(); err != nil {
+				return size, "", err
+			}
+		}
+		n, rerr = body.Read(buf[fill:])
+		fill += n
+	}
+}
+
+// finish closes an upload that did not complete and queues its analysis.
+func (s *Service) finish(ctx context.Context, id int64, state string, size int64) error {
+	sum, err := s.captureSHA(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.db.FinishUpload(ctx, id, state, sum); err != nil {
+		return fmt.Errorf("finish upload: %w", err)
+	}
+	s.enqueue(id)
+	return nil
+}
+
+func (s *Service) captureSHA(ctx context.Context, id int64) (string, error) {
+	c, err := s.db.OpenCapture(ctx, id)
+	if err != nil {
+		return "", fmt.Errorf("open capture: %w", err)
+	}
+	defer c.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, c); err != nil {
+		return "", fmt.Errorf("hash capture: %w", err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func (s *Service) enqueue(id int64) {
+	select {
+	case s.jobs <- id:
+	default:
+		// The queue is full: analyse on the caller's goroutine rather than lose it.
+		s.analyse(context.Background(), id)
+	}
+}
+
+// opener re-opens the stored capture of recording id.
+func (s *Service) opener(ctx context.Context, id int64) Opener {
+	return func() (io.ReadCloser, error) { return s.db.OpenCapture(ctx, id) }
+}
+
+// analyse decodes a stored capture once and records duration, codec,
+// statistics and the waveform envelope; failures are recorded, not lost.
+func (s *Service) analyse(ctx context.Context, id int64) {
+	start := s.opt.Now()
+	rec, err := s.db.Recording(ctx, id)
+	if err != nil {
+		s.log.Error("analyse: load recording", "category", "Converting", "id", id, "err", err)
+		return
+	}
+	state := "ready"
+	if rec.State == "incomplete" {
+		state = "incomplete"
+	}
+	res := store.Analysis{State: state}
+	a, err := Analyze(s.opener(ctx, id), s.opt.Media)
+	if err == nil {
+		env := media.NewEnvelope(a.Samples, envelopePoints)
+		if err = Render(a, s.opener(ctx, id), env); err == nil {
+			res.Envelope = env.Bytes()
+		}
+	}
+	if err != nil {
+		res.State, res.Reason = "failed", failureReason(err)
+	} else {
+		res.Codec = codecs(a)
+		res.DurationMS = a.DurationMS()
+		res.Stats, _ = json.Marshal(report{Streams: a.Streams, Warnings: a.Warnings})
+		s.remember(id, rec.SHA256, a)
+	}
+	if err := s.db.SetAnalysis(context.WithoutCancel(ctx), id, res); err != nil {
+		s.log.Error("analyse: store result", "category", "Converting", "id", id, "err", err)
+		return
+	}
+	s.log.Info("converted", "category", "Converting", "id", id, "state", res.State, "reason", res.Reason,
+		"codec", res.Codec, "duration_ms", res.DurationMS, "took", s.opt.Now().Sub(start))
+	s.notify(Event{Kind: "updated", ID: id})
+}
+
+const envelopePoints = 400
+
+// report is the JSON stored as a recording's statistics.
+type report struct {
+	Streams  []media.StreamStats `json:"streams"`
+	Warnings []string            `json:"warnings,omitempty"`
+}
+
+func failureReason(err error) string {
+	switch {
+	case errors.Is(err, media.ErrUnsupportedCodec):
+		return "unsupported codec" + codecName(err)
+	case errors.Is(err, media.ErrNoRTP):
+		return "no RTP audio in capture"
+	}
+	return err.Error()
+}
+
+// codecName extracts the name after "unsupported codec" from an error chain.
+func codecName(err error) string {
+	msg := err.Error()
+	const key = "unsupported codec"
+	for i := 0; i+len(key) <= len(msg); i++ {
+		if msg[i:i+len(key)] == key {
+			return msg[i+len(key):]
+		}
+	}
+	return ""
+}
+
+func codecs(a *media.Analysis) string {
+	seen := map[string]bool{}
+	out := ""
+	for _, st := range a.Streams {
+		if st.Codec == "" || seen[st.Codec] {
+			continue
+		}
+		seen[st.Codec] = true
+		if out != "" {
+			out += "/"
+		}
+		out += st.Codec
+	}
+	return out
+}
+
+func (s *Service) remember(id int64, sha string, a *media.Analysis) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.cache[id]; !ok {
+		s.order = append(s.order, id)
+	}
+	s.cache[id] = cached{sha: sha, a: a}
+	for len(s.order) > s.opt.CacheEntries {
+		delete(s.cache, s.order[0])
+		s.order = s.order[1:]
+	}
+}
+
+func (s *Service) forget(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.cache, id)
+}
+
+// Forget drops any cached state of a deleted recording.
+func (s *Service) Forget(id int64) { s.forget(id) }
+
+// Prepared is a recording ready to be rendered to WAV.
+type Prepared struct {
+	Analysis *media.Analysis
+	Open     Opener
+}
+
+// Size is the WAV file's length in bytes.
+func (p Prepared) Size() int64 { return WAVSize(p.Analysis) }
+
+// Prepare analyses (or takes from the cache) the stored capture of rec for
+// rendering. A failed recording returns its failure.
+func (s *Service) Prepare(ctx context.Context, rec store.Recording) (Prepared, error) {
+	s.mu.Lock()
+	c, ok := s.cache[rec.ID]
+	s.mu.Unlock()
+	open := s.opener(ctx, rec.ID)
+	if ok && c.sha == rec.SHA256 {
+		return Prepared{Analysis: c.a, Open: open}, nil
+	}
+	a, err := Analyze(open, s.opt.Media)
+	if err != nil {
+		return Prepared{}, err
+	}
+	s.remember(rec.ID, rec.SHA256, a)
+	return Prepared{Analysis: a, Open: open}, nil
+}
