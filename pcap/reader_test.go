@@ -35,10 +35,16 @@ var linkCases = []struct {
 }{
 	{"ethernet", pcap.LinkEthernet, pcaptest.EthernetIPv4UDP, pcaptest.EthernetIPv6UDP},
 	{"ethernet-vlan", pcap.LinkEthernet,
-		func(s, d netip.AddrPort, p []byte) []byte { return pcaptest.VLAN(pcaptest.EthernetIPv4UDP(s, d, p), 100) },
-		func(s, d netip.AddrPort, p []byte) []byte { return pcaptest.VLAN(pcaptest.EthernetIPv6UDP(s, d, p), 4095) }},
+		func(s, d netip.AddrPort, p []byte) []byte {
+			return pcaptest.VLAN(pcaptest.EthernetIPv4UDP(s, d, p), 100)
+		},
+		func(s, d netip.AddrPort, p []byte) []byte {
+			return pcaptest.VLAN(pcaptest.EthernetIPv6UDP(s, d, p), 4095)
+		}},
 	{"ethernet-qinq", pcap.LinkEthernet,
-		func(s, d netip.AddrPort, p []byte) []byte { return pcaptest.VLAN(pcaptest.EthernetIPv4UDP(s, d, p), 10, 20) },
+		func(s, d netip.AddrPort, p []byte) []byte {
+			return pcaptest.VLAN(pcaptest.EthernetIPv4UDP(s, d, p), 10, 20)
+		},
 		func(s, d netip.AddrPort, p []byte) []byte {
 			return pcaptest.VLAN(pcaptest.EthernetIPv6UDP(s, d, p), 10, 20, 30)
 		}},
