@@ -61,7 +61,7 @@ var decodeErrors = [...]struct {
 	errFragment:        {msg: "non-first IP fragment", notUDP: true},
 	errFirstFragment:   {msg: "first IP fragment (fragments are not reassembled)", notUDP: true},
 	errShortIPv6:       {msg: "IPv6 header cut short"},
-	errIPv6Jumbo:       {msg: "IPv6 payload length 0 (jumbograms are not supported)"},
+	errIPv6Jumbo:       {msg: "IPv6 jumbogram (payload length 0) not supported"},
 	errIPv6Cut:         {msg: "IPv6 packet cut short (payload length exceeds captured data)"},
 	errIPv6ExtHeader:   {msg: "IPv6 extension header overruns the packet"},
 	errShortUDP:        {msg: "UDP header cut short"},

@@ -65,7 +65,8 @@ func decodeIPv6(p []byte, out *UDP) error {
 		return errIPVersion
 	}
 	plen := int(binary.BigEndian.Uint16(p[4:]))
-	if plen == 0 {
+	if plen == 0 && p[6] == protoHopByHop {
+		// A jumbogram: the real length is in a hop-by-hop option.
 		return errIPv6Jumbo
 	}
 	end := 40 + plen
