@@ -134,17 +134,17 @@ func (d *Decoder) decode(dst []int16, payload []byte) {
 		rl := min(max(low.s+(low.det*d.outQ[ilr])>>15, -16384), 16383)
 		il4 := ilr >> 2
 		dlt := (low.det * qm4[il4]) >> 15
-		nb := min(max((low.nb*32512)>>15+wlByCode[il4], 0), 18432)
+		nb := min(max((low.nb*32512)>>15+wlByCode[il4], 0), maxNBLow)
 		low.nb = nb
-		low.det = scale(nb, 8)
+		low.det = detLow[nb>>6]
 		low.adapt(dlt)
 
 		// Higher sub-band.
 		dh := (high.det * qm2[ih]) >> 15
 		rh := min(max(high.s+dh, -16384), 16383)
-		nb = min(max((high.nb*32512)>>15+whByCode[ih], 0), 22528)
+		nb = min(max((high.nb*32512)>>15+whByCode[ih], 0), maxNBHigh)
 		high.nb = nb
-		high.det = scale(nb, 10)
+		high.det = detHigh[nb>>6]
 		high.adapt(dh)
 
 		d.qmf.synth(dst[2*i:2*i+2:2*i+2], rl, rh)
