@@ -22,15 +22,15 @@ func (q *qmf) synth(out []int16, rl, rh int32) {
 		p = 0
 	}
 	q.pos = p
-	// xd[p..p+11] is oldest..newest.
-	xd := q.xd[p : p+12 : p+12]
-	xs := q.xs[p : p+12 : p+12]
-	var acc1, acc2 int32
-	for i := range 12 {
-		// newest XD sample meets h(0), the oldest h(22); XS meets h(1)..h(23).
-		acc1 += xd[11-i] * qmfEven[i]
-		acc2 += xs[11-i] * qmfEven[11-i]
-	}
+	// xd[p..p+11] is oldest..newest: the newest XD sample meets h(0), the
+	// oldest h(22); XS meets h(1)..h(23), the even taps reversed. The
+	// coefficients are those of qmfEven, written out as immediates.
+	xd := (*[12]int32)(q.xd[p : p+12])
+	xs := (*[12]int32)(q.xs[p : p+12])
+	acc1 := 3*xd[11] - 11*xd[10] + 12*xd[9] + 32*xd[8] - 210*xd[7] + 951*xd[6] +
+		3876*xd[5] - 805*xd[4] + 362*xd[3] - 156*xd[2] + 53*xd[1] - 11*xd[0]
+	acc2 := -11*xs[11] + 53*xs[10] - 156*xs[9] + 362*xs[8] - 805*xs[7] + 3876*xs[6] +
+		951*xs[5] - 210*xs[4] + 32*xs[3] + 12*xs[2] - 11*xs[1] + 3*xs[0]
 	out[0] = int16(sat16(acc1 >> 11))
 	out[1] = int16(sat16(acc2 >> 11))
 }
