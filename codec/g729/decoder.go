@@ -302,10 +302,7 @@ func (d *Decoder) decodeFrame(out []int16, prm *[11]int16, bfi bool, ftyp int16)
 	if !bfi {
 		// Energy of the excitation, kept to recover the SID gain if the
 		// first SID frame is lost.
-		var t int32
-		for _, v := range d.oldExc[excPos : excPos+frameLen] {
-			t = lMac(t, v, v)
-		}
+		t := energy(0, d.oldExc[excPos:excPos+frameLen])
 		sh := normL(t)
 		d.sidSav = round(lShl(t, sh))
 		d.shSidSav = sub(16, sh)

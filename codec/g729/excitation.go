@@ -64,17 +64,46 @@ func predLt3(buf []int16, pos int, t0, frac int16, n int) {
 		frac += 3
 		x0--
 	}
-	c1 := inter3l[frac:]
-	c2 := inter3l[3-frac:]
+	c1 := (*[28]int16)(inter3l[frac:])
+	c2 := (*[28]int16)(inter3l[3-frac:])
+	// Bound of the partial sums: every sample read is either history before
+	// pos or an output of this call, so a running maximum covers them all.
+	var csum int64
+	for k := 0; k < 28; k += 3 {
+		csum += int64(abs32(int32(c1[k]))) + int64(abs32(int32(c2[k])))
+	}
+	var xmax int64
+	for _, v := range buf[x0-9 : pos] {
+		xmax = max(xmax, int64(abs32(int32(v))))
+	}
 	for j := 0; j < n; j++ {
 		x1 := x0 + j
-		x2 := x1 + 1
 		var s int32
-		for i, k := 0, 0; i < 10; i, k = i+1, k+3 {
-			s = lMac(s, buf[x1-i], c1[k])
-			s = lMac(s, buf[x2+i], c2[k])
+		if 2*xmax*csum <= max32-0x8000 {
+			w := (*[20]int16)(buf[x1-9 : x1+11])
+			// w[9-i] = x1[-i], w[10+i] = x2[i]
+			s = int32(w[9])*int32(c1[0]) + int32(w[10])*int32(c2[0]) +
+				int32(w[8])*int32(c1[3]) + int32(w[11])*int32(c2[3]) +
+				int32(w[7])*int32(c1[6]) + int32(w[12])*int32(c2[6]) +
+				int32(w[6])*int32(c1[9]) + int32(w[13])*int32(c2[9]) +
+				int32(w[5])*int32(c1[12]) + int32(w[14])*int32(c2[12]) +
+				int32(w[4])*int32(c1[15]) + int32(w[15])*int32(c2[15]) +
+				int32(w[3])*int32(c1[18]) + int32(w[16])*int32(c2[18]) +
+				int32(w[2])*int32(c1[21]) + int32(w[17])*int32(c2[21]) +
+				int32(w[1])*int32(c1[24]) + int32(w[18])*int32(c2[24]) +
+				int32(w[0])*int32(c1[27]) + int32(w[19])*int32(c2[27])
+			s = (s<<1 + 0x8000) >> 16
+		} else {
+			x2 := x1 + 1
+			var acc int32
+			for i, k := 0, 0; i < 10; i, k = i+1, k+3 {
+				acc = lMac(acc, buf[x1-i], c1[k])
+				acc = lMac(acc, buf[x2+i], c2[k])
+			}
+			s = int32(round(acc))
 		}
-		buf[pos+j] = round(s)
+		buf[pos+j] = int16(s)
+		xmax = max(xmax, int64(abs32(s)))
 	}
 }
 
@@ -106,10 +135,7 @@ func decodeACELP(sign, index int16, code *[subLen]int16) {
 // gainPredict returns the MA-predicted fixed codebook gain gcode0 with its
 // exponent, from the energy of code and the past quantised energies.
 func gainPredict(pastQuaEn *[4]int16, code *[subLen]int16) (gcode0, expGcode0 int16) {
-	var t int32
-	for i := 0; i < subLen; i++ {
-		t = lMac(t, code[i], code[i])
-	}
+	t := energy(0, code[:])
 	exp, frac := log2(t)
 	t = mpy32x16(exp, frac, -24660)
 	t = lMac(t, 32588, 32)

@@ -62,16 +62,8 @@ func (p *postFilter) filter(syn []int16, az *[2 * (lpcOrder + 1)]int16, t2 *[2]i
 		copy(x[:], ap3[:])
 		var zero [lpcOrder]int16
 		synFilt(ap4[:], x[:], h[:], &zero)
-		t := lMult(h[0], h[0])
-		for i := 1; i < lH; i++ {
-			t = lMac(t, h[i], h[i])
-		}
-		temp1 := extractH(t)
-		t = lMult(h[0], h[1])
-		for i := 1; i < lH-1; i++ {
-			t = lMac(t, h[i], h[i+1])
-		}
-		temp2 := extractH(t)
+		temp1 := extractH(energy(0, h[:]))
+		temp2 := extractH(dot(0, h[:lH-1], h[1:]))
 		if temp2 <= 0 {
 			temp2 = 0
 		} else {
@@ -98,25 +90,14 @@ func (p *postFilter) pitchFilter(t0Min, t0Max int16, dst *[subLen]int16) {
 	corMax := int32(min32)
 	t0 := t0Min
 	for i := t0Min; i <= t0Max; i++ {
-		d := p.scalRes2[pitMax-int(i):]
-		var corr int32
-		for j := 0; j < subLen; j++ {
-			corr = lMac(corr, scal[j], d[j])
-		}
+		corr := dot(0, scal[:subLen], p.scalRes2[pitMax-int(i):])
 		if lSub(corr, corMax) > 0 {
 			corMax = corr
 			t0 = i
 		}
 	}
-	d := p.scalRes2[pitMax-int(t0):]
-	ener := int32(1)
-	for i := 0; i < subLen; i++ {
-		ener = lMac(ener, d[i], d[i])
-	}
-	ener0 := int32(1)
-	for i := 0; i < subLen; i++ {
-		ener0 = lMac(ener0, scal[i], scal[i])
-	}
+	ener := energy(1, p.scalRes2[pitMax-int(t0):pitMax-int(t0)+subLen])
+	ener0 := energy(1, scal[:subLen])
 	if corMax < 0 {
 		corMax = 0
 	}
@@ -172,22 +153,21 @@ func (p *postFilter) preemphasis(sig *[subLen]int16, g int16) {
 
 // agc scales out so that its energy follows that of in, smoothed per sample.
 func (p *postFilter) agc(in, out []int16) {
-	var s int32
+	var sig [subLen]int16
 	for i := 0; i < subLen; i++ {
-		v := shr(out[i], 2)
-		s = lMac(s, v, v)
+		sig[i] = out[i] >> 2
 	}
+	s := energy(0, sig[:])
 	if s == 0 {
 		p.pastGain = 0
 		return
 	}
 	exp := sub(normL(s), 1)
 	gainOut := round(lShl(s, exp))
-	s = 0
 	for i := 0; i < subLen; i++ {
-		v := shr(in[i], 2)
-		s = lMac(s, v, v)
+		sig[i] = in[i] >> 2
 	}
+	s = energy(0, sig[:])
 	var g0 int16
 	if s != 0 {
 		i := normL(s)
