@@ -225,3 +225,14 @@ func lComp(hi, lo int16) int32 { return lMac(int32(hi)<<16, lo, 1) }
 func mpy32x16(hi, lo, n int16) int32 {
 	return lMac(lMult(hi, n), mult(lo, n), 1)
 }
+
+// lShlC is lShl for a constant shift 0 < n < 31 (inlinable).
+func lShlC(x int32, n uint) int32 {
+	if x > max32>>n {
+		return max32
+	}
+	if x < min32>>n {
+		return min32
+	}
+	return x << n
+}

@@ -292,7 +292,7 @@ func (d *Decoder) decodeFrame(out []int16, prm *[11]int16, bfi bool, ftyp int16)
 			for i := 0; i < subLen; i++ {
 				t := lMult(exc[i], d.gainPitch)
 				t = lMac(t, code[i], d.gainCode)
-				t = lShl(t, 1)
+				t = lShlC(t, 1)
 				exc[i] = round(t)
 			}
 			d.synthesize(az[sf*11:sf*11+11], pos, synth[sf*subLen:sf*subLen+subLen])

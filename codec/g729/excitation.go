@@ -139,7 +139,7 @@ func gainPredict(pastQuaEn *[4]int16, code *[subLen]int16) (gcode0, expGcode0 in
 	exp, frac := log2(t)
 	t = mpy32x16(exp, frac, -24660)
 	t = lMac(t, 32588, 32)
-	t = lShl(t, 10)
+	t = lShlC(t, 10)
 	for i := 0; i < 4; i++ {
 		t = lMac(t, pred[i], pastQuaEn[i])
 	}
@@ -159,7 +159,7 @@ func gainUpdate(pastQuaEn *[4]int16, gbk12 int32) {
 	}
 	exp, frac := log2(gbk12)
 	acc := lComp(sub(exp, 13), frac)
-	t := extractH(lShl(acc, 13))
+	t := extractH(lShlC(acc, 13))
 	pastQuaEn[0] = mult(t, 24660)
 }
 

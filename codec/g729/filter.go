@@ -9,11 +9,19 @@ package g729
 // gives exactly the saturating result. Otherwise the sample is computed
 // operator by operator. The slow paths are the reference definitions.
 
+// abs32 is |x| for x > min32 (branch-free).
 func abs32(x int32) int32 {
-	if x < 0 {
-		return -x
+	m := x >> 31
+	return (x ^ m) - m
+}
+
+// maxAbs returns the largest |x[i]|.
+func maxAbs(x []int16) int32 {
+	var m int32
+	for _, v := range x {
+		m = max(m, abs32(int32(v)))
 	}
-	return x
+	return m
 }
 
 // synFilt filters x through 1/A(z) (a in Q12) into y, starting from the past
@@ -32,22 +40,22 @@ func synFilt(a []int16, x []int16, y []int16, mem *[lpcOrder]int16) (overflow bo
 	}
 	a0 := int32(a[0])
 	abs0 := int64(abs32(a0))
-	var ymax int64
-	for _, v := range mem {
-		ymax = max(ymax, int64(abs32(int32(v))))
-	}
+	ymax := int64(maxAbs(mem[:]))
 	for i := 0; i < n; i++ {
 		yy := (*[lpcOrder]int16)(buf[i : i+lpcOrder])
 		xi := int32(x[i])
 		var s int32
 		if 2*(int64(abs32(xi))*abs0+asum*ymax) <= max32 {
 			// No partial sum can saturate.
-			p := int32(a[1])*int32(yy[9]) + int32(a[2])*int32(yy[8]) +
-				int32(a[3])*int32(yy[7]) + int32(a[4])*int32(yy[6]) +
-				int32(a[5])*int32(yy[5]) + int32(a[6])*int32(yy[4]) +
-				int32(a[7])*int32(yy[3]) + int32(a[8])*int32(yy[2]) +
-				int32(a[9])*int32(yy[1]) + int32(a[10])*int32(yy[0])
-			s = (xi*a0 - p) << 1
+			// The most recent outputs enter last: they are on the
+			// critical path of the recursion.
+			p := xi*a0 - (int32(a[10])*int32(yy[0]) + int32(a[9])*int32(yy[1]) +
+				int32(a[8])*int32(yy[2]) + int32(a[7])*int32(yy[3]) +
+				int32(a[6])*int32(yy[4]) + int32(a[5])*int32(yy[5]) +
+				int32(a[4])*int32(yy[6]) + int32(a[3])*int32(yy[7]))
+			p -= int32(a[2]) * int32(yy[8])
+			p -= int32(a[1]) * int32(yy[9])
+			s = p << 1
 		} else {
 			s = lMult(x[i], a[0])
 			if s == max32 && x[i] == min16 && a[0] == min16 {
@@ -102,13 +110,11 @@ func residu(a []int16, x []int16, y []int16) {
 	a = a[:lpcOrder+1]
 	n := len(y)
 	x = x[:n+lpcOrder]
-	var asum, xmax int64
+	var asum int64
 	for _, v := range a {
 		asum += int64(abs32(int32(v)))
 	}
-	for _, v := range x {
-		xmax = max(xmax, int64(abs32(int32(v))))
-	}
+	xmax := int64(maxAbs(x))
 	if 2*asum*xmax <= max32 {
 		for i := 0; i < n; i++ {
 			xx := (*[lpcOrder + 1]int16)(x[i : i+lpcOrder+1])
@@ -118,7 +124,7 @@ func residu(a []int16, x []int16, y []int16) {
 				int32(a[6])*int32(xx[4]) + int32(a[7])*int32(xx[3]) +
 				int32(a[8])*int32(xx[2]) + int32(a[9])*int32(xx[1]) +
 				int32(a[10])*int32(xx[0])
-			y[i] = round(lShl(s<<1, 3))
+			y[i] = round(lShlC(s<<1, 3))
 		}
 		return
 	}
@@ -127,7 +133,7 @@ func residu(a []int16, x []int16, y []int16) {
 		for j := 1; j <= lpcOrder; j++ {
 			s = lMac(s, a[j], x[i+lpcOrder-j])
 		}
-		s = lShl(s, 3)
+		s = lShlC(s, 3)
 		y[i] = round(s)
 	}
 }
@@ -164,21 +170,23 @@ func energy(init int32, x []int16) int32 {
 // (L_mac chain), with a fast path when no partial sum can saturate.
 func dot(init int32, x, y []int16) int32 {
 	y = y[:len(x)]
-	var xm, ym int32
-	for i := range x {
-		xm = max(xm, abs32(int32(x[i])))
-		ym = max(ym, abs32(int32(y[i])))
-	}
+	xm, ym := maxAbs(x), maxAbs(y)
 	if int64(abs32(init))+2*int64(len(x))*int64(xm)*int64(ym) <= max32 {
-		s := init
-		for i := range x {
-			s += 2 * int32(x[i]) * int32(y[i])
-		}
-		return s
+		return dotFast(init, x, y)
 	}
 	s := init
 	for i := range x {
 		s = lMac(s, x[i], y[i])
 	}
 	return s
+}
+
+// dotFast is dot for inputs known not to saturate.
+func dotFast(init int32, x, y []int16) int32 {
+	y = y[:len(x)]
+	var s int32
+	for i := range x {
+		s += int32(x[i]) * int32(y[i])
+	}
+	return init + 2*s
 }

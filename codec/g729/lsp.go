@@ -62,7 +62,7 @@ func lsfPrevExtract(lsf *[lpcOrder]int16, ele *[lpcOrder]int16, fgm *[maNP][lpcO
 		}
 		tmp := extractH(t)
 		t = lMult(tmp, fsumInv[j])
-		ele[j] = extractH(lShl(t, 3))
+		ele[j] = extractH(lShlC(t, 3))
 	}
 }
 
@@ -150,7 +150,7 @@ func lspPoly(lsp []int16, f *[6]int32) {
 		for j := i; j > 1; j-- {
 			hi, lo := lExtract(f[j-1])
 			t := mpy32x16(hi, lo, l)
-			t = lShl(t, 1)
+			t = lShlC(t, 1)
 			f[j] = lAdd(f[j], f[j-2])
 			f[j] = lSub(f[j], t)
 		}

@@ -89,8 +89,16 @@ func (p *postFilter) pitchFilter(t0Min, t0Max int16, dst *[subLen]int16) {
 	scal := p.scalRes2[pitMax:]
 	corMax := int32(min32)
 	t0 := t0Min
+	// One bound for all lags: |corr| <= 2*40*m^2.
+	m := int64(maxAbs(p.scalRes2[pitMax-int(t0Max) : pitMax+subLen]))
+	fast := 2*subLen*m*m <= max32
 	for i := t0Min; i <= t0Max; i++ {
-		corr := dot(0, scal[:subLen], p.scalRes2[pitMax-int(i):])
+		var corr int32
+		if fast {
+			corr = dotFast(0, scal[:subLen], p.scalRes2[pitMax-int(i):])
+		} else {
+			corr = dot(0, scal[:subLen], p.scalRes2[pitMax-int(i):])
+		}
 		if lSub(corr, corMax) > 0 {
 			corMax = corr
 			t0 = i
@@ -174,17 +182,17 @@ func (p *postFilter) agc(in, out []int16) {
 		gainIn := round(lShl(s, i))
 		exp = sub(exp, i)
 		s = int32(divS(gainOut, gainIn))
-		s = lShl(s, 7)
+		s = lShlC(s, 7)
 		s = lShr(s, exp)
 		s = invSqrt(s)
-		i = round(lShl(s, 9))
+		i = round(lShlC(s, 9))
 		g0 = mult(i, agcFac1)
 	}
 	gain := p.pastGain
 	for i := 0; i < subLen; i++ {
 		gain = mult(gain, agcFac)
 		gain = add(gain, g0)
-		out[i] = extractH(lShl(lMult(out[i], gain), 3))
+		out[i] = extractH(lShlC(lMult(out[i], gain), 3))
 	}
 	p.pastGain = gain
 }
@@ -200,14 +208,23 @@ func (p *postProcess) run(sig []int16) {
 		x2 := p.x1
 		p.x1 = p.x0
 		p.x0 = sig[i]
-		t := mpy32x16(p.y1Hi, p.y1Lo, a100[1])
-		t = lAdd(t, mpy32x16(p.y2Hi, p.y2Lo, a100[2]))
-		t = lMac(t, p.x0, b100[0])
-		t = lMac(t, p.x1, b100[1])
-		t = lMac(t, x2, b100[2])
-		t = lShl(t, 2)
-		sig[i] = round(lShl(t, 1))
+		// Mpy_32_16 of y[n-1] and y[n-2] cannot saturate with these
+		// coefficients, nor can their sum; the three L_mac can.
+		t := int64(mpy32x16Fast(p.y1Hi, p.y1Lo, a100[1])) + int64(mpy32x16Fast(p.y2Hi, p.y2Lo, a100[2]))
+		t = clamp32(t + 2*int64(int32(p.x0)*int32(b100[0])))
+		t = clamp32(t + 2*int64(int32(p.x1)*int32(b100[1])))
+		t32 := int32(clamp32(t + 2*int64(int32(x2)*int32(b100[2]))))
+		t32 = lShlC(t32, 2)
+		sig[i] = round(lShlC(t32, 1))
 		p.y2Hi, p.y2Lo = p.y1Hi, p.y1Lo
-		p.y1Hi, p.y1Lo = lExtract(t)
+		p.y1Hi, p.y1Lo = lExtract(t32)
 	}
+}
+
+func clamp32(x int64) int64 { return min(max(x, min32), max32) }
+
+// mpy32x16Fast is mpy32x16 for n != -32768, hi*n small enough that the
+// result cannot saturate (|n| < 2^14 suffices).
+func mpy32x16Fast(hi, lo, n int16) int32 {
+	return 2*int32(hi)*int32(n) + 2*((int32(lo)*int32(n))>>15)
 }
