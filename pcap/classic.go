@@ -16,8 +16,8 @@ const (
 	classicRecLen   = 16
 	kuznetzovRecLen = 24
 	// linkTypeMask keeps the link type of the header's link-type field; the
-	// upper bits carry FCS information.
-	linkTypeMask = 0x03ffffff
+	// upper bits are reserved or carry FCS information.
+	linkTypeMask = 0x0000ffff
 )
 
 type classicState struct {
