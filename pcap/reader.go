@@ -135,9 +135,10 @@ func (r *Reader) Next() (Packet, error) {
 	return p, nil
 }
 
-// LinkType returns the link type of a classic pcap file, or of the first
-// interface of the current pcapng section (LinkNull if it has none yet).
-// Prefer Packet.LinkType, which is correct for every packet.
+// LinkType returns the link type of a classic pcap file (known after
+// NewReader), or of the first interface of the current pcapng section (known
+// once Next has read that interface's description; LinkNull before).
+// Prefer Packet.LinkType, which is right for every packet.
 func (r *Reader) LinkType() LinkType {
 	if r.format == formatNG {
 		if len(r.ng.ifaces) > 0 {
