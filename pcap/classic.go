@@ -3,6 +3,7 @@ package pcap
 import (
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"time"
 )
 
@@ -15,8 +16,8 @@ const (
 	classicRecLen   = 16
 	kuznetzovRecLen = 24
 	// linkTypeMask keeps the link type of the header's link-type field; the
-	// upper bits carry FCS information.
-	linkTypeMask = 0x03ffffff
+	// upper bits are reserved or carry FCS information.
+	linkTypeMask = 0x0000ffff
 )
 
 type classicState struct {
@@ -26,21 +27,25 @@ type classicState struct {
 	recLen   int
 }
 
-func (r *Reader) startClassic(magic [4]byte) error {
+// startClassic reads a classic pcap file header whose magic number, read
+// as little-endian, is m.
+func (r *Reader) startClassic(m uint32) error {
 	var nano bool
 	recLen := classicRecLen
-	switch m := binary.LittleEndian.Uint32(magic[:]); m {
+	magic := m
+	switch m {
 	case magicMicro, magicNano, magicKuznetzov:
 		r.order = binary.LittleEndian
 	default:
-		switch binary.BigEndian.Uint32(magic[:]) {
+		magic = bits.ReverseBytes32(m)
+		switch magic {
 		case magicMicro, magicNano, magicKuznetzov:
 			r.order = binary.BigEndian
 		default:
-			return fmt.Errorf("%w: unknown magic number %#08x", ErrNotCapture, m)
+			return fmt.Errorf("%w: unknown magic number %#08x", ErrNotCapture, bits.ReverseBytes32(m))
 		}
 	}
-	switch r.order.Uint32(magic[:]) {
+	switch magic {
 	case magicNano:
 		nano = true
 	case magicKuznetzov:

@@ -130,14 +130,14 @@ func (r *Reader) readSHB(start int64) error {
 // block body after the consumed part (without the trailer). Blocks larger than
 // maxBlockLen are skipped and a nil body is returned.
 func (r *Reader) readBlockRest(typ uint32, start int64, total uint32, consumed int) ([]byte, error) {
-	what := blockName(typ) + " block"
+	what := blockName(typ)
 	rest := int64(total) - int64(consumed)
 	if total > maxBlockLen {
 		if err := r.discard(rest-4, what); err != nil {
 			return nil, err
 		}
 		trailer := r.hdr[:4]
-		if err := r.readBody(trailer, what+" trailer"); err != nil {
+		if err := r.readBody(trailer, "block trailer"); err != nil {
 			return nil, err
 		}
 		if got := r.order.Uint32(trailer); got != total {
@@ -176,13 +176,13 @@ func (r *Reader) nextNG() (Packet, error) {
 		}
 		total := r.order.Uint32(h[4:])
 		if total < 12 || total%4 != 0 {
-			return Packet{}, fmt.Errorf("%w: %s block at offset %d: invalid block length %d",
-				ErrMalformed, blockName(typ), start, total)
+			return Packet{}, fmt.Errorf("%w: %s at offset %d: invalid block length %d",
+				ErrMalformed, blockDesc(typ), start, total)
 		}
 		isPacket := typ == blockEPB || typ == blockSPB || typ == blockOPB
 		if isPacket && total > maxBlockLen {
-			return Packet{}, fmt.Errorf("%w: %s block at offset %d: length %d exceeds %d",
-				ErrTooLarge, blockName(typ), start, total, maxBlockLen)
+			return Packet{}, fmt.Errorf("%w: %s at offset %d: length %d exceeds %d",
+				ErrTooLarge, blockDesc(typ), start, total, maxBlockLen)
 		}
 		body, err := r.readBlockRest(typ, start, total, 8)
 		if err != nil {
@@ -277,8 +277,8 @@ func (r *Reader) parseIDB(body []byte, start int64) error {
 
 func (r *Reader) iface(id uint32, typ uint32, start int64) (*ngIface, error) {
 	if uint64(id) >= uint64(len(r.ng.ifaces)) {
-		return nil, fmt.Errorf("%w: %s block at offset %d: interface %d is not defined (section has %d)",
-			ErrMalformed, blockName(typ), start, id, len(r.ng.ifaces))
+		return nil, fmt.Errorf("%w: %s at offset %d: interface %d is not defined (section has %d)",
+			ErrMalformed, blockDesc(typ), start, id, len(r.ng.ifaces))
 	}
 	return &r.ng.ifaces[id], nil
 }
@@ -287,12 +287,12 @@ func (r *Reader) iface(id uint32, typ uint32, start int64) (*ngIface, error) {
 // length fixed.
 func packetData(body []byte, fixed int, capLen uint32, typ uint32, start int64) ([]byte, error) {
 	if uint64(capLen) > uint64(len(body)-fixed) {
-		return nil, fmt.Errorf("%w: %s block at offset %d: captured length %d exceeds block",
-			ErrMalformed, blockName(typ), start, capLen)
+		return nil, fmt.Errorf("%w: %s at offset %d: captured length %d exceeds block",
+			ErrMalformed, blockDesc(typ), start, capLen)
 	}
 	if capLen > MaxCaptureLen {
-		return nil, fmt.Errorf("%w: %s block at offset %d: captured length %d exceeds %d",
-			ErrTooLarge, blockName(typ), start, capLen, MaxCaptureLen)
+		return nil, fmt.Errorf("%w: %s at offset %d: captured length %d exceeds %d",
+			ErrTooLarge, blockDesc(typ), start, capLen, MaxCaptureLen)
 	}
 	return body[fixed : fixed+int(capLen)], nil
 }
@@ -373,26 +373,36 @@ func (r *Reader) parseSPB(body []byte, start int64) (Packet, error) {
 	return Packet{LinkType: f.linkType, Data: data, OrigLen: int(origLen)}, nil
 }
 
+// blockName names a block type for messages. Known types get constant
+// strings (no allocation on the hot path).
 func blockName(typ uint32) string {
 	switch typ {
 	case blockSHB:
-		return "section header"
+		return "section header block"
 	case blockIDB:
-		return "interface description"
+		return "interface description block"
 	case blockOPB:
-		return "packet"
+		return "packet block"
 	case blockSPB:
-		return "simple packet"
+		return "simple packet block"
 	case blockNRB:
-		return "name resolution"
+		return "name resolution block"
 	case blockISB:
-		return "interface statistics"
+		return "interface statistics block"
 	case blockEPB:
-		return "enhanced packet"
+		return "enhanced packet block"
 	case blockDSB:
-		return "decryption secrets"
+		return "decryption secrets block"
 	case blockCustom, blockCustNC:
-		return "custom"
+		return "custom block"
 	}
-	return fmt.Sprintf("%#08x", typ)
+	return "unknown block"
+}
+
+// blockDesc is blockName with the numeric type of unknown blocks.
+func blockDesc(typ uint32) string {
+	if n := blockName(typ); n != "unknown block" {
+		return n
+	}
+	return fmt.Sprintf("block of type %#08x", typ)
 }

@@ -196,7 +196,7 @@ func TestPcapngSkippedBlocks(t *testing.T) {
 		t.Fatalf("got %d packets, want 2", len(pkts))
 	}
 	w := strings.Join(r.Warnings(), "\n")
-	for _, s := range []string{"1 pcapng block(s) of type name resolution", "2 pcapng block(s) of type interface statistics",
+	for _, s := range []string{"skipped 1 pcapng block(s): name resolution block", "skipped 2 pcapng block(s): interface statistics block",
 		"custom", "decryption secrets", "0x12345678"} {
 		if !strings.Contains(w, s) {
 			t.Errorf("warnings %q lack %q", w, s)

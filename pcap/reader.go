@@ -64,28 +64,52 @@ type skipCount struct {
 // the file header. r is wrapped in a buffered reader; the input is never read
 // into memory as a whole.
 func NewReader(r io.Reader) (*Reader, error) {
-	rd := &Reader{br: bufio.NewReaderSize(r, readBufferSize)}
-	var magic [4]byte
-	n, err := io.ReadFull(rd.br, magic[:])
-	rd.offset += int64(n)
-	switch {
-	case err == io.EOF:
-		return nil, fmt.Errorf("%w: empty input", ErrNotCapture)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return nil, fmt.Errorf("%w: input too short (%d bytes)", ErrNotCapture, n)
-	case err != nil:
-		return nil, fmt.Errorf("pcap: reading file header: %w", err)
-	}
-	if binary.LittleEndian.Uint32(magic[:]) == blockSHB {
-		if err := rd.startNG(); err != nil {
-			return nil, err
-		}
-		return rd, nil
-	}
-	if err := rd.startClassic(magic); err != nil {
+	rd := &Reader{}
+	if err := rd.Reset(r); err != nil {
 		return nil, err
 	}
 	return rd, nil
+}
+
+// Reset makes the Reader read a new capture from r, reusing its buffers (so
+// that reading many files does not allocate per file). It reads the new file
+// header like NewReader; after an error the Reader must not be used until a
+// successful Reset.
+func (r *Reader) Reset(src io.Reader) error {
+	if r.br == nil {
+		r.br = bufio.NewReaderSize(src, readBufferSize)
+	} else {
+		r.br.Reset(src)
+	}
+	r.format, r.order, r.offset, r.count, r.err = 0, nil, 0, 0, nil
+	r.classic = classicState{}
+	r.ng = ngState{ifaces: r.ng.ifaces[:0]}
+	r.warnings, r.dropped, r.skips = r.warnings[:0], 0, r.skips[:0]
+
+	err := r.start()
+	if err != nil {
+		r.err = err
+	}
+	return err
+}
+
+func (r *Reader) start() error {
+	magic := r.hdr[:4]
+	n, err := io.ReadFull(r.br, magic)
+	r.offset += int64(n)
+	switch {
+	case err == io.EOF:
+		return fmt.Errorf("%w: empty input", ErrNotCapture)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("%w: input too short (%d bytes)", ErrNotCapture, n)
+	case err != nil:
+		return fmt.Errorf("pcap: reading file header: %w", err)
+	}
+	m := binary.LittleEndian.Uint32(magic)
+	if m == blockSHB {
+		return r.startNG()
+	}
+	return r.startClassic(m)
 }
 
 // Next returns the next packet. It returns io.EOF at the clean end of the
@@ -111,9 +135,10 @@ func (r *Reader) Next() (Packet, error) {
 	return p, nil
 }
 
-// LinkType returns the link type of a classic pcap file, or of the first
-// interface of the current pcapng section (LinkNull if it has none yet).
-// Prefer Packet.LinkType, which is correct for every packet.
+// LinkType returns the link type of a classic pcap file (known after
+// NewReader), or of the first interface of the current pcapng section (known
+// once Next has read that interface's description; LinkNull before).
+// Prefer Packet.LinkType, which is right for every packet.
 func (r *Reader) LinkType() LinkType {
 	if r.format == formatNG {
 		if len(r.ng.ifaces) > 0 {
@@ -131,7 +156,7 @@ func (r *Reader) Warnings() []string {
 	out := make([]string, 0, len(r.warnings)+len(r.skips)+1)
 	out = append(out, r.warnings...)
 	for _, s := range r.skips {
-		out = append(out, fmt.Sprintf("skipped %d pcapng block(s) of type %s", s.n, blockName(s.blockType)))
+		out = append(out, fmt.Sprintf("skipped %d pcapng block(s): %s", s.n, blockDesc(s.blockType)))
 	}
 	if r.dropped > 0 {
 		out = append(out, fmt.Sprintf("%d more warning(s) not shown", r.dropped))

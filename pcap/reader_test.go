@@ -22,6 +22,7 @@ var (
 	v4b = netip.MustParseAddrPort("198.51.100.20:40000")
 	v6a = netip.MustParseAddrPort("[2001:db8::10]:16388")
 	v6b = netip.MustParseAddrPort("[2001:db8:1::20]:5004")
+	t0  = time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
 )
 
 type builder func(src, dst netip.AddrPort, payload []byte) []byte

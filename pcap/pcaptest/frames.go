@@ -293,3 +293,20 @@ func pseudoHeaderSum(src, dst netip.Addr, proto uint8, length int) uint32 {
 	s := onesSum(src.AsSlice()) + onesSum(dst.AsSlice())
 	return s + uint32(proto) + uint32(length)
 }
+
+// RTP returns an RTP packet (RFC 3550 fixed header, version 2, no CSRCs,
+// no extension) with the given payload type, sequence number, timestamp,
+// SSRC and marker bit.
+func RTP(pt uint8, seq uint16, ts, ssrc uint32, marker bool, payload []byte) []byte {
+	b := make([]byte, 12+len(payload))
+	b[0] = 0x80
+	b[1] = pt & 0x7f
+	if marker {
+		b[1] |= 0x80
+	}
+	be.PutUint16(b[2:], seq)
+	be.PutUint32(b[4:], ts)
+	be.PutUint32(b[8:], ssrc)
+	copy(b[12:], payload)
+	return b
+}
