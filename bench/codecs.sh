@@ -10,20 +10,21 @@
 # markdown table.
 #
 # Measurement: C and Go alternate in COUNT rounds (default 5) so that load
-# changes hit both alike. In each round the harness times 5 passes over its
-# file and go test runs 5 benchmarks of 2500 frames (-benchtime=2500x
-# -count=5), about one pass over the same file, so both sides are samples of
+# changes hit both alike. In each round the harness times 10 passes over its
+# file and go test runs 10 benchmarks of 2500 frames (-benchtime=2500x
+# -count=10), about one pass over the same file, so both sides are samples of
 # the same size. Every figure is the fastest sample: the machine may be
 # shared, and the minimum is the least disturbed measurement.
 # A Go package that is missing or has no ns/frame benchmark shows as n/a.
 set -euo pipefail
 
 count=5
+samples=10 # timed passes per round, for C and Go alike
 while getopts "n:h" opt; do
 	case $opt in
 	n) count=$OPTARG ;;
 	*)
-		sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,/^set -euo/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'
 		exit 2
 		;;
 	esac
@@ -77,7 +78,7 @@ fi
 # $tmp/c_CODEC.txt.
 c_ns() {
 	[[ -f $2 ]] || { log "$1: no input $2"; return 0; }
-	"$tmp/harness" "$1" "$2" 5 | awk '{print $1}' >>"$tmp/c_$1.txt" || log "$1: harness failed"
+	"$tmp/harness" "$1" "$2" "$samples" | awk '{print $1}' >>"$tmp/c_$1.txt" || log "$1: harness failed"
 }
 
 gopkgs=()
@@ -94,14 +95,22 @@ done
 goout=$tmp/go.txt
 : >"$goout"
 for ((round = 1; round <= count; round++)); do
-	log "round $round/$count: C harness (5 passes), then go test -run=^\$ -bench=BenchmarkDecode -benchmem -benchtime=2500x -count=5 ${gopkgs[*]}"
+	log "round $round/$count: C harness ($samples passes), then go test -run=^\$ -bench=BenchmarkDecode -benchmem -benchtime=2500x -count=$samples ${gopkgs[*]}"
 	c_ns g722 "$g722_in"
 	c_ns g729 "$g729_in"
 	if ((${#gopkgs[@]})); then
-		# A package that fails to build is reported as FAIL; go test goes
-		# on with the others.
-		go test -run='^$' -bench=BenchmarkDecode -benchmem -benchtime=2500x -count=5 "${gopkgs[@]}" >>"$goout" 2>&1 ||
-			log "go test reported a failure (see its output below)"
+		if go test -run='^$' -bench=BenchmarkDecode -benchmem -benchtime=2500x -count=$samples "${gopkgs[@]}" >"$tmp/round.txt" 2>&1; then
+			cat "$tmp/round.txt" >>"$goout"
+		else
+			# A package that does not compile can stop go test for all of
+			# them: benchmark each package on its own instead.
+			log "go test failed (output below); retrying package by package"
+			cat "$tmp/round.txt" >&2
+			for p in "${gopkgs[@]}"; do
+				go test -run='^$' -bench=BenchmarkDecode -benchmem -benchtime=2500x -count=$samples "$p" >>"$goout" 2>&1 ||
+					log "$p: go test failed"
+			done
+		fi
 	fi
 done
 grep -E '^(pkg:|Benchmark|FAIL|---|#)' "$goout" >&2 || true
