@@ -96,24 +96,23 @@ func (st *band) adapt(d int32) {
 	// UPZERO: sign-sign update of the zero coefficients, step 128 (0 when
 	// D is 0), negated where D(n-i) differs in sign from D.
 	g := ((d | -d) >> 31) & 128
-	b := &st.b
-	dh := &st.d
-	m := signDiffers(d, dh[0])
-	b0 := (g ^ m) - m + (b[0]*32640)>>15
-	m = signDiffers(d, dh[1])
-	b1 := (g ^ m) - m + (b[1]*32640)>>15
-	m = signDiffers(d, dh[2])
-	b2 := (g ^ m) - m + (b[2]*32640)>>15
-	m = signDiffers(d, dh[3])
-	b3 := (g ^ m) - m + (b[3]*32640)>>15
-	m = signDiffers(d, dh[4])
-	b4 := (g ^ m) - m + (b[4]*32640)>>15
-	m = signDiffers(d, dh[5])
-	b5 := (g ^ m) - m + (b[5]*32640)>>15
-	*b = [6]int32{b0, b1, b2, b3, b4, b5}
+	d1, d2, d3, d4, d5, d6 := st.d[0], st.d[1], st.d[2], st.d[3], st.d[4], st.d[5]
+	m := signDiffers(d, d1)
+	b1 := (g ^ m) - m + (st.b[0]*32640)>>15
+	m = signDiffers(d, d2)
+	b2 := (g ^ m) - m + (st.b[1]*32640)>>15
+	m = signDiffers(d, d3)
+	b3 := (g ^ m) - m + (st.b[2]*32640)>>15
+	m = signDiffers(d, d4)
+	b4 := (g ^ m) - m + (st.b[3]*32640)>>15
+	m = signDiffers(d, d5)
+	b5 := (g ^ m) - m + (st.b[4]*32640)>>15
+	m = signDiffers(d, d6)
+	b6 := (g ^ m) - m + (st.b[5]*32640)>>15
+	st.b[0], st.b[1], st.b[2], st.b[3], st.b[4], st.b[5] = b1, b2, b3, b4, b5, b6
 
-	// DELAYA.
-	*dh = [6]int32{d, dh[0], dh[1], dh[2], dh[3], dh[4]}
+	// DELAYA: D(n) becomes D(n-1), and so on.
+	st.d[0], st.d[1], st.d[2], st.d[3], st.d[4], st.d[5] = d, d1, d2, d3, d4, d5
 	r2 := st.r1
 	st.r2, st.r1 = r2, r
 	st.p2, st.p1 = st.p1, p
@@ -122,19 +121,19 @@ func (st *band) adapt(d int32) {
 	// FILTEP: pole section.
 	sp := sat16((a1*sat16(r<<1))>>15 + (a2*sat16(r2<<1))>>15)
 
-	// FILTEZ: zero section, each partial sum saturated as in the
-	// recommendation. The common case is checked at once: if no partial sum
-	// leaves 16 bits, saturating changes nothing.
-	z0 := (b0 * (dh[0] << 1)) >> 15
-	z1 := z0 + (b1*(dh[1]<<1))>>15
-	z2 := z1 + (b2*(dh[2]<<1))>>15
-	z3 := z2 + (b3*(dh[3]<<1))>>15
-	z4 := z3 + (b4*(dh[4]<<1))>>15
-	sz := z4 + (b5*(dh[5]<<1))>>15
-	if uint32(z1+32768)|uint32(z2+32768)|uint32(z3+32768)|uint32(z4+32768)|uint32(sz+32768) > 0xffff {
+	// FILTEZ: zero section over the shifted differences, each partial sum
+	// saturated as in the recommendation. The common case is checked at
+	// once: if no partial sum leaves 16 bits, saturating changes nothing.
+	z1 := (b1 * (d << 1)) >> 15
+	z2 := z1 + (b2*(d1<<1))>>15
+	z3 := z2 + (b3*(d2<<1))>>15
+	z4 := z3 + (b4*(d3<<1))>>15
+	z5 := z4 + (b5*(d4<<1))>>15
+	sz := z5 + (b6*(d5<<1))>>15
+	if uint32(z2+32768)|uint32(z3+32768)|uint32(z4+32768)|uint32(z5+32768)|uint32(sz+32768) > 0xffff {
 		sz = 0
-		for i := range b {
-			sz = sat16(sz + (b[i]*(dh[i]<<1))>>15)
+		for i := range st.b {
+			sz = sat16(sz + (st.b[i]*(st.d[i]<<1))>>15)
 		}
 	}
 	st.sz = sz
