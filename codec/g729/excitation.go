@@ -69,7 +69,8 @@ func predLt3(buf []int16, pos int, t0, frac int16, n int) {
 	// Bound of the partial sums: every sample read is either history before
 	// pos or an output of this call, so a running maximum covers them all.
 	csum := interSum[frac]
-	xmax := int64(maxAbs(buf[x0-9 : pos]))
+	// History read: buf[x0-9 : x0+n+10] below pos.
+	xmax := int64(maxAbs(buf[x0-9 : min(pos, x0+n+10)]))
 	for j := 0; j < n; j++ {
 		x1 := x0 + j
 		var s int32

@@ -216,10 +216,18 @@ func (p *postProcess) run(sig []int16) {
 		x0 = int32(sig[i])
 		// Mpy_32_16 of y[n-1] and y[n-2] cannot saturate with these
 		// coefficients, nor can their sum; the three L_mac can.
+		p0, p1, p2 := 2*x0*b0, 2*x1*b1, 2*x2*b2
+		xs := int64(p0) + int64(p1) + int64(p2)
+		xa := int64(abs32(p0)) + int64(abs32(p1)) + int64(abs32(p2))
 		t := int64(2*y1Hi*a1+2*((y1Lo*a1)>>15)) + int64(2*y2Hi*a2+2*((y2Lo*a2)>>15))
-		t = clamp32(t + int64(2*x0*b0))
-		t = clamp32(t + int64(2*x1*b1))
-		t32 := int32(clamp32(t + int64(2*x2*b2)))
+		var t32 int32
+		if t+xa <= max32 && t-xa >= min32 {
+			t32 = int32(t + xs) // no partial sum can saturate
+		} else {
+			t = clamp32(t + int64(p0))
+			t = clamp32(t + int64(p1))
+			t32 = int32(clamp32(t + int64(p2)))
+		}
 		t32 = lShlC(t32, 2)
 		sig[i] = round(lShlC(t32, 1))
 		y2Hi, y2Lo = y1Hi, y1Lo
