@@ -214,10 +214,10 @@ func divS(a, b int16) int16 {
 
 // Double precision format: x = hi<<16 + lo<<1.
 
+// lExtract splits x into hi = x>>16 and lo = (x - hi<<16)>>1, which is the
+// reference's L_msu(L_shr(x, 1), hi, 16384): it never saturates.
 func lExtract(x int32) (hi, lo int16) {
-	hi = extractH(x)
-	lo = extractL(lMsu(lShr(x, 1), hi, 16384))
-	return
+	return int16(x >> 16), int16((x >> 1) & 0x7fff)
 }
 
 func lComp(hi, lo int16) int32 { return lMac(int32(hi)<<16, lo, 1) }

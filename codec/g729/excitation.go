@@ -68,14 +68,9 @@ func predLt3(buf []int16, pos int, t0, frac int16, n int) {
 	c2 := (*[28]int16)(inter3l[3-frac:])
 	// Bound of the partial sums: every sample read is either history before
 	// pos or an output of this call, so a running maximum covers them all.
-	var csum int64
-	for k := 0; k < 28; k += 3 {
-		csum += int64(abs32(int32(c1[k]))) + int64(abs32(int32(c2[k])))
-	}
-	var xmax int64
-	for _, v := range buf[x0-9 : pos] {
-		xmax = max(xmax, int64(abs32(int32(v))))
-	}
+	csum := interSum[frac]
+	// History read: buf[x0-9 : x0+n+10] below pos.
+	xmax := int64(maxAbs(buf[x0-9 : min(pos, x0+n+10)]))
 	for j := 0; j < n; j++ {
 		x1 := x0 + j
 		var s int32
@@ -106,6 +101,17 @@ func predLt3(buf []int16, pos int, t0, frac int16, n int) {
 		xmax = max(xmax, int64(abs32(s)))
 	}
 }
+
+// interSum[f] is the sum of the magnitudes of the 20 interpolation taps
+// used for fraction f.
+var interSum = func() (s [3]int64) {
+	for f := 0; f < 3; f++ {
+		for k := 0; k < 30; k += 3 {
+			s[f] += int64(abs32(int32(inter3l[f+k]))) + int64(abs32(int32(inter3l[3-f+k])))
+		}
+	}
+	return s
+}()
 
 // decodeACELP builds the fixed codebook vector (4 pulses of +-1.0, Q13) from
 // the 13-bit position index and the 4 sign bits.

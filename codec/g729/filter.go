@@ -40,15 +40,31 @@ func synFilt(a []int16, x []int16, y []int16, mem *[lpcOrder]int16) (overflow bo
 	}
 	a0 := int32(a[0])
 	abs0 := int64(abs32(a0))
+	if 2*(int64(maxAbs(x))*abs0+asum*32768) <= max32 {
+		// No partial sum can saturate whatever the outputs are.
+		for i := 0; i < n; i++ {
+			yy := (*[lpcOrder]int16)(buf[i : i+lpcOrder])
+			p := int32(x[i])*a0 - (int32(a[10])*int32(yy[0]) + int32(a[9])*int32(yy[1]) +
+				int32(a[8])*int32(yy[2]) + int32(a[7])*int32(yy[3]) +
+				int32(a[6])*int32(yy[4]) + int32(a[5])*int32(yy[5]) +
+				int32(a[4])*int32(yy[6]) + int32(a[3])*int32(yy[7]))
+			p -= int32(a[2]) * int32(yy[8])
+			p -= int32(a[1]) * int32(yy[9])
+			out, ov := shlRound(p << 1)
+			overflow = overflow || ov
+			buf[lpcOrder+i] = out
+		}
+		copy(y, buf[lpcOrder:lpcOrder+n])
+		return overflow
+	}
 	ymax := int64(maxAbs(mem[:]))
 	for i := 0; i < n; i++ {
 		yy := (*[lpcOrder]int16)(buf[i : i+lpcOrder])
 		xi := int32(x[i])
 		var s int32
 		if 2*(int64(abs32(xi))*abs0+asum*ymax) <= max32 {
-			// No partial sum can saturate.
-			// The most recent outputs enter last: they are on the
-			// critical path of the recursion.
+			// No partial sum can saturate. The most recent outputs enter
+			// last: they are on the critical path of the recursion.
 			p := xi*a0 - (int32(a[10])*int32(yy[0]) + int32(a[9])*int32(yy[1]) +
 				int32(a[8])*int32(yy[2]) + int32(a[7])*int32(yy[3]) +
 				int32(a[6])*int32(yy[4]) + int32(a[5])*int32(yy[5]) +
@@ -80,28 +96,28 @@ func synFilt(a []int16, x []int16, y []int16, mem *[lpcOrder]int16) (overflow bo
 				s = int32(t)
 			}
 		}
-		// L_shl(s, 3) followed by round.
-		var out int16
-		if s > max32>>3 {
-			overflow = true
-			out = max16
-		} else if s < min32>>3 {
-			overflow = true
-			out = min16
-		} else {
-			t := s << 3
-			if t > max32-0x8000 {
-				overflow = true
-				out = max16
-			} else {
-				out = int16((t + 0x8000) >> 16)
-			}
-		}
+		out, ov := shlRound(s)
+		overflow = overflow || ov
 		buf[lpcOrder+i] = out
 		ymax = max(ymax, int64(abs32(int32(out))))
 	}
 	copy(y, buf[lpcOrder:lpcOrder+n])
 	return overflow
+}
+
+// shlRound is round(L_shl(s, 3)), reporting saturation.
+func shlRound(s int32) (int16, bool) {
+	if s > max32>>3 {
+		return max16, true
+	}
+	if s < min32>>3 {
+		return min16, true
+	}
+	t := s << 3
+	if t > max32-0x8000 {
+		return max16, true
+	}
+	return int16((t + 0x8000) >> 16), false
 }
 
 // residu filters x through A(z) into y; x carries 10 samples of history

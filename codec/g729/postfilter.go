@@ -204,21 +204,37 @@ type postProcess struct {
 }
 
 func (p *postProcess) run(sig []int16) {
+	const (
+		b0, b1, b2 = 7699, -15398, 7699 // b100, Q13
+		a1, a2     = 15836, -7667       // a100[1..2], Q13
+	)
+	y1Hi, y1Lo, y2Hi, y2Lo := int32(p.y1Hi), int32(p.y1Lo), int32(p.y2Hi), int32(p.y2Lo)
+	x0, x1 := int32(p.x0), int32(p.x1)
 	for i := range sig {
-		x2 := p.x1
-		p.x1 = p.x0
-		p.x0 = sig[i]
+		x2 := x1
+		x1 = x0
+		x0 = int32(sig[i])
 		// Mpy_32_16 of y[n-1] and y[n-2] cannot saturate with these
 		// coefficients, nor can their sum; the three L_mac can.
-		t := int64(mpy32x16Fast(p.y1Hi, p.y1Lo, a100[1])) + int64(mpy32x16Fast(p.y2Hi, p.y2Lo, a100[2]))
-		t = clamp32(t + 2*int64(int32(p.x0)*int32(b100[0])))
-		t = clamp32(t + 2*int64(int32(p.x1)*int32(b100[1])))
-		t32 := int32(clamp32(t + 2*int64(int32(x2)*int32(b100[2]))))
+		p0, p1, p2 := 2*x0*b0, 2*x1*b1, 2*x2*b2
+		xs := int64(p0) + int64(p1) + int64(p2)
+		xa := int64(abs32(p0)) + int64(abs32(p1)) + int64(abs32(p2))
+		t := int64(2*y1Hi*a1+2*((y1Lo*a1)>>15)) + int64(2*y2Hi*a2+2*((y2Lo*a2)>>15))
+		var t32 int32
+		if t+xa <= max32 && t-xa >= min32 {
+			t32 = int32(t + xs) // no partial sum can saturate
+		} else {
+			t = clamp32(t + int64(p0))
+			t = clamp32(t + int64(p1))
+			t32 = int32(clamp32(t + int64(p2)))
+		}
 		t32 = lShlC(t32, 2)
 		sig[i] = round(lShlC(t32, 1))
-		p.y2Hi, p.y2Lo = p.y1Hi, p.y1Lo
-		p.y1Hi, p.y1Lo = lExtract(t32)
+		y2Hi, y2Lo = y1Hi, y1Lo
+		y1Hi, y1Lo = t32>>16, (t32>>1)&0x7fff // L_Extract
 	}
+	p.y1Hi, p.y1Lo, p.y2Hi, p.y2Lo = int16(y1Hi), int16(y1Lo), int16(y2Hi), int16(y2Lo)
+	p.x0, p.x1 = int16(x0), int16(x1)
 }
 
 func clamp32(x int64) int64 { return min(max(x, min32), max32) }
