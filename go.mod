@@ -1,5 +1,6 @@
 module recordings
 
+<<<<<<< HEAD
 go 1.26.0
 
 require (
@@ -17,4 +18,11 @@ require (
 	modernc.org/libc v1.80.1 // indirect
 	modernc.org/mathutil v1.7.1 // indirect
 	modernc.org/memory v1.12.1 // indirect
+=======
+go 1.26
+
+require (
+	github.com/pion/randutil v0.1.0 // indirect
+	github.com/pion/rtp v1.10.6 // indirect
+>>>>>>> media
 )
