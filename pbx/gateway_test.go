@@ -180,7 +180,7 @@ func TestParseGatewayCDRForms(t *testing.T) {
 	const ref = "453b6335e909d311b89e009033060014"
 	for _, tc := range []struct {
 		name, in string
-		want []GatewayCDR
+		want     []GatewayCDR
 	}{
 		{"query", "event=A:Call&time=876&ref=" + ref + "&src_name=M%C3%BCller+GmbH",
 			[]GatewayCDR{{Event: "A:Call", Time: 876, Ref: ref, SrcName: "Müller GmbH"}}},
