@@ -71,9 +71,8 @@ func IPv4Options(src, dst netip.Addr, proto uint8, options, payload []byte) []by
 	return b
 }
 
-// IPv4Fragment returns one IPv4 fragment: offset in bytes (multiple of 8),
-// more sets the MF flag. The checksum is left for IPv4-style callers to not
-// care about; it is computed anyway.
+// IPv4Fragment returns one IPv4 fragment (header checksum included): offset
+// in bytes (a multiple of 8), more sets the MF flag.
 func IPv4Fragment(src, dst netip.Addr, proto uint8, offset int, more bool, payload []byte) []byte {
 	b := IPv4(src, dst, proto, payload)
 	f := uint16(offset/8) & 0x1fff
@@ -172,7 +171,8 @@ func EthernetIPv6UDP(src, dst netip.AddrPort, payload []byte) []byte {
 
 // VLAN inserts VLAN tags after the MAC addresses of an Ethernet frame, outer
 // tag first. With one tag it is an 802.1Q tag; with several, the outermost is
-// an 802.1ad service tag and the others 802.1Q tags.
+// an 802.1ad service tag and the others 802.1Q tags. It panics if frame is
+// shorter than an Ethernet header (a bug in the calling test).
 func VLAN(frame []byte, vids ...uint16) []byte {
 	if len(frame) < 14 {
 		panic("pcaptest.VLAN: frame shorter than an Ethernet header")
