@@ -318,7 +318,7 @@ func (r *Reader) parseEPB(body []byte, start int64) (Packet, error) {
 		LinkType:  f.linkType,
 		Interface: int(id),
 		Data:      data,
-		OrigLen:   int(r.order.Uint32(body[16:])),
+		OrigLen:   lenInt(r.order.Uint32(body[16:])),
 	}, nil
 }
 
@@ -343,7 +343,7 @@ func (r *Reader) parseOPB(body []byte, start int64) (Packet, error) {
 		LinkType:  f.linkType,
 		Interface: int(id),
 		Data:      data,
-		OrigLen:   int(r.order.Uint32(body[16:])),
+		OrigLen:   lenInt(r.order.Uint32(body[16:])),
 	}, nil
 }
 
@@ -370,7 +370,7 @@ func (r *Reader) parseSPB(body []byte, start int64) (Packet, error) {
 	if err != nil {
 		return Packet{}, err
 	}
-	return Packet{LinkType: f.linkType, Data: data, OrigLen: int(origLen)}, nil
+	return Packet{LinkType: f.linkType, Data: data, OrigLen: lenInt(origLen)}, nil
 }
 
 // blockName names a block type for messages. Known types get constant
