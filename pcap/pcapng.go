@@ -220,7 +220,11 @@ func (r *Reader) noteSkip(typ uint32) {
 }
 
 func (r *Reader) parseIDB(body []byte, start int64) error {
-	if body == nil || len(body) < 8 {
+	if body == nil {
+		return fmt.Errorf("%w: interface description block at offset %d: longer than %d bytes",
+			ErrMalformed, start, maxBlockLen)
+	}
+	if len(body) < 8 {
 		return fmt.Errorf("%w: interface description block at offset %d: body too short (%d bytes)",
 			ErrMalformed, start, len(body))
 	}
