@@ -62,14 +62,19 @@ var pow10 = [...]uint64{
 // timestamp converts a timestamp in the interface's units to time.
 func (f *ngIface) timestamp(ts uint64) time.Time {
 	var sec, ns uint64
-	if f.pow2 {
+	switch {
+	case !f.pow2 && f.exp == 9: // common cases first: constant divisors
+		sec, ns = ts/1e9, ts%1e9
+	case !f.pow2 && f.exp == 6:
+		sec, ns = ts/1e6, ts%1e6*1e3
+	case f.pow2:
 		sec = ts >> f.exp
 		if f.exp > 0 {
 			rem := ts & (1<<f.exp - 1)
 			hi, lo := bits.Mul64(rem, 1e9)
 			ns = hi<<(64-f.exp) | lo>>f.exp
 		}
-	} else {
+	default:
 		div := pow10[f.exp]
 		sec, ns = ts/div, ts%div
 		if f.exp <= 9 {
