@@ -94,7 +94,7 @@ func (d *Decoder) ClockRate() int { return 8000 }
 func (d *Decoder) FrameSamples() int { return frameSamples }
 
 // MaxSamples returns 2n: every payload octet decodes to two samples.
-func (d *Decoder) MaxSamples(n int) int { return 2 * n }
+func (d *Decoder) MaxSamples(n int) int { return 2 * max(n, 0) }
 
 // BitRate returns the decoder's mode as a bit rate: 64000, 56000 or 48000.
 func (d *Decoder) BitRate() int { return d.rate }
