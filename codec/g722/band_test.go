@@ -96,8 +96,14 @@ func TestAdaptAgainstLiteral(t *testing.T) {
 		default:
 			d = []int32{maxD, maxD, -maxD, 0, 1, -1}[rng.IntN(6)]
 		}
-		fast.adapt(d)
+		in := [1]int32{d}
+		var est [1]int32
+		want := ref.s
+		fast.run(in[:], est[:])
 		ref.adapt(d)
+		if est[0] != want {
+			t.Fatalf("step %d (d=%d): estimate %d, want %d", n, d, est[0], want)
+		}
 		if fast.s != ref.s || fast.sz != ref.sz || fast.a1 != ref.a1 || fast.a2 != ref.a2 {
 			t.Fatalf("step %d (d=%d): fast s=%d sz=%d a1=%d a2=%d, literal s=%d sz=%d a1=%d a2=%d",
 				n, d, fast.s, fast.sz, fast.a1, fast.a2, ref.s, ref.sz, ref.a1, ref.a2)
