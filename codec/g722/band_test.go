@@ -80,7 +80,7 @@ func TestAdaptAgainstLiteral(t *testing.T) {
 	var fast band
 	var ref refBand
 	const maxD = 10228
-	for n := range 2_000_000 {
+	for n := range 600_000 {
 		var d int32
 		switch phase := (n / 5000) % 6; phase {
 		case 0:
