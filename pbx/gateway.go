@@ -63,6 +63,7 @@ const (
 	maxGatewayKeyLen   = 64
 	maxGatewayValueLen = 1024
 	maxGatewayFields   = 256
+	maxGatewayTime     = 1 << 40 // seconds on the gateway clock
 )
 
 const gatewayDateLayout = "20060102-150405"
@@ -273,8 +274,8 @@ func gatewayInt(key, v string) (int64, error) {
 		return 0, nil
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%s %q is not a non-negative integer", key, clip(v))
+	if err != nil || n < 0 || n > maxGatewayTime {
+		return 0, fmt.Errorf("%s %q is not an integer in [0, %d]", key, clip(v), int64(maxGatewayTime))
 	}
 	return n, nil
 }

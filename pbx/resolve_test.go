@@ -331,3 +331,44 @@ func BenchmarkResolve(b *testing.B) {
 		}
 	}
 }
+
+// FuzzResolve feeds arbitrary CDR XML (and a gateway record) through Resolve: it must never
+// panic and must only report matches for records that name the conference.
+func FuzzResolve(f *testing.F) {
+	for _, n := range []string{"trunk-in.xml", "waiting.xml", "transfer.xml"} {
+		b, err := os.ReadFile("testdata/cdr/" + n)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, "c2c2c2c2e909d31192e80090331032dd", "TRUNK", "event=B:Connect&ref=c2c2c2c2e909d31192e80090331032dd&connect_time=3&src_if=TEL1")
+	}
+	f.Add([]byte(`<cdr dir="ct" utc="9"><user pseudo="waiting"/><event msg="conn-to" time="-5" conf="bbbb0000e909d31192e80090331032dd"/><event msg="rel-to" time="-99"/></cdr>`),
+		"bbbb0000e909d31192e80090331032dd", "", "event=A:Call")
+	f.Fuzz(func(t *testing.T, body []byte, conf, reg, gwq string) {
+		cdrs, err := ParseCDRs(body)
+		if err != nil {
+			return
+		}
+		gw, _ := ParseGatewayCDR([]byte(gwq))
+		rec := FileName{ConfID: strings.ToLower(conf), MAC: macA, Serial: "1", RegName: reg}
+		info, err := Resolve(rec, cdrs, gw, testDirectory())
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for i := range cdrs {
+			if rec.ConfID != "" && cdrs[i].HasConf(rec.ConfID) {
+				n++
+			}
+		}
+		if info.MatchedCDRs != n {
+			t.Fatalf("MatchedCDRs %d, want %d", info.MatchedCDRs, n)
+		}
+		if info.CallDuration < 0 {
+			t.Fatalf("negative duration %v", info.CallDuration)
+		}
+		if info.Owner == "" && info.OwnerSource != OwnerNone {
+			t.Fatalf("source %q without owner", info.OwnerSource)
+		}
+	})
+}
