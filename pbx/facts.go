@@ -171,10 +171,10 @@ func interfaceFacts(c *CDR, conf string) facts {
 	switch {
 	case c.Pseudo == "waiting":
 		f.direction = DirIn
-	case c.Dir == "from":
-		f.direction = DirIn
-	case c.Dir == "to":
+	case trunkOutgoing(c, conf):
 		f.direction = DirOut
+	default:
+		f.direction = DirIn
 	}
 	f.connectedAt, f.duration = connectTimes(c, seg)
 	return f

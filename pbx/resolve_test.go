@@ -67,6 +67,15 @@ func only(cdrs []CDR, h323 ...string) []CDR {
 	return out
 }
 
+// withDir returns copies of cdrs with the dir attribute replaced.
+func withDir(cdrs []CDR, dir string) []CDR {
+	out := append([]CDR(nil), cdrs...)
+	for i := range out {
+		out[i].Dir = dir
+	}
+	return out
+}
+
 func unix(s int64) time.Time { return time.Unix(s, 0).UTC() }
 
 func TestResolve(t *testing.T) {
@@ -139,6 +148,13 @@ func TestResolve(t *testing.T) {
 		{
 			name: "trunk recording, outgoing, only the trunk's CDR",
 			rec:  recording(t, confOut, macGateway, ""), cdrs: only(trunkOut, "TRUNK"), dir: testDirectory(),
+			want: CallInfo{Matched: true, MatchedCDRs: 1, Owner: "anna", OwnerKnown: true, OwnerSource: OwnerTrunkOut,
+				Direction: DirOut,
+				StartedAt: unix(1700000000), ConnectedAt: unix(1700000009), CallDuration: 60 * time.Second},
+		},
+		{
+			name: "trunk record with dir=cf starting with setup-to counts as outgoing",
+			rec:  recording(t, confOut, macGateway, ""), cdrs: withDir(only(trunkOut, "TRUNK"), "cf"), dir: testDirectory(),
 			want: CallInfo{Matched: true, MatchedCDRs: 1, Owner: "anna", OwnerKnown: true, OwnerSource: OwnerTrunkOut,
 				Direction: DirOut,
 				StartedAt: unix(1700000000), ConnectedAt: unix(1700000009), CallDuration: 60 * time.Second},
