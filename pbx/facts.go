@@ -25,7 +25,7 @@ func segment(c *CDR, conf string) []int {
 		if c.Events[i].Conf != "" {
 			cur = c.Events[i].Conf
 		}
-		if cur == conf {
+		if cur != "" && strings.EqualFold(cur, conf) {
 			idx = append(idx, i)
 		}
 	}
