@@ -279,6 +279,44 @@ func TestResolve(t *testing.T) {
 	}
 }
 
+// Newer firmware reports the call after a transfer with msg="connected" and the new party in
+// a <to> child; a conference change on the transfer event starts the new conference there.
+func TestResolveConnectedAfterTransfer(t *testing.T) {
+	const x, y = "dddd0000e909d31192e80090331032dd", "eeee0000e909d31192e80090331032dd"
+	cdrs, err := ParseCDRs([]byte(`<cdr id="df052c5c1ee56701d7240090334209f2" guid="782104b809e56701904d0090334209f2" seq="17" sys="example.com" pbx="master" node="root" device="a" cn="A" e164="201" h323="a" dir="from" utc="1743068764" local="1743072364">
+<user/>
+<event msg="setup-from" time="130" e164="202" conf="` + x + `"/>
+<event msg="alert-to" time="130" e164="202" dn="B" h323="b"/>
+<event msg="conn-to" time="135" e164="202" dn="B" h323="b"/>
+<event msg="transfer-to" time="160" e164="202" dn="B" h323="b" conf="` + y + `"><to e164="203" dn="C" h323="c"/></event>
+<event msg="connected" time="161" e164="203" dn="C" h323="c"/>
+<event msg="rel-to" time="170" e164="203" dn="C" h323="c"/>
+</cdr>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cdrs[0].ID != "df052c5c1ee56701d7240090334209f2" {
+		t.Errorf("id %q", cdrs[0].ID)
+	}
+	got, err := Resolve(recording(t, y, macA, "a"), cdrs, nil, testDirectory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := CallInfo{ConfID: y, Matched: true, MatchedCDRs: 1, Owner: "a", OwnerKnown: true, OwnerSource: OwnerByRegName,
+		Direction: DirOut, PeerName: "C", PeerNumber: "203",
+		StartedAt: unix(1743068764 + 160), ConnectedAt: unix(1743068764 + 161), CallDuration: 9 * time.Second}
+	if got != want {
+		t.Fatalf("\n got %+v\nwant %+v", got, want)
+	}
+	got, err = Resolve(recording(t, x, macA, "a"), cdrs, nil, testDirectory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.PeerName != "B" || got.CallDuration != 25*time.Second || got.ConnectedAt != unix(1743068764+135) {
+		t.Fatalf("first conference: %+v", got)
+	}
+}
+
 func TestResolveRecordWithoutConf(t *testing.T) {
 	cdrs, err := ParseCDRs([]byte(`<cdr h323="a" dir="from" utc="5"><user/><event msg="setup-from" time="0"/><event msg="conn-to" time="1" h323="b"/></cdr>`))
 	if err != nil {
