@@ -17,10 +17,10 @@ const (
 // pitchParityError reports whether the parity bit does not match the six
 // most significant bits of the first subframe's pitch index.
 func pitchParityError(index, parity int16) bool {
-	t := shr(index, 1)
+	t := shrC(index, 1)
 	sum := int16(1)
 	for i := 0; i <= 5; i++ {
-		t = shr(t, 1)
+		t = shrC(t, 1)
 		sum += t & 1
 	}
 	sum += parity

@@ -49,7 +49,7 @@ func (p *postFilter) filter(syn []int16, az *[2 * (lpcOrder + 1)]int16, t2 *[2]i
 		scal := p.scalRes2[pitMax:]
 		residu(ap3[:], syn[sf*subLen:sf*subLen+subLen+lpcOrder], res2[:subLen])
 		for j := 0; j < subLen; j++ {
-			scal[j] = shr(res2[j], 2)
+			scal[j] = shrC(res2[j], 2)
 		}
 		if vad == 1 {
 			p.pitchFilter(t0Min, t0Max, &resPst)
@@ -132,8 +132,8 @@ func (p *postFilter) pitchFilter(t0Min, t0Max int16, dst *[subLen]int16) {
 		g0 = invGammaP
 		gain = gammaP2
 	} else {
-		cmax = shr(mult(cmax, gammaP), 1)
-		en = shr(en, 1)
+		cmax = shrC(mult(cmax, gammaP), 1)
+		en = shrC(en, 1)
 		i := add(cmax, en)
 		if i > 0 {
 			gain = divS(cmax, i)
