@@ -92,10 +92,28 @@ func (p *postFilter) pitchFilter(t0Min, t0Max int16, dst *[subLen]int16) {
 	// One bound for all lags: |corr| <= 2*40*m^2.
 	m := int64(maxAbs(p.scalRes2[pitMax-int(t0Max) : pitMax+subLen]))
 	fast := 2*subLen*m*m <= max32
+	var cf [7]int32 // cf[k]: correlation at lag t0Max-k
+	if fast {
+		// All 7 correlations in one pass over the signal.
+		w := p.scalRes2[pitMax-int(t0Max) : pitMax-int(t0Max)+subLen+6]
+		var c0, c1, c2, c3, c4, c5, c6 int32
+		for j := 0; j < subLen; j++ {
+			x := int32(scal[j])
+			v := (*[7]int16)(w[j : j+7])
+			c0 += x * int32(v[0])
+			c1 += x * int32(v[1])
+			c2 += x * int32(v[2])
+			c3 += x * int32(v[3])
+			c4 += x * int32(v[4])
+			c5 += x * int32(v[5])
+			c6 += x * int32(v[6])
+		}
+		cf = [7]int32{2 * c0, 2 * c1, 2 * c2, 2 * c3, 2 * c4, 2 * c5, 2 * c6}
+	}
 	for i := t0Min; i <= t0Max; i++ {
 		var corr int32
 		if fast {
-			corr = dotFast(0, scal[:subLen], p.scalRes2[pitMax-int(i):])
+			corr = cf[t0Max-i]
 		} else {
 			corr = dot(0, scal[:subLen], p.scalRes2[pitMax-int(i):])
 		}
