@@ -200,3 +200,18 @@ func TestLspPolyMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkSynFilt(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 6))
+	a := [lpcOrder + 1]int16{4096, -6000, 3000, -1000, 500, -200, 100, -50, 20, -10, 5}
+	var mem [lpcOrder]int16
+	x := make([]int16, 40)
+	for i := range x {
+		x[i] = int16(r.IntN(4000) - 2000)
+	}
+	y := make([]int16, 40)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		synFilt(a[:], x, y, &mem)
+	}
+}

@@ -41,18 +41,30 @@ func synFilt(a []int16, x []int16, y []int16, mem *[lpcOrder]int16) (overflow bo
 	a0 := int32(a[0])
 	abs0 := int64(abs32(a0))
 	if 2*(int64(maxAbs(x))*abs0+asum*32768) <= max32 {
-		// No partial sum can saturate whatever the outputs are.
+		// No partial sum can saturate whatever the outputs are. The two
+		// most recent outputs are kept in registers: they are on the
+		// critical path of the recursion.
+		a1, a2, a3, a4, a5 := int32(a[1]), int32(a[2]), int32(a[3]), int32(a[4]), int32(a[5])
+		a6, a7, a8, a9, a10 := int32(a[6]), int32(a[7]), int32(a[8]), int32(a[9]), int32(a[10])
+		y1, y2 := int32(mem[9]), int32(mem[8])
 		for i := 0; i < n; i++ {
-			yy := (*[lpcOrder]int16)(buf[i : i+lpcOrder])
-			p := int32(x[i])*a0 - (int32(a[10])*int32(yy[0]) + int32(a[9])*int32(yy[1]) +
-				int32(a[8])*int32(yy[2]) + int32(a[7])*int32(yy[3]) +
-				int32(a[6])*int32(yy[4]) + int32(a[5])*int32(yy[5]) +
-				int32(a[4])*int32(yy[6]) + int32(a[3])*int32(yy[7]))
-			p -= int32(a[2]) * int32(yy[8])
-			p -= int32(a[1]) * int32(yy[9])
-			out, ov := shlRound(p << 1)
-			overflow = overflow || ov
-			buf[lpcOrder+i] = out
+			yy := (*[lpcOrder - 2]int16)(buf[i : i+lpcOrder-2])
+			p := int32(x[i])*a0 - (a10*int32(yy[0]) + a9*int32(yy[1]) +
+				a8*int32(yy[2]) + a7*int32(yy[3]) + a6*int32(yy[4]) +
+				a5*int32(yy[5]) + a4*int32(yy[6]) + a3*int32(yy[7]))
+			p -= a2 * y2
+			p -= a1 * y1
+			// round(L_shl(2p, 3)) = (16p + 0x8000) >> 16 unless it saturates.
+			var out int32
+			if p > (max32-0x8000)>>4 {
+				out, overflow = max16, true
+			} else if p < min32>>4 {
+				out, overflow = min16, true
+			} else {
+				out = (p + 0x800) >> 12
+			}
+			buf[lpcOrder+i] = int16(out)
+			y2, y1 = y1, out
 		}
 		copy(y, buf[lpcOrder:lpcOrder+n])
 		return overflow
