@@ -70,11 +70,12 @@ func predLt3(buf []int16, pos int, t0, frac int16, n int) {
 	// pos or an output of this call, so a running maximum covers them all.
 	csum := interSum[frac]
 	// History read: buf[x0-9 : x0+n+10] below pos.
-	xmax := int64(maxAbs(buf[x0-9 : min(pos, x0+n+10)]))
+	xmax := maxAbs(buf[x0-9 : min(pos, x0+n+10)])
+	xlim := int32((max32 - 0x8000) / (2 * csum))
 	for j := 0; j < n; j++ {
 		x1 := x0 + j
 		var s int32
-		if 2*xmax*csum <= max32-0x8000 {
+		if xmax <= xlim {
 			s = predLt3Fast((*[20]int16)(buf[x1-9:x1+11]), frac)
 			s = (s<<1 + 0x8000) >> 16
 		} else {
@@ -87,7 +88,7 @@ func predLt3(buf []int16, pos int, t0, frac int16, n int) {
 			s = int32(round(acc))
 		}
 		buf[pos+j] = int16(s)
-		xmax = max(xmax, int64(abs32(s)))
+		xmax = max(xmax, abs32(s))
 	}
 }
 

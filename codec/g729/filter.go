@@ -117,6 +117,17 @@ func synFilt(a []int16, x []int16, y []int16, mem *[lpcOrder]int16) (overflow bo
 	return overflow
 }
 
+// round16x is round(L_shl(2*s, 3)) for |2*s| <= max32.
+func round16x(s int32) int16 {
+	if s > (max32-0x8000)>>4 {
+		return max16
+	}
+	if s < min32>>4 {
+		return min16
+	}
+	return int16((s + 0x800) >> 12)
+}
+
 // shlRound is round(L_shl(s, 3)), reporting saturation.
 func shlRound(s int32) (int16, bool) {
 	if s > max32>>3 {
@@ -144,15 +155,15 @@ func residu(a []int16, x []int16, y []int16) {
 	}
 	xmax := int64(maxAbs(x))
 	if 2*asum*xmax <= max32 {
+		a0, a1, a2, a3, a4, a5 := int32(a[0]), int32(a[1]), int32(a[2]), int32(a[3]), int32(a[4]), int32(a[5])
+		a6, a7, a8, a9, a10 := int32(a[6]), int32(a[7]), int32(a[8]), int32(a[9]), int32(a[10])
 		for i := 0; i < n; i++ {
 			xx := (*[lpcOrder + 1]int16)(x[i : i+lpcOrder+1])
-			s := int32(a[0])*int32(xx[10]) + int32(a[1])*int32(xx[9]) +
-				int32(a[2])*int32(xx[8]) + int32(a[3])*int32(xx[7]) +
-				int32(a[4])*int32(xx[6]) + int32(a[5])*int32(xx[5]) +
-				int32(a[6])*int32(xx[4]) + int32(a[7])*int32(xx[3]) +
-				int32(a[8])*int32(xx[2]) + int32(a[9])*int32(xx[1]) +
-				int32(a[10])*int32(xx[0])
-			y[i] = round(lShlC(s<<1, 3))
+			s := a0*int32(xx[10]) + a1*int32(xx[9]) + a2*int32(xx[8]) +
+				a3*int32(xx[7]) + a4*int32(xx[6]) + a5*int32(xx[5]) +
+				a6*int32(xx[4]) + a7*int32(xx[3]) + a8*int32(xx[2]) +
+				a9*int32(xx[1]) + a10*int32(xx[0])
+			y[i] = round16x(s)
 		}
 		return
 	}
