@@ -40,7 +40,7 @@ func synFilt(a []int16, x []int16, y []int16, mem *[lpcOrder]int16) (overflow bo
 	}
 	a0 := int32(a[0])
 	abs0 := int64(abs32(a0))
-	if 2*(int64(maxAbs(x))*abs0+asum*32768) <= max32 {
+	if 2*(32768*abs0+asum*32768) <= max32 || 2*(int64(maxAbs(x))*abs0+asum*32768) <= max32 {
 		// No partial sum can saturate whatever the outputs are. The two
 		// most recent outputs are kept in registers: they are on the
 		// critical path of the recursion.
@@ -153,8 +153,7 @@ func residu(a []int16, x []int16, y []int16) {
 	for _, v := range a {
 		asum += int64(abs32(int32(v)))
 	}
-	xmax := int64(maxAbs(x))
-	if 2*asum*xmax <= max32 {
+	if 2*asum*32768 <= max32 || 2*asum*int64(maxAbs(x)) <= max32 {
 		a0, a1, a2, a3, a4, a5 := int32(a[0]), int32(a[1]), int32(a[2]), int32(a[3]), int32(a[4]), int32(a[5])
 		a6, a7, a8, a9, a10 := int32(a[6]), int32(a[7]), int32(a[8]), int32(a[9]), int32(a[10])
 		for i := 0; i < n; i++ {

@@ -62,8 +62,16 @@ func (p *postFilter) filter(syn []int16, az *[2 * (lpcOrder + 1)]int16, t2 *[2]i
 		copy(x[:], ap3[:])
 		var zero [lpcOrder]int16
 		synFilt(ap4[:], x[:], h[:], &zero)
-		temp1 := extractH(energy(0, h[:]))
-		temp2 := extractH(dot(0, h[:lH-1], h[1:]))
+		eh := energy(0, h[:])
+		temp1 := extractH(eh)
+		var temp2 int16
+		if eh < max32 {
+			// Unsaturated energy bounds every partial sum of the lag-1
+			// correlation (Cauchy-Schwarz): no saturation possible.
+			temp2 = extractH(dotFast(0, h[:lH-1], h[1:]))
+		} else {
+			temp2 = extractH(dot(0, h[:lH-1], h[1:]))
+		}
 		if temp2 <= 0 {
 			temp2 = 0
 		} else {
@@ -89,9 +97,9 @@ func (p *postFilter) pitchFilter(t0Min, t0Max int16, dst *[subLen]int16) {
 	scal := p.scalRes2[pitMax:]
 	corMax := int32(min32)
 	t0 := t0Min
-	// One bound for all lags: |corr| <= 2*40*m^2.
-	m := int64(maxAbs(p.scalRes2[pitMax-int(t0Max) : pitMax+subLen]))
-	fast := 2*subLen*m*m <= max32
+	// One bound for all lags: every partial correlation sum of two windows
+	// of the region is at most the region's energy (Cauchy-Schwarz).
+	fast := energy(0, p.scalRes2[pitMax-int(t0Max):pitMax+subLen]) < max32
 	var cf [7]int32 // cf[k]: correlation at lag t0Max-k
 	if fast {
 		// All 7 correlations in one pass over the signal.
