@@ -97,9 +97,16 @@ func (p *postFilter) pitchFilter(t0Min, t0Max int16, dst *[subLen]int16) {
 	scal := p.scalRes2[pitMax:]
 	corMax := int32(min32)
 	t0 := t0Min
-	// One bound for all lags: every partial correlation sum of two windows
-	// of the region is at most the region's energy (Cauchy-Schwarz).
-	fast := energy(0, p.scalRes2[pitMax-int(t0Max):pitMax+subLen]) < max32
+	// One bound for all lags: a partial correlation sum of the current
+	// window with a past one is at most the larger of their energies
+	// (Cauchy-Schwarz). The past windows all lie in the union u.
+	ener0 := energy(1, scal[:subLen])
+	u := p.scalRes2[pitMax-int(t0Max) : pitMax-int(t0Min)+subLen]
+	var pre [subLen + 7]int64 // pre[k]: sum of u[m]^2 for m < k
+	for k, v := range u[:subLen+6] {
+		pre[k+1] = pre[k] + int64(int32(v)*int32(v))
+	}
+	fast := ener0 < max32 && 2*pre[subLen+6] < max32
 	var cf [7]int32 // cf[k]: correlation at lag t0Max-k
 	if fast {
 		// All 7 correlations in one pass over the signal.
@@ -130,8 +137,13 @@ func (p *postFilter) pitchFilter(t0Min, t0Max int16, dst *[subLen]int16) {
 			t0 = i
 		}
 	}
-	ener := energy(1, p.scalRes2[pitMax-int(t0):pitMax-int(t0)+subLen])
-	ener0 := energy(1, scal[:subLen])
+	var ener int32
+	if fast {
+		o := int(t0Max - t0)
+		ener = int32(1 + 2*(pre[o+subLen]-pre[o]))
+	} else {
+		ener = energy(1, p.scalRes2[pitMax-int(t0):pitMax-int(t0)+subLen])
+	}
 	if corMax < 0 {
 		corMax = 0
 	}
