@@ -321,7 +321,7 @@ func (d *Decoder) decodeFrame(out []int16, prm *[11]int16, bfi bool, ftyp int16)
 func (d *Decoder) synthesize(a []int16, pos int, y []int16) {
 	if synFilt(a, d.oldExc[pos:pos+subLen], y, &d.memSyn) {
 		for i := range d.oldExc {
-			d.oldExc[i] = shr(d.oldExc[i], 2)
+			d.oldExc[i] = shrC(d.oldExc[i], 2)
 		}
 		synFilt(a, d.oldExc[pos:pos+subLen], y, &d.memSyn)
 	}
