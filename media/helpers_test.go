@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -109,7 +110,11 @@ func (sc *scen) expect(ch, pos int, codes []byte) {
 	}
 }
 
-func (sc *scen) source() *fakeSource { return &fakeSource{pkts: sc.pkts} }
+// source replays the capture in capture-time order (stable for equal times).
+func (sc *scen) source() *fakeSource {
+	slices.SortStableFunc(sc.pkts, func(a, b Packet) int { return a.Time.Compare(b.Time) })
+	return &fakeSource{pkts: sc.pkts}
+}
 
 // sliceSink collects rendered frames.
 type sliceSink struct{ s []int16 }
