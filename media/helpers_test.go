@@ -78,6 +78,8 @@ type scen struct {
 	exp   [2]map[int]int16
 	noise []noiseRegion
 	dec   codec.Decoder // expectation decoder (A-law by default)
+	// firstWins keeps the first expectation for a sample (overlap tests).
+	firstWins bool
 }
 
 type noiseRegion struct{ ch, from, to, amp int }
@@ -106,6 +108,9 @@ func (sc *scen) expect(ch, pos int, codes []byte) {
 		sc.tb.Fatal(err)
 	}
 	for i, v := range pcm {
+		if _, ok := sc.exp[ch][pos+i]; ok && sc.firstWins {
+			continue
+		}
 		sc.exp[ch][pos+i] = v
 	}
 }

@@ -313,6 +313,36 @@ func TestTimeline(t *testing.T) {
 				t.Errorf("stats %+v samples %d", s, a.Samples)
 			}
 		}},
+		{name: "sequence restart", build: func(sc *scen) {
+			l := newLeg(1, true)
+			for k := range 40 {
+				at, pos := time.Duration(k)*20*ms, 160*k
+				if k == 20 {
+					pos = -1 // first packet after the jump is held on probation and dropped
+				}
+				sc.audio(l, k, 0, at, 0, pos)
+				if k == 19 {
+					l.seq0 += 30000
+				}
+			}
+		}, check: func(t *testing.T, a *Analysis) {
+			if s := stat(t, a, 0); s.Late != 1 || s.Lost != 0 || s.GapMS != 20 {
+				t.Errorf("stats %+v", s)
+			}
+		}},
+		{name: "overlapping streams on one side: first write wins", build: func(sc *scen) {
+			l1, l2 := newLeg(1, true), newLeg(2, true)
+			l2.ts0 = 77
+			sc.firstWins = true // expectations are added in capture order
+			for k := range 30 {
+				sc.audio(l1, k, 0, time.Duration(k)*20*ms, 0, 160*k)
+				sc.audio(l2, k, 0, time.Duration(k)*20*ms+ms, 0, 8+160*k)
+			}
+		}, check: func(t *testing.T, a *Analysis) {
+			if len(a.Streams) != 2 || a.Streams[1].Direction != Local || a.Samples != 8+30*160 {
+				t.Errorf("streams %+v samples %d", a.Streams, a.Samples)
+			}
+		}},
 		{name: "non-RTP and RTCP ignored", build: func(sc *scen) {
 			l := newLeg(1, true)
 			for k := range 10 {
