@@ -5,10 +5,12 @@ import "math"
 // interp is a streaming integer-factor interpolator (rate × L): a
 // polyphase FIR whose prototype is a Kaiser-windowed sinc (β = 7, 32 taps
 // per phase, cut-off at 0.92 × the input Nyquist frequency). Each phase is
-// normalised to unity DC gain. For 8 → 16 kHz the passband is flat within
-// ±0.1 dB up to about 3.2 kHz and images above about 4.5 kHz are attenuated
-// by more than 60 dB (verified in TestInterpQuality); its delay is
-// compensated, so output sample m belongs to input time m/L.
+// normalised to unity DC gain. Measured for 8 → 16 kHz (TestInterpQuality):
+// up to 3 kHz the output differs from the ideal band-limited interpolation by
+// more than 75 dB below the signal; 3.4 kHz is attenuated by about 1 dB and
+// 3.6 kHz by about 3 dB (G.711 carries 300-3400 Hz); the images of in-band
+// tones are more than 75 dB down. The delay is compensated exactly, so output
+// sample m belongs to input time m/L. Cost: 32 multiply-adds per output sample.
 //
 // Arithmetic is integer (Q15 coefficients, 64-bit accumulation) so output is
 // identical on every architecture.
@@ -30,12 +32,14 @@ const (
 
 func newInterp(l int) *interp {
 	k := interpTaps
-	n := k * l
-	f := &interp{L: l, K: k, rc: make([]int32, n), hist: make([]int16, 2*k), delay: int64(n / 2)}
+	// n-1 = k*l-1 real taps (odd length, last one zero) put the centre on
+	// an integer output sample, so the delay is compensated exactly.
+	n := k*l - 1
+	f := &interp{L: l, K: k, rc: make([]int32, k*l), hist: make([]int16, 2*k), delay: int64((n - 1) / 2)}
 	c := float64(n-1) / 2
 	i0b := besselI0(interpBeta)
-	h := make([]float64, n)
-	for j := range h {
+	h := make([]float64, k*l)
+	for j := range n {
 		x := (float64(j) - c) / float64(l) * interpCut
 		s := 1.0
 		if x != 0 {
