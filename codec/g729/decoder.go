@@ -49,8 +49,10 @@ type Decoder struct {
 	seedFer  int16
 	pastFtyp int16
 	seed     int16
-	sidSav   int16
-	shSidSav int16
+	// Excitation of the last good frame; its energy gives the SID gain if
+	// the first SID frame of a silence period is lost (computed on demand).
+	sidExc      [frameLen]int16
+	sidExcValid bool
 	cng      cngState
 
 	post postFilter
@@ -75,7 +77,6 @@ func (d *Decoder) Reset() {
 	d.seedFer = 21845
 	d.pastFtyp = ftypSpeech
 	d.seed = initSeed
-	d.shSidSav = 1
 	d.cng.reset()
 	d.post.reset()
 }
@@ -312,12 +313,8 @@ func (d *Decoder) decodeFrame(out []int16, prm *[11]int16, bfi bool, ftyp int16)
 	}
 
 	if !bfi {
-		// Energy of the excitation, kept to recover the SID gain if the
-		// first SID frame is lost.
-		t := energy(0, d.oldExc[excPos:excPos+frameLen])
-		sh := normL(t)
-		d.sidSav = round(lShl(t, sh))
-		d.shSidSav = sub(16, sh)
+		d.sidExc = [frameLen]int16(d.oldExc[excPos : excPos+frameLen])
+		d.sidExcValid = true
 	}
 	copy(d.oldExc[:excHist], d.oldExc[frameLen:frameLen+excHist])
 	d.pastFtyp = ftyp
@@ -349,7 +346,14 @@ func (d *Decoder) comfortNoise(sid bool, prm *[11]int16, az *[2 * (lpcOrder + 1)
 		sidLsfDecode(prm[0]&1, prm[1]&31, prm[2]&15, &d.cng.lspSid, &d.lsp.freqPrev)
 	} else if first {
 		// First SID frame lost: estimate the gain from the last frame.
-		d.cng.sidGain = tabSidGain[quantSidGain(d.sidSav, d.shSidSav)]
+		sidSav, shSidSav := int16(0), int16(1)
+		if d.sidExcValid {
+			t := energy(0, d.sidExc[:])
+			sh := normL(t)
+			sidSav = round(lShl(t, sh))
+			shSidSav = sub(16, sh)
+		}
+		d.cng.sidGain = tabSidGain[quantSidGain(sidSav, shSidSav)]
 	}
 	if first {
 		d.cng.curGain = d.cng.sidGain
