@@ -52,7 +52,7 @@ func FuzzAnalyzeRender(f *testing.F) {
 	seed = append(seed, fuzzRecord(0x4, 0, msg[:min(len(msg), 255)])...)
 	for k := range 20 {
 		seed = append(seed, fuzzRecord(0x4, 20, rtpBytes(f, uint16(65530+k), uint32(160*k), 1, 8, false, make([]byte, 160)))...)
-		seed = append(seed, fuzzRecord(0x7, 0, rtpBytes(f, uint16(k), uint32(1<<32-400+160*k), 2, 9, false, make([]byte, 80)))...)
+		seed = append(seed, fuzzRecord(0x7, 0, rtpBytes(f, uint16(k), uint32(1<<32-400+int64(160*k)), 2, 9, false, make([]byte, 80)))...)
 	}
 	seed = append(seed, fuzzRecord(0x4, 20, rtpBytes(f, 14, 3200, 1, 13, false, []byte{40}))...)
 	seed = append(seed, fuzzRecord(0x4, 200, rtpBytes(f, 15, 9000, 1, 101, true, []byte{1, 2, 3, 4}))...)
