@@ -5,8 +5,6 @@ import (
 	"net/netip"
 	"testing"
 	"time"
-
-	"recordings/codec"
 )
 
 var fuzzAddrs = [4]netip.AddrPort{
@@ -60,12 +58,8 @@ func FuzzAnalyzeRender(f *testing.F) {
 	f.Add(seed)
 	f.Add(fuzzRecord(0, 0, []byte{0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}))
 	f.Add(fuzzRecord(0, 0, []byte{0xa0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff}))
-	opt := Options{MaxDuration: 20 * time.Second, newDecoder: func(name string) (codec.Decoder, error) {
-		if name == "G722" {
-			return &wide16{}, nil
-		}
-		return codec.New(name)
-	}}
+	opt := wideOpt()
+	opt.MaxDuration = 20 * time.Second
 	f.Fuzz(func(t *testing.T, data []byte) {
 		pkts := fuzzPackets(data)
 		a, err := Analyze(&fakeSource{pkts: pkts}, opt)

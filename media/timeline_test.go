@@ -484,13 +484,7 @@ func TestMixedRates(t *testing.T) {
 		}
 		sc.add(at, r.src, r.dst, rtpBytes(t, r.seq0+uint16(k), r.ts0+uint32(160*k), r.ssrc, 8, false, p))
 	}
-	opt := Options{newDecoder: func(name string) (codec.Decoder, error) {
-		if name == "W16" {
-			return &wide16{}, nil
-		}
-		return codec.New(name)
-	}}
-	a, err := Analyze(sc.source(), opt)
+	a, err := Analyze(sc.source(), wideOpt())
 	if err != nil {
 		t.Fatal(err)
 	}
