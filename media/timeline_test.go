@@ -624,3 +624,24 @@ func TestMaxDuration(t *testing.T) {
 		}
 	}
 }
+
+func TestDirections(t *testing.T) {
+	mk := func(src, dst string) *stream {
+		return &stream{key: streamKey{src: ap(src), dst: ap(dst)}, audio: 1}
+	}
+	for _, c := range []struct {
+		name    string
+		streams []*stream
+		want    []int
+	}{
+		{"innovaphone ports", []*stream{mk("1.1.1.1:30000", "2.2.2.2:16388"), mk("2.2.2.2:16386", "1.1.1.1:30000")}, []int{1, 0}},
+		{"both send from 16386", []*stream{mk("1.1.1.1:16386", "2.2.2.2:16386"), mk("2.2.2.2:16386", "1.1.1.1:16386")}, []int{0, 1}},
+		{"new SSRC on the same ports", []*stream{mk("1.1.1.1:5000", "2.2.2.2:6000"), mk("2.2.2.2:6000", "1.1.1.1:5000"), mk("1.1.1.1:5000", "2.2.2.2:6000")}, []int{0, 1, 0}},
+		{"unrelated third stream takes the free side", []*stream{mk("1.1.1.1:5000", "2.2.2.2:6000"), mk("3.3.3.3:1", "4.4.4.4:2")}, []int{0, 1}},
+		{"non-audio streams get no side", []*stream{{key: streamKey{src: ap("1.1.1.1:16386"), dst: ap("2.2.2.2:1")}}, mk("1.1.1.1:5000", "2.2.2.2:6000")}, []int{-1, 0}},
+	} {
+		if got := assignDirections(c.streams); !slices.Equal(got, c.want) {
+			t.Errorf("%s: got %v want %v", c.name, got, c.want)
+		}
+	}
+}
