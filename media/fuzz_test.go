@@ -44,7 +44,8 @@ func (c *countSink) WriteFrames(f []int16) error {
 	return nil
 }
 
-func FuzzAnalyzeRender(f *testing.F) {
+// fuzzSeed is a two-sided call with SIP, wraps, CN, an event and a jump.
+func fuzzSeed(f testing.TB) []byte {
 	var seed []byte
 	msg := sip("m=audio 1 RTP/AVP 97 101\r\na=rtpmap:97 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\n")
 	seed = append(seed, fuzzRecord(0x4, 0, msg[:min(len(msg), 255)])...)
@@ -55,6 +56,11 @@ func FuzzAnalyzeRender(f *testing.F) {
 	seed = append(seed, fuzzRecord(0x4, 20, rtpBytes(f, 14, 3200, 1, 13, false, []byte{40}))...)
 	seed = append(seed, fuzzRecord(0x4, 200, rtpBytes(f, 15, 9000, 1, 101, true, []byte{1, 2, 3, 4}))...)
 	seed = append(seed, fuzzRecord(0x4, 20, rtpBytes(f, 17, 1<<31, 1, 97, false, make([]byte, 160)))...)
+	return seed
+}
+
+func FuzzAnalyzeRender(f *testing.F) {
+	seed := fuzzSeed(f)
 	f.Add(seed)
 	f.Add(fuzzRecord(0, 0, []byte{0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}))
 	f.Add(fuzzRecord(0, 0, []byte{0xa0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff}))
@@ -103,4 +109,20 @@ func FuzzSDP(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFuzzSeedRenders makes sure the main seed exercises the whole pipeline.
+func TestFuzzSeedRenders(t *testing.T) {
+	pkts := fuzzPackets(fuzzSeed(t))
+	a, err := Analyze(&fakeSource{pkts: pkts}, wideOpt())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.SampleRate != 16000 || len(a.Streams) != 2 || !a.Streams[0].Rendered || !a.Streams[1].Rendered || a.SIP != 1 {
+		t.Fatalf("seed analysis: rate %d streams %+v", a.SampleRate, a.Streams)
+	}
+	got := render(t, a, &fakeSource{pkts: pkts})
+	if len(got[0]) == 0 {
+		t.Fatal("empty render")
+	}
 }
