@@ -87,3 +87,32 @@ func TestConstantMemory(t *testing.T) {
 		t.Fatalf("allocation grows with call length: %d vs %d bytes", long, short)
 	}
 }
+
+func TestHostileCapture(t *testing.T) {
+	sc := newScen(t)
+	l := newLeg(1, true)
+	// Timestamps jump by about 2^31 back and forth every packet; the capture
+	// lasts 2 s, so the timeline must stay near 2 s.
+	for k := range 100 {
+		ts := l.ts0 + uint32(160*k)
+		if k%2 == 1 {
+			ts += 1<<31 - 5
+		}
+		sc.add(time.Duration(k)*20*time.Millisecond, l.src, l.dst, rtpBytes(t, l.seq0+uint16(k), ts, l.ssrc, 8, false, l.codes(k)))
+	}
+	// Many SSRCs: only MaxStreams are tracked.
+	for k := range 100 {
+		sc.add(time.Second, "10.9.9.9:1000", "10.9.9.8:1000", rtpBytes(t, 1, 1, uint32(5000+k), 8, false, []byte{1}))
+	}
+	a, err := Analyze(sc.source(), Options{MaxStreams: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Samples > 2*8000+160 || len(a.Streams) != 10 || a.Ignored != 91 {
+		t.Fatalf("samples %d streams %d ignored %d", a.Samples, len(a.Streams), a.Ignored)
+	}
+	if !strings.Contains(strings.Join(a.Warnings, ";"), "more than 10 RTP streams") {
+		t.Fatalf("warnings %q", a.Warnings)
+	}
+	render(t, a, sc.source())
+}
