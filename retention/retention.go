@@ -60,7 +60,7 @@ type Report struct {
 	LongestBatch      time.Duration
 	VacuumSteps       int
 	LongestVacuumStep time.Duration // including the final checkpoint
-	SizeBefore        int64 // database size before and after the run
+	SizeBefore        int64         // database size before and after the run
 	SizeAfter         int64
 	LogsPruned        int64
 }
