@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"recordings/media"
@@ -28,6 +29,7 @@ type Options struct {
 	CacheEntries   int           // analyses kept for WAV rendering, default 64
 	Media          media.Options
 	Now            func() time.Time
+	Observer       Observer // told about uploads and conversions; default none
 }
 
 func (o *Options) defaults() {
@@ -48,6 +50,9 @@ func (o *Options) defaults() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Observer == nil {
+		o.Observer = nopObserver{}
 	}
 }
 
@@ -70,6 +75,8 @@ type Service struct {
 	order []int64          // insertion order for eviction
 
 	notify func(ev Event)
+
+	inflight atomic.Int64 // uploads being received
 }
 
 // Event tells subscribers (the UI) what happened to a recording.
@@ -86,6 +93,9 @@ type cached struct {
 // New returns a service; call Run to start its analysis workers.
 func New(db *store.DB, log *slog.Logger, opt Options) *Service {
 	opt.defaults()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return &Service{db: db, log: log, opt: opt, jobs: make(chan int64, 1024), cache: map[int64]cached{}, notify: func(Event) {}}
 }
 
@@ -116,9 +126,14 @@ func (s *Service) Run(ctx context.Context) error {
 		}()
 	}
 	for _, r := range left {
-		s.log.Warn("upload interrupted by restart", "category", "Recording", "id", r.ID, "name", r.Name, "bytes", r.Size)
+		if r.Uploaded() {
+			// Complete, but the analysis did not run before the stop.
+			s.enqueue(r.ID)
+			continue
+		}
+		s.log.Warn("upload interrupted by restart", "category", "Recording", "user", r.Owner, "id", r.ID, "name", r.Name, "bytes", r.Size)
 		if err := s.finish(ctx, r.ID, "incomplete", r.Size); err != nil {
-			s.log.Error("mark interrupted upload", "id", r.ID, "err", err)
+			s.log.Error("mark interrupted upload", "category", "Recording", "user", r.Owner, "id", r.ID, "err", err)
 		}
 	}
 	wg.Wait()
@@ -130,6 +145,16 @@ func (s *Service) Run(ctx context.Context) error {
 // When the body breaks off, what arrived is kept as "incomplete" and analysed;
 // the error is returned too.
 func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reader, declared int64) (id int64, replaced bool, err error) {
+	s.inflight.Add(1)
+	defer s.inflight.Add(-1)
+	started := false
+	defer func() {
+		if started {
+			s.opt.Observer.UploadDone(err == nil)
+		} else if err != nil {
+			s.opt.Observer.UploadRefused()
+		}
+	}()
 	fn, err := pbx.ParseFileName(name)
 	if err != nil {
 		return 0, false, fmt.Errorf("%w: %w", ErrBadName, err)
@@ -156,24 +181,27 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 		return 0, false, fmt.Errorf("begin upload: %w", err)
 	}
 	s.forget(id)
+	started = true
+	s.opt.Observer.UploadStarted()
 	kind := "created"
 	if replaced {
 		kind = "updated"
 	}
 	s.notify(Event{Kind: kind, ID: id})
-	s.log.Info("upload started", "category", "Recording", "id", id, "name", name, "replaced", replaced)
+	user := fn.RegName // the owner BeginUpload recorded
+	s.log.Info("upload started", "category", "Recording", "user", user, "id", id, "name", name, "replaced", replaced)
 
 	size, sum, err := s.receive(ctx, id, body, buf, n, rerr)
 	if err != nil {
 		if errors.Is(err, ErrTooLarge) {
-			s.log.Warn("upload over the size limit", "category", "Recording", "id", id, "name", name, "bytes", size)
+			s.log.Warn("upload over the size limit", "category", "Recording", "user", user, "id", id, "name", name, "bytes", size)
 			if derr := s.db.DeleteRecording(context.WithoutCancel(ctx), id); derr != nil {
-				s.log.Error("drop oversized upload", "id", id, "err", derr)
+				s.log.Error("drop oversized upload", "category", "Recording", "user", user, "id", id, "err", derr)
 			}
 			s.notify(Event{Kind: "deleted", ID: id})
 			return id, replaced, err
 		}
-		s.log.Warn("upload broke off", "category", "Recording", "id", id, "name", name, "bytes", size, "err", err)
+		s.log.Warn("upload broke off", "category", "Recording", "user", user, "id", id, "name", name, "bytes", size, "err", err)
 		if ferr := s.finish(context.WithoutCancel(ctx), id, "incomplete", size); ferr != nil {
 			return id, replaced, errors.Join(err, ferr)
 		}
@@ -182,7 +210,7 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 	if err := s.db.FinishUpload(ctx, id, "receiving", sum); err != nil {
 		return id, replaced, fmt.Errorf("finish upload: %w", err)
 	}
-	s.log.Info("upload complete", "category", "Recording", "id", id, "name", name, "bytes", size, "sha256", sum)
+	s.log.Info("upload complete", "category", "Recording", "user", user, "id", id, "name", name, "bytes", size, "sha256", sum)
 	s.enqueue(id)
 	return id, replaced, nil
 }
@@ -348,10 +376,11 @@ func (s *Service) analyse(ctx context.Context, id int64) {
 		s.remember(id, rec.SHA256, a)
 	}
 	if err := s.db.SetAnalysis(context.WithoutCancel(ctx), id, res); err != nil {
-		s.log.Error("analyse: store result", "category", "Converting", "id", id, "err", err)
+		s.log.Error("analyse: store result", "category", "Converting", "user", rec.Owner, "id", id, "err", err)
 		return
 	}
-	s.log.Info("converted", "category", "Converting", "id", id, "state", res.State, "reason", res.Reason,
+	s.opt.Observer.Converted(s.opt.Now().Sub(start), res.State)
+	s.log.Info("converted", "category", "Converting", "user", rec.Owner, "id", id, "state", res.State, "reason", res.Reason,
 		"codec", res.Codec, "duration_ms", res.DurationMS, "took", s.opt.Now().Sub(start))
 	s.notify(Event{Kind: "updated", ID: id})
 }
