@@ -24,6 +24,7 @@ type Options struct {
 	SessionTTL                 time.Duration // default 12 h
 	UI                         fs.FS
 	Now                        func() time.Time
+	Ops                        Ops // health, metrics, admin status and backup (ops.go)
 }
 
 // Server is the HTTP front of the appliance.
@@ -62,7 +63,7 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("PUT /{domain}/recordings/Files/{name}", s.putCapture)
 	mux.Handle("GET /{domain}/recordings/Files/{name}", s.authed(s.getCapture))
-	mux.HandleFunc("GET /healthz", s.healthz)
+	s.opsRoutes(apiMux, mux)
 	if s.opt.UI != nil {
 		mux.Handle("GET /", http.FileServerFS(s.opt.UI))
 	}
@@ -96,14 +97,6 @@ func (s *Server) guardPaths(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	if err := s.db.Ping(r.Context()); err != nil {
-		httpError(w, http.StatusServiceUnavailable, "database: "+err.Error())
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 }
 
 // apiError is the JSON body of every error answer.

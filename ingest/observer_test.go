@@ -164,6 +164,10 @@ func TestRestartAnalysesCompleteUploads(t *testing.T) {
 	if err := db.AppendChunk(ctx, partial, capture[:2000]); err != nil {
 		t.Fatal(err)
 	}
+	empty, _, err := db.BeginUpload(ctx, "example.com", strings.Replace(aliceName, "-1-", "-4-", 1), store.FileName{}, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
 	s := New(db, nil, Options{})
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
@@ -191,6 +195,9 @@ func TestRestartAnalysesCompleteUploads(t *testing.T) {
 			break
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := db.Recording(ctx, empty); err == nil {
+		t.Error("interrupted upload with no bytes kept")
 	}
 	cancel()
 	<-done

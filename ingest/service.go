@@ -131,6 +131,14 @@ func (s *Service) Run(ctx context.Context) error {
 			s.enqueue(r.ID)
 			continue
 		}
+		if r.Size == 0 {
+			// Begun, but not one byte was stored: nothing to keep.
+			s.log.Warn("empty upload interrupted by restart removed", "category", "Recording", "user", r.Owner, "id", r.ID, "name", r.Name)
+			if err := s.db.DeleteRecording(ctx, r.ID); err != nil {
+				s.log.Error("remove empty interrupted upload", "category", "Recording", "user", r.Owner, "id", r.ID, "err", err)
+			}
+			continue
+		}
 		s.log.Warn("upload interrupted by restart", "category", "Recording", "user", r.Owner, "id", r.ID, "name", r.Name, "bytes", r.Size)
 		if err := s.finish(ctx, r.ID, "incomplete", r.Size); err != nil {
 			s.log.Error("mark interrupted upload", "category", "Recording", "user", r.Owner, "id", r.ID, "err", err)
