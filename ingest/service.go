@@ -375,6 +375,11 @@ func (s *Service) analyse(ctx context.Context, id int64) {
 			res.Envelope = env.Bytes()
 		}
 	}
+	if err != nil && ctx.Err() != nil {
+		// Stopped midway (shutdown): the recording is not broken; it stays
+		// waiting and is analysed at the next start.
+		return
+	}
 	if err != nil {
 		res.State, res.Reason = "failed", failureReason(err)
 	} else {
