@@ -244,7 +244,9 @@ func shutdownHTTP(hs *http.Server, ing *ingest.Service, log *slog.Logger, timeou
 // wait in applog's queue until Run starts, which is after db is set.
 type lateSink struct{ db *store.DB }
 
-func (s *lateSink) AddLogs(ctx context.Context, es []store.LogEntry) error { return s.db.AddLogs(ctx, es) }
+func (s *lateSink) AddLogs(ctx context.Context, es []store.LogEntry) error {
+	return s.db.AddLogs(ctx, es)
+}
 
 // ensureAdmin creates the first account on a fresh database: admin with the
 // password from RECORDINGS_ADMIN_PASSWORD, or a generated one logged once.
