@@ -266,9 +266,3 @@ func (p *postProcess) run(sig []int16) {
 }
 
 func clamp32(x int64) int64 { return min(max(x, min32), max32) }
-
-// mpy32x16Fast is mpy32x16 for n != -32768, hi*n small enough that the
-// result cannot saturate (|n| < 2^14 suffices).
-func mpy32x16Fast(hi, lo, n int16) int32 {
-	return 2*int32(hi)*int32(n) + 2*((int32(lo)*int32(n))>>15)
-}
