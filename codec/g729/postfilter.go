@@ -189,21 +189,14 @@ func (p *postFilter) preemphasis(sig *[subLen]int16, g int16) {
 
 // agc scales out so that its energy follows that of in, smoothed per sample.
 func (p *postFilter) agc(in, out []int16) {
-	var sig [subLen]int16
-	for i := 0; i < subLen; i++ {
-		sig[i] = out[i] >> 2
-	}
-	s := energy(0, sig[:])
+	s := energyShr2(out[:subLen])
 	if s == 0 {
 		p.pastGain = 0
 		return
 	}
 	exp := sub(normL(s), 1)
 	gainOut := round(lShl(s, exp))
-	for i := 0; i < subLen; i++ {
-		sig[i] = in[i] >> 2
-	}
-	s = energy(0, sig[:])
+	s = energyShr2(in[:subLen])
 	var g0 int16
 	if s != 0 {
 		i := normL(s)
@@ -217,12 +210,33 @@ func (p *postFilter) agc(in, out []int16) {
 		g0 = mult(i, agcFac1)
 	}
 	gain := p.pastGain
-	for i := 0; i < subLen; i++ {
+	out = out[:subLen]
+	for i := range out {
 		gain = mult(gain, agcFac)
 		gain = add(gain, g0)
-		out[i] = extractH(lShlC(lMult(out[i], gain), 3))
+		// extract_h(L_shl(L_mult(out, gain), 3)); gain >= 0 so L_mult
+		// cannot saturate.
+		v := int32(out[i]) * int32(gain)
+		switch {
+		case v > max32>>4:
+			out[i] = max16
+		case v < min32>>4:
+			out[i] = min16
+		default:
+			out[i] = int16(v >> 12)
+		}
 	}
 	p.pastGain = gain
+}
+
+// energyShr2 is energy(0, x[i]>>2).
+func energyShr2(x []int16) int32 {
+	var s int64
+	for _, v := range x {
+		w := int32(v >> 2)
+		s += int64(w * w)
+	}
+	return int32(min(s<<1, max32))
 }
 
 // postProcess is the output high-pass filter (cut-off 100 Hz) with the
