@@ -70,7 +70,7 @@ func predLt3(buf []int16, pos int, t0, frac int16, n int) {
 	// pos or an output of this call, so a running maximum covers them all.
 	csum := interSum[frac]
 	// History read: buf[x0-9 : x0+n+10] below pos.
-	xmax := maxAbs(buf[x0-9 : min(pos, x0+n+10)])
+	xmax := absBound(buf[x0-9 : min(pos, x0+n+10)])
 	xlim := int32((max32 - 0x8000) / (2 * csum))
 	if xmax <= xlim && x0+n+10 <= pos {
 		// Only history is read (lag of 50 or more) and it is small

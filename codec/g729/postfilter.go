@@ -172,8 +172,10 @@ func (p *postFilter) pitchFilter(t0Min, t0Max int16, dst *[subLen]int16) {
 		}
 	}
 	past := p.res2[pitMax-int(t0):]
+	// g0, gain >= 0: the two products cannot saturate, only their sum.
+	g0w, gw := int32(g0), int32(gain)
 	for i := 0; i < subLen; i++ {
-		dst[i] = add(mult(g0, sig[i]), mult(gain, past[i]))
+		dst[i] = sat16((g0w*int32(sig[i]))>>15 + (gw*int32(past[i]))>>15)
 	}
 }
 
