@@ -328,11 +328,22 @@ func (d *Decoder) decodeFrame(out []int16, prm *[11]int16, bfi bool, ftyp int16)
 				d.sharp = sharpMin
 			}
 			exc := d.oldExc[pos : pos+subLen]
-			for i := 0; i < subLen; i++ {
-				t := lMult(exc[i], d.gainPitch)
-				t = lMac(t, code[i], d.gainCode)
-				t = lShlC(t, 1)
-				exc[i] = round(t)
+			if d.gainPitch != min16 && d.gainCode != min16 {
+				// round(L_shl(L_mac(L_mult(e, gp), c, gc), 1)): without the
+				// -32768*-32768 case the saturations collapse into one
+				// clamp of the exact value.
+				gp, gc := int64(d.gainPitch), int64(d.gainCode)
+				for i := 0; i < subLen; i++ {
+					v := 4*(int64(exc[i])*gp+int64(code[i])*gc) + 0x8000
+					exc[i] = int16(clamp32(v) >> 16)
+				}
+			} else {
+				for i := 0; i < subLen; i++ {
+					t := lMult(exc[i], d.gainPitch)
+					t = lMac(t, code[i], d.gainCode)
+					t = lShlC(t, 1)
+					exc[i] = round(t)
+				}
 			}
 			d.synthesize(az[sf*11:sf*11+11], pos, synth[sf*subLen:sf*subLen+subLen])
 		}
