@@ -279,9 +279,11 @@ func (d *Decoder) decodeFrame(out []int16, prm *[11]int16, bfi bool, ftyp int16)
 		var code [subLen]int16
 		var t0, t0Frac int16
 		for sf := 0; sf < 2; sf++ {
-			pi := 2 + sf*5 // pitch index position
-			if sf == 1 {
-				pi = 7
+			// Positions in prm of the subframe's pitch, codebook index,
+			// signs and gain index (the parity bit is prm[3]).
+			pi, ci := 7, 8
+			if sf == 0 {
+				pi, ci = 2, 4
 			}
 			index := prm[pi]
 			bad := bfi
@@ -303,10 +305,6 @@ func (d *Decoder) decodeFrame(out []int16, prm *[11]int16, bfi bool, ftyp int16)
 			pos := excPos + sf*subLen
 			predLt3(d.oldExc[:], pos, t0, t0Frac, subLen)
 
-			ci := pi + 1
-			if sf == 0 {
-				ci = 4
-			}
 			cIndex, cSign := prm[ci], prm[ci+1]
 			if bfi {
 				cIndex = random(&d.seedFer) & 0x1fff

@@ -191,7 +191,7 @@ func weightAz(a []int16, gamma int16, ap *[lpcOrder + 1]int16) {
 // All terms are non-negative, so the partial sums only grow: the
 // saturating sum is the exact sum clamped once at the end.
 func energy(init int32, x []int16) int32 {
-	// Two accumulators of at most 2^30 * 40 each: no overflow in int64.
+	// Each square is at most 2^30, so int64 sums cannot overflow.
 	var s0, s1 int64
 	i := 0
 	for ; i+1 < len(x); i += 2 {
