@@ -32,8 +32,8 @@ const (
 	ftypSID    = 2
 )
 
-// Decoder decodes one G.729 (Annex A/B) stream. The zero value is not
-// ready for use; call NewDecoder.
+// Decoder decodes one G.729 (Annex A/B) stream. The zero value is ready
+// for use (it is reset on first use); NewDecoder returns a reset one.
 type Decoder struct {
 	oldExc    [frameLen + excHist]int16 // past excitation, then current frame
 	lspOld    [lpcOrder]int16
@@ -57,6 +57,8 @@ type Decoder struct {
 
 	post postFilter
 	hp   postProcess
+
+	ready bool // set by Reset
 }
 
 // NewDecoder returns a decoder in its initial state.
@@ -68,7 +70,7 @@ func NewDecoder() *Decoder {
 
 // Reset returns the decoder to its initial state.
 func (d *Decoder) Reset() {
-	*d = Decoder{}
+	*d = Decoder{ready: true}
 	d.lspOld = [lpcOrder]int16{30000, 26000, 21000, 15000, 8000, 0, -8000, -15000, -21000, -26000}
 	d.sharp = sharpMin
 	d.oldT0 = 60
@@ -250,6 +252,9 @@ func unpackSID(frame []byte, prm *[11]int16) {
 // decodeFrame runs the decoder (4.1 of G.729, Annex A and B.4) and the
 // postfilter for one frame into out[:80].
 func (d *Decoder) decodeFrame(out []int16, prm *[11]int16, bfi bool, ftyp int16) {
+	if !d.ready {
+		d.Reset()
+	}
 	if bfi {
 		if d.pastFtyp == ftypSpeech {
 			ftyp = ftypSpeech

@@ -264,3 +264,18 @@ func TestFrameLevelAPI(t *testing.T) {
 		}
 	}
 }
+
+func TestZeroValueDecoder(t *testing.T) {
+	frames := readFrameFile(t, filepath.Join("testdata", "rtp", "mix_loss.frames"))[:200]
+	var d Decoder
+	got := decodeFrames(t, &d, frames)
+	want := decodeFrames(t, NewDecoder(), frames)
+	if !slices.Equal(got, want) {
+		t.Fatal("zero-value Decoder differs from NewDecoder")
+	}
+	var z Decoder
+	dst := make([]int16, FrameSamples)
+	if n, err := z.Conceal(dst); n != FrameSamples || err != nil {
+		t.Fatalf("zero-value Conceal: %d, %v", n, err)
+	}
+}
