@@ -169,7 +169,17 @@ func FuzzDecode(f *testing.F) {
 }
 
 func BenchmarkDecode(b *testing.B) {
-	frames := readFrameFile(b, filepath.Join("testdata", "rtp", "mix.frames"))
+	benchmarkFrames(b, "mix.frames")
+}
+
+// BenchmarkDecodeVAD runs over a stream with SID frames, comfort noise and
+// untransmitted frames.
+func BenchmarkDecodeVAD(b *testing.B) {
+	benchmarkFrames(b, "mix_vad.frames")
+}
+
+func benchmarkFrames(b *testing.B, name string) {
+	frames := readFrameFile(b, filepath.Join("testdata", "rtp", name))
 	d := NewDecoder()
 	dst := make([]int16, FrameSamples)
 	b.ReportAllocs()
@@ -177,7 +187,13 @@ func BenchmarkDecode(b *testing.B) {
 	n := 0
 	for i := 0; i < b.N; i++ {
 		for _, f := range frames {
-			if _, err := d.Decode(dst, f); err != nil {
+			var err error
+			if len(f) == 0 {
+				_, err = d.Conceal(dst)
+			} else {
+				_, err = d.Decode(dst, f)
+			}
+			if err != nil {
 				b.Fatal(err)
 			}
 		}
