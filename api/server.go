@@ -32,6 +32,7 @@ type Server struct {
 	ing *ingest.Service
 	log *slog.Logger
 	opt Options
+	ws  wsHub // websocket clients (ws.go)
 }
 
 // New returns a server over db and ing.
@@ -59,6 +60,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("PUT /api/recordings/{id}/protected", s.authed(s.protect))
 	mux.Handle("DELETE /api/recordings/{id}", s.authed(s.deleteRecording))
 	mux.HandleFunc("GET /healthz", s.healthz)
+	s.routeUI(mux) // websocket API and the apps' pages (ws.go)
 	if s.opt.UI != nil {
 		mux.Handle("GET /", http.FileServerFS(s.opt.UI))
 	}
