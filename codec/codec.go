@@ -7,6 +7,9 @@ package codec
 import (
 	"errors"
 	"fmt"
+
+	"recordings/codec/g722"
+	"recordings/codec/g729"
 )
 
 // Decoder decodes the payloads of one RTP stream.
@@ -45,13 +48,17 @@ var (
 )
 
 // New returns a decoder for the codec named as in an SDP rtpmap line
-// (case-insensitive): PCMU, PCMA, G722, G729.
+// (case-insensitive): PCMU, PCMA, G722, G729 (also G729A, G729AB).
 func New(name string) (Decoder, error) {
 	switch normalize(name) {
 	case "PCMU":
 		return NewPCMU(), nil
 	case "PCMA":
 		return NewPCMA(), nil
+	case "G722":
+		return g722.NewDecoder(), nil
+	case "G729", "G729A", "G729AB":
+		return g729.NewDecoder(), nil
 	}
 	return nil, fmt.Errorf("%w %s", ErrUnsupported, name)
 }

@@ -69,7 +69,8 @@ func TestNew(t *testing.T) {
 		name, want string
 		ok         bool
 	}{
-		{"pcmu", "PCMU", true}, {"PCMA", "PCMA", true}, {"opus", "", false}, {"", "", false},
+		{"pcmu", "PCMU", true}, {"PCMA", "PCMA", true}, {"g722", "G722", true}, {"G729", "G729", true},
+		{"G729AB", "G729", true}, {"opus", "", false}, {"G726-32", "", false}, {"", "", false},
 	} {
 		d, err := New(tc.name)
 		if tc.ok != (err == nil) {

@@ -1,0 +1,351 @@
+// Package g729 is a G.729 Annex A decoder with Annex B (VAD/DTX comfort
+// noise) support, bit-exact with the ITU-T reference decoder.
+//
+// All arithmetic follows the fixed-point description of ITU-T G.729 /
+// G.729 Annex A / Annex B: 16/32-bit saturating operators, the same Q
+// formats and rounding. A Decoder holds the state of one stream.
+package g729
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Frame sizes.
+const (
+	FrameSamples = 80 // samples per 10 ms frame
+	SpeechBytes  = 10 // bytes of a speech frame
+	SIDBytes     = 2  // bytes of an Annex B SID frame
+)
+
+var (
+	// ErrPayload means the payload length is not N*10 or N*10+2 bytes.
+	ErrPayload = errors.New("g729: malformed payload")
+	// ErrShortBuffer means the destination cannot hold the decoded samples.
+	ErrShortBuffer = errors.New("g729: destination buffer too short")
+)
+
+// Frame types (Annex B).
+const (
+	ftypNone   = 0 // not transmitted
+	ftypSpeech = 1
+	ftypSID    = 2
+)
+
+// Decoder decodes one G.729 (Annex A/B) stream. The zero value is not
+// ready for use; call NewDecoder.
+type Decoder struct {
+	oldExc    [frameLen + excHist]int16 // past excitation, then current frame
+	lspOld    [lpcOrder]int16
+	memSyn    [lpcOrder]int16
+	synth     [lpcOrder + frameLen]int16 // synthesis with lpcOrder of history
+	sharp     int16
+	oldT0     int16
+	gainCode  int16
+	gainPitch int16
+	pastQuaEn [4]int16
+	lsp       lspQuant
+
+	seedFer  int16
+	pastFtyp int16
+	seed     int16
+	sidSav   int16
+	shSidSav int16
+	cng      cngState
+
+	post postFilter
+	hp   postProcess
+}
+
+// NewDecoder returns a decoder in its initial state.
+func NewDecoder() *Decoder {
+	d := &Decoder{}
+	d.Reset()
+	return d
+}
+
+// Reset returns the decoder to its initial state.
+func (d *Decoder) Reset() {
+	*d = Decoder{}
+	d.lspOld = [lpcOrder]int16{30000, 26000, 21000, 15000, 8000, 0, -8000, -15000, -21000, -26000}
+	d.sharp = sharpMin
+	d.oldT0 = 60
+	d.pastQuaEn = [4]int16{-14336, -14336, -14336, -14336}
+	d.lsp.reset()
+	d.seedFer = 21845
+	d.pastFtyp = ftypSpeech
+	d.seed = initSeed
+	d.shSidSav = 1
+	d.cng.reset()
+	d.post.reset()
+}
+
+// Name returns "G729".
+func (d *Decoder) Name() string { return "G729" }
+
+// SampleRate returns 8000.
+func (d *Decoder) SampleRate() int { return 8000 }
+
+// ClockRate returns 8000.
+func (d *Decoder) ClockRate() int { return 8000 }
+
+// FrameSamples returns 80.
+func (d *Decoder) FrameSamples() int { return FrameSamples }
+
+// MaxSamples returns the number of samples Decode writes for an n-byte
+// payload (0 if n is not a valid payload length).
+func (d *Decoder) MaxSamples(n int) int {
+	if n <= 0 {
+		return 0
+	}
+	frames := n / SpeechBytes
+	switch n % SpeechBytes {
+	case 0:
+	case SIDBytes:
+		frames++
+	default:
+		return 0
+	}
+	return frames * FrameSamples
+}
+
+// Decode decodes one RTP payload (RFC 3551: N speech frames of 10 bytes,
+// optionally followed by one 2-byte SID frame) into dst and returns the
+// number of samples written.
+func (d *Decoder) Decode(dst []int16, payload []byte) (int, error) {
+	n := d.MaxSamples(len(payload))
+	if n == 0 {
+		return 0, fmt.Errorf("%w: %d bytes", ErrPayload, len(payload))
+	}
+	if len(dst) < n {
+		return 0, fmt.Errorf("%w: need %d samples, have %d", ErrShortBuffer, n, len(dst))
+	}
+	out := 0
+	for len(payload) >= SpeechBytes {
+		d.DecodeSpeech(dst[out:out+FrameSamples], payload[:SpeechBytes])
+		payload = payload[SpeechBytes:]
+		out += FrameSamples
+	}
+	if len(payload) == SIDBytes {
+		d.DecodeSID(dst[out:out+FrameSamples], payload)
+		out += FrameSamples
+	}
+	return out, nil
+}
+
+// Conceal produces one frame for a lost or untransmitted frame: frame
+// erasure concealment after speech, comfort noise after a SID frame.
+func (d *Decoder) Conceal(dst []int16) (int, error) {
+	if len(dst) < FrameSamples {
+		return 0, fmt.Errorf("%w: need %d samples, have %d", ErrShortBuffer, FrameSamples, len(dst))
+	}
+	var prm [11]int16
+	d.decodeFrame(dst[:FrameSamples], &prm, true, ftypSpeech)
+	return FrameSamples, nil
+}
+
+// DecodeSpeech decodes one 10-byte speech frame into dst[:80]. It panics if
+// frame or dst are too short.
+func (d *Decoder) DecodeSpeech(dst []int16, frame []byte) {
+	var prm [11]int16
+	unpackSpeech(frame, &prm)
+	d.decodeFrame(dst[:FrameSamples], &prm, false, ftypSpeech)
+}
+
+// DecodeSID decodes one 2-byte Annex B SID frame into dst[:80]. It panics
+// if frame or dst are too short.
+func (d *Decoder) DecodeSID(dst []int16, frame []byte) {
+	var prm [11]int16
+	unpackSID(frame, &prm)
+	d.decodeFrame(dst[:FrameSamples], &prm, false, ftypSID)
+}
+
+// DecodeUntransmitted produces one frame for a frame that the encoder's DTX
+// did not send (not an erasure): comfort noise continues.
+func (d *Decoder) DecodeUntransmitted(dst []int16) {
+	var prm [11]int16
+	d.decodeFrame(dst[:FrameSamples], &prm, false, ftypNone)
+}
+
+// DecodeParams decodes one frame given its parameters: for a speech frame
+// the 11 parameters of the recommendation (prm[3] the parity bit as
+// received), for a SID frame the 4 SID parameters in prm[0..3]. erased
+// marks a frame erasure; ftyp is 0 (not transmitted), 1 (speech), 2 (SID).
+func (d *Decoder) DecodeParams(dst []int16, prm *[11]int16, erased bool, ftyp int) {
+	d.decodeFrame(dst[:FrameSamples], prm, erased, int16(ftyp))
+}
+
+// bitReader reads MSB-first bit fields.
+type bitReader struct {
+	b   []byte
+	pos uint
+}
+
+func (r *bitReader) read(n uint) int16 {
+	var v int16
+	for i := uint(0); i < n; i++ {
+		bit := (r.b[r.pos>>3] >> (7 - r.pos&7)) & 1
+		v = v<<1 | int16(bit)
+		r.pos++
+	}
+	return v
+}
+
+var speechBits = [11]uint{8, 10, 8, 1, 13, 4, 7, 5, 13, 4, 7}
+var sidBits = [4]uint{1, 5, 4, 5}
+
+func unpackSpeech(frame []byte, prm *[11]int16) {
+	r := bitReader{b: frame[:SpeechBytes]}
+	for i, n := range speechBits {
+		prm[i] = r.read(n)
+	}
+}
+
+func unpackSID(frame []byte, prm *[11]int16) {
+	r := bitReader{b: frame[:SIDBytes]}
+	for i, n := range sidBits {
+		prm[i] = r.read(n)
+	}
+}
+
+// decodeFrame runs the decoder (4.1 of G.729, Annex A and B.4) and the
+// postfilter for one frame into out[:80].
+func (d *Decoder) decodeFrame(out []int16, prm *[11]int16, bfi bool, ftyp int16) {
+	if bfi {
+		if d.pastFtyp == ftypSpeech {
+			ftyp = ftypSpeech
+		} else {
+			ftyp = ftypNone
+		}
+	}
+	var az [2 * (lpcOrder + 1)]int16
+	var t2 [2]int16
+	const excPos = excHist
+	synth := d.synth[lpcOrder:]
+
+	if ftyp != ftypSpeech {
+		d.comfortNoise(ftyp == ftypSID, prm, &az)
+		for sf := 0; sf < 2; sf++ {
+			d.synthesize(az[sf*11:sf*11+11], excPos+sf*subLen, synth[sf*subLen:sf*subLen+subLen])
+			t2[sf] = d.oldT0
+		}
+		d.sharp = sharpMin
+	} else {
+		d.seed = initSeed
+		var lspNew [lpcOrder]int16
+		d.lsp.decode(prm[0], prm[1], bfi, &lspNew)
+		interpolateLPC(&d.lspOld, &lspNew, &az)
+		d.lspOld = lspNew
+
+		var code [subLen]int16
+		var t0, t0Frac int16
+		for sf := 0; sf < 2; sf++ {
+			pi := 2 + sf*5 // pitch index position
+			if sf == 1 {
+				pi = 7
+			}
+			index := prm[pi]
+			bad := bfi
+			if sf == 0 && pitchParityError(prm[2], prm[3]) {
+				bad = true
+			}
+			if !bad {
+				t0, t0Frac = decodeLag3(index, sf == 0, t0)
+				d.oldT0 = t0
+			} else {
+				t0 = d.oldT0
+				t0Frac = 0
+				d.oldT0 = add(d.oldT0, 1)
+				if d.oldT0 > pitMax {
+					d.oldT0 = pitMax
+				}
+			}
+			t2[sf] = t0
+			pos := excPos + sf*subLen
+			predLt3(d.oldExc[:], pos, t0, t0Frac, subLen)
+
+			ci := pi + 1
+			if sf == 0 {
+				ci = 4
+			}
+			cIndex, cSign := prm[ci], prm[ci+1]
+			if bfi {
+				cIndex = random(&d.seedFer) & 0x1fff
+				cSign = random(&d.seedFer) & 0xf
+			}
+			decodeACELP(cSign, cIndex, &code)
+			j := shl(d.sharp, 1)
+			if t0 < subLen {
+				for i := int(t0); i < subLen; i++ {
+					code[i] = add(code[i], mult(code[i-int(t0)], j))
+				}
+			}
+			decodeGain(&d.pastQuaEn, prm[ci+2], &code, bfi, &d.gainPitch, &d.gainCode)
+			d.sharp = d.gainPitch
+			if d.sharp > sharpMax {
+				d.sharp = sharpMax
+			}
+			if d.sharp < sharpMin {
+				d.sharp = sharpMin
+			}
+			exc := d.oldExc[pos : pos+subLen]
+			for i := 0; i < subLen; i++ {
+				t := lMult(exc[i], d.gainPitch)
+				t = lMac(t, code[i], d.gainCode)
+				t = lShlC(t, 1)
+				exc[i] = round(t)
+			}
+			d.synthesize(az[sf*11:sf*11+11], pos, synth[sf*subLen:sf*subLen+subLen])
+		}
+	}
+
+	if !bfi {
+		// Energy of the excitation, kept to recover the SID gain if the
+		// first SID frame is lost.
+		t := energy(0, d.oldExc[excPos:excPos+frameLen])
+		sh := normL(t)
+		d.sidSav = round(lShl(t, sh))
+		d.shSidSav = sub(16, sh)
+	}
+	copy(d.oldExc[:excHist], d.oldExc[frameLen:frameLen+excHist])
+	d.pastFtyp = ftyp
+
+	d.post.filter(d.synth[:], &az, &t2, ftyp, out)
+	copy(d.synth[:lpcOrder], d.synth[frameLen:frameLen+lpcOrder])
+	d.hp.run(out)
+}
+
+// synthesize filters the excitation of one subframe through 1/A(z). On
+// saturation the whole excitation buffer is scaled down by 4 and the
+// subframe is filtered again, as the recommendation specifies.
+func (d *Decoder) synthesize(a []int16, pos int, y []int16) {
+	if synFilt(a, d.oldExc[pos:pos+subLen], y, &d.memSyn) {
+		for i := range d.oldExc {
+			d.oldExc[i] = shr(d.oldExc[i], 2)
+		}
+		synFilt(a, d.oldExc[pos:pos+subLen], y, &d.memSyn)
+	}
+	copy(d.memSyn[:], y[subLen-lpcOrder:])
+}
+
+// comfortNoise computes the excitation and LP filters of a non-speech frame
+// (Annex B Dec_cng).
+func (d *Decoder) comfortNoise(sid bool, prm *[11]int16, az *[2 * (lpcOrder + 1)]int16) {
+	first := d.pastFtyp == ftypSpeech
+	if sid {
+		d.cng.sidGain = tabSidGain[prm[3]&31]
+		sidLsfDecode(prm[0]&1, prm[1]&31, prm[2]&15, &d.cng.lspSid, &d.lsp.freqPrev)
+	} else if first {
+		// First SID frame lost: estimate the gain from the last frame.
+		d.cng.sidGain = tabSidGain[quantSidGain(d.sidSav, d.shSidSav)]
+	}
+	if first {
+		d.cng.curGain = d.cng.sidGain
+	} else {
+		d.cng.curGain = multR(d.cng.curGain, aGain0)
+		d.cng.curGain = add(d.cng.curGain, multR(d.cng.sidGain, aGain1))
+	}
+	randomExcitation(d.cng.curGain, d.oldExc[:], excHist, &d.seed)
+	interpolateLPC(&d.lspOld, &d.cng.lspSid, az)
+	d.lspOld = d.cng.lspSid
+}

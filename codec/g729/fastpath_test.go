@@ -1,0 +1,155 @@
+package g729
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// Reference (operator by operator) versions of the filters that have fast
+// paths, compared on random inputs of all magnitudes.
+
+func refSynFilt(a []int16, x []int16, y []int16, mem *[lpcOrder]int16) bool {
+	overflow := false
+	chk := func(v int64) int32 {
+		if v > max32 {
+			overflow = true
+			return max32
+		}
+		if v < min32 {
+			overflow = true
+			return min32
+		}
+		return int32(v)
+	}
+	mul := func(p, q int16) int64 {
+		if p == min16 && q == min16 {
+			overflow = true
+			return max32
+		}
+		return 2 * int64(p) * int64(q)
+	}
+	buf := make([]int16, lpcOrder+len(x))
+	copy(buf, mem[:])
+	for i := range x {
+		s := chk(mul(x[i], a[0]))
+		for j := 1; j <= lpcOrder; j++ {
+			s = chk(int64(s) - mul(a[j], buf[lpcOrder+i-j]))
+		}
+		s = chk(int64(s) << 3)
+		s = chk(int64(s) + 0x8000)
+		buf[lpcOrder+i] = int16(s >> 16)
+	}
+	copy(y, buf[lpcOrder:])
+	return overflow
+}
+
+func refResidu(a []int16, x []int16, y []int16) {
+	for i := range y {
+		s := lMult(x[i+lpcOrder], a[0])
+		for j := 1; j <= lpcOrder; j++ {
+			s = lMac(s, a[j], x[i+lpcOrder-j])
+		}
+		y[i] = round(lShl(s, 3))
+	}
+}
+
+func refPredLt3(buf []int16, pos int, t0, frac int16, n int) {
+	x0 := pos - int(t0)
+	frac = -frac
+	if frac < 0 {
+		frac += 3
+		x0--
+	}
+	for j := 0; j < n; j++ {
+		x1, x2 := x0+j, x0+j+1
+		var s int32
+		for i, k := 0, 0; i < 10; i, k = i+1, k+3 {
+			s = lMac(s, buf[x1-i], inter3l[int(frac)+k])
+			s = lMac(s, buf[x2+i], inter3l[3-int(frac)+k])
+		}
+		buf[pos+j] = round(s)
+	}
+}
+
+func randSignal(r *rand.Rand, x []int16) {
+	amp := []int32{16, 300, 3000, 12000, 32768}[r.IntN(5)]
+	for i := range x {
+		v := r.Int32N(2*amp) - amp
+		if r.IntN(50) == 0 {
+			v = []int32{min16, max16}[r.IntN(2)]
+		}
+		x[i] = sat16(v)
+	}
+}
+
+func randLPC(r *rand.Rand, a []int16) {
+	a[0] = 4096
+	amp := []int32{500, 4000, 12000, 32768}[r.IntN(4)]
+	for i := 1; i < len(a); i++ {
+		a[i] = sat16(r.Int32N(2*amp) - amp)
+	}
+}
+
+func TestFastPathsMatchReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for iter := 0; iter < 20000; iter++ {
+		var a [lpcOrder + 1]int16
+		randLPC(r, a[:])
+		var mem [lpcOrder]int16
+		randSignal(r, mem[:])
+		x := make([]int16, 40)
+		randSignal(r, x)
+		y1 := make([]int16, 40)
+		y2 := make([]int16, 40)
+		o1 := synFilt(a[:], x, y1, &mem)
+		o2 := refSynFilt(a[:], x, y2, &mem)
+		if o1 != o2 {
+			t.Fatalf("synFilt overflow %v, want %v", o1, o2)
+		}
+		for i := range y1 {
+			if y1[i] != y2[i] {
+				t.Fatalf("iter %d: synFilt[%d] = %d, want %d", iter, i, y1[i], y2[i])
+			}
+		}
+
+		xr := make([]int16, 50)
+		randSignal(r, xr)
+		refResidu(a[:], xr, y2)
+		residu(a[:], xr, y1)
+		for i := range y1 {
+			if y1[i] != y2[i] {
+				t.Fatalf("iter %d: residu[%d] = %d, want %d", iter, i, y1[i], y2[i])
+			}
+		}
+
+		b1 := make([]int16, excHist+subLen)
+		randSignal(r, b1)
+		b2 := append([]int16(nil), b1...)
+		t0 := int16(pitMin + r.IntN(pitMax-pitMin+1))
+		frac := int16(r.IntN(3) - 1)
+		predLt3(b1, excHist, t0, frac, subLen)
+		refPredLt3(b2, excHist, t0, frac, subLen)
+		for i := range b1 {
+			if b1[i] != b2[i] {
+				t.Fatalf("iter %d: predLt3[%d] = %d, want %d (t0 %d frac %d)", iter, i, b1[i], b2[i], t0, frac)
+			}
+		}
+
+		u := make([]int16, 40)
+		v := make([]int16, 40)
+		randSignal(r, u)
+		randSignal(r, v)
+		init := int32(r.IntN(3))
+		var want, wantE int32 = init, init
+		for i := range u {
+			want = lMac(want, u[i], v[i])
+			wantE = lMac(wantE, u[i], u[i])
+		}
+		if got := dot(init, u, v); got != want {
+			t.Fatalf("dot = %d, want %d", got, want)
+		}
+		if got := energy(init, u); got != wantE {
+			t.Fatalf("energy = %d, want %d", got, wantE)
+		}
+	}
+}

@@ -1,0 +1,208 @@
+package g729
+
+// Synthesis filter 1/A(z), inverse filter A(z) and bandwidth expansion.
+//
+// The reference computes every multiply-accumulate with saturation. The
+// filters here first bound the magnitude of all partial sums from the
+// magnitudes of the coefficients and of the signal; when the bound shows
+// that no partial sum can leave the 32-bit range, plain integer arithmetic
+// gives exactly the saturating result. Otherwise the sample is computed
+// operator by operator. The slow paths are the reference definitions.
+
+// abs32 is |x| for x > min32 (branch-free).
+func abs32(x int32) int32 {
+	m := x >> 31
+	return (x ^ m) - m
+}
+
+// maxAbs returns the largest |x[i]|.
+func maxAbs(x []int16) int32 {
+	var m int32
+	for _, v := range x {
+		m = max(m, abs32(int32(v)))
+	}
+	return m
+}
+
+// synFilt filters x through 1/A(z) (a in Q12) into y, starting from the past
+// outputs in mem (mem[9] is the most recent). It returns true if any
+// operation saturated, which the decoder uses to rescale the excitation.
+// mem is not updated. len(x) <= 80.
+func synFilt(a []int16, x []int16, y []int16, mem *[lpcOrder]int16) (overflow bool) {
+	var buf [lpcOrder + 80]int16
+	copy(buf[:lpcOrder], mem[:])
+	a = a[:lpcOrder+1]
+	n := len(x)
+	y = y[:n]
+	var asum int64
+	for j := 1; j <= lpcOrder; j++ {
+		asum += int64(abs32(int32(a[j])))
+	}
+	a0 := int32(a[0])
+	abs0 := int64(abs32(a0))
+	if 2*(int64(maxAbs(x))*abs0+asum*32768) <= max32 {
+		// No partial sum can saturate whatever the outputs are.
+		for i := 0; i < n; i++ {
+			yy := (*[lpcOrder]int16)(buf[i : i+lpcOrder])
+			p := int32(x[i])*a0 - (int32(a[10])*int32(yy[0]) + int32(a[9])*int32(yy[1]) +
+				int32(a[8])*int32(yy[2]) + int32(a[7])*int32(yy[3]) +
+				int32(a[6])*int32(yy[4]) + int32(a[5])*int32(yy[5]) +
+				int32(a[4])*int32(yy[6]) + int32(a[3])*int32(yy[7]))
+			p -= int32(a[2]) * int32(yy[8])
+			p -= int32(a[1]) * int32(yy[9])
+			out, ov := shlRound(p << 1)
+			overflow = overflow || ov
+			buf[lpcOrder+i] = out
+		}
+		copy(y, buf[lpcOrder:lpcOrder+n])
+		return overflow
+	}
+	ymax := int64(maxAbs(mem[:]))
+	for i := 0; i < n; i++ {
+		yy := (*[lpcOrder]int16)(buf[i : i+lpcOrder])
+		xi := int32(x[i])
+		var s int32
+		if 2*(int64(abs32(xi))*abs0+asum*ymax) <= max32 {
+			// No partial sum can saturate. The most recent outputs enter
+			// last: they are on the critical path of the recursion.
+			p := xi*a0 - (int32(a[10])*int32(yy[0]) + int32(a[9])*int32(yy[1]) +
+				int32(a[8])*int32(yy[2]) + int32(a[7])*int32(yy[3]) +
+				int32(a[6])*int32(yy[4]) + int32(a[5])*int32(yy[5]) +
+				int32(a[4])*int32(yy[6]) + int32(a[3])*int32(yy[7]))
+			p -= int32(a[2]) * int32(yy[8])
+			p -= int32(a[1]) * int32(yy[9])
+			s = p << 1
+		} else {
+			s = lMult(x[i], a[0])
+			if s == max32 && x[i] == min16 && a[0] == min16 {
+				overflow = true
+			}
+			for j := 1; j <= lpcOrder; j++ {
+				p := int32(a[j]) * int32(yy[lpcOrder-j])
+				var t int64
+				if p == 0x40000000 { // L_mult saturation
+					overflow = true
+					t = int64(s) - max32
+				} else {
+					t = int64(s) - int64(p)<<1
+				}
+				if t > max32 {
+					t = max32
+					overflow = true
+				} else if t < min32 {
+					t = min32
+					overflow = true
+				}
+				s = int32(t)
+			}
+		}
+		out, ov := shlRound(s)
+		overflow = overflow || ov
+		buf[lpcOrder+i] = out
+		ymax = max(ymax, int64(abs32(int32(out))))
+	}
+	copy(y, buf[lpcOrder:lpcOrder+n])
+	return overflow
+}
+
+// shlRound is round(L_shl(s, 3)), reporting saturation.
+func shlRound(s int32) (int16, bool) {
+	if s > max32>>3 {
+		return max16, true
+	}
+	if s < min32>>3 {
+		return min16, true
+	}
+	t := s << 3
+	if t > max32-0x8000 {
+		return max16, true
+	}
+	return int16((t + 0x8000) >> 16), false
+}
+
+// residu filters x through A(z) into y; x carries 10 samples of history
+// before the signal: x[10+i] is the input for y[i].
+func residu(a []int16, x []int16, y []int16) {
+	a = a[:lpcOrder+1]
+	n := len(y)
+	x = x[:n+lpcOrder]
+	var asum int64
+	for _, v := range a {
+		asum += int64(abs32(int32(v)))
+	}
+	xmax := int64(maxAbs(x))
+	if 2*asum*xmax <= max32 {
+		for i := 0; i < n; i++ {
+			xx := (*[lpcOrder + 1]int16)(x[i : i+lpcOrder+1])
+			s := int32(a[0])*int32(xx[10]) + int32(a[1])*int32(xx[9]) +
+				int32(a[2])*int32(xx[8]) + int32(a[3])*int32(xx[7]) +
+				int32(a[4])*int32(xx[6]) + int32(a[5])*int32(xx[5]) +
+				int32(a[6])*int32(xx[4]) + int32(a[7])*int32(xx[3]) +
+				int32(a[8])*int32(xx[2]) + int32(a[9])*int32(xx[1]) +
+				int32(a[10])*int32(xx[0])
+			y[i] = round(lShlC(s<<1, 3))
+		}
+		return
+	}
+	for i := 0; i < n; i++ {
+		s := lMult(x[i+lpcOrder], a[0])
+		for j := 1; j <= lpcOrder; j++ {
+			s = lMac(s, a[j], x[i+lpcOrder-j])
+		}
+		s = lShlC(s, 3)
+		y[i] = round(s)
+	}
+}
+
+// weightAz computes ap[i] = a[i] * gamma^i.
+func weightAz(a []int16, gamma int16, ap *[lpcOrder + 1]int16) {
+	ap[0] = a[0]
+	fac := gamma
+	for i := 1; i < lpcOrder; i++ {
+		ap[i] = round(lMult(a[i], fac))
+		fac = round(lMult(fac, gamma))
+	}
+	ap[lpcOrder] = round(lMult(a[lpcOrder], fac))
+}
+
+// energy returns the saturating sum of 2*x[i]^2 starting from init >= 0.
+// All terms are non-negative, so the partial sums only grow: the
+// saturating sum is the exact sum clamped once at the end.
+func energy(init int32, x []int16) int32 {
+	var s int64
+	for _, v := range x {
+		s += int64(int32(v) * int32(v))
+	}
+	// A -32768^2 term saturates to max32 in the reference; any such term
+	// already pushes the sum past max32.
+	s = s<<1 + int64(init)
+	if s > max32 {
+		return max32
+	}
+	return int32(s)
+}
+
+// dot returns the saturating sum init + sum 2*x[i]*y[i] of the reference
+// (L_mac chain), with a fast path when no partial sum can saturate.
+func dot(init int32, x, y []int16) int32 {
+	y = y[:len(x)]
+	xm, ym := maxAbs(x), maxAbs(y)
+	if int64(abs32(init))+2*int64(len(x))*int64(xm)*int64(ym) <= max32 {
+		return dotFast(init, x, y)
+	}
+	s := init
+	for i := range x {
+		s = lMac(s, x[i], y[i])
+	}
+	return s
+}
+
+// dotFast is dot for inputs known not to saturate.
+func dotFast(init int32, x, y []int16) int32 {
+	y = y[:len(x)]
+	var s int32
+	for i := range x {
+		s += int32(x[i]) * int32(y[i])
+	}
+	return init + 2*s
+}

@@ -1,0 +1,246 @@
+package g729
+
+// Annex A adaptive postfilter (A.4.2): long-term (harmonic) postfilter on
+// the residual of A(z/0.55), tilt compensation, short-term postfilter
+// 1/A(z/0.7) and adaptive gain control; then the output high-pass filter
+// and up-scaling (4.2.5).
+
+const (
+	lH        = 22    // truncated impulse response length
+	gammaP    = 16384 // 0.5 Q15
+	invGammaP = 21845 // 1/(1+gammaP) Q15
+	gammaP2   = 10923 // gammaP/(1+gammaP) Q15
+	gamma2Pst = 18022 // 0.55 Q15
+	gamma1Pst = 22938 // 0.70 Q15
+	muTilt    = 26214 // 0.8 Q15
+	agcFac    = 29491 // 0.9 Q15
+	agcFac1   = 32767 - agcFac
+)
+
+type postFilter struct {
+	res2     [pitMax + subLen]int16 // residual history + current subframe
+	scalRes2 [pitMax + subLen]int16 // the same divided by 4
+	memSyn   [lpcOrder]int16
+	memPre   int16
+	pastGain int16
+}
+
+func (p *postFilter) reset() {
+	*p = postFilter{pastGain: 4096}
+}
+
+// filter postfilters the frame syn (syn has lpcOrder samples of history
+// before the frame: syn[lpcOrder:] is the frame) into out.
+func (p *postFilter) filter(syn []int16, az *[2 * (lpcOrder + 1)]int16, t2 *[2]int16, vad int16, out []int16) {
+	var ap3, ap4 [lpcOrder + 1]int16
+	var resPst [subLen]int16
+	var h [lH]int16
+	for sf := 0; sf < 2; sf++ {
+		a := az[sf*(lpcOrder+1) : (sf+1)*(lpcOrder+1)]
+		t0Min := sub(t2[sf], 3)
+		t0Max := add(t0Min, 6)
+		if t0Max > pitMax {
+			t0Max = pitMax
+			t0Min = sub(t0Max, 6)
+		}
+		weightAz(a, gamma2Pst, &ap3)
+		weightAz(a, gamma1Pst, &ap4)
+		res2 := p.res2[pitMax:]
+		scal := p.scalRes2[pitMax:]
+		residu(ap3[:], syn[sf*subLen:sf*subLen+subLen+lpcOrder], res2[:subLen])
+		for j := 0; j < subLen; j++ {
+			scal[j] = shr(res2[j], 2)
+		}
+		if vad == 1 {
+			p.pitchFilter(t0Min, t0Max, &resPst)
+		} else {
+			copy(resPst[:], res2[:subLen])
+		}
+
+		// Impulse response of A(z/g2)/A(z/g1), for the tilt factor.
+		var x [lH]int16
+		copy(x[:], ap3[:])
+		var zero [lpcOrder]int16
+		synFilt(ap4[:], x[:], h[:], &zero)
+		temp1 := extractH(energy(0, h[:]))
+		temp2 := extractH(dot(0, h[:lH-1], h[1:]))
+		if temp2 <= 0 {
+			temp2 = 0
+		} else {
+			temp2 = mult(temp2, muTilt)
+			temp2 = divS(temp2, temp1)
+		}
+		p.preemphasis(&resPst, temp2)
+
+		o := out[sf*subLen : sf*subLen+subLen]
+		synFilt(ap4[:], resPst[:], o, &p.memSyn)
+		copy(p.memSyn[:], o[subLen-lpcOrder:])
+		p.agc(syn[lpcOrder+sf*subLen:lpcOrder+sf*subLen+subLen], o)
+
+		copy(p.res2[:pitMax], p.res2[subLen:subLen+pitMax])
+		copy(p.scalRes2[:pitMax], p.scalRes2[subLen:subLen+pitMax])
+	}
+}
+
+// pitchFilter finds the best integer lag around the decoded pitch on the
+// scaled residual and applies the harmonic filter (1 + g z^-T)/(1 + g).
+func (p *postFilter) pitchFilter(t0Min, t0Max int16, dst *[subLen]int16) {
+	sig := p.res2[pitMax:]
+	scal := p.scalRes2[pitMax:]
+	corMax := int32(min32)
+	t0 := t0Min
+	// One bound for all lags: |corr| <= 2*40*m^2.
+	m := int64(maxAbs(p.scalRes2[pitMax-int(t0Max) : pitMax+subLen]))
+	fast := 2*subLen*m*m <= max32
+	for i := t0Min; i <= t0Max; i++ {
+		var corr int32
+		if fast {
+			corr = dotFast(0, scal[:subLen], p.scalRes2[pitMax-int(i):])
+		} else {
+			corr = dot(0, scal[:subLen], p.scalRes2[pitMax-int(i):])
+		}
+		if lSub(corr, corMax) > 0 {
+			corMax = corr
+			t0 = i
+		}
+	}
+	ener := energy(1, p.scalRes2[pitMax-int(t0):pitMax-int(t0)+subLen])
+	ener0 := energy(1, scal[:subLen])
+	if corMax < 0 {
+		corMax = 0
+	}
+	temp := corMax
+	if ener > temp {
+		temp = ener
+	}
+	if ener0 > temp {
+		temp = ener0
+	}
+	j := normL(temp)
+	cmax := round(lShl(corMax, j))
+	en := round(lShl(ener, j))
+	en0 := round(lShl(ener0, j))
+
+	temp = lMult(cmax, cmax)
+	temp = lSub(temp, lShr(lMult(en, en0), 1))
+	if temp < 0 { // prediction gain below 3 dB: filter off
+		copy(dst[:], sig[:subLen])
+		return
+	}
+	var g0, gain int16
+	if cmax > en { // pitch gain > 1
+		g0 = invGammaP
+		gain = gammaP2
+	} else {
+		cmax = shr(mult(cmax, gammaP), 1)
+		en = shr(en, 1)
+		i := add(cmax, en)
+		if i > 0 {
+			gain = divS(cmax, i)
+			g0 = sub(32767, gain)
+		} else {
+			g0 = 32767
+			gain = 0
+		}
+	}
+	past := p.res2[pitMax-int(t0):]
+	for i := 0; i < subLen; i++ {
+		dst[i] = add(mult(g0, sig[i]), mult(gain, past[i]))
+	}
+}
+
+// preemphasis filters through 1 - g z^-1 in place.
+func (p *postFilter) preemphasis(sig *[subLen]int16, g int16) {
+	last := sig[subLen-1]
+	for i := subLen - 1; i > 0; i-- {
+		sig[i] = sub(sig[i], mult(g, sig[i-1]))
+	}
+	sig[0] = sub(sig[0], mult(g, p.memPre))
+	p.memPre = last
+}
+
+// agc scales out so that its energy follows that of in, smoothed per sample.
+func (p *postFilter) agc(in, out []int16) {
+	var sig [subLen]int16
+	for i := 0; i < subLen; i++ {
+		sig[i] = out[i] >> 2
+	}
+	s := energy(0, sig[:])
+	if s == 0 {
+		p.pastGain = 0
+		return
+	}
+	exp := sub(normL(s), 1)
+	gainOut := round(lShl(s, exp))
+	for i := 0; i < subLen; i++ {
+		sig[i] = in[i] >> 2
+	}
+	s = energy(0, sig[:])
+	var g0 int16
+	if s != 0 {
+		i := normL(s)
+		gainIn := round(lShl(s, i))
+		exp = sub(exp, i)
+		s = int32(divS(gainOut, gainIn))
+		s = lShlC(s, 7)
+		s = lShr(s, exp)
+		s = invSqrt(s)
+		i = round(lShlC(s, 9))
+		g0 = mult(i, agcFac1)
+	}
+	gain := p.pastGain
+	for i := 0; i < subLen; i++ {
+		gain = mult(gain, agcFac)
+		gain = add(gain, g0)
+		out[i] = extractH(lShlC(lMult(out[i], gain), 3))
+	}
+	p.pastGain = gain
+}
+
+// postProcess is the output high-pass filter (cut-off 100 Hz) with the
+// final multiplication by 2.
+type postProcess struct {
+	y2Hi, y2Lo, y1Hi, y1Lo, x0, x1 int16
+}
+
+func (p *postProcess) run(sig []int16) {
+	const (
+		b0, b1, b2 = 7699, -15398, 7699 // b100, Q13
+		a1, a2     = 15836, -7667       // a100[1..2], Q13
+	)
+	y1Hi, y1Lo, y2Hi, y2Lo := int32(p.y1Hi), int32(p.y1Lo), int32(p.y2Hi), int32(p.y2Lo)
+	x0, x1 := int32(p.x0), int32(p.x1)
+	for i := range sig {
+		x2 := x1
+		x1 = x0
+		x0 = int32(sig[i])
+		// Mpy_32_16 of y[n-1] and y[n-2] cannot saturate with these
+		// coefficients, nor can their sum; the three L_mac can.
+		p0, p1, p2 := 2*x0*b0, 2*x1*b1, 2*x2*b2
+		xs := int64(p0) + int64(p1) + int64(p2)
+		xa := int64(abs32(p0)) + int64(abs32(p1)) + int64(abs32(p2))
+		t := int64(2*y1Hi*a1+2*((y1Lo*a1)>>15)) + int64(2*y2Hi*a2+2*((y2Lo*a2)>>15))
+		var t32 int32
+		if t+xa <= max32 && t-xa >= min32 {
+			t32 = int32(t + xs) // no partial sum can saturate
+		} else {
+			t = clamp32(t + int64(p0))
+			t = clamp32(t + int64(p1))
+			t32 = int32(clamp32(t + int64(p2)))
+		}
+		t32 = lShlC(t32, 2)
+		sig[i] = round(lShlC(t32, 1))
+		y2Hi, y2Lo = y1Hi, y1Lo
+		y1Hi, y1Lo = t32>>16, (t32>>1)&0x7fff // L_Extract
+	}
+	p.y1Hi, p.y1Lo, p.y2Hi, p.y2Lo = int16(y1Hi), int16(y1Lo), int16(y2Hi), int16(y2Lo)
+	p.x0, p.x1 = int16(x0), int16(x1)
+}
+
+func clamp32(x int64) int64 { return min(max(x, min32), max32) }
+
+// mpy32x16Fast is mpy32x16 for n != -32768, hi*n small enough that the
+// result cannot saturate (|n| < 2^14 suffices).
+func mpy32x16Fast(hi, lo, n int16) int32 {
+	return 2*int32(hi)*int32(n) + 2*((int32(lo)*int32(n))>>15)
+}

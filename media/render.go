@@ -1,0 +1,228 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// rstream is the render state of one stream.
+type rstream struct {
+	ch       int // 0 local, 1 remote, -1 not rendered
+	rate, l  int
+	rs       *interp
+	inRun    bool
+	runStart int64 // output position of the run's first native sample
+	nIn      int64 // native samples in the run
+	emitted  int64 // output samples written for the run
+	cn       bool
+	noise    comfortNoise
+	last     *ptState // payload type of the last decoded audio, used for concealment
+}
+
+func (rs *rstream) runOut() int64 { return rs.runStart + rs.nIn*int64(rs.l) }
+
+type renderer struct {
+	a    *Analysis
+	rate int
+	tl   *timeline
+	dec  []int16
+	fill []int16
+	res  []int16
+}
+
+// maxPayloadSamples bounds the samples one packet may decode to.
+const maxPayloadSamples = 1 << 20
+
+// Render runs pass 2 over src (the same capture again) and writes exactly
+// a.Samples interleaved stereo frames to out: left = local, right = remote.
+// Memory use is constant in the call length. A read error before the point
+// where Analyze's read ended is returned after the (padded) output is
+// complete; sink errors are returned at once.
+func (a *Analysis) Render(src Source, out PCMSink) error {
+	if a == nil || a.SampleRate <= 0 || a.dir == nil {
+		return errors.New("media: Render needs the result of a successful Analyze")
+	}
+	o := a.opt
+	ringNS := (o.ResyncAhead + o.ResyncBehind + o.ReorderWindow).Nanoseconds() + 2e9
+	r := &renderer{a: a, rate: a.SampleRate,
+		tl: newTimeline(nsToSamples(ringNS, a.SampleRate, true), a.Samples, out)}
+	e := newEngine(o, true, r)
+	var readErr error
+	for r.tl.err == nil {
+		p, err := src.Next()
+		if err != nil {
+			if !errors.Is(err, io.EOF) && (!a.readErr || e.packets < a.Packets) {
+				readErr = fmt.Errorf("media: render: reading packet %d: %w", e.packets+1, err)
+			}
+			break
+		}
+		e.feed(&p)
+	}
+	e.finish()
+	for _, s := range e.list {
+		if s.r != nil && s.r.ch >= 0 {
+			r.endRun(s.r)
+		}
+	}
+	r.tl.emit(a.Samples)
+	if r.tl.err != nil {
+		return fmt.Errorf("media: writing PCM: %w", r.tl.err)
+	}
+	return readErr
+}
+
+// outPos converts a capture-clock position to an output sample index.
+func (r *renderer) outPos(ns int64) int64 {
+	d := ns - r.a.startNS
+	if d < 0 {
+		return -nsToSamples(-d, r.rate, true)
+	}
+	return nsToSamples(min(d, r.a.opt.MaxDuration.Nanoseconds()+1e9), r.rate, false)
+}
+
+func (r *renderer) packet(s *stream, p *relPkt, ps *ptState, pl placement) {
+	if s.r == nil {
+		ch, ok := r.a.dir[s.key]
+		if !ok {
+			ch = -1
+		}
+		s.r = &rstream{ch: ch, noise: newComfortNoise(s.key.ssrc)}
+	}
+	rs := s.r
+	if rs.ch < 0 {
+		return
+	}
+	pos := r.outPos(pl.posNS)
+	switch ps.kind {
+	case kindCN:
+		if rs.rate == 0 {
+			return // no audio yet: the native rate is unknown
+		}
+		r.gapTo(rs, pos)
+		rs.cn = true
+		rs.noise.setLevel(p.payload)
+	case kindAudio:
+		d := ps.dec
+		if rate := d.SampleRate(); rate != rs.rate {
+			r.endRun(rs)
+			rs.rate, rs.l, rs.rs = rate, r.rate/rate, nil
+			if rs.l > 1 {
+				rs.rs = newInterp(rs.l)
+			}
+		}
+		r.gapTo(rs, pos)
+		rs.cn, rs.last = false, ps
+		need := d.MaxSamples(len(p.payload))
+		if need <= 0 || need > maxPayloadSamples {
+			return
+		}
+		if len(r.dec) < need {
+			r.dec = make([]int16, need)
+		}
+		n, err := d.Decode(r.dec[:need], p.payload)
+		if err != nil || n <= 0 {
+			return // the next packet's gap fill conceals it
+		}
+		smp := r.dec[:min(n, need)]
+		if over := rs.runOut() - pos; over > 0 { // overlap: the earlier audio wins
+			skip := (over + int64(rs.l) - 1) / int64(rs.l)
+			if skip >= int64(len(smp)) {
+				return
+			}
+			smp = smp[skip:]
+		}
+		r.push(rs, smp)
+	}
+}
+
+// gapTo starts a run at pos or fills the stream from its end up to pos.
+func (r *renderer) gapTo(rs *rstream, pos int64) {
+	if !rs.inRun {
+		rs.inRun, rs.runStart, rs.nIn, rs.emitted = true, pos, 0, 0
+		if rs.rs != nil {
+			rs.rs.reset()
+		}
+		return
+	}
+	l := int64(rs.l)
+	n := (pos - rs.runOut()) / l
+	if n <= 0 {
+		return
+	}
+	frame := int64(80)
+	if rs.last != nil {
+		frame = int64(rs.last.dec.FrameSamples())
+	}
+	// Fill that would land entirely before the emitted part of the timeline
+	// is skipped (a run break) instead of being concealed frame by frame.
+	if skip := (r.tl.flushed-rs.runOut())/l - 2*frame; skip > 0 {
+		skip = min(skip, n)
+		r.endRun(rs)
+		start := rs.runOut() + skip*l
+		rs.inRun, rs.runStart, rs.nIn, rs.emitted = true, start, 0, 0
+		if rs.rs != nil {
+			rs.rs.reset()
+		}
+		n -= skip
+	}
+	if int64(len(r.fill)) < frame {
+		r.fill = make([]int16, frame)
+	}
+	for n > 0 {
+		k := min(frame, n)
+		f := r.fill[:frame]
+		switch {
+		case rs.cn:
+			rs.noise.fill(f[:k])
+		case rs.last != nil:
+			if c, err := rs.last.dec.Conceal(f); err != nil || c <= 0 {
+				clear(f)
+			}
+		default:
+			clear(f)
+		}
+		r.push(rs, f[:k])
+		n -= k
+	}
+}
+
+// push appends native samples to the stream's run.
+func (r *renderer) push(rs *rstream, smp []int16) {
+	if rs.rs == nil {
+		r.tl.write(rs.ch, rs.runOut(), smp)
+		rs.nIn += int64(len(smp))
+		rs.emitted = rs.nIn
+		return
+	}
+	const chunk = 1024
+	if need := chunk * rs.l; len(r.res) < need+int(rs.rs.delay) {
+		r.res = make([]int16, need+int(rs.rs.delay))
+	}
+	for len(smp) > 0 {
+		c := smp[:min(len(smp), chunk)]
+		w := rs.rs.process(c, r.res)
+		r.tl.write(rs.ch, rs.runStart+rs.emitted, r.res[:w])
+		rs.emitted += int64(w)
+		rs.nIn += int64(len(c))
+		smp = smp[len(c):]
+	}
+}
+
+// endRun writes the resampler's held-back tail and ends the run.
+func (r *renderer) endRun(rs *rstream) {
+	if !rs.inRun {
+		return
+	}
+	if rs.rs != nil {
+		if need := int(rs.rs.delay) + rs.l; len(r.res) < need {
+			r.res = make([]int16, need)
+		}
+		w := rs.rs.drain(r.res)
+		r.tl.write(rs.ch, rs.runStart+rs.emitted, r.res[:w])
+		rs.emitted += int64(w)
+	}
+	rs.runStart = rs.runOut()
+	rs.nIn, rs.emitted = 0, 0
+	rs.inRun = false
+}

@@ -1,0 +1,270 @@
+// Package store is the SQLite persistence of the appliance: recordings and
+// their captured audio (stored as received, in chunks), users, sessions,
+// settings and the UI's log entries, all in one database file.
+//
+// One *sql.DB with a single connection does every write (so writers never
+// contend for the SQLite write lock inside the process), and a second pool of
+// query-only connections serves the reads; with WAL journaling readers do not
+// block the writer and see every committed transaction.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+
+	"modernc.org/sqlite"
+)
+
+// Errors returned by the store; test with errors.Is.
+var (
+	ErrNotFound       = errors.New("store: not found")
+	ErrExists         = errors.New("store: already exists")
+	ErrProtected      = errors.New("store: recording is protected")
+	ErrBadCredentials = errors.New("store: bad credentials")
+	ErrSchemaTooNew   = errors.New("store: database schema is newer than this program")
+	ErrState          = errors.New("store: operation not allowed in the recording's state")
+	ErrInvalid        = errors.New("store: invalid argument")
+)
+
+// SQLite result codes used to classify driver errors (from sqlite3.h).
+const (
+	sqliteBusy           = 5
+	sqliteLocked         = 6
+	sqliteConstraint     = 19
+	sqliteConstraintPK   = 1555
+	sqliteConstraintUniq = 2067
+)
+
+// Options tune Open; the zero value is the production configuration.
+type Options struct {
+	// Now is the clock used for every timestamp and for session expiry;
+	// nil means time.Now.
+	Now func() time.Time
+	// ReadConns is the size of the read pool; 0 means max(4, GOMAXPROCS).
+	ReadConns int
+	// BcryptCost is the bcrypt work factor for new password hashes;
+	// 0 means bcrypt.DefaultCost. Tests use bcrypt.MinCost.
+	BcryptCost int
+	// BusyRetries is how many times a write transaction that failed with
+	// SQLITE_BUSY (after the 5 s busy_timeout) is retried; 0 means 3,
+	// negative means none.
+	BusyRetries int
+}
+
+// DB is the appliance's database. It is safe for concurrent use.
+type DB struct {
+	path  string
+	w     *sql.DB // exactly one connection: every write goes through it
+	r     *sql.DB // query-only pool
+	log   *slog.Logger
+	now   func() time.Time
+	cost  int
+	retry int
+
+	dummyOnce sync.Once
+	dummyHash []byte
+}
+
+// Open opens (creating if needed) the database at path with the default Options.
+func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
+	return OpenOptions(ctx, path, log, Options{})
+}
+
+// OpenOptions opens (creating if needed) the database at path, migrates it to
+// SchemaVersion and returns it. A database written by a newer program fails
+// with ErrSchemaTooNew.
+func OpenOptions(ctx context.Context, path string, log *slog.Logger, opt Options) (*DB, error) {
+	if path == "" {
+		return nil, fmt.Errorf("store: open: empty path: %w", ErrInvalid)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
+		return nil, fmt.Errorf("store: open %s: create directory: %w", path, err)
+	}
+	db := &DB{path: abs, log: log, now: opt.Now, cost: opt.BcryptCost, retry: opt.BusyRetries}
+	if db.now == nil {
+		db.now = time.Now
+	}
+	if db.retry == 0 {
+		db.retry = 3
+	}
+	if db.retry < 0 {
+		db.retry = 0
+	}
+
+	// auto_vacuum must precede the first table; the driver applies _pragma
+	// entries after busy_timeout in lexical order, so it runs before
+	// journal_mode(WAL) materialises the file. On an existing database it is
+	// a no-op unless the mode is unchanged.
+	w, err := sql.Open("sqlite", dsn(abs, true))
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db.w = w
+	if err := db.migrate(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+
+	r, err := sql.Open("sqlite", dsn(abs, false))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	n := opt.ReadConns
+	if n <= 0 {
+		n = max(4, runtime.GOMAXPROCS(0))
+	}
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	r.SetConnMaxIdleTime(5 * time.Minute)
+	if err := r.PingContext(ctx); err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("store: open %s: read pool: %w", path, err)
+	}
+	db.r = r
+	return db, nil
+}
+
+func dsn(path string, writer bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	if writer {
+		q.Add("_pragma", "auto_vacuum(INCREMENTAL)")
+		q.Set("_txlock", "immediate")
+	} else {
+		q.Add("_pragma", "query_only(1)")
+	}
+	u := url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}
+	return u.String()
+}
+
+// Path is the absolute path of the database file.
+func (db *DB) Path() string { return db.path }
+
+// Close runs PRAGMA optimize and closes both connection pools.
+func (db *DB) Close() error {
+	var errs []error
+	if db.w != nil {
+		if _, err := db.w.Exec("PRAGMA optimize"); err != nil {
+			db.log.Warn("store: optimize on close", "err", err)
+		}
+	}
+	if db.r != nil {
+		if err := db.r.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("store: close read pool: %w", err))
+		}
+	}
+	if db.w != nil {
+		if err := db.w.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("store: close writer: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// nowMS is the clock in unix milliseconds (UTC).
+func (db *DB) nowMS() int64 { return db.now().UnixMilli() }
+
+func fromMS(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+func toMS(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// sqliteCode is the (extended) SQLite result code of err, or 0.
+func sqliteCode(err error) int {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()
+	}
+	return 0
+}
+
+func isBusy(err error) bool {
+	c := sqliteCode(err) & 0xff
+	return c == sqliteBusy || c == sqliteLocked
+}
+
+func isUnique(err error) bool {
+	c := sqliteCode(err)
+	return c == sqliteConstraintUniq || c == sqliteConstraintPK
+}
+
+// write runs fn in one IMMEDIATE transaction on the writer and commits it.
+// A transaction that failed with SQLITE_BUSY (another process held the lock
+// longer than busy_timeout) is retried with backoff.
+func (db *DB) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	for attempt := 0; ; attempt++ {
+		err := db.writeOnce(ctx, fn)
+		if err == nil || !isBusy(err) || attempt >= db.retry {
+			return err
+		}
+		db.log.Warn("store: database busy, retrying", "attempt", attempt+1, "err", err)
+		t := time.NewTimer(time.Duration(50<<attempt) * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (while retrying: %w)", err, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+func (db *DB) writeOnce(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// closeOnErr closes c and joins its error into *err.
+func closeOnErr(c io.Closer, err *error) {
+	if cerr := c.Close(); cerr != nil && *err == nil {
+		*err = cerr
+	}
+}

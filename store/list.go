@@ -1,0 +1,166 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// List page sizes.
+const (
+	DefaultListLimit = 50
+	MaxListLimit     = 500
+	maxListOwners    = 1000
+	maxQueryLen      = 256
+)
+
+// ListFilter selects recordings for ListRecordings. Results are newest
+// first (by creation time, then id).
+type ListFilter struct {
+	// Owners restricts the result to recordings owned by these user names;
+	// nil means every owner, an empty non-nil slice matches nothing.
+	Owners []string
+	// Query is a case-insensitive substring of the owner, peer name, peer
+	// number or registration name. Every character matches literally
+	// (no wildcards).
+	Query string
+	// From (inclusive) and To (exclusive) bound the creation time; zero
+	// means unbounded.
+	From, To time.Time
+	// Limit is the page size: 0 means DefaultListLimit, more than
+	// MaxListLimit means MaxListLimit.
+	Limit int
+	// Cursor continues a previous listing with the same filter: pass the
+	// cursor ListRecordings returned. Empty starts at the newest.
+	Cursor string
+	// Full also loads Stats and Envelope (heavier).
+	Full bool
+}
+
+// cursor is the keyset position after the last row of a page.
+type cursor struct{ created, id int64 }
+
+func (c cursor) String() string {
+	return base64.RawURLEncoding.EncodeToString(
+		[]byte("r1." + strconv.FormatInt(c.created, 10) + "." + strconv.FormatInt(c.id, 10)))
+}
+
+func parseCursor(s string) (cursor, error) {
+	bad := fmt.Errorf("malformed cursor %.40q: %w", s, ErrInvalid)
+	if len(s) > 128 {
+		return cursor{}, bad
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return cursor{}, bad
+	}
+	parts := strings.Split(string(b), ".")
+	if len(parts) != 3 || parts[0] != "r1" {
+		return cursor{}, bad
+	}
+	created, err1 := strconv.ParseInt(parts[1], 10, 64)
+	id, err2 := strconv.ParseInt(parts[2], 10, 64)
+	if err1 != nil || err2 != nil {
+		return cursor{}, bad
+	}
+	return cursor{created, id}, nil
+}
+
+// ListRecordings returns one page of recordings matching f (without Stats
+// and Envelope unless f.Full) and the cursor of the next page, which is
+// empty on the last page. Pages are found by keyset, so deep pages cost the
+// same as the first.
+func (db *DB) ListRecordings(ctx context.Context, f ListFilter) (_ []Recording, next string, err error) {
+	limit := f.Limit
+	switch {
+	case limit < 0:
+		return nil, "", fmt.Errorf("store: list recordings: negative limit %d: %w", limit, ErrInvalid)
+	case limit == 0:
+		limit = DefaultListLimit
+	case limit > MaxListLimit:
+		limit = MaxListLimit
+	}
+	if f.Owners != nil && len(f.Owners) == 0 {
+		return nil, "", nil
+	}
+	if len(f.Owners) > maxListOwners {
+		return nil, "", fmt.Errorf("store: list recordings: %d owners, at most %d: %w",
+			len(f.Owners), maxListOwners, ErrInvalid)
+	}
+	if err := checkText("query", f.Query, maxQueryLen, false); err != nil {
+		return nil, "", fmt.Errorf("store: list recordings: %w", err)
+	}
+
+	var (
+		where []string
+		args  []any
+	)
+	if f.Owners != nil {
+		where = append(where, "owner IN (?"+strings.Repeat(", ?", len(f.Owners)-1)+")")
+		for _, o := range f.Owners {
+			args = append(args, o)
+		}
+	}
+	if f.Query != "" {
+		// instr, not LIKE: no wildcard exists that could need escaping,
+		// and both sides are lower-cased by Go (Unicode-aware).
+		where = append(where, "instr(search, ?) > 0")
+		args = append(args, strings.ToLower(f.Query))
+	}
+	if !f.From.IsZero() {
+		where = append(where, "created_at >= ?")
+		args = append(args, f.From.UnixMilli())
+	}
+	if !f.To.IsZero() {
+		where = append(where, "created_at < ?")
+		args = append(args, f.To.UnixMilli())
+	}
+	if f.Cursor != "" {
+		c, err := parseCursor(f.Cursor)
+		if err != nil {
+			return nil, "", fmt.Errorf("store: list recordings: %w", err)
+		}
+		where = append(where, "(created_at, id) < (?, ?)")
+		args = append(args, c.created, c.id)
+	}
+	cols := recColsLight
+	if f.Full {
+		cols = recColsFull
+	}
+	q := "SELECT " + cols + " FROM recordings"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY created_at DESC, id DESC LIMIT ?"
+	args = append(args, limit+1)
+
+	rows, err := db.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("store: list recordings: %w", err)
+	}
+	defer closeOnErr(rows, &err)
+	out := make([]Recording, 0, min(limit, 64))
+	more := false
+	for rows.Next() {
+		if len(out) == limit {
+			more = true
+			break
+		}
+		r, err := scanRecording(rows, f.Full)
+		if err != nil {
+			return nil, "", fmt.Errorf("store: list recordings: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("store: list recordings: %w", err)
+	}
+	if more {
+		last := out[len(out)-1]
+		next = cursor{toMS(last.CreatedAt), last.ID}.String()
+	}
+	return out, next, nil
+}

@@ -1,0 +1,168 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+const (
+	maxLogBatch   = 10000
+	maxLogMessage = 8 << 10
+	maxLogAttrs   = 64 << 10
+)
+
+// LogEntry is one line of the UI's log views.
+type LogEntry struct {
+	ID          int64 // assigned by AddLogs; ignored on insert
+	Time        time.Time
+	Level       string // slog level name: "DEBUG", "INFO", "WARN", "ERROR" (or e.g. "INFO+2")
+	Category    string // e.g. "upload", "auth"
+	User        string // user name concerned, may be empty
+	RecordingID int64  // recording concerned, 0 for none
+	Message     string
+	Attrs       []byte // JSON object, may be nil
+}
+
+// LogFilter selects log entries, newest first.
+type LogFilter struct {
+	User     string // only this user's entries, if set
+	Category string // only this category, if set
+	MinLevel string // only this level and above, if set
+	// RecordingID, if set, selects the entries of one recording.
+	RecordingID int64
+	Limit       int   // 0 means 100, at most 1000
+	Before      int64 // only entries with a smaller ID (paging), if set
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("log level %.20q: %w", s, ErrInvalid)
+	}
+	return l, nil
+}
+
+// AddLogs stores entries in one transaction.
+func (db *DB) AddLogs(ctx context.Context, entries []LogEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	if len(entries) > maxLogBatch {
+		return fmt.Errorf("store: add logs: %d entries, at most %d per batch: %w", len(entries), maxLogBatch, ErrInvalid)
+	}
+	levels := make([]slog.Level, len(entries))
+	for i, e := range entries {
+		l, err := parseLevel(e.Level)
+		if err != nil {
+			return fmt.Errorf("store: add logs: entry %d: %w", i, err)
+		}
+		levels[i] = l
+		if len(e.Message) > maxLogMessage || len(e.Attrs) > maxLogAttrs ||
+			len(e.Category) > maxFieldLen || len(e.User) > maxFieldLen {
+			return fmt.Errorf("store: add logs: entry %d is oversized: %w", i, ErrInvalid)
+		}
+	}
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `INSERT INTO logs (time, level, category, user, recording_id, message, attrs)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		now := db.nowMS()
+		for i, e := range entries {
+			t := now
+			if !e.Time.IsZero() {
+				t = e.Time.UnixMilli()
+			}
+			if _, err := st.ExecContext(ctx, t, int64(levels[i]), e.Category, e.User, e.RecordingID,
+				e.Message, e.Attrs); err != nil {
+				return fmt.Errorf("entry %d: %w", i, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: add logs: %w", err)
+	}
+	return nil
+}
+
+// Logs returns log entries matching f, newest first; page with
+// f.Before = the last entry's ID.
+func (db *DB) Logs(ctx context.Context, f LogFilter) (_ []LogEntry, err error) {
+	limit := f.Limit
+	switch {
+	case limit < 0:
+		return nil, fmt.Errorf("store: logs: negative limit: %w", ErrInvalid)
+	case limit == 0:
+		limit = 100
+	case limit > 1000:
+		limit = 1000
+	}
+	var (
+		where []string
+		args  []any
+	)
+	if f.User != "" {
+		where = append(where, "user = ?")
+		args = append(args, f.User)
+	}
+	if f.Category != "" {
+		where = append(where, "category = ?")
+		args = append(args, f.Category)
+	}
+	if f.RecordingID != 0 {
+		where = append(where, "recording_id = ?")
+		args = append(args, f.RecordingID)
+	}
+	if f.MinLevel != "" {
+		l, err := parseLevel(f.MinLevel)
+		if err != nil {
+			return nil, fmt.Errorf("store: logs: %w", err)
+		}
+		where = append(where, "level >= ?")
+		args = append(args, int64(l))
+	}
+	if f.Before > 0 {
+		where = append(where, "id < ?")
+		args = append(args, f.Before)
+	}
+	q := `SELECT id, time, level, category, user, recording_id, message, attrs FROM logs`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY id DESC LIMIT ?"
+	args = append(args, limit)
+	rows, err := db.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: logs: %w", err)
+	}
+	defer closeOnErr(rows, &err)
+	var out []LogEntry
+	for rows.Next() {
+		var (
+			e     LogEntry
+			t, lv int64
+		)
+		if err := rows.Scan(&e.ID, &t, &lv, &e.Category, &e.User, &e.RecordingID, &e.Message, &e.Attrs); err != nil {
+			return nil, fmt.Errorf("store: logs: %w", err)
+		}
+		e.Time = fromMS(t)
+		e.Level = slog.Level(lv).String()
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: logs: %w", err)
+	}
+	return out, nil
+}
+
+// PruneLogs deletes entries older than before and returns how many.
+func (db *DB) PruneLogs(ctx context.Context, before time.Time) (int64, error) {
+	return db.deleteCount(ctx, "prune logs", `DELETE FROM logs WHERE time < ?`, before.UnixMilli())
+}

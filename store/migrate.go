@@ -1,0 +1,156 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// migration moves the schema from version i to i+1 (i = its index).
+type migration struct {
+	name string
+	up   func(ctx context.Context, tx *sql.Tx) error
+}
+
+// migrations is append-only: never edit or reorder a released entry.
+var migrations = []migration{
+	{"initial schema", migrateInitial},
+}
+
+// SchemaVersion is the schema version this program creates and understands.
+func SchemaVersion() int { return len(migrations) }
+
+// migrate brings the database to SchemaVersion, one transaction per step.
+// The version lives in PRAGMA user_version, which is written inside the
+// step's transaction and so commits or rolls back with it.
+func (db *DB) migrate(ctx context.Context) error {
+	var v int
+	if err := db.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if v > len(migrations) {
+		return fmt.Errorf("%w: database has schema version %d, this program knows up to %d",
+			ErrSchemaTooNew, v, len(migrations))
+	}
+	if v < 0 {
+		return fmt.Errorf("database has invalid schema version %d: %w", v, ErrInvalid)
+	}
+	for i := v; i < len(migrations); i++ {
+		m := migrations[i]
+		db.log.Info("store: migrating schema", "from", i, "to", i+1, "step", m.name)
+		err := db.write(ctx, func(tx *sql.Tx) error {
+			if err := m.up(ctx, tx); err != nil {
+				return err
+			}
+			// PRAGMA takes no bound parameters; i+1 is an int we control.
+			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migration %d (%s): %w", i+1, m.name, err)
+		}
+	}
+	return nil
+}
+
+// execAll runs each statement in order.
+func execAll(ctx context.Context, tx *sql.Tx, stmts ...string) error {
+	for _, s := range stmts {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			first, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+			return fmt.Errorf("%s: %w", first, err)
+		}
+	}
+	return nil
+}
+
+func migrateInitial(ctx context.Context, tx *sql.Tx) error {
+	return execAll(ctx, tx,
+		`CREATE TABLE recordings (
+			id           INTEGER PRIMARY KEY,
+			domain       TEXT NOT NULL,
+			name         TEXT NOT NULL,
+			conf_id      TEXT NOT NULL DEFAULT '',
+			mac          TEXT NOT NULL DEFAULT '',
+			serial       TEXT NOT NULL DEFAULT '',
+			reg_name     TEXT NOT NULL DEFAULT '',
+			state        TEXT NOT NULL,
+			reason       TEXT NOT NULL DEFAULT '',
+			size         INTEGER NOT NULL DEFAULT 0,
+			nchunks      INTEGER NOT NULL DEFAULT 0,
+			sha256       TEXT NOT NULL DEFAULT '',
+			created_at   INTEGER NOT NULL,
+			updated_at   INTEGER NOT NULL,
+			codec        TEXT NOT NULL DEFAULT '',
+			duration_ms  INTEGER NOT NULL DEFAULT 0,
+			stats        BLOB,
+			envelope     BLOB,
+			protected    INTEGER NOT NULL DEFAULT 0,
+			owner        TEXT NOT NULL DEFAULT '',
+			direction    TEXT NOT NULL DEFAULT '',
+			peer_name    TEXT NOT NULL DEFAULT '',
+			peer_number  TEXT NOT NULL DEFAULT '',
+			connected_at INTEGER,
+			call_ms      INTEGER NOT NULL DEFAULT 0,
+			cdr          INTEGER NOT NULL DEFAULT 0,
+			-- lower-cased owner, peer name, peer number and registration
+			-- name, separated by newlines: the text ListFilter.Query searches
+			search       TEXT NOT NULL DEFAULT '',
+			UNIQUE (domain, name)
+		)`,
+		// Newest-first listing (rowid = id is the implicit last column) and
+		// the Query filter evaluated on the index before touching the row.
+		`CREATE INDEX recordings_created ON recordings (created_at, id, search)`,
+		`CREATE INDEX recordings_owner ON recordings (owner, created_at, id)`,
+		`CREATE INDEX recordings_state ON recordings (state)`,
+		`CREATE TABLE chunks (
+			recording_id INTEGER NOT NULL REFERENCES recordings (id) ON DELETE CASCADE,
+			seq          INTEGER NOT NULL,
+			off          INTEGER NOT NULL,
+			data         BLOB NOT NULL,
+			PRIMARY KEY (recording_id, seq)
+		)`,
+		`CREATE UNIQUE INDEX chunks_off ON chunks (recording_id, off)`,
+		`CREATE TABLE users (
+			id            INTEGER PRIMARY KEY,
+			name          TEXT NOT NULL UNIQUE COLLATE NOCASE,
+			display_name  TEXT NOT NULL DEFAULT '',
+			e164          TEXT NOT NULL DEFAULT '',
+			role          TEXT NOT NULL,
+			password_hash TEXT NOT NULL DEFAULT '',
+			created_at    INTEGER NOT NULL
+		)`,
+		`CREATE TABLE user_macs (
+			mac     TEXT PRIMARY KEY,
+			user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE
+		)`,
+		`CREATE INDEX user_macs_user ON user_macs (user_id)`,
+		`CREATE TABLE sessions (
+			token_hash BLOB PRIMARY KEY,
+			user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+			created_at INTEGER NOT NULL,
+			expires_at INTEGER NOT NULL
+		)`,
+		`CREATE INDEX sessions_user ON sessions (user_id)`,
+		`CREATE INDEX sessions_expires ON sessions (expires_at)`,
+		`CREATE TABLE settings (
+			key   TEXT PRIMARY KEY,
+			value TEXT NOT NULL
+		)`,
+		`CREATE TABLE logs (
+			id           INTEGER PRIMARY KEY,
+			time         INTEGER NOT NULL,
+			level        INTEGER NOT NULL,
+			category     TEXT NOT NULL DEFAULT '',
+			user         TEXT NOT NULL DEFAULT '',
+			recording_id INTEGER NOT NULL DEFAULT 0,
+			message      TEXT NOT NULL,
+			attrs        BLOB
+		)`,
+		`CREATE INDEX logs_user ON logs (user, id) WHERE user <> ''`,
+		`CREATE INDEX logs_category ON logs (category, id)`,
+		`CREATE INDEX logs_recording ON logs (recording_id, id) WHERE recording_id <> 0`,
+		`CREATE INDEX logs_time ON logs (time)`,
+	)
+}

@@ -1,0 +1,505 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Recording states.
+const (
+	// StateReceiving: the upload is in progress (SHA256 == "") or complete
+	// and waiting for analysis (SHA256 != "").
+	StateReceiving = "receiving"
+	// StateReady: analysed, playable.
+	StateReady = "ready"
+	// StateFailed: stored but cannot be rendered (Reason says why).
+	StateFailed = "failed"
+	// StateIncomplete: the upload was cut short; what arrived is kept.
+	StateIncomplete = "incomplete"
+)
+
+// Bounds on what the store accepts.
+const (
+	MaxChunkSize = 256 << 10 // bytes per AppendChunk
+	maxNameLen   = 1024      // domain, recording name
+	maxFieldLen  = 256       // file-name parts, owner, peer fields, codec
+	maxReasonLen = 1024
+	maxBlobLen   = 4 << 20 // Stats, Envelope
+)
+
+// FileName is what the caller parsed out of an uploaded file's name.
+type FileName struct {
+	ConfID, MAC, Serial, RegName string
+}
+
+// Recording is one uploaded capture and what is known about it.
+type Recording struct {
+	ID     int64
+	Domain string
+	Name   string
+	FileName
+	State  string // StateReceiving, StateReady, StateFailed, StateIncomplete
+	Reason string // why it failed, e.g. "unsupported codec opus"
+
+	Size   int64  // bytes stored so far
+	SHA256 string // lower-case hex, set when the upload completed
+	Chunks int64  // number of stored chunks
+
+	CreatedAt, UpdatedAt time.Time
+
+	Codec      string
+	DurationMS int64
+	Stats      []byte // JSON from analysis; nil in list results
+	Envelope   []byte // waveform peaks; nil in list results
+
+	Protected bool
+	Owner     string // user name owning the recording
+
+	// From the PBX's call detail records (SetCDR); zero until then.
+	Direction   string
+	PeerName    string
+	PeerNumber  string
+	ConnectedAt time.Time
+	CallMS      int64
+	CDR         bool
+}
+
+// Uploaded reports whether the whole capture has arrived (FinishUpload was
+// called with a checksum).
+func (r *Recording) Uploaded() bool { return r.SHA256 != "" }
+
+// Analysis is the outcome of analysing a completed upload.
+type Analysis struct {
+	State      string // StateReady, StateFailed or StateIncomplete
+	Reason     string
+	Codec      string
+	DurationMS int64
+	Stats      []byte
+	Envelope   []byte
+}
+
+// CDR is what the PBX's call detail record says about a recording's call.
+type CDR struct {
+	Direction   string // e.g. "in", "out"
+	PeerName    string
+	PeerNumber  string
+	ConnectedAt time.Time
+	CallMS      int64
+}
+
+// recCols are the columns scanRecording reads, blobs last.
+const recColsLight = `id, domain, name, conf_id, mac, serial, reg_name, state, reason,
+	size, nchunks, sha256, created_at, updated_at, codec, duration_ms, protected, owner,
+	direction, peer_name, peer_number, connected_at, call_ms, cdr`
+
+const recColsFull = recColsLight + `, stats, envelope`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanRecording(s scanner, full bool) (Recording, error) {
+	var (
+		r                 Recording
+		created, updated  int64
+		connected         sql.NullInt64
+		protected, hasCDR bool
+	)
+	dest := []any{&r.ID, &r.Domain, &r.Name, &r.ConfID, &r.MAC, &r.Serial, &r.RegName,
+		&r.State, &r.Reason, &r.Size, &r.Chunks, &r.SHA256, &created, &updated, &r.Codec,
+		&r.DurationMS, &protected, &r.Owner, &r.Direction, &r.PeerName, &r.PeerNumber,
+		&connected, &r.CallMS, &hasCDR}
+	if full {
+		dest = append(dest, &r.Stats, &r.Envelope)
+	}
+	if err := s.Scan(dest...); err != nil {
+		return Recording{}, err
+	}
+	r.CreatedAt, r.UpdatedAt = fromMS(created), fromMS(updated)
+	if connected.Valid {
+		r.ConnectedAt = fromMS(connected.Int64)
+	}
+	r.Protected, r.CDR = protected, hasCDR
+	return r, nil
+}
+
+// searchText is the lower-cased text ListFilter.Query is matched against;
+// fields are separated by newlines so a match cannot span two of them.
+func searchText(owner, peerName, peerNumber, regName string) string {
+	return strings.ToLower(owner + "\n" + peerName + "\n" + peerNumber + "\n" + regName)
+}
+
+func checkText(what, s string, maxLen int, required bool) error {
+	if required && s == "" {
+		return fmt.Errorf("%s is empty: %w", what, ErrInvalid)
+	}
+	if len(s) > maxLen {
+		return fmt.Errorf("%s is %d bytes, more than %d: %w", what, len(s), maxLen, ErrInvalid)
+	}
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("%s is not valid UTF-8: %w", what, ErrInvalid)
+	}
+	for _, c := range s {
+		if c < 0x20 || c == 0x7f {
+			return fmt.Errorf("%s contains control character %U: %w", what, c, ErrInvalid)
+		}
+	}
+	return nil
+}
+
+func checkFileName(fn FileName, owner string) error {
+	for _, f := range []struct {
+		what, v string
+	}{{"conf id", fn.ConfID}, {"mac", fn.MAC}, {"serial", fn.Serial}, {"reg name", fn.RegName}, {"owner", owner}} {
+		if err := checkText(f.what, f.v, maxFieldLen, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validState(s string) bool {
+	switch s {
+	case StateReceiving, StateReady, StateFailed, StateIncomplete:
+		return true
+	}
+	return false
+}
+
+// BeginUpload starts storing a capture as recording (domain, name) in state
+// "receiving". If that recording exists it is replaced: its chunks are
+// deleted and the row reset, keeping its id, and replaced is true. A
+// protected recording is never replaced (ErrProtected).
+func (db *DB) BeginUpload(ctx context.Context, domain, name string, fn FileName, owner string) (id int64, replaced bool, err error) {
+	if err := checkText("domain", domain, maxNameLen, true); err != nil {
+		return 0, false, fmt.Errorf("store: begin upload: %w", err)
+	}
+	if err := checkText("name", name, maxNameLen, true); err != nil {
+		return 0, false, fmt.Errorf("store: begin upload: %w", err)
+	}
+	if err := checkFileName(fn, owner); err != nil {
+		return 0, false, fmt.Errorf("store: begin upload %s/%s: %w", domain, name, err)
+	}
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		now := db.nowMS()
+		search := searchText(owner, "", "", fn.RegName)
+		var protected bool
+		err := tx.QueryRowContext(ctx, `SELECT id, protected FROM recordings WHERE domain = ? AND name = ?`,
+			domain, name).Scan(&id, &protected)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			replaced = false
+			return tx.QueryRowContext(ctx, `INSERT INTO recordings
+				(domain, name, conf_id, mac, serial, reg_name, state, created_at, updated_at, owner, search)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				domain, name, fn.ConfID, fn.MAC, fn.Serial, fn.RegName, StateReceiving, now, now, owner, search,
+			).Scan(&id)
+		case err != nil:
+			return err
+		case protected:
+			return ErrProtected
+		}
+		replaced = true
+		if _, err := tx.ExecContext(ctx, `DELETE FROM chunks WHERE recording_id = ?`, id); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE recordings SET
+			conf_id = ?, mac = ?, serial = ?, reg_name = ?, state = ?, reason = '', size = 0,
+			nchunks = 0, sha256 = '', created_at = ?, updated_at = ?, codec = '', duration_ms = 0,
+			stats = NULL, envelope = NULL, protected = 0, owner = ?, direction = '', peer_name = '',
+			peer_number = '', connected_at = NULL, call_ms = 0, cdr = 0, search = ?
+			WHERE id = ?`,
+			fn.ConfID, fn.MAC, fn.Serial, fn.RegName, StateReceiving, now, now, owner, search, id)
+		return err
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("store: begin upload %s/%s: %w", domain, name, err)
+	}
+	return id, replaced, nil
+}
+
+// recordingState explains why an update matched no row: ErrNotFound, or
+// ErrState with the recording's state.
+func recordingState(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, id int64) error {
+	var state, sum string
+	err := q.QueryRowContext(ctx, `SELECT state, sha256 FROM recordings WHERE id = ?`, id).Scan(&state, &sum)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return ErrNotFound
+	case err != nil:
+		return err
+	case state == StateReceiving && sum != "":
+		return fmt.Errorf("%w: upload already finished", ErrState)
+	}
+	return fmt.Errorf("%w: state %q", ErrState, state)
+}
+
+// AppendChunk stores the next piece of an upload that is still receiving.
+// Chunks are at most MaxChunkSize bytes; an empty chunk is a no-op.
+func (db *DB) AppendChunk(ctx context.Context, id int64, data []byte) error {
+	if len(data) == 0 {
+		return nil
+	}
+	if len(data) > MaxChunkSize {
+		return fmt.Errorf("store: append chunk to recording %d: %d bytes, more than %d: %w",
+			id, len(data), MaxChunkSize, ErrInvalid)
+	}
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		var seq, off int64
+		err := tx.QueryRowContext(ctx, `UPDATE recordings
+			SET size = size + ?1, nchunks = nchunks + 1, updated_at = ?2
+			WHERE id = ?3 AND state = 'receiving' AND sha256 = ''
+			RETURNING nchunks - 1, size - ?1`, len(data), db.nowMS(), id).Scan(&seq, &off)
+		if errors.Is(err, sql.ErrNoRows) {
+			return recordingState(ctx, tx, id)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO chunks (recording_id, seq, off, data) VALUES (?, ?, ?, ?)`,
+			id, seq, off, data)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: append chunk to recording %d: %w", id, err)
+	}
+	return nil
+}
+
+// FinishUpload ends an upload. With state "receiving" the capture is
+// complete and waits for SetAnalysis; sha256hex (64 hex digits) is then
+// required. With "incomplete" (or "failed") the upload was cut short; the
+// checksum may be empty. Only a recording still being received can finish.
+func (db *DB) FinishUpload(ctx context.Context, id int64, state string, sha256hex string) error {
+	if !validState(state) || state == StateReady {
+		return fmt.Errorf("store: finish upload %d: state %q: %w", id, state, ErrInvalid)
+	}
+	if state == StateReceiving && sha256hex == "" {
+		return fmt.Errorf("store: finish upload %d: a complete upload needs its SHA-256: %w", id, ErrInvalid)
+	}
+	if sha256hex != "" {
+		if b, err := hex.DecodeString(sha256hex); err != nil || len(b) != 32 {
+			return fmt.Errorf("store: finish upload %d: SHA-256 %q is not 64 hex digits: %w", id, sha256hex, ErrInvalid)
+		}
+		sha256hex = strings.ToLower(sha256hex)
+	}
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE recordings SET state = ?, sha256 = ?, updated_at = ?
+			WHERE id = ? AND state = 'receiving' AND sha256 = ''`, state, sha256hex, db.nowMS(), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return recordingState(ctx, tx, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: finish upload %d: %w", id, err)
+	}
+	return nil
+}
+
+// SetAnalysis records the analysis of a recording whose upload has ended
+// (it may be repeated, e.g. after an upgrade of the analyser).
+func (db *DB) SetAnalysis(ctx context.Context, id int64, a Analysis) error {
+	if !validState(a.State) || a.State == StateReceiving {
+		return fmt.Errorf("store: set analysis of %d: state %q: %w", id, a.State, ErrInvalid)
+	}
+	if err := checkText("reason", a.Reason, maxReasonLen, false); err != nil {
+		return fmt.Errorf("store: set analysis of %d: %w", id, err)
+	}
+	if err := checkText("codec", a.Codec, maxFieldLen, false); err != nil {
+		return fmt.Errorf("store: set analysis of %d: %w", id, err)
+	}
+	if a.DurationMS < 0 || len(a.Stats) > maxBlobLen || len(a.Envelope) > maxBlobLen {
+		return fmt.Errorf("store: set analysis of %d: negative duration or oversized stats/envelope: %w", id, ErrInvalid)
+	}
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE recordings SET state = ?, reason = ?, codec = ?,
+			duration_ms = ?, stats = ?, envelope = ?, updated_at = ?
+			WHERE id = ? AND NOT (state = 'receiving' AND sha256 = '')`,
+			a.State, a.Reason, a.Codec, a.DurationMS, a.Stats, a.Envelope, db.nowMS(), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			if err := recordingState(ctx, tx, id); errors.Is(err, ErrNotFound) {
+				return err
+			}
+			return fmt.Errorf("%w: upload still in progress", ErrState)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: set analysis of %d: %w", id, err)
+	}
+	return nil
+}
+
+// SetCDR fills the recording's call-detail fields and marks it CDR-backed.
+func (db *DB) SetCDR(ctx context.Context, id int64, c CDR) error {
+	for _, f := range []struct{ what, v string }{
+		{"direction", c.Direction}, {"peer name", c.PeerName}, {"peer number", c.PeerNumber}} {
+		if err := checkText(f.what, f.v, maxFieldLen, false); err != nil {
+			return fmt.Errorf("store: set CDR of %d: %w", id, err)
+		}
+	}
+	if c.CallMS < 0 {
+		return fmt.Errorf("store: set CDR of %d: negative call duration: %w", id, ErrInvalid)
+	}
+	var connected sql.NullInt64
+	if !c.ConnectedAt.IsZero() {
+		connected = sql.NullInt64{Int64: c.ConnectedAt.UnixMilli(), Valid: true}
+	}
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		var owner, reg string
+		err := tx.QueryRowContext(ctx, `SELECT owner, reg_name FROM recordings WHERE id = ?`, id).Scan(&owner, &reg)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE recordings SET direction = ?, peer_name = ?, peer_number = ?,
+			connected_at = ?, call_ms = ?, cdr = 1, search = ?, updated_at = ? WHERE id = ?`,
+			c.Direction, c.PeerName, c.PeerNumber, connected, c.CallMS,
+			searchText(owner, c.PeerName, c.PeerNumber, reg), db.nowMS(), id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: set CDR of %d: %w", id, err)
+	}
+	return nil
+}
+
+// Recording returns one recording with its stats and envelope.
+func (db *DB) Recording(ctx context.Context, id int64) (Recording, error) {
+	r, err := scanRecording(db.r.QueryRowContext(ctx,
+		`SELECT `+recColsFull+` FROM recordings WHERE id = ?`, id), true)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return Recording{}, fmt.Errorf("store: recording %d: %w", id, err)
+	}
+	return r, nil
+}
+
+// RecordingByName returns the recording stored as (domain, name).
+func (db *DB) RecordingByName(ctx context.Context, domain, name string) (Recording, error) {
+	r, err := scanRecording(db.r.QueryRowContext(ctx,
+		`SELECT `+recColsFull+` FROM recordings WHERE domain = ? AND name = ?`, domain, name), true)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
+	if err != nil {
+		return Recording{}, fmt.Errorf("store: recording %s/%s: %w", domain, name, err)
+	}
+	return r, nil
+}
+
+// RecordingsInState lists the recordings in one state, oldest first, without
+// stats and envelope; meant for the transient states after a restart.
+func (db *DB) RecordingsInState(ctx context.Context, state string) (_ []Recording, err error) {
+	if !validState(state) {
+		return nil, fmt.Errorf("store: recordings in state %q: %w", state, ErrInvalid)
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT `+recColsLight+` FROM recordings WHERE state = ? ORDER BY id`, state)
+	if err != nil {
+		return nil, fmt.Errorf("store: recordings in state %q: %w", state, err)
+	}
+	defer closeOnErr(rows, &err)
+	var out []Recording
+	for rows.Next() {
+		r, err := scanRecording(rows, false)
+		if err != nil {
+			return nil, fmt.Errorf("store: recordings in state %q: %w", state, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: recordings in state %q: %w", state, err)
+	}
+	return out, nil
+}
+
+// SetProtected marks a recording as protected from deletion (or not).
+func (db *DB) SetProtected(ctx context.Context, id int64, on bool) error {
+	return db.updateOne(ctx, fmt.Sprintf("set protected of %d", id),
+		`UPDATE recordings SET protected = ?, updated_at = ? WHERE id = ?`, on, db.nowMS(), id)
+}
+
+// SetOwner changes the user name owning a recording.
+func (db *DB) SetOwner(ctx context.Context, id int64, owner string) error {
+	if err := checkText("owner", owner, maxFieldLen, false); err != nil {
+		return fmt.Errorf("store: set owner of %d: %w", id, err)
+	}
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		var pn, pnum, reg string
+		err := tx.QueryRowContext(ctx, `SELECT peer_name, peer_number, reg_name FROM recordings WHERE id = ?`,
+			id).Scan(&pn, &pnum, &reg)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE recordings SET owner = ?, search = ?, updated_at = ? WHERE id = ?`,
+			owner, searchText(owner, pn, pnum, reg), db.nowMS(), id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: set owner of %d: %w", id, err)
+	}
+	return nil
+}
+
+// DeleteRecording deletes a recording and its chunks; a protected one is
+// refused with ErrProtected. Freed pages are returned to the file system by
+// IncrementalVacuum.
+func (db *DB) DeleteRecording(ctx context.Context, id int64) error {
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		var protected bool
+		err := tx.QueryRowContext(ctx, `SELECT protected FROM recordings WHERE id = ?`, id).Scan(&protected)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if protected {
+			return ErrProtected
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM recordings WHERE id = ?`, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: delete recording %d: %w", id, err)
+	}
+	return nil
+}
+
+// updateOne runs one UPDATE that must change exactly one row.
+func (db *DB) updateOne(ctx context.Context, what, query string, args ...any) error {
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", what, err)
+	}
+	return nil
+}

@@ -1,0 +1,364 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCaptureRoundTrip(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	for i, c := range []struct {
+		name  string
+		size  int
+		sizes []int
+	}{
+		{"empty", 0, nil},
+		{"one byte", 1, nil},
+		{"one full chunk", MaxChunkSize, nil},
+		{"max chunks plus one", MaxChunkSize + 1, nil},
+		{"many small", 10007, []int{1000}},
+		{"irregular", 300000, []int{1, 7, 4096, 65536, 13, MaxChunkSize}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			data := randBytes(uint64(i+1), c.size)
+			id := upload(t, db, "example.com", c.name+".pcap", "alice", data, c.sizes...)
+			rec, err := db.Recording(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.Size != int64(len(data)) || rec.SHA256 != sumHex(data) || !rec.Uploaded() {
+				t.Errorf("recording size %d sha %s uploaded %v, want %d %s true",
+					rec.Size, rec.SHA256, rec.Uploaded(), len(data), sumHex(data))
+			}
+			cr, err := db.OpenCapture(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cr.Close()
+			if cr.Size() != int64(len(data)) {
+				t.Errorf("Size() = %d, want %d", cr.Size(), len(data))
+			}
+			got, err := io.ReadAll(cr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, data) {
+				t.Fatalf("read %d bytes, differ from the %d uploaded", len(got), len(data))
+			}
+		})
+	}
+}
+
+func TestCaptureSeek(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	const chunk = 1000
+	data := randBytes(42, 10*chunk+123)
+	id := upload(t, db, "d", "seek", "", data, chunk)
+	cr, err := db.OpenCapture(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cr.Close()
+	n := int64(len(data))
+	for _, c := range []struct {
+		name   string
+		off    int64
+		whence int
+		want   int64 // absolute position
+		read   int
+	}{
+		{"start", 0, io.SeekStart, 0, 10},
+		{"across boundary", chunk - 5, io.SeekStart, chunk - 5, 10},
+		{"exact boundary", 3 * chunk, io.SeekStart, 3 * chunk, chunk},
+		{"across three chunks", 2*chunk - 1, io.SeekStart, 2*chunk - 1, chunk + 2},
+		{"backwards relative", -500, io.SeekCurrent, 3*chunk + 1 - 500, 700},
+		{"from end", -50, io.SeekEnd, n - 50, 50},
+		{"last byte", -1, io.SeekEnd, n - 1, 1},
+		{"middle of last chunk", 10*chunk + 60, io.SeekStart, 10*chunk + 60, 63},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			pos, err := cr.Seek(c.off, c.whence)
+			if err != nil || pos != c.want {
+				t.Fatalf("Seek(%d, %d) = %d, %v; want %d", c.off, c.whence, pos, err, c.want)
+			}
+			buf := make([]byte, c.read)
+			if _, err := io.ReadFull(cr, buf); err != nil {
+				t.Fatalf("ReadFull(%d) at %d: %v", c.read, pos, err)
+			}
+			if !bytes.Equal(buf, data[pos:pos+int64(c.read)]) {
+				t.Errorf("bytes at %d differ", pos)
+			}
+		})
+	}
+	// Past the end: EOF; negative: error.
+	if _, err := cr.Seek(n+10, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	if k, err := cr.Read(make([]byte, 4)); k != 0 || err != io.EOF {
+		t.Errorf("Read past end = %d, %v; want 0, EOF", k, err)
+	}
+	if _, err := cr.Seek(-1, io.SeekStart); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Seek(-1) error = %v, want ErrInvalid", err)
+	}
+	if _, err := cr.Seek(0, 7); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Seek whence 7 error = %v, want ErrInvalid", err)
+	}
+	if _, err := db.OpenCapture(ctx, id+100); !errors.Is(err, ErrNotFound) {
+		t.Errorf("OpenCapture(unknown) = %v, want ErrNotFound", err)
+	}
+}
+
+func TestUploadReplace(t *testing.T) {
+	db, clk := openTest(t)
+	ctx := context.Background()
+	first := randBytes(1, 5000)
+	id := upload(t, db, "d", "call.pcap", "alice", first, 1000)
+	if err := db.SetAnalysis(ctx, id, Analysis{State: StateReady, Codec: "PCMA", DurationMS: 1234,
+		Stats: []byte(`{"a":1}`), Envelope: []byte{1, 2, 3}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetCDR(ctx, id, CDR{Direction: "in", PeerName: "Bob", PeerNumber: "123",
+		ConnectedAt: clk.Now(), CallMS: 999}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Minute)
+
+	id2, replaced, err := db.BeginUpload(ctx, "d", "call.pcap", FileName{ConfID: "c2", RegName: "carol"}, "carol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !replaced || id2 != id {
+		t.Fatalf("BeginUpload over an existing name = id %d replaced %v, want id %d replaced true", id2, replaced, id)
+	}
+	rec, err := db.Recording(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Recording{ID: id, Domain: "d", Name: "call.pcap", FileName: FileName{ConfID: "c2", RegName: "carol"},
+		State: StateReceiving, Owner: "carol", CreatedAt: clk.Now(), UpdatedAt: clk.Now()}
+	if !equalRecording(rec, want) {
+		t.Errorf("replaced recording = %+v\nwant %+v", rec, want)
+	}
+	var chunks int
+	if err := db.w.QueryRowContext(ctx, `SELECT count(*) FROM chunks WHERE recording_id = ?`, id).Scan(&chunks); err != nil {
+		t.Fatal(err)
+	}
+	if chunks != 0 {
+		t.Errorf("%d chunks left after replace", chunks)
+	}
+	second := randBytes(2, 1500)
+	if err := db.AppendChunk(ctx, id, second); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.FinishUpload(ctx, id, StateReceiving, sumHex(second)); err != nil {
+		t.Fatal(err)
+	}
+	cr, err := db.OpenCapture(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(cr)
+	if err != nil || !bytes.Equal(got, second) {
+		t.Fatalf("capture after replace: %d bytes, err %v; want the %d new bytes", len(got), err, len(second))
+	}
+	// A different name in the same domain is a new recording.
+	id3, replaced, err := db.BeginUpload(ctx, "d", "other.pcap", FileName{}, "")
+	if err != nil || replaced || id3 == id {
+		t.Errorf("BeginUpload(new name) = %d, %v, %v", id3, replaced, err)
+	}
+	// Same name, other domain: also new.
+	id4, replaced, err := db.BeginUpload(ctx, "e", "call.pcap", FileName{}, "")
+	if err != nil || replaced || id4 == id || id4 == id3 {
+		t.Errorf("BeginUpload(other domain) = %d, %v, %v", id4, replaced, err)
+	}
+}
+
+func equalRecording(a, b Recording) bool {
+	return a.ID == b.ID && a.Domain == b.Domain && a.Name == b.Name && a.FileName == b.FileName &&
+		a.State == b.State && a.Reason == b.Reason && a.Size == b.Size && a.SHA256 == b.SHA256 &&
+		a.Chunks == b.Chunks && a.CreatedAt.Equal(b.CreatedAt) && a.UpdatedAt.Equal(b.UpdatedAt) &&
+		a.Codec == b.Codec && a.DurationMS == b.DurationMS && bytes.Equal(a.Stats, b.Stats) &&
+		bytes.Equal(a.Envelope, b.Envelope) && a.Protected == b.Protected && a.Owner == b.Owner &&
+		a.Direction == b.Direction && a.PeerName == b.PeerName && a.PeerNumber == b.PeerNumber &&
+		a.ConnectedAt.Equal(b.ConnectedAt) && a.CallMS == b.CallMS && a.CDR == b.CDR
+}
+
+func TestRecordingLifecycle(t *testing.T) {
+	db, clk := openTest(t)
+	ctx := context.Background()
+	fn := FileName{ConfID: "abc", MAC: "009033010203", Serial: "s1", RegName: "alice"}
+	id, replaced, err := db.BeginUpload(ctx, "pbx.example", "x.pcap", fn, "alice")
+	if err != nil || replaced {
+		t.Fatalf("BeginUpload = %v, %v", replaced, err)
+	}
+	created := clk.Now()
+	clk.Advance(time.Second)
+	if err := db.AppendChunk(ctx, id, []byte("hello ")); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AppendChunk(ctx, id, nil); err != nil {
+		t.Fatalf("empty chunk: %v", err)
+	}
+	if err := db.AppendChunk(ctx, id, []byte("world")); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetAnalysis(ctx, id, Analysis{State: StateReady}); !errors.Is(err, ErrState) {
+		t.Errorf("SetAnalysis during upload = %v, want ErrState", err)
+	}
+	rs, err := db.RecordingsInState(ctx, StateReceiving)
+	if err != nil || len(rs) != 1 || rs[0].ID != id || rs[0].Uploaded() {
+		t.Fatalf("RecordingsInState(receiving) = %+v, %v", rs, err)
+	}
+	sum := sumHex([]byte("hello world"))
+	if err := db.FinishUpload(ctx, id, StateReceiving, strings.ToUpper(sum)); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Second)
+	if err := db.SetAnalysis(ctx, id, Analysis{State: StateFailed, Reason: "unsupported codec opus",
+		Codec: "opus", DurationMS: 5000, Stats: []byte(`{}`), Envelope: []byte{9}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.RecordingByName(ctx, "pbx.example", "x.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Recording{ID: id, Domain: "pbx.example", Name: "x.pcap", FileName: fn, State: StateFailed,
+		Reason: "unsupported codec opus", Size: 11, SHA256: sum, Chunks: 2, CreatedAt: created,
+		UpdatedAt: clk.Now(), Codec: "opus", DurationMS: 5000, Stats: []byte(`{}`), Envelope: []byte{9},
+		Owner: "alice"}
+	if !equalRecording(got, want) {
+		t.Errorf("recording = %+v\nwant %+v", got, want)
+	}
+	if rs, _ := db.RecordingsInState(ctx, StateReceiving); len(rs) != 0 {
+		t.Errorf("still %d receiving", len(rs))
+	}
+	if rs, _ := db.RecordingsInState(ctx, StateFailed); len(rs) != 1 || rs[0].Stats != nil {
+		t.Errorf("RecordingsInState(failed) = %+v", rs)
+	}
+	if err := db.SetOwner(ctx, id, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := db.Recording(ctx, id); r.Owner != "bob" {
+		t.Errorf("owner after SetOwner = %q", r.Owner)
+	}
+
+	// Errors.
+	for _, c := range []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"append after finish", db.AppendChunk(ctx, id, []byte("x")), ErrState},
+		{"finish twice", db.FinishUpload(ctx, id, StateReceiving, sum), ErrState},
+		{"append unknown", db.AppendChunk(ctx, 9999, []byte("x")), ErrNotFound},
+		{"finish unknown", db.FinishUpload(ctx, 9999, StateIncomplete, ""), ErrNotFound},
+		{"analysis unknown", db.SetAnalysis(ctx, 9999, Analysis{State: StateReady}), ErrNotFound},
+		{"analysis bad state", db.SetAnalysis(ctx, id, Analysis{State: "done"}), ErrInvalid},
+		{"analysis receiving", db.SetAnalysis(ctx, id, Analysis{State: StateReceiving}), ErrInvalid},
+		{"finish ready", db.FinishUpload(ctx, id, StateReady, sum), ErrInvalid},
+		{"finish without sum", db.FinishUpload(ctx, id, StateReceiving, ""), ErrInvalid},
+		{"finish bad sum", db.FinishUpload(ctx, id, StateReceiving, "abcd"), ErrInvalid},
+		{"oversized chunk", db.AppendChunk(ctx, id, make([]byte, MaxChunkSize+1)), ErrInvalid},
+		{"owner unknown", db.SetOwner(ctx, 9999, "x"), ErrNotFound},
+		{"protect unknown", db.SetProtected(ctx, 9999, true), ErrNotFound},
+		{"delete unknown", db.DeleteRecording(ctx, 9999), ErrNotFound},
+		{"cdr unknown", db.SetCDR(ctx, 9999, CDR{}), ErrNotFound},
+		{"get unknown", second(db.Recording(ctx, 9999)), ErrNotFound},
+		{"by name unknown", second(db.RecordingByName(ctx, "pbx.example", "y")), ErrNotFound},
+		{"bad state list", second(db.RecordingsInState(ctx, "nope")), ErrInvalid},
+		{"empty domain", third(db.BeginUpload(ctx, "", "n", FileName{}, "")), ErrInvalid},
+		{"empty name", third(db.BeginUpload(ctx, "d", "", FileName{}, "")), ErrInvalid},
+		{"control char", third(db.BeginUpload(ctx, "d", "a\nb", FileName{}, "")), ErrInvalid},
+		{"bad utf8", third(db.BeginUpload(ctx, "d", "n", FileName{RegName: "\xff"}, "")), ErrInvalid},
+		{"long name", third(db.BeginUpload(ctx, "d", strings.Repeat("n", 2000), FileName{}, "")), ErrInvalid},
+	} {
+		if !errors.Is(c.err, c.want) {
+			t.Errorf("%s: err = %v, want %v", c.name, c.err, c.want)
+		}
+	}
+}
+
+func second[T any](_ T, err error) error { return err }
+
+func third[A, B any](_ A, _ B, err error) error { return err }
+
+func TestIncompleteUpload(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	id, _, err := db.BeginUpload(ctx, "d", "cut.pcap", FileName{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AppendChunk(ctx, id, []byte("partial")); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.FinishUpload(ctx, id, StateIncomplete, ""); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := db.RecordingsInState(ctx, StateIncomplete)
+	if err != nil || len(rs) != 1 || rs[0].Size != 7 || rs[0].Uploaded() {
+		t.Fatalf("RecordingsInState(incomplete) = %+v, %v", rs, err)
+	}
+	// Analysis of what arrived is allowed.
+	if err := db.SetAnalysis(ctx, id, Analysis{State: StateIncomplete, Codec: "PCMU"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestProtectDelete(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	data := randBytes(3, 3000)
+	id := upload(t, db, "d", "keep.pcap", "", data, 1000)
+	if err := db.SetProtected(ctx, id, true); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := db.Recording(ctx, id); !r.Protected {
+		t.Fatal("not protected after SetProtected(true)")
+	}
+	if err := db.DeleteRecording(ctx, id); !errors.Is(err, ErrProtected) {
+		t.Fatalf("DeleteRecording(protected) = %v, want ErrProtected", err)
+	}
+	if _, _, err := db.BeginUpload(ctx, "d", "keep.pcap", FileName{}, ""); !errors.Is(err, ErrProtected) {
+		t.Fatalf("BeginUpload over protected = %v, want ErrProtected", err)
+	}
+	// Still intact.
+	cr, err := db.OpenCapture(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := io.ReadAll(cr); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("protected capture changed: %v", err)
+	}
+	if err := db.SetProtected(ctx, id, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteRecording(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Recording(ctx, id); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Recording after delete = %v, want ErrNotFound", err)
+	}
+	var n int
+	if err := db.w.QueryRowContext(ctx, `SELECT count(*) FROM chunks`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Errorf("%d chunks left after delete", n)
+	}
+	// The open reader notices the capture is gone.
+	if _, err := cr.Seek(0, io.SeekStart); err != nil {
+		t.Fatal(err)
+	}
+	cr.buf = nil
+	if _, err := cr.Read(make([]byte, 10)); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("Read of deleted capture = %v, want ErrUnexpectedEOF", err)
+	}
+}

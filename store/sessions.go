@@ -1,0 +1,116 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"fmt"
+	"time"
+)
+
+const tokenBytes = 32
+
+// tokenHash is what the database keeps of a session token.
+func tokenHash(token string) ([]byte, bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil || len(raw) != tokenBytes {
+		return nil, false
+	}
+	h := sha256.Sum256(raw)
+	return h[:], true
+}
+
+// CreateSession starts a login session for user userID lasting ttl and
+// returns its token (43 base64url characters). Only the token's SHA-256 is
+// stored.
+func (db *DB) CreateSession(ctx context.Context, userID int64, ttl time.Duration) (string, error) {
+	if ttl <= 0 {
+		return "", fmt.Errorf("store: create session: ttl %v: %w", ttl, ErrInvalid)
+	}
+	var raw [tokenBytes]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return "", fmt.Errorf("store: create session: %w", err)
+	}
+	token := base64.RawURLEncoding.EncodeToString(raw[:])
+	h := sha256.Sum256(raw[:])
+	now := db.now()
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at)
+			SELECT ?, id, ?, ? FROM users WHERE id = ?`, h[:], now.UnixMilli(), now.Add(ttl).UnixMilli(), userID)
+		if err != nil {
+			return err
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT changes()`).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("store: create session for user %d: %w", userID, err)
+	}
+	return token, nil
+}
+
+// SessionUser returns the user of a live session; unknown, malformed and
+// expired tokens fail with ErrNotFound.
+func (db *DB) SessionUser(ctx context.Context, token string) (User, error) {
+	h, ok := tokenHash(token)
+	if !ok {
+		return User{}, fmt.Errorf("store: session: %w", ErrNotFound)
+	}
+	u, _, err := db.user(ctx, `u.id = (SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at > ?)`,
+		h, db.nowMS())
+	if err != nil {
+		return User{}, fmt.Errorf("store: session: %w", err)
+	}
+	return u, nil
+}
+
+// DeleteSession ends a session (logout). Unknown tokens are not an error.
+func (db *DB) DeleteSession(ctx context.Context, token string) error {
+	h, ok := tokenHash(token)
+	if !ok {
+		return nil
+	}
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE token_hash = ?`, h)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: delete session: %w", err)
+	}
+	return nil
+}
+
+// DeleteUserSessions ends every session of a user (e.g. after a password
+// change) and returns how many there were.
+func (db *DB) DeleteUserSessions(ctx context.Context, userID int64) (int64, error) {
+	return db.deleteCount(ctx, "delete sessions of user", `DELETE FROM sessions WHERE user_id = ?`, userID)
+}
+
+// DeleteExpiredSessions removes expired sessions and returns how many.
+func (db *DB) DeleteExpiredSessions(ctx context.Context) (int64, error) {
+	return db.deleteCount(ctx, "delete expired sessions", `DELETE FROM sessions WHERE expires_at <= ?`, db.nowMS())
+}
+
+func (db *DB) deleteCount(ctx context.Context, what, query string, args ...any) (int64, error) {
+	var n int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: %s: %w", what, err)
+	}
+	return n, nil
+}

@@ -1,0 +1,337 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Role is a user's authority in the web UI.
+type Role string
+
+// Roles.
+const (
+	RoleUser  Role = "user"
+	RoleAdmin Role = "admin"
+)
+
+const (
+	maxUserName    = 64
+	maxPasswordLen = 72 // bcrypt's limit, in bytes
+	maxMACs        = 64
+)
+
+// User is an account of the web UI and, by name, the owner of recordings.
+type User struct {
+	ID          int64
+	Name        string // unique, case-insensitive
+	DisplayName string
+	E164        string   // phone number, e.g. "+4970311234567"; may be empty
+	Role        Role     // RoleUser or RoleAdmin; empty means RoleUser on create
+	MACs        []string // phones' MAC addresses, 12 lower-case hex digits
+	CreatedAt   time.Time
+	// HasPassword is false for PBX-only users, who cannot log in locally.
+	// It is read-only: set passwords with CreateUser or SetPassword.
+	HasPassword bool
+}
+
+// NormalizeMAC returns mac as 12 lower-case hex digits, accepting the
+// separators ':', '-' and '.'.
+func NormalizeMAC(mac string) (string, error) {
+	var b strings.Builder
+	for _, c := range strings.ToLower(mac) {
+		switch {
+		case c == ':' || c == '-' || c == '.':
+		case c >= '0' && c <= '9' || c >= 'a' && c <= 'f':
+			b.WriteRune(c)
+		default:
+			return "", fmt.Errorf("MAC address %.40q: invalid character %q: %w", mac, c, ErrInvalid)
+		}
+	}
+	if b.Len() != 12 {
+		return "", fmt.Errorf("MAC address %.40q: want 12 hex digits, have %d: %w", mac, b.Len(), ErrInvalid)
+	}
+	return b.String(), nil
+}
+
+// checkUser validates u and returns it normalised.
+func checkUser(u User) (User, error) {
+	u.Name = strings.TrimSpace(u.Name)
+	if err := checkText("user name", u.Name, maxUserName, true); err != nil {
+		return u, err
+	}
+	if err := checkText("display name", u.DisplayName, maxFieldLen, false); err != nil {
+		return u, err
+	}
+	if u.E164 != "" {
+		digits := strings.TrimPrefix(u.E164, "+")
+		if len(digits) == 0 || len(digits) > 20 || strings.Trim(digits, "0123456789") != "" {
+			return u, fmt.Errorf("phone number %.40q is not [+]digits (at most 20): %w", u.E164, ErrInvalid)
+		}
+	}
+	switch u.Role {
+	case "":
+		u.Role = RoleUser
+	case RoleUser, RoleAdmin:
+	default:
+		return u, fmt.Errorf("role %.20q: want %q or %q: %w", u.Role, RoleUser, RoleAdmin, ErrInvalid)
+	}
+	if len(u.MACs) > maxMACs {
+		return u, fmt.Errorf("%d MAC addresses, at most %d: %w", len(u.MACs), maxMACs, ErrInvalid)
+	}
+	macs := make([]string, 0, len(u.MACs))
+	for _, m := range u.MACs {
+		n, err := NormalizeMAC(m)
+		if err != nil {
+			return u, err
+		}
+		macs = append(macs, n)
+	}
+	slices.Sort(macs)
+	u.MACs = slices.Compact(macs)
+	return u, nil
+}
+
+func (db *DB) hashPassword(password string) (string, error) {
+	if password == "" {
+		return "", nil
+	}
+	if len(password) > maxPasswordLen {
+		return "", fmt.Errorf("password longer than %d bytes: %w", maxPasswordLen, ErrInvalid)
+	}
+	cost := db.cost
+	if cost == 0 {
+		cost = bcrypt.DefaultCost
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(password), cost)
+	if err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	return string(h), nil
+}
+
+// setMACs replaces the MAC addresses of user id.
+func setMACs(ctx context.Context, tx *sql.Tx, id int64, macs []string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM user_macs WHERE user_id = ?`, id); err != nil {
+		return err
+	}
+	for _, m := range macs {
+		_, err := tx.ExecContext(ctx, `INSERT INTO user_macs (mac, user_id) VALUES (?, ?)`, m, id)
+		if isUnique(err) {
+			return fmt.Errorf("MAC address %s belongs to another user: %w", m, ErrExists)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CreateUser adds a user. An empty password makes a PBX-only user who
+// cannot log in locally. A taken name (or MAC) fails with ErrExists.
+func (db *DB) CreateUser(ctx context.Context, u User, password string) (User, error) {
+	u, err := checkUser(u)
+	if err != nil {
+		return User{}, fmt.Errorf("store: create user: %w", err)
+	}
+	hash, err := db.hashPassword(password)
+	if err != nil {
+		return User{}, fmt.Errorf("store: create user %s: %w", u.Name, err)
+	}
+	now := db.nowMS()
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `INSERT INTO users (name, display_name, e164, role, password_hash, created_at)
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+			u.Name, u.DisplayName, u.E164, string(u.Role), hash, now).Scan(&u.ID)
+		if isUnique(err) {
+			return ErrExists
+		}
+		if err != nil {
+			return err
+		}
+		return setMACs(ctx, tx, u.ID, u.MACs)
+	})
+	if err != nil {
+		return User{}, fmt.Errorf("store: create user %s: %w", u.Name, err)
+	}
+	u.CreatedAt = fromMS(now)
+	u.HasPassword = hash != ""
+	return u, nil
+}
+
+// UpdateUser changes the display name, phone number, role and MAC
+// addresses of the user named u.Name (names do not change: they own
+// recordings). If u.ID is set it must be that user's id.
+func (db *DB) UpdateUser(ctx context.Context, u User) error {
+	u, err := checkUser(u)
+	if err != nil {
+		return fmt.Errorf("store: update user: %w", err)
+	}
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		var id int64
+		err := tx.QueryRowContext(ctx, `UPDATE users SET display_name = ?, e164 = ?, role = ?
+			WHERE name = ? AND (? = 0 OR id = ?) RETURNING id`,
+			u.DisplayName, u.E164, string(u.Role), u.Name, u.ID, u.ID).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		return setMACs(ctx, tx, id, u.MACs)
+	})
+	if err != nil {
+		return fmt.Errorf("store: update user %s: %w", u.Name, err)
+	}
+	return nil
+}
+
+// SetPassword replaces a user's password; an empty one turns local login
+// off. Existing sessions stay valid (see DeleteUserSessions).
+func (db *DB) SetPassword(ctx context.Context, name, password string) error {
+	hash, err := db.hashPassword(password)
+	if err != nil {
+		return fmt.Errorf("store: set password of %s: %w", name, err)
+	}
+	return db.updateOne(ctx, "set password of "+name,
+		`UPDATE users SET password_hash = ? WHERE name = ?`, hash, name)
+}
+
+// dummy is a hash compared against when the user is unknown, so that
+// Authenticate takes about as long either way.
+func (db *DB) dummy() []byte {
+	db.dummyOnce.Do(func() {
+		cost := db.cost
+		if cost == 0 {
+			cost = bcrypt.DefaultCost
+		}
+		h, err := bcrypt.GenerateFromPassword([]byte("no such user, no such password"), cost)
+		if err != nil {
+			db.log.Error("store: make dummy hash", "err", err)
+		}
+		db.dummyHash = h
+	})
+	return db.dummyHash
+}
+
+// Authenticate checks a local login. Unknown users, PBX-only users and
+// wrong passwords all fail with ErrBadCredentials after a bcrypt compare.
+func (db *DB) Authenticate(ctx context.Context, name, password string) (User, error) {
+	u, hash, err := db.user(ctx, `u.name = ?`, name)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return User{}, fmt.Errorf("store: authenticate %.64q: %w", name, err)
+	}
+	if err != nil || hash == "" || len(password) > maxPasswordLen {
+		_ = bcrypt.CompareHashAndPassword(db.dummy(), []byte(password))
+		return User{}, ErrBadCredentials
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+		return User{}, ErrBadCredentials
+	}
+	return u, nil
+}
+
+const userCols = `u.id, u.name, u.display_name, u.e164, u.role, u.password_hash, u.created_at,
+	(SELECT group_concat(mac, ',') FROM (SELECT mac FROM user_macs WHERE user_id = u.id ORDER BY mac))`
+
+func scanUser(s scanner) (User, string, error) {
+	var (
+		u       User
+		hash    string
+		role    string
+		created int64
+		macs    sql.NullString
+	)
+	if err := s.Scan(&u.ID, &u.Name, &u.DisplayName, &u.E164, &role, &hash, &created, &macs); err != nil {
+		return User{}, "", err
+	}
+	u.Role = Role(role)
+	u.CreatedAt = fromMS(created)
+	u.HasPassword = hash != ""
+	if macs.Valid && macs.String != "" {
+		u.MACs = strings.Split(macs.String, ",")
+	}
+	return u, hash, nil
+}
+
+// user loads one user matching cond (a WHERE over alias u) and its hash.
+func (db *DB) user(ctx context.Context, cond string, args ...any) (User, string, error) {
+	u, hash, err := scanUser(db.r.QueryRowContext(ctx, `SELECT `+userCols+` FROM users u WHERE `+cond, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return User{}, "", ErrNotFound
+	}
+	return u, hash, err
+}
+
+// User returns the user with this name (case-insensitive).
+func (db *DB) User(ctx context.Context, name string) (User, error) {
+	u, _, err := db.user(ctx, `u.name = ?`, name)
+	if err != nil {
+		return User{}, fmt.Errorf("store: user %.64q: %w", name, err)
+	}
+	return u, nil
+}
+
+// UserByID returns the user with this id.
+func (db *DB) UserByID(ctx context.Context, id int64) (User, error) {
+	u, _, err := db.user(ctx, `u.id = ?`, id)
+	if err != nil {
+		return User{}, fmt.Errorf("store: user %d: %w", id, err)
+	}
+	return u, nil
+}
+
+// UserByMAC returns the user one of whose phones has this MAC address.
+func (db *DB) UserByMAC(ctx context.Context, mac string) (User, error) {
+	m, err := NormalizeMAC(mac)
+	if err != nil {
+		return User{}, fmt.Errorf("store: user by MAC: %w", err)
+	}
+	u, _, err := db.user(ctx, `u.id = (SELECT user_id FROM user_macs WHERE mac = ?)`, m)
+	if err != nil {
+		return User{}, fmt.Errorf("store: user by MAC %s: %w", m, err)
+	}
+	return u, nil
+}
+
+// Users lists every user by name.
+func (db *DB) Users(ctx context.Context) (_ []User, err error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT `+userCols+` FROM users u ORDER BY u.name`)
+	if err != nil {
+		return nil, fmt.Errorf("store: users: %w", err)
+	}
+	defer closeOnErr(rows, &err)
+	var out []User
+	for rows.Next() {
+		u, _, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: users: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: users: %w", err)
+	}
+	return out, nil
+}
+
+// UserCount is the number of users (0 means first-run setup).
+func (db *DB) UserCount(ctx context.Context) (int, error) {
+	var n int
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count users: %w", err)
+	}
+	return n, nil
+}
+
+// DeleteUser deletes a user with its sessions and MAC addresses; its
+// recordings keep the owner name.
+func (db *DB) DeleteUser(ctx context.Context, name string) error {
+	return db.updateOne(ctx, "delete user "+name, `DELETE FROM users WHERE name = ?`, name)
+}
