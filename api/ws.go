@@ -156,10 +156,33 @@ func mayView(u store.User, owner string) bool {
 // routeUI registers the websocket endpoint and the two apps' pages.
 func (s *Server) routeUI(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/ws", s.serveWS)
+	mux.HandleFunc("GET /api/session", s.session)
 	if s.opt.UI != nil {
-		mux.HandleFunc("GET /{domain}/recordings/innovaphone-recordings.htm", s.appPage)
-		mux.HandleFunc("GET /{domain}/recordings/innovaphone-recordingsadmin.htm", s.appPage)
+		// One wildcard route: literal page names here would conflict with
+		// "GET /api/recordings/{id}" (both match /api/recordings/<page>).
+		mux.HandleFunc("GET /{domain}/recordings/{page}", s.appPage)
 		mux.HandleFunc("GET /{$}", s.signInPage)
+	}
+}
+
+// session tells the pages who is signed in: always 200, so that a browser
+// never sees a 401 with a Basic challenge (it would pop up a password
+// dialog, or, headless, hang the request).
+func (s *Server) session(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	u, err := s.identify(r)
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, struct {
+			SignedIn bool     `json:"signed_in"`
+			User     userJSON `json:"user"`
+		}{true, userView(u)})
+	case errors.Is(err, errNoCredentials), errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrBadCredentials):
+		writeJSON(w, http.StatusOK, struct {
+			SignedIn bool `json:"signed_in"`
+		}{false})
+	default:
+		s.internalError(w, r, err)
 	}
 }
 
@@ -178,9 +201,16 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, name string) 
 
 // appPage serves the user and the admin app: one page that reads its mode
 // from the path.
-func (s *Server) appPage(w http.ResponseWriter, r *http.Request) { s.servePage(w, r, "app.html") }
+func (s *Server) appPage(w http.ResponseWriter, r *http.Request) {
+	switch r.PathValue("page") {
+	case "innovaphone-recordings.htm", "innovaphone-recordingsadmin.htm":
+		s.servePage(w, r, "app.html")
+	default:
+		httpError(w, http.StatusNotFound, "no such page")
+	}
+}
 
-func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) { s.servePage(w, r, "signin.html") }
+func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) { s.servePage(w, r, "index.html") }
 
 // CloseWebsockets disconnects every websocket client and refuses new ones;
 // register it with http.Server.RegisterOnShutdown, since Shutdown does not
@@ -604,8 +634,8 @@ func (s *Server) wsListRecordings(ctx context.Context, c *wsClient, u store.User
 	}
 	recs, next, err := s.db.ListRecordings(ctx, f)
 	if err != nil {
-		if errors.Is(err, store.ErrBadCursor) {
-			return nil, wsErr("cursor: not one this server handed out")
+		if errors.Is(err, store.ErrInvalid) { // a cursor not handed out by this server, or a bad query
+			return nil, wsErr("%s", strings.TrimPrefix(err.Error(), "store: "))
 		}
 		return nil, err
 	}

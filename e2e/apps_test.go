@@ -80,6 +80,7 @@ func TestApps(t *testing.T) {
 	b.screenshot(shots, "user-list")
 
 	t.Run("names are text", func(t *testing.T) {
+		b := b.on(t)
 		got := eval[string](b, `document.querySelector('`+rowSel(a1)+` .peer-name').textContent`)
 		if got != xssName {
 			t.Errorf("peer name shows %q, want %q", got, xssName)
@@ -90,6 +91,7 @@ func TestApps(t *testing.T) {
 	})
 
 	t.Run("filter", func(t *testing.T) {
+		b := b.on(t)
 		filter := func(q, from, to string) {
 			b.do("filter",
 				chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
@@ -127,6 +129,7 @@ func TestApps(t *testing.T) {
 	})
 
 	t.Run("play and seek", func(t *testing.T) {
+		b := b.on(t)
 		b.do("play", chromedp.Click(rowSel(a1)+` .play-btn`))
 		b.waitFor("playback", `(() => { const a = document.querySelector('audio'); return !a.paused && a.currentTime > 0.2; })()`)
 		t1 := eval[float64](b, `document.querySelector('audio').currentTime`)
@@ -153,6 +156,7 @@ func TestApps(t *testing.T) {
 	})
 
 	t.Run("download", func(t *testing.T) {
+		b := b.on(t)
 		want := e.wav("alice", a1)
 		b.do("download", chromedp.Click(rowSel(a1)+` a[download]`))
 		deadline := time.Now().Add(15 * time.Second)
@@ -178,6 +182,7 @@ func TestApps(t *testing.T) {
 	})
 
 	t.Run("protect and delete", func(t *testing.T) {
+		b := b.on(t)
 		btn := func(id int64, cls string) string { return rowSel(id) + " ." + cls }
 		b.do("protect", chromedp.Click(btn(a2, "protect-btn")))
 		b.waitFor("protected row", `document.querySelector('`+btn(a2, "protect-btn")+`').textContent === 'Unprotect'`)
@@ -212,6 +217,7 @@ func TestApps(t *testing.T) {
 	})
 
 	t.Run("live arrival", func(t *testing.T) {
+		b := b.on(t)
 		other := e.upload("bob", callCapture(start, time.Second, 300, 600))
 		fresh := e.upload("alice", callCapture(start, 2*time.Second, 450, 550))
 		b.waitFor("the new recording", `document.querySelector('`+rowSel(fresh)+`') !== null`)
@@ -225,6 +231,7 @@ func TestApps(t *testing.T) {
 	})
 
 	t.Run("user log", func(t *testing.T) {
+		b := b.on(t)
 		b.do("log tab", chromedp.Click(`#tab-log`))
 		b.waitFor("log rows", `document.querySelectorAll('table.log tbody tr').length > 0`)
 		text := eval[string](b, `document.querySelector('table.log tbody').textContent`)
@@ -238,6 +245,7 @@ func TestApps(t *testing.T) {
 	})
 
 	t.Run("admin app refused to users", func(t *testing.T) {
+		b := b.on(t)
 		b.do("open admin app", chromedp.Navigate(e.srv.URL+"/"+e.domain+"/recordings/innovaphone-recordingsadmin.htm"))
 		b.waitFor("refusal", `document.querySelector('main h2')?.textContent === 'Administrators only'`)
 		if n := eval[int](b, `document.querySelectorAll('#tab-settings').length`); n != 0 {
@@ -259,29 +267,31 @@ func TestApps(t *testing.T) {
 	b.screenshot(shots, "admin-list")
 
 	t.Run("admin log filters", func(t *testing.T) {
+		b := b.on(t)
 		b.do("log tab", chromedp.Click(`#tab-log`))
 		b.waitFor("log rows", `document.querySelectorAll('table.log tbody tr').length >= 3`)
-		b.do("filter by category", chromedp.SetValue(`#panel-log select[name=category]`, "Converting"),
-			chromedp.Click(`#panel-log form.filters button[type=submit]`))
+		b.set(`#panel-log select[name=category]`, "Converting")
+		b.do("filter by category", chromedp.Click(`#panel-log form.filters button[type=submit]`))
 		b.waitFor("filtered log", `[...document.querySelectorAll('table.log tbody tr')].every(r => r.textContent.includes('Converting'))`)
-		b.do("filter by user", chromedp.SetValue(`#panel-log select[name=category]`, ""),
-			chromedp.SetValue(`#panel-log input[name=user]`, "bob"),
-			chromedp.Click(`#panel-log form.filters button[type=submit]`))
+		b.set(`#panel-log select[name=category]`, "")
+		b.set(`#panel-log input[name=user]`, "bob")
+		b.do("filter by user", chromedp.Click(`#panel-log form.filters button[type=submit]`))
 		b.waitFor("bob's entries", `(() => { const t = document.querySelector('table.log tbody').textContent; return t.includes("bob's private entry") && !t.includes('alice listened'); })()`)
-		b.do("filter by level", chromedp.SetValue(`#panel-log input[name=user]`, ""),
-			chromedp.SetValue(`#panel-log select[name=level]`, "error"),
-			chromedp.Click(`#panel-log form.filters button[type=submit]`))
+		b.set(`#panel-log input[name=user]`, "")
+		b.set(`#panel-log select[name=level]`, "error")
+		b.do("filter by level", chromedp.Click(`#panel-log form.filters button[type=submit]`))
 		b.waitFor("errors only", `(() => { const rows = [...document.querySelectorAll('table.log tbody tr')]; return rows.length >= 1 && rows.every(r => r.querySelector('.level').textContent === 'error'); })()`)
 		b.screenshot(shots, "admin-log")
 	})
 
 	t.Run("settings", func(t *testing.T) {
+		b := b.on(t)
 		b.do("settings tab", chromedp.Click(`#tab-settings`), chromedp.WaitVisible(`#panel-settings input[name=retention_days]`))
 		set := func(retention, pbx string) {
-			b.do("fill settings", chromedp.SetValue(`#panel-settings input[name=retention_days]`, retention),
-				chromedp.SetValue(`#panel-settings input[name=pbx_name]`, pbx),
-				chromedp.SetValue(`#panel-settings select[name="trace-Converting"]`, "debug"),
-				chromedp.Click(`#panel-settings form button[type=submit]`))
+			b.set(`#panel-settings input[name=retention_days]`, retention)
+			b.set(`#panel-settings input[name=pbx_name]`, pbx)
+			b.set(`#panel-settings select[name="trace-Converting"]`, "debug")
+			b.do("save settings", chromedp.Click(`#panel-settings form button[type=submit]`))
 		}
 		set("20000", "pbx-1")
 		b.waitFor("the field error", `document.querySelector('#panel-settings .field-error').textContent.includes('11000')`)
@@ -305,14 +315,14 @@ func TestApps(t *testing.T) {
 	})
 
 	t.Run("users", func(t *testing.T) {
+		b := b.on(t)
 		b.do("users tab", chromedp.Click(`#tab-users`))
 		b.waitFor("user rows", `document.querySelectorAll('table.users tbody tr').length === 3`)
-		b.do("add a user",
-			chromedp.SetValue(`#panel-users input[name=name]`, "carol"),
-			chromedp.SetValue(`#panel-users input[name=display_name]`, "Carol <b>C</b>"),
-			chromedp.SetValue(`#panel-users input[name=e164]`, "+4970311999"),
-			chromedp.SetValue(`#panel-users input[name=password]`, "secret-pass-1"),
-			chromedp.Click(`#panel-users form button[type=submit]`))
+		b.set(`#panel-users input[name=name]`, "carol")
+		b.set(`#panel-users input[name=display_name]`, "Carol <b>C</b>")
+		b.set(`#panel-users input[name=e164]`, "+4970311999")
+		b.set(`#panel-users input[name=password]`, "secret-pass-1")
+		b.do("add a user", chromedp.Click(`#panel-users form button[type=submit]`))
 		b.waitFor("carol in the list", `document.querySelector('table.users tbody').textContent.includes('Carol <b>C</b>')`)
 		if _, err := e.db.Authenticate(e.ctx, "carol", "secret-pass-1"); err != nil {
 			t.Errorf("the new user cannot sign in: %v", err)
@@ -321,6 +331,7 @@ func TestApps(t *testing.T) {
 	})
 
 	t.Run("phone screen", func(t *testing.T) {
+		b := b.on(t)
 		b.do("phone viewport", chromedp.EmulateViewport(390, 844), chromedp.Click(`#tab-recordings`))
 		b.waitFor("rows", `document.querySelectorAll('table.recordings tbody tr').length > 0`)
 		if w := eval[float64](b, `document.documentElement.scrollWidth`); w > 400 {

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,13 +18,19 @@ import (
 
 const chromiumPath = "/usr/bin/chromium"
 
-// tab is one browser tab with what the page said on its console.
+// tab is one browser tab with what the page said on its console. Its
+// helpers fail the test t; subtests take their own view with (*tab).on.
 type tab struct {
-	t   *testing.T
+	t *testing.T
+	*tabState
+}
+
+type tabState struct {
 	ctx context.Context
 
 	mu       sync.Mutex
 	problems []string // uncaught exceptions and JavaScript dialogs
+	console  []string // everything the page logged, for failure reports
 }
 
 // newBrowser starts a fresh headless Chromium. Without Chromium the test
@@ -59,7 +66,7 @@ func newBrowser(t *testing.T, downloads string) *tab {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	tb := &tab{t: t, ctx: ctx}
+	tb := &tab{t: t, tabState: &tabState{ctx: ctx}}
 	msgs := chromedp.Console(ctx)
 	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
 	go func() {
@@ -70,6 +77,9 @@ func newBrowser(t *testing.T, downloads string) *tab {
 			if m.Type == chromedp.ConsoleException {
 				tb.problem("uncaught: " + m.Text)
 			}
+			tb.mu.Lock()
+			tb.console = append(tb.console, string(m.Type)+": "+m.Text)
+			tb.mu.Unlock()
 		}
 	}()
 	go func() {
@@ -90,7 +100,22 @@ func newBrowser(t *testing.T, downloads string) *tab {
 	return tb
 }
 
-func (b *tab) problem(s string) {
+// on returns the tab for use in subtest t.
+func (b *tab) on(t *testing.T) *tab { return &tab{t: t, tabState: b.tabState} }
+
+// set puts a value into a form field as typing would, with input and change
+// events.
+func (b *tab) set(sel, value string) {
+	b.t.Helper()
+	js := fmt.Sprintf(`(() => { const el = document.querySelector(%q); if (!el) return false;
+		el.value = %q; el.dispatchEvent(new Event('input', {bubbles: true})); el.dispatchEvent(new Event('change', {bubbles: true})); return true; })()`, sel, value)
+	if !eval[bool](b, js) {
+		b.report()
+		b.t.Fatalf("no field %s", sel)
+	}
+}
+
+func (b *tabState) problem(s string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.problems = append(b.problems, s)
@@ -113,7 +138,23 @@ func (b *tab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.report()
 		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// report logs where the page is and what it said, to explain a failure.
+func (b *tab) report() {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	loc, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href`))
+	text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText.slice(0, 2000) : ''`))
+	b.t.Logf("page at %s shows:\n%s", loc, text)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, m := range b.console {
+		b.t.Logf("console %s", m)
 	}
 }
 
@@ -134,7 +175,17 @@ func (b *tab) waitFor(what, cond string) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
 	defer cancel()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingInterval(25*time.Millisecond))); err != nil {
+	for {
+		_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingInterval(25*time.Millisecond)))
+		if err == nil {
+			return
+		}
+		// A navigation destroys the page the poll ran in: poll the new one.
+		if ctx.Err() == nil && (strings.Contains(err.Error(), "navigated") || strings.Contains(err.Error(), "context")) {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		b.report()
 		b.t.Fatalf("waiting for %s (%s): %v", what, cond, err)
 	}
 }

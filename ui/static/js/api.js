@@ -35,14 +35,14 @@ async function call(method, path, body) {
   return data;
 }
 
-/** me returns the signed-in user, or null when nobody is signed in. */
+/**
+ * me returns the signed-in user, or null when nobody is signed in. It asks
+ * /api/session, which never answers 401 (a 401 with a Basic challenge would
+ * make the browser ask for a password itself).
+ */
 export async function me() {
-  try {
-    return await call('GET', '/api/me');
-  } catch (err) {
-    if (err.status === 401) return null;
-    throw err;
-  }
+  const s = await call('GET', '/api/session');
+  return s?.signed_in ? s.user : null;
 }
 
 /** login signs in and returns the user. */

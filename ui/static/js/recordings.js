@@ -38,7 +38,7 @@ export class RecordingsView {
     this.tbody = h('tbody');
     this.empty = h('p', { class: 'empty', hidden: true }, 'No recordings.');
     this.more = h('button', { type: 'button', class: 'more', hidden: true, onclick: () => this.loadMore() }, 'Load more');
-    this.table = h('table', { class: 'recordings' },
+    this.table = h('table', { class: 'recordings', 'aria-busy': 'true' },
       h('caption', { class: 'visually-hidden' }, 'Recordings, newest first'),
       h('thead', null, h('tr', null, heads.map((t) => h('th', { scope: 'col' }, t)))),
       this.tbody);
