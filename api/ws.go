@@ -78,6 +78,7 @@ func (h *wsHub) subscribers() []*wsClient {
 // wsClient is one websocket connection.
 type wsClient struct {
 	send   chan []byte
+	drain  chan struct{} // closed: write what is queued, then stop
 	cancel context.CancelCauseFunc
 	token  string // session token from the upgrade request; "" for HTTP Basic
 
@@ -322,7 +323,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 
 	ctx, cancel := context.WithCancelCause(r.Context())
 	defer cancel(nil)
-	c := &wsClient{send: make(chan []byte, wsSendQueue), cancel: cancel, token: token, user: user}
+	c := &wsClient{send: make(chan []byte, wsSendQueue), drain: make(chan struct{}), cancel: cancel, token: token, user: user}
 	if !s.ws.add(c) {
 		conn.Close(websocket.StatusGoingAway, "server shutting down")
 		return
@@ -330,8 +331,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	defer s.ws.remove(c)
 
 	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); s.wsWriter(ctx, conn, c) }()
+	wg.Add(1)
+	writerDone := make(chan struct{})
+	go func() { defer close(writerDone); s.wsWriter(ctx, conn, c) }()
 	go func() { defer wg.Done(); wsPinger(ctx, conn, c) }()
 	if user.Name == "" {
 		t := time.AfterFunc(wsSignInTimeout, func() {
@@ -343,7 +345,17 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 
 	status, reason := s.wsReadLoop(ctx, conn, c)
+	if ctx.Err() == nil && status != 0 {
+		// A deliberate close: let the writer send what is queued (such as
+		// the answer saying why) before the close frame.
+		close(c.drain)
+		select {
+		case <-writerDone:
+		case <-time.After(wsWriteTimeout):
+		}
+	}
 	cancel(nil)
+	<-writerDone
 	wg.Wait()
 	if cause := context.Cause(ctx); errors.Is(cause, errWSSlow) {
 		s.log.Warn("websocket client dropped: too slow", "category", "UI", "user", c.currentUser().Name, "remote", r.RemoteAddr)
@@ -407,17 +419,34 @@ func wsCloseStatusFor(cause error) (websocket.StatusCode, string) {
 
 // wsWriter sends queued messages in order, one write at a time.
 func (s *Server) wsWriter(ctx context.Context, conn *websocket.Conn, c *wsClient) {
+	write := func(msg []byte) bool {
+		wctx, cancel := context.WithTimeout(ctx, wsWriteTimeout)
+		err := conn.Write(wctx, websocket.MessageText, msg)
+		cancel()
+		if err != nil {
+			c.cancel(fmt.Errorf("websocket write: %w", err))
+			return false
+		}
+		return true
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case msg := <-c.send:
-			wctx, cancel := context.WithTimeout(ctx, wsWriteTimeout)
-			err := conn.Write(wctx, websocket.MessageText, msg)
-			cancel()
-			if err != nil {
-				c.cancel(fmt.Errorf("websocket write: %w", err))
+			if !write(msg) {
 				return
+			}
+		case <-c.drain:
+			for {
+				select {
+				case msg := <-c.send:
+					if !write(msg) {
+						return
+					}
+				default:
+					return
+				}
 			}
 		}
 	}

@@ -192,7 +192,7 @@ func TestApps(t *testing.T) {
 		// Deleting a protected recording is refused with a clear message.
 		b.do("delete protected", chromedp.Click(btn(a2, "delete-btn")), chromedp.WaitVisible(`#panel-recordings dialog[open]`),
 			chromedp.Click(`#panel-recordings dialog button[value=delete]`))
-		b.waitFor("refusal", `document.querySelector('#panel-recordings .status').textContent.includes('protected')`)
+		b.waitFor("refusal", `document.querySelector('#panel-recordings .status').textContent.startsWith('Not deleted: recording is protected')`)
 		if role := eval[string](b, `document.querySelector('#panel-recordings .status').getAttribute('role')`); role != "alert" {
 			t.Errorf("refusal shown with role %q, want alert", role)
 		}

@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"recordings/api"
 	"recordings/ingest"
 	"recordings/store"
@@ -41,7 +43,7 @@ func startEnv(t *testing.T) *env {
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "recordings.db"), log)
+	db, err := store.OpenOptions(ctx, filepath.Join(t.TempDir(), "recordings.db"), log, store.Options{BcryptCost: bcrypt.MinCost})
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
