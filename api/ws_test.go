@@ -654,3 +654,100 @@ func TestWSReply(t *testing.T) {
 		t.Error("a non-object result was accepted")
 	}
 }
+
+func TestParseRetention(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int
+		ok   bool
+	}{
+		{"0", 0, true}, {"1", 1, true}, {"11000", 11000, true}, {" 30 ", 30, true},
+		{"11001", 0, false}, {"-1", 0, false}, {"1.5", 0, false}, {"", 0, false},
+		{"1e3", 0, false}, {"0x10", 0, false}, {"30 days", 0, false}, {"99999999999999999999", 0, false},
+	} {
+		got, err := parseRetention(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("parseRetention(%q) = %d, %v; want %d, ok=%v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}
+
+// FuzzWSHandle feeds arbitrary client messages to a signed-in admin's
+// connection: every answer is one JSON object with an mt, and the src of a
+// well-formed request comes back unchanged.
+func FuzzWSHandle(f *testing.F) {
+	for _, seed := range []string{
+		`{"mt":"GetMe","src":"a"}`,
+		`{"mt":"ListRecordings","src":1,"q":"x","from":"2026-01-01","to":"2026-02-01T00:00:00Z","limit":5}`,
+		`{"mt":"ListRecordings","cursor":"cjEuMS4y"}`,
+		`{"mt":"GetRecording","id":1}`,
+		`{"mt":"SetProtected","id":1,"protected":true}`,
+		`{"mt":"DeleteRecording","id":1}`,
+		`{"mt":"GetLogs","level":"warn","category":"UI","before":5}`,
+		`{"mt":"SetSettings","retention_days":12,"pbx_name":"p","trace":{"UI":"debug"}}`,
+		`{"mt":"CreateUser","name":"n","password":"12345678","role":"admin","e164":"+1"}`,
+		`{"mt":"Subscribe"}`, `{"mt":""}`, `null`, `"x"`, `{"mt":5}`, `{"src":{"deep":[1,{"a":null}]},"mt":"X"}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := store.OpenOptions(context.Background(), filepath.Join(f.TempDir(), "fuzz.db"), log, store.Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { db.Close() })
+	s := New(db, ingest.New(db, log, ingest.Options{}), log, Options{})
+	ctx := context.Background()
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		c := &wsClient{send: make(chan []byte, 1), drain: make(chan struct{}), cancel: func(error) {},
+			user: store.User{ID: 1, Name: "root", Role: store.RoleAdmin}}
+		reply, _ := s.wsHandle(ctx, c, msg)
+		var out map[string]json.RawMessage
+		if err := json.Unmarshal(reply, &out); err != nil {
+			t.Fatalf("reply %q to %q is not a JSON object: %v", reply, msg, err)
+		}
+		var mt string
+		if err := json.Unmarshal(out["mt"], &mt); err != nil || mt == "" {
+			t.Fatalf("reply %q has no mt", reply)
+		}
+		var env struct {
+			MT  string          `json:"mt"`
+			Src json.RawMessage `json:"src"`
+		}
+		if json.Unmarshal(msg, &env) == nil && env.MT != "" && len(env.Src) > 0 {
+			if mt != env.MT+"Result" {
+				t.Errorf("reply mt %q to request %q", mt, env.MT)
+			}
+			var a, b any
+			_ = json.Unmarshal(env.Src, &a)
+			_ = json.Unmarshal(out["src"], &b)
+			if fmt.Sprint(a) != fmt.Sprint(b) {
+				t.Errorf("src %s came back as %s", env.Src, out["src"])
+			}
+		}
+	})
+}
+
+// BenchmarkPush measures fanning one recording change out to 50 subscribers.
+func BenchmarkPush(b *testing.B) {
+	var s Server
+	for range 50 {
+		c := &wsClient{send: make(chan []byte, 1<<20), cancel: func(error) {}, subscribed: true,
+			user: store.User{Name: "root", Role: store.RoleAdmin}}
+		s.ws.add(c)
+	}
+	rec := store.Recording{ID: 7, Owner: "alice", State: "ready", PeerName: "Bob", PeerNumber: "+4970311"}
+	subs := s.ws.subscribers()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		s.pushRecording(subs, "RecordingUpdated", rec)
+		if i%1000 == 999 {
+			for _, c := range subs {
+				for len(c.send) > 0 {
+					<-c.send
+				}
+			}
+		}
+	}
+}
