@@ -38,7 +38,7 @@ func newEnv(t *testing.T, opt ingest.Options) *env {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "rec.db"), log)
+	db, err := store.OpenOptions(ctx, filepath.Join(t.TempDir(), "rec.db"), log, store.Options{BcryptCost: 4})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func (s *Server) putCapture(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, ingest.ErrTooLarge):
 		httpError(w, http.StatusRequestEntityTooLarge, err.Error())
 		return
-	case errors.Is(err, store.ErrDiskFull):
+	case store.IsDiskFull(err):
 		httpError(w, http.StatusInsufficientStorage, "storage full: upload refused")
 		return
 	default:

@@ -90,7 +90,7 @@ func (s *Server) listRecordings(w http.ResponseWriter, r *http.Request) {
 	}
 	recs, next, err := s.db.ListRecordings(r.Context(), f)
 	if err != nil {
-		if errors.Is(err, store.ErrBadCursor) {
+		if errors.Is(err, store.ErrInvalid) {
 			httpError(w, http.StatusBadRequest, "cursor: "+err.Error())
 			return
 		}

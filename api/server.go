@@ -46,25 +46,35 @@ func New(db *store.DB, ing *ingest.Service, log *slog.Logger, opt Options) *Serv
 	return &Server{db: db, ing: ing, log: log, opt: opt}
 }
 
-// Handler returns the routes.
+// Handler returns the routes. Paths under /api/ go to the JSON API; all
+// others to the per-domain paths the PBX and phones use (captures, CDRs, the
+// apps) and the UI, so that a domain may be any name but "api".
 func (s *Server) Handler() http.Handler {
+	apiMux := http.NewServeMux()
+	apiMux.HandleFunc("POST /api/login", s.login)
+	apiMux.HandleFunc("POST /api/logout", s.logout)
+	apiMux.Handle("GET /api/me", s.authed(s.me))
+	apiMux.Handle("GET /api/recordings", s.authed(s.listRecordings))
+	apiMux.Handle("GET /api/recordings/{id}", s.authed(s.getRecording))
+	apiMux.Handle("GET /api/recordings/{id}/audio.wav", s.authed(s.audio))
+	apiMux.Handle("PUT /api/recordings/{id}/protected", s.authed(s.protect))
+	apiMux.Handle("DELETE /api/recordings/{id}", s.authed(s.deleteRecording))
+
 	mux := http.NewServeMux()
 	mux.HandleFunc("PUT /{domain}/recordings/Files/{name}", s.putCapture)
 	mux.Handle("GET /{domain}/recordings/Files/{name}", s.authed(s.getCapture))
-	mux.HandleFunc("POST /api/login", s.login)
-	mux.HandleFunc("POST /api/logout", s.logout)
-	mux.Handle("GET /api/me", s.authed(s.me))
-	mux.Handle("GET /api/recordings", s.authed(s.listRecordings))
-	mux.Handle("GET /api/recordings/{id}", s.authed(s.getRecording))
-	mux.Handle("GET /api/recordings/{id}/audio.wav", s.authed(s.audio))
-	mux.Handle("PUT /api/recordings/{id}/protected", s.authed(s.protect))
-	mux.Handle("DELETE /api/recordings/{id}", s.authed(s.deleteRecording))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	s.routeUI(mux) // websocket API and the apps' pages (ws.go)
 	if s.opt.UI != nil {
 		mux.Handle("GET /", http.FileServerFS(s.opt.UI))
 	}
-	return s.guardPaths(mux)
+	return s.guardPaths(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			apiMux.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
 }
 
 // guardPaths refuses capture paths with escapes or dot segments before the

@@ -56,14 +56,17 @@ func WAVSize(a *media.Analysis) int64 {
 
 // WriteWAV writes the whole stereo WAV file (header and samples) to w.
 func WriteWAV(a *media.Analysis, open Opener, w io.Writer) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	if _, err := bw.Write(media.WAVHeader(a.SampleRate, 2, a.Samples)); err != nil {
+	if _, err := w.Write(media.WAVHeader(a.SampleRate, 2, a.Samples)); err != nil {
 		return fmt.Errorf("write wav header: %w", err)
 	}
-	if err := Render(a, open, media.NewWAVSink(bw)); err != nil {
+	sink := media.NewWAVSink(w)
+	if err := Render(a, open, sink); err != nil {
 		return err
 	}
-	return bw.Flush()
+	if err := sink.Flush(); err != nil {
+		return fmt.Errorf("write wav: %w", err)
+	}
+	return nil
 }
 
 // errWindowDone stops a render once the requested byte range is written.

@@ -187,14 +187,14 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 	return id, replaced, nil
 }
 
-// receive copies the body into chunks. It flushes a chunk when it is full or
-// when FlushInterval has passed since the last flush, so a crash loses at most
-// about that much of a call being streamed.
+// receive copies the body into chunks. A reader goroutine hands over what
+// arrives while this loop stores a chunk when it is full, or when
+// FlushInterval has passed with bytes waiting, so that a crash loses at most
+// about that much of a call being streamed even while the phone pauses.
 func (s *Service) receive(ctx context.Context, id int64, body io.Reader, buf []byte, n int, rerr error) (int64, string, error) {
 	h := sha256.New()
 	var size int64
 	fill := n
-	last := s.opt.Now()
 	flush := func() error {
 		if fill == 0 {
 			return nil
@@ -205,13 +205,42 @@ func (s *Service) receive(ctx context.Context, id int64, body io.Reader, buf []b
 		h.Write(buf[:fill])
 		size += int64(fill)
 		fill = 0
-		last = s.opt.Now()
 		return nil
 	}
+	type piece struct {
+		b   []byte
+		err error
+	}
+	pieces := make(chan piece)
+	free := make(chan []byte, 2)
+	free <- make([]byte, 32<<10)
+	free <- make([]byte, 32<<10)
+	stop := make(chan struct{})
+	defer close(stop)
+	if rerr == nil {
+		go func() {
+			for {
+				var b []byte
+				select {
+				case b = <-free:
+				case <-stop:
+					return
+				}
+				n, err := body.Read(b)
+				select {
+				case pieces <- piece{b[:n], err}:
+				case <-stop:
+					return
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	tick := time.NewTicker(s.opt.FlushInterval)
+	defer tick.Stop()
 	for {
-		if size+int64(fill) > s.opt.MaxUploadBytes {
-			return size + int64(fill), "", fmt.Errorf("%w (%d bytes)", ErrTooLarge, s.opt.MaxUploadBytes)
-		}
 		if rerr != nil {
 			if errors.Is(rerr, io.EOF) {
 				if err := flush(); err != nil {
@@ -224,13 +253,28 @@ func (s *Service) receive(ctx context.Context, id int64, body io.Reader, buf []b
 			}
 			return size, "", fmt.Errorf("read upload: %w", rerr)
 		}
-		if fill == len(buf) || s.opt.Now().Sub(last) >= s.opt.FlushInterval {
+		select {
+		case <-tick.C:
 			if err := flush(); err != nil {
 				return size, "", err
 			}
+		case p := <-pieces:
+			for b := p.b; len(b) > 0; {
+				if size+int64(fill)+int64(len(b)) > s.opt.MaxUploadBytes {
+					return size + int64(fill) + int64(len(b)), "", fmt.Errorf("%w (%d bytes)", ErrTooLarge, s.opt.MaxUploadBytes)
+				}
+				c := copy(buf[fill:], b)
+				fill += c
+				b = b[c:]
+				if fill == len(buf) {
+					if err := flush(); err != nil {
+						return size, "", err
+					}
+				}
+			}
+			free <- p.b[:cap(p.b)]
+			rerr = p.err
 		}
-		n, rerr = body.Read(buf[fill:])
-		fill += n
 	}
 }
 
@@ -290,7 +334,7 @@ func (s *Service) analyse(ctx context.Context, id int64) {
 	res := store.Analysis{State: state}
 	a, err := Analyze(s.opener(ctx, id), s.opt.Media)
 	if err == nil {
-		env := media.NewEnvelope(a.Samples, envelopePoints)
+		env := media.Envelope(envelopePoints, a.Samples)
 		if err = Render(a, s.opener(ctx, id), env); err == nil {
 			res.Envelope = env.Bytes()
 		}

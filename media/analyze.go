@@ -122,8 +122,14 @@ type Analysis struct {
 
 	opt     Options
 	startNS int64
-	dir     map[streamKey]int // channel of each rendered stream
-	readErr bool              // pass 1 ended on a read error after Packets packets
+	dir     map[streamKey]planned // rendered streams
+	readErr bool                  // pass 1 ended on a read error after Packets packets
+}
+
+// planned is the render plan of one stream.
+type planned struct {
+	ch    int   // 0 local, 1 remote
+	endNS int64 // capture-clock end of its last audio
 }
 
 // DurationMS is the length of the timeline in milliseconds.
@@ -135,7 +141,10 @@ func (a *Analysis) DurationMS() int64 {
 }
 
 // Analyze runs pass 1 over src. It fails only when the capture has no
-// usable audio: ErrNoRTP, or ErrUnsupportedCodec naming the codec.
+// usable audio: ErrNoRTP, or ErrUnsupportedCodec naming the codec. Even
+// then the returned Analysis carries the statistics and warnings (it cannot
+// be rendered). A read error other than io.EOF ends the capture and becomes
+// a warning.
 func Analyze(src Source, opt Options) (*Analysis, error) {
 	opt = opt.withDefaults()
 	e := newEngine(opt, false, nil)
@@ -161,7 +170,7 @@ func Analyze(src Source, opt Options) (*Analysis, error) {
 func (a *Analysis) plan(e *engine) error {
 	chans := assignDirections(e.list)
 	var unsupported string
-	a.dir = make(map[streamKey]int)
+	a.dir = make(map[streamKey]planned)
 	for i, s := range e.list {
 		st := StreamStats{
 			SSRC: s.key.ssrc, Src: s.key.src, Dst: s.key.dst,
@@ -223,7 +232,7 @@ func (a *Analysis) plan(e *engine) error {
 		if st.Resyncs > 0 {
 			e.warn("stream %s: %d timestamp jumps re-anchored on the capture clock", streamName(st), st.Resyncs)
 		}
-		a.dir[s.key] = chans[i]
+		a.dir[s.key] = planned{ch: chans[i], endNS: s.maxEndNS}
 		if first || s.minPosNS < startNS {
 			startNS = s.minPosNS
 		}
@@ -241,8 +250,8 @@ func (a *Analysis) plan(e *engine) error {
 		return ErrNoRTP
 	}
 	var sides [2]bool
-	for k := range a.dir {
-		sides[a.dir[k]] = true
+	for _, p := range a.dir {
+		sides[p.ch] = true
 	}
 	switch {
 	case !sides[0]:

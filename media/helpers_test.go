@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -77,6 +78,8 @@ type scen struct {
 	exp   [2]map[int]int16
 	noise []noiseRegion
 	dec   codec.Decoder // expectation decoder (A-law by default)
+	// firstWins keeps the first expectation for a sample (overlap tests).
+	firstWins bool
 }
 
 type noiseRegion struct{ ch, from, to, amp int }
@@ -105,11 +108,18 @@ func (sc *scen) expect(ch, pos int, codes []byte) {
 		sc.tb.Fatal(err)
 	}
 	for i, v := range pcm {
+		if _, ok := sc.exp[ch][pos+i]; ok && sc.firstWins {
+			continue
+		}
 		sc.exp[ch][pos+i] = v
 	}
 }
 
-func (sc *scen) source() *fakeSource { return &fakeSource{pkts: sc.pkts} }
+// source replays the capture in capture-time order (stable for equal times).
+func (sc *scen) source() *fakeSource {
+	slices.SortStableFunc(sc.pkts, func(a, b Packet) int { return a.Time.Compare(b.Time) })
+	return &fakeSource{pkts: sc.pkts}
+}
 
 // sliceSink collects rendered frames.
 type sliceSink struct{ s []int16 }
@@ -170,4 +180,15 @@ func sip(sdp string) []byte {
 	body := sdp
 	return []byte("INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1\r\nContent-Type: application/sdp\r\n" +
 		fmt.Sprintf("Content-Length: %d\r\n\r\n", len(body)) + body)
+}
+
+// wideOpt returns options whose decoder factory also knows the fake 16 kHz
+// codec W16 (and maps G722 to it, which codec.New may not know yet).
+func wideOpt() Options {
+	return Options{newDecoder: func(name string) (codec.Decoder, error) {
+		if name == "W16" || name == "G722" {
+			return &wide16{}, nil
+		}
+		return codec.New(name)
+	}}
 }

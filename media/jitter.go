@@ -45,6 +45,8 @@ type jitter struct {
 	badSeq   int32 // RFC 3550 probation after a big jump; -1 if none
 	seen     [historyBits / 64]uint64
 
+	rel relPkt // handed to out; reused so releasing does not allocate
+
 	// statistics
 	unique, dups, reordered, late, expectedPrev int64
 }
@@ -120,7 +122,8 @@ func (j *jitter) push(seq uint16, ts uint32, pt uint8, capNS int64, payload []by
 	if e == j.next && j.held == 0 {
 		j.mark(e)
 		j.next++
-		out(&relPkt{ext: e, ts: ts, pt: pt, capNS: capNS, size: len(payload), payload: payloadIf(keep, payload)})
+		j.rel = relPkt{ext: e, ts: ts, pt: pt, capNS: capNS, size: len(payload), payload: payloadIf(keep, payload)}
+		out(&j.rel)
 		return
 	}
 	s := &j.slots[e%w]
@@ -155,12 +158,12 @@ func (j *jitter) drain(out func(*relPkt), lost int64) {
 		s.ok = false
 		j.held--
 		j.next++
-		r := relPkt{ext: s.ext, ts: s.ts, pt: s.pt, capNS: s.capNS, size: s.size, lost: lost}
+		j.rel = relPkt{ext: s.ext, ts: s.ts, pt: s.pt, capNS: s.capNS, size: s.size, lost: lost}
 		if s.buf != nil {
-			r.payload = s.buf[:s.size]
+			j.rel.payload = s.buf[:s.size]
 		}
 		lost = 0
-		out(&r)
+		out(&j.rel)
 	}
 	if j.held > 0 {
 		j.oldestNS = j.minHeldNS()

@@ -8,7 +8,8 @@ import (
 
 // rstream is the render state of one stream.
 type rstream struct {
-	ch       int // 0 local, 1 remote, -1 not rendered
+	ch       int   // 0 local, 1 remote, -1 not rendered
+	endOut   int64 // output position where the stream's audio ends (from pass 1)
 	rate, l  int
 	rs       *interp
 	inRun    bool
@@ -23,12 +24,13 @@ type rstream struct {
 func (rs *rstream) runOut() int64 { return rs.runStart + rs.nIn*int64(rs.l) }
 
 type renderer struct {
-	a    *Analysis
-	rate int
-	tl   *timeline
-	dec  []int16
-	fill []int16
-	res  []int16
+	a      *Analysis
+	active []*rstream
+	rate   int
+	tl     *timeline
+	dec    []int16
+	fill   []int16
+	res    []int16
 }
 
 // maxPayloadSamples bounds the samples one packet may decode to.
@@ -47,6 +49,7 @@ func (a *Analysis) Render(src Source, out PCMSink) error {
 	ringNS := (o.ResyncAhead + o.ResyncBehind + o.ReorderWindow).Nanoseconds() + 2e9
 	r := &renderer{a: a, rate: a.SampleRate,
 		tl: newTimeline(nsToSamples(ringNS, a.SampleRate, true), a.Samples, out)}
+	r.tl.fill = r.fillTo
 	e := newEngine(o, true, r)
 	var readErr error
 	for r.tl.err == nil {
@@ -83,11 +86,14 @@ func (r *renderer) outPos(ns int64) int64 {
 
 func (r *renderer) packet(s *stream, p *relPkt, ps *ptState, pl placement) {
 	if s.r == nil {
-		ch, ok := r.a.dir[s.key]
+		pl, ok := r.a.dir[s.key]
 		if !ok {
-			ch = -1
+			pl.ch = -1
 		}
-		s.r = &rstream{ch: ch, noise: newComfortNoise(s.key.ssrc)}
+		s.r = &rstream{ch: pl.ch, endOut: r.outPos(pl.endNS), noise: newComfortNoise(s.key.ssrc)}
+		if ok {
+			r.active = append(r.active, s.r)
+		}
 	}
 	rs := s.r
 	if rs.ch < 0 {
@@ -104,6 +110,9 @@ func (r *renderer) packet(s *stream, p *relPkt, ps *ptState, pl placement) {
 		rs.noise.setLevel(p.payload)
 	case kindAudio:
 		d := ps.dec
+		if r.rate%d.SampleRate() != 0 {
+			return // a rate that does not divide the output rate (never planned)
+		}
 		if rate := d.SampleRate(); rate != rs.rate {
 			r.endRun(rs)
 			rs.rate, rs.l, rs.rs = rate, r.rate/rate, nil
@@ -133,6 +142,25 @@ func (r *renderer) packet(s *stream, p *relPkt, ps *ptState, pl placement) {
 			smp = smp[skip:]
 		}
 		r.push(rs, smp)
+	}
+}
+
+// fillTo is called before the timeline emits positions below to: streams
+// that are silent there (DTX, comfort noise, loss) but continue later are
+// filled now, so long silences get their comfort noise or concealment
+// although their end arrives only after the region was emitted.
+func (r *renderer) fillTo(to int64) {
+	for _, rs := range r.active {
+		if !rs.inRun || rs.rate == 0 {
+			continue
+		}
+		target := to
+		if rs.rs != nil {
+			target += rs.rs.delay // outputs lag the input by the filter delay
+		}
+		if target = min(target, rs.endOut); rs.runOut() < target {
+			r.gapTo(rs, target)
+		}
 	}
 }
 

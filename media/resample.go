@@ -5,10 +5,12 @@ import "math"
 // interp is a streaming integer-factor interpolator (rate × L): a
 // polyphase FIR whose prototype is a Kaiser-windowed sinc (β = 7, 32 taps
 // per phase, cut-off at 0.92 × the input Nyquist frequency). Each phase is
-// normalised to unity DC gain. For 8 → 16 kHz the passband is flat within
-// ±0.1 dB up to about 3.2 kHz and images above about 4.5 kHz are attenuated
-// by more than 60 dB (verified in TestInterpQuality); its delay is
-// compensated, so output sample m belongs to input time m/L.
+// normalised to unity DC gain. Measured for 8 → 16 kHz (TestInterpQuality):
+// up to 3 kHz the output differs from the ideal band-limited interpolation by
+// more than 75 dB below the signal; 3.4 kHz is attenuated by about 1 dB and
+// 3.6 kHz by about 3 dB (G.711 carries 300-3400 Hz); the images of in-band
+// tones are more than 75 dB down. The delay is compensated exactly, so output
+// sample m belongs to input time m/L. Cost: 32 multiply-adds per output sample.
 //
 // Arithmetic is integer (Q15 coefficients, 64-bit accumulation) so output is
 // identical on every architecture.
@@ -23,19 +25,21 @@ type interp struct {
 }
 
 const (
-	interpTaps = 32
+	interpTaps = 32 // even: the inner loop takes two taps at a time
 	interpBeta = 7.0
 	interpCut  = 0.92
 )
 
 func newInterp(l int) *interp {
 	k := interpTaps
-	n := k * l
-	f := &interp{L: l, K: k, rc: make([]int32, n), hist: make([]int16, 2*k), delay: int64(n / 2)}
+	// n-1 = k*l-1 real taps (odd length, last one zero) put the centre on
+	// an integer output sample, so the delay is compensated exactly.
+	n := k*l - 1
+	f := &interp{L: l, K: k, rc: make([]int32, k*l), hist: make([]int16, 2*k), delay: int64((n - 1) / 2)}
 	c := float64(n-1) / 2
 	i0b := besselI0(interpBeta)
-	h := make([]float64, n)
-	for j := range h {
+	h := make([]float64, k*l)
+	for j := range n {
 		x := (float64(j) - c) / float64(l) * interpCut
 		s := 1.0
 		if x != 0 {
@@ -88,7 +92,7 @@ func (f *interp) step(x int16, dst []int16, limit int64) int {
 	if f.i == k {
 		f.i = 0
 	}
-	w := 0
+	out := 0
 	base := f.nIn * int64(f.L)
 	f.nIn++
 	for p := range f.L {
@@ -100,16 +104,19 @@ func (f *interp) step(x int16, dst []int16, limit int64) int {
 			break
 		}
 		co := f.rc[p*k : p*k+k]
-		var acc int64
-		for t, c := range co {
-			acc += int64(c) * int64(win[t])
+		w := win[:len(co)] // lets the compiler drop the bounds checks
+		var a0, a1 int64
+		for t := 0; t+1 < len(co); t += 2 {
+			a0 += int64(co[t]) * int64(w[t])
+			a1 += int64(co[t+1]) * int64(w[t+1])
 		}
+		acc := a0 + a1
 		y := (acc + 1<<14) >> 15
-		dst[w] = int16(max(min(y, math.MaxInt16), math.MinInt16))
-		w++
+		dst[out] = int16(max(min(y, math.MaxInt16), math.MinInt16))
+		out++
 	}
-	f.emitted += int64(w)
-	return w
+	f.emitted += int64(out)
+	return out
 }
 
 // process interpolates in; dst must hold len(in)*L samples.

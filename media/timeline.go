@@ -14,6 +14,9 @@ type timeline struct {
 	sink    PCMSink
 	err     error
 	dropped int64 // samples written before the flushed position
+	// fill, when set, is called with the end of each block before it is
+	// emitted; it may write positions below that end.
+	fill func(to int64)
 }
 
 const emitChunk = 4096
@@ -72,7 +75,13 @@ func (t *timeline) write(ch int, pos int64, s []int16) {
 func (t *timeline) emit(to int64) {
 	to = min(to, t.total)
 	for t.flushed < to {
-		n := min(to-t.flushed, emitChunk)
+		n := min(to-t.flushed, emitChunk, t.size)
+		if t.fill != nil && t.err == nil {
+			f := t.fill
+			t.fill = nil // writes below flushed+n never emit; guard anyway
+			f(t.flushed + n)
+			t.fill = f
+		}
 		if t.err == nil {
 			i := t.flushed % t.size
 			l, r, ls, rs := t.buf[0], t.buf[1], t.set[0], t.set[1]

@@ -174,6 +174,25 @@ func TestTimeline(t *testing.T) {
 				t.Errorf("stats %+v", s)
 			}
 		}},
+		{name: "comfort noise longer than the render buffer", build: func(sc *scen) {
+			l, r := newLeg(1, true), newLeg(2, false)
+			for k := range 1600 { // remote talks for 32 s
+				sc.audio(r, k, 0, time.Duration(k)*20*ms, 1, 160*k)
+			}
+			for k := range 10 {
+				sc.audio(l, k, 0, time.Duration(k)*20*ms, 0, 160*k)
+			}
+			sc.add(200*ms, l.src, l.dst, rtpBytes(sc.tb, l.seq0+10, l.ts0+1600, l.ssrc, 13, false, []byte{60}))
+			const resume = 30 * 8000
+			for k := 11; k < 20; k++ {
+				sc.audio(l, k, resume, time.Duration(k)*20*ms+30*time.Second, 0, 160*k+resume)
+			}
+			sc.noise = append(sc.noise, noiseRegion{ch: 0, from: 1600, to: 160*11 + resume, amp: 57})
+		}, check: func(t *testing.T, a *Analysis) {
+			if s := stat(t, a, 1); s.CN != 1 || s.GapMS != 30020 {
+				t.Errorf("stats %+v", s)
+			}
+		}},
 		{name: "telephone-event", build: func(sc *scen) {
 			sc.add(0, "192.168.1.10:5060", "192.168.1.20:5060", sip("v=0\r\nm=audio 16386 RTP/AVP 8 101\r\na=rtpmap:101 telephone-event/8000\r\n"))
 			l := newLeg(1, true)
@@ -292,6 +311,36 @@ func TestTimeline(t *testing.T) {
 		}, check: func(t *testing.T, a *Analysis) {
 			if s := stat(t, a, 0); s.Resyncs != 0 || s.GapMS != 0 || a.Samples != 20*160 {
 				t.Errorf("stats %+v samples %d", s, a.Samples)
+			}
+		}},
+		{name: "sequence restart", build: func(sc *scen) {
+			l := newLeg(1, true)
+			for k := range 40 {
+				at, pos := time.Duration(k)*20*ms, 160*k
+				if k == 20 {
+					pos = -1 // first packet after the jump is held on probation and dropped
+				}
+				sc.audio(l, k, 0, at, 0, pos)
+				if k == 19 {
+					l.seq0 += 30000
+				}
+			}
+		}, check: func(t *testing.T, a *Analysis) {
+			if s := stat(t, a, 0); s.Late != 1 || s.Lost != 0 || s.GapMS != 20 {
+				t.Errorf("stats %+v", s)
+			}
+		}},
+		{name: "overlapping streams on one side: first write wins", build: func(sc *scen) {
+			l1, l2 := newLeg(1, true), newLeg(2, true)
+			l2.ts0 = 77
+			sc.firstWins = true // expectations are added in capture order
+			for k := range 30 {
+				sc.audio(l1, k, 0, time.Duration(k)*20*ms, 0, 160*k)
+				sc.audio(l2, k, 0, time.Duration(k)*20*ms+ms, 0, 8+160*k)
+			}
+		}, check: func(t *testing.T, a *Analysis) {
+			if len(a.Streams) != 2 || a.Streams[1].Direction != Local || a.Samples != 8+30*160 {
+				t.Errorf("streams %+v samples %d", a.Streams, a.Samples)
 			}
 		}},
 		{name: "non-RTP and RTCP ignored", build: func(sc *scen) {
@@ -435,13 +484,7 @@ func TestMixedRates(t *testing.T) {
 		}
 		sc.add(at, r.src, r.dst, rtpBytes(t, r.seq0+uint16(k), r.ts0+uint32(160*k), r.ssrc, 8, false, p))
 	}
-	opt := Options{newDecoder: func(name string) (codec.Decoder, error) {
-		if name == "W16" {
-			return &wide16{}, nil
-		}
-		return codec.New(name)
-	}}
-	a, err := Analyze(sc.source(), opt)
+	a, err := Analyze(sc.source(), wideOpt())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -578,6 +621,27 @@ func TestMaxDuration(t *testing.T) {
 	for i := range 8000 {
 		if got[0][i] != sc.exp[0][i] {
 			t.Fatalf("sample %d", i)
+		}
+	}
+}
+
+func TestDirections(t *testing.T) {
+	mk := func(src, dst string) *stream {
+		return &stream{key: streamKey{src: ap(src), dst: ap(dst)}, audio: 1}
+	}
+	for _, c := range []struct {
+		name    string
+		streams []*stream
+		want    []int
+	}{
+		{"innovaphone ports", []*stream{mk("1.1.1.1:30000", "2.2.2.2:16388"), mk("2.2.2.2:16386", "1.1.1.1:30000")}, []int{1, 0}},
+		{"both send from 16386", []*stream{mk("1.1.1.1:16386", "2.2.2.2:16386"), mk("2.2.2.2:16386", "1.1.1.1:16386")}, []int{0, 1}},
+		{"new SSRC on the same ports", []*stream{mk("1.1.1.1:5000", "2.2.2.2:6000"), mk("2.2.2.2:6000", "1.1.1.1:5000"), mk("1.1.1.1:5000", "2.2.2.2:6000")}, []int{0, 1, 0}},
+		{"unrelated third stream takes the free side", []*stream{mk("1.1.1.1:5000", "2.2.2.2:6000"), mk("3.3.3.3:1", "4.4.4.4:2")}, []int{0, 1}},
+		{"non-audio streams get no side", []*stream{{key: streamKey{src: ap("1.1.1.1:16386"), dst: ap("2.2.2.2:1")}}, mk("1.1.1.1:5000", "2.2.2.2:6000")}, []int{-1, 0}},
+	} {
+		if got := assignDirections(c.streams); !slices.Equal(got, c.want) {
+			t.Errorf("%s: got %v want %v", c.name, got, c.want)
 		}
 	}
 }

@@ -12,20 +12,21 @@ import (
 // lowercase hex SHA-256 of "app:domain:sip:guid:dn:info:challenge:password", where the
 // ":info" part is left out when info is empty. info is the compact JSON exactly as received.
 func AppLoginDigest(app, domain, sip, guid, dn, info, challenge, password string) string {
-	h := sha256.New()
-	for _, s := range []string{app, domain, sip, guid, dn} {
-		io.WriteString(h, s)
-		io.WriteString(h, ":")
+	var stack [256]byte
+	buf := stack[:0]
+	for _, s := range [...]string{app, domain, sip, guid, dn} {
+		buf = append(buf, s...)
+		buf = append(buf, ':')
 	}
 	if info != "" {
-		io.WriteString(h, info)
-		io.WriteString(h, ":")
+		buf = append(buf, info...)
+		buf = append(buf, ':')
 	}
-	io.WriteString(h, challenge)
-	io.WriteString(h, ":")
-	io.WriteString(h, password)
-	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0]))
+	buf = append(buf, challenge...)
+	buf = append(buf, ':')
+	buf = append(buf, password...)
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:])
 }
 
 // VerifyAppLogin reports whether digest (hex, any case) is the AppLogin digest for the given

@@ -171,10 +171,10 @@ func (x *xmlCDR) convert() (CDR, error) {
 		CN: x.CN, E164: x.E164, H323: x.H323, Dir: x.Dir,
 	}
 	var err error
-	if c.UTC, err = parseInt("utc", x.UTC); err != nil {
+	if c.UTC, err = parseInt("utc", x.UTC, 0, maxUnixTime); err != nil {
 		return CDR{}, err
 	}
-	if c.Local, err = parseInt("local", x.Local); err != nil {
+	if c.Local, err = parseInt("local", x.Local, 0, maxUnixTime); err != nil {
 		return CDR{}, err
 	}
 	if len(x.User) > 0 {
@@ -185,7 +185,7 @@ func (x *xmlCDR) convert() (CDR, error) {
 		c.Events = make([]Event, len(x.Events))
 	}
 	for i, e := range x.Events {
-		t, err := parseInt("time", e.Time)
+		t, err := parseInt("time", e.Time, -maxEventTime, maxEventTime)
 		if err != nil {
 			return CDR{}, fmt.Errorf("event %d (%q): %w", i+1, clip(e.Msg), err)
 		}
@@ -197,8 +197,14 @@ func (x *xmlCDR) convert() (CDR, error) {
 	return c, nil
 }
 
-// parseInt parses an optional integer attribute; empty means 0.
-func parseInt(name, s string) (int64, error) {
+// Bounds of CDR times: Unix times up to the year 9999, event offsets up to ±10 years.
+const (
+	maxUnixTime  = 253402300799
+	maxEventTime = 10 * 366 * 24 * 3600
+)
+
+// parseInt parses an optional integer attribute within [min, max]; empty means 0.
+func parseInt(name, s string, min, max int64) (int64, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return 0, nil
@@ -206,6 +212,9 @@ func parseInt(name, s string) (int64, error) {
 	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
 		return 0, fmt.Errorf("attribute %s=%q is not an integer", name, clip(s))
+	}
+	if v < min || v > max {
+		return 0, fmt.Errorf("attribute %s=%d out of range [%d, %d]", name, v, min, max)
 	}
 	return v, nil
 }

@@ -142,6 +142,8 @@ func TestParseCDRsErrors(t *testing.T) {
 		{"bad attr", `<cdr guid=x/>`, "parse CDR XML"},
 		{"bad utc", `<cdr guid="g1" utc="yesterday"/>`, `utc="yesterday"`},
 		{"bad time", `<cdr guid="g2" utc="1"><event msg="conn-to" time="1.5"/></cdr>`, `event 1 ("conn-to")`},
+		{"negative utc", `<cdr utc="-1"/>`, "utc=-1 out of range"},
+		{"huge time", `<cdr utc="1"><event time="9223372036854775807"/></cdr>`, "out of range"},
 		{"second record bad", `<cdr utc="1"/><cdr utc="x"/>`, "record 2"},
 		{"unknown charset", `<?xml version="1.0" encoding="EBCDIC"?><cdr/>`, "EBCDIC"},
 		{"form prefix left in", `msg=<cdr utc="1"/`, "parse CDR XML"},

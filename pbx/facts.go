@@ -25,7 +25,7 @@ func segment(c *CDR, conf string) []int {
 		if c.Events[i].Conf != "" {
 			cur = c.Events[i].Conf
 		}
-		if cur == conf {
+		if cur != "" && strings.EqualFold(cur, conf) {
 			idx = append(idx, i)
 		}
 	}
@@ -125,7 +125,7 @@ func connectTimes(c *CDR, seg []int) (time.Time, time.Duration) {
 	}
 	conn := -1
 	for _, i := range seg {
-		if strings.HasPrefix(c.Events[i].Msg, "conn-") {
+		if isConnect(c.Events[i].Msg) {
 			conn = i
 			break
 		}
@@ -133,7 +133,7 @@ func connectTimes(c *CDR, seg []int) (time.Time, time.Duration) {
 	if conn < 0 {
 		// Connected before a conference change: connected from the start of this segment.
 		for i := 0; i < seg[0]; i++ {
-			if strings.HasPrefix(c.Events[i].Msg, "conn-") {
+			if isConnect(c.Events[i].Msg) {
 				conn = seg[0]
 				break
 			}
@@ -171,10 +171,10 @@ func interfaceFacts(c *CDR, conf string) facts {
 	switch {
 	case c.Pseudo == "waiting":
 		f.direction = DirIn
-	case c.Dir == "from":
-		f.direction = DirIn
-	case c.Dir == "to":
+	case trunkOutgoing(c, conf):
 		f.direction = DirOut
+	default:
+		f.direction = DirIn
 	}
 	f.connectedAt, f.duration = connectTimes(c, seg)
 	return f
@@ -284,4 +284,10 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// isConnect reports whether an event message means the call got connected: conn-from,
+// conn-to, or "connected" (sent after a transfer by newer firmware).
+func isConnect(msg string) bool {
+	return strings.HasPrefix(msg, "conn-") || msg == "connected"
 }

@@ -41,6 +41,7 @@ type GatewayCDR struct {
 	XLeg        string    // xleg
 	SrvID       string    // srv_id: the gateway's MAC as 00-90-33-…
 	Fields      []Field   // every key/value pair in order, including the ones above and unknown keys
+	Raw         string    // the record as received (query line, or text lines with "end"); ParseGatewayCDR(Raw) parses it again
 }
 
 // Field is one key/value pair of a gateway CDR.
@@ -63,6 +64,7 @@ const (
 	maxGatewayKeyLen   = 64
 	maxGatewayValueLen = 1024
 	maxGatewayFields   = 256
+	maxGatewayTime     = 1 << 40 // seconds on the gateway clock
 )
 
 const gatewayDateLayout = "20060102-150405"
@@ -93,8 +95,14 @@ func ParseGatewayCDR(body []byte) ([]GatewayCDR, error) {
 	return out, nil
 }
 
-// isQueryForm reports whether the first line looks like `key=value…` rather than `key value`.
+// isQueryForm reports whether text is in query form: no line is "end" and the first line
+// looks like `key=value…` rather than `key value`.
 func isQueryForm(text []byte) bool {
+	for _, l := range bytes.Split(text, []byte("\n")) {
+		if string(bytes.TrimSpace(l)) == "end" {
+			return false
+		}
+	}
 	line, _, _ := bytes.Cut(text, []byte("\n"))
 	line = bytes.TrimPrefix(line, []byte("?"))
 	eq := bytes.IndexByte(line, '=')
@@ -136,6 +144,7 @@ func parseGatewayQueries(text []byte) ([]GatewayCDR, error) {
 		if err != nil {
 			return nil, fmt.Errorf("gateway CDR line %d: %w", n+1, err)
 		}
+		rec.Raw = string(line)
 		out = append(out, rec)
 	}
 	return out, nil
@@ -144,12 +153,15 @@ func parseGatewayQueries(text []byte) ([]GatewayCDR, error) {
 func parseGatewayText(text []byte) ([]GatewayCDR, error) {
 	var out []GatewayCDR
 	var fields []Field
+	var raw strings.Builder
 	open := false
-	for n, raw := range bytes.Split(text, []byte("\n")) {
-		line := strings.TrimSpace(string(raw))
+	for n, b := range bytes.Split(text, []byte("\n")) {
+		line := strings.TrimSpace(string(b))
 		if line == "" {
 			continue
 		}
+		raw.WriteString(line)
+		raw.WriteByte('\n')
 		if line == "end" {
 			if !open {
 				return nil, fmt.Errorf("gateway CDR line %d: \"end\" without a record", n+1)
@@ -158,8 +170,10 @@ func parseGatewayText(text []byte) ([]GatewayCDR, error) {
 			if err != nil {
 				return nil, fmt.Errorf("gateway CDR record %d (ending line %d): %w", len(out)+1, n+1, err)
 			}
+			rec.Raw = strings.TrimSuffix(raw.String(), "\n")
 			out = append(out, rec)
 			fields, open = nil, false
+			raw.Reset()
 			continue
 		}
 		k, v, _ := strings.Cut(line, " ")
@@ -273,8 +287,8 @@ func gatewayInt(key, v string) (int64, error) {
 		return 0, nil
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%s %q is not a non-negative integer", key, clip(v))
+	if err != nil || n < 0 || n > maxGatewayTime {
+		return 0, fmt.Errorf("%s %q is not an integer in [0, %d]", key, clip(v), int64(maxGatewayTime))
 	}
 	return n, nil
 }

@@ -109,7 +109,17 @@ func TestGatewayWireMatchesText(t *testing.T) {
 				if !reflect.DeepEqual(gf, wf) {
 					t.Fatalf("request %d fields:\n wire %v\n text %v", i, gf, wf)
 				}
+				if g.Raw != query {
+					t.Fatalf("request %d: raw %q, want %q", i, g.Raw, query)
+				}
+				for _, r := range []GatewayCDR{g, w} {
+					again, err := ParseGatewayCDR([]byte(r.Raw))
+					if err != nil || len(again) != 1 || !reflect.DeepEqual(again[0], r) {
+						t.Fatalf("request %d: raw %q does not reparse: %v", i, r.Raw, err)
+					}
+				}
 				g.Fields, w.Fields = nil, nil
+				g.Raw, w.Raw = "", ""
 				if !reflect.DeepEqual(g, w) {
 					t.Fatalf("request %d:\n wire %+v\n text %+v", i, g, w)
 				}
@@ -152,7 +162,7 @@ func TestParseGatewayCDRFields(t *testing.T) {
 		SrcCGPN: "070317300932", SrcCDPN: "44", DstCGPN: "070317300932", DstCDPN: "44",
 		AlertTime: 876, ConnectTime: 879, DiscTime: 883, SrvID: "00-90-33-06-00-14",
 	}
-	rel.Fields = nil
+	rel.Fields, rel.Raw = nil, ""
 	if !reflect.DeepEqual(rel, want) {
 		t.Fatalf("B:Rel\n got %+v\nwant %+v", rel, want)
 	}
@@ -203,7 +213,7 @@ func TestParseGatewayCDRForms(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i := range got {
-				got[i].Fields = nil
+				got[i].Fields, got[i].Raw = nil, ""
 			}
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("\n got %+v\nwant %+v", got, tc.want)
@@ -220,7 +230,8 @@ func TestParseGatewayCDRErrors(t *testing.T) {
 		{"bad escape", "event=A:Call&src_name=%zz", `value of "src_name"`},
 		{"no equals", "event=A:Call&bogus", `"bogus" has no '='`},
 		{"bad time", "event=A:Call&time=soon", `time "soon"`},
-		{"negative time", "event=A:Call&connect_time=-1", "connect_time"},
+		{"negative time", "event=A:Call&connect_time=-1", "connect_time \"-1\""},
+		{"huge time", "event=A:Call&time=9223372036854775807", "time"},
 		{"bad date", "event=A:Call&date=1970-01-01", "date"},
 		{"bad ref", "event=A:Call&ref=xyz", "ref \"xyz\""},
 		{"bad xref", "event=A:Call&xref=1234", "xref"},
@@ -230,6 +241,7 @@ func TestParseGatewayCDRErrors(t *testing.T) {
 		{"text missing end", "event A:Call\ntime 3\n", `missing "end"`},
 		{"text stray end", "end\n", `"end" without a record`},
 		{"text second bad", "event A:Call\nend\ntime 3\nend\n", "record 2"},
+		{"text with = in first line", "a=b c\nevent A:Call\nend", "invalid key"},
 		{"too many fields", "event=A:Call" + strings.Repeat("&k=v", 300), "more than 256"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -268,6 +280,10 @@ func FuzzParseGatewayCDR(f *testing.F) {
 		for _, r := range recs {
 			if r.Event == "" {
 				t.Fatal("record without event")
+			}
+			again, err := ParseGatewayCDR([]byte(r.Raw))
+			if err != nil || len(again) != 1 || !reflect.DeepEqual(again[0], r) {
+				t.Fatalf("raw %q does not reparse to the record: %v %+v", r.Raw, err, again)
 			}
 			if r.Ref != "" && (!IsConfID(r.Ref) || r.Ref != strings.ToLower(r.Ref)) {
 				t.Fatalf("ref %q", r.Ref)

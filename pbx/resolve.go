@@ -160,7 +160,7 @@ func (r *resolver) owner(rec FileName, info *CallInfo) (*CDR, error) {
 	var name string
 	var src OwnerSource
 	switch {
-	case iface.Pseudo == "trunk" && iface.Dir == "to":
+	case iface.Pseudo == "trunk" && trunkOutgoing(iface, r.conf):
 		name, src = r.initiatingUser(iface), OwnerTrunkOut
 	case iface.Pseudo == "trunk":
 		name, src = r.answeringUser(iface), OwnerTrunkIn
@@ -181,6 +181,19 @@ func (r *resolver) owner(rec FileName, info *CallInfo) (*CDR, error) {
 		}
 	}
 	return iface, nil
+}
+
+// trunkOutgoing reports whether a trunk's record is an outgoing call: one sent to the trunk
+// (dir="to"); for other dir values a segment starting with setup-to.
+func trunkOutgoing(c *CDR, conf string) bool {
+	switch c.Dir {
+	case "to":
+		return true
+	case "from":
+		return false
+	}
+	seg := segment(c, conf)
+	return len(seg) > 0 && c.Events[seg[0]].Msg == "setup-to"
 }
 
 // interfaceCDR picks the trunk or waiting queue record a recording was made on: the one the

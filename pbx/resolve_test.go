@@ -67,6 +67,15 @@ func only(cdrs []CDR, h323 ...string) []CDR {
 	return out
 }
 
+// withDir returns copies of cdrs with the dir attribute replaced.
+func withDir(cdrs []CDR, dir string) []CDR {
+	out := append([]CDR(nil), cdrs...)
+	for i := range out {
+		out[i].Dir = dir
+	}
+	return out
+}
+
 func unix(s int64) time.Time { return time.Unix(s, 0).UTC() }
 
 func TestResolve(t *testing.T) {
@@ -139,6 +148,13 @@ func TestResolve(t *testing.T) {
 		{
 			name: "trunk recording, outgoing, only the trunk's CDR",
 			rec:  recording(t, confOut, macGateway, ""), cdrs: only(trunkOut, "TRUNK"), dir: testDirectory(),
+			want: CallInfo{Matched: true, MatchedCDRs: 1, Owner: "anna", OwnerKnown: true, OwnerSource: OwnerTrunkOut,
+				Direction: DirOut,
+				StartedAt: unix(1700000000), ConnectedAt: unix(1700000009), CallDuration: 60 * time.Second},
+		},
+		{
+			name: "trunk record with dir=cf starting with setup-to counts as outgoing",
+			rec:  recording(t, confOut, macGateway, ""), cdrs: withDir(only(trunkOut, "TRUNK"), "cf"), dir: testDirectory(),
 			want: CallInfo{Matched: true, MatchedCDRs: 1, Owner: "anna", OwnerKnown: true, OwnerSource: OwnerTrunkOut,
 				Direction: DirOut,
 				StartedAt: unix(1700000000), ConnectedAt: unix(1700000009), CallDuration: 60 * time.Second},
@@ -263,6 +279,44 @@ func TestResolve(t *testing.T) {
 	}
 }
 
+// Newer firmware reports the call after a transfer with msg="connected" and the new party in
+// a <to> child; a conference change on the transfer event starts the new conference there.
+func TestResolveConnectedAfterTransfer(t *testing.T) {
+	const x, y = "dddd0000e909d31192e80090331032dd", "eeee0000e909d31192e80090331032dd"
+	cdrs, err := ParseCDRs([]byte(`<cdr id="df052c5c1ee56701d7240090334209f2" guid="782104b809e56701904d0090334209f2" seq="17" sys="example.com" pbx="master" node="root" device="a" cn="A" e164="201" h323="a" dir="from" utc="1743068764" local="1743072364">
+<user/>
+<event msg="setup-from" time="130" e164="202" conf="` + x + `"/>
+<event msg="alert-to" time="130" e164="202" dn="B" h323="b"/>
+<event msg="conn-to" time="135" e164="202" dn="B" h323="b"/>
+<event msg="transfer-to" time="160" e164="202" dn="B" h323="b" conf="` + y + `"><to e164="203" dn="C" h323="c"/></event>
+<event msg="connected" time="161" e164="203" dn="C" h323="c"/>
+<event msg="rel-to" time="170" e164="203" dn="C" h323="c"/>
+</cdr>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cdrs[0].ID != "df052c5c1ee56701d7240090334209f2" {
+		t.Errorf("id %q", cdrs[0].ID)
+	}
+	got, err := Resolve(recording(t, y, macA, "a"), cdrs, nil, testDirectory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := CallInfo{ConfID: y, Matched: true, MatchedCDRs: 1, Owner: "a", OwnerKnown: true, OwnerSource: OwnerByRegName,
+		Direction: DirOut, PeerName: "C", PeerNumber: "203",
+		StartedAt: unix(1743068764 + 160), ConnectedAt: unix(1743068764 + 161), CallDuration: 9 * time.Second}
+	if got != want {
+		t.Fatalf("\n got %+v\nwant %+v", got, want)
+	}
+	got, err = Resolve(recording(t, x, macA, "a"), cdrs, nil, testDirectory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.PeerName != "B" || got.CallDuration != 25*time.Second || got.ConnectedAt != unix(1743068764+135) {
+		t.Fatalf("first conference: %+v", got)
+	}
+}
+
 func TestResolveRecordWithoutConf(t *testing.T) {
 	cdrs, err := ParseCDRs([]byte(`<cdr h323="a" dir="from" utc="5"><user/><event msg="setup-from" time="0"/><event msg="conn-to" time="1" h323="b"/></cdr>`))
 	if err != nil {
@@ -330,4 +384,45 @@ func BenchmarkResolve(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzResolve feeds arbitrary CDR XML (and a gateway record) through Resolve: it must never
+// panic and must only report matches for records that name the conference.
+func FuzzResolve(f *testing.F) {
+	for _, n := range []string{"trunk-in.xml", "waiting.xml", "transfer.xml"} {
+		b, err := os.ReadFile("testdata/cdr/" + n)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, "c2c2c2c2e909d31192e80090331032dd", "TRUNK", "event=B:Connect&ref=c2c2c2c2e909d31192e80090331032dd&connect_time=3&src_if=TEL1")
+	}
+	f.Add([]byte(`<cdr dir="ct" utc="9"><user pseudo="waiting"/><event msg="conn-to" time="-5" conf="bbbb0000e909d31192e80090331032dd"/><event msg="rel-to" time="-99"/></cdr>`),
+		"bbbb0000e909d31192e80090331032dd", "", "event=A:Call")
+	f.Fuzz(func(t *testing.T, body []byte, conf, reg, gwq string) {
+		cdrs, err := ParseCDRs(body)
+		if err != nil {
+			return
+		}
+		gw, _ := ParseGatewayCDR([]byte(gwq))
+		rec := FileName{ConfID: strings.ToLower(conf), MAC: macA, Serial: "1", RegName: reg}
+		info, err := Resolve(rec, cdrs, gw, testDirectory())
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for i := range cdrs {
+			if rec.ConfID != "" && cdrs[i].HasConf(rec.ConfID) {
+				n++
+			}
+		}
+		if info.MatchedCDRs != n {
+			t.Fatalf("MatchedCDRs %d, want %d", info.MatchedCDRs, n)
+		}
+		if info.CallDuration < 0 {
+			t.Fatalf("negative duration %v", info.CallDuration)
+		}
+		if info.Owner == "" && info.OwnerSource != OwnerNone {
+			t.Fatalf("source %q without owner", info.OwnerSource)
+		}
+	})
 }

@@ -96,6 +96,6 @@ func (r *Reader) nextClassic() (Packet, error) {
 		Timestamp: time.Unix(int64(sec), ns).UTC(),
 		LinkType:  c.linkType,
 		Data:      data,
-		OrigLen:   int(origLen),
+		OrigLen:   lenInt(origLen),
 	}, nil
 }

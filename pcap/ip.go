@@ -18,7 +18,8 @@ const (
 )
 
 // decodeIPv4 decodes an IPv4 packet that must carry UDP. The total length
-// field bounds the payload (link-layer padding is ignored).
+// field bounds the payload (link-layer padding is ignored); a total length of
+// 0 (offloaded, not yet filled in) means the captured length.
 func decodeIPv4(p []byte, out *UDP) error {
 	if len(p) < 20 {
 		return errShortIPv4
@@ -34,6 +35,11 @@ func decodeIPv4(p []byte, out *UDP) error {
 		return errShortIPv4
 	}
 	total := int(binary.BigEndian.Uint16(p[2:]))
+	if total == 0 {
+		// Captured on the sending host with segmentation offload, the
+		// length is filled in later by the NIC: use the captured length.
+		total = len(p)
+	}
 	if total < ihl {
 		return errIPv4TotalLen
 	}

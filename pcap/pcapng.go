@@ -62,14 +62,19 @@ var pow10 = [...]uint64{
 // timestamp converts a timestamp in the interface's units to time.
 func (f *ngIface) timestamp(ts uint64) time.Time {
 	var sec, ns uint64
-	if f.pow2 {
+	switch {
+	case !f.pow2 && f.exp == 9: // common cases first: constant divisors
+		sec, ns = ts/1e9, ts%1e9
+	case !f.pow2 && f.exp == 6:
+		sec, ns = ts/1e6, ts%1e6*1e3
+	case f.pow2:
 		sec = ts >> f.exp
 		if f.exp > 0 {
 			rem := ts & (1<<f.exp - 1)
 			hi, lo := bits.Mul64(rem, 1e9)
 			ns = hi<<(64-f.exp) | lo>>f.exp
 		}
-	} else {
+	default:
 		div := pow10[f.exp]
 		sec, ns = ts/div, ts%div
 		if f.exp <= 9 {
@@ -220,7 +225,11 @@ func (r *Reader) noteSkip(typ uint32) {
 }
 
 func (r *Reader) parseIDB(body []byte, start int64) error {
-	if body == nil || len(body) < 8 {
+	if body == nil {
+		return fmt.Errorf("%w: interface description block at offset %d: longer than %d bytes",
+			ErrMalformed, start, maxBlockLen)
+	}
+	if len(body) < 8 {
 		return fmt.Errorf("%w: interface description block at offset %d: body too short (%d bytes)",
 			ErrMalformed, start, len(body))
 	}
@@ -318,7 +327,7 @@ func (r *Reader) parseEPB(body []byte, start int64) (Packet, error) {
 		LinkType:  f.linkType,
 		Interface: int(id),
 		Data:      data,
-		OrigLen:   int(r.order.Uint32(body[16:])),
+		OrigLen:   lenInt(r.order.Uint32(body[16:])),
 	}, nil
 }
 
@@ -343,7 +352,7 @@ func (r *Reader) parseOPB(body []byte, start int64) (Packet, error) {
 		LinkType:  f.linkType,
 		Interface: int(id),
 		Data:      data,
-		OrigLen:   int(r.order.Uint32(body[16:])),
+		OrigLen:   lenInt(r.order.Uint32(body[16:])),
 	}, nil
 }
 
@@ -370,7 +379,7 @@ func (r *Reader) parseSPB(body []byte, start int64) (Packet, error) {
 	if err != nil {
 		return Packet{}, err
 	}
-	return Packet{LinkType: f.linkType, Data: data, OrigLen: int(origLen)}, nil
+	return Packet{LinkType: f.linkType, Data: data, OrigLen: lenInt(origLen)}, nil
 }
 
 // blockName names a block type for messages. Known types get constant

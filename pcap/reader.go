@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"time"
 )
 
@@ -230,4 +231,10 @@ func (r *Reader) buffer(n int) []byte {
 		r.buf = make([]byte, n)
 	}
 	return r.buf[:n]
+}
+
+// lenInt converts a 32-bit length field to int, saturating on 32-bit
+// platforms instead of turning negative.
+func lenInt(v uint32) int {
+	return int(min(uint64(v), uint64(math.MaxInt)))
 }

@@ -132,3 +132,16 @@ func TestReaderLinkType(t *testing.T) {
 		t.Errorf("classic: %v", r.LinkType())
 	}
 }
+
+func TestOversizedIDB(t *testing.T) {
+	le := binary.LittleEndian
+	var opts [][]byte
+	for range 6 {
+		opts = append(opts, pcaptest.NGOption(le, 3, make([]byte, 60000)))
+	}
+	idb := pcaptest.NGIDB(le, 1, 0, opts...)
+	_, _, err := readAll(t, cat(pcaptest.NGSHB(le), idb))
+	if !errors.Is(err, pcap.ErrMalformed) || !strings.Contains(err.Error(), "longer than") {
+		t.Fatalf("IDB of %d bytes: %v", len(idb), err)
+	}
+}

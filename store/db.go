@@ -112,7 +112,7 @@ func OpenOptions(ctx context.Context, path string, log *slog.Logger, opt Options
 	// entries after busy_timeout in lexical order, so it runs before
 	// journal_mode(WAL) materialises the file. On an existing database it is
 	// a no-op unless the mode is unchanged.
-	w, err := sql.Open("sqlite", dsn(abs, true))
+	w, err := sql.Open("sqlite", dsn(abs, roleWriter))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -130,7 +130,7 @@ func OpenOptions(ctx context.Context, path string, log *slog.Logger, opt Options
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 
-	r, err := sql.Open("sqlite", dsn(abs, false))
+	r, err := sql.Open("sqlite", dsn(abs, roleReader))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -151,16 +151,24 @@ func OpenOptions(ctx context.Context, path string, log *slog.Logger, opt Options
 	return db, nil
 }
 
-func dsn(path string, writer bool) string {
+// Connection roles, each with its own DSN.
+const (
+	roleWriter   = iota // the single writer
+	roleReader          // the query-only read pool
+	roleSnapshot        // a one-off connection for VACUUM INTO
+)
+
+func dsn(path string, role int) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(5000)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
-	if writer {
+	switch role {
+	case roleWriter:
 		q.Add("_pragma", "auto_vacuum(INCREMENTAL)")
 		q.Set("_txlock", "immediate")
-	} else {
+	case roleReader:
 		q.Add("_pragma", "query_only(1)")
 	}
 	u := url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -71,18 +72,20 @@ func (db *DB) BackupTo(ctx context.Context, path string) (err error) {
 	return nil
 }
 
-// vacuumInto snapshots the database into the new file path. It runs on a
-// read connection, so writes continue meanwhile (WAL).
+// vacuumInto snapshots the database into the new file path. It uses a
+// connection of its own (the read pool is query-only, which VACUUM INTO
+// refuses), a reader in WAL terms, so writes continue meanwhile.
 func (db *DB) vacuumInto(ctx context.Context, path string) error {
 	if strings.ContainsRune(path, 0) {
 		return fmt.Errorf("store: backup: bad path: %w", ErrInvalid)
 	}
-	conn, err := db.r.Conn(ctx)
+	snap, err := sql.Open("sqlite", dsn(db.path, roleSnapshot))
 	if err != nil {
 		return fmt.Errorf("store: backup: %w", err)
 	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+	defer snap.Close()
+	snap.SetMaxOpenConns(1)
+	if _, err := snap.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
 		return fmt.Errorf("store: backup: vacuum into %s: %w", path, err)
 	}
 	return nil

@@ -9,7 +9,7 @@ type band struct {
 	s  int32 // signal estimate S for the next sample
 	sz int32 // zero-section part SZ of the estimate
 
-	r1, r2 int32 // reconstructed signal R(n-1), R(n-2)
+	r1, r2 int32 // reconstructed signal doubled and saturated: 2R(n-1), 2R(n-2)
 	p1, p2 int32 // partially reconstructed signal P(n-1), P(n-2)
 	a1, a2 int32 // pole coefficients A1, A2
 
@@ -70,74 +70,95 @@ const (
 // positive), else 0.
 func signDiffers(x, y int32) int32 { return (x ^ y) >> 31 }
 
-// adapt runs block 4 for one sample: it takes the quantized difference d,
-// forms the reconstructed signal R and the partially reconstructed signal P
-// from the current estimates, updates the pole and zero coefficients, shifts
-// the delay lines and computes the signal estimate for the next sample.
-func (st *band) adapt(d int32) {
-	// RECONS and PARREC.
-	r := sat16(st.s + d)
-	p := sat16(d + st.sz)
-
-	// UPPOL2: second pole coefficient. m1 is -1 when P(n) and P(n-1)
-	// differ in sign, m2 likewise for P(n-2).
-	m1 := signDiffers(p, st.p1)
-	m2 := signDiffers(p, st.p2)
-	wd := sat16(st.a1 << 2)
-	wd = min((wd^^m1)-^m1, 32767) // negated when the signs agree
-	a2 := wd>>7 + (128 ^ m2) - m2 + (st.a2*32512)>>15
-	a2 = min(max(a2, -12288), 12288)
-
-	// UPPOL1: first pole coefficient, limited by the stability constraint.
-	a1 := (st.a1*32640)>>15 + (192 ^ m1) - m1
-	lim := 15360 - a2
-	a1 = min(max(a1, -lim), lim)
-
-	// UPZERO: sign-sign update of the zero coefficients, step 128 (0 when
-	// D is 0), negated where D(n-i) differs in sign from D.
-	g := ((d | -d) >> 31) & 128
+// run runs block 4 over a sequence of quantized differences. For each i it
+// stores the current signal estimate S in est[i], then takes d[i]: the
+// reconstructed signal R and the partially reconstructed signal P are formed,
+// the pole and zero coefficients updated, the delay lines shifted and the
+// signal estimate for the next sample computed.
+//
+// The state lives in locals for the whole sequence; len(est) must be at
+// least len(ds).
+func (st *band) run(ds, est []int32) {
+	est = est[:len(ds)]
+	s, sz := st.s, st.sz
+	r1, r2, p1, p2, a1, a2 := st.r1, st.r2, st.p1, st.p2, st.a1, st.a2
+	b1, b2, b3, b4, b5, b6 := st.b[0], st.b[1], st.b[2], st.b[3], st.b[4], st.b[5]
 	d1, d2, d3, d4, d5, d6 := st.d[0], st.d[1], st.d[2], st.d[3], st.d[4], st.d[5]
-	m := signDiffers(d, d1)
-	b1 := (g ^ m) - m + (st.b[0]*32640)>>15
-	m = signDiffers(d, d2)
-	b2 := (g ^ m) - m + (st.b[1]*32640)>>15
-	m = signDiffers(d, d3)
-	b3 := (g ^ m) - m + (st.b[2]*32640)>>15
-	m = signDiffers(d, d4)
-	b4 := (g ^ m) - m + (st.b[3]*32640)>>15
-	m = signDiffers(d, d5)
-	b5 := (g ^ m) - m + (st.b[4]*32640)>>15
-	m = signDiffers(d, d6)
-	b6 := (g ^ m) - m + (st.b[5]*32640)>>15
-	st.b[0], st.b[1], st.b[2], st.b[3], st.b[4], st.b[5] = b1, b2, b3, b4, b5, b6
+	for i, d := range ds {
+		est[i] = s
 
-	// DELAYA: D(n) becomes D(n-1), and so on.
-	st.d[0], st.d[1], st.d[2], st.d[3], st.d[4], st.d[5] = d, d1, d2, d3, d4, d5
-	r2 := st.r1
-	st.r2, st.r1 = r2, r
-	st.p2, st.p1 = st.p1, p
-	st.a1, st.a2 = a1, a2
+		// RECONS (kept doubled for FILTEP) and PARREC.
+		r := sat16(sat16(s+d) << 1)
+		p := sat16(d + sz)
 
-	// FILTEP: pole section.
-	sp := sat16((a1*sat16(r<<1))>>15 + (a2*sat16(r2<<1))>>15)
+		// UPPOL2: second pole coefficient. m1 is -1 when P(n) and P(n-1)
+		// differ in sign, m2 likewise for P(n-2).
+		m1 := signDiffers(p, p1)
+		m2 := signDiffers(p, p2)
+		wd := sat16(a1 << 2)
+		wd = min((wd^^m1)-^m1, 32767) // negated when the signs agree
+		na2 := wd>>7 + (128 ^ m2) - m2 + (a2*32512)>>15
+		na2 = min(max(na2, -12288), 12288)
 
-	// FILTEZ: zero section over the shifted differences, each partial sum
-	// saturated as in the recommendation. The common case is checked at
-	// once: if no partial sum leaves 16 bits, saturating changes nothing.
-	z1 := (b1 * (d << 1)) >> 15
-	z2 := z1 + (b2*(d1<<1))>>15
-	z3 := z2 + (b3*(d2<<1))>>15
-	z4 := z3 + (b4*(d3<<1))>>15
-	z5 := z4 + (b5*(d4<<1))>>15
-	sz := z5 + (b6*(d5<<1))>>15
-	if uint32(z2+32768)|uint32(z3+32768)|uint32(z4+32768)|uint32(z5+32768)|uint32(sz+32768) > 0xffff {
-		sz = 0
-		for i := range st.b {
-			sz = sat16(sz + (st.b[i]*(st.d[i]<<1))>>15)
+		// UPPOL1: first pole coefficient, limited by the stability
+		// constraint.
+		na1 := (a1*32640)>>15 + (192 ^ m1) - m1
+		lim := 15360 - na2
+		a1 = min(max(na1, -lim), lim)
+		a2 = na2
+
+		// UPZERO: sign-sign update of the zero coefficients, step 128 (0
+		// when D is 0), negated where D(n-i) differs in sign from D.
+		g := ((d | -d) >> 31) & 128
+		m := signDiffers(d, d1)
+		b1 = (g ^ m) - m + (b1*32640)>>15
+		m = signDiffers(d, d2)
+		b2 = (g ^ m) - m + (b2*32640)>>15
+		m = signDiffers(d, d3)
+		b3 = (g ^ m) - m + (b3*32640)>>15
+		m = signDiffers(d, d4)
+		b4 = (g ^ m) - m + (b4*32640)>>15
+		m = signDiffers(d, d5)
+		b5 = (g ^ m) - m + (b5*32640)>>15
+		m = signDiffers(d, d6)
+		b6 = (g ^ m) - m + (b6*32640)>>15
+
+		// DELAYA.
+		d6, d5, d4, d3, d2, d1 = d5, d4, d3, d2, d1, d
+		r2, r1 = r1, r
+		p2, p1 = p1, p
+
+		// FILTEP: pole section.
+		sp := sat16((a1*r1)>>15 + (a2*r2)>>15)
+
+		// FILTEZ: zero section, each partial sum saturated as in the
+		// recommendation. The common case is checked at once: if no
+		// partial sum leaves 16 bits, saturating changes nothing.
+		z1 := (b1 * (d1 << 1)) >> 15
+		z2 := z1 + (b2*(d2<<1))>>15
+		z3 := z2 + (b3*(d3<<1))>>15
+		z4 := z3 + (b4*(d4<<1))>>15
+		z5 := z4 + (b5*(d5<<1))>>15
+		sz = z5 + (b6*(d6<<1))>>15
+		if uint32(z2+32768)|uint32(z3+32768)|uint32(z4+32768)|uint32(z5+32768)|uint32(sz+32768) > 0xffff {
+			sz = filtezSat([6]int32{b1, b2, b3, b4, b5, b6}, [6]int32{d1, d2, d3, d4, d5, d6})
 		}
-	}
-	st.sz = sz
 
-	// PREDIC.
-	st.s = sat16(sp + sz)
+		// PREDIC.
+		s = sat16(sp + sz)
+	}
+	st.s, st.sz = s, sz
+	st.r1, st.r2, st.p1, st.p2, st.a1, st.a2 = r1, r2, p1, p2, a1, a2
+	st.b = [6]int32{b1, b2, b3, b4, b5, b6}
+	st.d = [6]int32{d1, d2, d3, d4, d5, d6}
+}
+
+// filtezSat is the zero section with every partial sum saturated, for the
+// rare samples where an unsaturated partial sum leaves 16 bits.
+func filtezSat(b, d [6]int32) int32 {
+	var sz int32
+	for i := range b {
+		sz = sat16(sz + (b[i]*(d[i]<<1))>>15)
+	}
+	return sz
 }

@@ -18,6 +18,8 @@ import (
 const (
 	// frameSamples is one 10 ms frame at 16 kHz.
 	frameSamples = 160
+	// blockOctets is the number of octets decoded per pass.
+	blockOctets = 160
 	// Rates of the three modes in bit/s.
 	rate64k = 64000
 	rate56k = 56000
@@ -43,6 +45,12 @@ type Decoder struct {
 	rate int
 
 	qmf qmf
+
+	// scratch holds one block's intermediate signals.
+	scratch struct {
+		dl, dlt, dh [blockOctets]int32 // quantized differences
+		sl, sh      [blockOctets]int32 // signal estimates
+	}
 
 	// hist holds the most recent decoded output (a ring of one frame) for
 	// concealment; histN counts valid samples, histPos is the next write.
@@ -94,7 +102,7 @@ func (d *Decoder) ClockRate() int { return 8000 }
 func (d *Decoder) FrameSamples() int { return frameSamples }
 
 // MaxSamples returns 2n: every payload octet decodes to two samples.
-func (d *Decoder) MaxSamples(n int) int { return 2 * n }
+func (d *Decoder) MaxSamples(n int) int { return 2 * max(n, 0) }
 
 // BitRate returns the decoder's mode as a bit rate: 64000, 56000 or 48000.
 func (d *Decoder) BitRate() int { return d.rate }
@@ -122,33 +130,49 @@ func (d *Decoder) Decode(dst []int16, payload []byte) (int, error) {
 	return n, nil
 }
 
-// decode runs both sub-band decoders and the receive QMF over payload.
+// decode runs both sub-band decoders and the receive QMF over payload, in
+// blocks of at most one scratch buffer.
 func (d *Decoder) decode(dst []int16, payload []byte) {
-	low, high := &d.low, &d.high
-	for i, code := range payload {
-		ilr := int32(code & 0x3f)
-		ih := int32(code >> 6)
-
-		// Lower sub-band: output reconstruction with the mode's quantizer,
-		// adaptation with the 4-bit one.
-		rl := min(max(low.s+(low.det*d.outQ[ilr])>>15, -16384), 16383)
-		il4 := ilr >> 2
-		dlt := (low.det * qm4[il4]) >> 15
-		nb := min(max((low.nb*32512)>>15+wlByCode[il4], 0), maxNBLow)
-		low.nb = nb
-		low.det = detLow[nb>>6]
-		low.adapt(dlt)
-
-		// Higher sub-band.
-		dh := (high.det * qm2[ih]) >> 15
-		rh := min(max(high.s+dh, -16384), 16383)
-		nb = min(max((high.nb*32512)>>15+whByCode[ih], 0), maxNBHigh)
-		high.nb = nb
-		high.det = detHigh[nb>>6]
-		high.adapt(dh)
-
-		d.qmf.synth(dst[2*i:2*i+2:2*i+2], rl, rh)
+	for len(payload) > 0 {
+		n := min(len(payload), blockOctets)
+		d.decodeBlock(dst[:2*n], payload[:n])
+		dst, payload = dst[2*n:], payload[n:]
 	}
+}
+
+// decodeBlock decodes up to blockOctets octets in three passes: the inverse
+// quantizers and scale factor adaptation (which depend only on the codes),
+// then each band's predictor, then the reconstruction and the QMF.
+func (d *Decoder) decodeBlock(dst []int16, payload []byte) {
+	n := len(payload)
+	sc := &d.scratch
+	dl, dlt, dh := sc.dl[:n], sc.dlt[:n], sc.dh[:n]
+	ldet, lnb := d.low.det, d.low.nb
+	hdet, hnb := d.high.det, d.high.nb
+	for i, code := range payload {
+		ilr := code & 0x3f
+		il4 := ilr >> 2
+		ih := code >> 6
+
+		// Lower sub-band: INVQBL (output, mode's quantizer), INVQAL
+		// (adaptation, 4-bit quantizer), LOGSCL and SCALEL.
+		dl[i] = (ldet * d.outQ[ilr]) >> 15
+		dlt[i] = (ldet * qm4[il4]) >> 15
+		lnb = min(max((lnb*32512)>>15+wlByCode[il4], 0), maxNBLow)
+		ldet = detLow[lnb>>6]
+
+		// Higher sub-band: INVQAH, LOGSCH and SCALEH.
+		dh[i] = (hdet * qm2[ih]) >> 15
+		hnb = min(max((hnb*32512)>>15+whByCode[ih], 0), maxNBHigh)
+		hdet = detHigh[hnb>>6]
+	}
+	d.low.det, d.low.nb = ldet, lnb
+	d.high.det, d.high.nb = hdet, hnb
+
+	sl, sh := sc.sl[:n], sc.sh[:n]
+	d.low.run(dlt, sl)
+	d.high.run(dh, sh)
+	d.qmf.synth(dst, sl, dl, sh, dh)
 }
 
 // remember keeps the last frame of output for concealment.

@@ -20,7 +20,7 @@ func TestQMFTaps(t *testing.T) {
 		}
 		xd = append(xd, rl-rh)
 		xs = append(xs, rl+rh)
-		q.synth(out, rl, rh)
+		q.synth(out, []int32{rl}, []int32{0}, []int32{rh}, []int32{0})
 		var a1, a2 int32
 		for i := range 12 {
 			if j := len(xd) - 1 - i; j >= 0 {

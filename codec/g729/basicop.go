@@ -236,3 +236,9 @@ func lShlC(x int32, n uint) int32 {
 	}
 	return x << n
 }
+
+// shrC is shr for a constant shift 0 <= n < 15 (inlinable).
+func shrC(a int16, n uint) int16 { return a >> n }
+
+// lShrRC is lShrR for a constant shift 0 < n < 31 (inlinable).
+func lShrRC(x int32, n uint) int32 { return (x >> n) + ((x >> (n - 1)) & 1) }

@@ -96,7 +96,7 @@ func quantEnergy(x int32, sh int16) int16 {
 		return idx
 	}
 	e = sub(e, 340)
-	idx := sub(shr(mult(e, 193), 2), 1)
+	idx := sub(shrC(mult(e, 193), 2), 1)
 	if idx < 6 {
 		idx = 6
 	}
@@ -146,27 +146,27 @@ func randomExcitation(curGain int16, buf []int16, pos int, seed *int16) {
 		if frac == 2 {
 			frac = 0
 		}
-		t1 = shr(t1, 2)
+		t1 = shrC(t1, 2)
 		t0 := add(t1&0x3f, 40)
-		t1 = shr(t1, 6)
+		t1 = shrC(t1, 6)
 		t2 := t1 & 7
 		posn[0] = int(t2) * 5
-		t1 = shr(t1, 3)
+		t1 = shrC(t1, 3)
 		sign[0] = t1 & 1
-		t1 = shr(t1, 1)
+		t1 = shrC(t1, 1)
 		t2 = t1 & 7
 		posn[1] = int(t2)*5 + 1
-		t1 = shr(t1, 3)
+		t1 = shrC(t1, 3)
 		sign[1] = t1 & 1
 		t1 = random(seed)
 		t2 = t1 & 7
 		posn[2] = int(t2)*5 + 2
-		t1 = shr(t1, 3)
+		t1 = shrC(t1, 3)
 		sign[2] = t1 & 1
-		t1 = shr(t1, 1)
+		t1 = shrC(t1, 1)
 		t2 = t1 & 0xf
 		posn[3] = int(t2&1) + 3 + int((t2>>1)&7)*5
-		t1 = shr(t1, 4)
+		t1 = shrC(t1, 4)
 		sign[3] = t1 & 1
 		gp := random(seed) & 0x1fff // < 0.5 in Q14
 		gp2 := shl(gp, 1)
@@ -233,7 +233,7 @@ func randomExcitation(curGain int16, buf []int16, pos int, seed *int16) {
 		v = add(1, shl(sh, 1))
 		acc = lShr(lk, v)
 		acc = lSub(acc, ener)
-		inter = shr(inter, 1)
+		inter = shrC(inter, 1)
 		acc = lMac(acc, inter, inter)
 		sh = add(sh, 1)
 		if acc < 0 {

@@ -17,10 +17,10 @@ const (
 // pitchParityError reports whether the parity bit does not match the six
 // most significant bits of the first subframe's pitch index.
 func pitchParityError(index, parity int16) bool {
-	t := shr(index, 1)
+	t := shrC(index, 1)
 	sum := int16(1)
 	for i := 0; i <= 5; i++ {
-		t = shr(t, 1)
+		t = shrC(t, 1)
 		sum += t & 1
 	}
 	sum += parity
@@ -70,23 +70,23 @@ func predLt3(buf []int16, pos int, t0, frac int16, n int) {
 	// pos or an output of this call, so a running maximum covers them all.
 	csum := interSum[frac]
 	// History read: buf[x0-9 : x0+n+10] below pos.
-	xmax := int64(maxAbs(buf[x0-9 : min(pos, x0+n+10)]))
+	xmax := maxAbs(buf[x0-9 : min(pos, x0+n+10)])
+	xlim := int32((max32 - 0x8000) / (2 * csum))
+	if xmax <= xlim && x0+n+10 <= pos {
+		// Only history is read (lag of 50 or more) and it is small
+		// enough: no sum can saturate.
+		for j := 0; j < n; j++ {
+			x1 := x0 + j
+			s := predLt3Fast((*[20]int16)(buf[x1-9:x1+11]), frac)
+			buf[pos+j] = int16((s<<1 + 0x8000) >> 16)
+		}
+		return
+	}
 	for j := 0; j < n; j++ {
 		x1 := x0 + j
 		var s int32
-		if 2*xmax*csum <= max32-0x8000 {
-			w := (*[20]int16)(buf[x1-9 : x1+11])
-			// w[9-i] = x1[-i], w[10+i] = x2[i]
-			s = int32(w[9])*int32(c1[0]) + int32(w[10])*int32(c2[0]) +
-				int32(w[8])*int32(c1[3]) + int32(w[11])*int32(c2[3]) +
-				int32(w[7])*int32(c1[6]) + int32(w[12])*int32(c2[6]) +
-				int32(w[6])*int32(c1[9]) + int32(w[13])*int32(c2[9]) +
-				int32(w[5])*int32(c1[12]) + int32(w[14])*int32(c2[12]) +
-				int32(w[4])*int32(c1[15]) + int32(w[15])*int32(c2[15]) +
-				int32(w[3])*int32(c1[18]) + int32(w[16])*int32(c2[18]) +
-				int32(w[2])*int32(c1[21]) + int32(w[17])*int32(c2[21]) +
-				int32(w[1])*int32(c1[24]) + int32(w[18])*int32(c2[24]) +
-				int32(w[0])*int32(c1[27]) + int32(w[19])*int32(c2[27])
+		if xmax <= xlim {
+			s = predLt3Fast((*[20]int16)(buf[x1-9:x1+11]), frac)
 			s = (s<<1 + 0x8000) >> 16
 		} else {
 			x2 := x1 + 1
@@ -98,7 +98,7 @@ func predLt3(buf []int16, pos int, t0, frac int16, n int) {
 			s = int32(round(acc))
 		}
 		buf[pos+j] = int16(s)
-		xmax = max(xmax, int64(abs32(s)))
+		xmax = max(xmax, abs32(s))
 	}
 }
 

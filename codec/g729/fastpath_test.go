@@ -153,3 +153,65 @@ func TestFastPathsMatchReference(t *testing.T) {
 		}
 	}
 }
+
+func refLspPoly(lsp []int16, f *[6]int32) {
+	f[0] = lMult(4096, 2048)
+	f[1] = lMsu(0, lsp[0], 512)
+	for i := 2; i <= 5; i++ {
+		l := lsp[2*(i-1)]
+		f[i] = f[i-2]
+		for j := i; j > 1; j-- {
+			hi := extractH(f[j-1])
+			lo := extractL(lMsu(lShr(f[j-1], 1), hi, 16384))
+			t := lShl(mpy32x16(hi, lo, l), 1)
+			f[j] = lSub(lAdd(f[j], f[j-2]), t)
+		}
+		f[1] = lMsu(f[1], l, 512)
+	}
+}
+
+func TestLspPolyMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for iter := 0; iter < 200000; iter++ {
+		var lsp [lpcOrder]int16
+		randSignal(r, lsp[:])
+		if iter%2 == 0 { // ordered, as real LSPs are
+			for i := range lsp {
+				lsp[i] = int16(32000 - 6400*i + r.IntN(3000))
+			}
+		}
+		var f, g [6]int32
+		lspPoly(lsp[:], &f)
+		refLspPoly(lsp[:], &g)
+		if f != g {
+			t.Fatalf("lsp %v: got %v, want %v", lsp, f, g)
+		}
+		x := r.Int32()
+		if r.IntN(2) == 0 {
+			x = -x
+		}
+		hi, lo := lExtract(x)
+		if hi != extractH(x) || lo != extractL(lMsu(lShr(x, 1), hi, 16384)) {
+			t.Fatalf("lExtract(%d)", x)
+		}
+		n := uint(1 + r.IntN(30))
+		if lShrRC(x, n) != lShrR(x, int16(n)) {
+			t.Fatalf("lShrRC(%d, %d)", x, n)
+		}
+	}
+}
+
+func BenchmarkSynFilt(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 6))
+	a := [lpcOrder + 1]int16{4096, -6000, 3000, -1000, 500, -200, 100, -50, 20, -10, 5}
+	var mem [lpcOrder]int16
+	x := make([]int16, 40)
+	for i := range x {
+		x[i] = int16(r.IntN(4000) - 2000)
+	}
+	y := make([]int16, 40)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		synFilt(a[:], x, y, &mem)
+	}
+}

@@ -32,7 +32,7 @@ func (q *lspQuant) reset() {
 func lsfExpand(buf *[lpcOrder]int16, gap int16) {
 	for j := 1; j < lpcOrder; j++ {
 		diff := sub(buf[j-1], buf[j])
-		t := shr(add(diff, gap), 1)
+		t := shrC(add(diff, gap), 1)
 		if t > 0 {
 			buf[j-1] = sub(buf[j-1], t)
 			buf[j] = add(buf[j], t)
@@ -129,7 +129,7 @@ func (q *lspQuant) decode(p0, p1 int16, erased bool, lsp *[lpcOrder]int16) {
 func lsfToLsp(lsf *[lpcOrder]int16, lsp *[lpcOrder]int16) {
 	for i := 0; i < lpcOrder; i++ {
 		freq := mult(lsf[i], 20861) // 1/(2 pi) in Q17
-		ind := shr(freq, 8)
+		ind := shrC(freq, 8)
 		offset := freq & 0xff
 		if ind > 63 {
 			ind = 63
@@ -142,6 +142,9 @@ func lsfToLsp(lsf *[lpcOrder]int16, lsp *[lpcOrder]int16) {
 // lspPoly computes the coefficients (Q24) of F1(z) or F2(z) from every
 // other LSP starting at lsp[0].
 func lspPoly(lsp []int16, f *[6]int32) {
+	if lspPolyFast(lsp, f) {
+		return
+	}
 	f[0] = lMult(4096, 2048)
 	f[1] = lMsu(0, lsp[0], 512)
 	for i := 2; i <= 5; i++ {
@@ -158,6 +161,35 @@ func lspPoly(lsp []int16, f *[6]int32) {
 	}
 }
 
+// lspPolyFast is lspPoly in plain arithmetic. While every coefficient stays
+// below 2^29 in magnitude no operator of the reference can saturate, so the
+// results agree; it returns false (leaving f undefined) otherwise.
+func lspPolyFast(lsp []int16, f *[6]int32) bool {
+	const lim = 1 << 29
+	lsp = lsp[:9]
+	f[0] = 1 << 24
+	f[1] = -int32(lsp[0]) << 10
+	for i := 2; i <= 5; i++ {
+		l := int32(lsp[2*(i-1)])
+		f[i] = f[i-2]
+		for j := i; j > 1; j-- {
+			x := f[j-1]
+			t := ((x>>16)*l + ((((x >> 1) & 0x7fff) * l) >> 15)) << 2
+			v := f[j] + f[j-2] - t
+			if v >= lim || v <= -lim {
+				return false
+			}
+			f[j] = v
+		}
+		v := f[1] - l<<10
+		if v >= lim || v <= -lim {
+			return false
+		}
+		f[1] = v
+	}
+	return true
+}
+
 // lspToA computes the LP coefficients a[0..10] (Q12) from the LSPs.
 func lspToA(lsp *[lpcOrder]int16, a []int16) {
 	var f1, f2 [6]int32
@@ -170,9 +202,9 @@ func lspToA(lsp *[lpcOrder]int16, a []int16) {
 	a[0] = 4096
 	for i, j := 1, 10; i <= 5; i, j = i+1, j-1 {
 		t := lAdd(f1[i], f2[i])
-		a[i] = extractL(lShrR(t, 13))
+		a[i] = extractL(lShrRC(t, 13))
 		t = lSub(f1[i], f2[i])
-		a[j] = extractL(lShrR(t, 13))
+		a[j] = extractL(lShrRC(t, 13))
 	}
 }
 
@@ -181,7 +213,7 @@ func lspToA(lsp *[lpcOrder]int16, a []int16) {
 func interpolateLPC(lspOld, lspNew *[lpcOrder]int16, az *[2 * (lpcOrder + 1)]int16) {
 	var lsp [lpcOrder]int16
 	for i := range lsp {
-		lsp[i] = add(shr(lspNew[i], 1), shr(lspOld[i], 1))
+		lsp[i] = add(shrC(lspNew[i], 1), shrC(lspOld[i], 1))
 	}
 	lspToA(&lsp, az[0:11])
 	lspToA(lspNew, az[11:22])

@@ -46,7 +46,7 @@ func invSqrt(x int32) int32 {
 	if e&1 == 0 {
 		x = lShr(x, 1)
 	}
-	e = shr(e, 1) + 1
+	e = shrC(e, 1) + 1
 	x = lShr(x, 9)
 	i := extractH(x)
 	x = lShr(x, 1)

@@ -49,7 +49,7 @@ func (p *postFilter) filter(syn []int16, az *[2 * (lpcOrder + 1)]int16, t2 *[2]i
 		scal := p.scalRes2[pitMax:]
 		residu(ap3[:], syn[sf*subLen:sf*subLen+subLen+lpcOrder], res2[:subLen])
 		for j := 0; j < subLen; j++ {
-			scal[j] = shr(res2[j], 2)
+			scal[j] = shrC(res2[j], 2)
 		}
 		if vad == 1 {
 			p.pitchFilter(t0Min, t0Max, &resPst)
@@ -62,8 +62,16 @@ func (p *postFilter) filter(syn []int16, az *[2 * (lpcOrder + 1)]int16, t2 *[2]i
 		copy(x[:], ap3[:])
 		var zero [lpcOrder]int16
 		synFilt(ap4[:], x[:], h[:], &zero)
-		temp1 := extractH(energy(0, h[:]))
-		temp2 := extractH(dot(0, h[:lH-1], h[1:]))
+		eh := energy(0, h[:])
+		temp1 := extractH(eh)
+		var temp2 int16
+		if eh < max32 {
+			// Unsaturated energy bounds every partial sum of the lag-1
+			// correlation (Cauchy-Schwarz): no saturation possible.
+			temp2 = extractH(dotFast(0, h[:lH-1], h[1:]))
+		} else {
+			temp2 = extractH(dot(0, h[:lH-1], h[1:]))
+		}
 		if temp2 <= 0 {
 			temp2 = 0
 		} else {
@@ -89,13 +97,34 @@ func (p *postFilter) pitchFilter(t0Min, t0Max int16, dst *[subLen]int16) {
 	scal := p.scalRes2[pitMax:]
 	corMax := int32(min32)
 	t0 := t0Min
-	// One bound for all lags: |corr| <= 2*40*m^2.
-	m := int64(maxAbs(p.scalRes2[pitMax-int(t0Max) : pitMax+subLen]))
-	fast := 2*subLen*m*m <= max32
+	// One bound for all lags: a partial correlation sum of the current
+	// window with a past one is at most the larger of their energies
+	// (Cauchy-Schwarz). The past windows all lie in the union u.
+	ener0 := energy(1, scal[:subLen])
+	u := p.scalRes2[pitMax-int(t0Max) : pitMax-int(t0Min)+subLen]
+	fast := ener0 < max32 && energy(0, u) < max32
+	var cf [7]int32 // cf[k]: correlation at lag t0Max-k
+	if fast {
+		// All 7 correlations in one pass over the signal.
+		w := p.scalRes2[pitMax-int(t0Max) : pitMax-int(t0Max)+subLen+6]
+		var c0, c1, c2, c3, c4, c5, c6 int32
+		for j := 0; j < subLen; j++ {
+			x := int32(scal[j])
+			v := (*[7]int16)(w[j : j+7])
+			c0 += x * int32(v[0])
+			c1 += x * int32(v[1])
+			c2 += x * int32(v[2])
+			c3 += x * int32(v[3])
+			c4 += x * int32(v[4])
+			c5 += x * int32(v[5])
+			c6 += x * int32(v[6])
+		}
+		cf = [7]int32{2 * c0, 2 * c1, 2 * c2, 2 * c3, 2 * c4, 2 * c5, 2 * c6}
+	}
 	for i := t0Min; i <= t0Max; i++ {
 		var corr int32
 		if fast {
-			corr = dotFast(0, scal[:subLen], p.scalRes2[pitMax-int(i):])
+			corr = cf[t0Max-i]
 		} else {
 			corr = dot(0, scal[:subLen], p.scalRes2[pitMax-int(i):])
 		}
@@ -105,7 +134,6 @@ func (p *postFilter) pitchFilter(t0Min, t0Max int16, dst *[subLen]int16) {
 		}
 	}
 	ener := energy(1, p.scalRes2[pitMax-int(t0):pitMax-int(t0)+subLen])
-	ener0 := energy(1, scal[:subLen])
 	if corMax < 0 {
 		corMax = 0
 	}
@@ -132,8 +160,8 @@ func (p *postFilter) pitchFilter(t0Min, t0Max int16, dst *[subLen]int16) {
 		g0 = invGammaP
 		gain = gammaP2
 	} else {
-		cmax = shr(mult(cmax, gammaP), 1)
-		en = shr(en, 1)
+		cmax = shrC(mult(cmax, gammaP), 1)
+		en = shrC(en, 1)
 		i := add(cmax, en)
 		if i > 0 {
 			gain = divS(cmax, i)

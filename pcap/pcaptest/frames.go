@@ -9,10 +9,12 @@ import (
 	"net/netip"
 )
 
-// MAC addresses used by the Ethernet builders.
+// MAC addresses used by the Ethernet and Linux cooked builders: source
+// 02:00:00:00:00:01, destination 02:00:00:00:00:02 (locally administered).
+// Constant tables, never modified.
 var (
-	SrcMAC = [6]byte{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}
-	DstMAC = [6]byte{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}
+	srcMAC = [6]byte{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}
+	dstMAC = [6]byte{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}
 )
 
 // Ethertypes and IP protocol numbers for the builders.
@@ -27,22 +29,20 @@ const (
 	ProtoICMP     = 1
 )
 
-var be = binary.BigEndian
-
 // UDP returns a UDP header and payload with a correct checksum for the given
 // endpoints (IPv4 or IPv6, both of the same family).
 func UDP(src, dst netip.AddrPort, payload []byte) []byte {
 	b := make([]byte, 8+len(payload))
-	be.PutUint16(b[0:], src.Port())
-	be.PutUint16(b[2:], dst.Port())
-	be.PutUint16(b[4:], uint16(len(b)))
+	binary.BigEndian.PutUint16(b[0:], src.Port())
+	binary.BigEndian.PutUint16(b[2:], dst.Port())
+	binary.BigEndian.PutUint16(b[4:], uint16(len(b)))
 	copy(b[8:], payload)
 	sum := pseudoHeaderSum(src.Addr(), dst.Addr(), ProtoUDP, len(b))
 	c := ^fold(sum + onesSum(b))
 	if c == 0 {
 		c = 0xffff
 	}
-	be.PutUint16(b[6:], c)
+	binary.BigEndian.PutUint16(b[6:], c)
 	return b
 }
 
@@ -58,31 +58,30 @@ func IPv4Options(src, dst netip.Addr, proto uint8, options, payload []byte) []by
 	hl := 20 + len(options)
 	b := make([]byte, hl+len(payload))
 	b[0] = 0x40 | byte(hl/4)
-	be.PutUint16(b[2:], uint16(len(b)))
-	be.PutUint16(b[4:], 0x1234) // identification
+	binary.BigEndian.PutUint16(b[2:], uint16(len(b)))
+	binary.BigEndian.PutUint16(b[4:], 0x1234) // identification
 	b[8] = 64
 	b[9] = proto
 	s, d := src.As4(), dst.As4()
 	copy(b[12:], s[:])
 	copy(b[16:], d[:])
 	copy(b[20:], options)
-	be.PutUint16(b[10:], ^fold(onesSum(b[:hl])))
+	binary.BigEndian.PutUint16(b[10:], ^fold(onesSum(b[:hl])))
 	copy(b[hl:], payload)
 	return b
 }
 
-// IPv4Fragment returns one IPv4 fragment: offset in bytes (multiple of 8),
-// more sets the MF flag. The checksum is left for IPv4-style callers to not
-// care about; it is computed anyway.
+// IPv4Fragment returns one IPv4 fragment (header checksum included): offset
+// in bytes (a multiple of 8), more sets the MF flag.
 func IPv4Fragment(src, dst netip.Addr, proto uint8, offset int, more bool, payload []byte) []byte {
 	b := IPv4(src, dst, proto, payload)
 	f := uint16(offset/8) & 0x1fff
 	if more {
 		f |= 0x2000
 	}
-	be.PutUint16(b[6:], f)
-	be.PutUint16(b[10:], 0)
-	be.PutUint16(b[10:], ^fold(onesSum(b[:20])))
+	binary.BigEndian.PutUint16(b[6:], f)
+	binary.BigEndian.PutUint16(b[10:], 0)
+	binary.BigEndian.PutUint16(b[10:], ^fold(onesSum(b[:20])))
 	return b
 }
 
@@ -90,7 +89,7 @@ func IPv4Fragment(src, dst netip.Addr, proto uint8, offset int, more bool, paylo
 func IPv6(src, dst netip.Addr, next uint8, payload []byte) []byte {
 	b := make([]byte, 40+len(payload))
 	b[0] = 0x60
-	be.PutUint16(b[4:], uint16(len(payload)))
+	binary.BigEndian.PutUint16(b[4:], uint16(len(payload)))
 	b[6] = next
 	b[7] = 64
 	s, d := src.As16(), dst.As16()
@@ -125,8 +124,8 @@ func IPv6FragmentHeader(next uint8, offset int, more bool, rest []byte) []byte {
 	if more {
 		f |= 1
 	}
-	be.PutUint16(b[2:], f)
-	be.PutUint32(b[4:], 0xcafe)
+	binary.BigEndian.PutUint16(b[2:], f)
+	binary.BigEndian.PutUint32(b[4:], 0xcafe)
 	copy(b[8:], rest)
 	return b
 }
@@ -134,9 +133,9 @@ func IPv6FragmentHeader(next uint8, offset int, more bool, rest []byte) []byte {
 // Ethernet returns an Ethernet II frame (no FCS, no padding).
 func Ethernet(etherType uint16, payload []byte) []byte {
 	b := make([]byte, 14+len(payload))
-	copy(b[0:], DstMAC[:])
-	copy(b[6:], SrcMAC[:])
-	be.PutUint16(b[12:], etherType)
+	copy(b[0:], dstMAC[:])
+	copy(b[6:], srcMAC[:])
+	binary.BigEndian.PutUint16(b[12:], etherType)
 	copy(b[14:], payload)
 	return b
 }
@@ -172,7 +171,8 @@ func EthernetIPv6UDP(src, dst netip.AddrPort, payload []byte) []byte {
 
 // VLAN inserts VLAN tags after the MAC addresses of an Ethernet frame, outer
 // tag first. With one tag it is an 802.1Q tag; with several, the outermost is
-// an 802.1ad service tag and the others 802.1Q tags.
+// an 802.1ad service tag and the others 802.1Q tags. It panics if frame is
+// shorter than an Ethernet header (a bug in the calling test).
 func VLAN(frame []byte, vids ...uint16) []byte {
 	if len(frame) < 14 {
 		panic("pcaptest.VLAN: frame shorter than an Ethernet header")
@@ -184,8 +184,8 @@ func VLAN(frame []byte, vids ...uint16) []byte {
 		if i == 0 && len(vids) > 1 {
 			tpid = EtherTypeQinQ
 		}
-		b = be.AppendUint16(b, tpid)
-		b = be.AppendUint16(b, vid&0x0fff)
+		b = binary.BigEndian.AppendUint16(b, tpid)
+		b = binary.BigEndian.AppendUint16(b, vid&0x0fff)
 	}
 	return append(b, frame[12:]...)
 }
@@ -194,11 +194,11 @@ func VLAN(frame []byte, vids ...uint16) []byte {
 // Ethernet packet of the given protocol, followed by payload.
 func SLL(protocol uint16, payload []byte) []byte {
 	b := make([]byte, 16+len(payload))
-	be.PutUint16(b[0:], 0) // packet type: to us
-	be.PutUint16(b[2:], 1) // ARPHRD_ETHER
-	be.PutUint16(b[4:], 6) // address length
-	copy(b[6:], SrcMAC[:])
-	be.PutUint16(b[14:], protocol)
+	binary.BigEndian.PutUint16(b[0:], 0) // packet type: to us
+	binary.BigEndian.PutUint16(b[2:], 1) // ARPHRD_ETHER
+	binary.BigEndian.PutUint16(b[4:], 6) // address length
+	copy(b[6:], srcMAC[:])
+	binary.BigEndian.PutUint16(b[14:], protocol)
 	copy(b[16:], payload)
 	return b
 }
@@ -207,12 +207,12 @@ func SLL(protocol uint16, payload []byte) []byte {
 // by payload.
 func SLL2(protocol uint16, payload []byte) []byte {
 	b := make([]byte, 20+len(payload))
-	be.PutUint16(b[0:], protocol)
-	be.PutUint32(b[4:], 2) // interface index
-	be.PutUint16(b[8:], 1) // ARPHRD_ETHER
-	b[10] = 0              // packet type: to us
-	b[11] = 6              // address length
-	copy(b[12:], SrcMAC[:])
+	binary.BigEndian.PutUint16(b[0:], protocol)
+	binary.BigEndian.PutUint32(b[4:], 2) // interface index
+	binary.BigEndian.PutUint16(b[8:], 1) // ARPHRD_ETHER
+	b[10] = 0                            // packet type: to us
+	b[11] = 6                            // address length
+	copy(b[12:], srcMAC[:])
 	copy(b[20:], payload)
 	return b
 }
@@ -273,7 +273,7 @@ func LoopIPv6UDP(src, dst netip.AddrPort, payload []byte) []byte {
 func onesSum(b []byte) uint32 {
 	var s uint32
 	for len(b) >= 2 {
-		s += uint32(be.Uint16(b))
+		s += uint32(binary.BigEndian.Uint16(b))
 		b = b[2:]
 	}
 	if len(b) == 1 {
@@ -304,9 +304,9 @@ func RTP(pt uint8, seq uint16, ts, ssrc uint32, marker bool, payload []byte) []b
 	if marker {
 		b[1] |= 0x80
 	}
-	be.PutUint16(b[2:], seq)
-	be.PutUint32(b[4:], ts)
-	be.PutUint32(b[8:], ssrc)
+	binary.BigEndian.PutUint16(b[2:], seq)
+	binary.BigEndian.PutUint32(b[4:], ts)
+	binary.BigEndian.PutUint32(b[8:], ssrc)
 	copy(b[12:], payload)
 	return b
 }
