@@ -13,6 +13,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"recordings/applog"
 	"recordings/ingest"
 	"recordings/store"
 )
@@ -38,9 +39,10 @@ const (
 
 // wsHub is the set of connected websocket clients. Its zero value is ready.
 type wsHub struct {
-	mu      sync.Mutex
-	clients map[*wsClient]struct{}
-	closed  bool
+	mu        sync.Mutex
+	clients   map[*wsClient]struct{}
+	closed    bool
+	onSetting func(key, value string)
 }
 
 func (h *wsHub) add(c *wsClient) bool {
@@ -154,13 +156,14 @@ func mayView(u store.User, owner string) bool {
 	return u.Name != "" && strings.EqualFold(owner, u.Name)
 }
 
-// routeUI registers the websocket endpoint and the two apps' pages.
-func (s *Server) routeUI(mux *http.ServeMux) {
-	mux.HandleFunc("GET /api/ws", s.serveWS)
-	mux.HandleFunc("GET /api/session", s.session)
+// routeUI registers the websocket endpoint and the session probe on the
+// /api/ mux, and the two apps' pages and the sign-in page on the other.
+func (s *Server) routeUI(apiMux, mux *http.ServeMux) {
+	apiMux.HandleFunc("GET /api/ws", s.serveWS)
+	apiMux.HandleFunc("GET /api/session", s.session)
 	if s.opt.UI != nil {
-		// One wildcard route: literal page names here would conflict with
-		// "GET /api/recordings/{id}" (both match /api/recordings/<page>).
+		// One wildcard route for both pages (literal names could clash with
+		// other three-segment patterns).
 		mux.HandleFunc("GET /{domain}/recordings/{page}", s.appPage)
 		mux.HandleFunc("GET /{$}", s.signInPage)
 	}
@@ -223,6 +226,15 @@ func (s *Server) CloseWebsockets() {
 	for c := range s.ws.clients {
 		c.cancel(errors.New("server shutting down"))
 	}
+}
+
+// OnSetting registers f to hear each setting an admin changes (key and new
+// value), such as "trace.<Category>" levels to apply to the running logger
+// (applog.ParseLevel reads the values). Call it before serving.
+func (s *Server) OnSetting(f func(key, value string)) {
+	s.ws.mu.Lock()
+	defer s.ws.mu.Unlock()
+	s.ws.onSetting = f
 }
 
 // Publish pushes a recording change from ingest to the subscribed clients
@@ -773,7 +785,7 @@ func (s *Server) wsGetMe(ctx context.Context, c *wsClient, u store.User, body []
 var wsLevels = []string{"debug", "info", "warn", "error"}
 
 // traceCategories are the log categories with their own trace level.
-var traceCategories = []string{"Recording", "Call Information", "Converting", "License", "UI"}
+var traceCategories = applog.Categories
 
 const (
 	settingRetention = "retention_days"
@@ -949,11 +961,17 @@ func (s *Server) wsSetSettings(ctx context.Context, c *wsClient, u store.User, b
 			}
 		}
 	}
+	s.ws.mu.Lock()
+	notify := s.ws.onSetting
+	s.ws.mu.Unlock()
 	for k, v := range set {
 		if err := s.db.SetSetting(ctx, k, v); err != nil {
 			return nil, fmt.Errorf("set %s: %w", k, err)
 		}
 		s.log.Info("setting changed", "category", "UI", "user", u.Name, "key", k, "value", v)
+		if notify != nil {
+			notify(k, v)
+		}
 	}
 	return s.wsGetSettings(ctx, c, u, nil)
 }

@@ -15,6 +15,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/coder/websocket"
 	"golang.org/x/crypto/bcrypt"
 
+	"recordings/applog"
 	"recordings/ingest"
 	"recordings/internal/callgen"
 	"recordings/store"
@@ -432,6 +434,13 @@ func TestWSSessionEnds(t *testing.T) {
 
 func TestWSSettings(t *testing.T) {
 	e := newWSEnv(t)
+	var mu sync.Mutex
+	heard := map[string]string{}
+	e.s.OnSetting(func(k, v string) {
+		mu.Lock()
+		defer mu.Unlock()
+		heard[k] = v
+	})
 	root := e.mustDial("root")
 	r := root.call("GetSettings", nil)
 	s := r["settings"].(map[string]any)
@@ -472,6 +481,14 @@ func TestWSSettings(t *testing.T) {
 			t.Errorf("stored %s = %q, want %q (all: %v)", k, m[k], want, m)
 		}
 	}
+	mu.Lock()
+	if heard["trace.UI"] != "off" || heard["retention_days"] != "11000" || len(heard) != 4 {
+		t.Errorf("OnSetting heard %v", heard)
+	}
+	if _, err := applog.ParseLevel(heard["trace.Call Information"]); err != nil {
+		t.Errorf("stored trace level is not one applog reads: %v", err)
+	}
+	mu.Unlock()
 	r = root.call("GetSettings", nil)
 	if s := r["settings"].(map[string]any); s["retention_days"] != float64(11000) || s["pbx_name"] != "pbx-1" {
 		t.Errorf("settings after change: %v", s)

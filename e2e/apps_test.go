@@ -17,6 +17,9 @@ import (
 	"recordings/store"
 )
 
+// listLoaded holds when the recordings list is not loading.
+const listLoaded = `document.querySelector('table.recordings').getAttribute('aria-busy') === null`
+
 // xssName is a CDR name that must show as the characters it is.
 const xssName = `<img src=x onerror=alert(1)>`
 
@@ -100,6 +103,7 @@ func TestApps(t *testing.T) {
 				})()`, q, from, to)),
 				chromedp.Click(`#panel-recordings form.filters button[type=submit]`),
 			)
+			b.waitFor("the list to load", listLoaded)
 		}
 		waitRows := func(what string, want []string) {
 			t.Helper()
@@ -125,6 +129,7 @@ func TestApps(t *testing.T) {
 		filter("", today, today)
 		waitRows("today", ids(a3, a2, a1))
 		b.do("clear", chromedp.Click(`#panel-recordings form.filters button[type=button]`))
+		b.waitFor("the list to load", listLoaded)
 		waitRows("cleared", ids(a3, a2, a1))
 	})
 
