@@ -32,6 +32,7 @@ type Server struct {
 	ing *ingest.Service
 	log *slog.Logger
 	opt Options
+	ws  wsHub // websocket clients (ws.go)
 }
 
 // New returns a server over db and ing.
@@ -63,6 +64,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PUT /{domain}/recordings/Files/{name}", s.putCapture)
 	mux.Handle("GET /{domain}/recordings/Files/{name}", s.authed(s.getCapture))
 	mux.HandleFunc("GET /healthz", s.healthz)
+	s.routeUI(apiMux, mux) // websocket API and the apps' pages (ws.go)
 	if s.opt.UI != nil {
 		mux.Handle("GET /", http.FileServerFS(s.opt.UI))
 	}
