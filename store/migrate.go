@@ -16,6 +16,7 @@ type migration struct {
 // migrations is append-only: never edit or reorder a released entry.
 var migrations = []migration{
 	{"initial schema", migrateInitial},
+	{"pbx integration: CDRs, app objects, licences", migratePBX}, // pbxint.go
 }
 
 // SchemaVersion is the schema version this program creates and understands.
