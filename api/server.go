@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"recordings/calls"
 	"recordings/ingest"
 	"recordings/store"
 )
@@ -24,6 +25,9 @@ type Options struct {
 	SessionTTL                 time.Duration // default 12 h
 	UI                         fs.FS
 	Now                        func() time.Time
+	// Calls attaches CDRs to recordings (the CDR endpoint); nil answers
+	// the CDR endpoint with 503.
+	Calls *calls.Matcher
 }
 
 // Server is the HTTP front of the appliance.
@@ -32,6 +36,7 @@ type Server struct {
 	ing *ingest.Service
 	log *slog.Logger
 	opt Options
+	pbx *pbxState // CDR endpoint and AppLogin (pbx.go)
 }
 
 // New returns a server over db and ing.
@@ -42,7 +47,7 @@ func New(db *store.DB, ing *ingest.Service, log *slog.Logger, opt Options) *Serv
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Server{db: db, ing: ing, log: log, opt: opt}
+	return &Server{db: db, ing: ing, log: log, opt: opt, pbx: newPBXState(opt.Now)}
 }
 
 // Handler returns the routes. Paths under /api/ go to the JSON API; all
@@ -63,6 +68,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PUT /{domain}/recordings/Files/{name}", s.putCapture)
 	mux.Handle("GET /{domain}/recordings/Files/{name}", s.authed(s.getCapture))
 	mux.HandleFunc("GET /healthz", s.healthz)
+	s.routePBX(apiMux, mux) // CDRs, app objects, licences, PBX settings (pbx.go)
 	if s.opt.UI != nil {
 		mux.Handle("GET /", http.FileServerFS(s.opt.UI))
 	}
