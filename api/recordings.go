@@ -39,6 +39,8 @@ type recordingJSON struct {
 	// "NoCDR" when nobody is known).
 	CDRState    string          `json:"cdr_state"`
 	OwnerSource string          `json:"owner_source,omitempty"`
+	ConnectedAt *time.Time      `json:"connected_at,omitempty"` // from the CDR: when the call was connected
+	CallMS      int64           `json:"call_ms,omitempty"`      // from the CDR: connected time of the call
 	Stats       json.RawMessage `json:"stats,omitempty"`
 	Envelope    []byte          `json:"envelope,omitempty"`
 }
@@ -47,7 +49,11 @@ func recordingView(r store.Recording, detail bool) recordingJSON {
 	v := recordingJSON{ID: r.ID, Domain: r.Domain, Name: r.Name, ConfID: r.ConfID, MAC: r.MAC, Owner: r.Owner,
 		State: r.State, Reason: r.Reason, Size: r.Size, SHA256: r.SHA256, Created: r.CreatedAt.UTC(),
 		Codec: r.Codec, DurationMS: r.DurationMS, Protected: r.Protected, Direction: r.Direction,
-		PeerName: r.PeerName, PeerNumber: r.PeerNumber, CDR: r.CDR, OwnerSource: r.OwnerSource}
+		PeerName: r.PeerName, PeerNumber: r.PeerNumber, CDR: r.CDR, OwnerSource: r.OwnerSource, CallMS: r.CallMS}
+	if !r.ConnectedAt.IsZero() {
+		t := r.ConnectedAt.UTC()
+		v.ConnectedAt = &t
+	}
 	switch {
 	case r.CDR:
 		v.CDRState = "cdr"
