@@ -525,3 +525,5 @@ func TestUsersFilledFromCDR(t *testing.T) {
 		}
 	}
 }
+
+func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
