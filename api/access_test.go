@@ -59,9 +59,9 @@ func TestAuthorizationWithAccessLists(t *testing.T) {
 		who  who
 		sees []string
 	}{
-		{who{"alice", nil}, []string{"alice", "bob"}},                                           // own + team (bob by number)
-		{who{"bob", nil}, []string{"bob"}},                                                      // no app object
-		{who{"carol", nil}, []string{"carol"}},                                                  // not on anyone's list herself
+		{who{"alice", nil}, []string{"alice", "bob"}}, // own + team (bob by number)
+		{who{"bob", nil}, []string{"bob"}},            // no app object
+		{who{"carol", nil}, []string{"carol"}},        // not on anyone's list herself
 		{who{"dave-session", []string{"Cookie", "recordings_session=" + tok}}, []string{"alice", "carol", "dave"}}, // through sup
 		{who{"admin", nil}, []string{"", "alice", "bob", "carol", "dave"}},
 	}
