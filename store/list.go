@@ -20,7 +20,8 @@ const (
 // ListFilter selects recordings for ListRecordings. Results are newest
 // first (by creation time, then id).
 type ListFilter struct {
-	// Owners restricts the result to recordings owned by these user names;
+	// Owners restricts the result to recordings owned by these user names
+	// (case-insensitive);
 	// nil means every owner, an empty non-nil slice matches nothing.
 	Owners []string
 	// Query is a case-insensitive substring of the owner, peer name, peer
@@ -99,7 +100,7 @@ func (db *DB) ListRecordings(ctx context.Context, f ListFilter) (_ []Recording, 
 		args  []any
 	)
 	if f.Owners != nil {
-		where = append(where, "owner IN (?"+strings.Repeat(", ?", len(f.Owners)-1)+")")
+		where = append(where, "owner COLLATE NOCASE IN (?"+strings.Repeat(", ?", len(f.Owners)-1)+")")
 		for _, o := range f.Owners {
 			args = append(args, o)
 		}

@@ -17,6 +17,7 @@ type migration struct {
 var migrations = []migration{
 	{"initial schema", migrateInitial},
 	{"trigram index for recording search", migrateSearchIndex},
+	{"pbx integration: CDRs, app objects, licences", migratePBX}, // pbxint.go
 }
 
 // SchemaVersion is the schema version this program creates and understands.
