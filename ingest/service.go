@@ -116,6 +116,12 @@ func (s *Service) Run(ctx context.Context) error {
 		}()
 	}
 	for _, r := range left {
+		if r.Uploaded() {
+			// Fully received (its checksum is stored) but not yet analysed.
+			s.log.Info("analysing upload received before restart", "category", "Recording", "id", r.ID, "name", r.Name)
+			s.enqueue(r.ID)
+			continue
+		}
 		s.log.Warn("upload interrupted by restart", "category", "Recording", "id", r.ID, "name", r.Name, "bytes", r.Size)
 		if err := s.finish(ctx, r.ID, "incomplete", r.Size); err != nil {
 			s.log.Error("mark interrupted upload", "id", r.ID, "err", err)
