@@ -179,6 +179,15 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 			s.notify(Event{Kind: "deleted", ID: id})
 			return id, replaced, err
 		}
+		if size == 0 {
+			// Nothing could be stored (the disk is full, say): keep no empty recording.
+			s.log.Warn("upload failed before anything was stored", "category", "Recording", "id", id, "name", name, "err", err)
+			if derr := s.db.DeleteRecording(context.WithoutCancel(ctx), id); derr != nil {
+				s.log.Error("drop empty upload", "id", id, "err", derr)
+			}
+			s.notify(Event{Kind: "deleted", ID: id})
+			return id, replaced, err
+		}
 		s.log.Warn("upload broke off", "category", "Recording", "id", id, "name", name, "bytes", size, "err", err)
 		if ferr := s.finish(context.WithoutCancel(ctx), id, "incomplete", size); ferr != nil {
 			return id, replaced, errors.Join(err, ferr)
