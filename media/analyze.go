@@ -141,7 +141,10 @@ func (a *Analysis) DurationMS() int64 {
 }
 
 // Analyze runs pass 1 over src. It fails only when the capture has no
-// usable audio: ErrNoRTP, or ErrUnsupportedCodec naming the codec.
+// usable audio: ErrNoRTP, or ErrUnsupportedCodec naming the codec. Even
+// then the returned Analysis carries the statistics and warnings (it cannot
+// be rendered). A read error other than io.EOF ends the capture and becomes
+// a warning.
 func Analyze(src Source, opt Options) (*Analysis, error) {
 	opt = opt.withDefaults()
 	e := newEngine(opt, false, nil)

@@ -3,8 +3,6 @@ package media
 import (
 	"testing"
 	"time"
-
-	"recordings/codec"
 )
 
 // callPackets builds a two-sided call of the given length: 20 ms packets
@@ -33,12 +31,7 @@ func callPackets(tb testing.TB, d time.Duration, wide bool) []Packet {
 func benchCall(b *testing.B, wide bool) {
 	const secs = 60
 	pkts := callPackets(b, secs*time.Second, wide)
-	opt := Options{newDecoder: func(name string) (codec.Decoder, error) {
-		if name == "W16" {
-			return &wide16{}, nil
-		}
-		return codec.New(name)
-	}}
+	opt := wideOpt()
 	b.ReportAllocs()
 	for b.Loop() {
 		a, err := Analyze(&fakeSource{pkts: pkts}, opt)

@@ -27,6 +27,17 @@ func assignDirections(list []*stream) []int {
 			ch[i] = 1
 		}
 	}
+	// Ports can only mark one side of an address pair: when a stream and its
+	// reverse (B->A for A->B) landed on the same side, the later one goes to
+	// the other side (e.g. two devices that both send from 16386).
+	for i, s := range list {
+		for j := range i {
+			o := list[j]
+			if ch[i] >= 0 && ch[i] == ch[j] && o.key.src == s.key.dst && o.key.dst == s.key.src {
+				ch[i] = 1 - ch[j]
+			}
+		}
+	}
 	for i, s := range list {
 		if ch[i] >= 0 || (s.audio == 0 && s.unsupported == 0) {
 			continue

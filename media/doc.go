@@ -15,40 +15,79 @@
 // reorder buffer, timestamp placement), so every decision made while
 // rendering was already made — and counted — during analysis.
 //
-// # Timeline rules
+// # Packets
 //
-// Streams: packets are grouped by (src, dst, SSRC). Direction: a stream
-// whose source or destination UDP port is 16386 is local, 16388 remote
-// (innovaphone convention; the source port is checked first). Streams
-// without those ports are assigned in order of first appearance: a stream
-// with the same (src, dst) as an assigned one joins its side; the reverse
-// pair goes to the other side; a shared source or destination address:port
-// joins that side; otherwise the first such stream is local, the next
-// remote, and any further one joins the side that has less audio
-// overlapping it in capture time (local on a tie).
+// A UDP payload starting with a SIP request line or "SIP/2.0 " is SIP; the
+// a=rtpmap lines of m=audio sections in its SDP body map dynamic payload
+// types 96-127 for the rest of the capture (the first mapping of a type
+// wins, a conflicting one is a warning; static types keep their RFC 3551
+// meaning). Payloads whose second byte is 192-223 are RTCP. Anything else
+// must parse as an RTP version 2 header (github.com/pion/rtp) with valid
+// padding, or it is counted as non-RTP and ignored. Packets of a dynamic
+// type that has no mapping yet when they are released are counted and
+// skipped; a stream with only such packets is reported as unsupported.
 //
-// Placement: the first packet of a stream (a "segment") is anchored at its
-// capture time; later packets are placed by their extended RTP timestamp.
-// A timestamp that does not advance (goes backwards) continues the stream
-// seamlessly after the previous packet. A position more than ResyncAhead
-// ahead of, or more than ResyncBehind behind, the packet's capture time is
-// treated as a clock jump: the segment is re-anchored at the capture time
-// (counted as a resync) instead of filling the jump with silence. Packets
-// arriving late because of a network stall are thus still placed by their
-// timestamps, while absurd jumps cannot stretch the timeline or shift one
-// channel against the other.
+// # Directions
+//
+// A stream whose source or destination UDP port is 16386 is local, 16388
+// remote (innovaphone convention; the source port is checked first; if a
+// stream and its reverse address pair end up on the same side, the later
+// one moves to the other side). Streams without those ports are assigned in
+// order of first appearance: the same (src, dst) as an assigned stream joins
+// its side; the reverse pair goes to the other side; a shared source or
+// destination address:port joins that side; otherwise the stream takes a
+// side that has no stream yet (local first), and when both have one it
+// joins the side whose streams overlap it less in capture time (local on a
+// tie).
+//
+// # Placement
+//
+// Sequence numbers and timestamps are extended to 64 bits (wrap-around).
+// Duplicates are dropped. Out-of-order packets are held for up to
+// ReorderWindow of capture time or ReorderPackets packets; a packet arriving
+// after its place was given up is counted late and dropped. A sequence jump
+// of more than 3000 forward or 1024 backward restarts the numbering once the
+// next packet confirms it (RFC 3550 A.1 probation; the lone packet is
+// dropped as late).
+//
+// The first packet of a stream is anchored at its capture time; later packets
+// are placed by their RTP timestamp (scaled by the codec's clock rate), which
+// keeps both channels in sync with each other and with the capture clock. A
+// timestamp that does not advance continues the stream seamlessly after the
+// previous packet. A position more than ResyncAhead (default 2 s) ahead of,
+// or more than ResyncBehind (default 10 s) behind the packet's capture time
+// re-anchors the stream at the capture time (a counted "resync", with a
+// warning): absurd timestamp jumps cannot stretch the timeline or shift one
+// channel against the other, while packets delayed by a network stall are
+// still placed by their timestamps. The timeline spans from the earliest
+// placed audio to the end of the latest, capped at MaxDuration (default
+// 12 h).
 //
 // Gaps between consecutive packets are filled with the decoder's Conceal
-// frames (loss when sequence numbers are missing, DTX otherwise); after an
-// RFC 3389 comfort-noise packet the gap is filled with deterministic noise
-// at the signalled level. Telephone events (RFC 4733) are counted and
-// skipped.
+// frames (loss when sequence numbers are missing, DTX otherwise; G.711's
+// concealment is silence, codecs with built-in comfort noise produce it).
+// After an RFC 3389 comfort-noise packet (payload type 13 or a "CN" rtpmap)
+// the gap up to the next audio is filled with white noise at the signalled
+// level from a per-stream deterministic generator. Telephone events (RFC
+// 4733) are counted and skipped. Silences are filled before their part of
+// the timeline is written out, so even hour-long DTX periods get their
+// comfort noise.
 //
-// Overlap: on each channel the first write to an output sample wins. Since
-// gap fills are written only when the packet ending the gap arrives, real
-// audio of a concurrent stream on the same channel normally wins over fill.
+// Overlap: on each channel the first write to an output sample wins. Gap
+// fills are written only when the packet ending the gap arrives (or when
+// the region is written out), so real audio of a concurrent stream on the
+// same channel normally wins over fill.
 //
-// Resampling: the output rate is the highest decoder rate of the rendered
-// streams; lower-rate streams are interpolated by an integer factor with a
-// 32-taps-per-phase Kaiser-windowed sinc polyphase filter (see resample.go).
+// # Output
+//
+// The output rate is the highest decoder rate of the rendered streams
+// (16 kHz when G.722 is present, else 8 kHz); streams at a lower rate are
+// interpolated by the integer factor with a 32-taps-per-phase Kaiser-windowed
+// sinc polyphase filter (see resample.go for its measured quality). A stream
+// whose rate does not divide the output rate is not rendered (warning).
+//
+// Render keeps a ring of ResyncAhead+ResyncBehind+ReorderWindow+2 s of
+// output per channel (about 0.7 MB at 8 kHz, 1.4 MB at 16 kHz with the
+// defaults) plus at most ReorderPackets held payloads per stream: memory does
+// not depend on the call length.
 package media

@@ -5,8 +5,6 @@ import (
 	"net/netip"
 	"testing"
 	"time"
-
-	"recordings/codec"
 )
 
 var fuzzAddrs = [4]netip.AddrPort{
@@ -46,26 +44,28 @@ func (c *countSink) WriteFrames(f []int16) error {
 	return nil
 }
 
-func FuzzAnalyzeRender(f *testing.F) {
+// fuzzSeed is a two-sided call with SIP, wraps, CN, an event and a jump.
+func fuzzSeed(f testing.TB) []byte {
 	var seed []byte
 	msg := sip("m=audio 1 RTP/AVP 97 101\r\na=rtpmap:97 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\n")
 	seed = append(seed, fuzzRecord(0x4, 0, msg[:min(len(msg), 255)])...)
 	for k := range 20 {
 		seed = append(seed, fuzzRecord(0x4, 20, rtpBytes(f, uint16(65530+k), uint32(160*k), 1, 8, false, make([]byte, 160)))...)
-		seed = append(seed, fuzzRecord(0x7, 0, rtpBytes(f, uint16(k), uint32(1<<32-400+160*k), 2, 9, false, make([]byte, 80)))...)
+		seed = append(seed, fuzzRecord(0x7, 0, rtpBytes(f, uint16(k), uint32(1<<32-400+int64(160*k)), 2, 9, false, make([]byte, 80)))...)
 	}
 	seed = append(seed, fuzzRecord(0x4, 20, rtpBytes(f, 14, 3200, 1, 13, false, []byte{40}))...)
 	seed = append(seed, fuzzRecord(0x4, 200, rtpBytes(f, 15, 9000, 1, 101, true, []byte{1, 2, 3, 4}))...)
 	seed = append(seed, fuzzRecord(0x4, 20, rtpBytes(f, 17, 1<<31, 1, 97, false, make([]byte, 160)))...)
+	return seed
+}
+
+func FuzzAnalyzeRender(f *testing.F) {
+	seed := fuzzSeed(f)
 	f.Add(seed)
 	f.Add(fuzzRecord(0, 0, []byte{0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}))
 	f.Add(fuzzRecord(0, 0, []byte{0xa0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff}))
-	opt := Options{MaxDuration: 20 * time.Second, newDecoder: func(name string) (codec.Decoder, error) {
-		if name == "G722" {
-			return &wide16{}, nil
-		}
-		return codec.New(name)
-	}}
+	opt := wideOpt()
+	opt.MaxDuration = 20 * time.Second
 	f.Fuzz(func(t *testing.T, data []byte) {
 		pkts := fuzzPackets(data)
 		a, err := Analyze(&fakeSource{pkts: pkts}, opt)
@@ -109,4 +109,20 @@ func FuzzSDP(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFuzzSeedRenders makes sure the main seed exercises the whole pipeline.
+func TestFuzzSeedRenders(t *testing.T) {
+	pkts := fuzzPackets(fuzzSeed(t))
+	a, err := Analyze(&fakeSource{pkts: pkts}, wideOpt())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.SampleRate != 16000 || len(a.Streams) != 2 || !a.Streams[0].Rendered || !a.Streams[1].Rendered || a.SIP != 1 {
+		t.Fatalf("seed analysis: rate %d streams %+v", a.SampleRate, a.Streams)
+	}
+	got := render(t, a, &fakeSource{pkts: pkts})
+	if len(got[0]) == 0 {
+		t.Fatal("empty render")
+	}
 }

@@ -181,3 +181,14 @@ func sip(sdp string) []byte {
 	return []byte("INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1\r\nContent-Type: application/sdp\r\n" +
 		fmt.Sprintf("Content-Length: %d\r\n\r\n", len(body)) + body)
 }
+
+// wideOpt returns options whose decoder factory also knows the fake 16 kHz
+// codec W16 (and maps G722 to it, which codec.New may not know yet).
+func wideOpt() Options {
+	return Options{newDecoder: func(name string) (codec.Decoder, error) {
+		if name == "W16" || name == "G722" {
+			return &wide16{}, nil
+		}
+		return codec.New(name)
+	}}
+}

@@ -3,8 +3,8 @@ package media
 import "math"
 
 // comfortNoise generates the RFC 3389 background noise of one stream:
-// uniform white noise whose RMS is the signalled level in -dBov (0 dBov =
-// RMS 32767), from a xorshift32 generator held in the stream state
+// uniform white noise whose RMS is the signalled level in -dBov (RFC 3389
+// section 3.1: a full-scale square wave is 0 dBov, i.e. RMS 32767), from a xorshift32 generator held in the stream state
 // (deterministic, seeded per stream).
 type comfortNoise struct {
 	state uint32

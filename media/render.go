@@ -110,6 +110,9 @@ func (r *renderer) packet(s *stream, p *relPkt, ps *ptState, pl placement) {
 		rs.noise.setLevel(p.payload)
 	case kindAudio:
 		d := ps.dec
+		if r.rate%d.SampleRate() != 0 {
+			return // a rate that does not divide the output rate (never planned)
+		}
 		if rate := d.SampleRate(); rate != rs.rate {
 			r.endRun(rs)
 			rs.rate, rs.l, rs.rs = rate, r.rate/rate, nil

@@ -484,13 +484,7 @@ func TestMixedRates(t *testing.T) {
 		}
 		sc.add(at, r.src, r.dst, rtpBytes(t, r.seq0+uint16(k), r.ts0+uint32(160*k), r.ssrc, 8, false, p))
 	}
-	opt := Options{newDecoder: func(name string) (codec.Decoder, error) {
-		if name == "W16" {
-			return &wide16{}, nil
-		}
-		return codec.New(name)
-	}}
-	a, err := Analyze(sc.source(), opt)
+	a, err := Analyze(sc.source(), wideOpt())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -627,6 +621,27 @@ func TestMaxDuration(t *testing.T) {
 	for i := range 8000 {
 		if got[0][i] != sc.exp[0][i] {
 			t.Fatalf("sample %d", i)
+		}
+	}
+}
+
+func TestDirections(t *testing.T) {
+	mk := func(src, dst string) *stream {
+		return &stream{key: streamKey{src: ap(src), dst: ap(dst)}, audio: 1}
+	}
+	for _, c := range []struct {
+		name    string
+		streams []*stream
+		want    []int
+	}{
+		{"innovaphone ports", []*stream{mk("1.1.1.1:30000", "2.2.2.2:16388"), mk("2.2.2.2:16386", "1.1.1.1:30000")}, []int{1, 0}},
+		{"both send from 16386", []*stream{mk("1.1.1.1:16386", "2.2.2.2:16386"), mk("2.2.2.2:16386", "1.1.1.1:16386")}, []int{0, 1}},
+		{"new SSRC on the same ports", []*stream{mk("1.1.1.1:5000", "2.2.2.2:6000"), mk("2.2.2.2:6000", "1.1.1.1:5000"), mk("1.1.1.1:5000", "2.2.2.2:6000")}, []int{0, 1, 0}},
+		{"unrelated third stream takes the free side", []*stream{mk("1.1.1.1:5000", "2.2.2.2:6000"), mk("3.3.3.3:1", "4.4.4.4:2")}, []int{0, 1}},
+		{"non-audio streams get no side", []*stream{{key: streamKey{src: ap("1.1.1.1:16386"), dst: ap("2.2.2.2:1")}}, mk("1.1.1.1:5000", "2.2.2.2:6000")}, []int{-1, 0}},
+	} {
+		if got := assignDirections(c.streams); !slices.Equal(got, c.want) {
+			t.Errorf("%s: got %v want %v", c.name, got, c.want)
 		}
 	}
 }

@@ -49,8 +49,10 @@ type Decoder struct {
 	seedFer  int16
 	pastFtyp int16
 	seed     int16
-	sidSav   int16
-	shSidSav int16
+	// Excitation of the last good frame; its energy gives the SID gain if
+	// the first SID frame of a silence period is lost (computed on demand).
+	sidExc      [frameLen]int16
+	sidExcValid bool
 	cng      cngState
 
 	post postFilter
@@ -75,7 +77,6 @@ func (d *Decoder) Reset() {
 	d.seedFer = 21845
 	d.pastFtyp = ftypSpeech
 	d.seed = initSeed
-	d.shSidSav = 1
 	d.cng.reset()
 	d.post.reset()
 }
@@ -195,10 +196,22 @@ var speechBits = [11]uint{8, 10, 8, 1, 13, 4, 7, 5, 13, 4, 7}
 var sidBits = [4]uint{1, 5, 4, 5}
 
 func unpackSpeech(frame []byte, prm *[11]int16) {
-	r := bitReader{b: frame[:SpeechBytes]}
-	for i, n := range speechBits {
-		prm[i] = r.read(n)
-	}
+	f := frame[:SpeechBytes]
+	// 80 bits, MSB first: the first 64 in hi, the last 16 in lo.
+	hi := uint64(f[0])<<56 | uint64(f[1])<<48 | uint64(f[2])<<40 | uint64(f[3])<<32 |
+		uint64(f[4])<<24 | uint64(f[5])<<16 | uint64(f[6])<<8 | uint64(f[7])
+	lo := uint64(f[8])<<8 | uint64(f[9])
+	prm[0] = int16(hi >> 56)              // 8 bits: L0, L1
+	prm[1] = int16(hi>>46) & 0x3ff        // 10 bits: L2, L3
+	prm[2] = int16(hi>>38) & 0xff         // 8 bits: P1
+	prm[3] = int16(hi>>37) & 1            // parity P0
+	prm[4] = int16(hi>>24) & 0x1fff       // 13 bits: C1
+	prm[5] = int16(hi>>20) & 0xf          // 4 bits: S1
+	prm[6] = int16(hi>>13) & 0x7f         // 7 bits: GA1, GB1
+	prm[7] = int16(hi>>8) & 0x1f          // 5 bits: P2
+	prm[8] = int16((hi&0xff)<<5 | lo>>11) // 13 bits: C2
+	prm[9] = int16(lo>>7) & 0xf           // 4 bits: S2
+	prm[10] = int16(lo) & 0x7f            // 7 bits: GA2, GB2
 }
 
 func unpackSID(frame []byte, prm *[11]int16) {
@@ -300,12 +313,8 @@ func (d *Decoder) decodeFrame(out []int16, prm *[11]int16, bfi bool, ftyp int16)
 	}
 
 	if !bfi {
-		// Energy of the excitation, kept to recover the SID gain if the
-		// first SID frame is lost.
-		t := energy(0, d.oldExc[excPos:excPos+frameLen])
-		sh := normL(t)
-		d.sidSav = round(lShl(t, sh))
-		d.shSidSav = sub(16, sh)
+		d.sidExc = [frameLen]int16(d.oldExc[excPos : excPos+frameLen])
+		d.sidExcValid = true
 	}
 	copy(d.oldExc[:excHist], d.oldExc[frameLen:frameLen+excHist])
 	d.pastFtyp = ftyp
@@ -337,7 +346,14 @@ func (d *Decoder) comfortNoise(sid bool, prm *[11]int16, az *[2 * (lpcOrder + 1)
 		sidLsfDecode(prm[0]&1, prm[1]&31, prm[2]&15, &d.cng.lspSid, &d.lsp.freqPrev)
 	} else if first {
 		// First SID frame lost: estimate the gain from the last frame.
-		d.cng.sidGain = tabSidGain[quantSidGain(d.sidSav, d.shSidSav)]
+		sidSav, shSidSav := int16(0), int16(1)
+		if d.sidExcValid {
+			t := energy(0, d.sidExc[:])
+			sh := normL(t)
+			sidSav = round(lShl(t, sh))
+			shSidSav = sub(16, sh)
+		}
+		d.cng.sidGain = tabSidGain[quantSidGain(sidSav, shSidSav)]
 	}
 	if first {
 		d.cng.curGain = d.cng.sidGain

@@ -2,6 +2,7 @@ package g729
 
 import (
 	"errors"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -183,4 +184,23 @@ func BenchmarkDecode(b *testing.B) {
 		n += len(frames)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n), "ns/frame")
+}
+
+func TestUnpackSpeech(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for iter := 0; iter < 10000; iter++ {
+		var f [SpeechBytes]byte
+		for i := range f {
+			f[i] = byte(r.IntN(256))
+		}
+		var got, want [11]int16
+		unpackSpeech(f[:], &got)
+		br := bitReader{b: f[:]}
+		for i, n := range speechBits {
+			want[i] = br.read(n)
+		}
+		if got != want {
+			t.Fatalf("%x: got %v, want %v", f, got, want)
+		}
+	}
 }

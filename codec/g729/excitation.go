@@ -72,6 +72,16 @@ func predLt3(buf []int16, pos int, t0, frac int16, n int) {
 	// History read: buf[x0-9 : x0+n+10] below pos.
 	xmax := maxAbs(buf[x0-9 : min(pos, x0+n+10)])
 	xlim := int32((max32 - 0x8000) / (2 * csum))
+	if xmax <= xlim && x0+n+10 <= pos {
+		// Only history is read (lag of 50 or more) and it is small
+		// enough: no sum can saturate.
+		for j := 0; j < n; j++ {
+			x1 := x0 + j
+			s := predLt3Fast((*[20]int16)(buf[x1-9:x1+11]), frac)
+			buf[pos+j] = int16((s<<1 + 0x8000) >> 16)
+		}
+		return
+	}
 	for j := 0; j < n; j++ {
 		x1 := x0 + j
 		var s int32

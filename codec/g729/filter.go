@@ -41,30 +41,29 @@ func synFilt(a []int16, x []int16, y []int16, mem *[lpcOrder]int16) (overflow bo
 	a0 := int32(a[0])
 	abs0 := int64(abs32(a0))
 	if 2*(32768*abs0+asum*32768) <= max32 || 2*(int64(maxAbs(x))*abs0+asum*32768) <= max32 {
-		// No partial sum can saturate whatever the outputs are. The two
-		// most recent outputs are kept in registers: they are on the
-		// critical path of the recursion.
+		// No partial sum can saturate whatever the outputs are.
 		a1, a2, a3, a4, a5 := int32(a[1]), int32(a[2]), int32(a[3]), int32(a[4]), int32(a[5])
 		a6, a7, a8, a9, a10 := int32(a[6]), int32(a[7]), int32(a[8]), int32(a[9]), int32(a[10])
-		y1, y2 := int32(mem[9]), int32(mem[8])
+		x = x[:n]
 		for i := 0; i < n; i++ {
-			yy := (*[lpcOrder - 2]int16)(buf[i : i+lpcOrder-2])
+			yy := (*[lpcOrder]int16)(buf[i : i+lpcOrder])
 			p := int32(x[i])*a0 - (a10*int32(yy[0]) + a9*int32(yy[1]) +
 				a8*int32(yy[2]) + a7*int32(yy[3]) + a6*int32(yy[4]) +
-				a5*int32(yy[5]) + a4*int32(yy[6]) + a3*int32(yy[7]))
-			p -= a2 * y2
-			p -= a1 * y1
-			// round(L_shl(2p, 3)) = (16p + 0x8000) >> 16 unless it saturates.
-			var out int32
-			if p > (max32-0x8000)>>4 {
-				out, overflow = max16, true
-			} else if p < min32>>4 {
-				out, overflow = min16, true
-			} else {
-				out = (p + 0x800) >> 12
+				a5*int32(yy[5]) + a4*int32(yy[6]) + a3*int32(yy[7]) +
+				a2*int32(yy[8]) + a1*int32(yy[9]))
+			// round(L_shl(2p, 3)) = (16p + 0x8000) >> 16 unless it
+			// saturates, which happens for p outside [lo, hi].
+			const lo, hi = min32 >> 4, (max32 - 0x8000) >> 4
+			if uint32(p-lo) > hi-lo {
+				overflow = true
+				if p > 0 {
+					buf[lpcOrder+i] = max16
+				} else {
+					buf[lpcOrder+i] = min16
+				}
+				continue
 			}
-			buf[lpcOrder+i] = int16(out)
-			y2, y1 = y1, out
+			buf[lpcOrder+i] = int16((p + 0x800) >> 12)
 		}
 		copy(y, buf[lpcOrder:lpcOrder+n])
 		return overflow
@@ -191,10 +190,17 @@ func weightAz(a []int16, gamma int16, ap *[lpcOrder + 1]int16) {
 // All terms are non-negative, so the partial sums only grow: the
 // saturating sum is the exact sum clamped once at the end.
 func energy(init int32, x []int16) int32 {
-	var s int64
-	for _, v := range x {
-		s += int64(int32(v) * int32(v))
+	// Two accumulators of at most 2^30 * 40 each: no overflow in int64.
+	var s0, s1 int64
+	i := 0
+	for ; i+1 < len(x); i += 2 {
+		s0 += int64(int32(x[i]) * int32(x[i]))
+		s1 += int64(int32(x[i+1]) * int32(x[i+1]))
 	}
+	if i < len(x) {
+		s0 += int64(int32(x[i]) * int32(x[i]))
+	}
+	s := s0 + s1
 	// A -32768^2 term saturates to max32 in the reference; any such term
 	// already pushes the sum past max32.
 	s = s<<1 + int64(init)

@@ -102,11 +102,7 @@ func (p *postFilter) pitchFilter(t0Min, t0Max int16, dst *[subLen]int16) {
 	// (Cauchy-Schwarz). The past windows all lie in the union u.
 	ener0 := energy(1, scal[:subLen])
 	u := p.scalRes2[pitMax-int(t0Max) : pitMax-int(t0Min)+subLen]
-	var pre [subLen + 7]int64 // pre[k]: sum of u[m]^2 for m < k
-	for k, v := range u[:subLen+6] {
-		pre[k+1] = pre[k] + int64(int32(v)*int32(v))
-	}
-	fast := ener0 < max32 && 2*pre[subLen+6] < max32
+	fast := ener0 < max32 && energy(0, u) < max32
 	var cf [7]int32 // cf[k]: correlation at lag t0Max-k
 	if fast {
 		// All 7 correlations in one pass over the signal.
@@ -137,13 +133,7 @@ func (p *postFilter) pitchFilter(t0Min, t0Max int16, dst *[subLen]int16) {
 			t0 = i
 		}
 	}
-	var ener int32
-	if fast {
-		o := int(t0Max - t0)
-		ener = int32(1 + 2*(pre[o+subLen]-pre[o]))
-	} else {
-		ener = energy(1, p.scalRes2[pitMax-int(t0):pitMax-int(t0)+subLen])
-	}
+	ener := energy(1, p.scalRes2[pitMax-int(t0):pitMax-int(t0)+subLen])
 	if corMax < 0 {
 		corMax = 0
 	}

@@ -1,0 +1,100 @@
+// Package applog is the appliance's logging: one slog.Handler that prints a
+// readable process log and also keeps the records in the database for the
+// UI, with a trace level per category that can change while running.
+package applog
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+)
+
+// The categories an admin sets trace levels for; records without one are
+// "System".
+const (
+	Recording       = "Recording"
+	CallInformation = "Call Information"
+	Converting      = "Converting"
+	License         = "License"
+	UI              = "UI"
+	System          = "System"
+)
+
+// Categories lists the categories with a settable trace level, in UI order.
+var Categories = []string{Recording, CallInformation, Converting, License, UI}
+
+// Levels holds the minimum level per category. It is safe for concurrent use.
+type Levels struct {
+	mu  sync.RWMutex
+	m   map[string]slog.Level
+	def slog.Level
+	min slog.Level // the lowest of all, for Enabled
+}
+
+// NewLevels returns levels at def for every category.
+func NewLevels(def slog.Level) *Levels {
+	return &Levels{m: map[string]slog.Level{}, def: def, min: def}
+}
+
+// Set changes the level of one category; it takes effect at once.
+func (l *Levels) Set(category string, lvl slog.Level) error {
+	if !known(category) {
+		return fmt.Errorf("unknown log category %q", category)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.m[category] = lvl
+	l.min = l.def
+	for _, v := range l.m {
+		l.min = min(l.min, v)
+	}
+	return nil
+}
+
+// Level returns the level in force for category.
+func (l *Levels) Level(category string) slog.Level {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	if v, ok := l.m[category]; ok {
+		return v
+	}
+	return l.def
+}
+
+func (l *Levels) lowest() slog.Level {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.min
+}
+
+func known(c string) bool {
+	for _, k := range Categories {
+		if k == c {
+			return true
+		}
+	}
+	return c == System
+}
+
+// ParseLevel reads a trace level as the admin settings store it: off, error,
+// warn, info, debug (any case), or slog's own names.
+func ParseLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "off":
+		return slog.LevelError + 4, nil
+	case "error":
+		return slog.LevelError, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "debug", "trace":
+		return slog.LevelDebug, nil
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return 0, fmt.Errorf("trace level %q: want off, error, warn, info or debug", s)
+	}
+	return l, nil
+}
