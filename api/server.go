@@ -24,6 +24,9 @@ type Options struct {
 	SessionTTL                 time.Duration // default 12 h
 	UI                         fs.FS
 	Now                        func() time.Time
+	// UploadIdle cuts off an upload that sends nothing for this long;
+	// default DefaultUploadIdle.
+	UploadIdle time.Duration
 }
 
 // Server is the HTTP front of the appliance.
@@ -41,6 +44,9 @@ func New(db *store.DB, ing *ingest.Service, log *slog.Logger, opt Options) *Serv
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
+	}
+	if opt.UploadIdle <= 0 {
+		opt.UploadIdle = DefaultUploadIdle
 	}
 	return &Server{db: db, ing: ing, log: log, opt: opt}
 }

@@ -56,6 +56,8 @@ var (
 	ErrBadName  = errors.New("bad file name")
 	ErrTooLarge = errors.New("upload exceeds the size limit")
 	ErrEmpty    = errors.New("empty upload")
+	// ErrNotCapture: the body does not start like a pcap or pcapng file.
+	ErrNotCapture = errors.New("not a pcap or pcapng capture")
 )
 
 // Service runs uploads and analyses against one store.
@@ -148,13 +150,17 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 	}
 	// Read the first bytes before touching the store, so that an empty body
 	// never replaces a stored capture.
+	// Its magic number must be a capture's, so that garbage (or a broken
+	// request) stores nothing either.
 	buf := make([]byte, s.opt.ChunkBytes)
-	n, rerr := io.ReadAtLeast(body, buf, 1)
-	if n == 0 {
-		if rerr == nil || errors.Is(rerr, io.EOF) {
-			return 0, false, ErrEmpty
-		}
+	n, rerr := io.ReadAtLeast(body, buf, magicLen)
+	switch {
+	case n == 0 && (rerr == nil || errors.Is(rerr, io.EOF)):
+		return 0, false, ErrEmpty
+	case rerr != nil && !errors.Is(rerr, io.ErrUnexpectedEOF):
 		return 0, false, fmt.Errorf("read upload: %w", rerr)
+	case !looksLikeCapture(buf[:n]):
+		return 0, false, fmt.Errorf("%w: starts with % x", ErrNotCapture, buf[:min(n, magicLen)])
 	}
 	sf := store.FileName{ConfID: fn.ConfID, MAC: fn.MAC, Serial: fn.Serial, RegName: fn.RegName}
 	id, replaced, err = s.db.BeginUpload(ctx, domain, name, sf, fn.RegName)
