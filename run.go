@@ -115,8 +115,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	hs := api.NewHTTPServer(srv.Handler(), log, api.Timeouts{})
 	hs.RegisterOnShutdown(srv.CloseWebsockets) // Shutdown does not wait for websockets
 	log.Info("recordings started", "version", version, "listen", ln.Addr().String(), "db", cfg.db)
 

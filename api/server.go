@@ -28,6 +28,9 @@ type Options struct {
 	// Calls attaches CDRs to recordings (the CDR endpoint); nil answers
 	// the CDR endpoint with 503.
 	Calls *calls.Matcher
+	// UploadIdle cuts off an upload that sends nothing for this long;
+	// default DefaultUploadIdle.
+	UploadIdle time.Duration
 }
 
 // Server is the HTTP front of the appliance.
@@ -47,6 +50,9 @@ func New(db *store.DB, ing *ingest.Service, log *slog.Logger, opt Options) *Serv
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
+	}
+	if opt.UploadIdle <= 0 {
+		opt.UploadIdle = DefaultUploadIdle
 	}
 	return &Server{db: db, ing: ing, log: log, opt: opt, pbx: newPBXState(opt.Now)}
 }
