@@ -20,6 +20,7 @@ import (
 
 	"recordings/api"
 	"recordings/applog"
+	"recordings/calls"
 	"recordings/health"
 	"recordings/ingest"
 	"recordings/media"
@@ -159,7 +160,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	m := metrics.New()
 	m.WatchDatabase(db.Size)
 	m.WatchLogs(func() int64 { return alog.Dropped() + alog.Failed() })
-	ing := ingest.New(db, log, ingest.Options{MaxUploadBytes: cfg.maxUpload, Observer: m})
+	// PBX integration: recordings of users without a licence go at start-up
+	// (only when a licence count is configured), then CDRs attach to
+	// recordings whichever arrives first.
+	if _, err := calls.PurgeUnlicensed(ctx, db, log); err != nil {
+		return err
+	}
+	matcher := calls.New(db, log, calls.Options{})
+	ing := ingest.New(db, log, ingest.Options{MaxUploadBytes: cfg.maxUpload, Attach: matcher.Attach, Observer: m})
 	rt := retention.New(db, log, retention.Options{
 		Policy: func(context.Context) (retention.Policy, error) {
 			v := set.Values()
@@ -186,13 +194,20 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	hc := &health.Checker{Ping: db.Ping, Size: db.Size, Dir: filepath.Dir(db.Path()), MinFree: cfg.minFree, Problems: set.Problems}
 	srv := api.New(db, ing, log, api.Options{UI: ui.Files(), UploadUser: cfg.uploadUser, UploadPassword: cfg.uploadPass,
-		Ops: api.Ops{Health: hc, Metrics: m, Settings: set, Version: version}})
+		Calls: matcher, Ops: api.Ops{Health: hc, Metrics: m, Settings: set, Version: version}})
+	ing.OnEvent(srv.Publish) // recording changes reach the web apps live
+	// Settings changed through the web apps take effect at once.
+	srv.OnSetting(func(key, value string) {
+		if err := set.Load(context.WithoutCancel(ctx)); err != nil {
+			log.Warn("applying changed settings", "key", key, "err", err)
+		}
+	})
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	hs := api.NewHTTPServer(srv.Handler(), log, api.Timeouts{})
+	hs.RegisterOnShutdown(srv.CloseWebsockets) // Shutdown does not wait for websockets
 	log.Info("recordings started", "version", version, "listen", ln.Addr().String(), "db", cfg.db)
 
 	// Ingest outlives the HTTP server: uploads in flight at shutdown are
@@ -201,6 +216,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	defer stopIngest()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ing.Run(ingCtx) })
+	g.Go(func() error { return matcher.Run(gctx, 0) })
 	g.Go(func() error { return rt.Run(gctx) })
 	g.Go(func() error { return set.Watch(gctx, 10*time.Second, nil) })
 	g.Go(func() error {

@@ -9,7 +9,6 @@ import (
 	"recordings/health"
 	"recordings/metrics"
 	"recordings/settings"
-	"recordings/store"
 )
 
 // Ops are the operational parts of the HTTP layer; nil fields switch the
@@ -30,19 +29,8 @@ func (s *Server) opsRoutes(apiMux, mux *http.ServeMux) {
 	if s.opt.Ops.Metrics != nil {
 		mux.Handle("GET /metrics", s.opt.Ops.Metrics.Handler())
 	}
-	apiMux.Handle("GET /api/admin/status", s.authed(s.adminOnly(s.adminStatus)))
-	apiMux.Handle("GET /api/admin/backup", s.authed(s.adminOnly(s.backup)))
-}
-
-// adminOnly refuses users who are not administrators.
-func (s *Server) adminOnly(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if userFrom(r.Context()).Role != store.RoleAdmin {
-			httpError(w, http.StatusForbidden, "administrators only")
-			return
-		}
-		h(w, r)
-	}
+	apiMux.Handle("GET /api/admin/status", s.admin(s.adminStatus))
+	apiMux.Handle("GET /api/admin/backup", s.admin(s.backup))
 }
 
 func (s *Server) healthReport(ctx context.Context) health.Report {

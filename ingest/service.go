@@ -30,6 +30,9 @@ type Options struct {
 	Media          media.Options
 	Now            func() time.Time
 	Observer       Observer // told about uploads and conversions; default none
+	// Attach, if set, is called when an upload begins and when it ends, to
+	// attach call details (owner, CDR facts) to the recording.
+	Attach func(ctx context.Context, id int64)
 }
 
 func (o *Options) defaults() {
@@ -54,6 +57,9 @@ func (o *Options) defaults() {
 	if o.Observer == nil {
 		o.Observer = nopObserver{}
 	}
+	if o.Attach == nil {
+		o.Attach = func(context.Context, int64) {}
+	}
 }
 
 // Errors the HTTP layer maps to status codes.
@@ -61,6 +67,8 @@ var (
 	ErrBadName  = errors.New("bad file name")
 	ErrTooLarge = errors.New("upload exceeds the size limit")
 	ErrEmpty    = errors.New("empty upload")
+	// ErrNotCapture: the body does not start like a pcap or pcapng file.
+	ErrNotCapture = errors.New("not a pcap or pcapng capture")
 )
 
 // Service runs uploads and analyses against one store.
@@ -76,7 +84,9 @@ type Service struct {
 
 	notify func(ev Event)
 
-	inflight atomic.Int64 // uploads being received
+	inflight  atomic.Int64 // uploads being received
+	upMu      sync.Mutex
+	uploading map[string]int // domain + NUL + name of the uploads being received
 }
 
 // Event tells subscribers (the UI) what happened to a recording.
@@ -96,7 +106,7 @@ func New(db *store.DB, log *slog.Logger, opt Options) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, log: log, opt: opt, jobs: make(chan int64, 1024), cache: map[int64]cached{}, notify: func(Event) {}}
+	return &Service{db: db, log: log, opt: opt, jobs: make(chan int64, 1024), cache: map[int64]cached{}, uploading: map[string]int{}, notify: func(Event) {}}
 }
 
 // OnEvent sets the function told about recording changes. Call before Run.
@@ -126,27 +136,48 @@ func (s *Service) Run(ctx context.Context) error {
 		}()
 	}
 	for _, r := range left {
-		if r.Uploaded() {
-			// Complete, but the analysis did not run before the stop.
-			s.enqueue(r.ID)
-			continue
-		}
-		if r.Size == 0 {
-			// Begun, but not one byte was stored: nothing to keep.
-			s.log.Warn("empty upload interrupted by restart removed", "category", "Recording", "user", r.Owner, "id", r.ID, "name", r.Name)
-			if err := s.db.DeleteRecording(ctx, r.ID); err != nil {
-				s.log.Error("remove empty interrupted upload", "category", "Recording", "user", r.Owner, "id", r.ID, "err", err)
-			}
-			continue
-		}
-		s.log.Warn("upload interrupted by restart", "category", "Recording", "user", r.Owner, "id", r.ID, "name", r.Name, "bytes", r.Size)
-		if err := s.finish(ctx, r.ID, "incomplete", r.Size); err != nil {
-			s.log.Error("mark interrupted upload", "category", "Recording", "user", r.Owner, "id", r.ID, "err", err)
-		}
+		s.recoverUpload(ctx, r)
 	}
 	wg.Wait()
 	return nil
 }
+
+// recoverUpload finishes what a stop left of an upload: analyse it when it
+// had arrived completely, keep what arrived as incomplete, or drop it when
+// nothing was stored. An upload this process is receiving now (one may
+// start while Run is still recovering) is left alone: the check and the
+// recovery happen under upMu, which Upload takes before it begins.
+func (s *Service) recoverUpload(ctx context.Context, left store.Recording) {
+	s.upMu.Lock()
+	defer s.upMu.Unlock()
+	if s.uploading[uploadKey(left.Domain, left.Name)] > 0 {
+		return
+	}
+	r, err := s.db.Recording(ctx, left.ID)
+	if err != nil || r.State != store.StateReceiving {
+		return // gone or finished since it was listed
+	}
+	if r.Uploaded() {
+		// Fully received (its checksum is stored) but not yet analysed.
+		s.log.Info("analysing upload received before restart", "category", "Recording", "user", r.Owner, "id", r.ID, "name", r.Name)
+		s.enqueue(r.ID)
+		return
+	}
+	if r.Size == 0 {
+		// Begun, but not one byte was stored: nothing to keep.
+		s.log.Warn("empty upload interrupted by restart removed", "category", "Recording", "user", r.Owner, "id", r.ID, "name", r.Name)
+		if err := s.db.DeleteRecording(ctx, r.ID); err != nil {
+			s.log.Error("remove empty interrupted upload", "category", "Recording", "user", r.Owner, "id", r.ID, "err", err)
+		}
+		return
+	}
+	s.log.Warn("upload interrupted by restart", "category", "Recording", "user", r.Owner, "id", r.ID, "name", r.Name, "bytes", r.Size)
+	if err := s.finish(ctx, r.ID, "incomplete", r.Size); err != nil {
+		s.log.Error("mark interrupted upload", "category", "Recording", "user", r.Owner, "id", r.ID, "err", err)
+	}
+}
+
+func uploadKey(domain, name string) string { return domain + "\x00" + name }
 
 // Upload stores body as the capture named name in domain, persisting it as it
 // arrives. declared is the Content-Length, or -1 when unknown (chunked).
@@ -155,6 +186,17 @@ func (s *Service) Run(ctx context.Context) error {
 func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reader, declared int64) (id int64, replaced bool, err error) {
 	s.inflight.Add(1)
 	defer s.inflight.Add(-1)
+	key := uploadKey(domain, name)
+	s.upMu.Lock()
+	s.uploading[key]++
+	s.upMu.Unlock()
+	defer func() {
+		s.upMu.Lock()
+		if s.uploading[key]--; s.uploading[key] <= 0 {
+			delete(s.uploading, key)
+		}
+		s.upMu.Unlock()
+	}()
 	started := false
 	defer func() {
 		if started {
@@ -175,13 +217,17 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 	}
 	// Read the first bytes before touching the store, so that an empty body
 	// never replaces a stored capture.
+	// Its magic number must be a capture's, so that garbage (or a broken
+	// request) stores nothing either.
 	buf := make([]byte, s.opt.ChunkBytes)
-	n, rerr := io.ReadAtLeast(body, buf, 1)
-	if n == 0 {
-		if rerr == nil || errors.Is(rerr, io.EOF) {
-			return 0, false, ErrEmpty
-		}
+	n, rerr := io.ReadAtLeast(body, buf, magicLen)
+	switch {
+	case n == 0 && (rerr == nil || errors.Is(rerr, io.EOF)):
+		return 0, false, ErrEmpty
+	case rerr != nil && !errors.Is(rerr, io.ErrUnexpectedEOF):
 		return 0, false, fmt.Errorf("read upload: %w", rerr)
+	case !looksLikeCapture(buf[:n]):
+		return 0, false, fmt.Errorf("%w: starts with % x", ErrNotCapture, buf[:min(n, magicLen)])
 	}
 	sf := store.FileName{ConfID: fn.ConfID, MAC: fn.MAC, Serial: fn.Serial, RegName: fn.RegName}
 	id, replaced, err = s.db.BeginUpload(ctx, domain, name, sf, fn.RegName)
@@ -191,6 +237,7 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 	s.forget(id)
 	started = true
 	s.opt.Observer.UploadStarted()
+	s.opt.Attach(ctx, id)
 	kind := "created"
 	if replaced {
 		kind = "updated"
@@ -209,6 +256,15 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 			s.notify(Event{Kind: "deleted", ID: id})
 			return id, replaced, err
 		}
+		if size == 0 {
+			// Nothing could be stored (the disk is full, say): keep no empty recording.
+			s.log.Warn("upload failed before anything was stored", "category", "Recording", "user", user, "id", id, "name", name, "err", err)
+			if derr := s.db.DeleteRecording(context.WithoutCancel(ctx), id); derr != nil {
+				s.log.Error("drop empty upload", "category", "Recording", "user", user, "id", id, "err", derr)
+			}
+			s.notify(Event{Kind: "deleted", ID: id})
+			return id, replaced, err
+		}
 		s.log.Warn("upload broke off", "category", "Recording", "user", user, "id", id, "name", name, "bytes", size, "err", err)
 		if ferr := s.finish(context.WithoutCancel(ctx), id, "incomplete", size); ferr != nil {
 			return id, replaced, errors.Join(err, ferr)
@@ -219,6 +275,7 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 		return id, replaced, fmt.Errorf("finish upload: %w", err)
 	}
 	s.log.Info("upload complete", "category", "Recording", "user", user, "id", id, "name", name, "bytes", size, "sha256", sum)
+	s.opt.Attach(ctx, id)
 	s.enqueue(id)
 	return id, replaced, nil
 }
@@ -323,6 +380,7 @@ func (s *Service) finish(ctx context.Context, id int64, state string, size int64
 	if err := s.db.FinishUpload(ctx, id, state, sum); err != nil {
 		return fmt.Errorf("finish upload: %w", err)
 	}
+	s.opt.Attach(ctx, id)
 	s.enqueue(id)
 	return nil
 }
