@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"recordings/api"
+	"recordings/calls"
 	"recordings/health"
 	"recordings/ingest"
 	"recordings/internal/callgen"
@@ -52,7 +53,8 @@ func newOpsEnv(t *testing.T, disk func(string) (uint64, uint64, error)) *opsEnv 
 	done := make(chan struct{})
 	go func() { defer close(done); _ = ing.Run(ctx) }()
 	hc := &health.Checker{Ping: db.Ping, Size: db.Size, Dir: filepath.Dir(db.Path()), Problems: set.Problems, Disk: disk}
-	srv := httptest.NewServer(api.New(db, ing, log, api.Options{Ops: api.Ops{Health: hc, Metrics: m, Settings: set, Version: "test"}}).Handler())
+	srv := httptest.NewServer(api.New(db, ing, log, api.Options{Calls: calls.New(db, log, calls.Options{}),
+		Ops: api.Ops{Health: hc, Metrics: m, Settings: set, Version: "test"}}).Handler())
 	t.Cleanup(func() {
 		srv.Close()
 		cancel()
@@ -153,6 +155,15 @@ func TestMetricsEndpoint(t *testing.T) {
 	if code := e.put("nonsense.pcap", bytes.NewReader(capture)); code != http.StatusBadRequest {
 		t.Fatalf("bad upload: %d", code)
 	}
+	xml, err := os.ReadFile(filepath.Join("..", "pbx", "testdata", "cdr", "internal.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := e.srv.Client().Post(e.srv.URL+"/example.com/recordings/cdr", "text/xml", bytes.NewReader(xml))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("CDR post: %v %v", resp, err)
+	}
+	resp.Body.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	var body []byte
 	for time.Now().Before(deadline) {
@@ -166,6 +177,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		"recordings_uploads_completed_total 1\n", "recordings_uploads_failed_total 1\n",
 		"recordings_uploads_in_progress 0\n", `recordings_conversion_seconds_count{state="ready"} 1`,
 		"recordings_database_size_bytes ",
+		"recordings_cdrs_received_total 2\n", "recordings_cdrs_unmatched_total 2\n", // no recording of that call
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("metrics lack %q", want)
