@@ -260,7 +260,7 @@ func (s *Server) audio(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := ingest.WriteWAVRange(p.Analysis, p.Open, w, off, length); err != nil {
-		s.log.Warn("wav stream broke off", "category", "Converting", "id", rec.ID, "err", err)
+		s.log.Warn("wav stream broke off", "category", "Converting", "user", rec.Owner, "id", rec.ID, "err", err)
 	}
 }
 

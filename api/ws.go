@@ -870,6 +870,10 @@ type settingsJSON struct {
 	Trace         map[string]string `json:"trace"`
 	Categories    []string          `json:"categories"`
 	Levels        []string          `json:"levels"`
+	// LogRetentionDays: how long log entries are kept (default 30).
+	LogRetentionDays int `json:"log_retention_days"`
+	// Problems: configuration still missing, e.g. "PBX Name missing".
+	Problems []string `json:"problems"`
 }
 
 func (s *Server) settingsView(ctx context.Context) (settingsJSON, error) {
@@ -883,6 +887,16 @@ func (s *Server) settingsView(ctx context.Context) (settingsJSON, error) {
 		if n, err := parseRetention(r); err == nil {
 			v.RetentionDays = &n
 		}
+	}
+	v.LogRetentionDays = settings.DefaultLogRetentionDays
+	if r, ok := m[settings.KeyLogRetentionDays]; ok {
+		if n, err := settings.ParseDays(settings.KeyLogRetentionDays, r); err == nil {
+			v.LogRetentionDays = n
+		}
+	}
+	v.Problems = []string{}
+	if v.PBXName == "" {
+		v.Problems = append(v.Problems, settings.PBXNameMissing)
 	}
 	for _, cat := range traceCategories {
 		lv := m[settingTrace+cat]
@@ -914,9 +928,10 @@ func (s *Server) wsGetSettings(ctx context.Context, c *wsClient, u store.User, b
 // value is checked before any is stored.
 func (s *Server) wsSetSettings(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {
 	var req struct {
-		RetentionDays json.RawMessage   `json:"retention_days"`
-		PBXName       *string           `json:"pbx_name"`
-		Trace         map[string]string `json:"trace"`
+		RetentionDays    json.RawMessage   `json:"retention_days"`
+		LogRetentionDays json.RawMessage   `json:"log_retention_days"`
+		PBXName          *string           `json:"pbx_name"`
+		Trace            map[string]string `json:"trace"`
 	}
 	if err := decodeBody(body, &req); err != nil {
 		return nil, err
@@ -929,6 +944,13 @@ func (s *Server) wsSetSettings(ctx context.Context, c *wsClient, u store.User, b
 			return nil, wsErr("retention_days: a whole number of days from 0 to %d (%v)", maxRetentionDays, err)
 		}
 		set[settingRetention] = fmt.Sprint(n)
+	}
+	if len(req.LogRetentionDays) > 0 && string(req.LogRetentionDays) != "null" {
+		v, err := settings.Validate(settings.KeyLogRetentionDays, strings.Trim(string(req.LogRetentionDays), `"`))
+		if err != nil {
+			return nil, wsErr("%v", err)
+		}
+		set[settings.KeyLogRetentionDays] = v
 	}
 	if req.PBXName != nil {
 		name, err := settings.Validate(settings.KeyPBXName, *req.PBXName)

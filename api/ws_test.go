@@ -444,7 +444,8 @@ func TestWSSettings(t *testing.T) {
 	root := e.mustDial("root")
 	r := root.call("GetSettings", nil)
 	s := r["settings"].(map[string]any)
-	if s["retention_days"] != nil || s["pbx_name"] != "" || s["trace"].(map[string]any)["UI"] != "info" {
+	if s["retention_days"] != nil || s["pbx_name"] != "" || s["trace"].(map[string]any)["UI"] != "info" ||
+		s["log_retention_days"] != float64(30) || fmt.Sprint(s["problems"]) != "[PBX Name missing]" {
 		t.Errorf("fresh settings: %v", s)
 	}
 	for _, tc := range []struct {
@@ -461,10 +462,12 @@ func TestWSSettings(t *testing.T) {
 		{`"trace": {"Sound": "debug"}`, "unknown category"},
 		{`"trace": {"UI": "verbose"}`, "level"},
 		{`"trace": ["UI"]`, "trace"},
+		{`"log_retention_days": -3`, "log_retention_days"},
+		{`"log_retention_days": "x"`, "log_retention_days"},
 		// A bad value anywhere stores nothing, not even the good ones.
 		{`"pbx_name": "ok", "retention_days": 99999`, "retention_days"},
 		{`"retention_days": 0`, ""},
-		{`"retention_days": 11000, "pbx_name": " pbx-1 ", "trace": {"Call Information": "debug", "ui": "off"}`, ""},
+		{`"retention_days": 11000, "pbx_name": " pbx-1 ", "trace": {"Call Information": "debug", "ui": "off"}, "log_retention_days": 7`, ""},
 	} {
 		root.send(`{"mt":"SetSettings","src":"x",` + tc.body + `}`)
 		r := root.next()
@@ -482,7 +485,7 @@ func TestWSSettings(t *testing.T) {
 		}
 	}
 	mu.Lock()
-	if heard["trace.UI"] != "off" || heard["retention_days"] != "11000" || len(heard) != 4 {
+	if heard["trace.UI"] != "off" || heard["retention_days"] != "11000" || heard["log_retention_days"] != "7" || len(heard) != 5 {
 		t.Errorf("OnSetting heard %v", heard)
 	}
 	if _, err := applog.ParseLevel(heard["trace.Call Information"]); err != nil {
@@ -490,7 +493,8 @@ func TestWSSettings(t *testing.T) {
 	}
 	mu.Unlock()
 	r = root.call("GetSettings", nil)
-	if s := r["settings"].(map[string]any); s["retention_days"] != float64(11000) || s["pbx_name"] != "pbx-1" {
+	if s := r["settings"].(map[string]any); s["retention_days"] != float64(11000) || s["pbx_name"] != "pbx-1" ||
+		s["log_retention_days"] != float64(7) || fmt.Sprint(s["problems"]) != "[]" {
 		t.Errorf("settings after change: %v", s)
 	}
 }
