@@ -168,10 +168,21 @@ func TestRestartAnalysesCompleteUploads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// An incomplete upload whose analysis a stop cut short.
+	cutShort, _, err := db.BeginUpload(ctx, "example.com", strings.Replace(aliceName, "-1-", "-5-", 1), store.FileName{}, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AppendChunk(ctx, cutShort, capture[:4000]); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.FinishUpload(ctx, cutShort, store.StateIncomplete, ""); err != nil {
+		t.Fatal(err)
+	}
 	s := New(db, nil, Options{})
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
-	want := map[int64]string{id: store.StateReady, partial: store.StateIncomplete}
+	want := map[int64]string{id: store.StateReady, partial: store.StateIncomplete, cutShort: store.StateIncomplete}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		ok := true
@@ -180,7 +191,7 @@ func TestRestartAnalysesCompleteUploads(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if r.State != st {
+			if r.State != st || r.DurationMS == 0 {
 				ok = false
 			}
 		}

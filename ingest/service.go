@@ -120,6 +120,12 @@ func (s *Service) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("find interrupted uploads: %w", err)
 	}
+	// Incomplete uploads whose analysis a stop cut short (no codec found
+	// yet; an analysis that finds no audio marks them failed instead).
+	cut, err := s.db.RecordingsInState(ctx, store.StateIncomplete)
+	if err != nil {
+		return fmt.Errorf("find unanalysed uploads: %w", err)
+	}
 	var wg sync.WaitGroup
 	for range s.opt.Workers {
 		wg.Add(1)
@@ -137,6 +143,12 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	for _, r := range left {
 		s.recoverUpload(ctx, r)
+	}
+	for _, r := range cut {
+		if r.Codec == "" && r.DurationMS == 0 {
+			s.log.Info("analysing incomplete upload left unanalysed", "category", "Recording", "user", r.Owner, "id", r.ID, "name", r.Name)
+			s.enqueue(r.ID)
+		}
 	}
 	wg.Wait()
 	return nil
