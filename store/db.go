@@ -178,6 +178,7 @@ func dsn(path string, role int) string {
 		q.Set("_txlock", "immediate")
 	case roleReader:
 		q.Add("_pragma", "query_only(1)")
+		q.Add("_pragma", "cache_size(-8000)")
 	}
 	u := url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}
 	return u.String()

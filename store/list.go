@@ -222,7 +222,7 @@ func (db *DB) ftsCandidates(ctx context.Context, q string) (_ []byte, err error)
 	if len(ts) == 0 {
 		return nil, nil
 	}
-	countCap := 2 * db.ftsCap
+	countCap := 4 * db.ftsCap
 	var sb strings.Builder
 	sb.WriteString("SELECT ")
 	args := make([]any, 0, len(ts)+1)
