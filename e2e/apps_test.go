@@ -71,6 +71,19 @@ func TestApps(t *testing.T) {
 		t.Fatalf("add logs: %v", err)
 	}
 
+	// ---- sign-in ----
+	b.do("wrong password",
+		chromedp.Navigate(e.srv.URL+"/"),
+		chromedp.WaitVisible("#name"),
+		chromedp.SendKeys("#name", "alice"),
+		chromedp.SendKeys("#password", "not the password"),
+		chromedp.KeyEvent(kb.Enter))
+	b.waitFor("the refusal", `document.getElementById('signin-msg').textContent === 'wrong user name or password'`)
+	if p := eval[string](b, `location.pathname`); p != "/" {
+		t.Errorf("a wrong password led to %s", p)
+	}
+	b.screenshot(shots, "signin-refused")
+
 	// ---- the user app ----
 	b.signIn(e.srv.URL, "alice")
 	if p := eval[string](b, `location.pathname`); p != "/"+e.domain+"/recordings/innovaphone-recordings.htm" &&
