@@ -90,10 +90,7 @@ type wsClient struct {
 	seen       map[int64]struct{} // recordings this client was shown
 }
 
-var (
-	errWSSlow   = errors.New("client too slow: send queue full")
-	errWSSignIn = errors.New("sign-in required")
-)
+var errWSSlow = errors.New("client too slow: send queue full")
 
 func (c *wsClient) currentUser() store.User {
 	c.mu.Lock()
@@ -350,7 +347,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if user.Name == "" {
 		t := time.AfterFunc(wsSignInTimeout, func() {
 			if c.currentUser().Name == "" {
-				cancel(errWSSignIn)
+				// Close (not cancel) so that the client gets the code.
+				_ = conn.Close(wsCloseSignIn, "sign-in required")
 			}
 		})
 		defer t.Stop()
@@ -369,11 +367,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	cancel(nil)
 	<-writerDone
 	wg.Wait()
-	if cause := context.Cause(ctx); errors.Is(cause, errWSSlow) {
+	if errors.Is(context.Cause(ctx), errWSSlow) {
 		s.log.Warn("websocket client dropped: too slow", "category", "UI", "user", c.currentUser().Name, "remote", r.RemoteAddr)
 		status, reason = wsCloseSlow, "too slow"
-	} else if errors.Is(cause, errWSSignIn) {
-		status, reason = wsCloseSignIn, "sign-in required"
 	}
 	if status != 0 {
 		// The handshake gets a short while; a gone client must not hold us.
@@ -420,11 +416,8 @@ func (s *Server) wsReadLoop(ctx context.Context, conn *websocket.Conn, c *wsClie
 }
 
 func wsCloseStatusFor(cause error) (websocket.StatusCode, string) {
-	switch {
-	case errors.Is(cause, errWSSlow):
+	if errors.Is(cause, errWSSlow) {
 		return wsCloseSlow, "too slow"
-	case errors.Is(cause, errWSSignIn):
-		return wsCloseSignIn, "sign-in required"
 	}
 	return websocket.StatusGoingAway, "closing"
 }
@@ -538,7 +531,9 @@ func (s *Server) wsHandle(ctx context.Context, c *wsClient, data []byte) (reply 
 	h, ok := wsHandlers[env.MT]
 	if u.Name == "" {
 		if h, ok = wsAnonymous[env.MT]; !ok {
-			return wsErrorReply(env.MT, env.Src, "sign-in required"), false
+			// Not signed in (no or an expired session): say so and close
+			// with 4401, which sends the web apps to the sign-in page.
+			return wsErrorReply(env.MT, env.Src, "sign-in required"), true
 		}
 	} else if c.token != "" {
 		// Re-check the session, so that signing out ends the connection's rights.
