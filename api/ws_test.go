@@ -621,12 +621,12 @@ func TestWSSlowClient(t *testing.T) {
 		}
 	}()
 	rec := store.Recording{ID: 1, Owner: "alice", State: "ready", PeerName: strings.Repeat("n", 4000)}
-	var pushTime time.Duration
+	var slowest time.Duration // a push blocked on a client would take a write timeout (10 s)
 	for i := range pushes {
 		rec.ID = int64(i + 1)
 		start := time.Now()
 		e.s.pushRecording(e.s.ws.subscribers(), "RecordingUpdated", rec)
-		pushTime += time.Since(start)
+		slowest = max(slowest, time.Since(start))
 		if (i+1)%batch == 0 {
 			deadline := time.Now().Add(10 * time.Second)
 			for received.Load() < int64(i+1) && time.Now().Before(deadline) {
@@ -634,8 +634,8 @@ func TestWSSlowClient(t *testing.T) {
 			}
 		}
 	}
-	if pushTime > 2*time.Second {
-		t.Errorf("%d pushes took %v: a slow client held up the sender", pushes, pushTime)
+	if slowest > time.Second {
+		t.Errorf("one push took %v: a slow client held up the sender", slowest)
 	}
 	<-readDone
 	if n := received.Load(); n != pushes {
