@@ -780,7 +780,7 @@ func (s *Server) wsGetMe(ctx context.Context, c *wsClient, u store.User, body []
 var wsLevels = []string{"debug", "info", "warn", "error"}
 
 // traceCategories are the log categories with their own trace level.
-var traceCategories = applog.Categories
+var traceCategories = applog.Categories()
 
 const (
 	settingRetention = "retention_days"
