@@ -115,7 +115,7 @@ type recJSON struct {
 	Envelope   []byte `json:"envelope"`
 }
 
-// waitState polls the recording until it leaves "receiving".
+// waitState polls the recording until it leaves "receiving" and is analysed.
 func (e *env) waitState(id int64) recJSON {
 	e.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
@@ -125,7 +125,8 @@ func (e *env) waitState(id int64) recJSON {
 		if err := json.Unmarshal(readAll(e.t, resp), &r); err != nil {
 			e.t.Fatal(err)
 		}
-		if r.State != "receiving" {
+		// An interrupted upload is "incomplete" before its analysis is stored.
+		if r.State != "receiving" && (r.State != "incomplete" || r.DurationMS > 0) {
 			return r
 		}
 		if time.Now().After(deadline) {
@@ -323,7 +324,7 @@ func TestBadUploads(t *testing.T) {
 		wantState string // after analysis, "" = nothing stored
 	}{
 		{"zero bytes", name(1), nil, http.MethodPut, http.StatusBadRequest, ""},
-		{"text file", name(2), []byte("hello, this is not a capture\n"), http.MethodPut, http.StatusCreated, "failed"},
+		{"text file", name(2), []byte("hello, this is not a capture\n"), http.MethodPut, http.StatusBadRequest, ""}, // refused: not a capture
 		{"truncated pcap", name(3), good[:len(good)-50], http.MethodPut, http.StatusCreated, "ready"},
 		{"pcap without rtp", name(4), good[:24], http.MethodPut, http.StatusCreated, "failed"},
 		{"one direction", name(5), oneSided.Bytes(), http.MethodPut, http.StatusCreated, "ready"},

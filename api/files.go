@@ -21,7 +21,7 @@ func (s *Server) putCapture(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	domain, name := r.PathValue("domain"), r.PathValue("name")
-	_, replaced, err := s.ing.Upload(r.Context(), domain, name, r.Body, r.ContentLength)
+	_, replaced, err := s.ing.Upload(r.Context(), domain, name, newIdleBody(w, r, s.opt.UploadIdle), r.ContentLength)
 	switch {
 	case err == nil:
 	case errors.Is(err, ingest.ErrBadName):
@@ -29,6 +29,9 @@ func (s *Server) putCapture(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, ingest.ErrEmpty):
 		httpError(w, http.StatusBadRequest, "empty upload: the body holds no capture")
+		return
+	case errors.Is(err, ingest.ErrNotCapture):
+		httpError(w, http.StatusBadRequest, err.Error())
 		return
 	case errors.Is(err, ingest.ErrTooLarge):
 		httpError(w, http.StatusRequestEntityTooLarge, err.Error())

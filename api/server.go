@@ -28,6 +28,9 @@ type Options struct {
 	// Calls attaches CDRs to recordings (the CDR endpoint); nil answers
 	// the CDR endpoint with 503.
 	Calls *calls.Matcher
+	// UploadIdle cuts off an upload that sends nothing for this long;
+	// default DefaultUploadIdle.
+	UploadIdle time.Duration
 }
 
 // Server is the HTTP front of the appliance.
@@ -36,6 +39,7 @@ type Server struct {
 	ing *ingest.Service
 	log *slog.Logger
 	opt Options
+	ws  wsHub     // websocket clients (ws.go)
 	pbx *pbxState // CDR endpoint and AppLogin (pbx.go)
 }
 
@@ -46,6 +50,9 @@ func New(db *store.DB, ing *ingest.Service, log *slog.Logger, opt Options) *Serv
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
+	}
+	if opt.UploadIdle <= 0 {
+		opt.UploadIdle = DefaultUploadIdle
 	}
 	return &Server{db: db, ing: ing, log: log, opt: opt, pbx: newPBXState(opt.Now)}
 }
@@ -68,6 +75,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PUT /{domain}/recordings/Files/{name}", s.putCapture)
 	mux.Handle("GET /{domain}/recordings/Files/{name}", s.authed(s.getCapture))
 	mux.HandleFunc("GET /healthz", s.healthz)
+	s.routeUI(apiMux, mux)  // websocket API and the apps' pages (ws.go)
 	s.routePBX(apiMux, mux) // CDRs, app objects, licences, PBX settings (pbx.go)
 	if s.opt.UI != nil {
 		mux.Handle("GET /", http.FileServerFS(s.opt.UI))

@@ -62,6 +62,8 @@ var (
 	ErrBadName  = errors.New("bad file name")
 	ErrTooLarge = errors.New("upload exceeds the size limit")
 	ErrEmpty    = errors.New("empty upload")
+	// ErrNotCapture: the body does not start like a pcap or pcapng file.
+	ErrNotCapture = errors.New("not a pcap or pcapng capture")
 )
 
 // Service runs uploads and analyses against one store.
@@ -122,6 +124,12 @@ func (s *Service) Run(ctx context.Context) error {
 		}()
 	}
 	for _, r := range left {
+		if r.Uploaded() {
+			// Fully received (its checksum is stored) but not yet analysed.
+			s.log.Info("analysing upload received before restart", "category", "Recording", "id", r.ID, "name", r.Name)
+			s.enqueue(r.ID)
+			continue
+		}
 		s.log.Warn("upload interrupted by restart", "category", "Recording", "id", r.ID, "name", r.Name, "bytes", r.Size)
 		if err := s.finish(ctx, r.ID, "incomplete", r.Size); err != nil {
 			s.log.Error("mark interrupted upload", "id", r.ID, "err", err)
@@ -148,13 +156,17 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 	}
 	// Read the first bytes before touching the store, so that an empty body
 	// never replaces a stored capture.
+	// Its magic number must be a capture's, so that garbage (or a broken
+	// request) stores nothing either.
 	buf := make([]byte, s.opt.ChunkBytes)
-	n, rerr := io.ReadAtLeast(body, buf, 1)
-	if n == 0 {
-		if rerr == nil || errors.Is(rerr, io.EOF) {
-			return 0, false, ErrEmpty
-		}
+	n, rerr := io.ReadAtLeast(body, buf, magicLen)
+	switch {
+	case n == 0 && (rerr == nil || errors.Is(rerr, io.EOF)):
+		return 0, false, ErrEmpty
+	case rerr != nil && !errors.Is(rerr, io.ErrUnexpectedEOF):
 		return 0, false, fmt.Errorf("read upload: %w", rerr)
+	case !looksLikeCapture(buf[:n]):
+		return 0, false, fmt.Errorf("%w: starts with % x", ErrNotCapture, buf[:min(n, magicLen)])
 	}
 	sf := store.FileName{ConfID: fn.ConfID, MAC: fn.MAC, Serial: fn.Serial, RegName: fn.RegName}
 	id, replaced, err = s.db.BeginUpload(ctx, domain, name, sf, fn.RegName)
@@ -176,6 +188,15 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 			s.log.Warn("upload over the size limit", "category", "Recording", "id", id, "name", name, "bytes", size)
 			if derr := s.db.DeleteRecording(context.WithoutCancel(ctx), id); derr != nil {
 				s.log.Error("drop oversized upload", "id", id, "err", derr)
+			}
+			s.notify(Event{Kind: "deleted", ID: id})
+			return id, replaced, err
+		}
+		if size == 0 {
+			// Nothing could be stored (the disk is full, say): keep no empty recording.
+			s.log.Warn("upload failed before anything was stored", "category", "Recording", "id", id, "name", name, "err", err)
+			if derr := s.db.DeleteRecording(context.WithoutCancel(ctx), id); derr != nil {
+				s.log.Error("drop empty upload", "id", id, "err", derr)
 			}
 			s.notify(Event{Kind: "deleted", ID: id})
 			return id, replaced, err

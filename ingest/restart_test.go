@@ -1,0 +1,84 @@
+package ingest_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"recordings/ingest"
+	"recordings/internal/callgen"
+	"recordings/store"
+)
+
+// TestRunFinishesWhatACrashLeft covers the two states a kill can leave an
+// upload in: still receiving (cut short: it becomes "incomplete") and fully
+// received with its checksum but not yet analysed (it must become "ready",
+// not stay "receiving" for ever).
+func TestRunFinishesWhatACrashLeft(t *testing.T) {
+	ctx := context.Background()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := store.OpenOptions(ctx, filepath.Join(t.TempDir(), "rec.db"), log, store.Options{BcryptCost: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	capture := callgen.Default(100).Bytes()
+	sum := sha256.Sum256(capture)
+	tests := []struct {
+		name     string
+		data     []byte
+		finished bool
+		want     string
+		wantMS   int64
+	}{
+		{"f9e5956e47d460010630009033302ab1-009033302ab1-1--alice.pcap", capture, true, "ready", 2000},
+		{"f9e5956e47d460010630009033302ab2-009033302ab1-2--alice.pcap", capture[:len(capture)/2], false, "incomplete", 0},
+	}
+	ids := make([]int64, len(tests))
+	for i, tc := range tests {
+		id, _, err := db.BeginUpload(ctx, "example.com", tc.name, store.FileName{ConfID: tc.name[:32], MAC: "009033302ab1", Serial: "1", RegName: "alice"}, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for off := 0; off < len(tc.data); off += 4096 {
+			if err := db.AppendChunk(ctx, id, tc.data[off:min(off+4096, len(tc.data))]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if tc.finished {
+			if err := db.FinishUpload(ctx, id, "receiving", hex.EncodeToString(sum[:])); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ids[i] = id
+	}
+
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- ingest.New(db, log, ingest.Options{}).Run(rctx) }()
+	defer func() { cancel(); <-done }()
+	for i, tc := range tests {
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			rec, err := db.Recording(ctx, ids[i])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rec.State == tc.want && rec.DurationMS > 0 {
+				if tc.wantMS != 0 && rec.DurationMS != tc.wantMS {
+					t.Errorf("%s: duration %d ms, want %d", tc.name, rec.DurationMS, tc.wantMS)
+				}
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: state %q (reason %q, %d ms) 10 s after restart, want %q", tc.name, rec.State, rec.Reason, rec.DurationMS, tc.want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
