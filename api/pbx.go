@@ -2,11 +2,13 @@ package api
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
 	"net/http"
 	"strings"
 	"time"
 
+	"recordings/pbx"
 	"recordings/store"
 )
 
@@ -21,10 +23,13 @@ const (
 // pbxState is the server's mutable state of the PBX integration.
 type pbxState struct {
 	limiter *loginLimiter
+	// challenge makes AppLogin challenges (tests replace it to use the
+	// protocol's published vectors).
+	challenge func() (string, error)
 }
 
 func newPBXState(now func() time.Time) *pbxState {
-	return &pbxState{limiter: newLoginLimiter(now)}
+	return &pbxState{limiter: newLoginLimiter(now), challenge: func() (string, error) { return pbx.NewChallenge(rand.Reader) }}
 }
 
 // routePBX registers the CDR endpoint and the admin API of app objects,
