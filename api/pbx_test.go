@@ -527,3 +527,47 @@ func TestUsersFilledFromCDR(t *testing.T) {
 }
 
 func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+func TestPBXSettingsAPI(t *testing.T) {
+	e := newPBXEnv(t)
+	for _, c := range []struct {
+		body string
+		want int
+	}{
+		{`{"cdr_user":"a:b"}`, 400},
+		{`{"cdr_password":"new\nline"}`, 400},
+		{`{"instance_password":"x\ny"}`, 400},
+		{`{"nocdr_grace_seconds":-1}`, 400},
+		{`{"unknown":1}`, 400},
+		{`{"cdr_user":"pbx","cdr_password":"hunter2","instance_password":"pwd","nocdr_grace_seconds":120}`, 200},
+	} {
+		resp := e.do("PUT", "/api/admin/pbx", "admin", strings.NewReader(c.body))
+		b := readAll(t, resp)
+		if resp.StatusCode != c.want {
+			t.Fatalf("%s: %d %s", c.body, resp.StatusCode, b)
+		}
+		if strings.Contains(string(b), "hunter2") || strings.Contains(string(b), `"pwd"`) {
+			t.Fatalf("a password is shown: %s", b)
+		}
+	}
+	var got map[string]any
+	if err := json.Unmarshal(readAll(t, e.do("GET", "/api/admin/pbx", "admin", nil)), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["cdr_user"] != "pbx" || got["cdr_password_set"] != true || got["instance_password_set"] != true ||
+		got["nocdr_grace_seconds"] != float64(120) {
+		t.Fatalf("settings: %v", got)
+	}
+	if strings.Contains(e.logs.String(), "hunter2") {
+		t.Fatal("a password was logged")
+	}
+	// CDRs now need the credentials.
+	if resp := e.do("POST", "/example.com/recordings/cdr", "", bytes.NewReader(cdrXML(t, "internal.xml"))); resp.StatusCode != 401 {
+		t.Fatalf("CDR without credentials: %d", resp.StatusCode)
+	}
+	// Clearing them opens the endpoint again.
+	e.do("PUT", "/api/admin/pbx", "admin", strings.NewReader(`{"cdr_user":"","cdr_password":""}`))
+	if resp := e.do("POST", "/example.com/recordings/cdr", "", bytes.NewReader(cdrXML(t, "internal.xml"))); resp.StatusCode != 200 {
+		t.Fatalf("CDR after clearing credentials: %d", resp.StatusCode)
+	}
+}

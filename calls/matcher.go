@@ -46,7 +46,13 @@ type Options struct {
 	// OnChange, if set, is told about every recording whose owner, call
 	// facts or NoCDR mark changed (to refresh the UI).
 	OnChange func(id int64)
+	// KeepCDRs is how long stored CDRs are kept (what they told is kept
+	// with the recordings); 0 means DefaultKeepCDRs.
+	KeepCDRs time.Duration
 }
+
+// DefaultKeepCDRs is how long CDRs are kept by default.
+const DefaultKeepCDRs = 90 * 24 * time.Hour
 
 // Matcher attaches CDRs to recordings. It is safe for concurrent use.
 type Matcher struct {
@@ -68,6 +74,9 @@ func New(db *store.DB, log *slog.Logger, opt Options) *Matcher {
 	}
 	if opt.OnChange == nil {
 		opt.OnChange = func(int64) {}
+	}
+	if opt.KeepCDRs <= 0 {
+		opt.KeepCDRs = DefaultKeepCDRs
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -373,16 +382,36 @@ func (m *Matcher) Sweep(ctx context.Context) ([]int64, error) {
 	return ids, nil
 }
 
-// Run sweeps every interval (0 means 30 s) until ctx ends.
+// PruneCDRs deletes the CDRs older than Options.KeepCDRs.
+func (m *Matcher) PruneCDRs(ctx context.Context) (int64, error) {
+	n, err := m.db.PruneCDRs(ctx, m.opt.Now().Add(-m.opt.KeepCDRs))
+	if err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		m.log.Info("old CDRs deleted", "category", logCategory, "count", n, "older_than", m.opt.KeepCDRs)
+	}
+	return n, nil
+}
+
+// Run sweeps every interval (0 means 30 s), and prunes old CDRs at start
+// and hourly, until ctx ends.
 func (m *Matcher) Run(ctx context.Context, interval time.Duration) error {
 	if interval <= 0 {
 		interval = 30 * time.Second
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var pruned time.Time
 	for {
 		if _, err := m.Sweep(ctx); err != nil && ctx.Err() == nil {
 			m.log.Error("NoCDR sweep", "category", logCategory, "err", err)
+		}
+		if now := m.opt.Now(); now.Sub(pruned) >= time.Hour {
+			pruned = now
+			if _, err := m.PruneCDRs(ctx); err != nil && ctx.Err() == nil {
+				m.log.Error("prune CDRs", "category", logCategory, "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -175,3 +175,22 @@ func BenchmarkAddPBXAndResolve(b *testing.B) {
 		}
 	}
 }
+
+func TestPruneCDRs(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	db := openDB(t, clock)
+	m := New(db, nil, Options{Now: clock, KeepCDRs: 24 * time.Hour})
+	ctx := context.Background()
+	if _, err := m.AddPBX(ctx, "d", testXML(t, "internal.xml")); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(23 * time.Hour)
+	if n, err := m.PruneCDRs(ctx); err != nil || n != 0 {
+		t.Fatalf("prune within the keep time: %d %v", n, err)
+	}
+	now = now.Add(2 * time.Hour)
+	if n, err := m.PruneCDRs(ctx); err != nil || n != 2 {
+		t.Fatalf("prune after the keep time: %d %v", n, err)
+	}
+}
