@@ -455,11 +455,10 @@ func TestGatewayOnlyRecording(t *testing.T) {
 func TestNoCDRGraceAndLateCDR(t *testing.T) {
 	e := newPBXEnv(t, pbxUsers()...)
 	ctx := context.Background()
-	// A trunk recording without registration name: nobody is known until
-	// the CDR tells.
-	id := e.upload("c2c2c2c2e909d31192e80090331032dd-009033060014-1.pcap")
+	// A trunk recording: nobody is known until the CDR tells.
+	id := e.upload("c2c2c2c2e909d31192e80090331032dd-009033060014-1--TRUNK.pcap")
 	phone := e.upload("0123456789abcdef0123456789abcdef-009033000001-1--anna.pcap")
-	if r, _ := e.get(id, "admin"); r.CDRState != "pending" || r.Owner != "" {
+	if r, _ := e.get(id, "admin"); r.CDRState != "pending" || r.Owner != "TRUNK" {
 		t.Fatalf("fresh: %+v", r)
 	}
 	e.clk.Advance(14 * time.Minute)
