@@ -44,6 +44,8 @@ func (s *Server) routePBX(apiMux, mux *http.ServeMux) {
 	apiMux.Handle("PUT /api/admin/appobjects/{name}", s.admin(s.updateAppObject))
 	apiMux.Handle("DELETE /api/admin/appobjects/{name}", s.admin(s.deleteAppObject))
 	apiMux.Handle("PUT /api/admin/users/{name}/appobject", s.admin(s.setUserAppObject))
+	apiMux.Handle("GET /api/admin/users", s.admin(s.listAdminUsers))
+	apiMux.Handle("PUT /api/admin/users/{name}", s.admin(s.updateAdminUser))
 
 	apiMux.Handle("GET /api/admin/licences", s.admin(s.getLicences))
 	apiMux.Handle("PUT /api/admin/licences", s.admin(s.setLicences))

@@ -570,3 +570,50 @@ func TestPBXSettingsAPI(t *testing.T) {
 		t.Fatalf("CDR after clearing credentials: %d", resp.StatusCode)
 	}
 }
+
+// Ownership follows an account's devices: adding a MAC gives its earlier
+// recordings to the account, removing it takes them away again.
+func TestAdminUserDevicesReassign(t *testing.T) {
+	e := newPBXEnv(t, store.User{Name: "zed"})
+	id := e.upload("0123456789abcdef0123456789abcdef-009033000099-1.pcap")
+	if r, _ := e.get(id, "admin"); r.Owner != "" {
+		t.Fatalf("before: %+v", r)
+	}
+	resp := e.do("PUT", "/api/admin/users/zed", "admin", strings.NewReader(`{"macs":["00:90:33:00:00:99"],"e164":"777","display_name":"Zed"}`))
+	b := readAll(t, resp)
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"macs":["009033000099"]`) || !strings.Contains(string(b), `"e164":"777"`) {
+		t.Fatalf("update: %d %s", resp.StatusCode, b)
+	}
+	if r, code := e.get(id, "zed"); code != 200 || r.Owner != "zed" || r.OwnerSource != "mac" {
+		t.Fatalf("after adding the MAC: %d %+v", code, r)
+	}
+	if resp := e.do("PUT", "/api/admin/users/zed", "admin", strings.NewReader(`{"macs":[]}`)); resp.StatusCode != 200 {
+		t.Fatalf("remove MAC: %d", resp.StatusCode)
+	}
+	if _, code := e.get(id, "zed"); code != 404 {
+		t.Fatalf("zed still sees the recording of a device no longer theirs: %d", code)
+	}
+	for _, c := range []struct {
+		user, path, body string
+		want             int
+	}{
+		{"admin", "/api/admin/users/zed", `{"macs":["nope"]}`, 400},
+		{"admin", "/api/admin/users/zed", `{"role":"boss"}`, 400},
+		{"admin", "/api/admin/users/ghost", `{}`, 404},
+		{"zed", "/api/admin/users/zed", `{"role":"admin"}`, 403},
+	} {
+		if resp := e.do("PUT", c.path, c.user, strings.NewReader(c.body)); resp.StatusCode != c.want {
+			t.Errorf("%s PUT %s %s: %d, want %d", c.user, c.path, c.body, resp.StatusCode, c.want)
+		}
+	}
+	var list struct {
+		Users []struct {
+			Name     string   `json:"name"`
+			MACs     []string `json:"macs"`
+			Licensed bool     `json:"licensed"`
+		} `json:"users"`
+	}
+	if err := json.Unmarshal(readAll(t, e.do("GET", "/api/admin/users", "admin", nil)), &list); err != nil || len(list.Users) != 2 {
+		t.Fatalf("list users: %+v %v", list, err)
+	}
+}

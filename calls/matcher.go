@@ -420,3 +420,29 @@ func (m *Matcher) Run(ctx context.Context, interval time.Duration) error {
 		}
 	}
 }
+
+// RefreshDevices resolves again the recordings made under registration
+// name regName or on the devices macs (after an account or its MACs
+// changed) and returns how many changed.
+func (m *Matcher) RefreshDevices(ctx context.Context, regName string, macs []string) (int, error) {
+	ids, err := m.db.RecordingIDsByDevice(ctx, regName, macs)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, id := range ids {
+		ok, err := m.resolve(ctx, id)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if ok {
+			n++
+		}
+	}
+	if n > 0 {
+		m.log.Info("recordings reassigned after a user change", "category", logCategory, "user", regName, "count", n)
+	}
+	return n, errors.Join(errs...)
+}
