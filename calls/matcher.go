@@ -292,23 +292,28 @@ func clip(s string) string {
 }
 
 // decideOwner picks the owner to store: the rule's result when there is
-// one; else the registration name of the file name (the spine's choice at
-// upload), unless the CDRs show that name is a trunk or waiting queue
-// whose user is not known yet: then nobody.
+// one. Otherwise the recording keeps the owner it was given at upload (the
+// registration name of its file name); one a rule gave earlier that no
+// longer applies (an account lost a device) falls back to the registration
+// name. A name the CDRs show to be a trunk or waiting queue owns nothing.
 func decideOwner(rec store.Recording, info pbx.CallInfo, cdrs []pbx.CDR) (owner, source string) {
 	if info.Owner != "" {
 		return info.Owner, string(info.OwnerSource)
 	}
-	if rec.RegName == "" {
+	owner = rec.Owner
+	if rec.OwnerSource != "" {
+		owner = rec.RegName
+	}
+	if owner == "" {
 		return "", ""
 	}
 	for i := range cdrs {
 		c := &cdrs[i]
-		if c.Pseudo != "" && strings.EqualFold(c.H323, rec.RegName) && c.HasConf(info.ConfID) {
+		if c.Pseudo != "" && strings.EqualFold(c.H323, owner) && c.HasConf(info.ConfID) {
 			return "", ""
 		}
 	}
-	return rec.RegName, ""
+	return owner, ""
 }
 
 // fillUsers copies display name (cn) and number (e164) from the records of

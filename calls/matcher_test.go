@@ -94,21 +94,25 @@ func TestDecideOwner(t *testing.T) {
 	}
 	const conf = "c2c2c2c2e909d31192e80090331032dd"
 	for _, tc := range []struct {
-		name              string
-		reg               string
-		info              pbx.CallInfo
-		cdrs              []pbx.CDR
-		owner, wantSource string
+		name                 string
+		reg, owner, source   string
+		info                 pbx.CallInfo
+		cdrs                 []pbx.CDR
+		wantOwner, wantSouce string
 	}{
-		{"rule result wins", "TRUNK", pbx.CallInfo{ConfID: conf, Owner: "carla", OwnerSource: pbx.OwnerTrunkIn}, trunkIn, "carla", "trunk-in"},
-		{"no CDR: registration name", "zoe", pbx.CallInfo{ConfID: conf}, nil, "zoe", ""},
-		{"trunk without answering user: nobody", "trunk", pbx.CallInfo{ConfID: conf, Matched: true}, trunkIn, "", ""},
-		{"no registration name, nobody", "", pbx.CallInfo{ConfID: conf, Matched: true}, trunkIn, "", ""},
+		{"rule result wins", "TRUNK", "TRUNK", "", pbx.CallInfo{ConfID: conf, Owner: "carla", OwnerSource: pbx.OwnerTrunkIn}, trunkIn, "carla", "trunk-in"},
+		{"no CDR: the upload's owner stays", "zoe", "zoe", "", pbx.CallInfo{ConfID: conf}, nil, "zoe", ""},
+		{"owner given otherwise stays", "", "ben", "", pbx.CallInfo{ConfID: conf}, nil, "ben", ""},
+		{"rule no longer applies: registration name", "zoe", "carla", "mac", pbx.CallInfo{ConfID: conf}, nil, "zoe", ""},
+		{"rule no longer applies, no registration name: nobody", "", "carla", "mac", pbx.CallInfo{ConfID: conf}, nil, "", ""},
+		{"trunk without answering user: nobody", "trunk", "trunk", "", pbx.CallInfo{ConfID: conf, Matched: true}, trunkIn, "", ""},
+		{"no registration name, nobody", "", "", "", pbx.CallInfo{ConfID: conf, Matched: true}, trunkIn, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			o, s := decideOwner(store.Recording{FileName: store.FileName{ConfID: conf, RegName: tc.reg}}, tc.info, tc.cdrs)
-			if o != tc.owner || s != tc.wantSource {
-				t.Fatalf("got %q/%q, want %q/%q", o, s, tc.owner, tc.wantSource)
+			rec := store.Recording{FileName: store.FileName{ConfID: conf, RegName: tc.reg}, Owner: tc.owner, OwnerSource: tc.source}
+			o, s := decideOwner(rec, tc.info, tc.cdrs)
+			if o != tc.wantOwner || s != tc.wantSouce {
+				t.Fatalf("got %q/%q, want %q/%q", o, s, tc.wantOwner, tc.wantSouce)
 			}
 		})
 	}
