@@ -516,6 +516,9 @@ var wsHandlers = map[string]wsHandler{
 	"SetSettings":     {fn: (*Server).wsSetSettings, admin: true},
 	"ListUsers":       {fn: (*Server).wsListUsers, admin: true},
 	"CreateUser":      {fn: (*Server).wsCreateUser, admin: true},
+	// An app may sign in again over a connection that a cookie signed in.
+	"AppChallenge": {fn: (*Server).wsAppChallenge},
+	"AppLogin":     {fn: (*Server).wsAppLogin},
 }
 
 // wsAnonymous are the requests allowed before sign-in. The PBX's AppLogin

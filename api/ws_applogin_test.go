@@ -237,3 +237,20 @@ func TestWSAppLoginRateLimit(t *testing.T) {
 		t.Fatalf("after the window: %v", r)
 	}
 }
+
+// A connection a cookie signed in may sign in again by AppLogin; it then
+// acts as the AppLogin's user.
+func TestWSAppLoginOverCookieConnection(t *testing.T) {
+	e := appLoginEnv(t)
+	c := e.mustDial("root")
+	if r := c.call("GetSettings", nil); errOf(r) != "" {
+		t.Fatalf("root: %v", r)
+	}
+	r := c.call("AppLogin", appLoginParams(appUser, "alice", "", challengeOf(t, c), "pwd"))
+	if r["ok"] != true || r["user"] != "alice" {
+		t.Fatalf("AppLoginResult %v", r)
+	}
+	if r := c.call("GetSettings", nil); errOf(r) != "administrators only" {
+		t.Fatalf("after AppLogin as alice: %v", r)
+	}
+}
