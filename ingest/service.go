@@ -152,7 +152,10 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 	// never replaces a stored capture.
 	// Its magic number must be a capture's, so that garbage (or a broken
 	// request) stores nothing either.
-	buf := make([]byte, s.opt.ChunkBytes)
+	// The buffer starts small and grows up to ChunkBytes only for a fast
+	// sender: a phone sends about 20 kB per FlushInterval, and a thousand
+	// concurrent calls must not hold a full chunk each.
+	buf := make([]byte, min(s.opt.ChunkBytes, initialBuffer))
 	n, rerr := io.ReadAtLeast(body, buf, magicLen)
 	switch {
 	case n == 0 && (rerr == nil || errors.Is(rerr, io.EOF)):
@@ -207,6 +210,9 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 	s.enqueue(id)
 	return id, replaced, nil
 }
+
+// initialBuffer is the upload buffer's starting size.
+const initialBuffer = 32 << 10
 
 // receive copies the body into chunks. A reader goroutine hands over what
 // arrives while this loop stores a chunk when it is full, or when
@@ -287,7 +293,9 @@ func (s *Service) receive(ctx context.Context, id int64, body io.Reader, buf []b
 				c := copy(buf[fill:], b)
 				fill += c
 				b = b[c:]
-				if fill == len(buf) {
+				if fill == len(buf) && len(buf) < s.opt.ChunkBytes {
+					buf = append(buf, make([]byte, min(len(buf), s.opt.ChunkBytes-len(buf)))...)
+				} else if fill == len(buf) {
 					if err := flush(); err != nil {
 						return size, "", err
 					}

@@ -193,6 +193,7 @@ func run(c config, out io.Writer) error {
 	}
 	var lats []time.Duration
 	var failed, lost, mismatched int
+	why := map[string]int{}
 	var sent int64
 	var worstLate time.Duration
 	for _, p := range phones {
@@ -200,9 +201,14 @@ func run(c config, out io.Writer) error {
 		worstLate = max(worstLate, p.late)
 		if p.status != http.StatusCreated {
 			failed++
-			if failed <= 5 {
-				fmt.Fprintf(out, "upload %s: status %d, %v\n", p.name, p.status, p.err)
+			msg := fmt.Sprintf("status %d", p.status)
+			if p.err != nil {
+				msg = p.err.Error()
+				if i := strings.LastIndex(msg, ": "); i >= 0 {
+					msg = msg[i+2:]
+				}
 			}
+			why[msg]++
 			continue
 		}
 		lats = append(lats, p.latency)
@@ -221,6 +227,9 @@ func run(c config, out io.Writer) error {
 		len(lats), failed, len(lats)-lost-mismatched, lost, mismatched, sent)
 	fmt.Fprintf(out, "upload latency (last byte to 201): p50 %v, p99 %v, max %v; worst sender lag %v\n",
 		pct(lats, 50), pct(lats, 99), pct(lats, 100), worstLate.Round(time.Millisecond))
+	for msg, n := range why {
+		fmt.Fprintf(out, "failed uploads: %d with %s\n", n, msg)
+	}
 	mon.report(out)
 	fmt.Fprintf(out, "load generator CPU: %.1f%% of one core\n", 100*selfUsed.Seconds()/wall.Seconds())
 	if failed+lost+mismatched > 0 {
@@ -352,6 +361,7 @@ func startServer(ctx context.Context, bin, adminPW string) (*server, error) {
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
+		warned := 0
 		for sc.Scan() {
 			line := sc.Text()
 			if m := listenRE.FindStringSubmatch(line); m != nil {
@@ -360,8 +370,10 @@ func startServer(ctx context.Context, bin, adminPW string) (*server, error) {
 				default:
 				}
 			}
-			if strings.Contains(line, "level=ERROR") {
-				fmt.Fprintln(os.Stderr, "server:", line)
+			if strings.Contains(line, "level=ERROR") || strings.Contains(line, "level=WARN") {
+				if warned++; warned <= 5 {
+					fmt.Fprintln(os.Stderr, "server:", line)
+				}
 			}
 		}
 	}()
@@ -456,7 +468,7 @@ func (m *monitor) report(out io.Writer) {
 	var peakRSS int64
 	for i := 1; i < len(m.samples); i++ {
 		a, b := m.samples[i-1], m.samples[i]
-		if d := b.at.Sub(a.at); d > 0 {
+		if d := b.at.Sub(a.at); d >= m.every/2 {
 			peakCPU = max(peakCPU, float64(b.cpu-a.cpu)/float64(d))
 		}
 		peakRSS = max(peakRSS, b.rss)
