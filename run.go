@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"recordings/api"
+	"recordings/calls"
 	"recordings/ingest"
 	"recordings/media"
 	"recordings/store"
@@ -99,17 +100,28 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := ensureAdmin(ctx, db, log); err != nil {
 		return err
 	}
-	ing := ingest.New(db, log, ingest.Options{MaxUploadBytes: cfg.maxUpload})
-	srv := api.New(db, ing, log, api.Options{UI: ui.Files(), UploadUser: cfg.uploadUser, UploadPassword: cfg.uploadPass})
+	// PBX integration: recordings of users without a licence go at start-up
+	// (only when a licence count is configured), then CDRs attach to
+	// recordings whichever arrives first.
+	if _, err := calls.PurgeUnlicensed(ctx, db, log); err != nil {
+		return err
+	}
+	matcher := calls.New(db, log, calls.Options{})
+	ing := ingest.New(db, log, ingest.Options{MaxUploadBytes: cfg.maxUpload, Attach: matcher.Attach})
+	srv := api.New(db, ing, log, api.Options{UI: ui.Files(), UploadUser: cfg.uploadUser, UploadPassword: cfg.uploadPass,
+		Calls: matcher})
+	ing.OnEvent(srv.Publish) // recording changes reach the web apps live
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
 	hs := api.NewHTTPServer(srv.Handler(), log, api.Timeouts{})
+	hs.RegisterOnShutdown(srv.CloseWebsockets) // Shutdown does not wait for websockets
 	log.Info("recordings started", "version", version, "listen", ln.Addr().String(), "db", cfg.db)
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ing.Run(gctx) })
+	g.Go(func() error { return matcher.Run(gctx, 0) })
 	g.Go(func() error {
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("http: %w", err)

@@ -16,33 +16,55 @@ import (
 
 // recordingJSON is how the API shows a recording.
 type recordingJSON struct {
-	ID         int64           `json:"id"`
-	Domain     string          `json:"domain"`
-	Name       string          `json:"name"`
-	ConfID     string          `json:"conf_id"`
-	MAC        string          `json:"mac"`
-	Owner      string          `json:"owner"`
-	State      string          `json:"state"`
-	Reason     string          `json:"reason,omitempty"`
-	Size       int64           `json:"size"`
-	SHA256     string          `json:"sha256,omitempty"`
-	Created    time.Time       `json:"created"`
-	Codec      string          `json:"codec,omitempty"`
-	DurationMS int64           `json:"duration_ms"`
-	Protected  bool            `json:"protected"`
-	Direction  string          `json:"direction,omitempty"`
-	PeerName   string          `json:"peer_name,omitempty"`
-	PeerNumber string          `json:"peer_number,omitempty"`
-	CDR        bool            `json:"cdr"`
-	Stats      json.RawMessage `json:"stats,omitempty"`
-	Envelope   []byte          `json:"envelope,omitempty"`
+	ID         int64     `json:"id"`
+	Domain     string    `json:"domain"`
+	Name       string    `json:"name"`
+	ConfID     string    `json:"conf_id"`
+	MAC        string    `json:"mac"`
+	Owner      string    `json:"owner"`
+	State      string    `json:"state"`
+	Reason     string    `json:"reason,omitempty"`
+	Size       int64     `json:"size"`
+	SHA256     string    `json:"sha256,omitempty"`
+	Created    time.Time `json:"created"`
+	Codec      string    `json:"codec,omitempty"`
+	DurationMS int64     `json:"duration_ms"`
+	Protected  bool      `json:"protected"`
+	Direction  string    `json:"direction,omitempty"`
+	PeerName   string    `json:"peer_name,omitempty"`
+	PeerNumber string    `json:"peer_number,omitempty"`
+	CDR        bool      `json:"cdr"`
+	// CDRState: "cdr" (call details attached), "pending" (within the
+	// grace period) or "NoCDR" (none arrived in time; Owner then shows
+	// "NoCDR" when nobody is known).
+	CDRState    string          `json:"cdr_state"`
+	OwnerSource string          `json:"owner_source,omitempty"`
+	ConnectedAt *time.Time      `json:"connected_at,omitempty"` // from the CDR: when the call was connected
+	CallMS      int64           `json:"call_ms,omitempty"`      // from the CDR: connected time of the call
+	Stats       json.RawMessage `json:"stats,omitempty"`
+	Envelope    []byte          `json:"envelope,omitempty"`
 }
 
 func recordingView(r store.Recording, detail bool) recordingJSON {
 	v := recordingJSON{ID: r.ID, Domain: r.Domain, Name: r.Name, ConfID: r.ConfID, MAC: r.MAC, Owner: r.Owner,
 		State: r.State, Reason: r.Reason, Size: r.Size, SHA256: r.SHA256, Created: r.CreatedAt.UTC(),
 		Codec: r.Codec, DurationMS: r.DurationMS, Protected: r.Protected, Direction: r.Direction,
-		PeerName: r.PeerName, PeerNumber: r.PeerNumber, CDR: r.CDR}
+		PeerName: r.PeerName, PeerNumber: r.PeerNumber, CDR: r.CDR, OwnerSource: r.OwnerSource, CallMS: r.CallMS}
+	if !r.ConnectedAt.IsZero() {
+		t := r.ConnectedAt.UTC()
+		v.ConnectedAt = &t
+	}
+	switch {
+	case r.CDR:
+		v.CDRState = "cdr"
+	case r.NoCDR:
+		v.CDRState = "NoCDR"
+		if v.Owner == "" {
+			v.Owner = "NoCDR"
+		}
+	default:
+		v.CDRState = "pending"
+	}
 	if detail {
 		if len(r.Stats) > 0 && json.Valid(r.Stats) {
 			v.Stats = r.Stats
@@ -53,21 +75,21 @@ func recordingView(r store.Recording, detail bool) recordingJSON {
 }
 
 // canSee reports whether the signed-in user may see rec: admins see all,
-// users their own.
+// users their own plus their app object's access list (canView).
 func (s *Server) canSee(r *http.Request, rec store.Recording) bool {
-	u := userFrom(r.Context())
-	if u.Role == store.RoleAdmin {
-		return true
-	}
-	return u.Name != "" && strings.EqualFold(rec.Owner, u.Name)
+	return canView(userFrom(r.Context()), rec.Owner)
 }
 
-// visibleOwners is the owner filter for list queries: nil for all.
+// visibleOwners is the owner filter for list queries: nil for all; the
+// same owners canView lets through.
 func visibleOwners(u store.User) []string {
 	if u.Role == store.RoleAdmin {
 		return nil
 	}
-	return []string{u.Name}
+	if u.Name == "" {
+		return []string{}
+	}
+	return append([]string{u.Name}, u.Sees...)
 }
 
 func (s *Server) listRecordings(w http.ResponseWriter, r *http.Request) {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"recordings/calls"
 	"recordings/ingest"
 	"recordings/store"
 )
@@ -24,6 +25,9 @@ type Options struct {
 	SessionTTL                 time.Duration // default 12 h
 	UI                         fs.FS
 	Now                        func() time.Time
+	// Calls attaches CDRs to recordings (the CDR endpoint); nil answers
+	// the CDR endpoint with 503.
+	Calls *calls.Matcher
 	// UploadIdle cuts off an upload that sends nothing for this long;
 	// default DefaultUploadIdle.
 	UploadIdle time.Duration
@@ -35,6 +39,8 @@ type Server struct {
 	ing *ingest.Service
 	log *slog.Logger
 	opt Options
+	ws  wsHub     // websocket clients (ws.go)
+	pbx *pbxState // CDR endpoint and AppLogin (pbx.go)
 }
 
 // New returns a server over db and ing.
@@ -48,7 +54,7 @@ func New(db *store.DB, ing *ingest.Service, log *slog.Logger, opt Options) *Serv
 	if opt.UploadIdle <= 0 {
 		opt.UploadIdle = DefaultUploadIdle
 	}
-	return &Server{db: db, ing: ing, log: log, opt: opt}
+	return &Server{db: db, ing: ing, log: log, opt: opt, pbx: newPBXState(opt.Now)}
 }
 
 // Handler returns the routes. Paths under /api/ go to the JSON API; all
@@ -69,6 +75,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PUT /{domain}/recordings/Files/{name}", s.putCapture)
 	mux.Handle("GET /{domain}/recordings/Files/{name}", s.authed(s.getCapture))
 	mux.HandleFunc("GET /healthz", s.healthz)
+	s.routeUI(apiMux, mux)  // websocket API and the apps' pages (ws.go)
+	s.routePBX(apiMux, mux) // CDRs, app objects, licences, PBX settings (pbx.go)
 	if s.opt.UI != nil {
 		mux.Handle("GET /", http.FileServerFS(s.opt.UI))
 	}

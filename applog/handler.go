@@ -6,8 +6,18 @@ import (
 	"log/slog"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"recordings/store"
+)
+
+// Bounds matching what store.AddLogs accepts: one oversized record must not
+// make a whole batch fail, so records are cut to fit before queueing.
+const (
+	maxMessage = 8 << 10
+	maxAttrs   = 64 << 10
+	maxField   = 256
+	maxBatch   = 10000
 )
 
 // Sink stores batches of log entries (store.DB does).
@@ -21,6 +31,7 @@ type Logger struct {
 	out     slog.Handler
 	queue   chan store.LogEntry
 	dropped atomic.Int64
+	failed  atomic.Int64
 	sink    Sink
 }
 
@@ -38,8 +49,21 @@ func New(out slog.Handler, levels *Levels, sink Sink, queueLen int) *Logger {
 // Slog returns the *slog.Logger to hand to the rest of the program.
 func (l *Logger) Slog() *slog.Logger { return slog.New(&handler{l: l, out: l.out}) }
 
+// Levels returns the per-category levels in force (change them with Set).
+func (l *Logger) Levels() *Levels { return l.levels }
+
 // Dropped is how many records were not stored because the queue was full.
 func (l *Logger) Dropped() int64 { return l.dropped.Load() }
+
+// Failed is how many records were lost because the sink refused a batch.
+func (l *Logger) Failed() int64 { return l.failed.Load() }
+
+// finalFlush bounds the last write at shutdown, so a stuck sink cannot keep
+// the process from exiting.
+const finalFlush = 5 * time.Second
+
+// writeTimeout bounds one batch write while running.
+const writeTimeout = 30 * time.Second
 
 // Run writes queued records in batches (every interval or every batch
 // records) until ctx ends, then writes what is left.
@@ -50,17 +74,27 @@ func (l *Logger) Run(ctx context.Context, interval time.Duration, batch int) err
 	if batch <= 0 {
 		batch = 500
 	}
+	batch = min(batch, maxBatch)
 	buf := make([]store.LogEntry, 0, batch)
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
+	// Writes do not stop when ctx ends mid-batch (the records would be
+	// lost); each is bounded instead.
+	wctx := context.WithoutCancel(ctx)
 	flush := func(ctx context.Context) {
 		if len(buf) == 0 {
 			return
 		}
+		ctx, cancel := context.WithTimeout(ctx, writeTimeout)
+		defer cancel()
 		if err := l.sink.AddLogs(ctx, buf); err != nil {
+			l.failed.Add(int64(len(buf)))
 			// Only the process log is left to tell.
-			_ = l.out.Handle(ctx, slog.NewRecord(time.Now(), slog.LevelError, "storing logs failed: "+err.Error(), 0))
+			r := slog.NewRecord(time.Now(), slog.LevelError, "storing logs failed", 0)
+			r.AddAttrs(slog.Int("entries", len(buf)), slog.String("err", err.Error()))
+			_ = l.out.Handle(ctx, r)
 		}
+		clear(buf)
 		buf = buf[:0]
 	}
 	for {
@@ -68,20 +102,22 @@ func (l *Logger) Run(ctx context.Context, interval time.Duration, batch int) err
 		case e := <-l.queue:
 			buf = append(buf, e)
 			if len(buf) >= batch {
-				flush(ctx)
+				flush(wctx)
 			}
 		case <-tick.C:
-			flush(ctx)
+			flush(wctx)
 		case <-ctx.Done():
+			fctx, cancel := context.WithTimeout(wctx, finalFlush)
+			defer cancel()
 			for {
 				select {
 				case e := <-l.queue:
 					buf = append(buf, e)
 					if len(buf) >= batch {
-						flush(context.WithoutCancel(ctx))
+						flush(fctx)
 					}
 				default:
-					flush(context.WithoutCancel(ctx))
+					flush(fctx)
 					return nil
 				}
 			}
@@ -97,72 +133,150 @@ func (l *Logger) enqueue(e store.LogEntry) {
 	}
 }
 
-// handler is the slog.Handler; WithAttrs/WithGroup copies carry the
-// pre-set attributes (a category set with .With applies to every record).
+// handler is the slog.Handler. WithAttrs/WithGroup copies carry the pre-set
+// attributes, already qualified by the groups open when they were added (a
+// category set with .With applies to every record).
 type handler struct {
 	l      *Logger
 	out    slog.Handler
-	attrs  []slog.Attr
-	groups string
+	attrs  []slog.Attr // keys already qualified with their groups
+	groups string      // "a.b." for the groups open now
 }
 
+// Enabled lets a record through when some category wants it; warnings and
+// errors always reach the process log.
 func (h *handler) Enabled(_ context.Context, lvl slog.Level) bool {
-	return lvl >= h.l.levels.lowest()
+	return lvl >= min(h.l.levels.lowest(), slog.LevelWarn)
 }
 
 func (h *handler) WithAttrs(as []slog.Attr) slog.Handler {
+	if len(as) == 0 {
+		return h
+	}
 	c := *h
 	c.out = h.out.WithAttrs(as)
-	c.attrs = append(append([]slog.Attr(nil), h.attrs...), as...)
+	c.attrs = append([]slog.Attr(nil), h.attrs...)
+	for _, a := range as {
+		c.attrs = append(c.attrs, slog.Attr{Key: h.groups + a.Key, Value: a.Value})
+	}
 	return &c
 }
 
 func (h *handler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
 	c := *h
 	c.out = h.out.WithGroup(name)
 	c.groups = h.groups + name + "."
 	return &c
 }
 
-func (h *handler) Handle(ctx context.Context, r slog.Record) error {
-	e := store.LogEntry{Time: r.Time, Level: r.Level.String(), Category: System, Message: r.Message}
-	extra := map[string]any{}
-	take := func(a slog.Attr) bool {
-		switch a.Key {
-		case "category":
-			e.Category = a.Value.String()
-		case "user":
-			e.User = a.Value.String()
-		case "id", "recording":
-			if a.Value.Kind() == slog.KindInt64 {
-				e.RecordingID = a.Value.Int64()
-			}
-			extra[h.groups+a.Key] = a.Value.Any()
-		default:
-			v := a.Value.Resolve()
-			if v.Kind() == slog.KindAny {
-				if err, ok := v.Any().(error); ok {
-					extra[h.groups+a.Key] = err.Error()
-					return true
-				}
-			}
-			extra[h.groups+a.Key] = v.String()
+// entry collects one record's fields for the store.
+type entry struct {
+	e     store.LogEntry
+	extra map[string]any
+}
+
+// add takes one attribute whose key is already qualified by its groups.
+func (x *entry) add(key string, v slog.Value) {
+	v = v.Resolve()
+	switch key {
+	case "category":
+		x.e.Category = v.String()
+		return
+	case "user":
+		x.e.User = v.String()
+		return
+	case "id", "recording", "recording_id":
+		switch v.Kind() {
+		case slog.KindInt64:
+			x.e.RecordingID = v.Int64()
+		case slog.KindUint64:
+			x.e.RecordingID = int64(min(v.Uint64(), 1<<63-1))
 		}
-		return true
 	}
+	switch v.Kind() {
+	case slog.KindGroup:
+		for _, a := range v.Group() {
+			k := a.Key
+			if key != "" { // an empty group key inlines its attributes
+				k = key + "." + k
+			}
+			x.add(k, a.Value)
+		}
+		return
+	case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindBool:
+		x.set(key, v.Any())
+	case slog.KindDuration:
+		x.set(key, v.Duration().String())
+	case slog.KindTime:
+		x.set(key, v.Time().UTC().Format(time.RFC3339Nano))
+	case slog.KindAny:
+		if err, ok := v.Any().(error); ok {
+			x.set(key, err.Error())
+			return
+		}
+		x.set(key, v.String())
+	default:
+		x.set(key, v.String())
+	}
+}
+
+func (x *entry) set(key string, v any) {
+	if key == "" {
+		return
+	}
+	if x.extra == nil {
+		x.extra = map[string]any{}
+	}
+	x.extra[key] = v
+}
+
+func (h *handler) Handle(ctx context.Context, r slog.Record) error {
+	x := entry{e: store.LogEntry{Time: r.Time, Level: r.Level.String(), Category: System, Message: r.Message}}
 	for _, a := range h.attrs {
-		take(a)
+		x.add(a.Key, a.Value)
 	}
-	r.Attrs(take)
-	if r.Level < h.l.levels.Level(e.Category) {
-		return nil
+	r.Attrs(func(a slog.Attr) bool {
+		x.add(h.groups+a.Key, a.Value)
+		return true
+	})
+	if c, ok := Canonical(x.e.Category); ok {
+		x.e.Category = c
 	}
-	if len(extra) > 0 {
-		e.Attrs, _ = json.Marshal(extra)
+	wanted := r.Level >= h.l.levels.Level(x.e.Category)
+	if wanted {
+		if len(x.extra) > 0 {
+			if b, err := json.Marshal(x.extra); err == nil && len(b) <= maxAttrs {
+				x.e.Attrs = b
+			} else {
+				x.e.Attrs = []byte(`{"attrs":"too large or not representable"}`)
+			}
+		}
+		x.e.Message = truncate(x.e.Message, maxMessage)
+		x.e.Category = truncate(x.e.Category, maxField)
+		x.e.User = truncate(x.e.User, maxField)
+		h.l.enqueue(x.e)
 	}
-	h.l.enqueue(e)
-	if h.out.Enabled(ctx, r.Level) {
+	if (wanted || r.Level >= slog.LevelWarn) && h.out.Enabled(ctx, r.Level) {
 		return h.out.Handle(ctx, r)
 	}
 	return nil
+}
+
+// truncate cuts s to at most n bytes without splitting a UTF-8 sequence.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 {
+		r, size := utf8.DecodeLastRuneInString(s)
+		if r != utf8.RuneError || size > 1 {
+			break
+		}
+		s = s[:len(s)-1]
+	}
+	return s
 }

@@ -21,8 +21,14 @@ const (
 	System          = "System"
 )
 
-// Categories lists the categories with a settable trace level, in UI order.
-var Categories = []string{Recording, CallInformation, Converting, License, UI}
+// LevelOff is the level of a category whose traces are switched off: above
+// every level a program logs at.
+const LevelOff = slog.LevelError + 4
+
+// Categories returns the categories with a settable trace level, in UI order.
+func Categories() []string {
+	return []string{Recording, CallInformation, Converting, License, UI}
+}
 
 // Levels holds the minimum level per category. It is safe for concurrent use.
 type Levels struct {
@@ -39,12 +45,13 @@ func NewLevels(def slog.Level) *Levels {
 
 // Set changes the level of one category; it takes effect at once.
 func (l *Levels) Set(category string, lvl slog.Level) error {
-	if !known(category) {
-		return fmt.Errorf("unknown log category %q", category)
+	c, ok := Canonical(category)
+	if !ok {
+		return fmt.Errorf("unknown log category %.64q (known: %s)", category, strings.Join(Categories(), ", "))
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.m[category] = lvl
+	l.m[c] = lvl
 	l.min = l.def
 	for _, v := range l.m {
 		l.min = min(l.min, v)
@@ -68,21 +75,26 @@ func (l *Levels) lowest() slog.Level {
 	return l.min
 }
 
-func known(c string) bool {
-	for _, k := range Categories {
-		if k == c {
-			return true
+// Canonical returns the category's canonical spelling (matched without
+// regard to case) and whether it is known.
+func Canonical(c string) (string, bool) {
+	for _, k := range Categories() {
+		if strings.EqualFold(k, c) {
+			return k, true
 		}
 	}
-	return c == System
+	if strings.EqualFold(c, System) {
+		return System, true
+	}
+	return "", false
 }
 
 // ParseLevel reads a trace level as the admin settings store it: off, error,
-// warn, info, debug (any case), or slog's own names.
+// warn, info, debug (any case), or slog's own names such as "INFO+2".
 func ParseLevel(s string) (slog.Level, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {
 	case "off":
-		return slog.LevelError + 4, nil
+		return LevelOff, nil
 	case "error":
 		return slog.LevelError, nil
 	case "warn", "warning":
@@ -94,7 +106,7 @@ func ParseLevel(s string) (slog.Level, error) {
 	}
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return 0, fmt.Errorf("trace level %q: want off, error, warn, info or debug", s)
+		return 0, fmt.Errorf("trace level %.32q: want off, error, warn, info or debug", s)
 	}
 	return l, nil
 }

@@ -28,6 +28,9 @@ type Options struct {
 	CacheEntries   int           // analyses kept for WAV rendering, default 64
 	Media          media.Options
 	Now            func() time.Time
+	// Attach, if set, is called when an upload begins and when it ends, to
+	// attach call details (owner, CDR facts) to the recording.
+	Attach func(ctx context.Context, id int64)
 }
 
 func (o *Options) defaults() {
@@ -48,6 +51,9 @@ func (o *Options) defaults() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Attach == nil {
+		o.Attach = func(context.Context, int64) {}
 	}
 }
 
@@ -171,6 +177,7 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 		return 0, false, fmt.Errorf("begin upload: %w", err)
 	}
 	s.forget(id)
+	s.opt.Attach(ctx, id)
 	kind := "created"
 	if replaced {
 		kind = "updated"
@@ -207,6 +214,7 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 		return id, replaced, fmt.Errorf("finish upload: %w", err)
 	}
 	s.log.Info("upload complete", "category", "Recording", "id", id, "name", name, "bytes", size, "sha256", sum)
+	s.opt.Attach(ctx, id)
 	s.enqueue(id)
 	return id, replaced, nil
 }
@@ -316,6 +324,7 @@ func (s *Service) finish(ctx context.Context, id int64, state string, size int64
 	if err := s.db.FinishUpload(ctx, id, state, sum); err != nil {
 		return fmt.Errorf("finish upload: %w", err)
 	}
+	s.opt.Attach(ctx, id)
 	s.enqueue(id)
 	return nil
 }

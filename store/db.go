@@ -59,6 +59,10 @@ type Options struct {
 	// SQLITE_BUSY (after the 5 s busy_timeout) is retried; 0 means 3,
 	// negative means none.
 	BusyRetries int
+
+	// migrateTo stops migrations at this version (tests of upgrades); 0
+	// means SchemaVersion.
+	migrateTo int
 }
 
 // DB is the appliance's database. It is safe for concurrent use.
@@ -70,6 +74,10 @@ type DB struct {
 	now   func() time.Time
 	cost  int
 	retry int
+
+	// ftsCap: a query with fewer trigram-index candidates than this is
+	// answered from the candidates (see ListRecordings); 0 disables.
+	ftsCap int
 
 	dummyOnce sync.Once
 	dummyHash []byte
@@ -97,7 +105,7 @@ func OpenOptions(ctx context.Context, path string, log *slog.Logger, opt Options
 	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
 		return nil, fmt.Errorf("store: open %s: create directory: %w", path, err)
 	}
-	db := &DB{path: abs, log: log, now: opt.Now, cost: opt.BcryptCost, retry: opt.BusyRetries}
+	db := &DB{path: abs, log: log, now: opt.Now, cost: opt.BcryptCost, retry: opt.BusyRetries, ftsCap: 5000}
 	if db.now == nil {
 		db.now = time.Now
 	}
@@ -125,7 +133,7 @@ func OpenOptions(ctx context.Context, path string, log *slog.Logger, opt Options
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	db.w = w
-	if err := db.migrate(ctx); err != nil {
+	if err := db.migrate(ctx, opt.migrateTo); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}

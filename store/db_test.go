@@ -108,3 +108,104 @@ func TestOpenBadPath(t *testing.T) {
 		t.Errorf("Open(directory) succeeded")
 	}
 }
+
+// TestMigrateUpgrade stores data under schema 1 and checks that opening it
+// with the current program upgrades it and indexes the old rows.
+func TestMigrateUpgrade(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rec.db")
+	ctx := context.Background()
+	db, err := OpenOptions(ctx, path, nil, Options{migrateTo: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for i, owner := range []string{"Müller", "schmidt", "müllerin"} {
+		id, _, err := db.BeginUpload(ctx, "d", fmt.Sprint(i), FileName{RegName: owner}, owner)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(ctx, path, nil)
+	if err != nil {
+		t.Fatalf("upgrade: %v", err)
+	}
+	defer db.Close()
+	var v, indexed int
+	if err := db.r.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil || v != SchemaVersion() {
+		t.Fatalf("user_version after upgrade = %d, %v", v, err)
+	}
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM recordings_fts WHERE recordings_fts MATCH '"üll"'`).Scan(&indexed); err != nil || indexed != 2 {
+		t.Fatalf("old rows in the trigram index: %d, %v; want 2", indexed, err)
+	}
+	rs, _, err := db.ListRecordings(ctx, ListFilter{Query: "MÜLLER"})
+	if err != nil || len(rs) != 2 || rs[0].ID != ids[2] || rs[1].ID != ids[0] {
+		t.Fatalf("search after upgrade = %+v, %v", rs, err)
+	}
+	if err := db.IntegrityCheck(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSearchIndexFollowsChanges checks the trigram index through replace,
+// owner change, CDR and delete.
+func TestSearchIndexFollowsChanges(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	find := func(q string) []int64 {
+		t.Helper()
+		rs, _, err := db.ListRecordings(ctx, ListFilter{Query: q})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for _, r := range rs {
+			ids = append(ids, r.ID)
+		}
+		return ids
+	}
+	id, _, _ := db.BeginUpload(ctx, "d", "a", FileName{RegName: "regalpha"}, "oscar")
+	if got := find("oscar"); len(got) != 1 || got[0] != id {
+		t.Fatalf("find(oscar) = %v", got)
+	}
+	if err := db.SetOwner(ctx, id, "papa"); err != nil {
+		t.Fatal(err)
+	}
+	if got := find("oscar"); len(got) != 0 {
+		t.Errorf("old owner still found: %v", got)
+	}
+	if got := find("papa"); len(got) != 1 {
+		t.Errorf("new owner not found: %v", got)
+	}
+	if err := db.SetCDR(ctx, id, CDR{PeerName: "Quebec Corp", PeerNumber: "+4970312345"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"quebec", "0312", "papa", "regalpha"} {
+		if got := find(q); len(got) != 1 {
+			t.Errorf("find(%q) after CDR = %v", q, got)
+		}
+	}
+	if _, _, err := db.BeginUpload(ctx, "d", "a", FileName{RegName: "regbeta"}, "romeo"); err != nil {
+		t.Fatal(err)
+	}
+	for q, n := range map[string]int{"quebec": 0, "papa": 0, "regalpha": 0, "romeo": 1, "regbeta": 1} {
+		if got := find(q); len(got) != n {
+			t.Errorf("find(%q) after replace = %v, want %d", q, got, n)
+		}
+	}
+	if err := db.DeleteRecording(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if got := find("romeo"); len(got) != 0 {
+		t.Errorf("deleted recording found: %v", got)
+	}
+	if err := db.IntegrityCheck(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.w.ExecContext(ctx, `INSERT INTO recordings_fts (recordings_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
+		t.Fatalf("fts integrity-check: %v", err)
+	}
+}

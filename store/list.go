@@ -20,7 +20,8 @@ const (
 // ListFilter selects recordings for ListRecordings. Results are newest
 // first (by creation time, then id).
 type ListFilter struct {
-	// Owners restricts the result to recordings owned by these user names;
+	// Owners restricts the result to recordings owned by these user names
+	// (case-insensitive);
 	// nil means every owner, an empty non-nil slice matches nothing.
 	Owners []string
 	// Query is a case-insensitive substring of the owner, peer name, peer
@@ -99,16 +100,34 @@ func (db *DB) ListRecordings(ctx context.Context, f ListFilter) (_ []Recording, 
 		args  []any
 	)
 	if f.Owners != nil {
-		where = append(where, "owner IN (?"+strings.Repeat(", ?", len(f.Owners)-1)+")")
+		where = append(where, "owner COLLATE NOCASE IN (?"+strings.Repeat(", ?", len(f.Owners)-1)+")")
 		for _, o := range f.Owners {
 			args = append(args, o)
 		}
 	}
+	useFTS := false
 	if f.Query != "" {
-		// instr, not LIKE: no wildcard exists that could need escaping,
-		// and both sides are lower-cased by Go (Unicode-aware).
+		q := strings.ToLower(f.Query)
+		// instr, not LIKE: no character is a wildcard, and both sides are
+		// lower-cased by Go (Unicode-aware).
 		where = append(where, "instr(search, ?) > 0")
-		args = append(args, strings.ToLower(f.Query))
+		args = append(args, q)
+		// A query the trigram index finds in few rows is answered from
+		// those rows; a common one by scanning the newest rows, which
+		// finds a page of matches quickly.
+		if fq, ok := ftsQuery(q); ok && db.ftsCap > 0 {
+			var n int
+			err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM recordings_fts
+				WHERE recordings_fts MATCH ? LIMIT ?)`, fq, db.ftsCap).Scan(&n)
+			if err != nil {
+				return nil, "", fmt.Errorf("store: list recordings: search index: %w", err)
+			}
+			if n < db.ftsCap {
+				useFTS = true
+				where = append(where, "id IN (SELECT rowid FROM recordings_fts WHERE recordings_fts MATCH ?)")
+				args = append(args, fq)
+			}
+		}
 	}
 	if !f.From.IsZero() {
 		where = append(where, "created_at >= ?")
@@ -131,6 +150,11 @@ func (db *DB) ListRecordings(ctx context.Context, f ListFilter) (_ []Recording, 
 		cols = recColsFull
 	}
 	q := "SELECT " + cols + " FROM recordings"
+	if useFTS {
+		// Look the candidates up by id and sort them; walking an index
+		// in order and probing each row against them would scan it all.
+		q += " NOT INDEXED"
+	}
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -163,4 +187,32 @@ func (db *DB) ListRecordings(ctx context.Context, f ListFilter) (_ []Recording, 
 		next = cursor{toMS(last.CreatedAt), last.ID}.String()
 	}
 	return out, next, nil
+}
+
+// ftsQuery turns a lower-cased search string into an FTS5 query for the
+// trigram index: every trigram of it, quoted, AND-ed. The index keeps no
+// positions, so this finds a superset of the rows containing the string;
+// the caller re-checks them. Strings shorter than three characters have no
+// trigram and ok is false.
+func ftsQuery(q string) (_ string, ok bool) {
+	r := []rune(q)
+	if len(r) < 3 {
+		return "", false
+	}
+	var b strings.Builder
+	seen := make(map[string]bool, len(r))
+	for i := 0; i+3 <= len(r); i++ {
+		t := string(r[i : i+3])
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		if b.Len() > 0 {
+			b.WriteString(" AND ")
+		}
+		b.WriteByte('"')
+		b.WriteString(strings.ReplaceAll(t, `"`, `""`))
+		b.WriteByte('"')
+	}
+	return b.String(), true
 }

@@ -114,45 +114,51 @@ func TestListRecordings(t *testing.T) {
 		{"range and owner and query", ListFilter{From: start.Add(20 * time.Second), To: mid.Add(100 * time.Second),
 			Owners: []string{"bob", "Dave_Smith"}, Query: "b"}, 3},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			want := reference(all, c.f)
-			if len(want) < c.min {
-				t.Fatalf("fixture gives only %d rows for this case, want ≥ %d", len(want), c.min)
-			}
-			for _, limit := range []int{3, 7, 50, 1000} {
-				f := c.f
-				f.Limit = limit
-				got := []int64{}
-				for page := 0; ; page++ {
-					rs, next, err := db.ListRecordings(ctx, f)
-					if err != nil {
-						t.Fatalf("limit %d page %d: %v", limit, page, err)
-					}
-					if len(rs) > limit || len(rs) > MaxListLimit {
-						t.Fatalf("limit %d: page of %d", limit, len(rs))
-					}
-					for _, r := range rs {
-						got = append(got, r.ID)
-						if r.Stats != nil || r.Envelope != nil {
-							t.Fatalf("list result carries blobs")
+		for _, path := range []string{"auto", "scan"} {
+			t.Run(c.name+"/"+path, func(t *testing.T) {
+				db.ftsCap = 5000
+				if path == "scan" {
+					db.ftsCap = 0
+				}
+				want := reference(all, c.f)
+				if len(want) < c.min {
+					t.Fatalf("fixture gives only %d rows for this case, want ≥ %d", len(want), c.min)
+				}
+				for _, limit := range []int{3, 7, 50, 1000} {
+					f := c.f
+					f.Limit = limit
+					got := []int64{}
+					for page := 0; ; page++ {
+						rs, next, err := db.ListRecordings(ctx, f)
+						if err != nil {
+							t.Fatalf("limit %d page %d: %v", limit, page, err)
 						}
+						if len(rs) > limit || len(rs) > MaxListLimit {
+							t.Fatalf("limit %d: page of %d", limit, len(rs))
+						}
+						for _, r := range rs {
+							got = append(got, r.ID)
+							if r.Stats != nil || r.Envelope != nil {
+								t.Fatalf("list result carries blobs")
+							}
+						}
+						if next == "" {
+							break
+						}
+						if len(rs) != limit {
+							t.Fatalf("limit %d: short page of %d with a next cursor", limit, len(rs))
+						}
+						if page > len(all) {
+							t.Fatal("paging does not end")
+						}
+						f.Cursor = next
 					}
-					if next == "" {
-						break
+					if !slices.Equal(got, want) {
+						t.Fatalf("limit %d: ids\n%v\nwant\n%v", limit, got, want)
 					}
-					if len(rs) != limit {
-						t.Fatalf("limit %d: short page of %d with a next cursor", limit, len(rs))
-					}
-					if page > len(all) {
-						t.Fatal("paging does not end")
-					}
-					f.Cursor = next
 				}
-				if !slices.Equal(got, want) {
-					t.Fatalf("limit %d: ids\n%v\nwant\n%v", limit, got, want)
-				}
-			}
-		})
+			})
+		}
 	}
 }
 
@@ -202,6 +208,7 @@ func TestListQueryPlans(t *testing.T) {
 		{"cursor", "WHERE (created_at, id) < (?, ?)", []any{1, 2}, "recordings_created"},
 		{"query", "WHERE instr(search, ?) > 0", []any{"x"}, "USING INDEX recordings_created"},
 		{"owner", "WHERE owner IN (?)", []any{"a"}, "recordings_owner"},
+		{"owner and query", "WHERE owner IN (?) AND instr(search, ?) > 0", []any{"a", "b"}, "USING INDEX recordings_owner (owner=?)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rows, err := db.r.QueryContext(ctx, "EXPLAIN QUERY PLAN SELECT "+recColsLight+
@@ -224,5 +231,50 @@ func TestListQueryPlans(t *testing.T) {
 				t.Errorf("plan %q: want %q and no sort", p, c.want)
 			}
 		})
+	}
+}
+
+func TestListQueryPlanFTS(t *testing.T) {
+	db, _ := openTest(t)
+	rows, err := db.r.QueryContext(context.Background(), "EXPLAIN QUERY PLAN SELECT "+recColsLight+
+		" FROM recordings NOT INDEXED WHERE instr(search, ?) > 0 AND (created_at, id) < (?, ?)"+
+		" AND id IN (SELECT rowid FROM recordings_fts WHERE recordings_fts MATCH ?)"+
+		" ORDER BY created_at DESC, id DESC LIMIT 51", "abc", 1, 2, `"abc"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	p := strings.Join(plan, "; ")
+	if !strings.Contains(p, "INTEGER PRIMARY KEY (rowid=?)") || !strings.Contains(p, "VIRTUAL TABLE INDEX") {
+		t.Errorf("plan %q: want rowid lookups of the trigram index's candidates", p)
+	}
+}
+
+func TestFTSQuery(t *testing.T) {
+	for _, c := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"ab", "", false},
+		{"abc", `"abc"`, true},
+		{"abcd", `"abc" AND "bcd"`, true},
+		{"aaaa", `"aaa"`, true},
+		{`a"bc`, `"a""b" AND """bc"`, true},
+		{"müll", `"mül" AND "üll"`, true},
+		{"% _", `"% _"`, true},
+	} {
+		got, ok := ftsQuery(c.in)
+		if got != c.want || ok != c.ok {
+			t.Errorf("ftsQuery(%q) = %q, %v; want %q, %v", c.in, got, ok, c.want, c.ok)
+		}
 	}
 }

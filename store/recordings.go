@@ -68,6 +68,13 @@ type Recording struct {
 	ConnectedAt time.Time
 	CallMS      int64
 	CDR         bool
+
+	// NoCDR: no CDR arrived within the grace period (MarkNoCDR); cleared
+	// when one attaches late.
+	NoCDR bool
+	// OwnerSource is the rule that decided Owner ("" = the file name's
+	// registration name at upload, see pbx.OwnerSource for the others).
+	OwnerSource string
 }
 
 // Uploaded reports whether the whole capture has arrived (FinishUpload was
@@ -96,7 +103,7 @@ type CDR struct {
 // recCols are the columns scanRecording reads, blobs last.
 const recColsLight = `id, domain, name, conf_id, mac, serial, reg_name, state, reason,
 	size, nchunks, sha256, created_at, updated_at, codec, duration_ms, protected, owner,
-	direction, peer_name, peer_number, connected_at, call_ms, cdr`
+	direction, peer_name, peer_number, connected_at, call_ms, cdr, no_cdr, owner_source`
 
 const recColsFull = recColsLight + `, stats, envelope`
 
@@ -108,11 +115,12 @@ func scanRecording(s scanner, full bool) (Recording, error) {
 		created, updated  int64
 		connected         sql.NullInt64
 		protected, hasCDR bool
+		noCDR             bool
 	)
 	dest := []any{&r.ID, &r.Domain, &r.Name, &r.ConfID, &r.MAC, &r.Serial, &r.RegName,
 		&r.State, &r.Reason, &r.Size, &r.Chunks, &r.SHA256, &created, &updated, &r.Codec,
 		&r.DurationMS, &protected, &r.Owner, &r.Direction, &r.PeerName, &r.PeerNumber,
-		&connected, &r.CallMS, &hasCDR}
+		&connected, &r.CallMS, &hasCDR, &noCDR, &r.OwnerSource}
 	if full {
 		dest = append(dest, &r.Stats, &r.Envelope)
 	}
@@ -123,7 +131,7 @@ func scanRecording(s scanner, full bool) (Recording, error) {
 	if connected.Valid {
 		r.ConnectedAt = fromMS(connected.Int64)
 	}
-	r.Protected, r.CDR = protected, hasCDR
+	r.Protected, r.CDR, r.NoCDR = protected, hasCDR, noCDR
 	return r, nil
 }
 
@@ -211,7 +219,7 @@ func (db *DB) BeginUpload(ctx context.Context, domain, name string, fn FileName,
 			conf_id = ?, mac = ?, serial = ?, reg_name = ?, state = ?, reason = '', size = 0,
 			nchunks = 0, sha256 = '', created_at = ?, updated_at = ?, codec = '', duration_ms = 0,
 			stats = NULL, envelope = NULL, protected = 0, owner = ?, direction = '', peer_name = '',
-			peer_number = '', connected_at = NULL, call_ms = 0, cdr = 0, search = ?
+			peer_number = '', connected_at = NULL, call_ms = 0, cdr = 0, no_cdr = 0, owner_source = '', search = ?
 			WHERE id = ?`,
 			fn.ConfID, fn.MAC, fn.Serial, fn.RegName, StateReceiving, now, now, owner, search, id)
 		return err
@@ -368,7 +376,7 @@ func (db *DB) SetCDR(ctx context.Context, id int64, c CDR) error {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE recordings SET direction = ?, peer_name = ?, peer_number = ?,
-			connected_at = ?, call_ms = ?, cdr = 1, search = ?, updated_at = ? WHERE id = ?`,
+			connected_at = ?, call_ms = ?, cdr = 1, no_cdr = 0, search = ?, updated_at = ? WHERE id = ?`,
 			c.Direction, c.PeerName, c.PeerNumber, connected, c.CallMS,
 			searchText(owner, c.PeerName, c.PeerNumber, reg), db.nowMS(), id)
 		return err

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -26,6 +27,20 @@ func tokenHash(token string) ([]byte, bool) {
 // returns its token (43 base64url characters). Only the token's SHA-256 is
 // stored.
 func (db *DB) CreateSession(ctx context.Context, userID int64, ttl time.Duration) (string, error) {
+	return db.CreateAppSession(ctx, userID, ttl, "", "")
+}
+
+// CreateAppSession is CreateSession for a sign-in through an app object
+// (AppLogin): via names the app object whose access list applies (""
+// means the user's default), and role, when set, replaces the account's
+// role for this session (the admin app signs in an administrator).
+func (db *DB) CreateAppSession(ctx context.Context, userID int64, ttl time.Duration, via string, role Role) (string, error) {
+	if role != "" && role != RoleUser && role != RoleAdmin {
+		return "", fmt.Errorf("store: create session: role %.20q: %w", role, ErrInvalid)
+	}
+	if err := checkText("app object", via, maxFieldLen, false); err != nil {
+		return "", fmt.Errorf("store: create session: %w", err)
+	}
 	if ttl <= 0 {
 		return "", fmt.Errorf("store: create session: ttl %v: %w", ttl, ErrInvalid)
 	}
@@ -37,8 +52,9 @@ func (db *DB) CreateSession(ctx context.Context, userID int64, ttl time.Duration
 	h := sha256.Sum256(raw[:])
 	now := db.now()
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at)
-			SELECT ?, id, ?, ? FROM users WHERE id = ?`, h[:], now.UnixMilli(), now.Add(ttl).UnixMilli(), userID)
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at, app_object, role)
+			SELECT ?, id, ?, ?, ?, ? FROM users WHERE id = ?`, h[:], now.UnixMilli(), now.Add(ttl).UnixMilli(),
+			via, string(role), userID)
 		if err != nil {
 			return err
 		}
@@ -64,9 +80,26 @@ func (db *DB) SessionUser(ctx context.Context, token string) (User, error) {
 	if !ok {
 		return User{}, fmt.Errorf("store: session: %w", ErrNotFound)
 	}
-	u, _, err := db.user(ctx, `u.id = (SELECT user_id FROM sessions WHERE token_hash = ? AND expires_at > ?)`,
-		h, db.nowMS())
+	var (
+		uid       int64
+		via, role string
+	)
+	err := db.r.QueryRowContext(ctx, `SELECT user_id, app_object, role FROM sessions WHERE token_hash = ? AND expires_at > ?`,
+		h, db.nowMS()).Scan(&uid, &via, &role)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrNotFound
+	}
 	if err != nil {
+		return User{}, fmt.Errorf("store: session: %w", err)
+	}
+	u, _, err := db.user(ctx, `u.id = ?`, uid)
+	if err != nil {
+		return User{}, fmt.Errorf("store: session: %w", err)
+	}
+	if role != "" {
+		u.Role = Role(role)
+	}
+	if u, err = db.withAccess(ctx, u, via); err != nil {
 		return User{}, fmt.Errorf("store: session: %w", err)
 	}
 	return u, nil

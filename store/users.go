@@ -39,6 +39,19 @@ type User struct {
 	// HasPassword is false for PBX-only users, who cannot log in locally.
 	// It is read-only: set passwords with CreateUser or SetPassword.
 	HasPassword bool
+
+	// AppObject is the account's default app object (SetUserAppObject):
+	// its access list applies to sign-ins that name no app object.
+	AppObject string
+	// Licensed: the account holds an App(innovaphone-recorder) licence
+	// (read-only here: SetUserLicensed).
+	Licensed bool
+
+	// The sign-in, filled by SessionUser and Authenticate (zero elsewhere):
+	// Via is the app object whose access list applies ("" none), Sees the
+	// owner names its access list adds to the user's own recordings.
+	Via  string
+	Sees []string
 }
 
 // NormalizeMAC returns mac as 12 lower-case hex digits, accepting the
@@ -234,10 +247,13 @@ func (db *DB) Authenticate(ctx context.Context, name, password string) (User, er
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
 		return User{}, ErrBadCredentials
 	}
+	if u, err = db.withAccess(ctx, u, ""); err != nil {
+		return User{}, fmt.Errorf("store: authenticate %.64q: %w", name, err)
+	}
 	return u, nil
 }
 
-const userCols = `u.id, u.name, u.display_name, u.e164, u.role, u.password_hash, u.created_at,
+const userCols = `u.id, u.name, u.display_name, u.e164, u.role, u.password_hash, u.created_at, u.app_object, u.licensed,
 	(SELECT group_concat(mac, ',') FROM (SELECT mac FROM user_macs WHERE user_id = u.id ORDER BY mac))`
 
 func scanUser(s scanner) (User, string, error) {
@@ -248,7 +264,7 @@ func scanUser(s scanner) (User, string, error) {
 		created int64
 		macs    sql.NullString
 	)
-	if err := s.Scan(&u.ID, &u.Name, &u.DisplayName, &u.E164, &role, &hash, &created, &macs); err != nil {
+	if err := s.Scan(&u.ID, &u.Name, &u.DisplayName, &u.E164, &role, &hash, &created, &u.AppObject, &u.Licensed, &macs); err != nil {
 		return User{}, "", err
 	}
 	u.Role = Role(role)

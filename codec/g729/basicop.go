@@ -82,13 +82,6 @@ func lSub(a, b int32) int32 { return sat32(int64(a) - int64(b)) }
 func lMac(acc int32, a, b int16) int32 { return lAdd(acc, lMult(a, b)) }
 func lMsu(acc int32, a, b int16) int32 { return lSub(acc, lMult(a, b)) }
 
-func lNegate(x int32) int32 {
-	if x == min32 {
-		return max32
-	}
-	return -x
-}
-
 // shl shifts left with saturation; a negative count shifts right.
 func shl(a int16, n int16) int16 {
 	if n < 0 {

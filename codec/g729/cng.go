@@ -105,11 +105,11 @@ func quantEnergy(x int32, sh int16) int16 {
 
 // gauss returns an approximately Gaussian value from 12 uniform draws.
 func gauss(seed *int16) int16 {
-	var acc int32
+	var acc int32 // at most 12 * 2^15 in magnitude: no saturation
 	for i := 0; i < 12; i++ {
-		acc = lAdd(acc, int32(random(seed)))
+		acc += int32(random(seed))
 	}
-	return extractL(lShr(acc, 7))
+	return int16(acc >> 7)
 }
 
 // sqrtHalf returns sqrt(num/2) by bitwise search.

@@ -32,8 +32,8 @@ const (
 	ftypSID    = 2
 )
 
-// Decoder decodes one G.729 (Annex A/B) stream. The zero value is not
-// ready for use; call NewDecoder.
+// Decoder decodes one G.729 (Annex A/B) stream. The zero value is ready
+// for use (it is reset on first use); NewDecoder returns a reset one.
 type Decoder struct {
 	oldExc    [frameLen + excHist]int16 // past excitation, then current frame
 	lspOld    [lpcOrder]int16
@@ -53,10 +53,12 @@ type Decoder struct {
 	// the first SID frame of a silence period is lost (computed on demand).
 	sidExc      [frameLen]int16
 	sidExcValid bool
-	cng      cngState
+	cng         cngState
 
 	post postFilter
 	hp   postProcess
+
+	ready bool // set by Reset
 }
 
 // NewDecoder returns a decoder in its initial state.
@@ -68,7 +70,7 @@ func NewDecoder() *Decoder {
 
 // Reset returns the decoder to its initial state.
 func (d *Decoder) Reset() {
-	*d = Decoder{}
+	*d = Decoder{ready: true}
 	d.lspOld = [lpcOrder]int16{30000, 26000, 21000, 15000, 8000, 0, -8000, -15000, -21000, -26000}
 	d.sharp = sharpMin
 	d.oldT0 = 60
@@ -119,61 +121,87 @@ func (d *Decoder) Decode(dst []int16, payload []byte) (int, error) {
 		return 0, fmt.Errorf("%w: %d bytes", ErrPayload, len(payload))
 	}
 	if len(dst) < n {
-		return 0, fmt.Errorf("%w: need %d samples, have %d", ErrShortBuffer, n, len(dst))
+		return 0, shortBuffer(n, len(dst))
 	}
+	var prm [11]int16
 	out := 0
 	for len(payload) >= SpeechBytes {
-		d.DecodeSpeech(dst[out:out+FrameSamples], payload[:SpeechBytes])
+		unpackSpeech(payload, &prm)
+		d.decodeFrame(dst[out:out+FrameSamples], &prm, false, ftypSpeech)
 		payload = payload[SpeechBytes:]
 		out += FrameSamples
 	}
 	if len(payload) == SIDBytes {
-		d.DecodeSID(dst[out:out+FrameSamples], payload)
+		unpackSID(payload, &prm)
+		d.decodeFrame(dst[out:out+FrameSamples], &prm, false, ftypSID)
 		out += FrameSamples
 	}
 	return out, nil
 }
 
-// Conceal produces one frame for a lost or untransmitted frame: frame
-// erasure concealment after speech, comfort noise after a SID frame.
+func shortBuffer(need, have int) error {
+	return fmt.Errorf("%w: need %d samples, have %d", ErrShortBuffer, need, have)
+}
+
+// Conceal produces one frame for a lost frame (or one not transmitted
+// during DTX): frame erasure concealment after speech, comfort noise after
+// a SID frame.
 func (d *Decoder) Conceal(dst []int16) (int, error) {
-	if len(dst) < FrameSamples {
-		return 0, fmt.Errorf("%w: need %d samples, have %d", ErrShortBuffer, FrameSamples, len(dst))
+	return d.DecodeParams(dst, &[11]int16{}, true, ftypSpeech)
+}
+
+// DecodeSpeech decodes one 10-byte speech frame into dst[:80].
+func (d *Decoder) DecodeSpeech(dst []int16, frame []byte) (int, error) {
+	if len(frame) != SpeechBytes {
+		return 0, fmt.Errorf("%w: speech frame of %d bytes", ErrPayload, len(frame))
 	}
 	var prm [11]int16
-	d.decodeFrame(dst[:FrameSamples], &prm, true, ftypSpeech)
-	return FrameSamples, nil
-}
-
-// DecodeSpeech decodes one 10-byte speech frame into dst[:80]. It panics if
-// frame or dst are too short.
-func (d *Decoder) DecodeSpeech(dst []int16, frame []byte) {
-	var prm [11]int16
 	unpackSpeech(frame, &prm)
-	d.decodeFrame(dst[:FrameSamples], &prm, false, ftypSpeech)
+	return d.DecodeParams(dst, &prm, false, ftypSpeech)
 }
 
-// DecodeSID decodes one 2-byte Annex B SID frame into dst[:80]. It panics
-// if frame or dst are too short.
-func (d *Decoder) DecodeSID(dst []int16, frame []byte) {
+// DecodeSID decodes one 2-byte Annex B SID frame into dst[:80].
+func (d *Decoder) DecodeSID(dst []int16, frame []byte) (int, error) {
+	if len(frame) != SIDBytes {
+		return 0, fmt.Errorf("%w: SID frame of %d bytes", ErrPayload, len(frame))
+	}
 	var prm [11]int16
 	unpackSID(frame, &prm)
-	d.decodeFrame(dst[:FrameSamples], &prm, false, ftypSID)
+	return d.DecodeParams(dst, &prm, false, ftypSID)
 }
 
 // DecodeUntransmitted produces one frame for a frame that the encoder's DTX
-// did not send (not an erasure): comfort noise continues.
-func (d *Decoder) DecodeUntransmitted(dst []int16) {
-	var prm [11]int16
-	d.decodeFrame(dst[:FrameSamples], &prm, false, ftypNone)
+// did not send, when it is known not to be a loss: comfort noise continues.
+func (d *Decoder) DecodeUntransmitted(dst []int16) (int, error) {
+	return d.DecodeParams(dst, &[11]int16{}, false, ftypNone)
 }
 
-// DecodeParams decodes one frame given its parameters: for a speech frame
-// the 11 parameters of the recommendation (prm[3] the parity bit as
-// received), for a SID frame the 4 SID parameters in prm[0..3]. erased
-// marks a frame erasure; ftyp is 0 (not transmitted), 1 (speech), 2 (SID).
-func (d *Decoder) DecodeParams(dst []int16, prm *[11]int16, erased bool, ftyp int) {
-	d.decodeFrame(dst[:FrameSamples], prm, erased, int16(ftyp))
+// DecodeParams decodes one frame given its parameters (as a bitstream
+// reader such as one for the ITU-T serial test format delivers them): for
+// a speech frame the 11 parameters of the recommendation in transmission
+// order (prm[3] the parity bit as received), for a SID frame the 4 SID
+// parameters in prm[0..3]. erased marks a frame erasure; ftyp is 0 (not
+// transmitted), 1 (speech) or 2 (SID). Parameters are reduced to their
+// field widths.
+func (d *Decoder) DecodeParams(dst []int16, prm *[11]int16, erased bool, ftyp int) (int, error) {
+	if len(dst) < FrameSamples {
+		return 0, shortBuffer(FrameSamples, len(dst))
+	}
+	if ftyp < ftypNone || ftyp > ftypSID {
+		return 0, fmt.Errorf("%w: frame type %d", ErrPayload, ftyp)
+	}
+	p := *prm
+	if ftyp == ftypSID {
+		for i, n := range sidBits {
+			p[i] &= 1<<n - 1
+		}
+	} else {
+		for i, n := range speechBits {
+			p[i] &= 1<<n - 1
+		}
+	}
+	d.decodeFrame(dst[:FrameSamples], &p, erased, int16(ftyp))
+	return FrameSamples, nil
 }
 
 // bitReader reads MSB-first bit fields.
@@ -224,6 +252,9 @@ func unpackSID(frame []byte, prm *[11]int16) {
 // decodeFrame runs the decoder (4.1 of G.729, Annex A and B.4) and the
 // postfilter for one frame into out[:80].
 func (d *Decoder) decodeFrame(out []int16, prm *[11]int16, bfi bool, ftyp int16) {
+	if !d.ready {
+		d.Reset()
+	}
 	if bfi {
 		if d.pastFtyp == ftypSpeech {
 			ftyp = ftypSpeech
@@ -253,9 +284,11 @@ func (d *Decoder) decodeFrame(out []int16, prm *[11]int16, bfi bool, ftyp int16)
 		var code [subLen]int16
 		var t0, t0Frac int16
 		for sf := 0; sf < 2; sf++ {
-			pi := 2 + sf*5 // pitch index position
-			if sf == 1 {
-				pi = 7
+			// Positions in prm of the subframe's pitch, codebook index,
+			// signs and gain index (the parity bit is prm[3]).
+			pi, ci := 7, 8
+			if sf == 0 {
+				pi, ci = 2, 4
 			}
 			index := prm[pi]
 			bad := bfi
@@ -277,10 +310,6 @@ func (d *Decoder) decodeFrame(out []int16, prm *[11]int16, bfi bool, ftyp int16)
 			pos := excPos + sf*subLen
 			predLt3(d.oldExc[:], pos, t0, t0Frac, subLen)
 
-			ci := pi + 1
-			if sf == 0 {
-				ci = 4
-			}
 			cIndex, cSign := prm[ci], prm[ci+1]
 			if bfi {
 				cIndex = random(&d.seedFer) & 0x1fff
@@ -302,11 +331,22 @@ func (d *Decoder) decodeFrame(out []int16, prm *[11]int16, bfi bool, ftyp int16)
 				d.sharp = sharpMin
 			}
 			exc := d.oldExc[pos : pos+subLen]
-			for i := 0; i < subLen; i++ {
-				t := lMult(exc[i], d.gainPitch)
-				t = lMac(t, code[i], d.gainCode)
-				t = lShlC(t, 1)
-				exc[i] = round(t)
+			if d.gainPitch != min16 && d.gainCode != min16 {
+				// round(L_shl(L_mac(L_mult(e, gp), c, gc), 1)): without the
+				// -32768*-32768 case the saturations collapse into one
+				// clamp of the exact value.
+				gp, gc := int64(d.gainPitch), int64(d.gainCode)
+				for i := 0; i < subLen; i++ {
+					v := 4*(int64(exc[i])*gp+int64(code[i])*gc) + 0x8000
+					exc[i] = int16(clamp32(v) >> 16)
+				}
+			} else {
+				for i := 0; i < subLen; i++ {
+					t := lMult(exc[i], d.gainPitch)
+					t = lMac(t, code[i], d.gainCode)
+					t = lShlC(t, 1)
+					exc[i] = round(t)
+				}
 			}
 			d.synthesize(az[sf*11:sf*11+11], pos, synth[sf*subLen:sf*subLen+subLen])
 		}

@@ -169,7 +169,17 @@ func FuzzDecode(f *testing.F) {
 }
 
 func BenchmarkDecode(b *testing.B) {
-	frames := readFrameFile(b, filepath.Join("testdata", "rtp", "mix.frames"))
+	benchmarkFrames(b, "mix.frames")
+}
+
+// BenchmarkDecodeVAD runs over a stream with SID frames, comfort noise and
+// untransmitted frames.
+func BenchmarkDecodeVAD(b *testing.B) {
+	benchmarkFrames(b, "mix_vad.frames")
+}
+
+func benchmarkFrames(b *testing.B, name string) {
+	frames := readFrameFile(b, filepath.Join("testdata", "rtp", name))
 	d := NewDecoder()
 	dst := make([]int16, FrameSamples)
 	b.ReportAllocs()
@@ -177,7 +187,13 @@ func BenchmarkDecode(b *testing.B) {
 	n := 0
 	for i := 0; i < b.N; i++ {
 		for _, f := range frames {
-			if _, err := d.Decode(dst, f); err != nil {
+			var err error
+			if len(f) == 0 {
+				_, err = d.Conceal(dst)
+			} else {
+				_, err = d.Decode(dst, f)
+			}
+			if err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -202,5 +218,80 @@ func TestUnpackSpeech(t *testing.T) {
 		if got != want {
 			t.Fatalf("%x: got %v, want %v", f, got, want)
 		}
+	}
+}
+
+func TestFrameLevelAPI(t *testing.T) {
+	d := NewDecoder()
+	dst := make([]int16, FrameSamples)
+	if _, err := d.DecodeSpeech(dst, make([]byte, 9)); !errors.Is(err, ErrPayload) {
+		t.Errorf("DecodeSpeech(9 bytes): %v", err)
+	}
+	if _, err := d.DecodeSID(dst, make([]byte, 3)); !errors.Is(err, ErrPayload) {
+		t.Errorf("DecodeSID(3 bytes): %v", err)
+	}
+	if _, err := d.DecodeSpeech(dst[:79], make([]byte, 10)); !errors.Is(err, ErrShortBuffer) {
+		t.Errorf("DecodeSpeech short dst: %v", err)
+	}
+	if _, err := d.DecodeUntransmitted(dst[:10]); !errors.Is(err, ErrShortBuffer) {
+		t.Errorf("DecodeUntransmitted short dst: %v", err)
+	}
+	if _, err := d.DecodeParams(dst, &[11]int16{}, false, 3); !errors.Is(err, ErrPayload) {
+		t.Errorf("DecodeParams(ftyp 3): %v", err)
+	}
+	// Out-of-range parameters are reduced to their field widths.
+	wild := [11]int16{-1, 32767, 1000, 5, -300, 99, 1 << 14, 400, -1, -1, -1}
+	if n, err := d.DecodeParams(dst, &wild, false, 1); n != FrameSamples || err != nil {
+		t.Errorf("DecodeParams(wild): %d, %v", n, err)
+	}
+
+	// DecodeSpeech equals Decode of the same 10 bytes.
+	frames := readFrameFile(t, filepath.Join("testdata", "rtp", "mix_vad.frames"))
+	d1, d2 := NewDecoder(), NewDecoder()
+	a, b := make([]int16, FrameSamples), make([]int16, FrameSamples)
+	sawSID := false
+	for i, f := range frames {
+		switch len(f) {
+		case SpeechBytes:
+			d1.DecodeSpeech(a, f)
+			d2.Decode(b, f)
+		case SIDBytes:
+			d1.DecodeSID(a, f)
+			d2.Decode(b, f)
+			sawSID = true
+		default:
+			// After a SID frame, a frame known to be untransmitted and a
+			// lost frame give the same comfort noise.
+			if sawSID {
+				c := *d1
+				u := make([]int16, FrameSamples)
+				c.DecodeUntransmitted(u)
+				d1.Conceal(a)
+				if !slices.Equal(u, a) {
+					t.Fatalf("frame %d: DecodeUntransmitted differs from Conceal after SID", i)
+				}
+			} else {
+				d1.Conceal(a)
+			}
+			d2.Conceal(b)
+		}
+		if !slices.Equal(a, b) {
+			t.Fatalf("frame %d: frame-level API differs from Decode", i)
+		}
+	}
+}
+
+func TestZeroValueDecoder(t *testing.T) {
+	frames := readFrameFile(t, filepath.Join("testdata", "rtp", "mix_loss.frames"))[:200]
+	var d Decoder
+	got := decodeFrames(t, &d, frames)
+	want := decodeFrames(t, NewDecoder(), frames)
+	if !slices.Equal(got, want) {
+		t.Fatal("zero-value Decoder differs from NewDecoder")
+	}
+	var z Decoder
+	dst := make([]int16, FrameSamples)
+	if n, err := z.Conceal(dst); n != FrameSamples || err != nil {
+		t.Fatalf("zero-value Conceal: %d, %v", n, err)
 	}
 }

@@ -70,24 +70,20 @@ func predLt3(buf []int16, pos int, t0, frac int16, n int) {
 	// pos or an output of this call, so a running maximum covers them all.
 	csum := interSum[frac]
 	// History read: buf[x0-9 : x0+n+10] below pos.
-	xmax := maxAbs(buf[x0-9 : min(pos, x0+n+10)])
+	xmax := absBound(buf[x0-9 : min(pos, x0+n+10)])
 	xlim := int32((max32 - 0x8000) / (2 * csum))
 	if xmax <= xlim && x0+n+10 <= pos {
 		// Only history is read (lag of 50 or more) and it is small
 		// enough: no sum can saturate.
-		for j := 0; j < n; j++ {
-			x1 := x0 + j
-			s := predLt3Fast((*[20]int16)(buf[x1-9:x1+11]), frac)
-			buf[pos+j] = int16((s<<1 + 0x8000) >> 16)
-		}
+		predLt3Block(buf, x0, pos, n, frac)
 		return
 	}
 	for j := 0; j < n; j++ {
 		x1 := x0 + j
 		var s int32
 		if xmax <= xlim {
-			s = predLt3Fast((*[20]int16)(buf[x1-9:x1+11]), frac)
-			s = (s<<1 + 0x8000) >> 16
+			predLt3Block(buf, x0+j, pos+j, 1, frac)
+			s = int32(buf[pos+j])
 		} else {
 			x2 := x1 + 1
 			var acc int32

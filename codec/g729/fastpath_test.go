@@ -215,3 +215,13 @@ func BenchmarkSynFilt(b *testing.B) {
 		synFilt(a[:], x, y, &mem)
 	}
 }
+
+func TestRandomMatchesReference(t *testing.T) {
+	for s := int32(min16); s <= max16; s++ {
+		seed := int16(s)
+		want := extractL(lAdd(lShr(lMult(seed, 31821), 1), 13849))
+		if got := random(&seed); got != want || seed != want {
+			t.Fatalf("random(%d) = %d, want %d", s, got, want)
+		}
+	}
+}

@@ -15,13 +15,14 @@ func abs32(x int32) int32 {
 	return (x ^ m) - m
 }
 
-// maxAbs returns the largest |x[i]|.
-func maxAbs(x []int16) int32 {
-	var m int32
+// absBound returns an upper bound of |x[i]|, at most twice the largest
+// magnitude: the OR of the one's complement magnitudes, plus one.
+func absBound(x []int16) int32 {
+	var m int16
 	for _, v := range x {
-		m = max(m, abs32(int32(v)))
+		m |= v ^ (v >> 15)
 	}
-	return m
+	return int32(m) + 1
 }
 
 // synFilt filters x through 1/A(z) (a in Q12) into y, starting from the past
@@ -40,7 +41,7 @@ func synFilt(a []int16, x []int16, y []int16, mem *[lpcOrder]int16) (overflow bo
 	}
 	a0 := int32(a[0])
 	abs0 := int64(abs32(a0))
-	if 2*(32768*abs0+asum*32768) <= max32 || 2*(int64(maxAbs(x))*abs0+asum*32768) <= max32 {
+	if 2*(32768*abs0+asum*32768) <= max32 || 2*(int64(absBound(x))*abs0+asum*32768) <= max32 {
 		// No partial sum can saturate whatever the outputs are.
 		a1, a2, a3, a4, a5 := int32(a[1]), int32(a[2]), int32(a[3]), int32(a[4]), int32(a[5])
 		a6, a7, a8, a9, a10 := int32(a[6]), int32(a[7]), int32(a[8]), int32(a[9]), int32(a[10])
@@ -68,7 +69,7 @@ func synFilt(a []int16, x []int16, y []int16, mem *[lpcOrder]int16) (overflow bo
 		copy(y, buf[lpcOrder:lpcOrder+n])
 		return overflow
 	}
-	ymax := int64(maxAbs(mem[:]))
+	ymax := int64(absBound(mem[:]))
 	for i := 0; i < n; i++ {
 		yy := (*[lpcOrder]int16)(buf[i : i+lpcOrder])
 		xi := int32(x[i])
@@ -152,7 +153,7 @@ func residu(a []int16, x []int16, y []int16) {
 	for _, v := range a {
 		asum += int64(abs32(int32(v)))
 	}
-	if 2*asum*32768 <= max32 || 2*asum*int64(maxAbs(x)) <= max32 {
+	if 2*asum*32768 <= max32 || 2*asum*int64(absBound(x)) <= max32 {
 		a0, a1, a2, a3, a4, a5 := int32(a[0]), int32(a[1]), int32(a[2]), int32(a[3]), int32(a[4]), int32(a[5])
 		a6, a7, a8, a9, a10 := int32(a[6]), int32(a[7]), int32(a[8]), int32(a[9]), int32(a[10])
 		for i := 0; i < n; i++ {
@@ -190,7 +191,7 @@ func weightAz(a []int16, gamma int16, ap *[lpcOrder + 1]int16) {
 // All terms are non-negative, so the partial sums only grow: the
 // saturating sum is the exact sum clamped once at the end.
 func energy(init int32, x []int16) int32 {
-	// Two accumulators of at most 2^30 * 40 each: no overflow in int64.
+	// Each square is at most 2^30, so int64 sums cannot overflow.
 	var s0, s1 int64
 	i := 0
 	for ; i+1 < len(x); i += 2 {
@@ -214,7 +215,7 @@ func energy(init int32, x []int16) int32 {
 // (L_mac chain), with a fast path when no partial sum can saturate.
 func dot(init int32, x, y []int16) int32 {
 	y = y[:len(x)]
-	xm, ym := maxAbs(x), maxAbs(y)
+	xm, ym := absBound(x), absBound(y)
 	if int64(abs32(init))+2*int64(len(x))*int64(xm)*int64(ym) <= max32 {
 		return dotFast(init, x, y)
 	}

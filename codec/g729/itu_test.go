@@ -125,7 +125,9 @@ func decodeITUFile(t *testing.T, bitPath string) []int16 {
 	out := make([]int16, len(frames)*FrameSamples)
 	for i := range frames {
 		f := &frames[i]
-		d.DecodeParams(out[i*FrameSamples:], &f.prm, f.erased, f.ftyp)
+		if _, err := d.DecodeParams(out[i*FrameSamples:], &f.prm, f.erased, f.ftyp); err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
 	}
 	return out
 }

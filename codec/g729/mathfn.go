@@ -60,7 +60,9 @@ func invSqrt(x int32) int32 {
 
 // random is the linear congruential generator of the recommendation:
 // seed = seed*31821 + 13849 (16-bit wrap-around).
+// (L_mult doubles and L_shr halves the product exactly, and nothing can
+// saturate, so this is plain arithmetic.)
 func random(seed *int16) int16 {
-	*seed = extractL(lAdd(lShr(lMult(*seed, 31821), 1), 13849))
+	*seed = int16(int32(*seed)*31821 + 13849)
 	return *seed
 }

@@ -172,8 +172,10 @@ func (p *postFilter) pitchFilter(t0Min, t0Max int16, dst *[subLen]int16) {
 		}
 	}
 	past := p.res2[pitMax-int(t0):]
+	// g0, gain >= 0: the two products cannot saturate, only their sum.
+	g0w, gw := int32(g0), int32(gain)
 	for i := 0; i < subLen; i++ {
-		dst[i] = add(mult(g0, sig[i]), mult(gain, past[i]))
+		dst[i] = sat16((g0w*int32(sig[i]))>>15 + (gw*int32(past[i]))>>15)
 	}
 }
 
@@ -189,21 +191,14 @@ func (p *postFilter) preemphasis(sig *[subLen]int16, g int16) {
 
 // agc scales out so that its energy follows that of in, smoothed per sample.
 func (p *postFilter) agc(in, out []int16) {
-	var sig [subLen]int16
-	for i := 0; i < subLen; i++ {
-		sig[i] = out[i] >> 2
-	}
-	s := energy(0, sig[:])
+	s := energyShr2(out[:subLen])
 	if s == 0 {
 		p.pastGain = 0
 		return
 	}
 	exp := sub(normL(s), 1)
 	gainOut := round(lShl(s, exp))
-	for i := 0; i < subLen; i++ {
-		sig[i] = in[i] >> 2
-	}
-	s = energy(0, sig[:])
+	s = energyShr2(in[:subLen])
 	var g0 int16
 	if s != 0 {
 		i := normL(s)
@@ -217,12 +212,33 @@ func (p *postFilter) agc(in, out []int16) {
 		g0 = mult(i, agcFac1)
 	}
 	gain := p.pastGain
-	for i := 0; i < subLen; i++ {
+	out = out[:subLen]
+	for i := range out {
 		gain = mult(gain, agcFac)
 		gain = add(gain, g0)
-		out[i] = extractH(lShlC(lMult(out[i], gain), 3))
+		// extract_h(L_shl(L_mult(out, gain), 3)); gain >= 0 so L_mult
+		// cannot saturate.
+		v := int32(out[i]) * int32(gain)
+		switch {
+		case v > max32>>4:
+			out[i] = max16
+		case v < min32>>4:
+			out[i] = min16
+		default:
+			out[i] = int16(v >> 12)
+		}
 	}
 	p.pastGain = gain
+}
+
+// energyShr2 is energy(0, x[i]>>2).
+func energyShr2(x []int16) int32 {
+	var s int64
+	for _, v := range x {
+		w := int32(v >> 2)
+		s += int64(w * w)
+	}
+	return int32(min(s<<1, max32))
 }
 
 // postProcess is the output high-pass filter (cut-off 100 Hz) with the
@@ -266,9 +282,3 @@ func (p *postProcess) run(sig []int16) {
 }
 
 func clamp32(x int64) int64 { return min(max(x, min32), max32) }
-
-// mpy32x16Fast is mpy32x16 for n != -32768, hi*n small enough that the
-// result cannot saturate (|n| < 2^14 suffices).
-func mpy32x16Fast(hi, lo, n int16) int32 {
-	return 2*int32(hi)*int32(n) + 2*((int32(lo)*int32(n))>>15)
-}

@@ -1,0 +1,304 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"recordings/pbx"
+	"recordings/store"
+)
+
+// AppLogin: innovaphone apps sign in on the UI's websocket instead of with
+// a cookie. The exchange:
+//
+//	→ {"mt":"AppChallenge"}
+//	← {"mt":"AppChallengeResult","challenge":"<20 digits>"}
+//	→ {"mt":"AppLogin","app":…,"domain":…,"sip":…,"guid":…,"dn":…,"digest":…,"info":{…}}
+//	← {"mt":"AppLoginResult","ok":true,"user":…,"role":…,"app_object":…,"session":…}
+//
+// digest = hex SHA-256 of app:domain:sip:guid:dn[:info]:challenge:password,
+// info being the compact JSON as received and password the instance
+// password (setting instance_password). A challenge is good for one
+// AppLogin on the connection that asked for it, within appChallengeTTL.
+//
+// The app decides the role: innovaphone-recordings signs in a user,
+// innovaphone-recordingsadmin an administrator. The user is the account
+// named sip (created as a PBX-only account, without password, on its first
+// sign-in). info.appobj names the app object whose access list applies; it
+// must exist and be of the app's type (user/admin). Without it the
+// account's default app object applies. The sign-in becomes a session
+// (store.CreateAppSession) holding app object and role, so the websocket's
+// per-message session check keeps them, and the token is returned for the
+// app's HTTP requests (cookie recordings_session).
+const (
+	appUser         = "innovaphone-recordings"
+	appAdmin        = "innovaphone-recordingsadmin"
+	appChallengeTTL = 2 * time.Minute
+)
+
+// appLoginConn is the AppLogin state of one websocket connection; its zero
+// value is ready. It is used from the connection's read loop only.
+type appLoginConn struct {
+	challenge string
+	issued    time.Time
+}
+
+type appChallengeResult struct {
+	Challenge string `json:"challenge"`
+}
+
+// appChallenge hands out a fresh challenge, replacing any earlier one.
+func (s *Server) appChallenge(st *appLoginConn) (appChallengeResult, error) {
+	ch, err := pbx.NewChallenge(rand.Reader)
+	if err != nil {
+		return appChallengeResult{}, fmt.Errorf("AppChallenge: %w", err)
+	}
+	st.challenge, st.issued = ch, s.opt.Now()
+	return appChallengeResult{Challenge: ch}, nil
+}
+
+type appLoginRequest struct {
+	App    string          `json:"app"`
+	Domain string          `json:"domain"`
+	SIP    string          `json:"sip"`
+	GUID   string          `json:"guid"`
+	DN     string          `json:"dn"`
+	Digest string          `json:"digest"`
+	Info   json.RawMessage `json:"info"`
+}
+
+// appLoginResult is the AppLoginResult body; ok false carries the reason.
+type appLoginResult struct {
+	OK        bool   `json:"ok"`
+	Error     string `json:"error,omitempty"`
+	User      string `json:"user,omitempty"`
+	Role      string `json:"role,omitempty"`
+	AppObject string `json:"app_object,omitempty"`
+	Session   string `json:"session,omitempty"`
+}
+
+// errAppLogin is a refused sign-in: the text goes to the client.
+type errAppLogin struct{ msg string }
+
+func (e errAppLogin) Error() string { return e.msg }
+
+// appLogin checks an AppLogin message and signs the user in. It returns
+// the signed-in user (with Via and Sees filled) and the session token. A
+// refusal is an errAppLogin (logged, counted against remote); other errors
+// are internal.
+func (s *Server) appLogin(ctx context.Context, st *appLoginConn, remote string, body []byte) (store.User, string, error) {
+	host := remoteHost(remote)
+	// The challenge is used up whatever happens next.
+	challenge, issued := st.challenge, st.issued
+	st.challenge = ""
+	if !s.pbx.limiter.allow(host) {
+		s.log.Warn("AppLogin refused: too many failures", "category", "UI", "remote", remote)
+		return store.User{}, "", errAppLogin{"too many failed sign-ins: try again later"}
+	}
+	fail := func(reason string, args ...any) (store.User, string, error) {
+		s.pbx.limiter.fail(host)
+		s.log.Warn("AppLogin refused", append([]any{"category", "UI", "remote", remote, "reason", reason}, args...)...)
+		return store.User{}, "", errAppLogin{reason}
+	}
+	var req appLoginRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		return fail("bad AppLogin message: " + err.Error())
+	}
+	if challenge == "" || s.opt.Now().Sub(issued) > appChallengeTTL {
+		return fail("no valid challenge: send AppChallenge first", "sip", req.SIP)
+	}
+	password, err := s.setting(ctx, settingAppPassword)
+	if err != nil {
+		return store.User{}, "", err
+	}
+	if password == "" {
+		return fail("AppLogin is not configured (no instance password)", "sip", req.SIP)
+	}
+	info := ""
+	if len(req.Info) > 0 && !bytes.Equal(req.Info, []byte("null")) {
+		info = string(req.Info)
+	}
+	ok := pbx.VerifyAppLogin(req.App, req.Domain, req.SIP, req.GUID, req.DN, info, challenge, password, req.Digest)
+	if !ok && info != "" {
+		// The digest covers the compact JSON; accept a client whose
+		// encoder spaced it out on the wire.
+		var compact bytes.Buffer
+		if json.Compact(&compact, req.Info) == nil && compact.String() != info {
+			ok = pbx.VerifyAppLogin(req.App, req.Domain, req.SIP, req.GUID, req.DN, compact.String(), challenge, password, req.Digest)
+		}
+	}
+	if !ok {
+		return fail("wrong digest", "app", req.App, "sip", req.SIP)
+	}
+	var role store.Role
+	switch req.App {
+	case appUser:
+		role = store.RoleUser
+	case appAdmin:
+		role = store.RoleAdmin
+	default:
+		return fail(fmt.Sprintf("unknown app %.64q (want %s or %s)", req.App, appUser, appAdmin), "sip", req.SIP)
+	}
+	if req.SIP == "" {
+		return fail("AppLogin without sip (user name)")
+	}
+	var inf struct {
+		AppObj string `json:"appobj"`
+	}
+	if info != "" {
+		if err := json.Unmarshal(req.Info, &inf); err != nil {
+			return fail("info is not a JSON object: "+err.Error(), "sip", req.SIP)
+		}
+	}
+	if inf.AppObj != "" {
+		o, err := s.db.AppObjectByName(ctx, inf.AppObj)
+		if errors.Is(err, store.ErrNotFound) {
+			return fail(fmt.Sprintf("app object %.64q is not configured here", inf.AppObj), "sip", req.SIP)
+		}
+		if err != nil {
+			return store.User{}, "", err
+		}
+		if (o.Type == store.AppObjectAdmin) != (role == store.RoleAdmin) {
+			return fail(fmt.Sprintf("app object %s is of type %s, not for app %s", o.Name, o.Type, req.App), "sip", req.SIP)
+		}
+		inf.AppObj = o.Name
+	}
+	u, err := s.db.User(ctx, req.SIP)
+	if errors.Is(err, store.ErrNotFound) {
+		// The PBX vouches for the user: make a PBX-only account.
+		u, err = s.db.CreateUser(ctx, store.User{Name: req.SIP, DisplayName: clipText(req.DN, 256)}, "")
+		if errors.Is(err, store.ErrExists) {
+			u, err = s.db.User(ctx, req.SIP)
+		} else if err == nil {
+			s.log.Info("account created by AppLogin", "category", "UI", "user", u.Name)
+		}
+	}
+	if err != nil {
+		if errors.Is(err, store.ErrInvalid) {
+			return fail("sip is not a valid user name: "+err.Error(), "sip", req.SIP)
+		}
+		return store.User{}, "", err
+	}
+	tok, err := s.db.CreateAppSession(ctx, u.ID, s.opt.SessionTTL, inf.AppObj, role)
+	if err != nil {
+		return store.User{}, "", err
+	}
+	su, err := s.db.SessionUser(ctx, tok)
+	if err != nil {
+		return store.User{}, "", err
+	}
+	s.pbx.limiter.succeed(host)
+	s.log.Info("signed in by AppLogin", "category", "UI", "user", su.Name, "app", req.App, "app_object", su.Via,
+		"remote", remote)
+	return su, tok, nil
+}
+
+// appLoginReply turns appLogin's outcome into the AppLoginResult body.
+func appLoginReply(u store.User, tok string, err error) (appLoginResult, error) {
+	var refused errAppLogin
+	if errors.As(err, &refused) {
+		return appLoginResult{OK: false, Error: refused.msg}, nil
+	}
+	if err != nil {
+		return appLoginResult{}, err
+	}
+	return appLoginResult{OK: true, User: u.Name, Role: string(u.Role), AppObject: u.Via, Session: tok}, nil
+}
+
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	s = s[:n]
+	for len(s) > 0 && s[len(s)-1]&0xc0 == 0x80 {
+		s = s[:len(s)-1]
+	}
+	if len(s) > 0 && s[len(s)-1] >= 0xc0 {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func remoteHost(addr string) string {
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
+	}
+	return addr
+}
+
+// Rate limiting of failed AppLogins per remote address: after
+// loginMaxFails failures within loginWindow the address is refused
+// without checking until loginWindow after its last failure.
+const (
+	loginMaxFails   = 5
+	loginWindow     = time.Minute
+	loginMaxTracked = 10000
+)
+
+type loginLimiter struct {
+	now   func() time.Time
+	mu    sync.Mutex
+	fails map[string]*loginFails
+}
+
+type loginFails struct {
+	n    int
+	last time.Time
+}
+
+func newLoginLimiter(now func() time.Time) *loginLimiter {
+	if now == nil {
+		now = time.Now
+	}
+	return &loginLimiter{now: now, fails: map[string]*loginFails{}}
+}
+
+func (l *loginLimiter) allow(host string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f, ok := l.fails[host]
+	if !ok {
+		return true
+	}
+	if l.now().Sub(f.last) > loginWindow {
+		delete(l.fails, host)
+		return true
+	}
+	return f.n < loginMaxFails
+}
+
+func (l *loginLimiter) fail(host string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if len(l.fails) >= loginMaxTracked {
+		for k, f := range l.fails {
+			if now.Sub(f.last) > loginWindow {
+				delete(l.fails, k)
+			}
+		}
+	}
+	f, ok := l.fails[host]
+	if !ok || now.Sub(f.last) > loginWindow {
+		if !ok && len(l.fails) >= loginMaxTracked {
+			return // full of live entries: do not grow without bound
+		}
+		f = &loginFails{}
+		l.fails[host] = f
+	}
+	f.n++
+	f.last = now
+}
+
+func (l *loginLimiter) succeed(host string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.fails, host)
+}

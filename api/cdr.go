@@ -1,0 +1,186 @@
+package api
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"recordings/calls"
+	"recordings/store"
+)
+
+// maxCDRBody caps a CDR request body (a PBX sends one record per object
+// per call, a few KiB; several in one request stay far below this).
+const maxCDRBody = 1 << 20
+
+// cdrLogExcerpt is how much of a refused record the log keeps.
+const cdrLogExcerpt = 2048
+
+// cdr receives the PBX's and gateways' call detail records at
+// /{domain}/recordings/cdr:
+//
+//   - PBX XML in the form value "msg", by GET query or urlencoded POST
+//     (several "msg" values are each taken);
+//   - a raw XML body (POST of any other content type);
+//   - gateway key/value records: the GET query itself
+//     (event=A:Call&…&ref=<confid>) or a POST body in query or text form.
+//
+// It answers 200 with an empty body once the records are stored, 400 for a
+// malformed record (logged, nothing stored from that request), 401 without
+// the configured credentials.
+func (s *Server) cdr(w http.ResponseWriter, r *http.Request) {
+	ok, err := s.cdrAllowed(r)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	if !ok {
+		s.log.Warn("CDR refused: wrong or missing credentials", "category", "Call Information", "remote", r.RemoteAddr)
+		w.Header().Set("WWW-Authenticate", `Basic realm="recordings cdr", charset="UTF-8"`)
+		httpError(w, http.StatusUnauthorized, "CDR credentials required")
+		return
+	}
+	if s.opt.Calls == nil {
+		httpError(w, http.StatusServiceUnavailable, "CDR processing is not configured")
+		return
+	}
+	if r.ContentLength > maxCDRBody || int64(len(r.URL.RawQuery)) > maxCDRBody {
+		httpError(w, http.StatusRequestEntityTooLarge, "CDR request larger than 1 MiB")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxCDRBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			httpError(w, http.StatusRequestEntityTooLarge, "CDR request larger than 1 MiB")
+			return
+		}
+		httpError(w, http.StatusBadRequest, "read CDR request: "+err.Error())
+		return
+	}
+	xmls, gateway, err := splitCDRRequest(r, body)
+	if err != nil {
+		s.cdrRefused(w, r, err, body)
+		return
+	}
+	domain := r.PathValue("domain")
+	var (
+		records int
+		changed []int64
+	)
+	for _, x := range xmls {
+		res, err := s.opt.Calls.AddPBX(r.Context(), domain, x)
+		records, changed = records+res.Records, append(changed, res.Recordings...)
+		if err != nil {
+			s.cdrFailed(w, r, err, x)
+			return
+		}
+	}
+	if gateway != nil {
+		res, err := s.opt.Calls.AddGateway(r.Context(), domain, gateway)
+		records, changed = records+res.Records, append(changed, res.Recordings...)
+		if err != nil {
+			s.cdrFailed(w, r, err, gateway)
+			return
+		}
+	}
+	s.log.Debug("CDRs received", "category", "Call Information", "records", records, "recordings", len(changed),
+		"remote", r.RemoteAddr)
+	w.WriteHeader(http.StatusOK)
+}
+
+// errNoCDR: the request carries nothing that could be a CDR.
+var errNoCDR = errors.New(`no CDR in the request: want a "msg" form value with XML, a raw XML body or gateway key/value pairs with "event"`)
+
+// splitCDRRequest finds the XML texts and the gateway record text of a
+// request.
+func splitCDRRequest(r *http.Request, body []byte) (xmls [][]byte, gateway []byte, err error) {
+	query, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, nil, errors.Join(errNoCDR, err)
+	}
+	for _, m := range query["msg"] {
+		xmls = append(xmls, []byte(m))
+	}
+	if len(xmls) == 0 && query.Has("event") {
+		gateway = []byte(r.URL.RawQuery)
+	}
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) > 0 {
+		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		switch {
+		case trimmed[0] == '<':
+			xmls = append(xmls, trimmed)
+		case ct == "application/x-www-form-urlencoded" || ct == "":
+			form, ferr := url.ParseQuery(string(trimmed))
+			switch {
+			case ferr == nil && len(form["msg"]) > 0:
+				for _, m := range form["msg"] {
+					xmls = append(xmls, []byte(m))
+				}
+			case ferr == nil && form.Has("event") && gateway == nil:
+				gateway = trimmed
+			case gateway == nil:
+				gateway = trimmed // text form ("key value" lines, "end"); the parser judges
+			}
+		default:
+			if gateway == nil {
+				gateway = trimmed
+			}
+		}
+	}
+	if len(xmls) == 0 && gateway == nil {
+		return nil, nil, errNoCDR
+	}
+	return xmls, gateway, nil
+}
+
+func (s *Server) cdrRefused(w http.ResponseWriter, r *http.Request, err error, text []byte) {
+	s.log.Warn("CDR refused", "category", "Call Information", "remote", r.RemoteAddr, "err", err,
+		"query", excerpt([]byte(r.URL.RawQuery)), "body", excerpt(text))
+	httpError(w, http.StatusBadRequest, err.Error())
+}
+
+func (s *Server) cdrFailed(w http.ResponseWriter, r *http.Request, err error, text []byte) {
+	if errors.Is(err, calls.ErrMalformed) {
+		s.cdrRefused(w, r, err, text)
+		return
+	}
+	if store.IsDiskFull(err) {
+		httpError(w, http.StatusInsufficientStorage, "storage full: CDR refused")
+		return
+	}
+	s.internalError(w, r, err)
+}
+
+func excerpt(b []byte) string {
+	if len(b) > cdrLogExcerpt {
+		return string(b[:cdrLogExcerpt]) + "…(" + strconv.Itoa(len(b)) + " bytes)"
+	}
+	return string(b)
+}
+
+// cdrAllowed checks the CDR credentials when the admin set them.
+func (s *Server) cdrAllowed(r *http.Request) (bool, error) {
+	user, err := s.setting(r.Context(), settingCDRUser)
+	if err != nil {
+		return false, err
+	}
+	pw, err := s.setting(r.Context(), settingCDRPassword)
+	if err != nil {
+		return false, err
+	}
+	if user == "" && pw == "" {
+		return true, nil
+	}
+	name, got, ok := r.BasicAuth()
+	if !ok {
+		return false, nil
+	}
+	okUser, okPW := equalSecret(name, user), equalSecret(got, pw)
+	return okUser && okPW, nil
+}

@@ -1,0 +1,80 @@
+package api
+
+import (
+	"net/http"
+)
+
+type licencesJSON struct {
+	Configured bool     `json:"configured"` // false: licences are not enforced, every recording is kept
+	Count      int      `json:"count"`
+	Assigned   int      `json:"assigned"`
+	ToPurge    int64    `json:"to_purge"`       // recordings the next start-up deletes
+	Protected  int64    `json:"kept_protected"` // unlicensed but protected: kept
+	Licensed   []string `json:"licensed"`       // accounts holding a licence
+}
+
+// getLicences reports the licence situation, including how many
+// recordings of users without a licence the next start-up will delete.
+func (s *Server) getLicences(w http.ResponseWriter, r *http.Request) {
+	st, err := s.db.Licences(r.Context())
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	users, err := s.db.Users(r.Context())
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	out := licencesJSON{Configured: st.Configured, Count: st.Count, Assigned: st.Assigned, ToPurge: st.ToPurge,
+		Protected: st.Protected, Licensed: []string{}}
+	for _, u := range users {
+		if u.Licensed {
+			out.Licensed = append(out.Licensed, u.Name)
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// setLicences sets the licence count ({"count": n}) or stops enforcing
+// licences ({"count": null}).
+func (s *Server) setLicences(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Count *int `json:"count"`
+	}
+	if !decodeJSON(w, r, &req) {
+		return
+	}
+	var err error
+	if req.Count == nil {
+		err = s.db.ClearLicenceCount(r.Context())
+	} else {
+		err = s.db.SetLicenceCount(r.Context(), *req.Count)
+	}
+	if err != nil {
+		s.storeError(w, r, err)
+		return
+	}
+	s.log.Info("licence count changed", "category", "License", "user", userFrom(r.Context()).Name, "count", req.Count)
+	s.getLicences(w, r)
+}
+
+func (s *Server) setUserLicence(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Licensed *bool `json:"licensed"`
+	}
+	if !decodeJSON(w, r, &req) {
+		return
+	}
+	if req.Licensed == nil {
+		httpError(w, http.StatusBadRequest, `body must be {"licensed": true|false}`)
+		return
+	}
+	if err := s.db.SetUserLicensed(r.Context(), r.PathValue("name"), *req.Licensed); err != nil {
+		s.storeError(w, r, err)
+		return
+	}
+	s.log.Info("licence assignment changed", "category", "License", "user", userFrom(r.Context()).Name,
+		"account", r.PathValue("name"), "licensed", *req.Licensed)
+	s.getLicences(w, r)
+}

@@ -1,0 +1,236 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// tab is one browser tab with what the page said on its console. Its
+// helpers fail the test t; subtests take their own view with (*tab).on.
+type tab struct {
+	t *testing.T
+	*tabState
+}
+
+type tabState struct {
+	ctx context.Context
+
+	mu       sync.Mutex
+	problems []string // uncaught exceptions and JavaScript dialogs
+	console  []string // everything the page logged, for failure reports
+}
+
+// newBrowser starts a fresh headless Chromium. Without Chromium the test
+// fails under CI (CI=true) and is skipped elsewhere.
+func newBrowser(t *testing.T, downloads string) *tab {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("browser tests need %s (apt-get install chromium): %v", chromiumPath, err)
+		}
+		t.Skipf("no %s: skipping browser tests (apt-get install chromium)", chromiumPath)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+		chromedp.Flag("mute-audio", true),
+		// No UserDataDir: chromedp makes a fresh profile folder per browser
+		// and removes it (with retries while Chromium's helpers exit).
+		chromedp.WindowSize(1280, 900),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(actx)
+	t.Cleanup(func() {
+		cancelTab()
+		cancelAlloc()
+	})
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	tb := &tab{t: t, tabState: &tabState{ctx: ctx}}
+	msgs := chromedp.Console(ctx)
+	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleException {
+				tb.problem("uncaught: " + m.Text)
+			}
+			tb.mu.Lock()
+			tb.console = append(tb.console, string(m.Type)+": "+m.Text)
+			tb.mu.Unlock()
+		}
+	}()
+	go func() {
+		for d, err := range dialogs {
+			if err != nil {
+				return
+			}
+			tb.problem("javascript dialog opened: " + d.Message)
+		}
+	}()
+	if downloads != "" {
+		_, err := chromedp.CallBrowser(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+			Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads})
+		if err != nil {
+			t.Fatalf("set download folder: %v", err)
+		}
+	}
+	return tb
+}
+
+// on returns the tab for use in subtest t.
+func (b *tab) on(t *testing.T) *tab { return &tab{t: t, tabState: b.tabState} }
+
+// set puts a value into a form field as typing would, with input and change
+// events.
+func (b *tab) set(sel, value string) {
+	b.t.Helper()
+	js := fmt.Sprintf(`(() => { const el = document.querySelector(%q); if (!el) return false;
+		el.value = %q; el.dispatchEvent(new Event('input', {bubbles: true})); el.dispatchEvent(new Event('change', {bubbles: true})); return true; })()`, sel, value)
+	if !eval[bool](b, js) {
+		b.report()
+		b.t.Fatalf("no field %s", sel)
+	}
+}
+
+func (b *tabState) problem(s string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.problems = append(b.problems, s)
+}
+
+// checkClean fails the test for exceptions or dialogs the page raised.
+func (b *tab) checkClean() {
+	b.t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, p := range b.problems {
+		b.t.Errorf("page: %s", p)
+	}
+	b.problems = nil
+}
+
+// do runs steps with a deadline.
+func (b *tab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.report()
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// report logs where the page is and what it said, to explain a failure.
+func (b *tab) report() {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	loc, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href`))
+	text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText.slice(0, 2000) : ''`))
+	b.t.Logf("page at %s shows:\n%s", loc, text)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, m := range b.console {
+		b.t.Logf("console %s", m)
+	}
+}
+
+// eval evaluates a JavaScript expression in the page.
+func eval[T any](b *tab, expr string) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		b.t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// waitFor polls a JavaScript condition until it holds.
+func (b *tab) waitFor(what, cond string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
+	defer cancel()
+	for {
+		_, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingInterval(25*time.Millisecond)))
+		if err == nil {
+			return
+		}
+		// A navigation destroys the page the poll ran in: poll the new one.
+		if ctx.Err() == nil && (strings.Contains(err.Error(), "navigated") || strings.Contains(err.Error(), "context")) {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		b.report()
+		b.t.Fatalf("waiting for %s (%s): %v", what, cond, err)
+	}
+}
+
+func (b *tab) screenshot(dir, name string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Errorf("screenshot %s: %v", name, err)
+		return
+	}
+	p := filepath.Join(dir, safeFile(name)+".png")
+	if err := os.WriteFile(p, buf, 0o644); err != nil {
+		b.t.Errorf("save screenshot: %v", err)
+		return
+	}
+	b.t.Logf("screenshot: %s", p)
+}
+
+// signIn signs in on the sign-in page and waits for the app's list.
+func (b *tab) signIn(base, name string) {
+	b.t.Helper()
+	b.do("open sign-in page",
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible("#name"),
+		chromedp.SendKeys("#name", name),
+		chromedp.SendKeys("#password", password),
+		chromedp.Click("#signin button[type=submit]"),
+	)
+	b.waitFor("the recordings list", `document.querySelector('table.recordings') !== null && document.querySelector('table.recordings').getAttribute('aria-busy') === null && location.pathname.includes('/recordings/innovaphone-recordings')`)
+}
+
+// rowIDs lists the ids of the shown recording rows, top to bottom.
+func (b *tab) rowIDs() []string {
+	b.t.Helper()
+	s := eval[string](b, `[...document.querySelectorAll('table.recordings tbody tr')].map(r => r.dataset.id).join(',')`)
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+func rowSel(id int64) string {
+	return `table.recordings tbody tr[data-id="` + strconv.FormatInt(id, 10) + `"]`
+}

@@ -1,0 +1,173 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"recordings/api"
+	"recordings/ingest"
+	"recordings/store"
+	"recordings/ui"
+)
+
+// env is the real service in-process on a loopback listener.
+type env struct {
+	t      *testing.T
+	ctx    context.Context
+	db     *store.DB
+	srv    *httptest.Server
+	domain string
+}
+
+const password = "correct horse battery"
+
+func startEnv(t *testing.T) *env {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	db, err := store.OpenOptions(ctx, filepath.Join(t.TempDir(), "recordings.db"), log, store.Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatalf("open store: %v", err)
+	}
+	ing := ingest.New(db, log, ingest.Options{})
+	srv := api.New(db, ing, log, api.Options{UI: ui.Files()})
+	ing.OnEvent(srv.Publish)
+	done := make(chan error, 1)
+	go func() { done <- ing.Run(ctx) }()
+	hs := httptest.NewUnstartedServer(srv.Handler())
+	hs.Config.RegisterOnShutdown(srv.CloseWebsockets)
+	hs.Start()
+	t.Cleanup(func() {
+		srv.CloseWebsockets()
+		hs.CloseClientConnections()
+		hs.Close()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("ingest: %v", err)
+		}
+		if err := db.Close(); err != nil {
+			t.Errorf("close store: %v", err)
+		}
+	})
+	e := &env{t: t, ctx: ctx, db: db, srv: hs, domain: "example.com"}
+	return e
+}
+
+func (e *env) createUser(name, display string, role store.Role) {
+	e.t.Helper()
+	if _, err := e.db.CreateUser(e.ctx, store.User{Name: name, DisplayName: display, Role: role}, password); err != nil {
+		e.t.Fatalf("create user %s: %v", name, err)
+	}
+}
+
+// upload PUTs a capture as the phone of owner would and returns its id.
+func (e *env) upload(owner string, body []byte) int64 {
+	e.t.Helper()
+	conf := make([]byte, 16)
+	_, _ = rand.Read(conf)
+	name := fmt.Sprintf("%s-009033aabbcc-1-%s.pcap", hex.EncodeToString(conf), owner)
+	req, err := http.NewRequestWithContext(e.ctx, http.MethodPut, e.srv.URL+"/"+e.domain+"/recordings/Files/"+name, bytes.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatalf("upload: %v", err)
+	}
+	msg, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusCreated {
+		e.t.Fatalf("upload %s: %s %s", name, res.Status, msg)
+	}
+	rec, err := e.db.RecordingByName(e.ctx, e.domain, name)
+	if err != nil {
+		e.t.Fatalf("uploaded recording %s: %v", name, err)
+	}
+	return rec.ID
+}
+
+// waitReady waits until the analysis of recording id is done.
+func (e *env) waitReady(id int64) store.Recording {
+	e.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		rec, err := e.db.Recording(e.ctx, id)
+		if err != nil {
+			e.t.Fatalf("recording %d: %v", id, err)
+		}
+		switch rec.State {
+		case store.StateReady:
+			return rec
+		case store.StateFailed, store.StateIncomplete:
+			e.t.Fatalf("recording %d: state %s (%s)", id, rec.State, rec.Reason)
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("recording %d still %s", id, rec.State)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// wav fetches a recording's WAV over HTTP with the given user's password.
+func (e *env) wav(user string, id int64) []byte {
+	e.t.Helper()
+	req, err := http.NewRequestWithContext(e.ctx, http.MethodGet, fmt.Sprintf("%s/api/recordings/%d/audio.wav", e.srv.URL, id), nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.SetBasicAuth(user, password)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil || res.StatusCode != http.StatusOK {
+		e.t.Fatalf("GET audio.wav %d: %s %v", id, res.Status, err)
+	}
+	return b
+}
+
+func (e *env) gone(id int64) bool {
+	_, err := e.db.Recording(e.ctx, id)
+	return errors.Is(err, store.ErrNotFound)
+}
+
+// artifacts is where screenshots go: $ARTIFACTS when set, else a temp dir.
+func artifacts(t *testing.T) string {
+	if dir := os.Getenv("ARTIFACTS"); dir != "" {
+		dir = filepath.Join(dir, "e2e")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	return t.TempDir()
+}
+
+func safeFile(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return '-'
+	}, strings.ToLower(s))
+}

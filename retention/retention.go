@@ -1,0 +1,265 @@
+// Package retention deletes what the appliance no longer has to keep:
+// recordings older than the configured number of days (protected ones
+// excepted) and old log entries. It works in small, timed batches so that
+// uploads waiting for the database's write lock are never held up long, and
+// returns the freed space to the file system afterwards.
+package retention
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"recordings/store"
+)
+
+// Store is what retention needs of the database (*store.DB has it).
+type Store interface {
+	ExpiredRecordings(ctx context.Context, before time.Time, limit int) ([]store.Expired, error)
+	DeleteExpired(ctx context.Context, ids []int64, before time.Time) ([]int64, error)
+	IncrementalVacuumStep(ctx context.Context, pages int) (left int64, err error)
+	PruneLogs(ctx context.Context, before time.Time) (int64, error)
+	Size(ctx context.Context) (int64, error)
+	Checkpoint(ctx context.Context) error
+}
+
+// Policy is how long things are kept, in days; 0 keeps them forever.
+type Policy struct {
+	RecordingDays int
+	LogDays       int
+}
+
+// MaxDays is the longest retention period accepted (about 30 years).
+const MaxDays = 11000
+
+// Options configure a Runner; zero values take the defaults.
+type Options struct {
+	// Policy returns the periods in force; it is asked at every run, so
+	// changed settings apply at the next run (Kick starts one at once).
+	Policy func(ctx context.Context) (Policy, error)
+	// Every is the time between runs; default 24 h.
+	Every time.Duration
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// After waits like time.After; tests pass a fake.
+	After func(d time.Duration) <-chan time.Time
+	// BatchTime is the target duration of one delete transaction or vacuum
+	// step; batches grow while faster and shrink when slower. Default 25 ms.
+	BatchTime time.Duration
+	// OnDelete is told each deleted recording (to drop caches, tell the UI).
+	OnDelete func(id int64)
+}
+
+// Report says what one run did.
+type Report struct {
+	Cutoff            time.Time // recordings created before this were due; zero when off
+	Deleted           int
+	DeletedBytes      int64 // capture bytes of the deleted recordings
+	Batches           int
+	LongestBatch      time.Duration
+	VacuumSteps       int
+	LongestVacuumStep time.Duration // including the final checkpoint
+	SizeBefore        int64         // database size before and after the run
+	SizeAfter         int64
+	LogsPruned        int64
+}
+
+// Runner runs retention at start and then periodically.
+type Runner struct {
+	db   Store
+	log  *slog.Logger
+	opt  Options
+	kick chan struct{}
+}
+
+// New returns a runner over db; it logs through log.
+func New(db Store, log *slog.Logger, opt Options) *Runner {
+	if opt.Every <= 0 {
+		opt.Every = 24 * time.Hour
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.After == nil {
+		opt.After = time.After
+	}
+	if opt.BatchTime <= 0 {
+		opt.BatchTime = 25 * time.Millisecond
+	}
+	if opt.Policy == nil {
+		opt.Policy = func(context.Context) (Policy, error) { return Policy{}, nil }
+	}
+	if opt.OnDelete == nil {
+		opt.OnDelete = func(int64) {}
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Runner{db: db, log: log, opt: opt, kick: make(chan struct{}, 1)}
+}
+
+// Kick asks for a run now (e.g. after the retention setting changed); it
+// never blocks.
+func (r *Runner) Kick() {
+	select {
+	case r.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run runs once at start and then every Options.Every (or when kicked) until
+// ctx ends. A failed run is logged and retried at the next turn.
+func (r *Runner) Run(ctx context.Context) error {
+	for {
+		if _, err := r.Once(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			r.log.Error("retention run failed", "category", "Recording", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-r.opt.After(r.opt.Every):
+		case <-r.kick:
+		}
+	}
+}
+
+// Once applies the policy now.
+func (r *Runner) Once(ctx context.Context) (Report, error) {
+	var rep Report
+	p, err := r.opt.Policy(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("retention: read policy: %w", err)
+	}
+	if p.RecordingDays < 0 || p.RecordingDays > MaxDays || p.LogDays < 0 || p.LogDays > MaxDays {
+		return rep, fmt.Errorf("retention: policy %+v outside 0–%d days", p, MaxDays)
+	}
+	now := r.opt.Now()
+	if rep.SizeBefore, err = r.db.Size(ctx); err != nil {
+		return rep, fmt.Errorf("retention: %w", err)
+	}
+	if p.LogDays > 0 {
+		n, err := r.db.PruneLogs(ctx, now.AddDate(0, 0, -p.LogDays))
+		if err != nil {
+			return rep, fmt.Errorf("retention: prune logs: %w", err)
+		}
+		rep.LogsPruned = n
+		if n > 0 {
+			r.log.Info("old log entries deleted", "entries", n, "days", p.LogDays)
+		}
+	}
+	if p.RecordingDays > 0 {
+		rep.Cutoff = now.AddDate(0, 0, -p.RecordingDays)
+		if err := r.deleteExpired(ctx, rep.Cutoff, &rep); err != nil {
+			return rep, err
+		}
+	}
+	if rep.Deleted > 0 || rep.LogsPruned > 0 {
+		if err := r.vacuum(ctx, &rep); err != nil {
+			return rep, err
+		}
+	}
+	if rep.SizeAfter, err = r.db.Size(ctx); err != nil {
+		return rep, fmt.Errorf("retention: %w", err)
+	}
+	if rep.Deleted > 0 || rep.LogsPruned > 0 {
+		r.log.Info("retention done", "category", "Recording", "deleted", rep.Deleted, "bytes", rep.DeletedBytes,
+			"batches", rep.Batches, "longest_batch", rep.LongestBatch, "vacuum_steps", rep.VacuumSteps,
+			"longest_vacuum_step", rep.LongestVacuumStep, "size_before", rep.SizeBefore, "size_after", rep.SizeAfter)
+	}
+	return rep, nil
+}
+
+// adapt grows n while batches are well under target and shrinks it when
+// they are over, within [1, hi].
+func adapt(n int, took, target time.Duration, hi int) int {
+	switch {
+	case took > target:
+		return max(1, n/2)
+	case took < target/2:
+		return min(hi, n*2)
+	}
+	return n
+}
+
+func (r *Runner) deleteExpired(ctx context.Context, cutoff time.Time, rep *Report) error {
+	limit := 8
+	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("retention: %w", err)
+		}
+		due, err := r.db.ExpiredRecordings(ctx, cutoff, limit)
+		if err != nil {
+			return fmt.Errorf("retention: %w", err)
+		}
+		if len(due) == 0 {
+			return nil
+		}
+		ids := make([]int64, len(due))
+		for i, e := range due {
+			ids[i] = e.ID
+		}
+		// The clock here measures the transaction, not the policy: wall time.
+		start := time.Now()
+		deleted, err := r.db.DeleteExpired(ctx, ids, cutoff)
+		took := time.Since(start)
+		if err != nil {
+			return fmt.Errorf("retention: %w", err)
+		}
+		rep.Batches++
+		rep.LongestBatch = max(rep.LongestBatch, took)
+		gone := make(map[int64]bool, len(deleted))
+		for _, id := range deleted {
+			gone[id] = true
+		}
+		for _, e := range due {
+			if !gone[e.ID] {
+				continue // protected or changed since listed
+			}
+			rep.Deleted++
+			rep.DeletedBytes += e.Size
+			r.log.Info("recording deleted by retention", "category", "Recording", "user", e.Owner, "id", e.ID,
+				"domain", e.Domain, "name", e.Name, "created", e.CreatedAt, "bytes", e.Size)
+			r.opt.OnDelete(e.ID)
+		}
+		if len(deleted) == 0 {
+			// Everything listed changed under us; list again from scratch
+			// (the listing excludes protected ones, so this ends).
+			continue
+		}
+		limit = adapt(limit, took, r.opt.BatchTime, 1000)
+	}
+}
+
+// maxVacuumPages caps one vacuum step (8 MiB of 4 KiB pages): the time of a
+// step is not quite linear in its pages, so growth stops well short of the
+// target.
+const maxVacuumPages = 2048
+
+func (r *Runner) vacuum(ctx context.Context, rep *Report) error {
+	pages := 256
+	for {
+		start := time.Now()
+		left, err := r.db.IncrementalVacuumStep(ctx, pages)
+		took := time.Since(start)
+		if err != nil {
+			return fmt.Errorf("retention: %w", err)
+		}
+		rep.VacuumSteps++
+		rep.LongestVacuumStep = max(rep.LongestVacuumStep, took)
+		if left == 0 {
+			// Let the file shrink now rather than at the next automatic
+			// checkpoint.
+			start := time.Now()
+			if err := r.db.Checkpoint(ctx); err != nil {
+				return fmt.Errorf("retention: %w", err)
+			}
+			rep.LongestVacuumStep = max(rep.LongestVacuumStep, time.Since(start))
+			return nil
+		}
+		pages = adapt(pages, took, r.opt.BatchTime, maxVacuumPages)
+	}
+}

@@ -1,0 +1,329 @@
+package retention
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"recordings/store"
+)
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type logBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func openDB(t testing.TB, clk *clock) *store.DB {
+	t.Helper()
+	db, err := store.OpenOptions(context.Background(), filepath.Join(t.TempDir(), "r.db"), nil,
+		store.Options{Now: clk.Now, BcryptCost: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// addRecording stores a complete, analysed recording of size random bytes.
+func addRecording(t testing.TB, db *store.DB, name, owner string, size int, rng *rand.Rand) int64 {
+	t.Helper()
+	ctx := context.Background()
+	id, _, err := db.BeginUpload(ctx, "example.com", name, store.FileName{RegName: owner}, owner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	buf := make([]byte, min(size, store.MaxChunkSize))
+	for left := size; left > 0; left -= len(buf) {
+		b := buf[:min(left, len(buf))]
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		h.Write(b)
+		if err := db.AppendChunk(ctx, id, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.FinishUpload(ctx, id, store.StateReceiving, hex.EncodeToString(h.Sum(nil))); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetAnalysis(ctx, id, store.Analysis{State: store.StateReady, Codec: "PCMA", DurationMS: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Size()
+}
+
+func TestOnce(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
+	db := openDB(t, clk)
+	rng := rand.New(rand.NewPCG(1, 2))
+
+	// Day 0: 60 old recordings, 3 of them protected; one upload left
+	// receiving. Day 40: 10 new ones.
+	var old, protected []int64
+	for i := range 60 {
+		id := addRecording(t, db, fmt.Sprintf("old-%d.pcap", i), []string{"alice", "bob"}[i%2], 100<<10, rng)
+		if i%20 == 7 {
+			if err := db.SetProtected(ctx, id, true); err != nil {
+				t.Fatal(err)
+			}
+			protected = append(protected, id)
+		} else {
+			old = append(old, id)
+		}
+	}
+	receiving, _, err := db.BeginUpload(ctx, "example.com", "streaming.pcap", store.FileName{}, "carol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AddLogs(ctx, []store.LogEntry{{Level: "INFO", Message: "old log"}}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(40 * 24 * time.Hour)
+	var fresh []int64
+	for i := range 10 {
+		fresh = append(fresh, addRecording(t, db, fmt.Sprintf("new-%d.pcap", i), "alice", 100<<10, rng))
+	}
+	if err := db.AddLogs(ctx, []store.LogEntry{{Level: "INFO", Message: "new log"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := fileSize(t, db.Path())
+
+	out := &logBuf{}
+	var deleted []int64
+	r := New(db, slog.New(slog.NewTextHandler(out, nil)), Options{
+		Now:      clk.Now,
+		Policy:   func(context.Context) (Policy, error) { return Policy{RecordingDays: 30, LogDays: 30}, nil },
+		OnDelete: func(id int64) { deleted = append(deleted, id) },
+	})
+	rep, err := r.Once(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("report %+v", rep)
+	if rep.Deleted != len(old) || len(deleted) != len(old) {
+		t.Fatalf("deleted %d (%d told), want %d", rep.Deleted, len(deleted), len(old))
+	}
+	for _, id := range old {
+		if _, err := db.Recording(ctx, id); err == nil {
+			t.Errorf("expired recording %d still there", id)
+		}
+	}
+	for _, id := range append(append(protected, fresh...), receiving) {
+		if _, err := db.Recording(ctx, id); err != nil {
+			t.Errorf("recording %d should be kept: %v", id, err)
+		}
+	}
+	if rep.LogsPruned != 1 {
+		t.Errorf("pruned %d log entries, want 1", rep.LogsPruned)
+	}
+	if rep.DeletedBytes != int64(len(old))*100<<10 {
+		t.Errorf("deleted bytes %d", rep.DeletedBytes)
+	}
+	if rep.Batches < 2 {
+		t.Errorf("%d batches: deletion should go in small batches", rep.Batches)
+	}
+	if rep.LongestBatch > 100*time.Millisecond || rep.LongestVacuumStep > 100*time.Millisecond {
+		t.Errorf("longest write transaction %v / vacuum step %v, want ≤ 100 ms", rep.LongestBatch, rep.LongestVacuumStep)
+	}
+	if rep.SizeAfter >= rep.SizeBefore-int64(len(old))*90<<10 {
+		t.Errorf("database %d → %d bytes: pages not released", rep.SizeBefore, rep.SizeAfter)
+	}
+	after := fileSize(t, db.Path())
+	t.Logf("file %d → %d bytes", before, after)
+	if after > before-int64(len(old))*90<<10 {
+		t.Errorf("file %d → %d bytes: did not shrink", before, after)
+	}
+	if n := strings.Count(out.String(), "recording deleted by retention"); n != len(old) {
+		t.Errorf("%d deletions logged, want %d", n, len(old))
+	}
+	if !strings.Contains(out.String(), "user=bob") {
+		t.Error("deletion log lines lack the owner")
+	}
+
+	// A second run has nothing to do.
+	rep, err = r.Once(ctx)
+	if err != nil || rep.Deleted != 0 || rep.VacuumSteps != 0 {
+		t.Errorf("second run: %+v, %v", rep, err)
+	}
+}
+
+func TestOff(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	db := openDB(t, clk)
+	id := addRecording(t, db, "a.pcap", "alice", 1000, rand.New(rand.NewPCG(1, 1)))
+	clk.Advance(100000 * 24 * time.Hour)
+	rep, err := New(db, nil, Options{Now: clk.Now}).Once(ctx)
+	if err != nil || rep.Deleted != 0 || !rep.Cutoff.IsZero() {
+		t.Fatalf("retention off: %+v, %v", rep, err)
+	}
+	if _, err := db.Recording(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []Policy{{RecordingDays: -1}, {RecordingDays: MaxDays + 1}, {LogDays: -5}} {
+		r := New(db, nil, Options{Now: clk.Now, Policy: func(context.Context) (Policy, error) { return p, nil }})
+		if _, err := r.Once(ctx); err == nil {
+			t.Errorf("policy %+v accepted", p)
+		}
+	}
+}
+
+// TestSchedule drives Run with a fake timer: a run at start, one per tick,
+// one per Kick, and the policy read afresh each time.
+func TestSchedule(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	db := openDB(t, clk)
+	rng := rand.New(rand.NewPCG(3, 4))
+	addRecording(t, db, "a.pcap", "alice", 1000, rng)
+	var (
+		mu   sync.Mutex
+		days = 0
+		runs = make(chan struct{}, 10)
+	)
+	ticks := make(chan time.Time)
+	var asked []time.Duration
+	r := New(db, nil, Options{
+		Now: clk.Now,
+		Policy: func(context.Context) (Policy, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			runs <- struct{}{}
+			return Policy{RecordingDays: days}, nil
+		},
+		After: func(d time.Duration) <-chan time.Time {
+			mu.Lock()
+			asked = append(asked, d)
+			mu.Unlock()
+			return ticks
+		},
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case <-runs:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no run %s", what)
+		}
+	}
+	wait("at start")
+	clk.Advance(10 * 24 * time.Hour)
+	ticks <- clk.Now()
+	wait("after a day")
+	count := func() int {
+		n, _, err := db.ListRecordings(context.Background(), store.ListFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(n)
+	}
+	if count() != 1 {
+		t.Fatal("deleted with retention off")
+	}
+	mu.Lock()
+	days = 5
+	mu.Unlock()
+	r.Kick()
+	wait("after Kick")
+	// Kick's run finishes before Run waits again; wait for the next After.
+	deadline := time.Now().Add(5 * time.Second)
+	for count() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if count() != 0 {
+		t.Error("setting 5 days did not delete the 10-day-old recording")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(asked) < 2 || asked[0] != 24*time.Hour {
+		t.Errorf("After asked for %v, want 24h each", asked)
+	}
+}
+
+// BenchmarkDeleteBatch measures retention over 2,000 recordings of 64 KiB
+// and reports the longest write transaction (the longest an upload can wait).
+func BenchmarkDeleteBatch(b *testing.B) {
+	ctx := context.Background()
+	rng := rand.New(rand.NewPCG(5, 6))
+	b.ReportAllocs()
+	var longest time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+		db := openDB(b, clk)
+		for i := range 2000 {
+			addRecording(b, db, fmt.Sprintf("r%d.pcap", i), "alice", 64<<10, rng)
+		}
+		clk.Advance(31 * 24 * time.Hour)
+		r := New(db, nil, Options{Now: clk.Now, Policy: func(context.Context) (Policy, error) {
+			return Policy{RecordingDays: 30}, nil
+		}})
+		b.StartTimer()
+		rep, err := r.Once(ctx)
+		if err != nil || rep.Deleted != 2000 {
+			b.Fatalf("%+v %v", rep, err)
+		}
+		longest = max(longest, rep.LongestBatch, rep.LongestVacuumStep)
+		b.Logf("%+v", rep)
+	}
+	b.ReportMetric(float64(longest.Microseconds())/1000, "max-write-ms")
+}

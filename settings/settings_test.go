@@ -1,0 +1,196 @@
+package settings
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"recordings/applog"
+	"recordings/store"
+)
+
+func TestValidate(t *testing.T) {
+	for _, tc := range []struct {
+		key, in, want string
+		ok            bool
+	}{
+		{KeyPBXName, "  pbx.example.com ", "pbx.example.com", true},
+		{KeyPBXName, "", "", true},
+		{KeyPBXName, "a\x07b", "", false},
+		{KeyPBXName, strings.Repeat("p", 129), "", false},
+		{KeyPBXName, "\xff", "", false},
+		{KeyRetentionDays, "0", "0", true},
+		{KeyRetentionDays, " 30 ", "30", true},
+		{KeyRetentionDays, "11000", "11000", true},
+		{KeyRetentionDays, "11001", "", false},
+		{KeyRetentionDays, "-1", "", false},
+		{KeyRetentionDays, "1.5", "", false},
+		{KeyRetentionDays, "ten", "", false},
+		{KeyLogRetentionDays, "7", "7", true},
+		{KeyLicenceCount, "25", "25", true},
+		{KeyLicenceCount, "-2", "", false},
+		{KeyLicenceCount, "1000001", "", false},
+		{KeyCDRUser, "pbx", "pbx", true},
+		{KeyCDRUser, "a:b", "", false},
+		{KeyCDRPassword, " secret with spaces ", " secret with spaces ", true},
+		{KeyCDRPassword, "new\nline", "", false},
+		{"trace.Converting", "DEBUG", "debug", true},
+		{"trace.UI", "off", "off", true},
+		{"trace.UI", "loud", "", false},
+		{"trace.UI", "INFO+2", "", false},
+		{"trace.Sound", "debug", "", false},
+		{"trace.System", "debug", "", false},
+		{"colour", "blue", "", false},
+	} {
+		got, err := Validate(tc.key, tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("Validate(%q, %q) = %q, %v; want %q ok=%v", tc.key, tc.in, got, err, tc.want, tc.ok)
+		}
+		if err != nil && !errors.Is(err, ErrInvalid) {
+			t.Errorf("Validate(%q, %q): error %v is not ErrInvalid", tc.key, tc.in, err)
+		}
+	}
+	if CanonicalKey("trace.call information") != "trace.Call Information" || CanonicalKey("pbx_name") != "pbx_name" {
+		t.Error("CanonicalKey")
+	}
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuf) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+func setup(t *testing.T) (*store.DB, *Service, *applog.Levels, *syncBuf) {
+	t.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "r.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	out := &syncBuf{}
+	levels := applog.NewLevels(slog.LevelInfo)
+	return db, New(db, slog.New(slog.NewTextHandler(out, nil)), levels), levels, out
+}
+
+func TestSetApplies(t *testing.T) {
+	ctx := context.Background()
+	db, s, levels, out := setup(t)
+	var changes [][]string
+	s.OnChange(func(_ context.Context, changed []string) { changes = append(changes, changed) })
+	if err := s.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Problems(); !slices.Equal(got, []string{PBXNameMissing}) {
+		t.Errorf("Problems = %q", got)
+	}
+	v := s.Values()
+	if v.RetentionDays != 0 || v.LogRetentionDays != DefaultLogRetentionDays || v.Trace[applog.UI] != "info" || v.LicenceSet {
+		t.Errorf("defaults: %+v", v)
+	}
+
+	err := s.Set(ctx, "admin", map[string]string{
+		"trace.converting": "debug", KeyPBXName: "pbx1", KeyRetentionDays: "90", KeyCDRPassword: "hunter2",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if levels.Level(applog.Converting) != slog.LevelDebug {
+		t.Error("trace level not applied at once")
+	}
+	v = s.Values()
+	if v.PBXName != "pbx1" || v.RetentionDays != 90 || v.Trace[applog.Converting] != "debug" || v.CDRPassword != "hunter2" {
+		t.Errorf("after Set: %+v", v)
+	}
+	if len(s.Problems()) != 0 {
+		t.Errorf("Problems after naming the PBX: %q", s.Problems())
+	}
+	if len(changes) != 2 || !slices.Equal(changes[1], []string{KeyCDRPassword, KeyPBXName, KeyRetentionDays, "trace.Converting"}) {
+		t.Errorf("hooks saw %q", changes)
+	}
+	log := out.String()
+	if !strings.Contains(log, "key=retention_days value=90") || !strings.Contains(log, "user=admin") {
+		t.Errorf("change not logged:\n%s", log)
+	}
+	if strings.Contains(log, "hunter2") {
+		t.Error("password logged")
+	}
+
+	// One bad value: nothing stored.
+	err = s.Set(ctx, "admin", map[string]string{KeyPBXName: "pbx2", KeyRetentionDays: "99999"})
+	if !errors.Is(err, ErrInvalid) {
+		t.Fatalf("bad retention: %v", err)
+	}
+	if got, _, _ := db.Setting(ctx, KeyPBXName); got != "pbx1" {
+		t.Errorf("pbx name %q stored although another value was rejected", got)
+	}
+}
+
+// TestWatch: a value written straight into the database (by another
+// writer) takes effect at the next tick, and a bad stored level falls back
+// to the default instead of breaking logging.
+func TestWatch(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	db, s, levels, _ := setup(t)
+	seen := make(chan []string, 4)
+	s.OnChange(func(_ context.Context, changed []string) { seen <- changed })
+	if err := s.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-seen
+	ticks := make(chan time.Time)
+	done := make(chan error, 1)
+	go func() { done <- s.Watch(ctx, time.Minute, func(time.Duration) <-chan time.Time { return ticks }) }()
+	if err := db.SetSetting(ctx, "trace.Recording", "debug"); err != nil {
+		t.Fatal(err)
+	}
+	ticks <- time.Time{}
+	select {
+	case c := <-seen:
+		if !slices.Equal(c, []string{"trace.Recording"}) {
+			t.Errorf("changed %q", c)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("change not picked up")
+	}
+	if levels.Level(applog.Recording) != slog.LevelDebug {
+		t.Error("level not applied")
+	}
+	if err := db.SetSetting(ctx, "trace.Recording", "garbage"); err != nil {
+		t.Fatal(err)
+	}
+	ticks <- time.Time{}
+	<-seen
+	if levels.Level(applog.Recording) != slog.LevelInfo {
+		t.Errorf("bad stored level gave %v, want the default INFO", levels.Level(applog.Recording))
+	}
+	// No change: no hook call.
+	ticks <- time.Time{}
+	select {
+	case c := <-seen:
+		t.Errorf("hook called without a change: %q", c)
+	case <-time.After(50 * time.Millisecond):
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,160 @@
+// Package settings is the one place that knows the admin settings: their
+// keys, how each is validated and normalised, their defaults, and how a
+// change takes effect while the service runs (trace levels at once,
+// retention at its next run, which a change also starts).
+package settings
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"recordings/applog"
+)
+
+// Setting keys as stored in the database.
+const (
+	KeyPBXName          = "pbx_name"
+	KeyRetentionDays    = "retention_days"     // recordings; 0 or unset keeps them forever
+	KeyLogRetentionDays = "log_retention_days" // log entries; unset means DefaultLogRetentionDays
+	KeyLicenceCount     = "licence_count"
+	KeyCDRUser          = "cdr_user"
+	KeyCDRPassword      = "cdr_password"
+	KeyTracePrefix      = "trace." // + category, e.g. "trace.Converting"
+)
+
+// Bounds and defaults.
+const (
+	MaxRetentionDays        = 11000
+	DefaultLogRetentionDays = 30
+	MaxPBXName              = 128
+	MaxLicences             = 1_000_000
+	MaxCredential           = 128
+	DefaultTrace            = "info"
+)
+
+// PBXNameMissing is what the admin view and the API report until the PBX
+// name is set.
+const PBXNameMissing = "PBX Name missing"
+
+// ErrInvalid marks a rejected value; the message says why.
+var ErrInvalid = errors.New("invalid setting")
+
+// TraceLevels are the values a category's trace level may take, quietest
+// first.
+func TraceLevels() []string { return []string{"off", "error", "warn", "info", "debug"} }
+
+// TraceKey is the key of category's trace level.
+func TraceKey(category string) string { return KeyTracePrefix + category }
+
+func invalid(key, format string, args ...any) error {
+	return fmt.Errorf("%s: %s: %w", key, fmt.Sprintf(format, args...), ErrInvalid)
+}
+
+// ParseDays reads a retention period: a whole number of days, 0–11000.
+func ParseDays(key, s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return 0, invalid(key, "%.20q is not a whole number of days", s)
+	}
+	if n < 0 || n > MaxRetentionDays {
+		return 0, invalid(key, "%d days is outside 0–%d", n, MaxRetentionDays)
+	}
+	return n, nil
+}
+
+// ParseTrace reads a trace level setting (off, error, warn, info, debug;
+// any case) into the slog level it stands for.
+func ParseTrace(s string) (slog.Level, error) {
+	v := strings.ToLower(strings.TrimSpace(s))
+	for _, ok := range TraceLevels() {
+		if v == ok {
+			return applog.ParseLevel(v)
+		}
+	}
+	return 0, fmt.Errorf("trace level %.20q: one of %s: %w", s, strings.Join(TraceLevels(), ", "), ErrInvalid)
+}
+
+// checkText accepts printable UTF-8 of at most max bytes.
+func checkText(key, s string, max int) error {
+	if len(s) > max {
+		return invalid(key, "at most %d bytes", max)
+	}
+	if !utf8.ValidString(s) {
+		return invalid(key, "not valid UTF-8")
+	}
+	for _, r := range s {
+		if r < ' ' || r == 0x7f {
+			return invalid(key, "control characters are not allowed")
+		}
+	}
+	return nil
+}
+
+// Validate checks a value for key and returns it normalised as it is to be
+// stored. Every writer of settings (the UI's API, the command line) goes
+// through it.
+func Validate(key, value string) (string, error) {
+	switch key {
+	case KeyPBXName:
+		v := strings.TrimSpace(value)
+		if err := checkText(key, v, MaxPBXName); err != nil {
+			return "", err
+		}
+		return v, nil
+	case KeyRetentionDays, KeyLogRetentionDays:
+		n, err := ParseDays(key, value)
+		if err != nil {
+			return "", err
+		}
+		return strconv.Itoa(n), nil
+	case KeyLicenceCount:
+		n, err := strconv.Atoi(strings.TrimSpace(value))
+		if err != nil || n < 0 || n > MaxLicences {
+			return "", invalid(key, "%.20q is not a count from 0 to %d", value, MaxLicences)
+		}
+		return strconv.Itoa(n), nil
+	case KeyCDRUser:
+		v := strings.TrimSpace(value)
+		if err := checkText(key, v, MaxCredential); err != nil {
+			return "", err
+		}
+		if strings.ContainsRune(v, ':') {
+			return "", invalid(key, "':' is not allowed in a user name (HTTP Basic)")
+		}
+		return v, nil
+	case KeyCDRPassword:
+		if err := checkText(key, value, MaxCredential); err != nil {
+			return "", err
+		}
+		return value, nil
+	}
+	if cat, ok := strings.CutPrefix(key, KeyTracePrefix); ok {
+		if _, known := applog.Canonical(cat); !known || cat == applog.System {
+			return "", invalid(key, "unknown category %.64q (known: %s)", cat, strings.Join(applog.Categories(), ", "))
+		}
+		if _, err := ParseTrace(value); err != nil {
+			return "", fmt.Errorf("%s: %w", key, err)
+		}
+		return strings.ToLower(strings.TrimSpace(value)), nil
+	}
+	return "", invalid(key, "unknown setting")
+}
+
+// CanonicalKey returns key with a trace category spelled canonically
+// ("trace.converting" → "trace.Converting"); other keys are returned as
+// they are.
+func CanonicalKey(key string) string {
+	if cat, ok := strings.CutPrefix(key, KeyTracePrefix); ok {
+		if c, known := applog.Canonical(cat); known {
+			return KeyTracePrefix + c
+		}
+	}
+	return key
+}
+
+// Secret reports whether a setting's value must not be shown or logged.
+func Secret(key string) bool { return key == KeyCDRPassword }

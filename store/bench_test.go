@@ -1,0 +1,221 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+)
+
+const benchRows = 1_000_000
+
+// benchFixture returns a database of benchRows recordings, built once with
+// a bulk insert and cached in the temp directory across benchmark runs.
+func benchFixture(b *testing.B) *DB {
+	b.Helper()
+	ctx := context.Background()
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("recordings-store-bench-s%d-f1-%d.db", SchemaVersion(), benchRows))
+	if _, err := os.Stat(path); err != nil {
+		b.Logf("building %d-row fixture at %s (once)", benchRows, path)
+		start := time.Now()
+		tmp := path + ".building"
+		for _, suffix := range []string{"", "-wal", "-shm"} {
+			os.Remove(tmp + suffix)
+		}
+		if err := buildFixture(ctx, tmp); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("fixture built in %v", time.Since(start).Round(time.Millisecond))
+	}
+	db, err := Open(ctx, path, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	return db
+}
+
+var benchSurnames = []string{"Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner",
+	"Becker", "Schulz", "Hoffmann", "Schäfer", "Koch", "Bauer", "Richter", "Klein", "Wolf", "Schröder",
+	"Neumann", "Schwarz", "Zimmermann", "Braun", "Krüger", "Hofmann", "Hartmann", "Lange", "Schmitt",
+	"Werner", "Schmitz", "Krause", "Meier", "Lehmann", "Schmid", "Schulze", "Maier", "Köhler", "Herrmann",
+	"König", "Walter", "Mayer", "Huber", "Kaiser", "Fuchs", "Peters", "Lang", "Scholz", "Möller", "Weiß",
+	"Jung", "Hahn", "Schubert", "Vogel", "Friedrich", "Keller", "Günther", "Frank", "Berger", "Winkler",
+	"Roth", "Beck", "Lorenz", "Baumann", "Franke", "Albrecht", "Schuster", "Simon", "Ludwig", "Böhm",
+	"Winter", "Kraus", "Martin", "Schumacher", "Krämer", "Vogt", "Stein", "Jäger", "Otto", "Sommer",
+	"Groß", "Seidel", "Heinrich", "Brandt", "Haas", "Schreiber", "Graf", "Schulte", "Dietrich", "Ziegler",
+	"Kuhn", "Kühn", "Pohl", "Engel", "Horn", "Busch", "Bergmann", "Thomas", "Voigt", "Sauer", "Arnold",
+	"Wolff", "Pfeiffer"}
+
+// buildFixture writes benchRows recordings over two years, 200 owners,
+// with CDR peers, small stats and envelopes, in one transaction.
+func buildFixture(ctx context.Context, path string) error {
+	db, err := Open(ctx, path, nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if _, err := db.w.ExecContext(ctx, `PRAGMA cache_size = -262144`); err != nil {
+		return err
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	stats := []byte(`{"rtp":{"local":{"packets":12345,"lost":3},"remote":{"packets":12340,"lost":0}}}`)
+	env := make([]byte, 256)
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	step := int64(2*365*24*time.Hour/time.Millisecond) / benchRows
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	st, err := tx.PrepareContext(ctx, `INSERT INTO recordings (domain, name, conf_id, mac, serial, reg_name,
+		state, size, nchunks, sha256, created_at, updated_at, codec, duration_ms, stats, envelope, owner,
+		direction, peer_name, peer_number, connected_at, call_ms, cdr, search)
+		VALUES ('pbx.example.com', ?, ?, ?, '', ?, 'ready', ?, ?, ?, ?, ?, 'PCMA', ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for i := range benchRows {
+		created := t0 + int64(i)*step + r.Int64N(step)
+		owner := fmt.Sprintf("user%03d", r.IntN(200))
+		peer := benchSurnames[r.IntN(len(benchSurnames))] + ", " + benchSurnames[r.IntN(len(benchSurnames))]
+		number := fmt.Sprintf("+49%d", 100000000+r.IntN(900000000))
+		dir := "in"
+		if r.IntN(2) == 0 {
+			dir = "out"
+		}
+		dur := int64(5000 + r.IntN(600000))
+		env[0] = byte(i)
+		_, err := st.ExecContext(ctx, fmt.Sprintf("rec-%07d.pcap", i), fmt.Sprintf("%016x", r.Uint64()),
+			"009033000000", owner, dur*16+200, dur/1000/16+1, fmt.Sprintf("%064x", i), created, created,
+			dur, stats, env, owner, dir, peer, number, created, dur, searchText(owner, peer, number, owner))
+		if err != nil {
+			return fmt.Errorf("row %d: %w", i, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if _, err := db.w.ExecContext(ctx, `ANALYZE`); err != nil {
+		return err
+	}
+	_, err = db.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	return err
+}
+
+// measure runs fn b.N times and reports its p50 and p99 latency in ms.
+func measure(b *testing.B, fn func() error) {
+	b.Helper()
+	b.ReportAllocs()
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for b.Loop() {
+		t := time.Now()
+		if err := fn(); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	ms := func(q float64) float64 {
+		return float64(lat[min(len(lat)-1, int(q*float64(len(lat))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(ms(0.50), "p50-ms")
+	b.ReportMetric(ms(0.99), "p99-ms")
+}
+
+func BenchmarkListRecordings(b *testing.B) {
+	db := benchFixture(b)
+	ctx := context.Background()
+	var created, id int64
+	if err := db.r.QueryRowContext(ctx, `SELECT created_at, id FROM recordings
+		ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET 499999`).Scan(&created, &id); err != nil {
+		b.Fatal(err)
+	}
+	deep := cursor{created, id}.String()
+	mid := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name string
+		f    ListFilter
+		want int // rows on the page
+	}{
+		{"first", ListFilter{}, 50},
+		{"deep-500000", ListFilter{Cursor: deep}, 50},
+		{"query-name", ListFilter{Query: "müller"}, 50},     // ~2% of rows
+		{"query-number", ListFilter{Query: "+49123"}, 50},   // ~0.1%
+		{"query-rare", ListFilter{Query: "+4912345678"}, 1}, // a handful: scans the whole index
+		{"query-deep", ListFilter{Query: "weber", Cursor: deep}, 50},
+		{"owner", ListFilter{Owners: []string{"user042"}}, 50}, // 0.5%
+		{"owner-deep", ListFilter{Owners: []string{"user042"}, Cursor: deep}, 50},
+		{"owners-3", ListFilter{Owners: []string{"user001", "user002", "user003"}}, 50},
+		{"owner-query", ListFilter{Owners: []string{"user042"}, Query: "schmidt"}, 50},
+		{"range", ListFilter{From: mid.AddDate(0, -1, 0), To: mid}, 50},
+		{"limit-500", ListFilter{Limit: 500}, 500},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			measure(b, func() error {
+				rs, _, err := db.ListRecordings(ctx, c.f)
+				if err != nil {
+					return err
+				}
+				if len(rs) < c.want {
+					return fmt.Errorf("%d rows, want ≥ %d", len(rs), c.want)
+				}
+				return nil
+			})
+		})
+	}
+}
+
+func BenchmarkAppendChunk(b *testing.B) {
+	for _, size := range []int{16 << 10, MaxChunkSize} {
+		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {
+			db, _ := openTest(b)
+			ctx := context.Background()
+			data := randBytes(7, size)
+			id, _, err := db.BeginUpload(ctx, "d", "bench.pcap", FileName{}, "")
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := db.AppendChunk(ctx, id, data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkReadCapture(b *testing.B) {
+	db, _ := openTest(b)
+	ctx := context.Background()
+	data := randBytes(9, 8<<20)
+	id := upload(b, db, "d", "read.pcap", "", data)
+	buf := make([]byte, 32<<10)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		cr, err := db.OpenCapture(ctx, id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for {
+			_, err := cr.Read(buf)
+			if err != nil {
+				break
+			}
+		}
+		cr.Close()
+	}
+}

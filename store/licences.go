@@ -1,0 +1,154 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// SettingLicenceCount is the settings key of the number of
+// App(innovaphone-recorder) licences. While it is not set, licences are
+// not enforced: every recording is kept.
+const SettingLicenceCount = "licence_count"
+
+// MaxLicences bounds the licence count.
+const MaxLicences = 1_000_000
+
+// LicenceStatus is the licence situation the admin view shows.
+type LicenceStatus struct {
+	Configured bool  // a licence count is set: licences are enforced
+	Count      int   // licences available
+	Assigned   int   // accounts holding one
+	ToPurge    int64 // recordings the next start-up deletes (owner without licence)
+	Protected  int64 // recordings of owners without licence kept because protected
+}
+
+func (db *DB) licenceCount(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (int, bool, error) {
+	var v string
+	err := q.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, SettingLicenceCount).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, false, fmt.Errorf("setting %s = %.20q is not a count: %w", SettingLicenceCount, v, ErrInvalid)
+	}
+	return n, true, nil
+}
+
+// SetLicenceCount sets the number of licences (enforcing them from then
+// on); it cannot drop below the number assigned.
+func (db *DB) SetLicenceCount(ctx context.Context, n int) error {
+	if n < 0 || n > MaxLicences {
+		return fmt.Errorf("store: set licence count: %d is outside 0–%d: %w", n, MaxLicences, ErrInvalid)
+	}
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		var assigned int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE licensed = 1`).Scan(&assigned); err != nil {
+			return err
+		}
+		if n < assigned {
+			return fmt.Errorf("%d licences are assigned, more than %d: take some back first: %w", assigned, n, ErrInvalid)
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, SettingLicenceCount, strconv.Itoa(n))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: set licence count: %w", err)
+	}
+	return nil
+}
+
+// ClearLicenceCount stops enforcing licences (assignments are kept).
+func (db *DB) ClearLicenceCount(ctx context.Context) error {
+	return db.DeleteSetting(ctx, SettingLicenceCount)
+}
+
+// SetUserLicensed assigns (on) or takes back the licence of an account.
+// With a licence count configured, no more than that many can be assigned.
+func (db *DB) SetUserLicensed(ctx context.Context, user string, on bool) error {
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		if on {
+			n, configured, err := db.licenceCount(ctx, tx)
+			if err != nil {
+				return err
+			}
+			var assigned int
+			var already bool
+			if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(max(name = ? COLLATE NOCASE), 0)
+				FROM users WHERE licensed = 1`, user).Scan(&assigned, &already); err != nil {
+				return err
+			}
+			if configured && !already && assigned >= n {
+				return fmt.Errorf("all %d licences are assigned: %w", n, ErrInvalid)
+			}
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE users SET licensed = ? WHERE name = ?`, on, user)
+		if err != nil {
+			return err
+		}
+		if k, _ := res.RowsAffected(); k == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: set licence of %.64q: %w", user, err)
+	}
+	return nil
+}
+
+// unlicensedCond selects recordings whose owner holds no licence. Recordings
+// without owner (no CDR, nobody known) are not attributed to anyone and are
+// kept.
+const unlicensedCond = `owner <> '' AND owner COLLATE NOCASE NOT IN (SELECT name FROM users WHERE licensed = 1)`
+
+// Licences reports the licence situation.
+func (db *DB) Licences(ctx context.Context) (LicenceStatus, error) {
+	var st LicenceStatus
+	var err error
+	st.Count, st.Configured, err = db.licenceCount(ctx, db.r)
+	if err == nil {
+		err = db.r.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE licensed = 1`).Scan(&st.Assigned)
+	}
+	if err == nil && st.Configured {
+		err = db.r.QueryRowContext(ctx, `SELECT coalesce(sum(protected = 0), 0), coalesce(sum(protected = 1), 0)
+			FROM recordings WHERE `+unlicensedCond).Scan(&st.ToPurge, &st.Protected)
+	}
+	if err != nil {
+		return LicenceStatus{}, fmt.Errorf("store: licences: %w", err)
+	}
+	return st, nil
+}
+
+// PurgeUnlicensed deletes the recordings of owners without a licence
+// (not protected ones) when licences are enforced, and returns how many it
+// deleted and how many protected ones it kept. Without a configured
+// licence count it deletes nothing.
+func (db *DB) PurgeUnlicensed(ctx context.Context) (deleted, keptProtected int64, err error) {
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		_, configured, err := db.licenceCount(ctx, tx)
+		if err != nil || !configured {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM recordings WHERE protected = 0 AND `+unlicensedCond)
+		if err != nil {
+			return err
+		}
+		deleted, _ = res.RowsAffected()
+		return tx.QueryRowContext(ctx, `SELECT count(*) FROM recordings WHERE protected = 1 AND `+unlicensedCond).
+			Scan(&keptProtected)
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: purge unlicensed recordings: %w", err)
+	}
+	return deleted, keptProtected, nil
+}

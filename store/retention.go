@@ -1,0 +1,135 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Expired is a recording past the retention period, as ExpiredRecordings
+// lists it.
+type Expired struct {
+	ID        int64
+	Domain    string
+	Name      string
+	Owner     string
+	Size      int64
+	CreatedAt time.Time
+}
+
+// maxExpiredBatch bounds one ExpiredRecordings/DeleteExpired call.
+const maxExpiredBatch = 1000
+
+// ExpiredRecordings lists up to limit recordings created before before that
+// are neither protected nor still being received, oldest first.
+func (db *DB) ExpiredRecordings(ctx context.Context, before time.Time, limit int) (_ []Expired, err error) {
+	if limit <= 0 || limit > maxExpiredBatch {
+		return nil, fmt.Errorf("store: expired recordings: limit %d outside 1–%d: %w", limit, maxExpiredBatch, ErrInvalid)
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT id, domain, name, owner, size, created_at FROM recordings
+		WHERE created_at < ? AND protected = 0 AND state <> ?
+		ORDER BY created_at, id LIMIT ?`, before.UnixMilli(), StateReceiving, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: expired recordings: %w", err)
+	}
+	defer closeOnErr(rows, &err)
+	var out []Expired
+	for rows.Next() {
+		var (
+			e  Expired
+			ms int64
+		)
+		if err := rows.Scan(&e.ID, &e.Domain, &e.Name, &e.Owner, &e.Size, &ms); err != nil {
+			return nil, fmt.Errorf("store: expired recordings: %w", err)
+		}
+		e.CreatedAt = fromMS(ms)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: expired recordings: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteExpired deletes, in one transaction, those of ids that are still
+// expired (created before before, not protected, not being received: a
+// recording protected since it was listed is kept) and returns the ids it
+// deleted.
+func (db *DB) DeleteExpired(ctx context.Context, ids []int64, before time.Time) ([]int64, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if len(ids) > maxExpiredBatch {
+		return nil, fmt.Errorf("store: delete expired: %d ids, at most %d: %w", len(ids), maxExpiredBatch, ErrInvalid)
+	}
+	args := make([]any, 0, len(ids)+2)
+	args = append(args, before.UnixMilli(), StateReceiving)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	q := `DELETE FROM recordings WHERE created_at < ? AND protected = 0 AND state <> ?
+		AND id IN (?` + strings.Repeat(",?", len(ids)-1) + `) RETURNING id`
+	var deleted []int64
+	err := db.write(ctx, func(tx *sql.Tx) (err error) {
+		deleted = deleted[:0]
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		defer closeOnErr(rows, &err)
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				return err
+			}
+			deleted = append(deleted, id)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: delete expired: %w", err)
+	}
+	return deleted, nil
+}
+
+// IncrementalVacuumStep returns up to pages free pages to the file system in
+// one short transaction and reports how many free pages are left; call it
+// until that is 0, so that a large freelist never holds the write lock long.
+func (db *DB) IncrementalVacuumStep(ctx context.Context, pages int) (left int64, err error) {
+	if pages <= 0 {
+		return 0, fmt.Errorf("store: incremental vacuum: %d pages: %w", pages, ErrInvalid)
+	}
+	conn, err := db.w.Conn(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("store: incremental vacuum: %w", err)
+	}
+	defer conn.Close()
+	// PRAGMA takes no bound parameters; pages is an int.
+	rows, err := conn.QueryContext(ctx, fmt.Sprintf(`PRAGMA incremental_vacuum(%d)`, pages))
+	if err != nil {
+		return 0, fmt.Errorf("store: incremental vacuum: %w", err)
+	}
+	for rows.Next() {
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return 0, fmt.Errorf("store: incremental vacuum: %w", err)
+	}
+	if err := conn.QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&left); err != nil {
+		return 0, fmt.Errorf("store: incremental vacuum: %w", err)
+	}
+	return left, nil
+}
+
+// Checkpoint copies the write-ahead log back into the database file without
+// waiting for readers (PRAGMA wal_checkpoint(PASSIVE)), which also truncates
+// the file after a vacuum once every frame is copied.
+func (db *DB) Checkpoint(ctx context.Context) error {
+	var busy, logFrames, done int
+	if err := db.w.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &logFrames, &done); err != nil {
+		return fmt.Errorf("store: checkpoint: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,77 @@
+// Small DOM helpers. Everything that comes from the server or a person is
+// put into the page as text (text nodes, textContent, attributes), never as
+// markup.
+
+/**
+ * h builds an element. attrs: "class", "text" (textContent), "on<event>"
+ * (listeners), the properties value/checked/disabled/hidden/selected, and
+ * any other key as an attribute (true = present, false/null = absent).
+ * Children may be nodes, strings (as text), arrays, or null (skipped).
+ */
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs ?? {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') {
+      el.addEventListener(k.slice(2), v);
+    } else if (k === 'class') {
+      el.className = v;
+    } else if (k === 'text') {
+      el.textContent = String(v);
+    } else if (k === 'value' || k === 'checked' || k === 'disabled' || k === 'hidden' || k === 'selected') {
+      el[k] = v;
+    } else {
+      el.setAttribute(k, v === true ? '' : String(v));
+    }
+  }
+  append(el, children);
+  return el;
+}
+
+/** append adds children (nodes, strings as text, arrays, null skipped). */
+export function append(el, children) {
+  for (const c of children) {
+    if (c === null || c === undefined || c === false) continue;
+    if (Array.isArray(c)) append(el, c);
+    else if (c instanceof Node) el.appendChild(c);
+    else el.appendChild(document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+/** clear removes all children of el. */
+export function clear(el) {
+  while (el.firstChild) el.removeChild(el.firstChild);
+  return el;
+}
+
+let idSeq = 0;
+/** uid returns a page-unique id for label/aria links. */
+export function uid(prefix) {
+  idSeq += 1;
+  return `${prefix}-${idSeq}`;
+}
+
+/**
+ * StatusLine shows short messages: info politely, errors as alerts.
+ */
+export class StatusLine {
+  constructor() {
+    this.el = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
+    this.timer = 0;
+  }
+
+  info(msg) { this.show(msg, false); }
+
+  error(msg) { this.show(msg, true); }
+
+  show(msg, isError) {
+    clearTimeout(this.timer);
+    this.el.textContent = msg;
+    this.el.classList.toggle('error', isError);
+    this.el.setAttribute('role', isError ? 'alert' : 'status');
+    if (!isError && msg) this.timer = setTimeout(() => { this.el.textContent = ''; }, 6000);
+  }
+
+  clear() { this.show('', false); }
+}

@@ -1,0 +1,99 @@
+// The admin's settings form: retention, PBX name, trace levels; and the
+// database backup link.
+import { h, uid, StatusLine } from './dom.js';
+
+export const maxRetentionDays = 11000;
+
+/** retentionError checks the retention field's text; '' when valid. */
+export function retentionError(text) {
+  const t = String(text).trim();
+  if (!/^\d+$/.test(t)) return 'Enter a whole number of days.';
+  const n = Number(t);
+  if (n > maxRetentionDays) return `At most ${maxRetentionDays} days.`;
+  return '';
+}
+
+export class SettingsView {
+  constructor(socket, onSettings) {
+    this.socket = socket;
+    this.onSettings = onSettings;
+    this.status = new StatusLine();
+    const retID = uid('retention');
+    const retHelp = uid('retention-help');
+    const retErr = uid('retention-err');
+    const pbxID = uid('pbx');
+    this.retention = h('input', {
+      id: retID, name: 'retention_days', type: 'number', min: '0', max: String(maxRetentionDays), step: '1',
+      inputmode: 'numeric', required: true, 'aria-describedby': `${retHelp} ${retErr}`,
+      oninput: () => this.checkRetention(false),
+    });
+    this.retentionErr = h('p', { id: retErr, class: 'field-error', 'aria-live': 'polite' });
+    this.pbx = h('input', { id: pbxID, name: 'pbx_name', maxlength: '128', autocomplete: 'off', spellcheck: 'false' });
+    this.traceFields = h('fieldset', { class: 'trace' }, h('legend', null, 'Trace levels'));
+    this.trace = new Map();
+    this.form = h('form', { class: 'settings', novalidate: true, onsubmit: (ev) => { ev.preventDefault(); this.save(); } },
+      h('div', { class: 'field' },
+        h('label', { for: retID }, 'Keep recordings for (days)'),
+        this.retention,
+        h('p', { id: retHelp, class: 'help' }, `0 to ${maxRetentionDays}; 0 keeps recordings until deleted by hand.`),
+        this.retentionErr),
+      h('div', { class: 'field' }, h('label', { for: pbxID }, 'PBX name'), this.pbx),
+      this.traceFields,
+      h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Save settings')));
+    this.el = h('section', { class: 'view', 'aria-labelledby': 'settings-title' },
+      h('h2', { id: 'settings-title' }, 'Settings'), this.status.el, this.form,
+      h('h2', null, 'Backup'),
+      h('p', null, 'A consistent copy of the whole database (recordings, users, settings, log).'),
+      h('p', null, h('a', { class: 'button', href: '/api/admin/backup', download: '' }, 'Download database backup')));
+  }
+
+  async start() {
+    try {
+      const res = await this.socket.request('GetSettings');
+      this.fill(res.settings);
+    } catch (err) {
+      this.status.error(`Cannot load the settings: ${err.message}`);
+    }
+  }
+
+  fill(s) {
+    this.retention.value = s.retention_days ?? '';
+    this.pbx.value = s.pbx_name ?? '';
+    if (this.trace.size === 0) {
+      for (const cat of s.categories ?? []) {
+        const id = uid('trace');
+        const sel = h('select', { id, name: `trace-${cat}` }, (s.levels ?? []).map((l) => h('option', { value: l }, l)));
+        this.trace.set(cat, sel);
+        this.traceFields.append(h('div', { class: 'field' }, h('label', { for: id }, cat), sel));
+      }
+    }
+    for (const [cat, sel] of this.trace) sel.value = s.trace?.[cat] ?? 'info';
+    this.onSettings(s);
+  }
+
+  checkRetention(focus) {
+    const msg = retentionError(this.retention.value);
+    this.retentionErr.textContent = msg;
+    this.retention.setAttribute('aria-invalid', msg ? 'true' : 'false');
+    if (msg && focus) this.retention.focus();
+    return msg === '';
+  }
+
+  async save() {
+    if (!this.checkRetention(true)) {
+      this.status.error('Please correct the marked field.');
+      return;
+    }
+    const trace = {};
+    for (const [cat, sel] of this.trace) trace[cat] = sel.value;
+    try {
+      const res = await this.socket.request('SetSettings', {
+        retention_days: Number(this.retention.value.trim()), pbx_name: this.pbx.value.trim(), trace,
+      });
+      this.fill(res.settings);
+      this.status.info('Settings saved.');
+    } catch (err) {
+      this.status.error(`Not saved: ${err.message}`);
+    }
+  }
+}
