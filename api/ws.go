@@ -150,10 +150,8 @@ func (c *wsClient) enqueue(msg []byte) bool {
 
 // mayView reports whether u may see a recording owned by owner.
 func mayView(u store.User, owner string) bool {
-	if u.Role == store.RoleAdmin {
-		return true
-	}
-	return u.Name != "" && strings.EqualFold(owner, u.Name)
+	// The same rule as the HTTP API's, access lists included.
+	return canView(u, owner)
 }
 
 // routeUI registers the websocket endpoint and the session probe on the
