@@ -361,6 +361,9 @@ func (s *Service) opener(ctx context.Context, id int64) Opener {
 func (s *Service) analyse(ctx context.Context, id int64) {
 	start := s.opt.Now()
 	rec, err := s.db.Recording(ctx, id)
+	if err != nil && ctx.Err() != nil {
+		return // shutting down: Run analyses it at the next start
+	}
 	if err != nil {
 		s.log.Error("analyse: load recording", "category", "Converting", "id", id, "err", err)
 		return
@@ -376,6 +379,9 @@ func (s *Service) analyse(ctx context.Context, id int64) {
 		if err = Render(a, s.opener(ctx, id), env); err == nil {
 			res.Envelope = env.Bytes()
 		}
+	}
+	if err != nil && ctx.Err() != nil {
+		return // shutting down, not a bad capture: leave it for the next start
 	}
 	if err != nil {
 		res.State, res.Reason = "failed", failureReason(err)

@@ -43,6 +43,7 @@ type config struct {
 	duration, piece   time.Duration
 	ramp, timeout     time.Duration
 	sample            time.Duration
+	serverLog         string
 }
 
 func main() {
@@ -57,6 +58,7 @@ func main() {
 	flag.DurationVar(&c.ramp, "ramp", 5*time.Second, "calls start spread evenly over this time")
 	flag.DurationVar(&c.timeout, "timeout", 0, "give up after this long (default duration + ramp + 2 min)")
 	flag.DurationVar(&c.sample, "sample", time.Second, "CPU and memory sampling interval")
+	flag.StringVar(&c.serverLog, "server-log", "", "with -bin: write the service's log to this file")
 	flag.Parse()
 	if err := run(c, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "load:", err)
@@ -138,7 +140,7 @@ func run(c config, out io.Writer) error {
 
 	base, pid := c.url, c.pid
 	if c.bin != "" {
-		srv, err := startServer(ctx, c.bin, c.adminPW)
+		srv, err := startServer(ctx, c.bin, c.adminPW, c.serverLog)
 		if err != nil {
 			return err
 		}
@@ -334,14 +336,15 @@ func storedSums(ctx context.Context, base, pw string) (map[string]string, error)
 
 // server is the binary started by -bin.
 type server struct {
-	cmd *exec.Cmd
-	url string
-	dir string
+	cmd     *exec.Cmd
+	url     string
+	dir     string
+	logFile *os.File
 }
 
 var listenRE = regexp.MustCompile(`listen=(127\.0\.0\.1:\d+)`)
 
-func startServer(ctx context.Context, bin, adminPW string) (*server, error) {
+func startServer(ctx context.Context, bin, adminPW, logFile string) (*server, error) {
 	dir, err := os.MkdirTemp("", "recordings-load-*")
 	if err != nil {
 		return nil, err
@@ -358,12 +361,23 @@ func startServer(ctx context.Context, bin, adminPW string) (*server, error) {
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
 	s := &server{cmd: cmd, dir: dir}
+	var logw io.Writer = io.Discard
+	if logFile != "" {
+		f, err := os.Create(logFile)
+		if err != nil {
+			s.stop()
+			return nil, err
+		}
+		logw = f
+		s.logFile = f
+	}
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		warned := 0
 		for sc.Scan() {
 			line := sc.Text()
+			fmt.Fprintln(logw, line)
 			if m := listenRE.FindStringSubmatch(line); m != nil {
 				select {
 				case addr <- m[1]:
@@ -399,6 +413,9 @@ func (s *server) stop() {
 		<-done
 	}
 	os.RemoveAll(s.dir)
+	if s.logFile != nil {
+		s.logFile.Close()
+	}
 }
 
 // monitor samples a process's CPU time and resident memory from /proc.
