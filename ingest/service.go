@@ -108,6 +108,10 @@ func (s *Service) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("find interrupted uploads: %w", err)
 	}
+	cut, err := s.db.RecordingsInState(ctx, "incomplete")
+	if err != nil {
+		return fmt.Errorf("find interrupted uploads: %w", err)
+	}
 	var wg sync.WaitGroup
 	for range s.opt.Workers {
 		wg.Add(1)
@@ -122,6 +126,12 @@ func (s *Service) Run(ctx context.Context) error {
 				}
 			}
 		}()
+	}
+	for _, r := range cut {
+		if r.Codec == "" && r.DurationMS == 0 {
+			// Marked incomplete, but stopped before its analysis was stored.
+			s.enqueue(r.ID)
+		}
 	}
 	for _, r := range left {
 		if r.Uploaded() {
