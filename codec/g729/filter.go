@@ -41,36 +41,21 @@ func synFilt(a []int16, x []int16, y []int16, mem *[lpcOrder]int16) (overflow bo
 	}
 	a0 := int32(a[0])
 	abs0 := int64(abs32(a0))
-	if 2*(32768*abs0+asum*32768) <= max32 || 2*(int64(absBound(x))*abs0+asum*32768) <= max32 {
-		// No partial sum can saturate whatever the outputs are.
-		a1, a2, a3, a4, a5 := int32(a[1]), int32(a[2]), int32(a[3]), int32(a[4]), int32(a[5])
-		a6, a7, a8, a9, a10 := int32(a[6]), int32(a[7]), int32(a[8]), int32(a[9]), int32(a[10])
-		x = x[:n]
-		for i := 0; i < n; i++ {
-			yy := (*[lpcOrder]int16)(buf[i : i+lpcOrder])
-			p := int32(x[i])*a0 - (a10*int32(yy[0]) + a9*int32(yy[1]) +
-				a8*int32(yy[2]) + a7*int32(yy[3]) + a6*int32(yy[4]) +
-				a5*int32(yy[5]) + a4*int32(yy[6]) + a3*int32(yy[7]) +
-				a2*int32(yy[8]) + a1*int32(yy[9]))
-			// round(L_shl(2p, 3)) = (16p + 0x8000) >> 16 unless it
-			// saturates, which happens for p outside [lo, hi].
-			const lo, hi = min32 >> 4, (max32 - 0x8000) >> 4
-			if uint32(p-lo) > hi-lo {
-				overflow = true
-				if p > 0 {
-					buf[lpcOrder+i] = max16
-				} else {
-					buf[lpcOrder+i] = min16
-				}
-				continue
-			}
-			buf[lpcOrder+i] = int16((p + 0x800) >> 12)
+	start := 0
+	if a0 == 4096 && (2*(32768*abs0+asum*32768) <= max32 || 2*(int64(absBound(x))*abs0+asum*32768) <= max32) {
+		// No partial sum can saturate whatever the outputs are; only the
+		// final scaling can, where the fast loop stops.
+		copy(buf[lpcOrder:lpcOrder+n], x)
+		start = synFiltFast((*[lpcOrder + 1]int16)(a), buf[:lpcOrder+n])
+		if start == n {
+			copy(y, buf[lpcOrder:lpcOrder+n])
+			return false
 		}
-		copy(y, buf[lpcOrder:lpcOrder+n])
-		return overflow
 	}
-	ymax := int64(absBound(mem[:]))
-	for i := 0; i < n; i++ {
+	// From the first saturating sample on (or from the start), sample by
+	// sample. ymax bounds the outputs in the filter's memory.
+	ymax := int64(absBound(buf[start : start+lpcOrder]))
+	for i := start; i < n; i++ {
 		yy := (*[lpcOrder]int16)(buf[i : i+lpcOrder])
 		xi := int32(x[i])
 		var s int32
@@ -115,6 +100,38 @@ func synFilt(a []int16, x []int16, y []int16, mem *[lpcOrder]int16) (overflow bo
 	}
 	copy(y, buf[lpcOrder:lpcOrder+n])
 	return overflow
+}
+
+// synFiltFast runs the synthesis recursion 1/A(z) for a[0] = 4096 (1.0 in
+// Q12) in plain arithmetic, in place: buf holds lpcOrder past outputs
+// followed by the inputs, which the outputs replace. The caller has shown
+// that no partial sum can leave the 32-bit range, so only the final scaling
+// can saturate: the loop stops before the first sample where it would and
+// returns the number of samples done (len(buf)-lpcOrder when none does).
+//
+// The window w advances by one sample per output and is read at constant
+// offsets, which the compiler folds into the loads (indexing with i+k
+// costs two extra address computations per tap); working in place frees
+// the register an input pointer would take.
+func synFiltFast(a *[lpcOrder + 1]int16, buf []int16) int {
+	a1, a2, a3, a4, a5 := int32(a[1]), int32(a[2]), int32(a[3]), int32(a[4]), int32(a[5])
+	a6, a7, a8, a9, a10 := int32(a[6]), int32(a[7]), int32(a[8]), int32(a[9]), int32(a[10])
+	w := buf
+	for len(w) > lpcOrder {
+		p := int32(w[lpcOrder])<<12 - (a10*int32(w[0]) + a9*int32(w[1]) +
+			a8*int32(w[2]) + a7*int32(w[3]) + a6*int32(w[4]) +
+			a5*int32(w[5]) + a4*int32(w[6]) + a3*int32(w[7]) +
+			a2*int32(w[8]) + a1*int32(w[9]))
+		// round(L_shl(2p, 3)) = (16p + 0x8000) >> 16 unless it
+		// saturates, which happens for p outside [lo, hi].
+		const lo, hi = min32 >> 4, (max32 - 0x8000) >> 4
+		if uint32(p-lo) > hi-lo {
+			break
+		}
+		w[lpcOrder] = int16((p + 0x800) >> 12)
+		w = w[1:]
+	}
+	return len(buf) - len(w)
 }
 
 // round16x is round(L_shl(2*s, 3)) for |2*s| <= max32.
