@@ -173,13 +173,19 @@ func residu(a []int16, x []int16, y []int16) {
 	if 2*asum*32768 <= max32 || 2*asum*int64(absBound(x)) <= max32 {
 		a0, a1, a2, a3, a4, a5 := int32(a[0]), int32(a[1]), int32(a[2]), int32(a[3]), int32(a[4]), int32(a[5])
 		a6, a7, a8, a9, a10 := int32(a[6]), int32(a[7]), int32(a[8]), int32(a[9]), int32(a[10])
-		for i := 0; i < n; i++ {
-			xx := (*[lpcOrder + 1]int16)(x[i : i+lpcOrder+1])
-			s := a0*int32(xx[10]) + a1*int32(xx[9]) + a2*int32(xx[8]) +
-				a3*int32(xx[7]) + a4*int32(xx[6]) + a5*int32(xx[5]) +
-				a6*int32(xx[4]) + a7*int32(xx[3]) + a8*int32(xx[2]) +
-				a9*int32(xx[1]) + a10*int32(xx[0])
+		// The window advances by one sample and is read at constant
+		// offsets (folded into the loads).
+		w := x
+		for i := range y {
+			if len(w) <= lpcOrder {
+				return
+			}
+			s := a0*int32(w[10]) + a1*int32(w[9]) + a2*int32(w[8]) +
+				a3*int32(w[7]) + a4*int32(w[6]) + a5*int32(w[5]) +
+				a6*int32(w[4]) + a7*int32(w[3]) + a8*int32(w[2]) +
+				a9*int32(w[1]) + a10*int32(w[0])
 			y[i] = round16x(s)
+			w = w[1:]
 		}
 		return
 	}
