@@ -108,16 +108,20 @@ func (p *postFilter) pitchFilter(t0Min, t0Max int16, dst *[subLen]int16) {
 		// All 7 correlations in one pass over the signal.
 		w := p.scalRes2[pitMax-int(t0Max) : pitMax-int(t0Max)+subLen+6]
 		var c0, c1, c2, c3, c4, c5, c6 int32
-		for j := 0; j < subLen; j++ {
-			x := int32(scal[j])
-			v := (*[7]int16)(w[j : j+7])
-			c0 += x * int32(v[0])
-			c1 += x * int32(v[1])
-			c2 += x * int32(v[2])
-			c3 += x * int32(v[3])
-			c4 += x * int32(v[4])
-			c5 += x * int32(v[5])
-			c6 += x * int32(v[6])
+		// w advances by one sample and is read at constant offsets.
+		for _, v := range scal[:subLen] {
+			if len(w) < 7 {
+				break
+			}
+			x := int32(v)
+			c0 += x * int32(w[0])
+			c1 += x * int32(w[1])
+			c2 += x * int32(w[2])
+			c3 += x * int32(w[3])
+			c4 += x * int32(w[4])
+			c5 += x * int32(w[5])
+			c6 += x * int32(w[6])
+			w = w[1:]
 		}
 		cf = [7]int32{2 * c0, 2 * c1, 2 * c2, 2 * c3, 2 * c4, 2 * c5, 2 * c6}
 	}
