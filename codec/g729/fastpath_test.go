@@ -225,3 +225,55 @@ func TestRandomMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+// refPostProcess is the output high-pass filter of the reference, operator
+// by operator (Post_Process of G.729 Annex A).
+func refPostProcess(p *postProcess, sig []int16) {
+	for i := range sig {
+		x2 := p.x1
+		p.x1 = p.x0
+		p.x0 = sig[i]
+		t := mpy32x16(p.y1Hi, p.y1Lo, a100[1])
+		t = lAdd(t, mpy32x16(p.y2Hi, p.y2Lo, a100[2]))
+		t = lMac(t, p.x0, b100[0])
+		t = lMac(t, p.x1, b100[1])
+		t = lMac(t, x2, b100[2])
+		t = lShl(t, 2)
+		p.y2Hi, p.y2Lo = p.y1Hi, p.y1Lo
+		p.y1Hi = extractH(t)
+		p.y1Lo = extractL(lMsu(lShr(t, 1), p.y1Hi, 16384))
+		sig[i] = round(lShl(t, 1))
+	}
+}
+
+func TestPostProcessMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for iter := 0; iter < 20000; iter++ {
+		var p, q postProcess
+		// Random filter state: any 32-bit y split as L_Extract does.
+		for _, y := range []*[2]*int16{{&p.y1Hi, &p.y1Lo}, {&p.y2Hi, &p.y2Lo}} {
+			v := int32(r.Uint32())
+			if r.IntN(2) == 0 {
+				v >>= r.IntN(31)
+			}
+			*y[0], *y[1] = lExtract(v)
+		}
+		var st [2]int16
+		randSignal(r, st[:])
+		p.x0, p.x1 = st[0], st[1]
+		q = p
+		x := make([]int16, 40)
+		randSignal(r, x)
+		y := append([]int16(nil), x...)
+		p.run(x)
+		refPostProcess(&q, y)
+		if p != q {
+			t.Fatalf("iter %d: state %+v, want %+v", iter, p, q)
+		}
+		for i := range x {
+			if x[i] != y[i] {
+				t.Fatalf("iter %d: out[%d] = %d, want %d", iter, i, x[i], y[i])
+			}
+		}
+	}
+}

@@ -258,28 +258,25 @@ func (p *postProcess) run(sig []int16) {
 	)
 	y1Hi, y1Lo, y2Hi, y2Lo := int32(p.y1Hi), int32(p.y1Lo), int32(p.y2Hi), int32(p.y2Lo)
 	x0, x1 := int32(p.x0), int32(p.x1)
-	for i := range sig {
+	for i, v := range sig {
 		x2 := x1
 		x1 = x0
-		x0 = int32(sig[i])
+		x0 = int32(v)
 		// Mpy_32_16 of y[n-1] and y[n-2] cannot saturate with these
-		// coefficients, nor can their sum; the three L_mac can.
-		p0, p1, p2 := 2*x0*b0, 2*x1*b1, 2*x2*b2
-		xs := int64(p0) + int64(p1) + int64(p2)
-		xa := int64(abs32(p0)) + int64(abs32(p1)) + int64(abs32(p2))
-		t := int64(2*y1Hi*a1+2*((y1Lo*a1)>>15)) + int64(2*y2Hi*a2+2*((y2Lo*a2)>>15))
-		var t32 int32
-		if t+xa <= max32 && t-xa >= min32 {
-			t32 = int32(t + xs) // no partial sum can saturate
-		} else {
-			t = clamp32(t + int64(p0))
-			t = clamp32(t + int64(p1))
-			t32 = int32(clamp32(t + int64(p2)))
-		}
-		t32 = lShlC(t32, 2)
-		sig[i] = round(lShlC(t32, 1))
+		// coefficients, nor can their sum (at most 1.6e9 in magnitude).
+		t := 2*y1Hi*a1 + 2*((y1Lo*a1)>>15) + 2*y2Hi*a2 + 2*((y2Lo*a2)>>15)
+		// The three L_mac may saturate, but then so does the L_shl by 2
+		// that follows, alike for the exact sum: once a partial sum passes
+		// +-2^31 the remaining x terms (at most 2*32768*(15398+7699) =
+		// 1.52e9 in magnitude) cannot bring it, nor the saturated one,
+		// back within +-2^29. So the exact sum, shifted and clamped once,
+		// is the reference's result.
+		s3 := int64(t) + int64(x0*(2*b0)) + int64(x1*(2*b1)) + int64(x2*(2*b2))
+		u := int32(clamp32(s3 << 2)) // L_shl(L_tmp, 2)
+		// round(L_shl(u, 1)) = floor((u + 2^14) / 2^15), saturated.
+		sig[i] = sat16(u>>15 + (u>>14)&1)
 		y2Hi, y2Lo = y1Hi, y1Lo
-		y1Hi, y1Lo = t32>>16, (t32>>1)&0x7fff // L_Extract
+		y1Hi, y1Lo = u>>16, (u>>1)&0x7fff // L_Extract
 	}
 	p.y1Hi, p.y1Lo, p.y2Hi, p.y2Lo = int16(y1Hi), int16(y1Lo), int16(y2Hi), int16(y2Lo)
 	p.x0, p.x1 = int16(x0), int16(x1)
