@@ -151,6 +151,14 @@ func TestFastPathsMatchReference(t *testing.T) {
 		if got := energy(init, u); got != wantE {
 			t.Fatalf("energy = %d, want %d", got, wantE)
 		}
+		k := r.IntN(len(u) + 1) // lengths that are not a multiple of 4
+		wantK := init
+		for _, v := range u[:k] {
+			wantK = lMac(wantK, v, v)
+		}
+		if got := energy(init, u[:k]); got != wantK {
+			t.Fatalf("energy of %d samples = %d, want %d", k, got, wantK)
+		}
 	}
 }
 

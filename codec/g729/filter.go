@@ -214,20 +214,22 @@ func weightAz(a []int16, gamma int16, ap *[lpcOrder + 1]int16) {
 // All terms are non-negative, so the partial sums only grow: the
 // saturating sum is the exact sum clamped once at the end.
 func energy(init int32, x []int16) int32 {
-	// Each square is at most 2^30, so int64 sums cannot overflow.
-	var s0, s1 int64
-	i := 0
-	for ; i+1 < len(x); i += 2 {
-		s0 += int64(int32(x[i]) * int32(x[i]))
-		s1 += int64(int32(x[i+1]) * int32(x[i+1]))
+	// Each square is at most 2^30, so the sum of two fits in a uint32
+	// and the 64-bit sums cannot overflow. The slice advances and is read
+	// at constant offsets, which the compiler folds into the loads.
+	var s0, s1 uint64
+	for len(x) >= 4 {
+		a, b, c, d := int32(x[0]), int32(x[1]), int32(x[2]), int32(x[3])
+		s0 += uint64(uint32(a*a) + uint32(b*b))
+		s1 += uint64(uint32(c*c) + uint32(d*d))
+		x = x[4:]
 	}
-	if i < len(x) {
-		s0 += int64(int32(x[i]) * int32(x[i]))
+	for _, v := range x {
+		s0 += uint64(uint32(int32(v) * int32(v)))
 	}
-	s := s0 + s1
 	// A -32768^2 term saturates to max32 in the reference; any such term
 	// already pushes the sum past max32.
-	s = s<<1 + int64(init)
+	s := int64(s0+s1)<<1 + int64(init)
 	if s > max32 {
 		return max32
 	}
