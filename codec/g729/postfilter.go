@@ -106,24 +106,7 @@ func (p *postFilter) pitchFilter(t0Min, t0Max int16, dst *[subLen]int16) {
 	var cf [7]int32 // cf[k]: correlation at lag t0Max-k
 	if fast {
 		// All 7 correlations in one pass over the signal.
-		w := p.scalRes2[pitMax-int(t0Max) : pitMax-int(t0Max)+subLen+6]
-		var c0, c1, c2, c3, c4, c5, c6 int32
-		// w advances by one sample and is read at constant offsets.
-		for _, v := range scal[:subLen] {
-			if len(w) < 7 {
-				break
-			}
-			x := int32(v)
-			c0 += x * int32(w[0])
-			c1 += x * int32(w[1])
-			c2 += x * int32(w[2])
-			c3 += x * int32(w[3])
-			c4 += x * int32(w[4])
-			c5 += x * int32(w[5])
-			c6 += x * int32(w[6])
-			w = w[1:]
-		}
-		cf = [7]int32{2 * c0, 2 * c1, 2 * c2, 2 * c3, 2 * c4, 2 * c5, 2 * c6}
+		cf = corr7((*[subLen]int16)(scal), p.scalRes2[pitMax-int(t0Max):pitMax-int(t0Max)+subLen+6])
 	}
 	for i := t0Min; i <= t0Max; i++ {
 		var corr int32
@@ -181,6 +164,28 @@ func (p *postFilter) pitchFilter(t0Min, t0Max int16, dst *[subLen]int16) {
 	for i := 0; i < subLen; i++ {
 		dst[i] = sat16((g0w*int32(sig[i]))>>15 + (gw*int32(past[i]))>>15)
 	}
+}
+
+// corr7 returns 2*sum x[j]*w[j+k] for k = 0..6, for inputs whose sums
+// cannot overflow. w advances by one sample and is read at constant
+// offsets; the fixed-size x needs no bounds checks.
+func corr7(x *[subLen]int16, w []int16) [7]int32 {
+	var c0, c1, c2, c3, c4, c5, c6 int32
+	for j := 0; j < subLen; j++ {
+		if len(w) < 7 {
+			break
+		}
+		v := int32(x[j])
+		c0 += v * int32(w[0])
+		c1 += v * int32(w[1])
+		c2 += v * int32(w[2])
+		c3 += v * int32(w[3])
+		c4 += v * int32(w[4])
+		c5 += v * int32(w[5])
+		c6 += v * int32(w[6])
+		w = w[1:]
+	}
+	return [7]int32{2 * c0, 2 * c1, 2 * c2, 2 * c3, 2 * c4, 2 * c5, 2 * c6}
 }
 
 // preemphasis filters through 1 - g z^-1 in place.
