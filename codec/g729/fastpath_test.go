@@ -285,3 +285,37 @@ func TestPostProcessMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+func TestPostfilterStepsMatchReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for iter := 0; iter < 20000; iter++ {
+		var sig [subLen]int16
+		randSignal(r, sig[:])
+		var mem [1]int16
+		randSignal(r, mem[:])
+		g := int16(r.IntN(32768))
+		if iter%4 == 0 {
+			g = []int16{0, 1, 32767}[r.IntN(3)]
+		}
+		// Reference preemphasis: backwards, operator by operator.
+		want := sig
+		for i := subLen - 1; i > 0; i-- {
+			want[i] = sub(want[i], mult(g, want[i-1]))
+		}
+		want[0] = sub(want[0], mult(g, mem[0]))
+		p := postFilter{memPre: mem[0]}
+		got := sig
+		p.preemphasis(&got, g)
+		if got != want || p.memPre != sig[subLen-1] {
+			t.Fatalf("iter %d: preemphasis(g=%d) = %v, want %v", iter, g, got, want)
+		}
+
+		var e int32
+		for _, v := range sig {
+			e = lMac(e, shr(v, 2), shr(v, 2))
+		}
+		if got := energyShr2(&sig); got != e {
+			t.Fatalf("iter %d: energyShr2 = %d, want %d", iter, got, e)
+		}
+	}
+}

@@ -188,26 +188,33 @@ func corr7(x *[subLen]int16, w []int16) [7]int32 {
 	return [7]int32{2 * c0, 2 * c1, 2 * c2, 2 * c3, 2 * c4, 2 * c5, 2 * c6}
 }
 
-// preemphasis filters through 1 - g z^-1 in place.
+// preemphasis filters through 1 - g z^-1 in place. g >= 0 (a quotient
+// or 0), so mult(g, x) = (g*x)>>15 cannot saturate; only the difference
+// is clamped.
 func (p *postFilter) preemphasis(sig *[subLen]int16, g int16) {
 	last := sig[subLen-1]
-	for i := subLen - 1; i > 0; i-- {
-		sig[i] = sub(sig[i], mult(g, sig[i-1]))
+	if g > 0 {
+		gw := int32(g)
+		prev := int32(p.memPre)
+		for i, v := range sig {
+			x := int32(v)
+			sig[i] = sat16(x - (gw*prev)>>15)
+			prev = x
+		}
 	}
-	sig[0] = sub(sig[0], mult(g, p.memPre))
 	p.memPre = last
 }
 
 // agc scales out so that its energy follows that of in, smoothed per sample.
 func (p *postFilter) agc(in, out []int16) {
-	s := energyShr2(out[:subLen])
+	s := energyShr2((*[subLen]int16)(out))
 	if s == 0 {
 		p.pastGain = 0
 		return
 	}
 	exp := sub(normL(s), 1)
 	gainOut := round(lShl(s, exp))
-	s = energyShr2(in[:subLen])
+	s = energyShr2((*[subLen]int16)(in))
 	var g0 int16
 	if s != 0 {
 		i := normL(s)
@@ -240,14 +247,18 @@ func (p *postFilter) agc(in, out []int16) {
 	p.pastGain = gain
 }
 
-// energyShr2 is energy(0, x[i]>>2).
-func energyShr2(x []int16) int32 {
-	var s int64
-	for _, v := range x {
-		w := int32(v >> 2)
-		s += int64(w * w)
+// energyShr2 is energy(0, x[i]>>2): each square is at most 2^26, so 40
+// of them fit in a uint32.
+func energyShr2(x *[subLen]int16) int32 {
+	var s0, s1 uint32
+	w := x[:]
+	for len(w) >= 4 {
+		a, b, c, d := int32(w[0]>>2), int32(w[1]>>2), int32(w[2]>>2), int32(w[3]>>2)
+		s0 += uint32(a*a) + uint32(b*b)
+		s1 += uint32(c*c) + uint32(d*d)
+		w = w[4:]
 	}
-	return int32(min(s<<1, max32))
+	return int32(min(uint64(s0+s1)<<1, max32))
 }
 
 // postProcess is the output high-pass filter (cut-off 100 Hz) with the
