@@ -319,3 +319,29 @@ func TestPostfilterStepsMatchReference(t *testing.T) {
 		}
 	}
 }
+
+func TestWeightAzMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for iter := 0; iter < 20000; iter++ {
+		var a [lpcOrder + 1]int16
+		randSignal(r, a[:])
+		for _, g := range []struct {
+			gamma int16
+			pow   *[lpcOrder + 1]int16
+		}{{gamma2Pst, &powGamma2Pst}, {gamma1Pst, &powGamma1Pst}} {
+			var want [lpcOrder + 1]int16
+			want[0] = a[0]
+			fac := g.gamma
+			for i := 1; i < lpcOrder; i++ {
+				want[i] = round(lMult(a[i], fac))
+				fac = round(lMult(fac, g.gamma))
+			}
+			want[lpcOrder] = round(lMult(a[lpcOrder], fac))
+			var got [lpcOrder + 1]int16
+			weightAz(a[:], g.pow, &got)
+			if got != want {
+				t.Fatalf("a %v gamma %d: got %v, want %v", a, g.gamma, got, want)
+			}
+		}
+	}
+}

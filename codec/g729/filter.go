@@ -199,16 +199,34 @@ func residu(a []int16, x []int16, y []int16) {
 	}
 }
 
-// weightAz computes ap[i] = a[i] * gamma^i.
-func weightAz(a []int16, gamma int16, ap *[lpcOrder + 1]int16) {
+// weightAz computes ap[i] = a[i] * gamma^i, given pow = gammaPowers(gamma).
+// The powers are positive and below 32768, so round(L_mult(a[i], pow[i]))
+// cannot saturate.
+func weightAz(a []int16, pow *[lpcOrder + 1]int16, ap *[lpcOrder + 1]int16) {
+	a = a[:lpcOrder+1]
 	ap[0] = a[0]
+	for i := 1; i <= lpcOrder; i++ {
+		ap[i] = int16((2*int32(a[i])*int32(pow[i]) + 0x8000) >> 16)
+	}
+}
+
+// gammaPowers returns the factors gamma^i of weightAz as the reference
+// computes them: fac = gamma, then fac = round(L_mult(fac, gamma)).
+func gammaPowers(gamma int16) (pow [lpcOrder + 1]int16) {
+	pow[0] = max16 // unused: ap[0] = a[0]
 	fac := gamma
-	for i := 1; i < lpcOrder; i++ {
-		ap[i] = round(lMult(a[i], fac))
+	for i := 1; i <= lpcOrder; i++ {
+		pow[i] = fac
 		fac = round(lMult(fac, gamma))
 	}
-	ap[lpcOrder] = round(lMult(a[lpcOrder], fac))
+	return pow
 }
+
+// Weighting factors of the postfilter (constant tables).
+var (
+	powGamma2Pst = gammaPowers(gamma2Pst)
+	powGamma1Pst = gammaPowers(gamma1Pst)
+)
 
 // energy returns the saturating sum of 2*x[i]^2 starting from init >= 0.
 // All terms are non-negative, so the partial sums only grow: the

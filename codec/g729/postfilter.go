@@ -43,8 +43,8 @@ func (p *postFilter) filter(syn []int16, az *[2 * (lpcOrder + 1)]int16, t2 *[2]i
 			t0Max = pitMax
 			t0Min = sub(t0Max, 6)
 		}
-		weightAz(a, gamma2Pst, &ap3)
-		weightAz(a, gamma1Pst, &ap4)
+		weightAz(a, &powGamma2Pst, &ap3)
+		weightAz(a, &powGamma1Pst, &ap4)
 		res2 := p.res2[pitMax:]
 		scal := p.scalRes2[pitMax:]
 		residu(ap3[:], syn[sf*subLen:sf*subLen+subLen+lpcOrder], res2[:subLen])
