@@ -345,3 +345,20 @@ func TestWeightAzMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+func TestAbsBound(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for iter := 0; iter < 20000; iter++ {
+		x := make([]int16, r.IntN(64))
+		randSignal(r, x)
+		var m int32
+		for _, v := range x {
+			m = max(m, abs32(int32(v)))
+		}
+		// The bound covers every magnitude and is at most twice the largest
+		// (plus one).
+		if b := absBound(x); b < m || b > 2*m+1 {
+			t.Fatalf("absBound(%v) = %d, max magnitude %d", x, b, m)
+		}
+	}
+}

@@ -18,11 +18,17 @@ func abs32(x int32) int32 {
 // absBound returns an upper bound of |x[i]|, at most twice the largest
 // magnitude: the OR of the one's complement magnitudes, plus one.
 func absBound(x []int16) int32 {
-	var m int16
-	for _, v := range x {
-		m |= v ^ (v >> 15)
+	var m0, m1 int16
+	for len(x) >= 4 {
+		a, b, c, d := x[0], x[1], x[2], x[3]
+		m0 |= (a ^ (a >> 15)) | (b ^ (b >> 15))
+		m1 |= (c ^ (c >> 15)) | (d ^ (d >> 15))
+		x = x[4:]
 	}
-	return int32(m) + 1
+	for _, v := range x {
+		m0 |= v ^ (v >> 15)
+	}
+	return int32(m0|m1) + 1
 }
 
 // synFilt filters x through 1/A(z) (a in Q12) into y, starting from the past
