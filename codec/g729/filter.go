@@ -52,7 +52,7 @@ func synFilt(a []int16, x []int16, y []int16, mem *[lpcOrder]int16) (overflow bo
 		// No partial sum can saturate whatever the outputs are; only the
 		// final scaling can, where the fast loop stops.
 		copy(buf[lpcOrder:lpcOrder+n], x)
-		start = synFiltFast((*[lpcOrder + 1]int16)(a), buf[:lpcOrder+n])
+		start = n - synFiltFast((*[lpcOrder + 1]int16)(a), buf[:lpcOrder+n])
 		if start == n {
 			copy(y, buf[lpcOrder:lpcOrder+n])
 			return false
@@ -113,7 +113,7 @@ func synFilt(a []int16, x []int16, y []int16, mem *[lpcOrder]int16) (overflow bo
 // followed by the inputs, which the outputs replace. The caller has shown
 // that no partial sum can leave the 32-bit range, so only the final scaling
 // can saturate: the loop stops before the first sample where it would and
-// returns the number of samples done (len(buf)-lpcOrder when none does).
+// returns the number of samples left (0 when none saturates).
 //
 // The window w advances by one sample per output and is read at constant
 // offsets, which the compiler folds into the loads (indexing with i+k
@@ -124,10 +124,12 @@ func synFiltFast(a *[lpcOrder + 1]int16, buf []int16) int {
 	a6, a7, a8, a9, a10 := int32(a[6]), int32(a[7]), int32(a[8]), int32(a[9]), int32(a[10])
 	w := buf
 	for len(w) > lpcOrder {
-		p := int32(w[lpcOrder])<<12 - (a10*int32(w[0]) + a9*int32(w[1]) +
-			a8*int32(w[2]) + a7*int32(w[3]) + a6*int32(w[4]) +
-			a5*int32(w[5]) + a4*int32(w[6]) + a3*int32(w[7]) +
-			a2*int32(w[8]) + a1*int32(w[9]))
+		// One running sum (wrapping int32 arithmetic is exact here)
+		// keeps the register pressure low.
+		p := int32(w[lpcOrder])<<12 - a10*int32(w[0]) - a9*int32(w[1]) -
+			a8*int32(w[2]) - a7*int32(w[3]) - a6*int32(w[4]) -
+			a5*int32(w[5]) - a4*int32(w[6]) - a3*int32(w[7]) -
+			a2*int32(w[8]) - a1*int32(w[9])
 		// round(L_shl(2p, 3)) = (16p + 0x8000) >> 16 unless it
 		// saturates, which happens for p outside [lo, hi].
 		const lo, hi = min32 >> 4, (max32 - 0x8000) >> 4
@@ -137,7 +139,7 @@ func synFiltFast(a *[lpcOrder + 1]int16, buf []int16) int {
 		w[lpcOrder] = int16((p + 0x800) >> 12)
 		w = w[1:]
 	}
-	return len(buf) - len(w)
+	return len(w) - lpcOrder
 }
 
 // round16x is round(L_shl(2*s, 3)) for |2*s| <= max32.
