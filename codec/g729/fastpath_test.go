@@ -362,3 +362,69 @@ func TestAbsBound(t *testing.T) {
 		}
 	}
 }
+
+// refAgc is the adaptive gain control of the reference (agc of G.729
+// Annex A), operator by operator.
+func refAgc(pastGain *int16, in, out []int16) {
+	var s int32
+	for i := range out {
+		v := shr(out[i], 2)
+		s = lMac(s, v, v)
+	}
+	if s == 0 {
+		*pastGain = 0
+		return
+	}
+	exp := sub(normL(s), 1)
+	gainOut := round(lShl(s, exp))
+	s = 0
+	for i := range in {
+		v := shr(in[i], 2)
+		s = lMac(s, v, v)
+	}
+	var g0 int16
+	if s != 0 {
+		i := normL(s)
+		gainIn := round(lShl(s, i))
+		exp = sub(exp, i)
+		s = lShl(int32(divS(gainOut, gainIn)), 7)
+		s = lShr(s, exp)
+		s = invSqrt(s)
+		i = round(lShl(s, 9))
+		g0 = mult(i, agcFac1)
+	}
+	gain := *pastGain
+	for i := range out {
+		gain = mult(gain, agcFac)
+		gain = add(gain, g0)
+		out[i] = extractH(lShl(lMult(out[i], gain), 3))
+	}
+	*pastGain = gain
+}
+
+func TestAgcMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	for iter := 0; iter < 20000; iter++ {
+		var in, out [subLen]int16
+		randSignal(r, in[:])
+		randSignal(r, out[:])
+		if iter%3 == 0 { // very different levels
+			for i := range in {
+				in[i] >>= r.IntN(16)
+			}
+		}
+		past := int16(r.IntN(32768))
+		if iter%5 == 0 {
+			past = []int16{0, 4096, 32767}[r.IntN(3)]
+		}
+		want := out
+		wantGain := past
+		refAgc(&wantGain, in[:], want[:])
+		p := postFilter{pastGain: past}
+		got := out
+		p.agc(in[:], got[:])
+		if got != want || p.pastGain != wantGain {
+			t.Fatalf("iter %d: agc gain %d, want %d; out %v, want %v", iter, p.pastGain, wantGain, got, want)
+		}
+	}
+}

@@ -227,14 +227,17 @@ func (p *postFilter) agc(in, out []int16) {
 		i = round(lShlC(s, 9))
 		g0 = mult(i, agcFac1)
 	}
-	gain := p.pastGain
+	// 0 <= g0 <= mult(32767, agcFac1) = 3275 and 0 <= pastGain <= 32767,
+	// so gain*agcFac>>15 + g0 stays within [0, 32766]: mult and add
+	// cannot saturate.
+	gain := int32(p.pastGain)
+	g0w := int32(g0)
 	out = out[:subLen]
 	for i := range out {
-		gain = mult(gain, agcFac)
-		gain = add(gain, g0)
+		gain = (gain*agcFac)>>15 + g0w
 		// extract_h(L_shl(L_mult(out, gain), 3)); gain >= 0 so L_mult
 		// cannot saturate.
-		v := int32(out[i]) * int32(gain)
+		v := int32(out[i]) * gain
 		switch {
 		case v > max32>>4:
 			out[i] = max16
@@ -244,7 +247,7 @@ func (p *postFilter) agc(in, out []int16) {
 			out[i] = int16(v >> 12)
 		}
 	}
-	p.pastGain = gain
+	p.pastGain = int16(gain)
 }
 
 // energyShr2 is energy(0, x[i]>>2): each square is at most 2^26, so 40
