@@ -166,7 +166,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if _, err := calls.PurgeUnlicensed(ctx, db, log); err != nil {
 		return err
 	}
-	matcher := calls.New(db, log, calls.Options{})
+	// A CDR changing a recording reaches the web apps like an ingest change;
+	// publish is set to the server's Publish before anything can call it.
+	publish := func(ingest.Event) {}
+	matcher := calls.New(db, log, calls.Options{OnChange: func(id int64) { publish(ingest.Event{Kind: "updated", ID: id}) }})
 	ing := ingest.New(db, log, ingest.Options{MaxUploadBytes: cfg.maxUpload, Attach: matcher.Attach, Observer: m})
 	rt := retention.New(db, log, retention.Options{
 		Policy: func(context.Context) (retention.Policy, error) {
@@ -176,6 +179,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		OnDelete: func(id int64) {
 			ing.Forget(id)
 			m.RetentionDeleted(1)
+			publish(ingest.Event{Kind: "deleted", ID: id})
 		},
 	})
 	set.OnChange(func(_ context.Context, changed []string) {
@@ -196,12 +200,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	srv := api.New(db, ing, log, api.Options{UI: ui.Files(), UploadUser: cfg.uploadUser, UploadPassword: cfg.uploadPass,
 		Calls: matcher, Ops: api.Ops{Health: hc, Metrics: m, Settings: set, Version: version}})
 	ing.OnEvent(srv.Publish) // recording changes reach the web apps live
-	// Settings changed through the web apps take effect at once.
-	srv.OnSetting(func(key, value string) {
-		if err := set.Load(context.WithoutCancel(ctx)); err != nil {
-			log.Warn("applying changed settings", "key", key, "err", err)
-		}
-	})
+	publish = srv.Publish
+	// Settings changed through the web apps are stored, logged and take
+	// effect at once through the settings service.
+	srv.UseSettings(set)
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"recordings/settings"
@@ -55,20 +56,26 @@ func (s *Server) setPBXSettings(w http.ResponseWriter, r *http.Request) {
 		if f.v == nil {
 			continue
 		}
-		v, err := settings.Validate(f.key, *f.v)
-		if err != nil {
-			httpError(w, http.StatusBadRequest, err.Error())
+		v := *f.v
+		if v != "" && f.key != settingAppPassword {
+			var err error
+			if v, err = settings.Validate(f.key, v); err != nil { // the same rules as every writer of these keys
+				httpError(w, http.StatusBadRequest, err.Error())
+				return
+			}
+		}
+		if f.key == settingAppPassword && (len(v) > 256 || strings.ContainsAny(v, "\r\n\x00")) {
+			httpError(w, http.StatusBadRequest, f.key+": at most 256 bytes, no line breaks")
 			return
 		}
 		set[f.key] = v
 	}
 	if req.Grace != nil {
-		v, err := settings.Validate(settingNoCDRSeconds, strconv.Itoa(*req.Grace))
-		if err != nil {
-			httpError(w, http.StatusBadRequest, err.Error())
+		if *req.Grace < 0 || *req.Grace > 7*24*3600 {
+			httpError(w, http.StatusBadRequest, "nocdr_grace_seconds: 0 to 604800")
 			return
 		}
-		set[settingNoCDRSeconds] = v
+		set[settingNoCDRSeconds] = strconv.Itoa(*req.Grace)
 	}
 	for k, v := range set {
 		var err error

@@ -120,11 +120,9 @@ func (s *Service) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("find interrupted uploads: %w", err)
 	}
-	// Incomplete uploads whose analysis a stop cut short (no codec found
-	// yet; an analysis that finds no audio marks them failed instead).
-	cut, err := s.db.RecordingsInState(ctx, store.StateIncomplete)
+	cut, err := s.db.RecordingsInState(ctx, "incomplete")
 	if err != nil {
-		return fmt.Errorf("find unanalysed uploads: %w", err)
+		return fmt.Errorf("find interrupted uploads: %w", err)
 	}
 	var wg sync.WaitGroup
 	for range s.opt.Workers {
@@ -146,6 +144,7 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	for _, r := range cut {
 		if r.Codec == "" && r.DurationMS == 0 {
+			// Marked incomplete, but stopped before its analysis was stored.
 			s.log.Info("analysing incomplete upload left unanalysed", "category", "Recording", "user", r.Owner, "id", r.ID, "name", r.Name)
 			s.enqueue(r.ID)
 		}
@@ -231,7 +230,10 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 	// never replaces a stored capture.
 	// Its magic number must be a capture's, so that garbage (or a broken
 	// request) stores nothing either.
-	buf := make([]byte, s.opt.ChunkBytes)
+	// The buffer starts small and grows up to ChunkBytes only for a fast
+	// sender: a phone sends about 20 kB per FlushInterval, and a thousand
+	// concurrent calls must not hold a full chunk each.
+	buf := make([]byte, min(s.opt.ChunkBytes, initialBuffer))
 	n, rerr := io.ReadAtLeast(body, buf, magicLen)
 	switch {
 	case n == 0 && (rerr == nil || errors.Is(rerr, io.EOF)):
@@ -291,6 +293,9 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 	s.enqueue(id)
 	return id, replaced, nil
 }
+
+// initialBuffer is the upload buffer's starting size.
+const initialBuffer = 32 << 10
 
 // receive copies the body into chunks. A reader goroutine hands over what
 // arrives while this loop stores a chunk when it is full, or when
@@ -371,7 +376,9 @@ func (s *Service) receive(ctx context.Context, id int64, body io.Reader, buf []b
 				c := copy(buf[fill:], b)
 				fill += c
 				b = b[c:]
-				if fill == len(buf) {
+				if fill == len(buf) && len(buf) < s.opt.ChunkBytes {
+					buf = append(buf, make([]byte, min(len(buf), s.opt.ChunkBytes-len(buf)))...)
+				} else if fill == len(buf) {
 					if err := flush(); err != nil {
 						return size, "", err
 					}
@@ -429,6 +436,9 @@ func (s *Service) opener(ctx context.Context, id int64) Opener {
 func (s *Service) analyse(ctx context.Context, id int64) {
 	start := s.opt.Now()
 	rec, err := s.db.Recording(ctx, id)
+	if err != nil && ctx.Err() != nil {
+		return // shutting down: Run analyses it at the next start
+	}
 	if err != nil {
 		s.log.Error("analyse: load recording", "category", "Converting", "id", id, "err", err)
 		return
@@ -446,9 +456,7 @@ func (s *Service) analyse(ctx context.Context, id int64) {
 		}
 	}
 	if err != nil && ctx.Err() != nil {
-		// Stopped midway (shutdown): the recording is not broken; it stays
-		// waiting and is analysed at the next start.
-		return
+		return // shutting down, not a bad capture: leave it for the next start
 	}
 	if err != nil {
 		res.State, res.Reason = "failed", failureReason(err)

@@ -31,7 +31,7 @@ func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); retur
 // OpenOptions does before migrating.
 func openWriter(t testing.TB, path string, log *slog.Logger) *DB {
 	t.Helper()
-	w, err := sql.Open("sqlite", dsn(path, roleWriter))
+	w, err := sql.Open("sqlite", dsn(path, roleWriter, 5*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func openWriter(t testing.TB, path string, log *slog.Logger) *DB {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &DB{path: path, w: w, log: log, now: time.Now, retry: 3}
+	return &DB{path: path, w: w, log: log, now: time.Now, retry: 3, busy: 5 * time.Second}
 }
 
 func TestMigrationProgress(t *testing.T) {
