@@ -531,9 +531,11 @@ func (s *Server) wsHandle(ctx context.Context, c *wsClient, data []byte) (reply 
 	h, ok := wsHandlers[env.MT]
 	if u.Name == "" {
 		if h, ok = wsAnonymous[env.MT]; !ok {
-			// Not signed in (no or an expired session): say so and close
-			// with 4401, which sends the web apps to the sign-in page.
-			return wsErrorReply(env.MT, env.Src, "sign-in required"), true
+			// Not signed in: say so but keep the connection, so that the
+			// AppChallenge/AppLogin exchange can still follow on it (the
+			// web apps go to their sign-in page on this answer; an idle
+			// anonymous connection is closed after wsSignInTimeout).
+			return wsErrorReply(env.MT, env.Src, "sign-in required"), false
 		}
 	} else if c.token != "" {
 		// Re-check the session, so that signing out ends the connection's rights.

@@ -428,3 +428,54 @@ func TestAgcMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+// TestLsfPredictorSums checks the property lsfPrevCompose relies on: for
+// each mode and LSF the MA coefficients are positive and, with the
+// codebook factor, sum to less than 32768.
+func TestLsfPredictorSums(t *testing.T) {
+	for name, tab := range map[string]struct {
+		fg  *[2][maNP][lpcOrder]int16
+		sum *[2][lpcOrder]int16
+	}{"speech": {&fg, &fgSum}, "SID": {&noiseFg, &noiseFgSum}} {
+		for mode := range tab.fg {
+			for j := 0; j < lpcOrder; j++ {
+				sum := int32(tab.sum[mode][j])
+				if tab.sum[mode][j] <= 0 {
+					t.Fatalf("%s: sum[%d][%d] = %d", name, mode, j, tab.sum[mode][j])
+				}
+				for k := 0; k < maNP; k++ {
+					if tab.fg[mode][k][j] <= 0 {
+						t.Fatalf("%s: fg[%d][%d][%d] = %d", name, mode, k, j, tab.fg[mode][k][j])
+					}
+					sum += int32(tab.fg[mode][k][j])
+				}
+				if sum >= 32768 {
+					t.Fatalf("%s mode %d, lsf %d: coefficients sum to %d", name, mode, j, sum)
+				}
+			}
+		}
+	}
+	// And the composition matches the L_mac chain on random vectors.
+	r := rand.New(rand.NewPCG(19, 20))
+	for iter := 0; iter < 20000; iter++ {
+		var ele [lpcOrder]int16
+		var prev [maNP][lpcOrder]int16
+		randSignal(r, ele[:])
+		for k := range prev {
+			randSignal(r, prev[k][:])
+		}
+		mode := r.IntN(2)
+		var want, got [lpcOrder]int16
+		for j := 0; j < lpcOrder; j++ {
+			acc := lMult(ele[j], fgSum[mode][j])
+			for k := 0; k < maNP; k++ {
+				acc = lMac(acc, prev[k][j], fg[mode][k][j])
+			}
+			want[j] = extractH(acc)
+		}
+		lsfPrevCompose(&ele, &got, &fg[mode], &prev, &fgSum[mode])
+		if got != want {
+			t.Fatalf("iter %d: got %v, want %v", iter, got, want)
+		}
+	}
+}
