@@ -55,6 +55,24 @@ func TestCheckCmd(t *testing.T) {
 	if _, err := run(t, "check", "-db", filepath.Join(t.TempDir(), "missing.db")); err == nil {
 		t.Error("missing database passed the check")
 	}
+	// The check changes nothing: the file is byte for byte the same after.
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "check", "-db", path); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Error("check modified the database")
+	}
+	notDB := filepath.Join(t.TempDir(), "text.db")
+	if err := os.WriteFile(notDB, bytes.Repeat([]byte("not a database "), 500), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "check", "-db", notDB); err == nil {
+		t.Error("a text file passed the check")
+	}
 	// Corrupt the pages after the header: the check (or the open) fails.
 	b, err := os.ReadFile(path)
 	if err != nil {
