@@ -37,7 +37,7 @@ func ids(v ...int64) []string {
 func TestApps(t *testing.T) {
 	shots := artifacts(t)
 	downloads := t.TempDir()
-	b := newBrowser(t, downloads)
+	b := newBrowser(t)
 	e := startEnv(t)
 	e.createUser("alice", "Alice Anders", store.RoleUser)
 	e.createUser("bob", "", store.RoleUser)
@@ -70,6 +70,8 @@ func TestApps(t *testing.T) {
 	if err := e.db.AddLogs(e.ctx, logs); err != nil {
 		t.Fatalf("add logs: %v", err)
 	}
+
+	b.ready(downloads)
 
 	// ---- sign-in ----
 	b.do("wrong password",
