@@ -85,7 +85,9 @@ type wsClient struct {
 	send   chan []byte
 	drain  chan struct{} // closed: write what is queued, then stop
 	cancel context.CancelCauseFunc
-	token  string // session token from the upgrade request; "" for HTTP Basic
+	token  string       // session token from the upgrade request or AppLogin; "" for HTTP Basic
+	remote string       // the client's address, for AppLogin's rate limit
+	app    appLoginConn // AppLogin challenge state (applogin.go); read loop only
 
 	mu         sync.Mutex
 	user       store.User // zero until signed in
@@ -148,13 +150,10 @@ func (c *wsClient) enqueue(msg []byte) bool {
 	}
 }
 
-// mayView reports whether u may see a recording owned by owner.
-func mayView(u store.User, owner string) bool {
-	if u.Role == store.RoleAdmin {
-		return true
-	}
-	return u.Name != "" && strings.EqualFold(owner, u.Name)
-}
+// mayView reports whether u may see a recording owned by owner: the same
+// check as every HTTP route (canView: own recordings plus the app object's
+// access list).
+func mayView(u store.User, owner string) bool { return canView(u, owner) }
 
 // routeUI registers the websocket endpoint and the session probe on the
 // /api/ mux, and the two apps' pages and the sign-in page on the other.
@@ -326,7 +325,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 
 	ctx, cancel := context.WithCancelCause(r.Context())
 	defer cancel(nil)
-	c := &wsClient{send: make(chan []byte, wsSendQueue), drain: make(chan struct{}), cancel: cancel, token: token, user: user}
+	c := &wsClient{send: make(chan []byte, wsSendQueue), drain: make(chan struct{}), cancel: cancel, token: token, user: user,
+		remote: r.RemoteAddr}
 	if !s.ws.add(c) {
 		conn.Close(websocket.StatusGoingAway, "server shutting down")
 		return
@@ -503,13 +503,19 @@ var wsHandlers = map[string]wsHandler{
 	"SetSettings":     {fn: (*Server).wsSetSettings, admin: true},
 	"ListUsers":       {fn: (*Server).wsListUsers, admin: true},
 	"CreateUser":      {fn: (*Server).wsCreateUser, admin: true},
+	// An app may sign in again over a connection that a cookie signed in.
+	"AppChallenge": {fn: (*Server).wsAppChallenge},
+	"AppLogin":     {fn: (*Server).wsAppLogin},
 }
 
 // wsAnonymous are the requests allowed before sign-in. The PBX's AppLogin
 // challenge exchange (innovaphone apps sign in over the websocket instead of
 // with a cookie) belongs here: a handler that checks the login and then sets
 // c.user under c.mu.
-var wsAnonymous = map[string]wsHandler{}
+var wsAnonymous = map[string]wsHandler{
+	"AppChallenge": {fn: (*Server).wsAppChallenge},
+	"AppLogin":     {fn: (*Server).wsAppLogin},
+}
 
 // wsHandle answers one request. closeNow asks to end the connection (the
 // session ended).
