@@ -531,9 +531,9 @@ func (s *Server) wsHandle(ctx context.Context, c *wsClient, data []byte) (reply 
 	h, ok := wsHandlers[env.MT]
 	if u.Name == "" {
 		if h, ok = wsAnonymous[env.MT]; !ok {
-			// Not signed in (no or an expired session): say so and close
-			// with 4401, which sends the web apps to the sign-in page.
-			return wsErrorReply(env.MT, env.Src, "sign-in required"), true
+			// Not signed in (no or an expired session): the connection
+			// stays open for AppChallenge/AppLogin until wsSignInTimeout.
+			return wsErrorReply(env.MT, env.Src, "sign-in required"), false
 		}
 	} else if c.token != "" {
 		// Re-check the session, so that signing out ends the connection's rights.
