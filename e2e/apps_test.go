@@ -385,5 +385,22 @@ func TestApps(t *testing.T) {
 		b.screenshot(shots, "admin-phone")
 	})
 
+	t.Run("session end", func(t *testing.T) {
+		b := b.on(t)
+		b.do("desktop viewport", chromedp.EmulateViewport(1280, 900))
+		root, err := e.db.User(e.ctx, "root")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.db.DeleteUserSessions(e.ctx, root.ID); err != nil {
+			t.Fatal(err)
+		}
+		b.do("a request after the session ended", chromedp.Click(`#panel-recordings form.filters button[type=submit]`))
+		b.waitFor("the sign-in page", `location.pathname === '/' && document.getElementById('name') !== null && !document.getElementById('signin').hidden`)
+		if next := eval[string](b, `new URLSearchParams(location.search).get('next')`); !strings.HasSuffix(next, "innovaphone-recordingsadmin.htm") {
+			t.Errorf("sign-in page would return to %q", next)
+		}
+	})
+
 	b.checkClean()
 }
