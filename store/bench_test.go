@@ -18,7 +18,9 @@ const benchRows = 1_000_000
 func benchFixture(b *testing.B) *DB {
 	b.Helper()
 	ctx := context.Background()
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("recordings-store-bench-s%d-f1-%d.db", SchemaVersion(), benchRows))
+	// Not named by schema version: a cached fixture of an older schema is
+	// upgraded by Open like any database (and then re-analysed).
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("recordings-store-bench-f3-%d.db", benchRows))
 	if _, err := os.Stat(path); err != nil {
 		b.Logf("building %d-row fixture at %s (once)", benchRows, path)
 		start := time.Now()
@@ -39,6 +41,16 @@ func benchFixture(b *testing.B) *DB {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
+	var unanalysed int
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'index'
+		AND tbl_name = 'recordings' AND name NOT IN (SELECT idx FROM sqlite_stat1 WHERE idx IS NOT NULL)`).Scan(&unanalysed); err != nil {
+		b.Fatal(err)
+	}
+	if unanalysed > 0 {
+		if _, err := db.w.ExecContext(ctx, `ANALYZE recordings`); err != nil {
+			b.Fatal(err)
+		}
+	}
 	return db
 }
 
@@ -55,9 +67,30 @@ var benchSurnames = []string{"Müller", "Schmidt", "Schneider", "Fischer", "Webe
 	"Wolff", "Pfeiffer"}
 
 // buildFixture writes benchRows recordings over two years, 200 owners,
-// with CDR peers, small stats and envelopes, in one transaction.
+// with CDR peers, small stats and envelopes, in one transaction under
+// schema 1, then opens the file again so that the later migrations (the
+// trigram index) run over the million rows as an upgrade would.
 func buildFixture(ctx context.Context, path string) error {
+	if err := bulkInsert(ctx, path); err != nil {
+		return err
+	}
 	db, err := Open(ctx, path, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := db.w.ExecContext(ctx, `ANALYZE`); err != nil {
+		db.Close()
+		return err
+	}
+	if _, err = db.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
+		db.Close()
+		return err
+	}
+	return db.Close()
+}
+
+func bulkInsert(ctx context.Context, path string) error {
+	db, err := OpenOptions(ctx, path, nil, Options{migrateTo: 1})
 	if err != nil {
 		return err
 	}
@@ -101,14 +134,7 @@ func buildFixture(ctx context.Context, path string) error {
 			return fmt.Errorf("row %d: %w", i, err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	if _, err := db.w.ExecContext(ctx, `ANALYZE`); err != nil {
-		return err
-	}
-	_, err = db.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
-	return err
+	return tx.Commit()
 }
 
 // measure runs fn b.N times and reports its p50 and p99 latency in ms.
@@ -116,6 +142,11 @@ func measure(b *testing.B, fn func() error) {
 	b.Helper()
 	b.ReportAllocs()
 	lat := make([]time.Duration, 0, b.N)
+	for range 3 { // warm the page cache: p99 is about steady state
+		if err := fn(); err != nil {
+			b.Fatal(err)
+		}
+	}
 	b.ResetTimer()
 	for b.Loop() {
 		t := time.Now()
@@ -142,6 +173,12 @@ func BenchmarkListRecordings(b *testing.B) {
 		b.Fatal(err)
 	}
 	deep := cursor{created, id}.String()
+	// The number of the oldest recording: a search for it finds one row,
+	// at the very end of the newest-first order.
+	var rare string
+	if err := db.r.QueryRowContext(ctx, `SELECT peer_number FROM recordings ORDER BY created_at, id LIMIT 1`).Scan(&rare); err != nil {
+		b.Fatal(err)
+	}
 	mid := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, c := range []struct {
 		name string
@@ -150,9 +187,9 @@ func BenchmarkListRecordings(b *testing.B) {
 	}{
 		{"first", ListFilter{}, 50},
 		{"deep-500000", ListFilter{Cursor: deep}, 50},
-		{"query-name", ListFilter{Query: "müller"}, 50},     // ~2% of rows
-		{"query-number", ListFilter{Query: "+49123"}, 50},   // ~0.1%
-		{"query-rare", ListFilter{Query: "+4912345678"}, 1}, // a handful: scans the whole index
+		{"query-name", ListFilter{Query: "müller"}, 50},   // ~2% of rows
+		{"query-number", ListFilter{Query: "+49123"}, 50}, // ~0.1%
+		{"query-rare", ListFilter{Query: rare}, 1},        // the oldest row only
 		{"query-deep", ListFilter{Query: "weber", Cursor: deep}, 50},
 		{"owner", ListFilter{Owners: []string{"user042"}}, 50}, // 0.5%
 		{"owner-deep", ListFilter{Owners: []string{"user042"}, Cursor: deep}, 50},

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 )
 
 // CaptureReader reads a recording's stored capture as one byte stream. It
@@ -102,17 +103,20 @@ func (c *CaptureReader) load(pos int64) (err error) {
 // Seek implements io.Seeker. Seeking past the end is allowed; reads there
 // return io.EOF.
 func (c *CaptureReader) Seek(offset int64, whence int) (int64, error) {
-	var abs int64
+	var base int64
 	switch whence {
 	case io.SeekStart:
-		abs = offset
 	case io.SeekCurrent:
-		abs = c.pos + offset
+		base = c.pos
 	case io.SeekEnd:
-		abs = c.size + offset
+		base = c.size
 	default:
 		return c.pos, fmt.Errorf("store: seek capture %d: invalid whence %d: %w", c.id, whence, ErrInvalid)
 	}
+	if offset > 0 && base > math.MaxInt64-offset {
+		return c.pos, fmt.Errorf("store: seek capture %d: position overflows: %w", c.id, ErrInvalid)
+	}
+	abs := base + offset
 	if abs < 0 {
 		return c.pos, fmt.Errorf("store: seek capture %d: negative position %d: %w", c.id, abs, ErrInvalid)
 	}

@@ -55,8 +55,11 @@ type Options struct {
 	// BcryptCost is the bcrypt work factor for new password hashes;
 	// 0 means bcrypt.DefaultCost. Tests use bcrypt.MinCost.
 	BcryptCost int
+	// BusyTimeout is how long a statement waits for a lock held by another
+	// connection or process before failing with SQLITE_BUSY; 0 means 5 s.
+	BusyTimeout time.Duration
 	// BusyRetries is how many times a write transaction that failed with
-	// SQLITE_BUSY (after the 5 s busy_timeout) is retried; 0 means 3,
+	// SQLITE_BUSY (after BusyTimeout) is retried; 0 means 3,
 	// negative means none.
 	BusyRetries int
 
@@ -74,6 +77,7 @@ type DB struct {
 	now   func() time.Time
 	cost  int
 	retry int
+	busy  time.Duration
 
 	// ftsCap: a query with fewer trigram-index candidates than this is
 	// answered from the candidates (see ListRecordings); 0 disables.
@@ -109,6 +113,10 @@ func OpenOptions(ctx context.Context, path string, log *slog.Logger, opt Options
 	if db.now == nil {
 		db.now = time.Now
 	}
+	db.busy = opt.BusyTimeout
+	if db.busy <= 0 {
+		db.busy = 5 * time.Second
+	}
 	if db.retry == 0 {
 		db.retry = 3
 	}
@@ -120,7 +128,7 @@ func OpenOptions(ctx context.Context, path string, log *slog.Logger, opt Options
 	// entries after busy_timeout in lexical order, so it runs before
 	// journal_mode(WAL) materialises the file. On an existing database it is
 	// a no-op unless the mode is unchanged.
-	w, err := sql.Open("sqlite", dsn(abs, roleWriter))
+	w, err := sql.Open("sqlite", dsn(abs, roleWriter, db.busy))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
@@ -138,7 +146,7 @@ func OpenOptions(ctx context.Context, path string, log *slog.Logger, opt Options
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 
-	r, err := sql.Open("sqlite", dsn(abs, roleReader))
+	r, err := sql.Open("sqlite", dsn(abs, roleReader, db.busy))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -166,9 +174,9 @@ const (
 	roleSnapshot        // a one-off connection for VACUUM INTO
 )
 
-func dsn(path string, role int) string {
+func dsn(path string, role int, busy time.Duration) string {
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
@@ -178,6 +186,7 @@ func dsn(path string, role int) string {
 		q.Set("_txlock", "immediate")
 	case roleReader:
 		q.Add("_pragma", "query_only(1)")
+		q.Add("_pragma", "cache_size(-8000)")
 	}
 	u := url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}
 	return u.String()

@@ -2,11 +2,13 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestOpenPragmas(t *testing.T) {
@@ -207,5 +209,61 @@ func TestSearchIndexFollowsChanges(t *testing.T) {
 	}
 	if _, err := db.w.ExecContext(ctx, `INSERT INTO recordings_fts (recordings_fts, rank) VALUES ('integrity-check', 1)`); err != nil {
 		t.Fatalf("fts integrity-check: %v", err)
+	}
+}
+
+// TestBusyRetry holds the write lock from another connection (as another
+// process would) and checks that writes wait and retry, or fail with a
+// busy error when retries are off.
+func TestBusyRetry(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		name    string
+		retries int
+		hold    time.Duration
+		ok      bool
+	}{
+		{"retried until the lock is free", 0, 150 * time.Millisecond, true},
+		{"no retries", -1, 300 * time.Millisecond, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "rec.db")
+			db, err := OpenOptions(ctx, path, nil, Options{BusyTimeout: 20 * time.Millisecond, BusyRetries: c.retries})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			other, err := sql.Open("sqlite", dsn(db.Path(), roleWriter, time.Millisecond))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Close()
+			tx, err := other.BeginTx(ctx, nil) // BEGIN IMMEDIATE: takes the write lock
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('other', '1')`); err != nil {
+				t.Fatal(err)
+			}
+			released := make(chan struct{})
+			go func() {
+				time.Sleep(c.hold)
+				tx.Commit()
+				close(released)
+			}()
+			err = db.SetSetting(ctx, "k", "v")
+			<-released
+			if c.ok && err != nil {
+				t.Fatalf("SetSetting while locked: %v", err)
+			}
+			if !c.ok && (err == nil || !isBusy(err)) {
+				t.Fatalf("SetSetting while locked, no retries = %v, want a busy error", err)
+			}
+			if c.ok {
+				if v, _, _ := db.Setting(ctx, "other"); v != "1" {
+					t.Errorf("the other connection's write is missing")
+				}
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -115,17 +116,15 @@ func (db *DB) ListRecordings(ctx context.Context, f ListFilter) (_ []Recording, 
 		// A query the trigram index finds in few rows is answered from
 		// those rows; a common one by scanning the newest rows, which
 		// finds a page of matches quickly.
-		if fq, ok := ftsQuery(q); ok && db.ftsCap > 0 {
-			var n int
-			err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM recordings_fts
-				WHERE recordings_fts MATCH ? LIMIT ?)`, fq, db.ftsCap).Scan(&n)
+		if db.ftsCap > 0 {
+			ids, err := db.ftsCandidates(ctx, q)
 			if err != nil {
-				return nil, "", fmt.Errorf("store: list recordings: search index: %w", err)
+				return nil, "", fmt.Errorf("store: list recordings: %w", err)
 			}
-			if n < db.ftsCap {
+			if ids != nil {
 				useFTS = true
-				where = append(where, "id IN (SELECT rowid FROM recordings_fts WHERE recordings_fts MATCH ?)")
-				args = append(args, fq)
+				where = append(where, "id IN (SELECT value FROM json_each(?))")
+				args = append(args, ids)
 			}
 		}
 	}
@@ -189,30 +188,98 @@ func (db *DB) ListRecordings(ctx context.Context, f ListFilter) (_ []Recording, 
 	return out, next, nil
 }
 
-// ftsQuery turns a lower-cased search string into an FTS5 query for the
-// trigram index: every trigram of it, quoted, AND-ed. The index keeps no
-// positions, so this finds a superset of the rows containing the string;
-// the caller re-checks them. Strings shorter than three characters have no
-// trigram and ok is false.
-func ftsQuery(q string) (_ string, ok bool) {
+// maxTrigrams bounds how many trigrams of a query are looked up.
+const maxTrigrams = 24
+
+// trigrams returns the distinct three-character substrings of q, in order,
+// at most maxTrigrams.
+func trigrams(q string) []string {
 	r := []rune(q)
-	if len(r) < 3 {
-		return "", false
-	}
-	var b strings.Builder
-	seen := make(map[string]bool, len(r))
-	for i := 0; i+3 <= len(r); i++ {
+	var out []string
+	for i := 0; i+3 <= len(r) && len(out) < maxTrigrams; i++ {
 		t := string(r[i : i+3])
-		if seen[t] {
-			continue
+		if !slices.Contains(out, t) {
+			out = append(out, t)
 		}
-		seen[t] = true
-		if b.Len() > 0 {
-			b.WriteString(" AND ")
-		}
-		b.WriteByte('"')
-		b.WriteString(strings.ReplaceAll(t, `"`, `""`))
-		b.WriteByte('"')
 	}
-	return b.String(), true
+	return out
+}
+
+// ftsTerm quotes one trigram for an FTS5 query.
+func ftsTerm(t string) string { return `"` + strings.ReplaceAll(t, `"`, `""`) + `"` }
+
+// ftsCandidates returns, as a JSON array, the ids of the rows the trigram
+// index says may contain q (a superset: the index keeps no positions), or
+// nil if q has no trigram or too many rows may match (then scanning the
+// newest rows finds a page sooner).
+//
+// FTS5 pays for every posting of every term in an AND, so a trigram found
+// in nearly every row ("+49" in phone numbers) would make even a rare
+// string slow. The trigrams are therefore counted first, each count
+// stopping at a cap, and only the rarest three are AND-ed.
+func (db *DB) ftsCandidates(ctx context.Context, q string) (_ []byte, err error) {
+	ts := trigrams(q)
+	if len(ts) == 0 {
+		return nil, nil
+	}
+	countCap := 4 * db.ftsCap
+	var sb strings.Builder
+	sb.WriteString("SELECT ")
+	args := make([]any, 0, len(ts)+1)
+	args = append(args, countCap)
+	for i, t := range ts {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		fmt.Fprintf(&sb, "(SELECT count(*) FROM (SELECT 1 FROM recordings_fts WHERE recordings_fts MATCH ?%d LIMIT ?1))", i+2)
+		args = append(args, ftsTerm(t))
+	}
+	counts := make([]int, len(ts))
+	dest := make([]any, len(ts))
+	for i := range counts {
+		dest[i] = &counts[i]
+	}
+	if err := db.r.QueryRowContext(ctx, sb.String(), args...).Scan(dest...); err != nil {
+		return nil, fmt.Errorf("search index: count trigrams: %w", err)
+	}
+	order := make([]int, len(ts))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return counts[a] - counts[b] })
+	if counts[order[0]] >= countCap {
+		return nil, nil // every trigram is common
+	}
+	var terms []string
+	for _, i := range order[:min(3, len(order))] {
+		if counts[i] < countCap || len(terms) == 0 {
+			terms = append(terms, ftsTerm(ts[i]))
+		}
+	}
+	rows, err := db.r.QueryContext(ctx, `SELECT rowid FROM recordings_fts WHERE recordings_fts MATCH ? LIMIT ?`,
+		strings.Join(terms, " AND "), db.ftsCap)
+	if err != nil {
+		return nil, fmt.Errorf("search index: %w", err)
+	}
+	defer closeOnErr(rows, &err)
+	buf := []byte{'['}
+	n := 0
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("search index: %w", err)
+		}
+		if n > 0 {
+			buf = append(buf, ',')
+		}
+		buf = strconv.AppendInt(buf, id, 10)
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search index: %w", err)
+	}
+	if n >= db.ftsCap {
+		return nil, nil
+	}
+	return append(buf, ']'), nil
 }

@@ -207,8 +207,8 @@ func TestListQueryPlans(t *testing.T) {
 		{"first page", "", nil, "recordings_created"},
 		{"cursor", "WHERE (created_at, id) < (?, ?)", []any{1, 2}, "recordings_created"},
 		{"query", "WHERE instr(search, ?) > 0", []any{"x"}, "USING INDEX recordings_created"},
-		{"owner", "WHERE owner IN (?)", []any{"a"}, "recordings_owner"},
-		{"owner and query", "WHERE owner IN (?) AND instr(search, ?) > 0", []any{"a", "b"}, "USING INDEX recordings_owner (owner=?)"},
+		{"owner", "WHERE owner COLLATE NOCASE IN (?)", []any{"a"}, "recordings_owner (owner=?)"},
+		{"owner and query", "WHERE owner COLLATE NOCASE IN (?) AND instr(search, ?) > 0", []any{"a", "b"}, "USING INDEX recordings_owner (owner=?)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rows, err := db.r.QueryContext(ctx, "EXPLAIN QUERY PLAN SELECT "+recColsLight+
@@ -238,8 +238,8 @@ func TestListQueryPlanFTS(t *testing.T) {
 	db, _ := openTest(t)
 	rows, err := db.r.QueryContext(context.Background(), "EXPLAIN QUERY PLAN SELECT "+recColsLight+
 		" FROM recordings NOT INDEXED WHERE instr(search, ?) > 0 AND (created_at, id) < (?, ?)"+
-		" AND id IN (SELECT rowid FROM recordings_fts WHERE recordings_fts MATCH ?)"+
-		" ORDER BY created_at DESC, id DESC LIMIT 51", "abc", 1, 2, `"abc"`)
+		" AND id IN (SELECT value FROM json_each(?))"+
+		" ORDER BY created_at DESC, id DESC LIMIT 51", "abc", 1, 2, "[1,2,3]")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,27 +254,33 @@ func TestListQueryPlanFTS(t *testing.T) {
 		plan = append(plan, detail)
 	}
 	p := strings.Join(plan, "; ")
-	if !strings.Contains(p, "INTEGER PRIMARY KEY (rowid=?)") || !strings.Contains(p, "VIRTUAL TABLE INDEX") {
+	if !strings.Contains(p, "INTEGER PRIMARY KEY (rowid=?)") || !strings.Contains(p, "json_each") {
 		t.Errorf("plan %q: want rowid lookups of the trigram index's candidates", p)
 	}
 }
 
-func TestFTSQuery(t *testing.T) {
+func TestTrigrams(t *testing.T) {
 	for _, c := range []struct {
-		in, want string
-		ok       bool
+		in   string
+		want []string
 	}{
-		{"ab", "", false},
-		{"abc", `"abc"`, true},
-		{"abcd", `"abc" AND "bcd"`, true},
-		{"aaaa", `"aaa"`, true},
-		{`a"bc`, `"a""b" AND """bc"`, true},
-		{"müll", `"mül" AND "üll"`, true},
-		{"% _", `"% _"`, true},
+		{"", nil},
+		{"ab", nil},
+		{"abc", []string{"abc"}},
+		{"abcd", []string{"abc", "bcd"}},
+		{"aaaa", []string{"aaa"}},
+		{"müll", []string{"mül", "üll"}},
+		{`a"b`, []string{`a"b`}},
+		{strings.Repeat("abcdefghij", 10), []string{"abc", "bcd", "cde", "def", "efg", "fgh", "ghi", "hij", "ija", "jab"}},
 	} {
-		got, ok := ftsQuery(c.in)
-		if got != c.want || ok != c.ok {
-			t.Errorf("ftsQuery(%q) = %q, %v; want %q, %v", c.in, got, ok, c.want, c.ok)
+		if got := trigrams(c.in); !slices.Equal(got, c.want) {
+			t.Errorf("trigrams(%q) = %q, want %q", c.in, got, c.want)
 		}
+	}
+	if n := len(trigrams(strings.Repeat("x", 10) + "abcdefghijklmnopqrstuvwxyz0123456789")); n != maxTrigrams {
+		t.Errorf("long query: %d trigrams, want the cap %d", n, maxTrigrams)
+	}
+	if got := ftsTerm(`a"b`); got != `"a""b"` {
+		t.Errorf("ftsTerm quoting = %s", got)
 	}
 }

@@ -79,7 +79,7 @@ func (db *DB) vacuumInto(ctx context.Context, path string) error {
 	if strings.ContainsRune(path, 0) {
 		return fmt.Errorf("store: backup: bad path: %w", ErrInvalid)
 	}
-	snap, err := sql.Open("sqlite", dsn(db.path, roleSnapshot))
+	snap, err := sql.Open("sqlite", dsn(db.path, roleSnapshot, db.busy))
 	if err != nil {
 		return fmt.Errorf("store: backup: %w", err)
 	}

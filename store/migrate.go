@@ -18,6 +18,7 @@ var migrations = []migration{
 	{"initial schema", migrateInitial},
 	{"trigram index for recording search", migrateSearchIndex},
 	{"pbx integration: CDRs, app objects, licences", migratePBX}, // pbxint.go
+	{"case-insensitive owner index", migrateOwnerNocase},
 }
 
 // SchemaVersion is the schema version this program creates and understands.
@@ -184,5 +185,16 @@ func migrateSearchIndex(ctx context.Context, tx *sql.Tx) error {
 		`INSERT INTO recordings_fts (recordings_fts) VALUES ('rebuild')`,
 		`DROP INDEX recordings_owner`,
 		`CREATE INDEX recordings_owner ON recordings (owner, created_at, id, search)`,
+	)
+}
+
+// migrateOwnerNocase rebuilds the owner index with the NOCASE collation
+// that ListFilter.Owners compares with (owner names follow users.name), so
+// the index serves owner-filtered listings again instead of a scan of every
+// recording.
+func migrateOwnerNocase(ctx context.Context, tx *sql.Tx) error {
+	return execAll(ctx, tx,
+		`DROP INDEX recordings_owner`,
+		`CREATE INDEX recordings_owner ON recordings (owner COLLATE NOCASE, created_at, id, search)`,
 	)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -106,6 +107,9 @@ func TestCaptureSeek(t *testing.T) {
 	}
 	if _, err := cr.Seek(-1, io.SeekStart); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Seek(-1) error = %v, want ErrInvalid", err)
+	}
+	if _, err := cr.Seek(math.MaxInt64, io.SeekEnd); !errors.Is(err, ErrInvalid) {
+		t.Errorf("Seek overflowing = %v, want ErrInvalid", err)
 	}
 	if _, err := cr.Seek(0, 7); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Seek whence 7 error = %v, want ErrInvalid", err)

@@ -40,15 +40,18 @@ func lsfExpand(buf *[lpcOrder]int16, gap int16) {
 	}
 }
 
-// prevCompose adds the MA prediction to the codebook vector.
+// prevCompose adds the MA prediction to the codebook vector. The
+// coefficients are positive and sum to less than 32768 for every j, in
+// the speech and in the SID quantiser (TestLsfPredictorSums), so no partial
+// sum of the reference's L_mac chain can leave the 32-bit range: plain
+// arithmetic gives its result.
 func lsfPrevCompose(ele *[lpcOrder]int16, out *[lpcOrder]int16, fgm *[maNP][lpcOrder]int16,
 	freqPrev *[maNP][lpcOrder]int16, fsum *[lpcOrder]int16) {
 	for j := 0; j < lpcOrder; j++ {
-		acc := lMult(ele[j], fsum[j])
-		for k := 0; k < maNP; k++ {
-			acc = lMac(acc, freqPrev[k][j], fgm[k][j])
-		}
-		out[j] = extractH(acc)
+		acc := int32(ele[j])*int32(fsum[j]) +
+			int32(freqPrev[0][j])*int32(fgm[0][j]) + int32(freqPrev[1][j])*int32(fgm[1][j]) +
+			int32(freqPrev[2][j])*int32(fgm[2][j]) + int32(freqPrev[3][j])*int32(fgm[3][j])
+		out[j] = int16((2 * acc) >> 16)
 	}
 }
 

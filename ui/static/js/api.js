@@ -132,6 +132,7 @@ export class Socket {
       const p = this.pending.get(msg.src);
       this.pending.delete(msg.src);
       clearTimeout(p.timer);
+      if (msg.error === 'sign-in required') this.onSignedOut();
       if (msg.error) p.reject(new ApiError(msg.error, 0));
       else p.resolve(msg);
       return;
