@@ -319,4 +319,17 @@ func TestHostileInput(t *testing.T) {
 	if a := e.send(t, raw("GET", files+name(3, "alice"), "", asAlice), 0); a.status != 200 || !bytes.Equal([]byte(a.body), capture) {
 		t.Errorf("download after the catalogue: %d, %d bytes", a.status, len(a.body))
 	}
+
+	// A phone that stops sending midway (without closing) is cut off after
+	// UploadIdle; what arrived is kept as an incomplete recording.
+	half := capture[:len(capture)/2]
+	stalled := raw("PUT", files+name(4, "alice"), fmt.Sprintf("%x\r\n%s\r\n", len(half), half), phone, "Transfer-Encoding: chunked")
+	a := e.send(t, stalled, 0)
+	if a.status != 400 || !strings.Contains(a.body, "timeout") || a.took > hUploadIdle+2*time.Second {
+		t.Fatalf("stalled upload: %+v", a)
+	}
+	r, err := e.db.RecordingByName(ctx, "example.com", name(4, "alice"))
+	if err != nil || r.State != "incomplete" || r.Size != int64(len(half)) {
+		t.Fatalf("stalled upload stored as %+v, %v; want incomplete with %d bytes", r, err, len(half))
+	}
 }

@@ -531,10 +531,8 @@ func (s *Server) wsHandle(ctx context.Context, c *wsClient, data []byte) (reply 
 	h, ok := wsHandlers[env.MT]
 	if u.Name == "" {
 		if h, ok = wsAnonymous[env.MT]; !ok {
-			// Not signed in: say so but keep the connection, so that the
-			// AppChallenge/AppLogin exchange can still follow on it (the
-			// web apps go to their sign-in page on this answer; an idle
-			// anonymous connection is closed after wsSignInTimeout).
+			// Not signed in (no or an expired session): the connection
+			// stays open for AppChallenge/AppLogin until wsSignInTimeout.
 			return wsErrorReply(env.MT, env.Src, "sign-in required"), false
 		}
 	} else if c.token != "" {
@@ -857,8 +855,6 @@ type settingsJSON struct {
 	Categories    []string          `json:"categories"`
 	Levels        []string          `json:"levels"`
 	Problems      []string          `json:"problems"` // e.g. "PBX Name missing"
-	// LogRetentionDays: how long log entries are kept (default 30).
-	LogRetentionDays int `json:"log_retention_days"`
 }
 
 func (s *Server) settingsView(ctx context.Context) (settingsJSON, error) {
@@ -871,12 +867,6 @@ func (s *Server) settingsView(ctx context.Context) (settingsJSON, error) {
 	if r, ok := m[settings.KeyRetentionDays]; ok {
 		if n, err := settings.ParseDays(settings.KeyRetentionDays, r); err == nil {
 			v.RetentionDays = &n
-		}
-	}
-	v.LogRetentionDays = settings.DefaultLogRetentionDays
-	if r, ok := m[settings.KeyLogRetentionDays]; ok {
-		if n, err := settings.ParseDays(settings.KeyLogRetentionDays, r); err == nil {
-			v.LogRetentionDays = n
 		}
 	}
 	for _, cat := range v.Categories {
@@ -920,24 +910,20 @@ func (s *Server) UseSettings(svc SettingsSetter) {
 // value is checked (settings.Validate) before any is stored.
 func (s *Server) wsSetSettings(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {
 	var req struct {
-		RetentionDays    json.RawMessage   `json:"retention_days"`
-		LogRetentionDays json.RawMessage   `json:"log_retention_days"`
-		PBXName          *string           `json:"pbx_name"`
-		Trace            map[string]string `json:"trace"`
+		RetentionDays json.RawMessage   `json:"retention_days"`
+		PBXName       *string           `json:"pbx_name"`
+		Trace         map[string]string `json:"trace"`
 	}
 	if err := decodeBody(body, &req); err != nil {
 		return nil, err
 	}
 	changes := map[string]string{}
-	for key, raw := range map[string]json.RawMessage{settings.KeyRetentionDays: req.RetentionDays,
-		settings.KeyLogRetentionDays: req.LogRetentionDays} {
-		if len(raw) > 0 && string(raw) != "null" {
-			var days string // a JSON number, or a string holding one
-			if err := json.Unmarshal(raw, &days); err != nil {
-				days = string(raw)
-			}
-			changes[key] = days
+	if len(req.RetentionDays) > 0 && string(req.RetentionDays) != "null" {
+		var days string // a JSON number, or a string holding one
+		if err := json.Unmarshal(req.RetentionDays, &days); err != nil {
+			days = string(req.RetentionDays)
 		}
+		changes[settings.KeyRetentionDays] = days
 	}
 	if req.PBXName != nil {
 		changes[settings.KeyPBXName] = *req.PBXName

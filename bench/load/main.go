@@ -78,6 +78,8 @@ type phone struct {
 	err     error
 	latency time.Duration // from the last byte sent to the answer
 	late    time.Duration // how far the sender fell behind real time at worst
+	// failedAfter is the time from the call's start to the failure.
+	failedAfter time.Duration
 }
 
 // pacer passes the capture on in pieces of size bytes, piece k not before
@@ -210,7 +212,9 @@ func run(c config, out io.Writer) error {
 					msg = msg[i+2:]
 				}
 			}
-			why[msg]++
+			if why[msg]++; why[msg] <= 2 {
+				fmt.Fprintf(out, "failed upload %s after %v: %s\n", p.name, p.failedAfter.Round(time.Millisecond), msg)
+			}
 			continue
 		}
 		lats = append(lats, p.latency)
@@ -270,11 +274,15 @@ func (p *phone) stream(ctx context.Context, c *http.Client, base string, packets
 	if err != nil {
 		pr.CloseWithError(err)
 		p.err = err
+		p.failedAfter = time.Since(pc.t0)
 		return
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	p.status = resp.StatusCode
+	if p.status != http.StatusCreated {
+		p.failedAfter = time.Since(pc.t0)
+	}
 	if !lastByte.IsZero() { // the writer closed the pipe before the answer
 		p.latency = time.Since(lastByte)
 	}
