@@ -27,7 +27,13 @@ func (s *Server) authed(h http.HandlerFunc) http.Handler {
 		u, err := s.identify(r)
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrBadCredentials) || errors.Is(err, errNoCredentials) {
-				w.Header().Set("WWW-Authenticate", `Basic realm="recordings", charset="UTF-8"`)
+				// Challenge scripts and players, but not the web apps' own
+				// requests (browsers mark them with Sec-Fetch-Mode): a Basic
+				// challenge there would pop up a password dialog instead of
+				// letting the app send the person to its sign-in page.
+				if r.Header.Get("Sec-Fetch-Mode") == "" {
+					w.Header().Set("WWW-Authenticate", `Basic realm="recordings", charset="UTF-8"`)
+				}
 				httpError(w, http.StatusUnauthorized, "sign-in required")
 				return
 			}
