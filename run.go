@@ -13,14 +13,20 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
 	"recordings/api"
+	"recordings/applog"
 	"recordings/calls"
+	"recordings/health"
 	"recordings/ingest"
 	"recordings/media"
+	"recordings/metrics"
+	"recordings/retention"
+	"recordings/settings"
 	"recordings/store"
 	"recordings/ui"
 )
@@ -31,7 +37,12 @@ commands:
   serve            start the service (the default)
   convert IN OUT   convert a pcap/pcapng capture to a stereo WAV ("-" = stdin/stdout)
   inspect IN       print the capture's RTP streams and warnings as JSON
+  backup OUT.db    write a consistent snapshot of the database (while it runs)
+  check            run the database integrity check (exit status 1 on failure)
+  create-admin     create an administrator, or reset one's password
   version          print the version
+
+Run "recordings COMMAND -h" for a command's flags.
 `
 
 // Run executes one subcommand; main is a thin shell around it.
@@ -47,6 +58,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return convert(args, stdout)
 	case "inspect":
 		return inspect(args, stdout)
+	case "backup":
+		return backupCmd(ctx, args, stdout, stderr)
+	case "check":
+		return checkCmd(ctx, args, stdout, stderr)
+	case "create-admin":
+		return createAdminCmd(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "recordings", version)
 		return nil
@@ -63,6 +80,9 @@ type config struct {
 	listen, db             string
 	maxUpload              int64
 	uploadUser, uploadPass string
+	logLevel               string        // process log (stdout/stderr) level
+	shutdown               time.Duration // how long uploads in flight may take at SIGTERM
+	minFree                uint64        // free disk below which /healthz fails
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (config, error) {
@@ -73,8 +93,18 @@ func parseServeFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.listen, "listen", c.listen, "listen address (env RECORDINGS_LISTEN)")
 	fs.StringVar(&c.db, "db", c.db, "SQLite database file (env RECORDINGS_DB)")
 	fs.Int64Var(&c.maxUpload, "max-upload", 4<<30, "largest accepted capture upload in bytes")
+	c.logLevel = envOr("RECORDINGS_LOG_LEVEL", "info")
+	fs.StringVar(&c.logLevel, "log-level", c.logLevel, "process log level: debug, info, warn, error (env RECORDINGS_LOG_LEVEL)")
+	fs.DurationVar(&c.shutdown, "shutdown-timeout", 30*time.Second, "at SIGTERM, how long uploads in flight may take to finish")
+	fs.Uint64Var(&c.minFree, "min-free", health.DefaultMinFree, "free disk bytes below which /healthz reports failure")
 	if err := fs.Parse(args); err != nil {
 		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("serve: unexpected arguments %q", fs.Args())
+	}
+	if c.shutdown <= 0 {
+		return c, errors.New("serve: -shutdown-timeout must be positive")
 	}
 	return c, nil
 }
@@ -91,15 +121,45 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	outLevel, err := applog.ParseLevel(cfg.logLevel)
+	if err != nil {
+		return fmt.Errorf("-log-level: %w", err)
+	}
+	// The process log stays plain text for people; applog also stores the
+	// records for the UI once the database is open (queued until then).
+	levels := applog.NewLevels(slog.LevelInfo)
+	sink := &lateSink{}
+	text := slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: outLevel})
+	alog := applog.New(text, levels, sink, 8192)
+	log := alog.Slog()
+
 	db, err := store.Open(ctx, cfg.db, log)
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
-	defer db.Close() // closed last, after every service below has stopped
-	if err := ensureAdmin(ctx, db, log); err != nil {
+	sink.db = db
+	logCtx, stopLogs := context.WithCancel(context.WithoutCancel(ctx))
+	logsDone := make(chan error, 1)
+	go func() { logsDone <- alog.Run(logCtx, 0, 0) }()
+	// Closed last, after every service below has stopped and the log
+	// queue is written.
+	defer func() {
+		stopLogs()
+		<-logsDone
+		if err := db.Close(); err != nil {
+			log.Error("closing the database", "err", err)
+		}
+	}()
+
+	// A generated password goes to the process log only, never the
+	// database's log table.
+	if err := ensureAdmin(ctx, db, slog.New(text)); err != nil {
 		return err
 	}
+	set := settings.New(db, log, levels)
+	m := metrics.New()
+	m.WatchDatabase(db.Size)
+	m.WatchLogs(func() int64 { return alog.Dropped() + alog.Failed() })
 	// PBX integration: recordings of users without a licence go at start-up
 	// (only when a licence count is configured), then CDRs attach to
 	// recordings whichever arrives first.
@@ -110,11 +170,40 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	// publish is set to the server's Publish before anything can call it.
 	publish := func(ingest.Event) {}
 	matcher := calls.New(db, log, calls.Options{OnChange: func(id int64) { publish(ingest.Event{Kind: "updated", ID: id}) }})
-	ing := ingest.New(db, log, ingest.Options{MaxUploadBytes: cfg.maxUpload, Attach: matcher.Attach})
+	ing := ingest.New(db, log, ingest.Options{MaxUploadBytes: cfg.maxUpload, Attach: matcher.Attach, Observer: m})
+	rt := retention.New(db, log, retention.Options{
+		Policy: func(context.Context) (retention.Policy, error) {
+			v := set.Values()
+			return retention.Policy{RecordingDays: v.RetentionDays, LogDays: v.LogRetentionDays}, nil
+		},
+		OnDelete: func(id int64) {
+			ing.Forget(id)
+			m.RetentionDeleted(1)
+			publish(ingest.Event{Kind: "deleted", ID: id})
+		},
+	})
+	set.OnChange(func(_ context.Context, changed []string) {
+		for _, k := range changed {
+			if k == settings.KeyRetentionDays || k == settings.KeyLogRetentionDays {
+				rt.Kick()
+				return
+			}
+		}
+	})
+	if err := set.Load(ctx); err != nil {
+		return err
+	}
+	for _, p := range set.Problems() {
+		log.Warn("configuration incomplete: "+p, "category", applog.UI)
+	}
+	hc := &health.Checker{Ping: db.Ping, Size: db.Size, Dir: filepath.Dir(db.Path()), MinFree: cfg.minFree, Problems: set.Problems}
 	srv := api.New(db, ing, log, api.Options{UI: ui.Files(), UploadUser: cfg.uploadUser, UploadPassword: cfg.uploadPass,
-		Calls: matcher})
+		Calls: matcher, Ops: api.Ops{Health: hc, Metrics: m, Settings: set, Version: version}})
 	ing.OnEvent(srv.Publish) // recording changes reach the web apps live
 	publish = srv.Publish
+	// Settings changed through the web apps are stored, logged and take
+	// effect at once through the settings service.
+	srv.UseSettings(set)
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -123,9 +212,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	hs.RegisterOnShutdown(srv.CloseWebsockets) // Shutdown does not wait for websockets
 	log.Info("recordings started", "version", version, "listen", ln.Addr().String(), "db", cfg.db)
 
+	// Ingest outlives the HTTP server: uploads in flight at shutdown are
+	// finished (or kept as incomplete) before its workers stop.
+	ingCtx, stopIngest := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopIngest()
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return ing.Run(gctx) })
+	g.Go(func() error { return ing.Run(ingCtx) })
 	g.Go(func() error { return matcher.Run(gctx, 0) })
+	g.Go(func() error { return rt.Run(gctx) })
+	g.Go(func() error { return set.Watch(gctx, 10*time.Second, nil) })
 	g.Go(func() error {
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("http: %w", err)
@@ -134,12 +229,41 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	})
 	g.Go(func() error {
 		<-gctx.Done()
-		log.Info("shutting down: letting uploads in flight finish")
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		return hs.Shutdown(sctx)
+		defer stopIngest()
+		return shutdownHTTP(hs, ing, log, cfg.shutdown)
 	})
 	return g.Wait()
+}
+
+// shutdownHTTP stops accepting connections and lets requests in flight end
+// within timeout; then it cuts the rest (their uploads are kept as
+// incomplete) and waits briefly for ingest to store what arrived.
+func shutdownHTTP(hs *http.Server, ing *ingest.Service, log *slog.Logger, timeout time.Duration) error {
+	log.Info("shutting down: letting uploads in flight finish", "uploads", ing.Uploads(), "timeout", timeout)
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		log.Warn("uploads still running at the shutdown timeout: cutting them off, keeping what arrived",
+			"uploads", ing.Uploads())
+		if cerr := hs.Close(); cerr != nil {
+			log.Warn("closing connections", "err", cerr)
+		}
+	}
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	if err := ing.WaitUploads(wctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("http stopped")
+	return nil
+}
+
+// lateSink is the log sink before and after the database is open: records
+// wait in applog's queue until Run starts, which is after db is set.
+type lateSink struct{ db *store.DB }
+
+func (s *lateSink) AddLogs(ctx context.Context, es []store.LogEntry) error {
+	return s.db.AddLogs(ctx, es)
 }
 
 // ensureAdmin creates the first account on a fresh database: admin with the

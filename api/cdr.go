@@ -90,6 +90,7 @@ func (s *Server) cdr(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Debug("CDRs received", "category", "Call Information", "records", records, "recordings", len(changed),
 		"remote", r.RemoteAddr)
+	s.opt.Ops.Metrics.CDRsReceived(records, len(changed) > 0) // nil-safe (ops.go)
 	w.WriteHeader(http.StatusOK)
 }
 

@@ -75,6 +75,6 @@ func (s *Server) getCapture(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("ETag", `"`+rec.SHA256+`"`)
 	}
 	if _, err := io.Copy(w, c); err != nil {
-		s.log.Warn("capture download broke off", "id", rec.ID, "err", err)
+		s.log.Warn("capture download broke off", "category", "Recording", "user", rec.Owner, "id", rec.ID, "err", err)
 	}
 }

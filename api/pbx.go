@@ -9,15 +9,16 @@ import (
 	"time"
 
 	"recordings/pbx"
+	"recordings/settings"
 	"recordings/store"
 )
 
 // Settings keys of the PBX integration (admin API: GET/PUT /api/admin/pbx).
 const (
-	settingCDRUser      = "cdr_user"          // HTTP Basic user the PBX sends CDRs with ("" = open)
-	settingCDRPassword  = "cdr_password"      // and its password
-	settingAppPassword  = "instance_password" // the AppLogin password of this instance (the app objects' password in the PBX)
-	settingNoCDRSeconds = "nocdr_grace_seconds"
+	settingCDRUser      = settings.KeyCDRUser     // HTTP Basic user the PBX sends CDRs with ("" = open)
+	settingCDRPassword  = settings.KeyCDRPassword // and its password
+	settingAppPassword  = settings.KeyAppPassword // the AppLogin password of this instance (the app objects' password in the PBX)
+	settingNoCDRSeconds = settings.KeyNoCDRGrace
 )
 
 // pbxState is the server's mutable state of the PBX integration.

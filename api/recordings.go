@@ -196,6 +196,7 @@ func (s *Server) protect(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Info("protection changed", "category", "UI", "user", userFrom(r.Context()).Name, "id", rec.ID, "protected", *body.Protected)
 	rec.Protected = *body.Protected
+	s.Publish(ingest.Event{Kind: "updated", ID: rec.ID}) // other open apps see it live
 	writeJSON(w, http.StatusOK, recordingView(rec, false))
 }
 
@@ -213,6 +214,7 @@ func (s *Server) deleteRecording(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.ing.Forget(rec.ID)
+	s.Publish(ingest.Event{Kind: "deleted", ID: rec.ID})
 	s.log.Info("recording deleted", "category", "UI", "user", userFrom(r.Context()).Name, "id", rec.ID, "name", rec.Name)
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -263,7 +265,7 @@ func (s *Server) audio(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := ingest.WriteWAVRange(p.Analysis, p.Open, w, off, length); err != nil {
-		s.log.Warn("wav stream broke off", "category", "Converting", "id", rec.ID, "err", err)
+		s.log.Warn("wav stream broke off", "category", "Converting", "user", rec.Owner, "id", rec.ID, "err", err)
 	}
 }
 

@@ -25,6 +25,7 @@ type Options struct {
 	SessionTTL                 time.Duration // default 12 h
 	UI                         fs.FS
 	Now                        func() time.Time
+	Ops                        Ops // health, metrics, admin status and backup (ops.go)
 	// Calls attaches CDRs to recordings (the CDR endpoint); nil answers
 	// the CDR endpoint with 503.
 	Calls *calls.Matcher
@@ -74,9 +75,9 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("PUT /{domain}/recordings/Files/{name}", s.putCapture)
 	mux.Handle("GET /{domain}/recordings/Files/{name}", s.authed(s.getCapture))
-	mux.HandleFunc("GET /healthz", s.healthz)
-	s.routeUI(apiMux, mux)  // websocket API and the apps' pages (ws.go)
-	s.routePBX(apiMux, mux) // CDRs, app objects, licences, PBX settings (pbx.go)
+	s.opsRoutes(apiMux, mux) // health, metrics, admin status and backup (ops.go)
+	s.routeUI(apiMux, mux)   // websocket API and the apps' pages (ws.go)
+	s.routePBX(apiMux, mux)  // CDRs, app objects, licences, PBX settings (pbx.go)
 	if s.opt.UI != nil {
 		mux.Handle("GET /", http.FileServerFS(s.opt.UI))
 	}
@@ -110,14 +111,6 @@ func (s *Server) guardPaths(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	if err := s.db.Ping(r.Context()); err != nil {
-		httpError(w, http.StatusServiceUnavailable, "database: "+err.Error())
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
 }
 
 // apiError is the JSON body of every error answer.

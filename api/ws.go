@@ -531,10 +531,8 @@ func (s *Server) wsHandle(ctx context.Context, c *wsClient, data []byte) (reply 
 	h, ok := wsHandlers[env.MT]
 	if u.Name == "" {
 		if h, ok = wsAnonymous[env.MT]; !ok {
-			// Not signed in: say so but keep the connection, so that the
-			// AppChallenge/AppLogin exchange can still follow on it (the
-			// web apps go to their sign-in page on this answer; an idle
-			// anonymous connection is closed after wsSignInTimeout).
+			// Not signed in (no or an expired session): the connection
+			// stays open for AppChallenge/AppLogin until wsSignInTimeout.
 			return wsErrorReply(env.MT, env.Src, "sign-in required"), false
 		}
 	} else if c.token != "" {

@@ -157,8 +157,16 @@ func TestHandlerFields(t *testing.T) {
 	log.With("category", "UI", "user", "bob").WithGroup("req").Info("signed in", "remote", "10.0.0.1",
 		slog.Group("tls", "ok", true))
 	log.Info("no category")
+	log.Info("call details attached", "category", CallInformation, "id", int64(9), "owner", "carol")
 	stop()
 	got := sink.all()
+	if len(got) != 4 {
+		t.Fatalf("%d entries stored, want 4: %+v", len(got), got)
+	}
+	if e := got[3]; e.User != "carol" || e.RecordingID != 9 || !strings.Contains(string(e.Attrs), `"owner":"carol"`) {
+		t.Errorf("owner as user: %+v %s", e, e.Attrs)
+	}
+	got = got[:3]
 	if len(got) != 3 {
 		t.Fatalf("%d entries stored, want 3: %+v", len(got), got)
 	}
@@ -230,20 +238,32 @@ func TestBlockedSinkDoesNotBlockCallers(t *testing.T) {
 	log := l.Slog()
 	stop := run(t, l)
 	const n = 10000
-	start := time.Now()
-	var worst time.Duration
-	for i := range n {
-		t0 := time.Now()
-		log.Info("event", "category", Recording, "i", i)
-		worst = max(worst, time.Since(t0))
+	// Log from another goroutine while the sink stays blocked: if a call
+	// waited for the sink, the loop would never end.
+	type result struct{ total, worst time.Duration }
+	res := make(chan result, 1)
+	go func() {
+		start := time.Now()
+		var worst time.Duration
+		for i := range n {
+			t0 := time.Now()
+			log.Info("event", "category", Recording, "i", i)
+			worst = max(worst, time.Since(t0))
+		}
+		res <- result{time.Since(start), worst}
+	}()
+	var r result
+	select {
+	case r = <-res:
+	case <-time.After(30 * time.Second):
+		t.Fatal("logging calls blocked on a blocked sink")
 	}
-	total := time.Since(start)
-	t.Logf("%d records with the sink blocked: %v total, slowest call %v, dropped %d", n, total, worst, l.Dropped())
+	t.Logf("%d records with the sink blocked: %v total, slowest call %v, dropped %d", n, r.total, r.worst, l.Dropped())
 	if l.Dropped() < n-64-100 {
 		t.Errorf("dropped %d of %d, want nearly all (the queue holds 64, one batch of 100 may be in flight)", l.Dropped(), n)
 	}
-	if worst > 100*time.Millisecond {
-		t.Errorf("a logging call took %v with the sink blocked", worst)
+	if avg := r.total / n; avg > 5*time.Millisecond {
+		t.Errorf("a logging call took %v on average with the sink blocked", avg)
 	}
 	close(sink.block)
 	stop()

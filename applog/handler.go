@@ -133,9 +133,12 @@ func (l *Logger) enqueue(e store.LogEntry) {
 	}
 }
 
-// handler is the slog.Handler. WithAttrs/WithGroup copies carry the pre-set
-// attributes, already qualified by the groups open when they were added (a
-// category set with .With applies to every record).
+// handler is the slog.Handler. The attributes "category", "user" and "id"
+// (or "recording", "recording_id") fill the stored entry's columns; without
+// a "user", an "owner" (of the recording concerned) is the entry's user.
+// WithAttrs/WithGroup copies carry the pre-set attributes, already qualified
+// by the groups open when they were added (a category set with .With
+// applies to every record).
 type handler struct {
 	l      *Logger
 	out    slog.Handler
@@ -175,6 +178,7 @@ func (h *handler) WithGroup(name string) slog.Handler {
 // entry collects one record's fields for the store.
 type entry struct {
 	e     store.LogEntry
+	owner string // a recording's owner, the user when none is named
 	extra map[string]any
 }
 
@@ -188,6 +192,8 @@ func (x *entry) add(key string, v slog.Value) {
 	case "user":
 		x.e.User = v.String()
 		return
+	case "owner":
+		x.owner = v.String()
 	case "id", "recording", "recording_id":
 		switch v.Kind() {
 		case slog.KindInt64:
@@ -242,6 +248,9 @@ func (h *handler) Handle(ctx context.Context, r slog.Record) error {
 		x.add(h.groups+a.Key, a.Value)
 		return true
 	})
+	if x.e.User == "" {
+		x.e.User = x.owner
+	}
 	if c, ok := Canonical(x.e.Category); ok {
 		x.e.Category = c
 	}

@@ -37,7 +37,7 @@ func ids(v ...int64) []string {
 func TestApps(t *testing.T) {
 	shots := artifacts(t)
 	downloads := t.TempDir()
-	b := newBrowser(t, downloads)
+	b := newBrowser(t)
 	e := startEnv(t)
 	e.createUser("alice", "Alice Anders", store.RoleUser)
 	e.createUser("bob", "", store.RoleUser)
@@ -70,6 +70,8 @@ func TestApps(t *testing.T) {
 	if err := e.db.AddLogs(e.ctx, logs); err != nil {
 		t.Fatalf("add logs: %v", err)
 	}
+
+	b.ready(downloads)
 
 	// ---- sign-in ----
 	b.do("wrong password",
@@ -381,6 +383,23 @@ func TestApps(t *testing.T) {
 			t.Errorf("page is %.0f px wide on a 390 px screen", w)
 		}
 		b.screenshot(shots, "admin-phone")
+	})
+
+	t.Run("session end", func(t *testing.T) {
+		b := b.on(t)
+		b.do("desktop viewport", chromedp.EmulateViewport(1280, 900))
+		root, err := e.db.User(e.ctx, "root")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.db.DeleteUserSessions(e.ctx, root.ID); err != nil {
+			t.Fatal(err)
+		}
+		b.do("a request after the session ended", chromedp.Click(`#panel-recordings form.filters button[type=submit]`))
+		b.waitFor("the sign-in page", `location.pathname === '/' && document.getElementById('name') !== null && !document.getElementById('signin').hidden`)
+		if next := eval[string](b, `new URLSearchParams(location.search).get('next')`); !strings.HasSuffix(next, "innovaphone-recordingsadmin.htm") {
+			t.Errorf("sign-in page would return to %q", next)
+		}
 	})
 
 	b.checkClean()

@@ -26,16 +26,18 @@ type tab struct {
 }
 
 type tabState struct {
-	ctx context.Context
+	ctx     context.Context
+	started chan error // the browser's start: one value
 
 	mu       sync.Mutex
 	problems []string // uncaught exceptions and JavaScript dialogs
 	console  []string // everything the page logged, for failure reports
 }
 
-// newBrowser starts a fresh headless Chromium. Without Chromium the test
-// fails under CI (CI=true) and is skipped elsewhere.
-func newBrowser(t *testing.T, downloads string) *tab {
+// newBrowser starts a fresh headless Chromium; call ready before using it.
+// Without Chromium the test fails under CI (CI=true) and is skipped
+// elsewhere.
+func newBrowser(t *testing.T) *tab {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -64,10 +66,21 @@ func newBrowser(t *testing.T, downloads string) *tab {
 		cancelTab()
 		cancelAlloc()
 	})
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
+	tb := &tab{t: t, tabState: &tabState{ctx: ctx, started: make(chan error, 1)}}
+	// Chromium takes seconds to start: it does so while the test sets up
+	// the server; the first action waits for it (ready).
+	go func() { tb.started <- chromedp.Do(ctx) }()
+	return tb
+}
+
+// ready waits until the browser has started, then listens to the page and
+// sets the download folder.
+func (b *tab) ready(downloads string) {
+	b.t.Helper()
+	if err := <-b.started; err != nil {
+		b.t.Fatalf("start chromium: %v", err)
 	}
-	tb := &tab{t: t, tabState: &tabState{ctx: ctx}}
+	ctx, tb, t := b.ctx, b, b.t
 	msgs := chromedp.Console(ctx)
 	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
 	go func() {
@@ -98,7 +111,6 @@ func newBrowser(t *testing.T, downloads string) *tab {
 			t.Fatalf("set download folder: %v", err)
 		}
 	}
-	return tb
 }
 
 // on returns the tab for use in subtest t.

@@ -12,6 +12,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"recordings/media"
@@ -28,6 +29,7 @@ type Options struct {
 	CacheEntries   int           // analyses kept for WAV rendering, default 64
 	Media          media.Options
 	Now            func() time.Time
+	Observer       Observer // told about uploads and conversions; default none
 	// Attach, if set, is called when an upload begins and when it ends, to
 	// attach call details (owner, CDR facts) to the recording.
 	Attach func(ctx context.Context, id int64)
@@ -51,6 +53,9 @@ func (o *Options) defaults() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Observer == nil {
+		o.Observer = nopObserver{}
 	}
 	if o.Attach == nil {
 		o.Attach = func(context.Context, int64) {}
@@ -78,6 +83,10 @@ type Service struct {
 	order []int64          // insertion order for eviction
 
 	notify func(ev Event)
+
+	inflight  atomic.Int64 // uploads being received
+	upMu      sync.Mutex
+	uploading map[string]int // domain + NUL + name of the uploads being received
 }
 
 // Event tells subscribers (the UI) what happened to a recording.
@@ -94,7 +103,10 @@ type cached struct {
 // New returns a service; call Run to start its analysis workers.
 func New(db *store.DB, log *slog.Logger, opt Options) *Service {
 	opt.defaults()
-	return &Service{db: db, log: log, opt: opt, jobs: make(chan int64, 1024), cache: map[int64]cached{}, notify: func(Event) {}}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{db: db, log: log, opt: opt, jobs: make(chan int64, 1024), cache: map[int64]cached{}, uploading: map[string]int{}, notify: func(Event) {}}
 }
 
 // OnEvent sets the function told about recording changes. Call before Run.
@@ -127,33 +139,83 @@ func (s *Service) Run(ctx context.Context) error {
 			}
 		}()
 	}
+	for _, r := range left {
+		s.recoverUpload(ctx, r)
+	}
 	for _, r := range cut {
 		if r.Codec == "" && r.DurationMS == 0 {
 			// Marked incomplete, but stopped before its analysis was stored.
+			s.log.Info("analysing incomplete upload left unanalysed", "category", "Recording", "user", r.Owner, "id", r.ID, "name", r.Name)
 			s.enqueue(r.ID)
-		}
-	}
-	for _, r := range left {
-		if r.Uploaded() {
-			// Fully received (its checksum is stored) but not yet analysed.
-			s.log.Info("analysing upload received before restart", "category", "Recording", "id", r.ID, "name", r.Name)
-			s.enqueue(r.ID)
-			continue
-		}
-		s.log.Warn("upload interrupted by restart", "category", "Recording", "id", r.ID, "name", r.Name, "bytes", r.Size)
-		if err := s.finish(ctx, r.ID, "incomplete", r.Size); err != nil {
-			s.log.Error("mark interrupted upload", "id", r.ID, "err", err)
 		}
 	}
 	wg.Wait()
 	return nil
 }
 
+// recoverUpload finishes what a stop left of an upload: analyse it when it
+// had arrived completely, keep what arrived as incomplete, or drop it when
+// nothing was stored. An upload this process is receiving now (one may
+// start while Run is still recovering) is left alone: the check and the
+// recovery happen under upMu, which Upload takes before it begins.
+func (s *Service) recoverUpload(ctx context.Context, left store.Recording) {
+	s.upMu.Lock()
+	defer s.upMu.Unlock()
+	if s.uploading[uploadKey(left.Domain, left.Name)] > 0 {
+		return
+	}
+	r, err := s.db.Recording(ctx, left.ID)
+	if err != nil || r.State != store.StateReceiving {
+		return // gone or finished since it was listed
+	}
+	if r.Uploaded() {
+		// Fully received (its checksum is stored) but not yet analysed.
+		s.log.Info("analysing upload received before restart", "category", "Recording", "user", r.Owner, "id", r.ID, "name", r.Name)
+		s.enqueue(r.ID)
+		return
+	}
+	if r.Size == 0 {
+		// Begun, but not one byte was stored: nothing to keep.
+		s.log.Warn("empty upload interrupted by restart removed", "category", "Recording", "user", r.Owner, "id", r.ID, "name", r.Name)
+		if err := s.db.DeleteRecording(ctx, r.ID); err != nil {
+			s.log.Error("remove empty interrupted upload", "category", "Recording", "user", r.Owner, "id", r.ID, "err", err)
+		}
+		return
+	}
+	s.log.Warn("upload interrupted by restart", "category", "Recording", "user", r.Owner, "id", r.ID, "name", r.Name, "bytes", r.Size)
+	if err := s.finish(ctx, r.ID, "incomplete", r.Size); err != nil {
+		s.log.Error("mark interrupted upload", "category", "Recording", "user", r.Owner, "id", r.ID, "err", err)
+	}
+}
+
+func uploadKey(domain, name string) string { return domain + "\x00" + name }
+
 // Upload stores body as the capture named name in domain, persisting it as it
 // arrives. declared is the Content-Length, or -1 when unknown (chunked).
 // When the body breaks off, what arrived is kept as "incomplete" and analysed;
 // the error is returned too.
 func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reader, declared int64) (id int64, replaced bool, err error) {
+	s.inflight.Add(1)
+	defer s.inflight.Add(-1)
+	key := uploadKey(domain, name)
+	s.upMu.Lock()
+	s.uploading[key]++
+	s.upMu.Unlock()
+	defer func() {
+		s.upMu.Lock()
+		if s.uploading[key]--; s.uploading[key] <= 0 {
+			delete(s.uploading, key)
+		}
+		s.upMu.Unlock()
+	}()
+	started := false
+	defer func() {
+		if started {
+			s.opt.Observer.UploadDone(err == nil)
+		} else if err != nil {
+			s.opt.Observer.UploadRefused()
+		}
+	}()
 	fn, err := pbx.ParseFileName(name)
 	if err != nil {
 		return 0, false, fmt.Errorf("%w: %w", ErrBadName, err)
@@ -187,34 +249,37 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 		return 0, false, fmt.Errorf("begin upload: %w", err)
 	}
 	s.forget(id)
+	started = true
+	s.opt.Observer.UploadStarted()
 	s.opt.Attach(ctx, id)
 	kind := "created"
 	if replaced {
 		kind = "updated"
 	}
 	s.notify(Event{Kind: kind, ID: id})
-	s.log.Info("upload started", "category", "Recording", "id", id, "name", name, "replaced", replaced)
+	user := fn.RegName // the owner BeginUpload recorded
+	s.log.Info("upload started", "category", "Recording", "user", user, "id", id, "name", name, "replaced", replaced)
 
 	size, sum, err := s.receive(ctx, id, body, buf, n, rerr)
 	if err != nil {
 		if errors.Is(err, ErrTooLarge) {
-			s.log.Warn("upload over the size limit", "category", "Recording", "id", id, "name", name, "bytes", size)
+			s.log.Warn("upload over the size limit", "category", "Recording", "user", user, "id", id, "name", name, "bytes", size)
 			if derr := s.db.DeleteRecording(context.WithoutCancel(ctx), id); derr != nil {
-				s.log.Error("drop oversized upload", "id", id, "err", derr)
+				s.log.Error("drop oversized upload", "category", "Recording", "user", user, "id", id, "err", derr)
 			}
 			s.notify(Event{Kind: "deleted", ID: id})
 			return id, replaced, err
 		}
 		if size == 0 {
 			// Nothing could be stored (the disk is full, say): keep no empty recording.
-			s.log.Warn("upload failed before anything was stored", "category", "Recording", "id", id, "name", name, "err", err)
+			s.log.Warn("upload failed before anything was stored", "category", "Recording", "user", user, "id", id, "name", name, "err", err)
 			if derr := s.db.DeleteRecording(context.WithoutCancel(ctx), id); derr != nil {
-				s.log.Error("drop empty upload", "id", id, "err", derr)
+				s.log.Error("drop empty upload", "category", "Recording", "user", user, "id", id, "err", derr)
 			}
 			s.notify(Event{Kind: "deleted", ID: id})
 			return id, replaced, err
 		}
-		s.log.Warn("upload broke off", "category", "Recording", "id", id, "name", name, "bytes", size, "err", err)
+		s.log.Warn("upload broke off", "category", "Recording", "user", user, "id", id, "name", name, "bytes", size, "err", err)
 		if ferr := s.finish(context.WithoutCancel(ctx), id, "incomplete", size); ferr != nil {
 			return id, replaced, errors.Join(err, ferr)
 		}
@@ -223,7 +288,7 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 	if err := s.db.FinishUpload(ctx, id, "receiving", sum); err != nil {
 		return id, replaced, fmt.Errorf("finish upload: %w", err)
 	}
-	s.log.Info("upload complete", "category", "Recording", "id", id, "name", name, "bytes", size, "sha256", sum)
+	s.log.Info("upload complete", "category", "Recording", "user", user, "id", id, "name", name, "bytes", size, "sha256", sum)
 	s.opt.Attach(ctx, id)
 	s.enqueue(id)
 	return id, replaced, nil
@@ -402,10 +467,11 @@ func (s *Service) analyse(ctx context.Context, id int64) {
 		s.remember(id, rec.SHA256, a)
 	}
 	if err := s.db.SetAnalysis(context.WithoutCancel(ctx), id, res); err != nil {
-		s.log.Error("analyse: store result", "category", "Converting", "id", id, "err", err)
+		s.log.Error("analyse: store result", "category", "Converting", "user", rec.Owner, "id", id, "err", err)
 		return
 	}
-	s.log.Info("converted", "category", "Converting", "id", id, "state", res.State, "reason", res.Reason,
+	s.opt.Observer.Converted(s.opt.Now().Sub(start), res.State)
+	s.log.Info("converted", "category", "Converting", "user", rec.Owner, "id", id, "state", res.State, "reason", res.Reason,
 		"codec", res.Codec, "duration_ms", res.DurationMS, "took", s.opt.Now().Sub(start))
 	s.notify(Event{Kind: "updated", ID: id})
 }

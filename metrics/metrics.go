@@ -45,7 +45,7 @@ func New() *Metrics {
 	m.cdrsReceived = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "recordings_cdrs_received_total", Help: "Call detail records received from the PBX."})
 	m.cdrsUnmatched = prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "recordings_cdrs_unmatched_total", Help: "Call detail records that matched no recording."})
+		Name: "recordings_cdrs_unmatched_total", Help: "Call detail records that matched no recording when they arrived."})
 	m.retentionDeleted = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "recordings_retention_deleted_total", Help: "Recordings deleted because they were older than the retention period."})
 	m.reg.MustRegister(m.uploadsInProgress, m.uploadsCompleted, m.uploadsFailed, m.conversion,
@@ -101,15 +101,16 @@ func (m *Metrics) Converted(d time.Duration, state string) {
 	}
 }
 
-// CDRReceived counts a call detail record from the PBX; unmatched when it
-// fits no recording.
-func (m *Metrics) CDRReceived(matched bool) {
-	if m == nil {
+// CDRsReceived counts n call detail records from one PBX request; when
+// they matched no recording (yet: the recording may arrive later) they also
+// count as unmatched.
+func (m *Metrics) CDRsReceived(n int, matched bool) {
+	if m == nil || n <= 0 {
 		return
 	}
-	m.cdrsReceived.Inc()
+	m.cdrsReceived.Add(float64(n))
 	if !matched {
-		m.cdrsUnmatched.Inc()
+		m.cdrsUnmatched.Add(float64(n))
 	}
 }
 

@@ -7,6 +7,7 @@ package retention
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -18,6 +19,7 @@ import (
 type Store interface {
 	ExpiredRecordings(ctx context.Context, before time.Time, limit int) ([]store.Expired, error)
 	DeleteExpired(ctx context.Context, ids []int64, before time.Time) ([]int64, error)
+	TrimExpired(ctx context.Context, id int64, before time.Time, maxBytes int64) (left int64, kept bool, err error)
 	IncrementalVacuumStep(ctx context.Context, pages int) (left int64, err error)
 	PruneLogs(ctx context.Context, before time.Time) (int64, error)
 	Size(ctx context.Context) (int64, error)
@@ -49,6 +51,9 @@ type Options struct {
 	BatchTime time.Duration
 	// OnDelete is told each deleted recording (to drop caches, tell the UI).
 	OnDelete func(id int64)
+	// Stopwatch times the write transactions; default time.Now (wall
+	// time). Tests pass a fake advanced by a fake store.
+	Stopwatch func() time.Time
 }
 
 // Report says what one run did.
@@ -92,6 +97,9 @@ func New(db Store, log *slog.Logger, opt Options) *Runner {
 	}
 	if opt.OnDelete == nil {
 		opt.OnDelete = func(int64) {}
+	}
+	if opt.Stopwatch == nil {
+		opt.Stopwatch = time.Now
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -185,37 +193,81 @@ func adapt(n int, took, target time.Duration, hi int) int {
 	return n
 }
 
+// Bounds of the bytes deleted per transaction: the budget starts small,
+// doubles while transactions are well under BatchTime and halves when over.
+const (
+	minBudget   = 256 << 10 // one stored chunk
+	startBudget = 1 << 20
+	maxBudget   = 1 << 30
+	listLimit   = 200
+)
+
 func (r *Runner) deleteExpired(ctx context.Context, cutoff time.Time, rep *Report) error {
-	limit := 8
+	budget := int64(startBudget)
+	timed := func(f func() error) (time.Duration, error) {
+		start := r.opt.Stopwatch()
+		err := f()
+		took := r.opt.Stopwatch().Sub(start)
+		rep.Batches++
+		rep.LongestBatch = max(rep.LongestBatch, took)
+		switch {
+		case took > r.opt.BatchTime:
+			budget = max(minBudget, budget/2)
+		case took < r.opt.BatchTime/2:
+			budget = min(maxBudget, budget*2)
+		}
+		return took, err
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("retention: %w", err)
 		}
-		due, err := r.db.ExpiredRecordings(ctx, cutoff, limit)
+		due, err := r.db.ExpiredRecordings(ctx, cutoff, listLimit)
 		if err != nil {
 			return fmt.Errorf("retention: %w", err)
 		}
 		if len(due) == 0 {
 			return nil
 		}
-		ids := make([]int64, len(due))
-		for i, e := range due {
-			ids[i] = e.ID
+		if big := due[0]; big.Size > budget {
+			// Too large for one short transaction: take its capture apart
+			// from the end first; the row goes once the rest fits.
+			var left int64
+			_, err := timed(func() (err error) {
+				left, _, err = r.db.TrimExpired(ctx, big.ID, cutoff, budget)
+				return err
+			})
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("retention: %w", err)
+			}
+			if err == nil {
+				rep.DeletedBytes += big.Size - left
+			}
+			continue // listed again: smaller now, or gone, or kept
 		}
-		// The clock here measures the transaction, not the policy: wall time.
-		start := time.Now()
-		deleted, err := r.db.DeleteExpired(ctx, ids, cutoff)
-		took := time.Since(start)
-		if err != nil {
+		var (
+			ids   []int64
+			bytes int64
+		)
+		for _, e := range due {
+			if len(ids) > 0 && bytes+e.Size > budget {
+				break
+			}
+			ids = append(ids, e.ID)
+			bytes += e.Size
+		}
+		var deleted []int64
+		if _, err := timed(func() (err error) {
+			deleted, err = r.db.DeleteExpired(ctx, ids, cutoff)
+			return err
+		}); err != nil {
 			return fmt.Errorf("retention: %w", err)
 		}
-		rep.Batches++
-		rep.LongestBatch = max(rep.LongestBatch, took)
 		gone := make(map[int64]bool, len(deleted))
 		for _, id := range deleted {
 			gone[id] = true
 		}
-		for _, e := range due {
+		for _, e := range due[:len(ids)] {
 			if !gone[e.ID] {
 				continue // protected or changed since listed
 			}
@@ -225,12 +277,8 @@ func (r *Runner) deleteExpired(ctx context.Context, cutoff time.Time, rep *Repor
 				"domain", e.Domain, "name", e.Name, "created", e.CreatedAt, "bytes", e.Size)
 			r.opt.OnDelete(e.ID)
 		}
-		if len(deleted) == 0 {
-			// Everything listed changed under us; list again from scratch
-			// (the listing excludes protected ones, so this ends).
-			continue
-		}
-		limit = adapt(limit, took, r.opt.BatchTime, 1000)
+		// Nothing deleted means everything listed changed under us; the
+		// next listing excludes what is now protected, so this ends.
 	}
 }
 
@@ -242,9 +290,9 @@ const maxVacuumPages = 2048
 func (r *Runner) vacuum(ctx context.Context, rep *Report) error {
 	pages := 256
 	for {
-		start := time.Now()
+		start := r.opt.Stopwatch()
 		left, err := r.db.IncrementalVacuumStep(ctx, pages)
-		took := time.Since(start)
+		took := r.opt.Stopwatch().Sub(start)
 		if err != nil {
 			return fmt.Errorf("retention: %w", err)
 		}
@@ -253,11 +301,11 @@ func (r *Runner) vacuum(ctx context.Context, rep *Report) error {
 		if left == 0 {
 			// Let the file shrink now rather than at the next automatic
 			// checkpoint.
-			start := time.Now()
+			start := r.opt.Stopwatch()
 			if err := r.db.Checkpoint(ctx); err != nil {
 				return fmt.Errorf("retention: %w", err)
 			}
-			rep.LongestVacuumStep = max(rep.LongestVacuumStep, time.Since(start))
+			rep.LongestVacuumStep = max(rep.LongestVacuumStep, r.opt.Stopwatch().Sub(start))
 			return nil
 		}
 		pages = adapt(pages, took, r.opt.BatchTime, maxVacuumPages)

@@ -23,7 +23,9 @@ const (
 	KeyLicenceCount     = "licence_count"
 	KeyCDRUser          = "cdr_user"
 	KeyCDRPassword      = "cdr_password"
-	KeyTracePrefix      = "trace." // + category, e.g. "trace.Converting"
+	KeyAppPassword      = "instance_password"   // the AppLogin password of this instance
+	KeyNoCDRGrace       = "nocdr_grace_seconds" // how long a recording waits for its CDR
+	KeyTracePrefix      = "trace."              // + category, e.g. "trace.Converting"
 )
 
 // Bounds and defaults.
@@ -32,7 +34,8 @@ const (
 	DefaultLogRetentionDays = 30
 	MaxPBXName              = 128
 	MaxLicences             = 1_000_000
-	MaxCredential           = 128
+	MaxCredential           = 256
+	MaxNoCDRGrace           = 7 * 24 * 3600
 	DefaultTrace            = "info"
 )
 
@@ -126,11 +129,17 @@ func Validate(key, value string) (string, error) {
 			return "", invalid(key, "':' is not allowed in a user name (HTTP Basic)")
 		}
 		return v, nil
-	case KeyCDRPassword:
+	case KeyCDRPassword, KeyAppPassword:
 		if err := checkText(key, value, MaxCredential); err != nil {
 			return "", err
 		}
 		return value, nil
+	case KeyNoCDRGrace:
+		n, err := strconv.Atoi(strings.TrimSpace(value))
+		if err != nil || n < 0 || n > MaxNoCDRGrace {
+			return "", invalid(key, "%.20q is not a number of seconds from 0 to %d", value, MaxNoCDRGrace)
+		}
+		return strconv.Itoa(n), nil
 	}
 	if cat, ok := strings.CutPrefix(key, KeyTracePrefix); ok {
 		if _, known := applog.Canonical(cat); !known || cat == applog.System {
@@ -157,4 +166,4 @@ func CanonicalKey(key string) string {
 }
 
 // Secret reports whether a setting's value must not be shown or logged.
-func Secret(key string) bool { return key == KeyCDRPassword }
+func Secret(key string) bool { return key == KeyCDRPassword || key == KeyAppPassword }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // migration moves the schema from version i to i+1 (i = its index).
@@ -24,40 +25,13 @@ var migrations = []migration{
 // SchemaVersion is the schema version this program creates and understands.
 func SchemaVersion() int { return len(migrations) }
 
-// migrate brings the database to SchemaVersion, one transaction per step.
-// The version lives in PRAGMA user_version, which is written inside the
-// step's transaction and so commits or rolls back with it.
+// migrate brings the database to target (0 or out of range: SchemaVersion),
+// one transaction per step (see migrateSteps in migrate_progress.go).
 func (db *DB) migrate(ctx context.Context, target int) error {
 	if target <= 0 || target > len(migrations) {
 		target = len(migrations)
 	}
-	var v int
-	if err := db.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	if v > len(migrations) {
-		return fmt.Errorf("%w: database has schema version %d, this program knows up to %d",
-			ErrSchemaTooNew, v, len(migrations))
-	}
-	if v < 0 {
-		return fmt.Errorf("database has invalid schema version %d: %w", v, ErrInvalid)
-	}
-	for i := v; i < target; i++ {
-		m := migrations[i]
-		db.log.Info("store: migrating schema", "from", i, "to", i+1, "step", m.name)
-		err := db.write(ctx, func(tx *sql.Tx) error {
-			if err := m.up(ctx, tx); err != nil {
-				return err
-			}
-			// PRAGMA takes no bound parameters; i+1 is an int we control.
-			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1))
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("migration %d (%s): %w", i+1, m.name, err)
-		}
-	}
-	return nil
+	return db.migrateSteps(ctx, migrations, target, time.Second)
 }
 
 // execAll runs each statement in order.

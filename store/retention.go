@@ -133,3 +133,65 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 	}
 	return nil
 }
+
+// TrimExpired deletes, in one transaction, the last chunks of an expired
+// recording (created before before, not protected, not being received)
+// totalling at most maxBytes, but at least one chunk, and returns the
+// capture bytes left. Retention uses it to take a very large recording
+// apart in short transactions before deleting its row; a recording that is
+// no longer expired is left alone (kept false).
+func (db *DB) TrimExpired(ctx context.Context, id int64, before time.Time, maxBytes int64) (left int64, kept bool, err error) {
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		var protected bool
+		var created int64
+		var state string
+		err := tx.QueryRowContext(ctx, `SELECT protected, created_at, state, size FROM recordings WHERE id = ?`, id).
+			Scan(&protected, &created, &state, &left)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if protected || created >= before.UnixMilli() || state == StateReceiving {
+			kept = true
+			return nil
+		}
+		// The highest chunk numbers whose sizes sum to at most maxBytes.
+		rows, err := tx.QueryContext(ctx, `SELECT seq, length(data) FROM chunks WHERE recording_id = ? ORDER BY seq DESC`, id)
+		if err != nil {
+			return err
+		}
+		var (
+			from  int64 = -1
+			bytes int64
+		)
+		for rows.Next() {
+			var seq, n int64
+			if err := rows.Scan(&seq, &n); err != nil {
+				rows.Close()
+				return err
+			}
+			if from >= 0 && bytes+n > maxBytes {
+				break
+			}
+			from, bytes = seq, bytes+n
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+		if from < 0 {
+			return nil // no chunks
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM chunks WHERE recording_id = ? AND seq >= ?`, id, from); err != nil {
+			return err
+		}
+		left -= bytes
+		_, err = tx.ExecContext(ctx, `UPDATE recordings SET size = ?, nchunks = ? WHERE id = ?`, left, from, id)
+		return err
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("store: trim expired recording %d: %w", id, err)
+	}
+	return left, kept, nil
+}

@@ -132,9 +132,15 @@ export class Socket {
       const p = this.pending.get(msg.src);
       this.pending.delete(msg.src);
       clearTimeout(p.timer);
-      if (msg.error === 'sign-in required') this.onSignedOut();
-      if (msg.error) p.reject(new ApiError(msg.error, 0));
-      else p.resolve(msg);
+      if (msg.error === 'sign-in required') {
+        // The session expired between page load and connecting.
+        p.reject(new ApiError(msg.error, 401));
+        this.onSignedOut();
+      } else if (msg.error) {
+        p.reject(new ApiError(msg.error, 0));
+      } else {
+        p.resolve(msg);
+      }
       return;
     }
     for (const fn of this.handlers.get(msg.mt) ?? []) {

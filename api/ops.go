@@ -1,0 +1,117 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"recordings/health"
+	"recordings/metrics"
+	"recordings/settings"
+)
+
+// Ops are the operational parts of the HTTP layer; nil fields switch the
+// matching detail off.
+type Ops struct {
+	Health   *health.Checker   // GET /healthz; nil: database ping only
+	Metrics  *metrics.Metrics  // GET /metrics
+	Settings *settings.Service // admin status: PBX name, retention
+	Version  string
+	// backups admits one backup at a time (a snapshot is a full copy).
+	backups chan struct{}
+}
+
+// opsRoutes adds /healthz, /metrics and the admin routes.
+func (s *Server) opsRoutes(apiMux, mux *http.ServeMux) {
+	s.opt.Ops.backups = make(chan struct{}, 1)
+	mux.HandleFunc("GET /healthz", s.healthz)
+	if s.opt.Ops.Metrics != nil {
+		mux.Handle("GET /metrics", s.opt.Ops.Metrics.Handler())
+	}
+	apiMux.Handle("GET /api/admin/status", s.admin(s.adminStatus))
+	apiMux.Handle("GET /api/admin/backup", s.admin(s.backup))
+}
+
+func (s *Server) healthReport(ctx context.Context) health.Report {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	c := s.opt.Ops.Health
+	if c == nil {
+		c = &health.Checker{Ping: s.db.Ping}
+	}
+	return c.Check(ctx)
+}
+
+// healthz answers 200 when the service can work (database reachable, disk
+// space left) and 503 otherwise, with the details as JSON either way.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	rep := s.healthReport(r.Context())
+	w.Header().Set("Cache-Control", "no-store")
+	code := http.StatusOK
+	if !rep.OK() {
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, rep)
+}
+
+// statusJSON is the admin overview.
+type statusJSON struct {
+	Version          string        `json:"version,omitempty"`
+	PBXName          string        `json:"pbx_name"`
+	Problems         []string      `json:"problems"` // e.g. "PBX Name missing"
+	RetentionDays    int           `json:"retention_days"`
+	LogRetentionDays int           `json:"log_retention_days"`
+	UploadsNow       int64         `json:"uploads_in_progress"`
+	DatabaseFree     int64         `json:"database_free_bytes"`
+	Health           health.Report `json:"health"`
+}
+
+func (s *Server) adminStatus(w http.ResponseWriter, r *http.Request) {
+	st := statusJSON{Version: s.opt.Ops.Version, Problems: []string{}, Health: s.healthReport(r.Context())}
+	if set := s.opt.Ops.Settings; set != nil {
+		v := set.Values()
+		st.PBXName, st.RetentionDays, st.LogRetentionDays = v.PBXName, v.RetentionDays, v.LogRetentionDays
+		st.Problems = append(st.Problems, set.Problems()...)
+	}
+	if s.ing != nil {
+		st.UploadsNow = s.ing.Uploads()
+	}
+	if n, err := s.db.FreeSize(r.Context()); err == nil {
+		st.DatabaseFree = n
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+// backup streams a consistent snapshot of the database, made while uploads
+// go on, with its size in Content-Length (and Range support, so a broken
+// download can resume while the same snapshot is served).
+func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
+	select {
+	case s.opt.Ops.backups <- struct{}{}:
+		defer func() { <-s.opt.Ops.backups }()
+	default:
+		w.Header().Set("Retry-After", "60")
+		httpError(w, http.StatusServiceUnavailable, "a backup is already running; try again later")
+		return
+	}
+	u := userFrom(r.Context())
+	start := time.Now()
+	snap, err := s.db.Snapshot(r.Context())
+	if err != nil {
+		s.internalError(w, r, fmt.Errorf("backup: %w", err))
+		return
+	}
+	defer func() {
+		if err := snap.Close(); err != nil {
+			s.log.Warn("backup: remove snapshot", "category", "UI", "user", u.Name, "err", err)
+		}
+	}()
+	s.log.Info("backup started", "category", "UI", "user", u.Name, "bytes", snap.Size, "snapshot_took", time.Since(start))
+	name := "recordings-" + time.Now().UTC().Format("20060102-150405") + ".db"
+	w.Header().Set("Content-Type", "application/vnd.sqlite3")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("Cache-Control", "no-store")
+	// ServeContent sets Content-Length from the file's size.
+	http.ServeContent(w, r, name, time.Time{}, snap.File)
+}

@@ -1,0 +1,290 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"recordings/internal/callgen"
+	"recordings/store"
+)
+
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	var out bytes.Buffer
+	err := Run(context.Background(), args, &out, &out)
+	return out.String(), err
+}
+
+// newDB creates a database with one recording and closes it.
+func newDB(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "rec.db")
+	db, err := store.OpenOptions(context.Background(), path, nil, store.Options{BcryptCost: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _, err := db.BeginUpload(context.Background(), "example.com", "a.pcap", store.FileName{}, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AppendChunk(context.Background(), id, callgen.Default(20).Bytes()); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestCheckCmd(t *testing.T) {
+	path := newDB(t)
+	out, err := run(t, "check", "-db", path)
+	if err != nil || !strings.Contains(out, ": ok") {
+		t.Fatalf("check: %v\n%s", err, out)
+	}
+	if _, err := run(t, "check", "-db", filepath.Join(t.TempDir(), "missing.db")); err == nil {
+		t.Error("missing database passed the check")
+	}
+	// The check changes nothing: the file is byte for byte the same after.
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "check", "-db", path); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Error("check modified the database")
+	}
+	notDB := filepath.Join(t.TempDir(), "text.db")
+	if err := os.WriteFile(notDB, bytes.Repeat([]byte("not a database "), 500), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "check", "-db", notDB); err == nil {
+		t.Error("a text file passed the check")
+	}
+	// Corrupt the pages after the header: the check (or the open) fails.
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 4096 + 100; i < len(b); i += 7 {
+		b[i] ^= 0x5a
+	}
+	bad := filepath.Join(t.TempDir(), "bad.db")
+	if err := os.WriteFile(bad, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := run(t, "check", "-db", bad); err == nil {
+		t.Errorf("corrupt database passed the check:\n%s", out)
+	}
+}
+
+func TestBackupCmd(t *testing.T) {
+	path := newDB(t)
+	out := filepath.Join(t.TempDir(), "snap.db")
+	msg, err := run(t, "backup", "-db", path, out)
+	if err != nil || !strings.Contains(msg, "written to") {
+		t.Fatalf("backup: %v\n%s", err, msg)
+	}
+	if msg, err := run(t, "check", "-db", out); err != nil {
+		t.Fatalf("backup fails the check: %v\n%s", err, msg)
+	}
+	db, err := store.Open(context.Background(), out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := db.RecordingByName(context.Background(), "example.com", "a.pcap")
+	db.Close()
+	if err != nil || r.Size == 0 {
+		t.Fatalf("recording in backup: %+v %v", r, err)
+	}
+	if _, err := run(t, "backup", "-db", path, out); err == nil {
+		t.Error("backup overwrote an existing file")
+	}
+	if _, err := run(t, "backup", "-db", path); err == nil {
+		t.Error("backup without OUT accepted")
+	}
+}
+
+func TestCreateAdminCmd(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "rec.db")
+	t.Setenv("RECORDINGS_ADMIN_PASSWORD", "")
+	if _, err := run(t, "create-admin", "-db", path, "-name", "root", "-password", "short"); err == nil {
+		t.Error("short password accepted")
+	}
+	if out, err := run(t, "create-admin", "-db", path, "-name", "root", "-password", "correct horse"); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	// An existing user is promoted and gets the new password (env).
+	db, err := store.OpenOptions(ctx, path, nil, store.Options{BcryptCost: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.CreateUser(ctx, store.User{Name: "bob"}, "bob-password"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	t.Setenv("RECORDINGS_ADMIN_PASSWORD", "new bob password")
+	if out, err := run(t, "create-admin", "-db", path, "-name", "bob"); err != nil || !strings.Contains(out, "made administrator") {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	db, err = store.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for name, pw := range map[string]string{"root": "correct horse", "bob": "new bob password"} {
+		u, err := db.Authenticate(ctx, name, pw)
+		if err != nil || u.Role != store.RoleAdmin {
+			t.Errorf("%s: %+v %v", name, u, err)
+		}
+	}
+}
+
+var listenRE = regexp.MustCompile(`listen=(\S+)`)
+
+// startServe runs serve on a loopback port and returns its address, the
+// process log and a function that stops it (like SIGTERM) and returns its
+// error.
+func startServe(t *testing.T, dbPath string, extra ...string) (string, *syncBuf, func() error) {
+	t.Helper()
+	t.Setenv("RECORDINGS_ADMIN_PASSWORD", "admin-password")
+	ctx, cancel := context.WithCancel(context.Background())
+	logs := &syncBuf{}
+	done := make(chan error, 1)
+	args := append([]string{"serve", "-listen", "127.0.0.1:0", "-db", dbPath}, extra...)
+	go func() { done <- Run(ctx, args, io.Discard, logs) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if m := listenRE.FindStringSubmatch(logs.String()); m != nil {
+			stop := func() error {
+				cancel()
+				select {
+				case err := <-done:
+					return err
+				case <-time.After(20 * time.Second):
+					t.Fatal("serve did not stop")
+					return nil
+				}
+			}
+			return "http://" + m[1], logs, stop
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve ended: %v\n%s", err, logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start:\n%s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// trickle is an upload body that sends the capture slowly and can be held.
+type trickle struct {
+	b     []byte
+	piece int
+	pause time.Duration
+	sent  chan struct{} // closed after the first piece
+	once  sync.Once
+}
+
+func (r *trickle) Read(p []byte) (int, error) {
+	if len(r.b) == 0 {
+		return 0, io.EOF
+	}
+	if r.sent != nil {
+		defer r.once.Do(func() { close(r.sent) })
+	}
+	time.Sleep(r.pause)
+	n := copy(p[:min(len(p), r.piece)], r.b)
+	r.b = r.b[n:]
+	return n, nil
+}
+
+func TestServeShutdown(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		timeout string
+		pause   time.Duration
+		want    string // state after restart
+	}{
+		{"upload finishes within the timeout", "20s", 2 * time.Millisecond, store.StateReady},
+		{"upload cut at the timeout is kept", "300ms", 200 * time.Millisecond, store.StateIncomplete},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dbPath := filepath.Join(t.TempDir(), "rec.db")
+			addr, logs, stop := startServe(t, dbPath, "-shutdown-timeout", tc.timeout)
+			if resp, err := http.Get(addr + "/healthz"); err != nil || resp.StatusCode != 200 {
+				t.Fatalf("healthz: %v %v", resp, err)
+			} else {
+				resp.Body.Close()
+			}
+			capture := callgen.Default(300).Bytes()
+			body := &trickle{b: capture, piece: 4096, pause: tc.pause, sent: make(chan struct{})}
+			name := fmt.Sprintf("%032x-0090334455aa-1-alice.pcap", 7)
+			status := make(chan int, 1)
+			go func() {
+				req, _ := http.NewRequest("PUT", addr+"/example.com/recordings/Files/"+name, body)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					status <- -1
+					return
+				}
+				resp.Body.Close()
+				status <- resp.StatusCode
+			}()
+			<-body.sent
+			time.Sleep(20 * time.Millisecond)
+			if err := stop(); err != nil {
+				t.Fatalf("serve: %v\n%s", err, logs.String())
+			}
+			code := <-status
+			if tc.want == store.StateReady && code != http.StatusCreated {
+				t.Errorf("upload answered %d, want 201", code)
+			}
+			if !strings.Contains(logs.String(), "shutting down") {
+				t.Errorf("no shutdown line:\n%s", logs.String())
+			}
+			// New connections are refused after the stop.
+			if _, err := http.Get(addr + "/healthz"); err == nil {
+				t.Error("still accepting after shutdown")
+			}
+			// Restart: the recording is there, with what arrived.
+			addr, _, stop = startServe(t, dbPath)
+			defer stop()
+			db, err := store.Open(context.Background(), dbPath, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			deadline := time.Now().Add(10 * time.Second)
+			for {
+				r, err := db.RecordingByName(context.Background(), "example.com", name)
+				if err == nil && r.State == tc.want && r.DurationMS > 0 {
+					if tc.want == store.StateReady && r.Size != int64(len(capture)) {
+						t.Errorf("stored %d of %d bytes", r.Size, len(capture))
+					}
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("recording after restart: %+v %v", r, err)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		})
+	}
+}

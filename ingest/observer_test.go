@@ -1,0 +1,215 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"recordings/internal/callgen"
+	"recordings/store"
+)
+
+type counts struct {
+	started, ok, failed, refused, conv int
+	states                             []string
+}
+
+type countObserver struct {
+	mu sync.Mutex
+	counts
+}
+
+func (o *countObserver) UploadStarted() { o.mu.Lock(); o.started++; o.mu.Unlock() }
+func (o *countObserver) UploadDone(ok bool) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if ok {
+		o.ok++
+	} else {
+		o.failed++
+	}
+}
+func (o *countObserver) UploadRefused() { o.mu.Lock(); o.refused++; o.mu.Unlock() }
+func (o *countObserver) Converted(d time.Duration, state string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.conv++
+	o.states = append(o.states, state)
+}
+
+func (o *countObserver) snapshot() counts {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	c := o.counts
+	c.states = append([]string(nil), o.states...)
+	return c
+}
+
+type lockedBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedBuf) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+
+// brokenReader yields data, then fails.
+type brokenReader struct{ r io.Reader }
+
+func (b *brokenReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err == io.EOF {
+		return n, errors.New("connection reset")
+	}
+	return n, err
+}
+
+const aliceName = "0123456789abcdef0123456789abcdef-0090334455aa-1-alice.pcap"
+
+func TestObserverAndLogUser(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := &lockedBuf{}
+	log := slog.New(slog.NewTextHandler(out, nil))
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "r.db"), log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	obs := &countObserver{}
+	s := New(db, log, Options{Observer: obs})
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+
+	capture := callgen.Default(100).Bytes()
+	if _, _, err := s.Upload(ctx, "example.com", aliceName, bytes.NewReader(capture), int64(len(capture))); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Upload(ctx, "example.com", "bad name.pcap", bytes.NewReader(capture), -1); err == nil {
+		t.Fatal("bad name accepted")
+	}
+	name2 := strings.Replace(aliceName, "-1-", "-2-", 1)
+	if _, _, err := s.Upload(ctx, "example.com", name2, &brokenReader{bytes.NewReader(capture[:3000])}, -1); err == nil {
+		t.Fatal("broken upload reported no error")
+	}
+	if err := s.WaitUploads(ctx); err != nil || s.Uploads() != 0 {
+		t.Fatalf("uploads left: %d, %v", s.Uploads(), err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for obs.snapshot().conv < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	got := obs.snapshot()
+	if got.started != 2 || got.ok != 1 || got.failed != 1 || got.refused != 1 || got.conv != 2 {
+		t.Errorf("observer saw started %d ok %d failed %d refused %d converted %d", got.started, got.ok, got.failed, got.refused, got.conv)
+	}
+	logs := out.String()
+	for _, msg := range []string{"upload started", "upload complete", "converted", "upload broke off"} {
+		found := false
+		for _, line := range strings.Split(logs, "\n") {
+			if strings.Contains(line, "msg=\""+msg+"\"") || strings.Contains(line, "msg="+msg+" ") {
+				found = true
+				if !strings.Contains(line, "user=alice") || !strings.Contains(line, "category=") {
+					t.Errorf("log line lacks user or category: %s", line)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no %q line in\n%s", msg, logs)
+		}
+	}
+	cancel()
+	<-done
+}
+
+// TestRestartAnalysesCompleteUploads: an upload that arrived completely but
+// was not analysed before a stop is analysed at start, not marked incomplete.
+func TestRestartAnalysesCompleteUploads(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "r.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	capture := callgen.Default(50).Bytes()
+	id, _, err := db.BeginUpload(ctx, "example.com", aliceName, store.FileName{RegName: "alice"}, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AppendChunk(ctx, id, capture); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(capture)
+	if err := db.FinishUpload(ctx, id, store.StateReceiving, hex.EncodeToString(sum[:])); err != nil {
+		t.Fatal(err)
+	}
+	partial, _, err := db.BeginUpload(ctx, "example.com", strings.Replace(aliceName, "-1-", "-3-", 1), store.FileName{}, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AppendChunk(ctx, partial, capture[:2000]); err != nil {
+		t.Fatal(err)
+	}
+	empty, _, err := db.BeginUpload(ctx, "example.com", strings.Replace(aliceName, "-1-", "-4-", 1), store.FileName{}, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An incomplete upload whose analysis a stop cut short.
+	cutShort, _, err := db.BeginUpload(ctx, "example.com", strings.Replace(aliceName, "-1-", "-5-", 1), store.FileName{}, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AppendChunk(ctx, cutShort, capture[:4000]); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.FinishUpload(ctx, cutShort, store.StateIncomplete, ""); err != nil {
+		t.Fatal(err)
+	}
+	s := New(db, nil, Options{})
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
+	want := map[int64]string{id: store.StateReady, partial: store.StateIncomplete, cutShort: store.StateIncomplete}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ok := true
+		for rid, st := range want {
+			r, err := db.Recording(ctx, rid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.State != st || r.DurationMS == 0 {
+				ok = false
+			}
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			for rid := range want {
+				r, _ := db.Recording(ctx, rid)
+				t.Errorf("recording %d: state %s, want %s", rid, r.State, want[rid])
+			}
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := db.Recording(ctx, empty); err == nil {
+		t.Error("interrupted upload with no bytes kept")
+	}
+	cancel()
+	<-done
+}

@@ -1,0 +1,96 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"testing"
+	"time"
+)
+
+func TestExpiredAndTrim(t *testing.T) {
+	db, clk := openTest(t)
+	ctx := context.Background()
+	add := func(name string, chunks int) int64 {
+		id, _, err := db.BeginUpload(ctx, "d", name, FileName{}, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := sha256.New()
+		for i := range chunks {
+			b := bytes.Repeat([]byte{byte(i)}, 1000+i)
+			h.Write(b)
+			if err := db.AppendChunk(ctx, id, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.FinishUpload(ctx, id, StateReceiving, hex.EncodeToString(h.Sum(nil))); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SetAnalysis(ctx, id, Analysis{State: StateReady, Codec: "PCMA"}); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	big := add("big", 10)
+	prot := add("protected", 3)
+	if err := db.SetProtected(ctx, prot, true); err != nil {
+		t.Fatal(err)
+	}
+	recv, _, err := db.BeginUpload(ctx, "d", "receiving", FileName{}, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Hour)
+	fresh := add("fresh", 1)
+	cutoff := clk.Now().Add(-time.Minute)
+
+	due, err := db.ExpiredRecordings(ctx, cutoff, 10)
+	if err != nil || len(due) != 1 || due[0].ID != big || due[0].Size != 10*1000+45 {
+		t.Fatalf("expired = %+v, %v; want only the big one", due, err)
+	}
+	if _, err := db.ExpiredRecordings(ctx, cutoff, 0); !errors.Is(err, ErrInvalid) {
+		t.Errorf("limit 0: %v", err)
+	}
+	// Trim at most 2500 bytes: the last two chunks (1009 + 1008).
+	left, kept, err := db.TrimExpired(ctx, big, cutoff, 2500)
+	if err != nil || kept || left != 10*1000+45-1009-1008 {
+		t.Fatalf("trim: left %d kept %v err %v", left, kept, err)
+	}
+	r, err := db.Recording(ctx, big)
+	if err != nil || r.Size != left || r.Chunks != 8 {
+		t.Fatalf("after trim: %+v %v", r, err)
+	}
+	c, err := db.OpenCapture(ctx, big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := io.Copy(io.Discard, c)
+	c.Close()
+	if err != nil || n != left {
+		t.Fatalf("capture after trim: %d bytes, %v", n, err)
+	}
+	// A budget smaller than a chunk still removes one.
+	if left2, _, err := db.TrimExpired(ctx, big, cutoff, 1); err != nil || left2 != left-1007 {
+		t.Fatalf("trim one chunk: %d %v", left2, err)
+	}
+	for _, id := range []int64{prot, recv, fresh} {
+		if _, kept, err := db.TrimExpired(ctx, id, cutoff, 1<<20); err != nil || !kept {
+			t.Errorf("recording %d: kept %v err %v", id, kept, err)
+		}
+	}
+	if _, _, err := db.TrimExpired(ctx, 999, cutoff, 1); !errors.Is(err, ErrNotFound) {
+		t.Errorf("missing recording: %v", err)
+	}
+	// DeleteExpired deletes only what is still expired.
+	got, err := db.DeleteExpired(ctx, []int64{big, prot, recv, fresh}, cutoff)
+	if err != nil || len(got) != 1 || got[0] != big {
+		t.Fatalf("deleted %v, %v", got, err)
+	}
+	if _, err := db.Recording(ctx, big); !errors.Is(err, ErrNotFound) {
+		t.Errorf("big still there: %v", err)
+	}
+}
