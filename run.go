@@ -106,11 +106,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if _, err := calls.PurgeUnlicensed(ctx, db, log); err != nil {
 		return err
 	}
-	matcher := calls.New(db, log, calls.Options{})
+	// A CDR changing a recording reaches the web apps like an ingest change;
+	// publish is set to the server's Publish before anything can call it.
+	publish := func(ingest.Event) {}
+	matcher := calls.New(db, log, calls.Options{OnChange: func(id int64) { publish(ingest.Event{Kind: "updated", ID: id}) }})
 	ing := ingest.New(db, log, ingest.Options{MaxUploadBytes: cfg.maxUpload, Attach: matcher.Attach})
 	srv := api.New(db, ing, log, api.Options{UI: ui.Files(), UploadUser: cfg.uploadUser, UploadPassword: cfg.uploadPass,
 		Calls: matcher})
 	ing.OnEvent(srv.Publish) // recording changes reach the web apps live
+	publish = srv.Publish
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)

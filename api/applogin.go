@@ -3,7 +3,6 @@ package api
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,7 +55,7 @@ type appChallengeResult struct {
 
 // appChallenge hands out a fresh challenge, replacing any earlier one.
 func (s *Server) appChallenge(st *appLoginConn) (appChallengeResult, error) {
-	ch, err := pbx.NewChallenge(rand.Reader)
+	ch, err := s.pbx.challenge()
 	if err != nil {
 		return appChallengeResult{}, fmt.Errorf("AppChallenge: %w", err)
 	}
@@ -301,4 +300,27 @@ func (l *loginLimiter) succeed(host string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.fails, host)
+}
+
+// wsAppChallenge answers {"mt":"AppChallenge"} on the websocket.
+func (s *Server) wsAppChallenge(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {
+	return s.appChallenge(&c.app)
+}
+
+// wsAppLogin answers {"mt":"AppLogin",…}; on success the connection is
+// signed in with the new session (re-checked on every later message like a
+// cookie session).
+func (s *Server) wsAppLogin(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {
+	user, tok, err := s.appLogin(ctx, &c.app, c.remote, body)
+	res, err := appLoginReply(user, tok, err)
+	if err != nil {
+		return nil, err
+	}
+	if res.OK {
+		c.mu.Lock()
+		c.user = user
+		c.mu.Unlock()
+		c.token = tok // read by this connection's read loop only, which runs this handler
+	}
+	return res, nil
 }

@@ -102,10 +102,14 @@ type userJSON struct {
 	Name        string `json:"name"`
 	DisplayName string `json:"display_name,omitempty"`
 	Role        string `json:"role"`
+	// AppObject is the app object of the sign-in, Sees the owners its
+	// access list opens besides the user's own (PBX integration).
+	AppObject string   `json:"app_object,omitempty"`
+	Sees      []string `json:"sees,omitempty"`
 }
 
 func userView(u store.User) userJSON {
-	return userJSON{Name: u.Name, DisplayName: u.DisplayName, Role: string(u.Role)}
+	return userJSON{Name: u.Name, DisplayName: u.DisplayName, Role: string(u.Role), AppObject: u.Via, Sees: u.Sees}
 }
 
 // uploadAllowed checks the phones' upload credentials when configured.

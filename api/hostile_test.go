@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"recordings/api"
+	"recordings/calls"
 	"recordings/ingest"
 	"recordings/internal/callgen"
 	"recordings/store"
@@ -50,7 +51,8 @@ func newHostileEnv(t *testing.T) *hostileEnv {
 	ing := ingest.New(db, log, ingest.Options{MaxUploadBytes: hMaxUpload, ChunkBytes: 8 << 10})
 	done := make(chan struct{})
 	go func() { defer close(done); _ = ing.Run(ctx) }()
-	h := api.New(db, ing, log, api.Options{UploadUser: "phone", UploadPassword: "phone-pw", UploadIdle: hUploadIdle}).Handler()
+	h := api.New(db, ing, log, api.Options{UploadUser: "phone", UploadPassword: "phone-pw", UploadIdle: hUploadIdle,
+		Calls: calls.New(db, log, calls.Options{})}).Handler()
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config = api.NewHTTPServer(h, log, api.Timeouts{ReadHeader: hReadHeader, Idle: time.Second, MaxHeaderBytes: hMaxHeader})
 	srv.Start()

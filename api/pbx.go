@@ -2,11 +2,13 @@ package api
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
 	"net/http"
 	"strings"
 	"time"
 
+	"recordings/pbx"
 	"recordings/store"
 )
 
@@ -21,10 +23,13 @@ const (
 // pbxState is the server's mutable state of the PBX integration.
 type pbxState struct {
 	limiter *loginLimiter
+	// challenge makes AppLogin challenges (tests replace it to use the
+	// protocol's published vectors).
+	challenge func() (string, error)
 }
 
 func newPBXState(now func() time.Time) *pbxState {
-	return &pbxState{limiter: newLoginLimiter(now)}
+	return &pbxState{limiter: newLoginLimiter(now), challenge: func() (string, error) { return pbx.NewChallenge(rand.Reader) }}
 }
 
 // routePBX registers the CDR endpoint and the admin API of app objects,
@@ -39,6 +44,8 @@ func (s *Server) routePBX(apiMux, mux *http.ServeMux) {
 	apiMux.Handle("PUT /api/admin/appobjects/{name}", s.admin(s.updateAppObject))
 	apiMux.Handle("DELETE /api/admin/appobjects/{name}", s.admin(s.deleteAppObject))
 	apiMux.Handle("PUT /api/admin/users/{name}/appobject", s.admin(s.setUserAppObject))
+	apiMux.Handle("GET /api/admin/users", s.admin(s.listAdminUsers))
+	apiMux.Handle("PUT /api/admin/users/{name}", s.admin(s.updateAdminUser))
 
 	apiMux.Handle("GET /api/admin/licences", s.admin(s.getLicences))
 	apiMux.Handle("PUT /api/admin/licences", s.admin(s.setLicences))

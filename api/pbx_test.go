@@ -455,11 +455,10 @@ func TestGatewayOnlyRecording(t *testing.T) {
 func TestNoCDRGraceAndLateCDR(t *testing.T) {
 	e := newPBXEnv(t, pbxUsers()...)
 	ctx := context.Background()
-	// A trunk recording without registration name: nobody is known until
-	// the CDR tells.
-	id := e.upload("c2c2c2c2e909d31192e80090331032dd-009033060014-1.pcap")
+	// A trunk recording: nobody is known until the CDR tells.
+	id := e.upload("c2c2c2c2e909d31192e80090331032dd-009033060014-1--TRUNK.pcap")
 	phone := e.upload("0123456789abcdef0123456789abcdef-009033000001-1--anna.pcap")
-	if r, _ := e.get(id, "admin"); r.CDRState != "pending" || r.Owner != "" {
+	if r, _ := e.get(id, "admin"); r.CDRState != "pending" || r.Owner != "TRUNK" {
 		t.Fatalf("fresh: %+v", r)
 	}
 	e.clk.Advance(14 * time.Minute)
@@ -527,3 +526,94 @@ func TestUsersFilledFromCDR(t *testing.T) {
 }
 
 func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+func TestPBXSettingsAPI(t *testing.T) {
+	e := newPBXEnv(t)
+	for _, c := range []struct {
+		body string
+		want int
+	}{
+		{`{"cdr_user":"a:b"}`, 400},
+		{`{"cdr_password":"new\nline"}`, 400},
+		{`{"instance_password":"x\ny"}`, 400},
+		{`{"nocdr_grace_seconds":-1}`, 400},
+		{`{"unknown":1}`, 400},
+		{`{"cdr_user":"pbx","cdr_password":"hunter2","instance_password":"pwd","nocdr_grace_seconds":120}`, 200},
+	} {
+		resp := e.do("PUT", "/api/admin/pbx", "admin", strings.NewReader(c.body))
+		b := readAll(t, resp)
+		if resp.StatusCode != c.want {
+			t.Fatalf("%s: %d %s", c.body, resp.StatusCode, b)
+		}
+		if strings.Contains(string(b), "hunter2") || strings.Contains(string(b), `"pwd"`) {
+			t.Fatalf("a password is shown: %s", b)
+		}
+	}
+	var got map[string]any
+	if err := json.Unmarshal(readAll(t, e.do("GET", "/api/admin/pbx", "admin", nil)), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["cdr_user"] != "pbx" || got["cdr_password_set"] != true || got["instance_password_set"] != true ||
+		got["nocdr_grace_seconds"] != float64(120) {
+		t.Fatalf("settings: %v", got)
+	}
+	if strings.Contains(e.logs.String(), "hunter2") {
+		t.Fatal("a password was logged")
+	}
+	// CDRs now need the credentials.
+	if resp := e.do("POST", "/example.com/recordings/cdr", "", bytes.NewReader(cdrXML(t, "internal.xml"))); resp.StatusCode != 401 {
+		t.Fatalf("CDR without credentials: %d", resp.StatusCode)
+	}
+	// Clearing them opens the endpoint again.
+	e.do("PUT", "/api/admin/pbx", "admin", strings.NewReader(`{"cdr_user":"","cdr_password":""}`))
+	if resp := e.do("POST", "/example.com/recordings/cdr", "", bytes.NewReader(cdrXML(t, "internal.xml"))); resp.StatusCode != 200 {
+		t.Fatalf("CDR after clearing credentials: %d", resp.StatusCode)
+	}
+}
+
+// Ownership follows an account's devices: adding a MAC gives its earlier
+// recordings to the account, removing it takes them away again.
+func TestAdminUserDevicesReassign(t *testing.T) {
+	e := newPBXEnv(t, store.User{Name: "zed"})
+	id := e.upload("0123456789abcdef0123456789abcdef-009033000099-1.pcap")
+	if r, _ := e.get(id, "admin"); r.Owner != "" {
+		t.Fatalf("before: %+v", r)
+	}
+	resp := e.do("PUT", "/api/admin/users/zed", "admin", strings.NewReader(`{"macs":["00:90:33:00:00:99"],"e164":"777","display_name":"Zed"}`))
+	b := readAll(t, resp)
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"macs":["009033000099"]`) || !strings.Contains(string(b), `"e164":"777"`) {
+		t.Fatalf("update: %d %s", resp.StatusCode, b)
+	}
+	if r, code := e.get(id, "zed"); code != 200 || r.Owner != "zed" || r.OwnerSource != "mac" {
+		t.Fatalf("after adding the MAC: %d %+v", code, r)
+	}
+	if resp := e.do("PUT", "/api/admin/users/zed", "admin", strings.NewReader(`{"macs":[]}`)); resp.StatusCode != 200 {
+		t.Fatalf("remove MAC: %d", resp.StatusCode)
+	}
+	if _, code := e.get(id, "zed"); code != 404 {
+		t.Fatalf("zed still sees the recording of a device no longer theirs: %d", code)
+	}
+	for _, c := range []struct {
+		user, path, body string
+		want             int
+	}{
+		{"admin", "/api/admin/users/zed", `{"macs":["nope"]}`, 400},
+		{"admin", "/api/admin/users/zed", `{"role":"boss"}`, 400},
+		{"admin", "/api/admin/users/ghost", `{}`, 404},
+		{"zed", "/api/admin/users/zed", `{"role":"admin"}`, 403},
+	} {
+		if resp := e.do("PUT", c.path, c.user, strings.NewReader(c.body)); resp.StatusCode != c.want {
+			t.Errorf("%s PUT %s %s: %d, want %d", c.user, c.path, c.body, resp.StatusCode, c.want)
+		}
+	}
+	var list struct {
+		Users []struct {
+			Name     string   `json:"name"`
+			MACs     []string `json:"macs"`
+			Licensed bool     `json:"licensed"`
+		} `json:"users"`
+	}
+	if err := json.Unmarshal(readAll(t, e.do("GET", "/api/admin/users", "admin", nil)), &list); err != nil || len(list.Users) != 2 {
+		t.Fatalf("list users: %+v %v", list, err)
+	}
+}

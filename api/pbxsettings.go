@@ -3,7 +3,10 @@ package api
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+
+	"recordings/settings"
 )
 
 // pbxSettingsJSON is the PBX integration's settings as the admin API shows
@@ -53,11 +56,19 @@ func (s *Server) setPBXSettings(w http.ResponseWriter, r *http.Request) {
 		if f.v == nil {
 			continue
 		}
-		if len(*f.v) > 256 {
-			httpError(w, http.StatusBadRequest, f.key+": at most 256 bytes")
+		v := *f.v
+		if v != "" && f.key != settingAppPassword {
+			var err error
+			if v, err = settings.Validate(f.key, v); err != nil { // the same rules as every writer of these keys
+				httpError(w, http.StatusBadRequest, err.Error())
+				return
+			}
+		}
+		if f.key == settingAppPassword && (len(v) > 256 || strings.ContainsAny(v, "\r\n\x00")) {
+			httpError(w, http.StatusBadRequest, f.key+": at most 256 bytes, no line breaks")
 			return
 		}
-		set[f.key] = *f.v
+		set[f.key] = v
 	}
 	if req.Grace != nil {
 		if *req.Grace < 0 || *req.Grace > 7*24*3600 {

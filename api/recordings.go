@@ -36,7 +36,7 @@ type recordingJSON struct {
 	CDR        bool      `json:"cdr"`
 	// CDRState: "cdr" (call details attached), "pending" (within the
 	// grace period) or "NoCDR" (none arrived in time; Owner then shows
-	// "NoCDR" when nobody is known).
+	// "NoCDR" unless a known account owns it).
 	CDRState    string          `json:"cdr_state"`
 	OwnerSource string          `json:"owner_source,omitempty"`
 	ConnectedAt *time.Time      `json:"connected_at,omitempty"` // from the CDR: when the call was connected
@@ -58,8 +58,11 @@ func recordingView(r store.Recording, detail bool) recordingJSON {
 	case r.CDR:
 		v.CDRState = "cdr"
 	case r.NoCDR:
+		// Only a known account (found by registration name or MAC) is
+		// shown as the owner of a recording without CDR; a bare name from
+		// the file (a trunk, an unknown registration) shows NoCDR.
 		v.CDRState = "NoCDR"
-		if v.Owner == "" {
+		if r.OwnerSource == "" {
 			v.Owner = "NoCDR"
 		}
 	default:

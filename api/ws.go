@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +17,7 @@ import (
 
 	"recordings/applog"
 	"recordings/ingest"
+	"recordings/settings"
 	"recordings/store"
 )
 
@@ -39,10 +42,10 @@ const (
 
 // wsHub is the set of connected websocket clients. Its zero value is ready.
 type wsHub struct {
-	mu        sync.Mutex
-	clients   map[*wsClient]struct{}
-	closed    bool
-	onSetting func(key, value string)
+	mu       sync.Mutex
+	clients  map[*wsClient]struct{}
+	closed   bool
+	settings SettingsSetter // nil: SetSettings stores directly
 }
 
 func (h *wsHub) add(c *wsClient) bool {
@@ -82,7 +85,9 @@ type wsClient struct {
 	send   chan []byte
 	drain  chan struct{} // closed: write what is queued, then stop
 	cancel context.CancelCauseFunc
-	token  string // session token from the upgrade request; "" for HTTP Basic
+	token  string       // session token from the upgrade request or AppLogin; "" for HTTP Basic
+	remote string       // the client's address, for AppLogin's rate limit
+	app    appLoginConn // AppLogin challenge state (applogin.go); read loop only
 
 	mu         sync.Mutex
 	user       store.User // zero until signed in
@@ -90,10 +95,7 @@ type wsClient struct {
 	seen       map[int64]struct{} // recordings this client was shown
 }
 
-var (
-	errWSSlow   = errors.New("client too slow: send queue full")
-	errWSSignIn = errors.New("sign-in required")
-)
+var errWSSlow = errors.New("client too slow: send queue full")
 
 func (c *wsClient) currentUser() store.User {
 	c.mu.Lock()
@@ -148,13 +150,10 @@ func (c *wsClient) enqueue(msg []byte) bool {
 	}
 }
 
-// mayView reports whether u may see a recording owned by owner.
-func mayView(u store.User, owner string) bool {
-	if u.Role == store.RoleAdmin {
-		return true
-	}
-	return u.Name != "" && strings.EqualFold(owner, u.Name)
-}
+// mayView reports whether u may see a recording owned by owner: the same
+// check as every HTTP route (canView: own recordings plus the app object's
+// access list).
+func mayView(u store.User, owner string) bool { return canView(u, owner) }
 
 // routeUI registers the websocket endpoint and the session probe on the
 // /api/ mux, and the two apps' pages and the sign-in page on the other.
@@ -226,15 +225,6 @@ func (s *Server) CloseWebsockets() {
 	for c := range s.ws.clients {
 		c.cancel(errors.New("server shutting down"))
 	}
-}
-
-// OnSetting registers f to hear each setting an admin changes (key and new
-// value), such as "trace.<Category>" levels to apply to the running logger
-// (applog.ParseLevel reads the values). Call it before serving.
-func (s *Server) OnSetting(f func(key, value string)) {
-	s.ws.mu.Lock()
-	defer s.ws.mu.Unlock()
-	s.ws.onSetting = f
 }
 
 // Publish pushes a recording change from ingest to the subscribed clients
@@ -335,7 +325,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 
 	ctx, cancel := context.WithCancelCause(r.Context())
 	defer cancel(nil)
-	c := &wsClient{send: make(chan []byte, wsSendQueue), drain: make(chan struct{}), cancel: cancel, token: token, user: user}
+	c := &wsClient{send: make(chan []byte, wsSendQueue), drain: make(chan struct{}), cancel: cancel, token: token, user: user,
+		remote: r.RemoteAddr}
 	if !s.ws.add(c) {
 		conn.Close(websocket.StatusGoingAway, "server shutting down")
 		return
@@ -350,7 +341,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if user.Name == "" {
 		t := time.AfterFunc(wsSignInTimeout, func() {
 			if c.currentUser().Name == "" {
-				cancel(errWSSignIn)
+				// Close (not cancel) so that the client gets the code.
+				_ = conn.Close(wsCloseSignIn, "sign-in required")
 			}
 		})
 		defer t.Stop()
@@ -369,11 +361,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	cancel(nil)
 	<-writerDone
 	wg.Wait()
-	if cause := context.Cause(ctx); errors.Is(cause, errWSSlow) {
+	if errors.Is(context.Cause(ctx), errWSSlow) {
 		s.log.Warn("websocket client dropped: too slow", "category", "UI", "user", c.currentUser().Name, "remote", r.RemoteAddr)
 		status, reason = wsCloseSlow, "too slow"
-	} else if errors.Is(cause, errWSSignIn) {
-		status, reason = wsCloseSignIn, "sign-in required"
 	}
 	if status != 0 {
 		// The handshake gets a short while; a gone client must not hold us.
@@ -420,11 +410,8 @@ func (s *Server) wsReadLoop(ctx context.Context, conn *websocket.Conn, c *wsClie
 }
 
 func wsCloseStatusFor(cause error) (websocket.StatusCode, string) {
-	switch {
-	case errors.Is(cause, errWSSlow):
+	if errors.Is(cause, errWSSlow) {
 		return wsCloseSlow, "too slow"
-	case errors.Is(cause, errWSSignIn):
-		return wsCloseSignIn, "sign-in required"
 	}
 	return websocket.StatusGoingAway, "closing"
 }
@@ -516,13 +503,19 @@ var wsHandlers = map[string]wsHandler{
 	"SetSettings":     {fn: (*Server).wsSetSettings, admin: true},
 	"ListUsers":       {fn: (*Server).wsListUsers, admin: true},
 	"CreateUser":      {fn: (*Server).wsCreateUser, admin: true},
+	// An app may sign in again over a connection that a cookie signed in.
+	"AppChallenge": {fn: (*Server).wsAppChallenge},
+	"AppLogin":     {fn: (*Server).wsAppLogin},
 }
 
 // wsAnonymous are the requests allowed before sign-in. The PBX's AppLogin
 // challenge exchange (innovaphone apps sign in over the websocket instead of
 // with a cookie) belongs here: a handler that checks the login and then sets
 // c.user under c.mu.
-var wsAnonymous = map[string]wsHandler{}
+var wsAnonymous = map[string]wsHandler{
+	"AppChallenge": {fn: (*Server).wsAppChallenge},
+	"AppLogin":     {fn: (*Server).wsAppLogin},
+}
 
 // wsHandle answers one request. closeNow asks to end the connection (the
 // session ended).
@@ -538,7 +531,9 @@ func (s *Server) wsHandle(ctx context.Context, c *wsClient, data []byte) (reply 
 	h, ok := wsHandlers[env.MT]
 	if u.Name == "" {
 		if h, ok = wsAnonymous[env.MT]; !ok {
-			return wsErrorReply(env.MT, env.Src, "sign-in required"), false
+			// Not signed in (no or an expired session): say so and close
+			// with 4401, which sends the web apps to the sign-in page.
+			return wsErrorReply(env.MT, env.Src, "sign-in required"), true
 		}
 	} else if c.token != "" {
 		// Re-check the session, so that signing out ends the connection's rights.
@@ -784,17 +779,6 @@ func (s *Server) wsGetMe(ctx context.Context, c *wsClient, u store.User, body []
 // Log levels a client may filter by or set as a category's trace level.
 var wsLevels = []string{"debug", "info", "warn", "error"}
 
-// traceCategories are the log categories with their own trace level.
-var traceCategories = applog.Categories()
-
-const (
-	settingRetention = "retention_days"
-	settingPBXName   = "pbx_name"
-	settingTrace     = "trace." // + category
-	maxRetentionDays = 11000
-	maxPBXName       = 128
-)
-
 func (s *Server) wsGetLogs(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {
 	var req struct {
 		User     string `json:"user"`
@@ -870,6 +854,7 @@ type settingsJSON struct {
 	Trace         map[string]string `json:"trace"`
 	Categories    []string          `json:"categories"`
 	Levels        []string          `json:"levels"`
+	Problems      []string          `json:"problems"` // e.g. "PBX Name missing"
 }
 
 func (s *Server) settingsView(ctx context.Context) (settingsJSON, error) {
@@ -877,32 +862,24 @@ func (s *Server) settingsView(ctx context.Context) (settingsJSON, error) {
 	if err != nil {
 		return settingsJSON{}, err
 	}
-	v := settingsJSON{PBXName: m[settingPBXName], Trace: map[string]string{}, Categories: traceCategories,
-		Levels: append([]string{"off"}, wsLevels...)}
-	if r, ok := m[settingRetention]; ok {
-		if n, err := parseRetention(r); err == nil {
+	v := settingsJSON{PBXName: m[settings.KeyPBXName], Trace: map[string]string{}, Categories: applog.Categories(),
+		Levels: settings.TraceLevels(), Problems: []string{}}
+	if r, ok := m[settings.KeyRetentionDays]; ok {
+		if n, err := settings.ParseDays(settings.KeyRetentionDays, r); err == nil {
 			v.RetentionDays = &n
 		}
 	}
-	for _, cat := range traceCategories {
-		lv := m[settingTrace+cat]
-		if lv == "" {
-			lv = "info"
+	for _, cat := range v.Categories {
+		lv := m[settings.TraceKey(cat)]
+		if _, err := settings.ParseTrace(lv); err != nil {
+			lv = settings.DefaultTrace
 		}
 		v.Trace[cat] = lv
 	}
+	if v.PBXName == "" {
+		v.Problems = append(v.Problems, settings.PBXNameMissing)
+	}
 	return v, nil
-}
-
-func parseRetention(s string) (int, error) {
-	var n int
-	if _, err := fmt.Sscan(s, &n); err != nil || fmt.Sprint(n) != strings.TrimSpace(s) {
-		return 0, fmt.Errorf("%q is not a whole number", s)
-	}
-	if n < 0 || n > maxRetentionDays {
-		return 0, fmt.Errorf("%d is outside 0–%d", n, maxRetentionDays)
-	}
-	return n, nil
 }
 
 func (s *Server) wsGetSettings(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {
@@ -915,8 +892,22 @@ func (s *Server) wsGetSettings(ctx context.Context, c *wsClient, u store.User, b
 	}{v}, nil
 }
 
+// SettingsSetter stores, logs and applies setting changes (*settings.Service).
+type SettingsSetter interface {
+	Set(ctx context.Context, user string, changes map[string]string) error
+}
+
+// UseSettings makes SetSettings go through svc, which also applies the
+// changes (trace levels at once, retention hooks). Without it the values are
+// validated the same way and stored. Call it before serving.
+func (s *Server) UseSettings(svc SettingsSetter) {
+	s.ws.mu.Lock()
+	defer s.ws.mu.Unlock()
+	s.ws.settings = svc
+}
+
 // wsSetSettings changes the settings given and leaves the others. Every
-// value is checked before any is stored.
+// value is checked (settings.Validate) before any is stored.
 func (s *Server) wsSetSettings(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {
 	var req struct {
 		RetentionDays json.RawMessage   `json:"retention_days"`
@@ -926,51 +917,44 @@ func (s *Server) wsSetSettings(ctx context.Context, c *wsClient, u store.User, b
 	if err := decodeBody(body, &req); err != nil {
 		return nil, err
 	}
-	set := map[string]string{}
+	changes := map[string]string{}
 	if len(req.RetentionDays) > 0 && string(req.RetentionDays) != "null" {
-		raw := strings.Trim(string(req.RetentionDays), `"`)
-		n, err := parseRetention(raw)
-		if err != nil {
-			return nil, wsErr("retention_days: a whole number of days from 0 to %d (%v)", maxRetentionDays, err)
+		var days string // a JSON number, or a string holding one
+		if err := json.Unmarshal(req.RetentionDays, &days); err != nil {
+			days = string(req.RetentionDays)
 		}
-		set[settingRetention] = fmt.Sprint(n)
+		changes[settings.KeyRetentionDays] = days
 	}
 	if req.PBXName != nil {
-		name := strings.TrimSpace(*req.PBXName)
-		if len(name) > maxPBXName {
-			return nil, wsErr("pbx_name: at most %d bytes", maxPBXName)
-		}
-		for _, r := range name {
-			if r < ' ' || r == 0x7f {
-				return nil, wsErr("pbx_name: control characters are not allowed")
-			}
-		}
-		set[settingPBXName] = name
+		changes[settings.KeyPBXName] = *req.PBXName
 	}
 	for cat, lv := range req.Trace {
-		if !containsFold(traceCategories, cat) {
-			return nil, wsErr("trace: unknown category %.64q (known: %s)", cat, strings.Join(traceCategories, ", "))
-		}
-		lv = strings.ToLower(lv)
-		if lv != "off" && !containsFold(wsLevels, lv) {
-			return nil, wsErr("trace %s: level must be off, %s", cat, strings.Join(wsLevels, ", "))
-		}
-		for _, known := range traceCategories {
-			if strings.EqualFold(known, cat) {
-				set[settingTrace+known] = lv
+		changes[settings.CanonicalKey(settings.TraceKey(cat))] = lv
+	}
+	valid := make(map[string]string, len(changes))
+	for k, v := range changes {
+		nv, err := settings.Validate(k, v)
+		if err != nil {
+			if errors.Is(err, settings.ErrInvalid) {
+				return nil, wsErr("%s", strings.TrimSuffix(err.Error(), ": "+settings.ErrInvalid.Error()))
 			}
+			return nil, err
 		}
+		valid[k] = nv
 	}
 	s.ws.mu.Lock()
-	notify := s.ws.onSetting
+	svc := s.ws.settings
 	s.ws.mu.Unlock()
-	for k, v := range set {
-		if err := s.db.SetSetting(ctx, k, v); err != nil {
-			return nil, fmt.Errorf("set %s: %w", k, err)
+	if svc != nil {
+		if err := svc.Set(ctx, u.Name, valid); err != nil {
+			return nil, err
 		}
-		s.log.Info("setting changed", "category", "UI", "user", u.Name, "key", k, "value", v)
-		if notify != nil {
-			notify(k, v)
+	} else {
+		for _, k := range slices.Sorted(maps.Keys(valid)) {
+			if err := s.db.SetSetting(ctx, k, valid[k]); err != nil {
+				return nil, fmt.Errorf("set %s: %w", k, err)
+			}
+			s.log.Info("setting changed", "category", "UI", "user", u.Name, "key", k, "value", valid[k])
 		}
 	}
 	return s.wsGetSettings(ctx, c, u, nil)

@@ -68,7 +68,7 @@ fi
 gcc -O2 -Wall "${cflags[@]}" -o "$tmp/harness" bench/codecs_harness.c -lspandsp -lbcg729
 
 g722_in=codec/g722/testdata/mix.g722
-g729_in=codec/g729/testdata/mix.frames
+g729_in=codec/g729/testdata/rtp/mix.frames
 if [[ ! -f $g729_in ]]; then
 	g729_in=../shared/testdata/codec/g729/mix.frames
 	[[ -f $g729_in ]] || g729_in=/work/shared/testdata/codec/g729/mix.frames

@@ -46,7 +46,13 @@ type Options struct {
 	// OnChange, if set, is told about every recording whose owner, call
 	// facts or NoCDR mark changed (to refresh the UI).
 	OnChange func(id int64)
+	// KeepCDRs is how long stored CDRs are kept (what they told is kept
+	// with the recordings); 0 means DefaultKeepCDRs.
+	KeepCDRs time.Duration
 }
+
+// DefaultKeepCDRs is how long CDRs are kept by default.
+const DefaultKeepCDRs = 90 * 24 * time.Hour
 
 // Matcher attaches CDRs to recordings. It is safe for concurrent use.
 type Matcher struct {
@@ -68,6 +74,9 @@ func New(db *store.DB, log *slog.Logger, opt Options) *Matcher {
 	}
 	if opt.OnChange == nil {
 		opt.OnChange = func(int64) {}
+	}
+	if opt.KeepCDRs <= 0 {
+		opt.KeepCDRs = DefaultKeepCDRs
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -283,23 +292,28 @@ func clip(s string) string {
 }
 
 // decideOwner picks the owner to store: the rule's result when there is
-// one; else the registration name of the file name (the spine's choice at
-// upload), unless the CDRs show that name is a trunk or waiting queue
-// whose user is not known yet: then nobody.
+// one. Otherwise the recording keeps the owner it was given at upload (the
+// registration name of its file name); one a rule gave earlier that no
+// longer applies (an account lost a device) falls back to the registration
+// name. A name the CDRs show to be a trunk or waiting queue owns nothing.
 func decideOwner(rec store.Recording, info pbx.CallInfo, cdrs []pbx.CDR) (owner, source string) {
 	if info.Owner != "" {
 		return info.Owner, string(info.OwnerSource)
 	}
-	if rec.RegName == "" {
+	owner = rec.Owner
+	if rec.OwnerSource != "" {
+		owner = rec.RegName
+	}
+	if owner == "" {
 		return "", ""
 	}
 	for i := range cdrs {
 		c := &cdrs[i]
-		if c.Pseudo != "" && strings.EqualFold(c.H323, rec.RegName) && c.HasConf(info.ConfID) {
+		if c.Pseudo != "" && strings.EqualFold(c.H323, owner) && c.HasConf(info.ConfID) {
 			return "", ""
 		}
 	}
-	return rec.RegName, ""
+	return owner, ""
 }
 
 // fillUsers copies display name (cn) and number (e164) from the records of
@@ -373,16 +387,36 @@ func (m *Matcher) Sweep(ctx context.Context) ([]int64, error) {
 	return ids, nil
 }
 
-// Run sweeps every interval (0 means 30 s) until ctx ends.
+// PruneCDRs deletes the CDRs older than Options.KeepCDRs.
+func (m *Matcher) PruneCDRs(ctx context.Context) (int64, error) {
+	n, err := m.db.PruneCDRs(ctx, m.opt.Now().Add(-m.opt.KeepCDRs))
+	if err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		m.log.Info("old CDRs deleted", "category", logCategory, "count", n, "older_than", m.opt.KeepCDRs)
+	}
+	return n, nil
+}
+
+// Run sweeps every interval (0 means 30 s), and prunes old CDRs at start
+// and hourly, until ctx ends.
 func (m *Matcher) Run(ctx context.Context, interval time.Duration) error {
 	if interval <= 0 {
 		interval = 30 * time.Second
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	var pruned time.Time
 	for {
 		if _, err := m.Sweep(ctx); err != nil && ctx.Err() == nil {
 			m.log.Error("NoCDR sweep", "category", logCategory, "err", err)
+		}
+		if now := m.opt.Now(); now.Sub(pruned) >= time.Hour {
+			pruned = now
+			if _, err := m.PruneCDRs(ctx); err != nil && ctx.Err() == nil {
+				m.log.Error("prune CDRs", "category", logCategory, "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -390,4 +424,30 @@ func (m *Matcher) Run(ctx context.Context, interval time.Duration) error {
 		case <-t.C:
 		}
 	}
+}
+
+// RefreshDevices resolves again the recordings made under registration
+// name regName or on the devices macs (after an account or its MACs
+// changed) and returns how many changed.
+func (m *Matcher) RefreshDevices(ctx context.Context, regName string, macs []string) (int, error) {
+	ids, err := m.db.RecordingIDsByDevice(ctx, regName, macs)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, id := range ids {
+		ok, err := m.resolve(ctx, id)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if ok {
+			n++
+		}
+	}
+	if n > 0 {
+		m.log.Info("recordings reassigned after a user change", "category", logCategory, "user", regName, "count", n)
+	}
+	return n, errors.Join(errs...)
 }

@@ -71,6 +71,19 @@ func TestApps(t *testing.T) {
 		t.Fatalf("add logs: %v", err)
 	}
 
+	// ---- sign-in ----
+	b.do("wrong password",
+		chromedp.Navigate(e.srv.URL+"/"),
+		chromedp.WaitVisible("#name"),
+		chromedp.SendKeys("#name", "alice"),
+		chromedp.SendKeys("#password", "not the password"),
+		chromedp.KeyEvent(kb.Enter))
+	b.waitFor("the refusal", `document.getElementById('signin-msg').textContent === 'wrong user name or password'`)
+	if p := eval[string](b, `location.pathname`); p != "/" {
+		t.Errorf("a wrong password led to %s", p)
+	}
+	b.screenshot(shots, "signin-refused")
+
 	// ---- the user app ----
 	b.signIn(e.srv.URL, "alice")
 	if p := eval[string](b, `location.pathname`); p != "/"+e.domain+"/recordings/innovaphone-recordings.htm" &&
@@ -260,15 +273,40 @@ func TestApps(t *testing.T) {
 
 	b.do("sign out", chromedp.Click(`#signout`), chromedp.WaitVisible(`#name`))
 
+	// Enough of bob's recordings for the admin's list to need two pages.
+	const extra = 50
+	for range extra {
+		e.upload("bob", callCapture(start, 100*time.Millisecond, 300, 600))
+	}
+	total, _, err := e.db.ListRecordings(e.ctx, store.ListFilter{Limit: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	// ---- the admin app ----
 	b.signIn(e.srv.URL, "root")
 	if p := eval[string](b, `location.pathname`); !strings.HasSuffix(p, "/recordings/innovaphone-recordingsadmin.htm") {
 		t.Fatalf("admin landed on %s", p)
 	}
 	b.waitFor("the PBX name banner", `!document.getElementById('banner').hidden && document.getElementById('banner').textContent.includes('PBX Name missing')`)
-	if got := b.rowIDs(); !slices.Contains(got, strconv.FormatInt(b1, 10)) || !slices.Contains(got, strconv.FormatInt(a1, 10)) {
-		t.Errorf("admin's list %v lacks other users' recordings", got)
-	}
+	t.Run("load more", func(t *testing.T) {
+		b := b.on(t)
+		if n := len(b.rowIDs()); n != 50 {
+			t.Fatalf("first page has %d rows, want 50", n)
+		}
+		b.do("load more", chromedp.Click(`#panel-recordings button.more`))
+		b.waitFor("the second page", fmt.Sprintf(`document.querySelectorAll('table.recordings tbody tr').length === %d`, len(total)))
+		b.waitFor("no more to load", `document.querySelector('#panel-recordings button.more').hidden`)
+		got := b.rowIDs()
+		if !slices.Contains(got, strconv.FormatInt(b1, 10)) || !slices.Contains(got, strconv.FormatInt(a1, 10)) {
+			t.Errorf("admin's list %v lacks other users' recordings", got)
+		}
+		for i, rec := range total {
+			if got[i] != strconv.FormatInt(rec.ID, 10) {
+				t.Fatalf("row %d is %s, want %d (newest first, as the store lists)", i, got[i], rec.ID)
+			}
+		}
+	})
 	b.screenshot(shots, "admin-list")
 
 	t.Run("admin log filters", func(t *testing.T) {

@@ -18,7 +18,8 @@ import (
 // TestRunFinishesWhatACrashLeft covers the two states a kill can leave an
 // upload in: still receiving (cut short: it becomes "incomplete") and fully
 // received with its checksum but not yet analysed (it must become "ready",
-// not stay "receiving" for ever).
+// not stay "receiving" for ever), and one marked incomplete whose analysis
+// the stop prevented.
 func TestRunFinishesWhatACrashLeft(t *testing.T) {
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -38,6 +39,8 @@ func TestRunFinishesWhatACrashLeft(t *testing.T) {
 	}{
 		{"f9e5956e47d460010630009033302ab1-009033302ab1-1--alice.pcap", capture, true, "ready", 2000},
 		{"f9e5956e47d460010630009033302ab2-009033302ab1-2--alice.pcap", capture[:len(capture)/2], false, "incomplete", 0},
+		// Marked incomplete, but the service stopped before analysing it.
+		{"f9e5956e47d460010630009033302ab3-009033302ab1-3--alice.pcap", capture[:len(capture)/2], false, "incomplete", 0},
 	}
 	ids := make([]int64, len(tests))
 	for i, tc := range tests {
@@ -47,6 +50,11 @@ func TestRunFinishesWhatACrashLeft(t *testing.T) {
 		}
 		for off := 0; off < len(tc.data); off += 4096 {
 			if err := db.AppendChunk(ctx, id, tc.data[off:min(off+4096, len(tc.data))]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i == 2 {
+			if err := db.FinishUpload(ctx, id, "incomplete", ""); err != nil {
 				t.Fatal(err)
 			}
 		}

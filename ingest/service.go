@@ -108,6 +108,10 @@ func (s *Service) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("find interrupted uploads: %w", err)
 	}
+	cut, err := s.db.RecordingsInState(ctx, "incomplete")
+	if err != nil {
+		return fmt.Errorf("find interrupted uploads: %w", err)
+	}
 	var wg sync.WaitGroup
 	for range s.opt.Workers {
 		wg.Add(1)
@@ -122,6 +126,12 @@ func (s *Service) Run(ctx context.Context) error {
 				}
 			}
 		}()
+	}
+	for _, r := range cut {
+		if r.Codec == "" && r.DurationMS == 0 {
+			// Marked incomplete, but stopped before its analysis was stored.
+			s.enqueue(r.ID)
+		}
 	}
 	for _, r := range left {
 		if r.Uploaded() {
@@ -158,7 +168,10 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 	// never replaces a stored capture.
 	// Its magic number must be a capture's, so that garbage (or a broken
 	// request) stores nothing either.
-	buf := make([]byte, s.opt.ChunkBytes)
+	// The buffer starts small and grows up to ChunkBytes only for a fast
+	// sender: a phone sends about 20 kB per FlushInterval, and a thousand
+	// concurrent calls must not hold a full chunk each.
+	buf := make([]byte, min(s.opt.ChunkBytes, initialBuffer))
 	n, rerr := io.ReadAtLeast(body, buf, magicLen)
 	switch {
 	case n == 0 && (rerr == nil || errors.Is(rerr, io.EOF)):
@@ -215,6 +228,9 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 	s.enqueue(id)
 	return id, replaced, nil
 }
+
+// initialBuffer is the upload buffer's starting size.
+const initialBuffer = 32 << 10
 
 // receive copies the body into chunks. A reader goroutine hands over what
 // arrives while this loop stores a chunk when it is full, or when
@@ -295,7 +311,9 @@ func (s *Service) receive(ctx context.Context, id int64, body io.Reader, buf []b
 				c := copy(buf[fill:], b)
 				fill += c
 				b = b[c:]
-				if fill == len(buf) {
+				if fill == len(buf) && len(buf) < s.opt.ChunkBytes {
+					buf = append(buf, make([]byte, min(len(buf), s.opt.ChunkBytes-len(buf)))...)
+				} else if fill == len(buf) {
 					if err := flush(); err != nil {
 						return size, "", err
 					}
@@ -353,6 +371,9 @@ func (s *Service) opener(ctx context.Context, id int64) Opener {
 func (s *Service) analyse(ctx context.Context, id int64) {
 	start := s.opt.Now()
 	rec, err := s.db.Recording(ctx, id)
+	if err != nil && ctx.Err() != nil {
+		return // shutting down: Run analyses it at the next start
+	}
 	if err != nil {
 		s.log.Error("analyse: load recording", "category", "Converting", "id", id, "err", err)
 		return
@@ -368,6 +389,9 @@ func (s *Service) analyse(ctx context.Context, id int64) {
 		if err = Render(a, s.opener(ctx, id), env); err == nil {
 			res.Envelope = env.Bytes()
 		}
+	}
+	if err != nil && ctx.Err() != nil {
+		return // shutting down, not a bad capture: leave it for the next start
 	}
 	if err != nil {
 		res.State, res.Reason = "failed", failureReason(err)

@@ -249,3 +249,45 @@ func (db *DB) MarkNoCDR(ctx context.Context, before time.Time) (_ []int64, err e
 	}
 	return ids, nil
 }
+
+// maxRefresh bounds how many recordings RecordingIDsByDevice returns.
+const maxRefresh = 5000
+
+// RecordingIDsByDevice lists the ids of the newest recordings (at most
+// 5000) whose file name carries registration name regName (any case) or
+// one of the MAC addresses macs: the ones whose owner may change when that
+// account or its devices change.
+func (db *DB) RecordingIDsByDevice(ctx context.Context, regName string, macs []string) (_ []int64, err error) {
+	if len(macs) > 2*maxMACs { // an account's old and new devices
+		return nil, fmt.Errorf("store: recordings by device: %d MACs, at most %d: %w", len(macs), 2*maxMACs, ErrInvalid)
+	}
+	q := `SELECT id FROM recordings WHERE (? <> '' AND reg_name = ? COLLATE NOCASE)`
+	args := []any{regName, regName}
+	for _, m := range macs {
+		n, err := NormalizeMAC(m)
+		if err != nil {
+			return nil, fmt.Errorf("store: recordings by device: %w", err)
+		}
+		q += ` OR mac = ?`
+		args = append(args, n)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, maxRefresh)
+	rows, err := db.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: recordings by device: %w", err)
+	}
+	defer closeOnErr(rows, &err)
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("store: recordings by device: %w", err)
+		}
+		out = append(out, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: recordings by device: %w", err)
+	}
+	return out, nil
+}

@@ -72,13 +72,20 @@ func predLt3(buf []int16, pos int, t0, frac int16, n int) {
 	// History read: buf[x0-9 : x0+n+10] below pos.
 	xmax := absBound(buf[x0-9 : min(pos, x0+n+10)])
 	xlim := int32((max32 - 0x8000) / (2 * csum))
-	if xmax <= xlim && x0+n+10 <= pos {
-		// Only history is read (lag of 50 or more) and it is small
-		// enough: no sum can saturate.
-		predLt3Block(buf, x0, pos, n, frac)
-		return
+	// Samples j .. j+c-1 with c = pos-x0-10 (at least 10, as t0 >= 20)
+	// read only history and samples before j: filter such chunks in plain
+	// arithmetic while the running bound allows it.
+	chunk := pos - x0 - 10
+	j := 0
+	for j < n && xmax <= xlim {
+		c := min(n-j, chunk)
+		predLt3Block(buf, x0+j, pos+j, c, frac)
+		if j+c < n {
+			xmax = max(xmax, absBound(buf[pos+j:pos+j+c]))
+		}
+		j += c
 	}
-	for j := 0; j < n; j++ {
+	for ; j < n; j++ {
 		x1 := x0 + j
 		var s int32
 		if xmax <= xlim {

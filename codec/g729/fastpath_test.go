@@ -151,6 +151,14 @@ func TestFastPathsMatchReference(t *testing.T) {
 		if got := energy(init, u); got != wantE {
 			t.Fatalf("energy = %d, want %d", got, wantE)
 		}
+		k := r.IntN(len(u) + 1) // lengths that are not a multiple of 4
+		wantK := init
+		for _, v := range u[:k] {
+			wantK = lMac(wantK, v, v)
+		}
+		if got := energy(init, u[:k]); got != wantK {
+			t.Fatalf("energy of %d samples = %d, want %d", k, got, wantK)
+		}
 	}
 }
 
@@ -222,6 +230,201 @@ func TestRandomMatchesReference(t *testing.T) {
 		want := extractL(lAdd(lShr(lMult(seed, 31821), 1), 13849))
 		if got := random(&seed); got != want || seed != want {
 			t.Fatalf("random(%d) = %d, want %d", s, got, want)
+		}
+	}
+}
+
+// refPostProcess is the output high-pass filter of the reference, operator
+// by operator (Post_Process of G.729 Annex A).
+func refPostProcess(p *postProcess, sig []int16) {
+	for i := range sig {
+		x2 := p.x1
+		p.x1 = p.x0
+		p.x0 = sig[i]
+		t := mpy32x16(p.y1Hi, p.y1Lo, a100[1])
+		t = lAdd(t, mpy32x16(p.y2Hi, p.y2Lo, a100[2]))
+		t = lMac(t, p.x0, b100[0])
+		t = lMac(t, p.x1, b100[1])
+		t = lMac(t, x2, b100[2])
+		t = lShl(t, 2)
+		p.y2Hi, p.y2Lo = p.y1Hi, p.y1Lo
+		p.y1Hi = extractH(t)
+		p.y1Lo = extractL(lMsu(lShr(t, 1), p.y1Hi, 16384))
+		sig[i] = round(lShl(t, 1))
+	}
+}
+
+func TestPostProcessMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for iter := 0; iter < 20000; iter++ {
+		var p, q postProcess
+		// Random filter state: any 32-bit y split as L_Extract does.
+		for _, y := range []*[2]*int16{{&p.y1Hi, &p.y1Lo}, {&p.y2Hi, &p.y2Lo}} {
+			v := int32(r.Uint32())
+			if r.IntN(2) == 0 {
+				v >>= r.IntN(31)
+			}
+			*y[0], *y[1] = lExtract(v)
+		}
+		var st [2]int16
+		randSignal(r, st[:])
+		p.x0, p.x1 = st[0], st[1]
+		q = p
+		x := make([]int16, 40)
+		randSignal(r, x)
+		y := append([]int16(nil), x...)
+		p.run(x)
+		refPostProcess(&q, y)
+		if p != q {
+			t.Fatalf("iter %d: state %+v, want %+v", iter, p, q)
+		}
+		for i := range x {
+			if x[i] != y[i] {
+				t.Fatalf("iter %d: out[%d] = %d, want %d", iter, i, x[i], y[i])
+			}
+		}
+	}
+}
+
+func TestPostfilterStepsMatchReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for iter := 0; iter < 20000; iter++ {
+		var sig [subLen]int16
+		randSignal(r, sig[:])
+		var mem [1]int16
+		randSignal(r, mem[:])
+		g := int16(r.IntN(32768))
+		if iter%4 == 0 {
+			g = []int16{0, 1, 32767}[r.IntN(3)]
+		}
+		// Reference preemphasis: backwards, operator by operator.
+		want := sig
+		for i := subLen - 1; i > 0; i-- {
+			want[i] = sub(want[i], mult(g, want[i-1]))
+		}
+		want[0] = sub(want[0], mult(g, mem[0]))
+		p := postFilter{memPre: mem[0]}
+		got := sig
+		p.preemphasis(&got, g)
+		if got != want || p.memPre != sig[subLen-1] {
+			t.Fatalf("iter %d: preemphasis(g=%d) = %v, want %v", iter, g, got, want)
+		}
+
+		var e int32
+		for _, v := range sig {
+			e = lMac(e, shr(v, 2), shr(v, 2))
+		}
+		if got := energyShr2(&sig); got != e {
+			t.Fatalf("iter %d: energyShr2 = %d, want %d", iter, got, e)
+		}
+	}
+}
+
+func TestWeightAzMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	for iter := 0; iter < 20000; iter++ {
+		var a [lpcOrder + 1]int16
+		randSignal(r, a[:])
+		for _, g := range []struct {
+			gamma int16
+			pow   *[lpcOrder + 1]int16
+		}{{gamma2Pst, &powGamma2Pst}, {gamma1Pst, &powGamma1Pst}} {
+			var want [lpcOrder + 1]int16
+			want[0] = a[0]
+			fac := g.gamma
+			for i := 1; i < lpcOrder; i++ {
+				want[i] = round(lMult(a[i], fac))
+				fac = round(lMult(fac, g.gamma))
+			}
+			want[lpcOrder] = round(lMult(a[lpcOrder], fac))
+			var got [lpcOrder + 1]int16
+			weightAz(a[:], g.pow, &got)
+			if got != want {
+				t.Fatalf("a %v gamma %d: got %v, want %v", a, g.gamma, got, want)
+			}
+		}
+	}
+}
+
+func TestAbsBound(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for iter := 0; iter < 20000; iter++ {
+		x := make([]int16, r.IntN(64))
+		randSignal(r, x)
+		var m int32
+		for _, v := range x {
+			m = max(m, abs32(int32(v)))
+		}
+		// The bound covers every magnitude and is at most twice the largest
+		// (plus one).
+		if b := absBound(x); b < m || b > 2*m+1 {
+			t.Fatalf("absBound(%v) = %d, max magnitude %d", x, b, m)
+		}
+	}
+}
+
+// refAgc is the adaptive gain control of the reference (agc of G.729
+// Annex A), operator by operator.
+func refAgc(pastGain *int16, in, out []int16) {
+	var s int32
+	for i := range out {
+		v := shr(out[i], 2)
+		s = lMac(s, v, v)
+	}
+	if s == 0 {
+		*pastGain = 0
+		return
+	}
+	exp := sub(normL(s), 1)
+	gainOut := round(lShl(s, exp))
+	s = 0
+	for i := range in {
+		v := shr(in[i], 2)
+		s = lMac(s, v, v)
+	}
+	var g0 int16
+	if s != 0 {
+		i := normL(s)
+		gainIn := round(lShl(s, i))
+		exp = sub(exp, i)
+		s = lShl(int32(divS(gainOut, gainIn)), 7)
+		s = lShr(s, exp)
+		s = invSqrt(s)
+		i = round(lShl(s, 9))
+		g0 = mult(i, agcFac1)
+	}
+	gain := *pastGain
+	for i := range out {
+		gain = mult(gain, agcFac)
+		gain = add(gain, g0)
+		out[i] = extractH(lShl(lMult(out[i], gain), 3))
+	}
+	*pastGain = gain
+}
+
+func TestAgcMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	for iter := 0; iter < 20000; iter++ {
+		var in, out [subLen]int16
+		randSignal(r, in[:])
+		randSignal(r, out[:])
+		if iter%3 == 0 { // very different levels
+			for i := range in {
+				in[i] >>= r.IntN(16)
+			}
+		}
+		past := int16(r.IntN(32768))
+		if iter%5 == 0 {
+			past = []int16{0, 4096, 32767}[r.IntN(3)]
+		}
+		want := out
+		wantGain := past
+		refAgc(&wantGain, in[:], want[:])
+		p := postFilter{pastGain: past}
+		got := out
+		p.agc(in[:], got[:])
+		if got != want || p.pastGain != wantGain {
+			t.Fatalf("iter %d: agc gain %d, want %d; out %v, want %v", iter, p.pastGain, wantGain, got, want)
 		}
 	}
 }

@@ -18,11 +18,17 @@ func abs32(x int32) int32 {
 // absBound returns an upper bound of |x[i]|, at most twice the largest
 // magnitude: the OR of the one's complement magnitudes, plus one.
 func absBound(x []int16) int32 {
-	var m int16
-	for _, v := range x {
-		m |= v ^ (v >> 15)
+	var m0, m1 int16
+	for len(x) >= 4 {
+		a, b, c, d := x[0], x[1], x[2], x[3]
+		m0 |= (a ^ (a >> 15)) | (b ^ (b >> 15))
+		m1 |= (c ^ (c >> 15)) | (d ^ (d >> 15))
+		x = x[4:]
 	}
-	return int32(m) + 1
+	for _, v := range x {
+		m0 |= v ^ (v >> 15)
+	}
+	return int32(m0|m1) + 1
 }
 
 // synFilt filters x through 1/A(z) (a in Q12) into y, starting from the past
@@ -41,36 +47,21 @@ func synFilt(a []int16, x []int16, y []int16, mem *[lpcOrder]int16) (overflow bo
 	}
 	a0 := int32(a[0])
 	abs0 := int64(abs32(a0))
-	if 2*(32768*abs0+asum*32768) <= max32 || 2*(int64(absBound(x))*abs0+asum*32768) <= max32 {
-		// No partial sum can saturate whatever the outputs are.
-		a1, a2, a3, a4, a5 := int32(a[1]), int32(a[2]), int32(a[3]), int32(a[4]), int32(a[5])
-		a6, a7, a8, a9, a10 := int32(a[6]), int32(a[7]), int32(a[8]), int32(a[9]), int32(a[10])
-		x = x[:n]
-		for i := 0; i < n; i++ {
-			yy := (*[lpcOrder]int16)(buf[i : i+lpcOrder])
-			p := int32(x[i])*a0 - (a10*int32(yy[0]) + a9*int32(yy[1]) +
-				a8*int32(yy[2]) + a7*int32(yy[3]) + a6*int32(yy[4]) +
-				a5*int32(yy[5]) + a4*int32(yy[6]) + a3*int32(yy[7]) +
-				a2*int32(yy[8]) + a1*int32(yy[9]))
-			// round(L_shl(2p, 3)) = (16p + 0x8000) >> 16 unless it
-			// saturates, which happens for p outside [lo, hi].
-			const lo, hi = min32 >> 4, (max32 - 0x8000) >> 4
-			if uint32(p-lo) > hi-lo {
-				overflow = true
-				if p > 0 {
-					buf[lpcOrder+i] = max16
-				} else {
-					buf[lpcOrder+i] = min16
-				}
-				continue
-			}
-			buf[lpcOrder+i] = int16((p + 0x800) >> 12)
+	start := 0
+	if a0 == 4096 && (2*(32768*abs0+asum*32768) <= max32 || 2*(int64(absBound(x))*abs0+asum*32768) <= max32) {
+		// No partial sum can saturate whatever the outputs are; only the
+		// final scaling can, where the fast loop stops.
+		copy(buf[lpcOrder:lpcOrder+n], x)
+		start = n - synFiltFast((*[lpcOrder + 1]int16)(a), buf[:lpcOrder+n])
+		if start == n {
+			copy(y, buf[lpcOrder:lpcOrder+n])
+			return false
 		}
-		copy(y, buf[lpcOrder:lpcOrder+n])
-		return overflow
 	}
-	ymax := int64(absBound(mem[:]))
-	for i := 0; i < n; i++ {
+	// From the first saturating sample on (or from the start), sample by
+	// sample. ymax bounds the outputs in the filter's memory.
+	ymax := int64(absBound(buf[start : start+lpcOrder]))
+	for i := start; i < n; i++ {
 		yy := (*[lpcOrder]int16)(buf[i : i+lpcOrder])
 		xi := int32(x[i])
 		var s int32
@@ -117,6 +108,40 @@ func synFilt(a []int16, x []int16, y []int16, mem *[lpcOrder]int16) (overflow bo
 	return overflow
 }
 
+// synFiltFast runs the synthesis recursion 1/A(z) for a[0] = 4096 (1.0 in
+// Q12) in plain arithmetic, in place: buf holds lpcOrder past outputs
+// followed by the inputs, which the outputs replace. The caller has shown
+// that no partial sum can leave the 32-bit range, so only the final scaling
+// can saturate: the loop stops before the first sample where it would and
+// returns the number of samples left (0 when none saturates).
+//
+// The window w advances by one sample per output and is read at constant
+// offsets, which the compiler folds into the loads (indexing with i+k
+// costs two extra address computations per tap); working in place frees
+// the register an input pointer would take.
+func synFiltFast(a *[lpcOrder + 1]int16, buf []int16) int {
+	a1, a2, a3, a4, a5 := int32(a[1]), int32(a[2]), int32(a[3]), int32(a[4]), int32(a[5])
+	a6, a7, a8, a9, a10 := int32(a[6]), int32(a[7]), int32(a[8]), int32(a[9]), int32(a[10])
+	w := buf
+	for len(w) > lpcOrder {
+		// One running sum (wrapping int32 arithmetic is exact here)
+		// keeps the register pressure low.
+		p := int32(w[lpcOrder])<<12 - a10*int32(w[0]) - a9*int32(w[1]) -
+			a8*int32(w[2]) - a7*int32(w[3]) - a6*int32(w[4]) -
+			a5*int32(w[5]) - a4*int32(w[6]) - a3*int32(w[7]) -
+			a2*int32(w[8]) - a1*int32(w[9])
+		// round(L_shl(2p, 3)) = (16p + 0x8000) >> 16 unless it
+		// saturates, which happens for p outside [lo, hi].
+		const lo, hi = min32 >> 4, (max32 - 0x8000) >> 4
+		if uint32(p-lo) > hi-lo {
+			break
+		}
+		w[lpcOrder] = int16((p + 0x800) >> 12)
+		w = w[1:]
+	}
+	return len(w) - lpcOrder
+}
+
 // round16x is round(L_shl(2*s, 3)) for |2*s| <= max32.
 func round16x(s int32) int16 {
 	if s > (max32-0x8000)>>4 {
@@ -156,13 +181,19 @@ func residu(a []int16, x []int16, y []int16) {
 	if 2*asum*32768 <= max32 || 2*asum*int64(absBound(x)) <= max32 {
 		a0, a1, a2, a3, a4, a5 := int32(a[0]), int32(a[1]), int32(a[2]), int32(a[3]), int32(a[4]), int32(a[5])
 		a6, a7, a8, a9, a10 := int32(a[6]), int32(a[7]), int32(a[8]), int32(a[9]), int32(a[10])
-		for i := 0; i < n; i++ {
-			xx := (*[lpcOrder + 1]int16)(x[i : i+lpcOrder+1])
-			s := a0*int32(xx[10]) + a1*int32(xx[9]) + a2*int32(xx[8]) +
-				a3*int32(xx[7]) + a4*int32(xx[6]) + a5*int32(xx[5]) +
-				a6*int32(xx[4]) + a7*int32(xx[3]) + a8*int32(xx[2]) +
-				a9*int32(xx[1]) + a10*int32(xx[0])
+		// The window advances by one sample and is read at constant
+		// offsets (folded into the loads).
+		w := x
+		for i := range y {
+			if len(w) <= lpcOrder {
+				return
+			}
+			s := a0*int32(w[10]) + a1*int32(w[9]) + a2*int32(w[8]) +
+				a3*int32(w[7]) + a4*int32(w[6]) + a5*int32(w[5]) +
+				a6*int32(w[4]) + a7*int32(w[3]) + a8*int32(w[2]) +
+				a9*int32(w[1]) + a10*int32(w[0])
 			y[i] = round16x(s)
+			w = w[1:]
 		}
 		return
 	}
@@ -176,35 +207,55 @@ func residu(a []int16, x []int16, y []int16) {
 	}
 }
 
-// weightAz computes ap[i] = a[i] * gamma^i.
-func weightAz(a []int16, gamma int16, ap *[lpcOrder + 1]int16) {
+// weightAz computes ap[i] = a[i] * gamma^i, given pow = gammaPowers(gamma).
+// The powers are positive and below 32768, so round(L_mult(a[i], pow[i]))
+// cannot saturate.
+func weightAz(a []int16, pow *[lpcOrder + 1]int16, ap *[lpcOrder + 1]int16) {
+	a = a[:lpcOrder+1]
 	ap[0] = a[0]
+	for i := 1; i <= lpcOrder; i++ {
+		ap[i] = int16((2*int32(a[i])*int32(pow[i]) + 0x8000) >> 16)
+	}
+}
+
+// gammaPowers returns the factors gamma^i of weightAz as the reference
+// computes them: fac = gamma, then fac = round(L_mult(fac, gamma)).
+func gammaPowers(gamma int16) (pow [lpcOrder + 1]int16) {
+	pow[0] = max16 // unused: ap[0] = a[0]
 	fac := gamma
-	for i := 1; i < lpcOrder; i++ {
-		ap[i] = round(lMult(a[i], fac))
+	for i := 1; i <= lpcOrder; i++ {
+		pow[i] = fac
 		fac = round(lMult(fac, gamma))
 	}
-	ap[lpcOrder] = round(lMult(a[lpcOrder], fac))
+	return pow
 }
+
+// Weighting factors of the postfilter (constant tables).
+var (
+	powGamma2Pst = gammaPowers(gamma2Pst)
+	powGamma1Pst = gammaPowers(gamma1Pst)
+)
 
 // energy returns the saturating sum of 2*x[i]^2 starting from init >= 0.
 // All terms are non-negative, so the partial sums only grow: the
 // saturating sum is the exact sum clamped once at the end.
 func energy(init int32, x []int16) int32 {
-	// Each square is at most 2^30, so int64 sums cannot overflow.
-	var s0, s1 int64
-	i := 0
-	for ; i+1 < len(x); i += 2 {
-		s0 += int64(int32(x[i]) * int32(x[i]))
-		s1 += int64(int32(x[i+1]) * int32(x[i+1]))
+	// Each square is at most 2^30, so the sum of two fits in a uint32
+	// and the 64-bit sums cannot overflow. The slice advances and is read
+	// at constant offsets, which the compiler folds into the loads.
+	var s0, s1 uint64
+	for len(x) >= 4 {
+		a, b, c, d := int32(x[0]), int32(x[1]), int32(x[2]), int32(x[3])
+		s0 += uint64(uint32(a*a) + uint32(b*b))
+		s1 += uint64(uint32(c*c) + uint32(d*d))
+		x = x[4:]
 	}
-	if i < len(x) {
-		s0 += int64(int32(x[i]) * int32(x[i]))
+	for _, v := range x {
+		s0 += uint64(uint32(int32(v) * int32(v)))
 	}
-	s := s0 + s1
 	// A -32768^2 term saturates to max32 in the reference; any such term
 	// already pushes the sum past max32.
-	s = s<<1 + int64(init)
+	s := int64(s0+s1)<<1 + int64(init)
 	if s > max32 {
 		return max32
 	}

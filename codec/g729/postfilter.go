@@ -43,8 +43,8 @@ func (p *postFilter) filter(syn []int16, az *[2 * (lpcOrder + 1)]int16, t2 *[2]i
 			t0Max = pitMax
 			t0Min = sub(t0Max, 6)
 		}
-		weightAz(a, gamma2Pst, &ap3)
-		weightAz(a, gamma1Pst, &ap4)
+		weightAz(a, &powGamma2Pst, &ap3)
+		weightAz(a, &powGamma1Pst, &ap4)
 		res2 := p.res2[pitMax:]
 		scal := p.scalRes2[pitMax:]
 		residu(ap3[:], syn[sf*subLen:sf*subLen+subLen+lpcOrder], res2[:subLen])
@@ -106,20 +106,7 @@ func (p *postFilter) pitchFilter(t0Min, t0Max int16, dst *[subLen]int16) {
 	var cf [7]int32 // cf[k]: correlation at lag t0Max-k
 	if fast {
 		// All 7 correlations in one pass over the signal.
-		w := p.scalRes2[pitMax-int(t0Max) : pitMax-int(t0Max)+subLen+6]
-		var c0, c1, c2, c3, c4, c5, c6 int32
-		for j := 0; j < subLen; j++ {
-			x := int32(scal[j])
-			v := (*[7]int16)(w[j : j+7])
-			c0 += x * int32(v[0])
-			c1 += x * int32(v[1])
-			c2 += x * int32(v[2])
-			c3 += x * int32(v[3])
-			c4 += x * int32(v[4])
-			c5 += x * int32(v[5])
-			c6 += x * int32(v[6])
-		}
-		cf = [7]int32{2 * c0, 2 * c1, 2 * c2, 2 * c3, 2 * c4, 2 * c5, 2 * c6}
+		cf = corr7((*[subLen]int16)(scal), p.scalRes2[pitMax-int(t0Max):pitMax-int(t0Max)+subLen+6])
 	}
 	for i := t0Min; i <= t0Max; i++ {
 		var corr int32
@@ -179,26 +166,55 @@ func (p *postFilter) pitchFilter(t0Min, t0Max int16, dst *[subLen]int16) {
 	}
 }
 
-// preemphasis filters through 1 - g z^-1 in place.
+// corr7 returns 2*sum x[j]*w[j+k] for k = 0..6, for inputs whose sums
+// cannot overflow. w advances by one sample and is read at constant
+// offsets; the fixed-size x needs no bounds checks.
+func corr7(x *[subLen]int16, w []int16) [7]int32 {
+	var c0, c1, c2, c3, c4, c5, c6 int32
+	for j := 0; j < subLen; j++ {
+		if len(w) < 7 {
+			break
+		}
+		v := int32(x[j])
+		c0 += v * int32(w[0])
+		c1 += v * int32(w[1])
+		c2 += v * int32(w[2])
+		c3 += v * int32(w[3])
+		c4 += v * int32(w[4])
+		c5 += v * int32(w[5])
+		c6 += v * int32(w[6])
+		w = w[1:]
+	}
+	return [7]int32{2 * c0, 2 * c1, 2 * c2, 2 * c3, 2 * c4, 2 * c5, 2 * c6}
+}
+
+// preemphasis filters through 1 - g z^-1 in place. g >= 0 (a quotient
+// or 0), so mult(g, x) = (g*x)>>15 cannot saturate; only the difference
+// is clamped.
 func (p *postFilter) preemphasis(sig *[subLen]int16, g int16) {
 	last := sig[subLen-1]
-	for i := subLen - 1; i > 0; i-- {
-		sig[i] = sub(sig[i], mult(g, sig[i-1]))
+	if g > 0 {
+		gw := int32(g)
+		prev := int32(p.memPre)
+		for i, v := range sig {
+			x := int32(v)
+			sig[i] = sat16(x - (gw*prev)>>15)
+			prev = x
+		}
 	}
-	sig[0] = sub(sig[0], mult(g, p.memPre))
 	p.memPre = last
 }
 
 // agc scales out so that its energy follows that of in, smoothed per sample.
 func (p *postFilter) agc(in, out []int16) {
-	s := energyShr2(out[:subLen])
+	s := energyShr2((*[subLen]int16)(out))
 	if s == 0 {
 		p.pastGain = 0
 		return
 	}
 	exp := sub(normL(s), 1)
 	gainOut := round(lShl(s, exp))
-	s = energyShr2(in[:subLen])
+	s = energyShr2((*[subLen]int16)(in))
 	var g0 int16
 	if s != 0 {
 		i := normL(s)
@@ -211,14 +227,17 @@ func (p *postFilter) agc(in, out []int16) {
 		i = round(lShlC(s, 9))
 		g0 = mult(i, agcFac1)
 	}
-	gain := p.pastGain
+	// 0 <= g0 <= mult(32767, agcFac1) = 3275 and 0 <= pastGain <= 32767,
+	// so gain*agcFac>>15 + g0 stays within [0, 32766]: mult and add
+	// cannot saturate.
+	gain := int32(p.pastGain)
+	g0w := int32(g0)
 	out = out[:subLen]
 	for i := range out {
-		gain = mult(gain, agcFac)
-		gain = add(gain, g0)
+		gain = (gain*agcFac)>>15 + g0w
 		// extract_h(L_shl(L_mult(out, gain), 3)); gain >= 0 so L_mult
 		// cannot saturate.
-		v := int32(out[i]) * int32(gain)
+		v := int32(out[i]) * gain
 		switch {
 		case v > max32>>4:
 			out[i] = max16
@@ -228,17 +247,21 @@ func (p *postFilter) agc(in, out []int16) {
 			out[i] = int16(v >> 12)
 		}
 	}
-	p.pastGain = gain
+	p.pastGain = int16(gain)
 }
 
-// energyShr2 is energy(0, x[i]>>2).
-func energyShr2(x []int16) int32 {
-	var s int64
-	for _, v := range x {
-		w := int32(v >> 2)
-		s += int64(w * w)
+// energyShr2 is energy(0, x[i]>>2): each square is at most 2^26, so 40
+// of them fit in a uint32.
+func energyShr2(x *[subLen]int16) int32 {
+	var s0, s1 uint32
+	w := x[:]
+	for len(w) >= 4 {
+		a, b, c, d := int32(w[0]>>2), int32(w[1]>>2), int32(w[2]>>2), int32(w[3]>>2)
+		s0 += uint32(a*a) + uint32(b*b)
+		s1 += uint32(c*c) + uint32(d*d)
+		w = w[4:]
 	}
-	return int32(min(s<<1, max32))
+	return int32(min(uint64(s0+s1)<<1, max32))
 }
 
 // postProcess is the output high-pass filter (cut-off 100 Hz) with the
@@ -254,28 +277,25 @@ func (p *postProcess) run(sig []int16) {
 	)
 	y1Hi, y1Lo, y2Hi, y2Lo := int32(p.y1Hi), int32(p.y1Lo), int32(p.y2Hi), int32(p.y2Lo)
 	x0, x1 := int32(p.x0), int32(p.x1)
-	for i := range sig {
+	for i, v := range sig {
 		x2 := x1
 		x1 = x0
-		x0 = int32(sig[i])
+		x0 = int32(v)
 		// Mpy_32_16 of y[n-1] and y[n-2] cannot saturate with these
-		// coefficients, nor can their sum; the three L_mac can.
-		p0, p1, p2 := 2*x0*b0, 2*x1*b1, 2*x2*b2
-		xs := int64(p0) + int64(p1) + int64(p2)
-		xa := int64(abs32(p0)) + int64(abs32(p1)) + int64(abs32(p2))
-		t := int64(2*y1Hi*a1+2*((y1Lo*a1)>>15)) + int64(2*y2Hi*a2+2*((y2Lo*a2)>>15))
-		var t32 int32
-		if t+xa <= max32 && t-xa >= min32 {
-			t32 = int32(t + xs) // no partial sum can saturate
-		} else {
-			t = clamp32(t + int64(p0))
-			t = clamp32(t + int64(p1))
-			t32 = int32(clamp32(t + int64(p2)))
-		}
-		t32 = lShlC(t32, 2)
-		sig[i] = round(lShlC(t32, 1))
+		// coefficients, nor can their sum (at most 1.6e9 in magnitude).
+		t := 2*y1Hi*a1 + 2*((y1Lo*a1)>>15) + 2*y2Hi*a2 + 2*((y2Lo*a2)>>15)
+		// The three L_mac may saturate, but then so does the L_shl by 2
+		// that follows, alike for the exact sum: once a partial sum passes
+		// +-2^31 the remaining x terms (at most 2*32768*(15398+7699) =
+		// 1.52e9 in magnitude) cannot bring it, nor the saturated one,
+		// back within +-2^29. So the exact sum, shifted and clamped once,
+		// is the reference's result.
+		s3 := int64(t) + int64(x0*(2*b0)) + int64(x1*(2*b1)) + int64(x2*(2*b2))
+		u := int32(clamp32(s3 << 2)) // L_shl(L_tmp, 2)
+		// round(L_shl(u, 1)) = floor((u + 2^14) / 2^15), saturated.
+		sig[i] = sat16(u>>15 + (u>>14)&1)
 		y2Hi, y2Lo = y1Hi, y1Lo
-		y1Hi, y1Lo = t32>>16, (t32>>1)&0x7fff // L_Extract
+		y1Hi, y1Lo = u>>16, (u>>1)&0x7fff // L_Extract
 	}
 	p.y1Hi, p.y1Lo, p.y2Hi, p.y2Lo = int16(y1Hi), int16(y1Lo), int16(y2Hi), int16(y2Lo)
 	p.x0, p.x1 = int16(x0), int16(x1)

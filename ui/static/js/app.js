@@ -57,9 +57,10 @@ async function main() {
   ];
   if (admin) {
     const settings = new SettingsView(socket, (s) => {
-      const missing = !s.pbx_name;
-      banner.hidden = !missing;
-      banner.textContent = missing ? 'PBX Name missing: set it under Settings.' : '';
+      // The server lists what is still to configure ("PBX Name missing").
+      const problems = s.problems ?? (s.pbx_name ? [] : ['PBX Name missing']);
+      banner.hidden = problems.length === 0;
+      banner.textContent = problems.length ? `${problems.join('; ')}: see Settings.` : '';
     });
     views.push({ id: 'settings', label: 'Settings', view: settings });
     views.push({ id: 'users', label: 'Users', view: new UsersView(socket) });

@@ -240,7 +240,7 @@ export class RecordingsView {
       h('td', { 'data-label': 'Direction' }, directionText(rec.direction)),
       h('td', { 'data-label': 'Codec' }, rec.codec ?? ''),
       h('td', { 'data-label': 'State' }, state),
-      h('td', { 'data-label': 'Protected', class: 'prot' }, rec.protected ? h('span', { class: 'lock' }, '🔒 protected') : ''),
+      h('td', { 'data-label': 'Protected', class: 'prot' }, rec.protected ? h('span', { class: 'badge' }, 'protected') : ''),
       h('td', { class: 'actions' }, play, download, protect, del),
     ];
     if (this.admin) cells.splice(2, 0, h('td', { 'data-label': 'User' }, rec.owner ?? ''));

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every go test -fuzz target of the module for a while each and prints
+# one line per target: package, target, executions, result.
+#
+#   bench/fuzz.sh                       # 10 s per target (the CI step uses less)
+#   FUZZTIME=5m bench/fuzz.sh           # the longer run of docs/fuzzing.md
+#   FUZZTIME=30s bench/fuzz.sh ./pcap   # only the targets under ./pcap
+#
+# FUZZPARALLEL (default 1) is the number of fuzzing workers per target; a
+# crasher is written to the package's testdata/fuzz/FuzzXxx/ by go test and
+# then runs as a regression test with every plain go test.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export PATH=$PATH:/usr/local/go/bin
+fuzztime=${FUZZTIME:-10s}
+parallel=${FUZZPARALLEL:-1}
+roots=("${@:-.}")
+status=0
+printf '%-22s %-22s %12s %s\n' package target execs result
+while read -r file name; do
+  dir=$(dirname "$file")
+  out=$(go test "$dir" -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -fuzzminimizetime 10s -parallel "$parallel" 2>&1)
+  rc=$?
+  execs=$(grep -o 'execs: [0-9]*' <<<"$out" | tail -1 | cut -d' ' -f2)
+  result=ok
+  if [ $rc -ne 0 ]; then
+    result=FAIL
+    status=1
+    echo "$out" | grep -v '^fuzz: elapsed' | tail -20 >&2
+  fi
+  printf '%-22s %-22s %12s %s\n' "${dir#./}" "$name" "${execs:-?}" "$result"
+done < <(grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' "${roots[@]}" | sed 's/:func / /' | sort)
+exit $status

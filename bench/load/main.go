@@ -1,0 +1,533 @@
+// Command load simulates phones streaming their calls to a recordings
+// service: each of N phones uploads a realistic call capture (dummy SIP/SDP,
+// then G.711 RTP both ways) by chunked PUT at real-time pace over loopback.
+// It stops by itself after the calls end and reports the server's CPU and
+// memory, the upload latency and whether any byte was lost.
+//
+//	go build -o /tmp/recordings . && go run ./bench/load -bin /tmp/recordings -calls 200 -duration 60s
+//	go run ./bench/load -url http://127.0.0.1:8080 -pid 1234 -admin-password secret -calls 50
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"recordings/internal/callgen"
+)
+
+type config struct {
+	bin, url, adminPW string
+	pid               int
+	calls             int
+	duration, piece   time.Duration
+	ramp, timeout     time.Duration
+	sample            time.Duration
+	serverLog         string
+}
+
+func main() {
+	var c config
+	flag.StringVar(&c.bin, "bin", "", "recordings binary to start on a loopback port with a fresh database (instead of -url)")
+	flag.StringVar(&c.url, "url", "", "base URL of a running service (with -pid for its CPU and memory)")
+	flag.IntVar(&c.pid, "pid", 0, "process id of the service given by -url")
+	flag.StringVar(&c.adminPW, "admin-password", "load-admin", "admin password (set on the started binary; that of the -url service otherwise)")
+	flag.IntVar(&c.calls, "calls", 200, "concurrent calls (phones)")
+	flag.DurationVar(&c.duration, "duration", time.Minute, "length of each call, streamed in real time")
+	flag.DurationVar(&c.piece, "piece", 200*time.Millisecond, "call time per written piece of the upload")
+	flag.DurationVar(&c.ramp, "ramp", 5*time.Second, "calls start spread evenly over this time")
+	flag.DurationVar(&c.timeout, "timeout", 0, "give up after this long (default duration + ramp + 2 min)")
+	flag.DurationVar(&c.sample, "sample", time.Second, "CPU and memory sampling interval")
+	flag.StringVar(&c.serverLog, "server-log", "", "with -bin: write the service's log to this file")
+	flag.Parse()
+	if err := run(c, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "load:", err)
+		os.Exit(1)
+	}
+}
+
+// phone is one simulated call and what became of it. Its capture is
+// generated while it streams, so that a thousand long calls do not sit in
+// memory.
+type phone struct {
+	name    string
+	call    callgen.Call
+	size    int    // bytes of the capture
+	sum     string // SHA-256 of what was sent
+	status  int
+	err     error
+	latency time.Duration // from the last byte sent to the answer
+	late    time.Duration // how far the sender fell behind real time at worst
+}
+
+// pacer passes the capture on in pieces of size bytes, piece k not before
+// t0 + k*every: a constant bit rate at the call's real-time pace.
+type pacer struct {
+	ctx   context.Context
+	w     io.Writer
+	size  int
+	every time.Duration
+	t0    time.Time
+	k     int
+	buf   []byte
+	late  time.Duration
+}
+
+func (p *pacer) Write(b []byte) (int, error) {
+	p.buf = append(p.buf, b...)
+	for len(p.buf) >= p.size {
+		if err := p.emit(p.size); err != nil {
+			return 0, err
+		}
+	}
+	return len(b), nil
+}
+
+func (p *pacer) emit(n int) error {
+	if d := time.Until(p.t0.Add(time.Duration(p.k) * p.every)); d > 0 {
+		select {
+		case <-time.After(d):
+		case <-p.ctx.Done():
+			return p.ctx.Err()
+		}
+	} else {
+		p.late = max(p.late, -d)
+	}
+	p.k++
+	if _, err := p.w.Write(p.buf[:n]); err != nil {
+		return err
+	}
+	p.buf = append(p.buf[:0], p.buf[n:]...)
+	return nil
+}
+
+func (p *pacer) flush() error {
+	if len(p.buf) == 0 {
+		return nil
+	}
+	return p.emit(len(p.buf))
+}
+
+func run(c config, out io.Writer) error {
+	if c.calls < 1 || c.calls > 10000 || c.duration < c.piece || c.piece <= 0 {
+		return errors.New("want 1..10000 calls and a duration of at least one piece")
+	}
+	if c.timeout == 0 {
+		c.timeout = c.duration + c.ramp + 2*time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.timeout)
+	defer cancel()
+
+	base, pid := c.url, c.pid
+	if c.bin != "" {
+		srv, err := startServer(ctx, c.bin, c.adminPW, c.serverLog)
+		if err != nil {
+			return err
+		}
+		defer srv.stop()
+		base, pid = srv.url, srv.cmd.Process.Pid
+	}
+	if base == "" {
+		return errors.New("give -bin or -url")
+	}
+
+	packets := int(c.duration / (20 * time.Millisecond))
+	phones := make([]*phone, c.calls)
+	size := len(callgen.Default(packets).Bytes()) // every call has the same length
+	for i := range phones {
+		call := callgen.Default(packets)
+		call.Start = call.Start.Add(time.Duration(i) * time.Second)
+		call.LocalCode = func(j int) byte { return byte(j*7 + 3 + i) }
+		call.RemoteCode = func(j int) byte { return byte(j*13 + 5 + 3*i) }
+		phones[i] = &phone{name: fmt.Sprintf("%032x-009033302ab1-%d--load%d.pcap", i+1, i+1, i%50), call: call, size: size}
+	}
+
+	mon := newMonitor(pid, c.sample)
+	go mon.run(ctx)
+	self0 := selfCPU()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c.calls, DisableCompression: true}}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i, p := range phones {
+		delay := time.Duration(0)
+		if c.calls > 1 {
+			delay = c.ramp * time.Duration(i) / time.Duration(c.calls-1)
+		}
+		wg.Go(func() {
+			select {
+			case <-time.After(delay):
+			case <-ctx.Done():
+				p.err = ctx.Err()
+				return
+			}
+			p.stream(ctx, client, base, packets, c.piece)
+		})
+	}
+	wg.Wait()
+	wall := time.Since(start)
+	mon.stop()
+	selfUsed := selfCPU() - self0
+
+	// Compare what was sent with what the service stored.
+	stored, err := storedSums(ctx, base, c.adminPW)
+	if err != nil {
+		return fmt.Errorf("read back: %w", err)
+	}
+	var lats []time.Duration
+	var failed, lost, mismatched int
+	why := map[string]int{}
+	var sent int64
+	var worstLate time.Duration
+	for _, p := range phones {
+		sent += int64(p.size)
+		worstLate = max(worstLate, p.late)
+		if p.status != http.StatusCreated {
+			failed++
+			msg := fmt.Sprintf("status %d", p.status)
+			if p.err != nil {
+				msg = p.err.Error()
+				if i := strings.LastIndex(msg, ": "); i >= 0 {
+					msg = msg[i+2:]
+				}
+			}
+			why[msg]++
+			continue
+		}
+		lats = append(lats, p.latency)
+		s, ok := stored[p.name]
+		switch {
+		case !ok:
+			lost++
+		case s != p.sum:
+			mismatched++
+		}
+	}
+	slices.Sort(lats)
+	fmt.Fprintf(out, "calls %d x %v (%d bytes each, pieces of %v, ramp %v) in %v\n",
+		c.calls, c.duration, size, c.piece, c.ramp, wall.Round(time.Millisecond))
+	fmt.Fprintf(out, "uploads ok %d, failed %d; stored byte-equal %d, missing %d, differing %d; %d bytes sent\n",
+		len(lats), failed, len(lats)-lost-mismatched, lost, mismatched, sent)
+	fmt.Fprintf(out, "upload latency (last byte to 201): p50 %v, p99 %v, max %v; worst sender lag %v\n",
+		pct(lats, 50), pct(lats, 99), pct(lats, 100), worstLate.Round(time.Millisecond))
+	for msg, n := range why {
+		fmt.Fprintf(out, "failed uploads: %d with %s\n", n, msg)
+	}
+	mon.report(out)
+	fmt.Fprintf(out, "load generator CPU: %.1f%% of one core\n", 100*selfUsed.Seconds()/wall.Seconds())
+	if failed+lost+mismatched > 0 {
+		return fmt.Errorf("%d uploads failed, %d missing, %d differ", failed, lost, mismatched)
+	}
+	return nil
+}
+
+// stream uploads the call, one piece per piece of call time.
+func (p *phone) stream(ctx context.Context, c *http.Client, base string, packets int, piece time.Duration) {
+	pr, pw := io.Pipe()
+	pieces := max(1, packets/int(piece/(20*time.Millisecond)))
+	h := sha256.New()
+	pc := &pacer{ctx: ctx, w: io.MultiWriter(pw, h), size: (p.size + pieces - 1) / pieces, every: piece, t0: time.Now()}
+	var lastByte time.Time
+	go func() {
+		err := p.call.Write(pc)
+		if err == nil {
+			err = pc.flush()
+		}
+		p.late = pc.late
+		if err != nil {
+			pw.CloseWithError(err)
+			return
+		}
+		p.sum = hex.EncodeToString(h.Sum(nil))
+		lastByte = time.Now()
+		pw.Close()
+	}()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, base+"/example.com/recordings/Files/"+p.name, pr)
+	if err != nil {
+		p.err = err
+		return
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		pr.CloseWithError(err)
+		p.err = err
+		return
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	p.status = resp.StatusCode
+	if !lastByte.IsZero() { // the writer closed the pipe before the answer
+		p.latency = time.Since(lastByte)
+	}
+}
+
+func pct(s []time.Duration, p int) time.Duration {
+	if len(s) == 0 {
+		return 0
+	}
+	i := (len(s)*p+99)/100 - 1
+	return s[max(0, min(i, len(s)-1))].Round(100 * time.Microsecond)
+}
+
+// storedSums lists every recording's SHA-256 by name, as admin.
+func storedSums(ctx context.Context, base, pw string) (map[string]string, error) {
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: time.Minute}
+	body, _ := json.Marshal(map[string]string{"name": "admin", "password": pw})
+	resp, err := c.Post(base+"/api/login", "application/json", strings.NewReader(string(body)))
+	if err != nil {
+		return nil, err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("login as admin: %s", resp.Status)
+	}
+	out := map[string]string{}
+	cursor := ""
+	for {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/recordings?limit=500&cursor="+url.QueryEscape(cursor), nil)
+		resp, err := c.Do(req)
+		if err != nil {
+			return nil, err
+		}
+		var page struct {
+			Recordings []struct {
+				Name   string `json:"name"`
+				SHA256 string `json:"sha256"`
+			} `json:"recordings"`
+			Next string `json:"next"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&page)
+		resp.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("list: %w", err)
+		}
+		for _, r := range page.Recordings {
+			if _, dup := out[r.Name]; dup {
+				return nil, fmt.Errorf("recording %s listed twice", r.Name)
+			}
+			out[r.Name] = r.SHA256
+		}
+		if page.Next == "" {
+			return out, nil
+		}
+		cursor = page.Next
+	}
+}
+
+// server is the binary started by -bin.
+type server struct {
+	cmd     *exec.Cmd
+	url     string
+	dir     string
+	logFile *os.File
+}
+
+var listenRE = regexp.MustCompile(`listen=(127\.0\.0\.1:\d+)`)
+
+func startServer(ctx context.Context, bin, adminPW, logFile string) (*server, error) {
+	dir, err := os.MkdirTemp("", "recordings-load-*")
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(os.Environ(), "RECORDINGS_LISTEN=127.0.0.1:0", "RECORDINGS_DB="+filepath.Join(dir, "rec.db"),
+		"RECORDINGS_ADMIN_PASSWORD="+adminPW)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("start %s: %w", bin, err)
+	}
+	s := &server{cmd: cmd, dir: dir}
+	var logw io.Writer = io.Discard
+	if logFile != "" {
+		f, err := os.Create(logFile)
+		if err != nil {
+			s.stop()
+			return nil, err
+		}
+		logw = f
+		s.logFile = f
+	}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		warned := 0
+		for sc.Scan() {
+			line := sc.Text()
+			fmt.Fprintln(logw, line)
+			if m := listenRE.FindStringSubmatch(line); m != nil {
+				select {
+				case addr <- m[1]:
+				default:
+				}
+			}
+			if strings.Contains(line, "level=ERROR") || strings.Contains(line, "level=WARN") {
+				if warned++; warned <= 5 {
+					fmt.Fprintln(os.Stderr, "server:", line)
+				}
+			}
+		}
+	}()
+	select {
+	case a := <-addr:
+		s.url = "http://" + a
+		return s, nil
+	case <-time.After(30 * time.Second):
+	case <-ctx.Done():
+	}
+	s.stop()
+	return nil, errors.New("the service did not start")
+}
+
+func (s *server) stop() {
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(40 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-done
+	}
+	os.RemoveAll(s.dir)
+	if s.logFile != nil {
+		s.logFile.Close()
+	}
+}
+
+// monitor samples a process's CPU time and resident memory from /proc.
+type monitor struct {
+	pid   int
+	every time.Duration
+	done  chan struct{}
+	quit  chan struct{}
+
+	mu      sync.Mutex
+	samples []sample
+}
+
+type sample struct {
+	at  time.Time
+	cpu time.Duration
+	rss int64
+}
+
+func newMonitor(pid int, every time.Duration) *monitor {
+	return &monitor{pid: pid, every: every, done: make(chan struct{}), quit: make(chan struct{})}
+}
+
+func (m *monitor) run(ctx context.Context) {
+	defer close(m.done)
+	if m.pid == 0 {
+		return
+	}
+	t := time.NewTicker(m.every)
+	defer t.Stop()
+	for {
+		if s, err := readProc(m.pid); err == nil {
+			m.mu.Lock()
+			m.samples = append(m.samples, s)
+			m.mu.Unlock()
+		}
+		select {
+		case <-t.C:
+		case <-m.quit:
+			if s, err := readProc(m.pid); err == nil {
+				m.mu.Lock()
+				m.samples = append(m.samples, s)
+				m.mu.Unlock()
+			}
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func (m *monitor) stop() {
+	close(m.quit)
+	<-m.done
+}
+
+func (m *monitor) report(out io.Writer) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.samples) < 2 {
+		fmt.Fprintln(out, "server CPU and memory: not measured (no -pid)")
+		return
+	}
+	first, last := m.samples[0], m.samples[len(m.samples)-1]
+	wall := last.at.Sub(first.at)
+	var peakCPU float64
+	var peakRSS int64
+	for i := 1; i < len(m.samples); i++ {
+		a, b := m.samples[i-1], m.samples[i]
+		if d := b.at.Sub(a.at); d >= m.every/2 {
+			peakCPU = max(peakCPU, float64(b.cpu-a.cpu)/float64(d))
+		}
+		peakRSS = max(peakRSS, b.rss)
+	}
+	fmt.Fprintf(out, "server CPU: %.1f%% of one core on average (%.1f%% of the machine's %d cores), peak %.1f%% over %v\n",
+		100*float64(last.cpu-first.cpu)/float64(wall), 100*float64(last.cpu-first.cpu)/float64(wall)/float64(cores()),
+		cores(), 100*peakCPU, m.every)
+	q := func(f float64) int64 { return m.samples[int(f*float64(len(m.samples)-1))].rss >> 20 }
+	fmt.Fprintf(out, "server RSS: start %d MiB, 25%% %d, 50%% %d, 75%% %d, end %d MiB, peak %d MiB\n",
+		q(0), q(0.25), q(0.5), q(0.75), q(1), peakRSS>>20)
+}
+
+const clockTicks = 100 // USER_HZ on Linux
+
+// readProc reads utime+stime and the resident set size of pid.
+func readProc(pid int) (sample, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return sample{}, err
+	}
+	// The command name may hold spaces: fields start after the last ')'.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return sample{}, errors.New("unexpected /proc stat format")
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 22 {
+		return sample{}, errors.New("short /proc stat")
+	}
+	// After the name: state(0) ... utime(11) stime(12) ... rss(21), in pages.
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	rss, _ := strconv.ParseInt(f[21], 10, 64)
+	return sample{at: time.Now(), cpu: time.Duration(ut+st) * time.Second / clockTicks, rss: rss * int64(os.Getpagesize())}, nil
+}
+
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func cores() int { return runtime.NumCPU() }
