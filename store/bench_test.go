@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -36,10 +37,12 @@ func benchFixture(b *testing.B) *DB {
 		}
 		b.Logf("fixture built in %v", time.Since(start).Round(time.Millisecond))
 	}
-	db, err := Open(ctx, path, nil)
+	start := time.Now()
+	db, err := Open(ctx, path, slog.New(slog.NewTextHandler(testWriter{b}, nil)))
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Logf("open (with any pending migrations) took %v", time.Since(start).Round(time.Millisecond))
 	b.Cleanup(func() { db.Close() })
 	var unanalysed int
 	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'index'

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -265,5 +266,58 @@ func TestBusyRetry(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMigrateBlobs stores analysis blobs inline under schema 4 and checks
+// that the upgrade moves them to recording_blobs intact.
+func TestMigrateBlobs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rec.db")
+	ctx := context.Background()
+	db, err := OpenOptions(ctx, path, nil, Options{migrateTo: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	with, _, err := db.BeginUpload(ctx, "d", "with", FileName{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, _, err := db.BeginUpload(ctx, "d", "without", FileName{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.w.ExecContext(ctx, `UPDATE recordings SET stats = ?, envelope = ? WHERE id = ?`,
+		[]byte(`{"x":1}`), []byte{1, 2, 3}, with); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = Open(ctx, path, nil)
+	if err != nil {
+		t.Fatalf("upgrade: %v", err)
+	}
+	defer db.Close()
+	r, err := db.Recording(ctx, with)
+	if err != nil || string(r.Stats) != `{"x":1}` || !bytes.Equal(r.Envelope, []byte{1, 2, 3}) {
+		t.Fatalf("after upgrade: stats %q envelope %v, %v", r.Stats, r.Envelope, err)
+	}
+	if r, err := db.Recording(ctx, without); err != nil || r.Stats != nil || r.Envelope != nil {
+		t.Fatalf("recording without blobs after upgrade: %+v, %v", r, err)
+	}
+	var cols int
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info('recordings')
+		WHERE name IN ('stats', 'envelope')`).Scan(&cols); err != nil || cols != 0 {
+		t.Errorf("blob columns still in recordings: %d, %v", cols, err)
+	}
+	if err := db.DeleteRecording(ctx, with); err != nil {
+		t.Fatal(err)
+	}
+	var left int
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM recording_blobs`).Scan(&left); err != nil || left != 0 {
+		t.Errorf("%d blob rows left after delete (%v)", left, err)
+	}
+	if err := db.IntegrityCheck(ctx); err != nil {
+		t.Fatal(err)
 	}
 }

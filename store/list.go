@@ -117,14 +117,14 @@ func (db *DB) ListRecordings(ctx context.Context, f ListFilter) (_ []Recording, 
 		// those rows; a common one by scanning the newest rows, which
 		// finds a page of matches quickly.
 		if db.ftsCap > 0 {
-			ids, err := db.ftsCandidates(ctx, q)
+			match, err := db.ftsCandidates(ctx, q)
 			if err != nil {
 				return nil, "", fmt.Errorf("store: list recordings: %w", err)
 			}
-			if ids != nil {
+			if match != "" {
 				useFTS = true
-				where = append(where, "id IN (SELECT value FROM json_each(?))")
-				args = append(args, ids)
+				where = append(where, "id IN (SELECT rowid FROM recordings_fts WHERE recordings_fts MATCH ?)")
+				args = append(args, match)
 			}
 		}
 	}
@@ -208,19 +208,19 @@ func trigrams(q string) []string {
 // ftsTerm quotes one trigram for an FTS5 query.
 func ftsTerm(t string) string { return `"` + strings.ReplaceAll(t, `"`, `""`) + `"` }
 
-// ftsCandidates returns, as a JSON array, the ids of the rows the trigram
-// index says may contain q (a superset: the index keeps no positions), or
-// nil if q has no trigram or too many rows may match (then scanning the
-// newest rows finds a page sooner).
+// ftsCandidates returns an FTS5 query for the trigram index that finds a
+// superset of the rows containing q (the index keeps no positions; the
+// caller re-checks), or "" if q has no trigram or too many rows may match
+// (then scanning the newest rows finds a page sooner).
 //
 // FTS5 pays for every posting of every term in an AND, so a trigram found
 // in nearly every row ("+49" in phone numbers) would make even a rare
 // string slow. The trigrams are therefore counted first, each count
 // stopping at a cap, and only the rarest three are AND-ed.
-func (db *DB) ftsCandidates(ctx context.Context, q string) (_ []byte, err error) {
+func (db *DB) ftsCandidates(ctx context.Context, q string) (string, error) {
 	ts := trigrams(q)
 	if len(ts) == 0 {
-		return nil, nil
+		return "", nil
 	}
 	countCap := 4 * db.ftsCap
 	var sb strings.Builder
@@ -240,7 +240,7 @@ func (db *DB) ftsCandidates(ctx context.Context, q string) (_ []byte, err error)
 		dest[i] = &counts[i]
 	}
 	if err := db.r.QueryRowContext(ctx, sb.String(), args...).Scan(dest...); err != nil {
-		return nil, fmt.Errorf("search index: count trigrams: %w", err)
+		return "", fmt.Errorf("search index: count trigrams: %w", err)
 	}
 	order := make([]int, len(ts))
 	for i := range order {
@@ -248,38 +248,22 @@ func (db *DB) ftsCandidates(ctx context.Context, q string) (_ []byte, err error)
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return counts[a] - counts[b] })
 	if counts[order[0]] >= countCap {
-		return nil, nil // every trigram is common
+		return "", nil // every trigram is common
 	}
 	var terms []string
 	for _, i := range order[:min(3, len(order))] {
-		if counts[i] < countCap || len(terms) == 0 {
+		if counts[i] < countCap {
 			terms = append(terms, ftsTerm(ts[i]))
 		}
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT rowid FROM recordings_fts WHERE recordings_fts MATCH ? LIMIT ?`,
-		strings.Join(terms, " AND "), db.ftsCap)
-	if err != nil {
-		return nil, fmt.Errorf("search index: %w", err)
-	}
-	defer closeOnErr(rows, &err)
-	buf := []byte{'['}
-	n := 0
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("search index: %w", err)
-		}
-		if n > 0 {
-			buf = append(buf, ',')
-		}
-		buf = strconv.AppendInt(buf, id, 10)
-		n++
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("search index: %w", err)
+	match := strings.Join(terms, " AND ")
+	var n int
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM recordings_fts
+		WHERE recordings_fts MATCH ? LIMIT ?)`, match, db.ftsCap).Scan(&n); err != nil {
+		return "", fmt.Errorf("search index: %w", err)
 	}
 	if n >= db.ftsCap {
-		return nil, nil
+		return "", nil
 	}
-	return append(buf, ']'), nil
+	return match, nil
 }

@@ -20,6 +20,7 @@ var migrations = []migration{
 	{"trigram index for recording search", migrateSearchIndex},
 	{"pbx integration: CDRs, app objects, licences", migratePBX}, // pbxint.go
 	{"case-insensitive owner index", migrateOwnerNocase},
+	{"analysis blobs in their own table", migrateBlobs},
 }
 
 // SchemaVersion is the schema version this program creates and understands.
@@ -170,5 +171,23 @@ func migrateOwnerNocase(ctx context.Context, tx *sql.Tx) error {
 	return execAll(ctx, tx,
 		`DROP INDEX recordings_owner`,
 		`CREATE INDEX recordings_owner ON recordings (owner COLLATE NOCASE, created_at, id, search)`,
+	)
+}
+
+// migrateBlobs moves the analysis stats and waveform envelope out of the
+// recordings rows: stored inline, ahead of the owner and call columns, a
+// waveform of a few KiB spilled every row onto overflow pages that each
+// list and search had to walk. Dropping the columns rewrites the table once.
+func migrateBlobs(ctx context.Context, tx *sql.Tx) error {
+	return execAll(ctx, tx,
+		`CREATE TABLE recording_blobs (
+			recording_id INTEGER PRIMARY KEY REFERENCES recordings (id) ON DELETE CASCADE,
+			stats        BLOB,
+			envelope     BLOB
+		)`,
+		`INSERT INTO recording_blobs (recording_id, stats, envelope)
+			SELECT id, stats, envelope FROM recordings WHERE stats IS NOT NULL OR envelope IS NOT NULL`,
+		`ALTER TABLE recordings DROP COLUMN stats`,
+		`ALTER TABLE recordings DROP COLUMN envelope`,
 	)
 }

@@ -105,7 +105,11 @@ const recColsLight = `id, domain, name, conf_id, mac, serial, reg_name, state, r
 	size, nchunks, sha256, created_at, updated_at, codec, duration_ms, protected, owner,
 	direction, peer_name, peer_number, connected_at, call_ms, cdr, no_cdr, owner_source`
 
-const recColsFull = recColsLight + `, stats, envelope`
+// The analysis blobs live in their own table so that recordings rows stay
+// small: lists and searches never read past a waveform.
+const recColsFull = recColsLight + `,
+	(SELECT stats FROM recording_blobs WHERE recording_id = recordings.id),
+	(SELECT envelope FROM recording_blobs WHERE recording_id = recordings.id)`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -215,10 +219,13 @@ func (db *DB) BeginUpload(ctx context.Context, domain, name string, fn FileName,
 		if _, err := tx.ExecContext(ctx, `DELETE FROM chunks WHERE recording_id = ?`, id); err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM recording_blobs WHERE recording_id = ?`, id); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `UPDATE recordings SET
 			conf_id = ?, mac = ?, serial = ?, reg_name = ?, state = ?, reason = '', size = 0,
 			nchunks = 0, sha256 = '', created_at = ?, updated_at = ?, codec = '', duration_ms = 0,
-			stats = NULL, envelope = NULL, protected = 0, owner = ?, direction = '', peer_name = '',
+			protected = 0, owner = ?, direction = '', peer_name = '',
 			peer_number = '', connected_at = NULL, call_ms = 0, cdr = 0, no_cdr = 0, owner_source = '', search = ?
 			WHERE id = ?`,
 			fn.ConfID, fn.MAC, fn.Serial, fn.RegName, StateReceiving, now, now, owner, search, id)
@@ -331,9 +338,9 @@ func (db *DB) SetAnalysis(ctx context.Context, id int64, a Analysis) error {
 	}
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE recordings SET state = ?, reason = ?, codec = ?,
-			duration_ms = ?, stats = ?, envelope = ?, updated_at = ?
+			duration_ms = ?, updated_at = ?
 			WHERE id = ? AND NOT (state = 'receiving' AND sha256 = '')`,
-			a.State, a.Reason, a.Codec, a.DurationMS, a.Stats, a.Envelope, db.nowMS(), id)
+			a.State, a.Reason, a.Codec, a.DurationMS, db.nowMS(), id)
 		if err != nil {
 			return err
 		}
@@ -343,7 +350,14 @@ func (db *DB) SetAnalysis(ctx context.Context, id int64, a Analysis) error {
 			}
 			return fmt.Errorf("%w: upload still in progress", ErrState)
 		}
-		return nil
+		if a.Stats == nil && a.Envelope == nil {
+			_, err = tx.ExecContext(ctx, `DELETE FROM recording_blobs WHERE recording_id = ?`, id)
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO recording_blobs (recording_id, stats, envelope) VALUES (?, ?, ?)
+			ON CONFLICT (recording_id) DO UPDATE SET stats = excluded.stats, envelope = excluded.envelope`,
+			id, a.Stats, a.Envelope)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("store: set analysis of %d: %w", id, err)
