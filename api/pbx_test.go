@@ -115,7 +115,9 @@ func cdrXML(t *testing.T, name string) []byte {
 	return readTestdata(t, filepath.Join("..", "pbx", "testdata", "cdr", name))
 }
 
-const gatewaySamples = "/work/shared/testdata/cdr/innovaphone-gateway-samples"
+// gatewaySamples holds the innovaphone gateway CDR samples (BSD 3-Clause,
+// see its LICENSE), copied from the shared test data so a clone runs alone.
+const gatewaySamples = "../pbx/testdata/gateway"
 
 // gatewayQueries returns the query of every CDR GET captured in a gateway
 // sample (the request lines sit whole in one TCP segment each).
@@ -123,7 +125,7 @@ func gatewayQueries(t *testing.T, sample string) []string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(gatewaySamples, sample+".pcap"))
 	if err != nil {
-		t.Skipf("gateway samples not available: %v", err)
+		t.Fatalf("gateway sample: %v", err)
 	}
 	var out []string
 	const prefix = "GET /cdr/cdrwrite.asp?"
