@@ -50,6 +50,11 @@ export function login(name, password) {
   return call('POST', '/api/login', { name, password });
 }
 
+/** adminCall is a JSON call to the admin REST API (/api/admin/…). */
+export function adminCall(method, path, body) {
+  return call(method, path, body);
+}
+
 /** logout ends the session. */
 export function logout() {
   return call('POST', '/api/logout');

@@ -7,6 +7,7 @@ import { RecordingsView } from './recordings.js';
 import { LogView } from './logs.js';
 import { SettingsView } from './settings.js';
 import { UsersView } from './users.js';
+import { AppObjectsView } from './appobjects.js';
 
 const wantsAdmin = /innovaphone-recordingsadmin\.htm$/.test(location.pathname);
 
@@ -63,7 +64,13 @@ async function main() {
       banner.textContent = problems.length ? `${problems.join('; ')}: see Settings.` : '';
     });
     views.push({ id: 'settings', label: 'Settings', view: settings });
-    views.push({ id: 'users', label: 'Users', view: new UsersView(socket) });
+    const users = new UsersView(socket);
+    views.push({ id: 'users', label: 'Users', view: users });
+    // App object changes show in the users' app object choices.
+    const appObjects = new AppObjectsView(() => {
+      if (started.has(views.findIndex((v) => v.id === 'users'))) users.start();
+    });
+    views.push({ id: 'appobjects', label: 'App objects', view: appObjects });
   }
 
   // Tabs: arrow keys move between them (WAI-ARIA tabs pattern).

@@ -214,6 +214,10 @@ export class RecordingsView {
       !rec.peer_name && !rec.peer_number ? h('span', { class: 'muted' }, 'unknown') : null);
     const state = h('span', { class: `state state-${rec.state}`, title: rec.reason || null }, stateText(rec.state));
     if (rec.reason) state.append(h('span', { class: 'reason' }, ` (${rec.reason})`));
+    // Call details: NoCDR (none arrived in time) or still pending.
+    if (rec.cdr_state === 'NoCDR' || rec.cdr_state === 'pending') {
+      state.append(' ', h('span', { class: `badge cdr-state cdr-${rec.cdr_state}` }, rec.cdr_state === 'NoCDR' ? 'NoCDR' : 'CDR pending'));
+    }
     const label = `${dateTimeText(rec.created)}, ${partyText(rec)}`;
 
     const play = h('button', {
