@@ -29,6 +29,8 @@ func TestAdminPBX(t *testing.T) {
 
 	b.ready("")
 	b.signIn(e.srv.URL, "root")
+	// No CDR yet, within the grace period: the list says so.
+	b.waitFor("the CDR state", `document.querySelector('table.recordings tbody tr .cdr-state')?.textContent === 'CDR pending'`)
 	b.do("app objects tab", chromedp.Click(`#tab-appobjects`))
 	b.waitFor("the app objects list", `document.querySelector('#panel-appobjects .empty') && !document.querySelector('#panel-appobjects .empty').hidden`)
 

@@ -46,7 +46,7 @@ export class AppObjectsView {
     this.el = h('section', { class: 'view', 'aria-labelledby': 'ao-title' },
       h('h2', { id: 'ao-title' }, 'App objects'), this.status.el,
       h('div', { class: 'table-wrap' }, h('table', { class: 'users appobjects' },
-        h('thead', null, h('tr', null, ['Name', 'Display name', 'Type', 'Access list', ''].map((t) => h('th', { scope: 'col' }, t)))),
+        h('thead', null, h('tr', null, ['Name', 'Display name', 'Type', 'Access list', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
         this.tbody)),
       this.empty,
       h('h2', null, 'Add an app object'), this.form, this.dialog);

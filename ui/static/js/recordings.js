@@ -215,9 +215,9 @@ export class RecordingsView {
     const state = h('span', { class: `state state-${rec.state}`, title: rec.reason || null }, stateText(rec.state));
     if (rec.reason) state.append(h('span', { class: 'reason' }, ` (${rec.reason})`));
     // Call details: NoCDR (none arrived in time) or still pending.
-    if (rec.cdr_state === 'NoCDR' || rec.cdr_state === 'pending') {
-      state.append(' ', h('span', { class: `badge cdr-state cdr-${rec.cdr_state}` }, rec.cdr_state === 'NoCDR' ? 'NoCDR' : 'CDR pending'));
-    }
+    const cdr = rec.cdr_state === 'NoCDR' || rec.cdr_state === 'pending'
+      ? h('span', { class: `cdr-state cdr-${rec.cdr_state}` }, rec.cdr_state === 'NoCDR' ? 'NoCDR' : 'CDR pending')
+      : null;
     const label = `${dateTimeText(rec.created)}, ${partyText(rec)}`;
 
     const play = h('button', {
@@ -243,7 +243,7 @@ export class RecordingsView {
       h('td', { 'data-label': 'Other party' }, party),
       h('td', { 'data-label': 'Direction' }, directionText(rec.direction)),
       h('td', { 'data-label': 'Codec' }, rec.codec ?? ''),
-      h('td', { 'data-label': 'State' }, state),
+      h('td', { 'data-label': 'State' }, h('span', { class: 'state-cell' }, state, cdr)),
       h('td', { 'data-label': 'Protected', class: 'prot' }, rec.protected ? h('span', { class: 'badge' }, 'protected') : ''),
       h('td', { class: 'actions' }, play, download, protect, del),
     ];

@@ -50,11 +50,12 @@ export class UsersView {
     this.appObjects = [];
     this.el = h('section', { class: 'view', 'aria-labelledby': 'users-title' },
       h('h2', { id: 'users-title' }, 'Users'), this.status.el,
-      h('h3', { class: 'sub' }, 'Licences'), this.licSummary, this.purge, this.licForm,
+      this.licSummary, this.purge,
       h('div', { class: 'table-wrap' }, h('table', { class: 'users' },
         h('thead', null, h('tr', null, ['Name', 'Display name', 'Number', 'Role', 'Created', 'App object', 'Devices (MACs)', 'Licence'].map((t) => h('th', { scope: 'col' }, t)))),
         this.tbody)),
-      h('h2', null, 'Add a user'), this.form);
+      h('h2', null, 'Add a user'), this.form,
+      h('h2', null, 'Licences'), this.licForm);
   }
 
   async start() {
