@@ -109,6 +109,9 @@ func OpenOptions(ctx context.Context, path string, log *slog.Logger, opt Options
 	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
 		return nil, fmt.Errorf("store: open %s: create directory: %w", path, err)
 	}
+	if err := createFile(abs); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	db := &DB{path: abs, log: log, now: opt.Now, cost: opt.BcryptCost, retry: opt.BusyRetries, ftsCap: 5000}
 	if db.now == nil {
 		db.now = time.Now
