@@ -134,7 +134,7 @@ export class UsersView {
         h('span', { class: 'inline-edit' },
           h('label', { for: macID, class: 'visually-hidden' }, `Device MACs of ${u.name}, separated by commas`), macs, saveMACs)),
       h('td', { 'data-label': 'Licence' },
-        h('span', { class: 'inline-edit' }, lic, h('label', { for: licID }, 'licensed'))));
+        h('span', { class: 'inline-edit' }, lic, h('label', { for: licID }, 'licensed', h('span', { class: 'visually-hidden' }, ` (${u.name})`)))));
     return h('tr', { 'data-name': u.name }, cells);
   }
 
