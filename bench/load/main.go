@@ -41,6 +41,7 @@ type config struct {
 	pid               int
 	calls             int
 	duration, piece   time.Duration
+	speed             float64
 	ramp, timeout     time.Duration
 	sample            time.Duration
 	serverLog         string
@@ -55,6 +56,7 @@ func main() {
 	flag.IntVar(&c.calls, "calls", 200, "concurrent calls (phones)")
 	flag.DurationVar(&c.duration, "duration", time.Minute, "length of each call, streamed in real time")
 	flag.DurationVar(&c.piece, "piece", 200*time.Millisecond, "call time per written piece of the upload")
+	flag.Float64Var(&c.speed, "speed", 1, "stream this many times faster than real time (e.g. 60 for a memory run of a long call)")
 	flag.DurationVar(&c.ramp, "ramp", 5*time.Second, "calls start spread evenly over this time")
 	flag.DurationVar(&c.timeout, "timeout", 0, "give up after this long (default duration + ramp + 2 min)")
 	flag.DurationVar(&c.sample, "sample", time.Second, "CPU and memory sampling interval")
@@ -131,6 +133,9 @@ func (p *pacer) flush() error {
 }
 
 func run(c config, out io.Writer) error {
+	if c.speed <= 0 {
+		return errors.New("-speed must be positive")
+	}
 	if c.calls < 1 || c.calls > 10000 || c.duration < c.piece || c.piece <= 0 {
 		return errors.New("want 1..10000 calls and a duration of at least one piece")
 	}
@@ -182,7 +187,7 @@ func run(c config, out io.Writer) error {
 				p.err = ctx.Err()
 				return
 			}
-			p.stream(ctx, client, base, packets, c.piece)
+			p.stream(ctx, client, base, packets, c.piece, c.speed)
 		})
 	}
 	wg.Wait()
@@ -245,11 +250,11 @@ func run(c config, out io.Writer) error {
 }
 
 // stream uploads the call, one piece per piece of call time.
-func (p *phone) stream(ctx context.Context, c *http.Client, base string, packets int, piece time.Duration) {
+func (p *phone) stream(ctx context.Context, c *http.Client, base string, packets int, piece time.Duration, speed float64) {
 	pr, pw := io.Pipe()
 	pieces := max(1, packets/int(piece/(20*time.Millisecond)))
 	h := sha256.New()
-	pc := &pacer{ctx: ctx, w: io.MultiWriter(pw, h), size: (p.size + pieces - 1) / pieces, every: piece, t0: time.Now()}
+	pc := &pacer{ctx: ctx, w: io.MultiWriter(pw, h), size: (p.size + pieces - 1) / pieces, every: time.Duration(float64(piece) / speed), t0: time.Now()}
 	var lastByte time.Time
 	go func() {
 		err := p.call.Write(pc)
