@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,59 +22,24 @@ import (
 	"recordings/ingest"
 	"recordings/internal/callgen"
 	"recordings/pbx"
+	"recordings/internal/testutil"
 	"recordings/store"
 )
-
-// clock is a settable clock shared by store, matcher and server.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-// logBuf collects log output for assertions.
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // pbxEnv is a running service with the CDR matcher wired in as in serve.
 type pbxEnv struct {
 	*env
-	clk  *clock
+	clk  *testutil.Clock
 	m    *calls.Matcher
-	logs *logBuf
+	logs *testutil.LogBuffer
 	path string
 }
 
 func newPBXEnv(t *testing.T, users ...store.User) *pbxEnv {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	clk := &clock{t: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
-	logs := &logBuf{}
+	clk := testutil.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
+	logs := &testutil.LogBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	path := filepath.Join(t.TempDir(), "rec.db")
 	db, err := store.OpenOptions(ctx, path, log, store.Options{BcryptCost: 4, Now: clk.Now})

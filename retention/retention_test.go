@@ -1,7 +1,6 @@
 package retention
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -15,44 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"recordings/internal/testutil"
 	"recordings/store"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func openDB(t testing.TB, clk *clock) *store.DB {
+func openDB(t testing.TB, clk *testutil.Clock) *store.DB {
 	t.Helper()
 	db, err := store.OpenOptions(context.Background(), filepath.Join(t.TempDir(), "r.db"), nil,
 		store.Options{Now: clk.Now, BcryptCost: 4})
@@ -103,7 +69,7 @@ func fileSize(t *testing.T, path string) int64 {
 
 func TestOnce(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)}
+	clk := testutil.NewClock(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
 	db := openDB(t, clk)
 	rng := rand.New(rand.NewPCG(1, 2))
 
@@ -154,7 +120,7 @@ func TestOnce(t *testing.T) {
 		}
 		noise = max(noise, time.Since(t0))
 	}
-	out := &logBuf{}
+	out := &testutil.LogBuffer{}
 	var deleted []int64
 	r := New(db, slog.New(slog.NewTextHandler(out, nil)), Options{
 		Now:      clk.Now,
@@ -217,7 +183,7 @@ func TestOnce(t *testing.T) {
 
 func TestOff(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clk := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	db := openDB(t, clk)
 	id := addRecording(t, db, "a.pcap", "alice", 1000, rand.New(rand.NewPCG(1, 1)))
 	clk.Advance(100000 * 24 * time.Hour)
@@ -239,7 +205,7 @@ func TestOff(t *testing.T) {
 // TestSchedule drives Run with a fake timer: a run at start, one per tick,
 // one per Kick, and the policy read afresh each time.
 func TestSchedule(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clk := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	db := openDB(t, clk)
 	rng := rand.New(rand.NewPCG(3, 4))
 	addRecording(t, db, "a.pcap", "alice", 1000, rng)
@@ -323,7 +289,7 @@ func BenchmarkDeleteBatch(b *testing.B) {
 	var longest time.Duration
 	for b.Loop() {
 		b.StopTimer()
-		clk := &clock{t: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+		clk := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 		db := openDB(b, clk)
 		for i := range 2000 {
 			addRecording(b, db, fmt.Sprintf("r%d.pcap", i), "alice", 64<<10, rng)
@@ -347,7 +313,7 @@ func BenchmarkDeleteBatch(b *testing.B) {
 // recording costs per byte, a vacuum step per page, so batch durations are
 // deterministic.
 type costStore struct {
-	clk      *clock
+	clk      *testutil.Clock
 	recs     []store.Expired // sorted by CreatedAt
 	perMiB   time.Duration
 	perPage  time.Duration
@@ -437,8 +403,8 @@ func TestBatchesStayShort(t *testing.T) {
 		{"mixed sizes, slow disk", 0, 1000, 20 * time.Millisecond, 50 * time.Microsecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			policy := &clock{t: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
-			watch := &clock{t: time.Unix(0, 0)}
+			policy := testutil.NewClock(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
+			watch := testutil.NewClock(time.Unix(0, 0))
 			cs := &costStore{clk: watch, perMiB: tc.perMiB, perPage: tc.perPage}
 			for i := range tc.n {
 				size := tc.size
