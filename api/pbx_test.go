@@ -21,8 +21,8 @@ import (
 	"recordings/calls"
 	"recordings/ingest"
 	"recordings/internal/callgen"
-	"recordings/pbx"
 	"recordings/internal/testutil"
+	"recordings/pbx"
 	"recordings/store"
 )
 
