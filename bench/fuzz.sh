@@ -23,6 +23,13 @@ while read -r file name; do
   rc=$?
   execs=$(grep -o 'execs: [0-9]*' <<<"$out" | tail -1 | cut -d' ' -f2)
   result=ok
+  # go test can end a time-bounded fuzz run with "context deadline exceeded"
+  # when -fuzztime runs out while a worker is still starting or minimising;
+  # that is not a finding unless it wrote a failing input.
+  if [ $rc -ne 0 ] && grep -q 'context deadline exceeded' <<<"$out" && ! grep -q 'Failing input written' <<<"$out"; then
+    rc=0
+    result="ok (stopped at the deadline)"
+  fi
   if [ $rc -ne 0 ]; then
     result=FAIL
     status=1
