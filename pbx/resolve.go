@@ -219,42 +219,26 @@ func (r *resolver) interfaceCDR(regName string) *CDR {
 // initiatingUser is the user whose own record shows them placing the call (earliest
 // setup-from in this conference), else the party of the trunk's setup-to event.
 func (r *resolver) initiatingUser(trunk *CDR) string {
-	best, bestAt := "", time.Time{}
-	for _, c := range r.matched {
-		if !c.IsRealUser() || c.H323 == "" {
-			continue
-		}
-		for _, i := range segment(c, r.conf) {
-			if c.Events[i].Msg != "setup-from" {
-				continue
-			}
-			if at := eventTime(c, i); best == "" || at.Before(bestAt) {
-				best, bestAt = c.H323, at
-			}
-			break
-		}
-	}
-	if best != "" {
-		return best
-	}
-	for _, i := range segment(trunk, r.conf) {
-		if e := &trunk.Events[i]; e.Msg == "setup-to" && e.H323 != "" && !r.pseudo[strings.ToLower(e.H323)] {
-			return e.H323
-		}
-	}
-	return ""
+	return r.earliestUser(trunk, "setup-from", "setup-to")
 }
 
 // answeringUser is the user whose own record shows the earliest answer (conn-from) in this
 // conference, else the first non-interface party the trunk or queue was connected to.
 func (r *resolver) answeringUser(iface *CDR) string {
+	return r.earliestUser(iface, "conn-from", "conn-to")
+}
+
+// earliestUser is the real user whose own record has the earliest userMsg event in this
+// conference; failing that, the first non-interface party of an ifaceMsg event in the
+// interface's (trunk or queue) own record.
+func (r *resolver) earliestUser(iface *CDR, userMsg, ifaceMsg string) string {
 	best, bestAt := "", time.Time{}
 	for _, c := range r.matched {
 		if !c.IsRealUser() || c.H323 == "" {
 			continue
 		}
 		for _, i := range segment(c, r.conf) {
-			if c.Events[i].Msg != "conn-from" {
+			if c.Events[i].Msg != userMsg {
 				continue
 			}
 			if at := eventTime(c, i); best == "" || at.Before(bestAt) {
@@ -267,7 +251,7 @@ func (r *resolver) answeringUser(iface *CDR) string {
 		return best
 	}
 	for _, i := range segment(iface, r.conf) {
-		if e := &iface.Events[i]; e.Msg == "conn-to" && e.H323 != "" && !r.pseudo[strings.ToLower(e.H323)] {
+		if e := &iface.Events[i]; e.Msg == ifaceMsg && e.H323 != "" && !r.pseudo[strings.ToLower(e.H323)] {
 			return e.H323
 		}
 	}
