@@ -172,9 +172,9 @@ func BenchmarkDecode(b *testing.B) {
 	benchmarkFrames(b, "mix.frames")
 }
 
-// BenchmarkDecodeVAD runs over a stream with SID frames, comfort noise and
+// BenchmarkDTXStream runs over a stream with SID frames, comfort noise and
 // untransmitted frames.
-func BenchmarkDecodeVAD(b *testing.B) {
+func BenchmarkDTXStream(b *testing.B) {
 	benchmarkFrames(b, "mix_vad.frames")
 }
 
