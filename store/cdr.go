@@ -175,21 +175,9 @@ func (db *DB) PruneCDRs(ctx context.Context, before time.Time) (int64, error) {
 // file name carries conference id conf (any case), oldest first.
 func (db *DB) RecordingsByConf(ctx context.Context, conf string) (_ []Recording, err error) {
 	conf = strings.ToLower(conf)
-	rows, err := db.r.QueryContext(ctx, `SELECT `+recColsLight+` FROM recordings WHERE conf_id = ? ORDER BY id LIMIT ?`,
+	out, err := db.queryRecordings(ctx, `SELECT `+recColsLight+` FROM recordings WHERE conf_id = ? ORDER BY id LIMIT ?`,
 		conf, maxRecsPerConf)
 	if err != nil {
-		return nil, fmt.Errorf("store: recordings of conference %s: %w", conf, err)
-	}
-	defer closeOnErr(rows, &err)
-	var out []Recording
-	for rows.Next() {
-		r, err := scanRecording(rows, false)
-		if err != nil {
-			return nil, fmt.Errorf("store: recordings of conference %s: %w", conf, err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: recordings of conference %s: %w", conf, err)
 	}
 	return out, nil
@@ -228,21 +216,9 @@ func (db *DB) SetCallOwner(ctx context.Context, id int64, owner, source string) 
 func (db *DB) MarkNoCDR(ctx context.Context, before time.Time) (_ []int64, err error) {
 	var ids []int64
 	err = db.write(ctx, func(tx *sql.Tx) (err error) {
-		ids = ids[:0]
-		rows, err := tx.QueryContext(ctx, `UPDATE recordings SET no_cdr = 1
+		ids, err = queryIDs(ctx, tx, `UPDATE recordings SET no_cdr = 1
 			WHERE cdr = 0 AND no_cdr = 0 AND created_at < ? RETURNING id`, before.UnixMilli())
-		if err != nil {
-			return err
-		}
-		defer closeOnErr(rows, &err)
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			ids = append(ids, id)
-		}
-		return rows.Err()
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: mark recordings without CDR: %w", err)
@@ -273,20 +249,8 @@ func (db *DB) RecordingIDsByDevice(ctx context.Context, regName string, macs []s
 	}
 	q += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, maxRefresh)
-	rows, err := db.r.QueryContext(ctx, q, args...)
+	out, err := queryIDs(ctx, db.r, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: recordings by device: %w", err)
-	}
-	defer closeOnErr(rows, &err)
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("store: recordings by device: %w", err)
-		}
-		out = append(out, id)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: recordings by device: %w", err)
 	}
 	return out, nil

@@ -433,20 +433,8 @@ func (db *DB) RecordingsInState(ctx context.Context, state string) (_ []Recordin
 	if !validState(state) {
 		return nil, fmt.Errorf("store: recordings in state %q: %w", state, ErrInvalid)
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT `+recColsLight+` FROM recordings WHERE state = ? ORDER BY id`, state)
+	out, err := db.queryRecordings(ctx, `SELECT `+recColsLight+` FROM recordings WHERE state = ? ORDER BY id`, state)
 	if err != nil {
-		return nil, fmt.Errorf("store: recordings in state %q: %w", state, err)
-	}
-	defer closeOnErr(rows, &err)
-	var out []Recording
-	for rows.Next() {
-		r, err := scanRecording(rows, false)
-		if err != nil {
-			return nil, fmt.Errorf("store: recordings in state %q: %w", state, err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: recordings in state %q: %w", state, err)
 	}
 	return out, nil

@@ -74,20 +74,8 @@ func (db *DB) DeleteExpired(ctx context.Context, ids []int64, before time.Time) 
 		AND id IN (?` + strings.Repeat(",?", len(ids)-1) + `) RETURNING id`
 	var deleted []int64
 	err := db.write(ctx, func(tx *sql.Tx) (err error) {
-		deleted = deleted[:0]
-		rows, err := tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer closeOnErr(rows, &err)
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			deleted = append(deleted, id)
-		}
-		return rows.Err()
+		deleted, err = queryIDs(ctx, tx, q, args...)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: delete expired: %w", err)
