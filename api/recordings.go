@@ -97,21 +97,17 @@ func visibleOwners(u store.User) []string {
 
 func (s *Server) listRecordings(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	f := store.ListFilter{Owners: visibleOwners(userFrom(r.Context())), Query: q.Get("q"), Cursor: q.Get("cursor")}
-	var err error
-	if f.From, err = parseTime(q.Get("from")); err != nil {
-		httpError(w, http.StatusBadRequest, "from: "+err.Error())
-		return
-	}
-	if f.To, err = parseTime(q.Get("to")); err != nil {
-		httpError(w, http.StatusBadRequest, "to: "+err.Error())
-		return
-	}
+	limit := 0
 	if l := q.Get("limit"); l != "" {
-		if f.Limit, err = strconv.Atoi(l); err != nil || f.Limit < 1 || f.Limit > 500 {
-			httpError(w, http.StatusBadRequest, "limit: a number from 1 to 500")
-			return
+		var err error
+		if limit, err = strconv.Atoi(l); err != nil || limit == 0 {
+			limit = -1 // refused by listFilter like any other bad limit
 		}
+	}
+	f, err := listFilter(userFrom(r.Context()), q.Get("q"), q.Get("from"), q.Get("to"), q.Get("cursor"), limit)
+	if err != nil {
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
 	}
 	recs, next, err := s.db.ListRecordings(r.Context(), f)
 	if err != nil {
@@ -130,6 +126,25 @@ func (s *Server) listRecordings(w http.ResponseWriter, r *http.Request) {
 		out.Recordings = append(out.Recordings, recordingView(rec, false))
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// listFilter builds the list query shared by the HTTP and websocket APIs:
+// what u may see, filtered by the request; limit 0 means the default.
+func listFilter(u store.User, q, from, to, cursor string, limit int) (store.ListFilter, error) {
+	f := store.ListFilter{Owners: visibleOwners(u), Query: q, Cursor: cursor, Limit: limit}
+	var err error
+	if f.From, err = parseTime(from); err != nil {
+		return f, fmt.Errorf("from: %w", err)
+	}
+	if f.To, err = parseTime(to); err != nil {
+		return f, fmt.Errorf("to: %w", err)
+	}
+	if limit == 0 {
+		f.Limit = store.DefaultListLimit
+	} else if limit < 1 || limit > store.MaxListLimit {
+		return f, fmt.Errorf("limit: a number from 1 to %d", store.MaxListLimit)
+	}
+	return f, nil
 }
 
 // parseTime accepts RFC 3339 or a plain date (YYYY-MM-DD, UTC).

@@ -652,21 +652,12 @@ func (s *Server) wsListRecordings(ctx context.Context, c *wsClient, u store.User
 	if err := decodeBody(body, &req); err != nil {
 		return nil, err
 	}
-	f := store.ListFilter{Owners: visibleOwners(u), Query: req.Q, Cursor: req.Cursor, Limit: req.Limit}
 	if len(req.Q) > 256 {
 		return nil, wsErr("q: at most 256 bytes")
 	}
-	if req.Limit == 0 {
-		f.Limit = 50
-	} else if req.Limit < 1 || req.Limit > 500 {
-		return nil, wsErr("limit: a number from 1 to 500")
-	}
-	var err error
-	if f.From, err = parseTime(req.From); err != nil {
-		return nil, wsErr("from: %v", err)
-	}
-	if f.To, err = parseTime(req.To); err != nil {
-		return nil, wsErr("to: %v", err)
+	f, err := listFilter(u, req.Q, req.From, req.To, req.Cursor, req.Limit)
+	if err != nil {
+		return nil, wsErr("%v", err)
 	}
 	recs, next, err := s.db.ListRecordings(ctx, f)
 	if err != nil {
