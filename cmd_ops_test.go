@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"recordings/internal/callgen"
+	"recordings/internal/testutil"
 	"recordings/store"
 )
 
@@ -158,11 +159,11 @@ var listenRE = regexp.MustCompile(`listen=(\S+)`)
 // startServe runs serve on a loopback port and returns its address, the
 // process log and a function that stops it (like SIGTERM) and returns its
 // error.
-func startServe(t *testing.T, dbPath string, extra ...string) (string, *syncBuf, func() error) {
+func startServe(t *testing.T, dbPath string, extra ...string) (string, *testutil.LogBuffer, func() error) {
 	t.Helper()
 	t.Setenv("RECORDINGS_ADMIN_PASSWORD", "admin-password")
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuf{}
+	logs := &testutil.LogBuffer{}
 	done := make(chan error, 1)
 	args := append([]string{"serve", "-listen", "127.0.0.1:0", "-db", dbPath}, extra...)
 	go func() { done <- Run(ctx, args, io.Discard, logs) }()

@@ -1,34 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"recordings/internal/testutil"
 	"recordings/store"
 )
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // A real restart of the service deletes the recordings of users without a
 // licence, and only when a licence count is configured.
@@ -61,7 +43,7 @@ func TestServeStartupLicencePurge(t *testing.T) {
 	}
 	start := func() string {
 		t.Helper()
-		out := &syncBuf{}
+		out := &testutil.LogBuffer{}
 		sctx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		go func() { done <- Run(sctx, []string{"serve", "-listen", "127.0.0.1:0", "-db", path}, out, out) }()

@@ -1,7 +1,6 @@
 package applog
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"recordings/internal/testutil"
 	"recordings/store"
 )
 
@@ -48,24 +48,6 @@ func (s *memSink) all() []store.LogEntry {
 	return append([]store.LogEntry(nil), s.entries...)
 }
 
-// syncBuf is a goroutine-safe bytes.Buffer for the process log.
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuf) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuf) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 // run starts l.Run and returns a function that stops it and waits.
 func run(t *testing.T, l *Logger) func() {
 	t.Helper()
@@ -85,9 +67,9 @@ func run(t *testing.T, l *Logger) func() {
 	}
 }
 
-func newTest(t *testing.T, sink Sink) (*Logger, *slog.Logger, *syncBuf) {
+func newTest(t *testing.T, sink Sink) (*Logger, *slog.Logger, *testutil.LogBuffer) {
 	t.Helper()
-	out := &syncBuf{}
+	out := &testutil.LogBuffer{}
 	l := New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelInfo}), NewLevels(slog.LevelInfo), sink, 0)
 	return l, l.Slog(), out
 }
@@ -233,7 +215,7 @@ func TestLevelsAtRuntime(t *testing.T) {
 
 func TestBlockedSinkDoesNotBlockCallers(t *testing.T) {
 	sink := &memSink{block: make(chan struct{})}
-	out := &syncBuf{}
+	out := &testutil.LogBuffer{}
 	l := New(slog.NewTextHandler(out, nil), NewLevels(slog.LevelInfo), sink, 64)
 	log := l.Slog()
 	stop := run(t, l)

@@ -1,18 +1,17 @@
 package settings
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"recordings/applog"
+	"recordings/internal/testutil"
 	"recordings/store"
 )
 
@@ -66,31 +65,14 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuf) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuf) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-func setup(t *testing.T) (*store.DB, *Service, *applog.Levels, *syncBuf) {
+func setup(t *testing.T) (*store.DB, *Service, *applog.Levels, *testutil.LogBuffer) {
 	t.Helper()
 	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "r.db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	out := &syncBuf{}
+	out := &testutil.LogBuffer{}
 	levels := applog.NewLevels(slog.LevelInfo)
 	return db, New(db, slog.New(slog.NewTextHandler(out, nil)), levels), levels, out
 }
