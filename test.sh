@@ -2,9 +2,12 @@
 # The project's test command: installs what the tests need, then runs every test with -race.
 set -euo pipefail
 cd "$(dirname "$0")"
-# The browser tests (e2e/) drive Debian's Chromium; under CI=true they fail without it.
-if [ ! -x /usr/bin/chromium ]; then
+# The browser tests (e2e/) drive Debian's Chromium and Firefox ESR; under CI=true they fail without them.
+browsers=()
+[ -x /usr/bin/chromium ] || browsers+=(chromium)
+[ -x /usr/bin/firefox-esr ] || browsers+=(firefox-esr)
+if [ ${#browsers[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  apt-get update -qq && apt-get install -y -qq "${browsers[@]}" >/dev/null
 fi
 go test -race -count=1 ./...
