@@ -125,6 +125,9 @@ type firefox struct {
 	exited  chan struct{} // closed when the process has been waited for
 	waitErr error         // the process's end; read after exited closes
 	output  *tailLog
+
+	version string        // the browser's, from session.new
+	startup time.Duration // from exec to an open session
 }
 
 // bidiListening is what Firefox prints on stderr once the remote agent
@@ -167,6 +170,7 @@ func startFirefox(ctx context.Context, downloads string, onEvent bidiEvent) (*fi
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("start %s: %w", firefoxPath, err)
 	}
+	began := time.Now()
 	f := &firefox{cmd: cmd, dir: dir, exited: make(chan struct{}), output: &tailLog{max: 200}}
 	urls := make(chan string, 1)
 	go f.readOutput(stderr, urls)
@@ -187,6 +191,7 @@ func startFirefox(ctx context.Context, downloads string, onEvent bidiEvent) (*fi
 	case <-ctx.Done():
 		return fail(fmt.Errorf("waiting for firefox's remote agent: %w", ctx.Err()))
 	}
+	f.output.add(fmt.Sprintf("[test] remote agent listening after %v", time.Since(began).Round(time.Millisecond)))
 	f.conn, err = dialBiDi(ctx, url+"/session", onEvent)
 	if err != nil {
 		return fail(err)
@@ -209,8 +214,9 @@ func startFirefox(ctx context.Context, downloads string, onEvent bidiEvent) (*fi
 	if session.Capabilities.BrowserName != "firefox" {
 		return fail(fmt.Errorf("session.new: browser %q, want firefox", session.Capabilities.BrowserName))
 	}
-	f.output.add(fmt.Sprintf("[test] session %s with %s %s", session.SessionID,
-		session.Capabilities.BrowserName, session.Capabilities.BrowserVersion))
+	f.version, f.startup = session.Capabilities.BrowserVersion, time.Since(began)
+	f.output.add(fmt.Sprintf("[test] session %s with firefox %s after %v", session.SessionID,
+		f.version, f.startup.Round(time.Millisecond)))
 	return f, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -85,6 +86,7 @@ func (b *foxTab) ready() {
 	if err := <-b.started; err != nil {
 		b.t.Fatalf("start firefox: %v", err)
 	}
+	b.t.Logf("firefox %s ready in %v", b.ff.version, b.ff.startup.Round(time.Millisecond))
 	var tree struct {
 		Contexts []struct {
 			Context string `json:"context"`
@@ -390,6 +392,31 @@ func (b *foxTab) screenshot(dir, name string) {
 		return
 	}
 	b.t.Logf("screenshot: %s", p)
+}
+
+// expectProblem runs a script that makes the page raise a problem (an
+// uncaught exception, a dialog) and waits until the tab has seen it; the
+// problem is then forgotten. It proves that checkClean would notice.
+func (b *foxTab) expectProblem(script, want string) {
+	b.t.Helper()
+	foxEval[bool](b, `(() => { setTimeout(() => { `+script+` }, 0); return true; })()`)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b.mu.Lock()
+		i := slices.IndexFunc(b.problems, func(p string) bool { return strings.Contains(p, want) })
+		if i >= 0 {
+			b.problems = slices.Delete(b.problems, i, i+1)
+		}
+		b.mu.Unlock()
+		if i >= 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.report()
+			b.t.Fatalf("the page's problem %q from %s went unnoticed", want, script)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
 }
 
 // checkClean fails the test for exceptions or dialogs the page raised.
