@@ -239,23 +239,25 @@ func (f *firefox) readOutput(r io.Reader, urls chan<- string) {
 	_, _ = io.Copy(io.Discard, r)
 }
 
-// stop closes the browser (browser.close, then SIGKILL to its process group
-// if it lingers) and removes the profile.
+// stop closes the browser (browser.close; SIGKILL to its process group if
+// it does not end) and removes the profile.
 func (f *firefox) stop() {
+	wait := time.Duration(0)
 	if f.conn != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = f.conn.call(ctx, "browser.close", nil, nil)
 		cancel()
 		f.conn.close()
+		wait = 10 * time.Second // to shut down in order
 	}
 	select {
 	case <-f.exited:
-	case <-time.After(10 * time.Second):
+	case <-time.After(wait):
+		// Still running, so the group is still Firefox's: end it with its
+		// content processes.
+		_ = syscall.Kill(-f.cmd.Process.Pid, syscall.SIGKILL)
+		<-f.exited
 	}
-	// Content processes share the group; after the main process ended they
-	// should be gone, but make sure.
-	_ = syscall.Kill(-f.cmd.Process.Pid, syscall.SIGKILL)
-	<-f.exited
 	// Files may still be closed by exiting helpers: retry for a moment.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
