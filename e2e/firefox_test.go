@@ -107,6 +107,26 @@ func TestFirefox(t *testing.T) {
 		b.waitFor("the empty-list note", `!document.querySelector('#panel-recordings .empty').hidden`)
 		b.click(`#panel-recordings form.filters button[type=button]`)
 		b.waitRows("cleared", ids(a3, a2, a1))
+
+		// Dates are set by script, as in TestApps: in headless Firefox,
+		// WebDriver key actions fill only the month part of a date field
+		// (focus never moves on to day and year; mozilla/geckodriver#1070
+		// reports the like for send_keys). Typing there is not testable.
+		const from, to = `#panel-recordings form.filters input[name=from]`, `#panel-recordings form.filters input[name=to]`
+		today := foxEval[string](b, `new Date().toLocaleDateString('en-CA')`)
+		tomorrow := foxEval[string](b, `new Date(Date.now() + 864e5).toLocaleDateString('en-CA')`)
+		b.set(from, tomorrow)
+		b.click(`#panel-recordings form.filters button[type=submit]`)
+		b.waitRows("from tomorrow", nil)
+		b.set(from, today)
+		b.set(to, today)
+		b.click(`#panel-recordings form.filters button[type=submit]`)
+		b.waitRows("today", ids(a3, a2, a1))
+		b.click(`#panel-recordings form.filters button[type=button]`)
+		b.waitRows("cleared", ids(a3, a2, a1))
+		if v := foxEval[string](b, `document.querySelector('`+from+`').value`); v != "" {
+			t.Errorf("Clear left the From date %q", v)
+		}
 	})
 
 	t.Run("play and seek", func(t *testing.T) {
