@@ -284,6 +284,7 @@ func TestFirefox(t *testing.T) {
 	if p := foxEval[string](b, `location.pathname`); !strings.HasSuffix(p, "/recordings/innovaphone-recordingsadmin.htm") {
 		t.Fatalf("admin landed on %s", p)
 	}
+	b.waitFor("the PBX name banner", `!document.getElementById('banner').hidden && document.getElementById('banner').textContent.includes('PBX Name missing')`)
 	if got := b.rowIDs(); !slices.Contains(got, strconv.FormatInt(b1, 10)) || !slices.Contains(got, strconv.FormatInt(a1, 10)) {
 		t.Errorf("admin's list %v lacks other users' recordings", got)
 	}
@@ -306,6 +307,7 @@ func TestFirefox(t *testing.T) {
 		b.set(`#panel-settings select[name="trace-Converting"]`, "debug")
 		b.click(`#panel-settings form button[type=submit]`)
 		b.waitFor("saved", `document.querySelector('#panel-settings .status').textContent === 'Settings saved.'`)
+		b.waitFor("the banner to go", `document.getElementById('banner').hidden`)
 		m, err := e.db.Settings(e.ctx)
 		if err != nil {
 			t.Fatal(err)
