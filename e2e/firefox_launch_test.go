@@ -160,20 +160,28 @@ func startFirefox(ctx context.Context, downloads string, onEvent bidiEvent) (*fi
 		"MOZ_CRASHREPORTER_DISABLE=1", "MOZ_HEADLESS=1")
 	// Its own process group, so that stop can end the content processes too.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stderr, err := cmd.StderrPipe()
+	// One pipe for stdout and stderr, read to its end (when Firefox and its
+	// content processes have all closed it) independently of cmd.Wait.
+	out, outW, err := os.Pipe()
 	if err != nil {
 		_ = os.RemoveAll(dir)
-		return nil, fmt.Errorf("firefox stderr: %w", err)
+		return nil, fmt.Errorf("firefox output pipe: %w", err)
 	}
-	cmd.Stdout = cmd.Stderr // the same pipe: one log
-	if err := cmd.Start(); err != nil {
+	cmd.Stdout, cmd.Stderr = outW, outW
+	err = cmd.Start()
+	_ = outW.Close() // Firefox holds its own copy
+	if err != nil {
+		_ = out.Close()
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("start %s: %w", firefoxPath, err)
 	}
 	began := time.Now()
 	f := &firefox{cmd: cmd, dir: dir, exited: make(chan struct{}), output: &tailLog{max: 200}}
 	urls := make(chan string, 1)
-	go f.readOutput(stderr, urls)
+	go func() {
+		f.readOutput(out, urls)
+		_ = out.Close()
+	}()
 	go func() {
 		f.waitErr = cmd.Wait()
 		close(f.exited)

@@ -61,7 +61,7 @@ func newFirefox(t *testing.T, downloads string) *foxTab {
 	// server; the first action waits for it (ready).
 	go func() {
 		defer close(stopped)
-		sctx, scancel := context.WithTimeout(ctx, 60*time.Second)
+		sctx, scancel := context.WithTimeout(ctx, 90*time.Second) // slow on a busy machine
 		ff, err := startFirefox(sctx, downloads, b.event)
 		scancel()
 		b.ff = ff
