@@ -82,6 +82,8 @@ type DB struct {
 	// ftsCap: a query with fewer trigram-index candidates than this is
 	// answered from the candidates (see ListRecordings); 0 disables.
 	ftsCap int
+	// trigrams caches trigram counts for the search plan.
+	trigrams trigramStats
 
 	dummyOnce sync.Once
 	dummyHash []byte

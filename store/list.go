@@ -216,31 +216,44 @@ func ftsTerm(t string) string { return `"` + strings.ReplaceAll(t, `"`, `""`) + 
 // FTS5 pays for every posting of every term in an AND, so a trigram found
 // in nearly every row ("+49" in phone numbers) would make even a rare
 // string slow. The trigrams are therefore counted first, each count
-// stopping at a cap, and only the rarest three are AND-ed.
+// stopping at a cap (and kept a while, see trigramStats), and only the
+// rarest three are AND-ed.
 func (db *DB) ftsCandidates(ctx context.Context, q string) (string, error) {
 	ts := trigrams(q)
 	if len(ts) == 0 {
 		return "", nil
 	}
 	countCap := 4 * db.ftsCap
-	var sb strings.Builder
-	sb.WriteString("SELECT ")
-	args := make([]any, 0, len(ts)+1)
-	args = append(args, countCap)
-	for i, t := range ts {
-		if i > 0 {
-			sb.WriteString(", ")
-		}
-		fmt.Fprintf(&sb, "(SELECT count(*) FROM (SELECT 1 FROM recordings_fts WHERE recordings_fts MATCH ?%d LIMIT ?1))", i+2)
-		args = append(args, ftsTerm(t))
-	}
 	counts := make([]int, len(ts))
-	dest := make([]any, len(ts))
-	for i := range counts {
-		dest[i] = &counts[i]
+	now := db.now()
+	var missing []int // indexes into ts of trigrams not in the cache
+	for i, t := range ts {
+		if n, ok := db.trigrams.get(t, now); ok {
+			counts[i] = n
+		} else {
+			missing = append(missing, i)
+		}
 	}
-	if err := db.r.QueryRowContext(ctx, sb.String(), args...).Scan(dest...); err != nil {
-		return "", fmt.Errorf("search index: count trigrams: %w", err)
+	if len(missing) > 0 {
+		var sb strings.Builder
+		sb.WriteString("SELECT ")
+		args := make([]any, 0, len(missing)+1)
+		args = append(args, countCap)
+		dest := make([]any, len(missing))
+		for j, i := range missing {
+			if j > 0 {
+				sb.WriteString(", ")
+			}
+			fmt.Fprintf(&sb, "(SELECT count(*) FROM (SELECT 1 FROM recordings_fts WHERE recordings_fts MATCH ?%d LIMIT ?1))", j+2)
+			args = append(args, ftsTerm(ts[i]))
+			dest[j] = &counts[i]
+		}
+		if err := db.r.QueryRowContext(ctx, sb.String(), args...).Scan(dest...); err != nil {
+			return "", fmt.Errorf("search index: count trigrams: %w", err)
+		}
+		for _, i := range missing {
+			db.trigrams.put(ts[i], counts[i], now)
+		}
 	}
 	order := make([]int, len(ts))
 	for i := range order {

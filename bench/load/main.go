@@ -172,7 +172,14 @@ func run(c config, out io.Writer) error {
 	mon := newMonitor(pid, c.sample)
 	go mon.run(ctx)
 	self0 := selfCPU()
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: c.calls, DisableCompression: true}}
+	// One connection per upload, as a phone makes it. With keep-alive, a
+	// connection dialled for one phone but taken by another's request (the
+	// transport races dials against connections that turn idle) waits in
+	// the pool without a request; past the server's ReadHeaderTimeout the
+	// server closes it, and the phone that later picks it fails ("server
+	// closed idle connection": a streamed PUT body cannot be replayed).
+	// That is an artefact of a shared client, not of the service.
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true, DisableCompression: true}}
 	start := time.Now()
 	var wg sync.WaitGroup
 	for i, p := range phones {
