@@ -97,6 +97,8 @@ export class PBXSettingsView {
         h('div', { class: 'buttons' },
           h('button', { value: 'cancel', autofocus: true }, 'Cancel'),
           h('button', { value: 'clear', class: 'danger' }, 'Clear password'))));
+    this.clearing = null; // the password field whose clearing is asked
+    this.dialog.addEventListener('close', () => this.dialogClosed());
 
     this.form = h('form', { class: 'settings pbx-settings', novalidate: true, onsubmit: (ev) => { ev.preventDefault(); this.save(); } },
       h('fieldset', { class: 'group' }, h('legend', null, 'CDR interface'),
@@ -267,21 +269,29 @@ export class PBXSettingsView {
       ? 'The PBX\u2019s CDRs will then be accepted without a password (and without any authentication if no CDR user is set).'
       : 'App sign-ins from the PBX will fail until a new instance password is set here and in the App objects.';
     this.dialog.returnValue = '';
-    this.dialog.addEventListener('close', async () => {
-      if (this.dialog.returnValue !== 'clear') {
-        f.clear.focus();
-        return;
-      }
-      try {
-        this.showState(await adminCall('PUT', '/api/admin/pbx', { [f.name]: '' }));
-        f.input.value = '';
-        this.status.info(`${f.label} cleared.`);
-        f.input.focus();
-      } catch (err) {
-        this.status.error(`Not cleared: ${err.message}`);
-        f.clear.focus();
-      }
-    }, { once: true });
+    this.clearing = f;
     this.dialog.showModal();
+  }
+
+  // dialogClosed answers the confirmation. One listener for every opening:
+  // the close event is queued, so that of an earlier closing can arrive
+  // after the dialog was opened again; it is ignored while it is open.
+  async dialogClosed() {
+    const f = this.clearing;
+    if (this.dialog.open || !f) return;
+    this.clearing = null;
+    if (this.dialog.returnValue !== 'clear') {
+      f.clear.focus();
+      return;
+    }
+    try {
+      this.showState(await adminCall('PUT', '/api/admin/pbx', { [f.name]: '' }));
+      f.input.value = '';
+      this.status.info(`${f.label} cleared.`);
+      f.input.focus();
+    } catch (err) {
+      this.status.error(`Not cleared: ${err.message}`);
+      f.clear.focus();
+    }
   }
 }
