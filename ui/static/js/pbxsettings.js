@@ -186,7 +186,7 @@ export class PBXSettingsView {
     const secs = p.nocdr_grace_seconds ?? defaultGraceSeconds;
     this.grace.input.value = minutesText(secs);
     this.grace.help.textContent = `How long a new recording waits for its CDR before it is marked NoCDR: 0 to ${maxGraceSeconds / 60} minutes (7 days). `
-      + (p.nocdr_grace_configured ? `Now ${minutesText(secs)} minutes.` : `Now the default, ${minutesText(defaultGraceSeconds)} minutes.`);
+      + (p.nocdr_grace_configured ? `Now ${minutesText(secs)} minutes.` : `Now the default, ${minutesText(secs)} minutes.`);
     for (const f of this.fields) {
       f.err.textContent = '';
       f.input.setAttribute('aria-invalid', 'false');
