@@ -20,6 +20,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"recordings/api"
+	"recordings/calls"
 	"recordings/ingest"
 	"recordings/store"
 	"recordings/ui"
@@ -48,7 +49,8 @@ func startEnv(t *testing.T) *env {
 		t.Fatalf("open store: %v", err)
 	}
 	ing := ingest.New(db, log, ingest.Options{})
-	srv := api.New(db, ing, log, api.Options{UI: ui.Files()})
+	// CDRs are processed as in the service (run.go), so the CDR endpoint works.
+	srv := api.New(db, ing, log, api.Options{UI: ui.Files(), Calls: calls.New(db, log, calls.Options{})})
 	ing.OnEvent(srv.Publish)
 	done := make(chan error, 1)
 	go func() { done <- ing.Run(ctx) }()

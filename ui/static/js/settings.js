@@ -1,6 +1,7 @@
-// The admin's settings form: retention, PBX name, trace levels; and the
-// database backup link.
+// The admin's settings form: retention, PBX name, trace levels; the PBX
+// integration (pbxsettings.js); and the database backup link.
 import { h, uid, StatusLine } from './dom.js';
+import { PBXSettingsView } from './pbxsettings.js';
 
 export const maxRetentionDays = 11000;
 
@@ -40,14 +41,17 @@ export class SettingsView {
       h('div', { class: 'field' }, h('label', { for: pbxID }, 'PBX name'), this.pbx),
       this.traceFields,
       h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Save settings')));
+    this.pbxSettings = new PBXSettingsView();
     this.el = h('section', { class: 'view', 'aria-labelledby': 'settings-title' },
       h('h2', { id: 'settings-title' }, 'Settings'), this.status.el, this.form,
+      this.pbxSettings.el,
       h('h2', null, 'Backup'),
       h('p', null, 'A consistent copy of the whole database (recordings, users, settings, log).'),
       h('p', null, h('a', { class: 'button', href: '/api/admin/backup', download: '' }, 'Download database backup')));
   }
 
   async start() {
+    this.pbxSettings.start(); // its own API and status line
     try {
       const res = await this.socket.request('GetSettings');
       this.fill(res.settings);
