@@ -42,6 +42,8 @@ export class AppObjectsView {
         h('div', { class: 'buttons' },
           h('button', { value: 'cancel', autofocus: true }, 'Cancel'),
           h('button', { value: 'delete', class: 'danger' }, 'Delete'))));
+    this.deleting = null; // what the open confirmation asks to delete
+    this.dialog.addEventListener('close', () => this.dialogClosed());
 
     this.el = h('section', { class: 'view', 'aria-labelledby': 'ao-title' },
       h('h2', { id: 'ao-title' }, 'App objects'), this.status.el,
@@ -119,22 +121,30 @@ export class AppObjectsView {
   confirmDelete(o, opener) {
     this.dialogText.textContent = `App object ${o.name} will be deleted. Users signing in through it will see only their own recordings.`;
     this.dialog.returnValue = '';
-    this.dialog.addEventListener('close', async () => {
-      if (this.dialog.returnValue !== 'delete') {
-        opener.focus();
-        return;
-      }
-      try {
-        await adminCall('DELETE', `/api/admin/appobjects/${encodeURIComponent(o.name)}`);
-        this.status.info(`App object ${o.name} deleted.`);
-        await this.start();
-        this.onChange();
-        this.name.focus();
-      } catch (err) {
-        this.status.error(`Not deleted: ${err.message}`);
-        opener.focus();
-      }
-    }, { once: true });
+    this.deleting = { o, opener };
     this.dialog.showModal();
+  }
+
+  // dialogClosed answers the confirmation. One listener for every opening:
+  // the close event is queued, so that of an earlier closing can arrive
+  // after the dialog was opened again; it is ignored while it is open.
+  async dialogClosed() {
+    const d = this.deleting;
+    if (this.dialog.open || !d) return;
+    this.deleting = null;
+    if (this.dialog.returnValue !== 'delete') {
+      d.opener.focus();
+      return;
+    }
+    try {
+      await adminCall('DELETE', `/api/admin/appobjects/${encodeURIComponent(d.o.name)}`);
+      this.status.info(`App object ${d.o.name} deleted.`);
+      await this.start();
+      this.onChange();
+      this.name.focus();
+    } catch (err) {
+      this.status.error(`Not deleted: ${err.message}`);
+      d.opener.focus();
+    }
   }
 }

@@ -51,6 +51,8 @@ export class RecordingsView {
         h('div', { class: 'buttons' },
           h('button', { value: 'cancel', autofocus: true }, 'Cancel'),
           h('button', { value: 'delete', class: 'danger' }, 'Delete'))));
+    this.deleting = null; // what the open confirmation asks to delete
+    this.dialog.addEventListener('close', () => this.dialogClosed());
 
     this.el = h('section', { class: 'view', 'aria-labelledby': 'rec-title' },
       h('h2', { id: 'rec-title' }, admin ? 'All recordings' : 'My recordings'),
@@ -278,22 +280,30 @@ export class RecordingsView {
   confirmDelete(id) {
     const rec = this.current(id);
     this.dialogText.textContent = `The recording of ${dateTimeText(rec.created)} with ${partyText(rec)} will be deleted for good.`;
-    const opener = this.rows.get(id)?.tr.querySelector('.delete-btn');
     this.dialog.returnValue = '';
-    this.dialog.addEventListener('close', async () => {
-      if (this.dialog.returnValue !== 'delete') {
-        opener?.focus();
-        return;
-      }
-      try {
-        await this.socket.request('DeleteRecording', { id });
-        this.removeRow(id);
-        this.status.info('Recording deleted.');
-      } catch (err) {
-        this.status.error(`Not deleted: ${err.message}`);
-        opener?.focus();
-      }
-    }, { once: true });
+    this.deleting = id;
     this.dialog.showModal();
+  }
+
+  // dialogClosed answers the confirmation. One listener for every opening:
+  // the close event is queued, so that of an earlier closing can arrive
+  // after the dialog was opened again; it is ignored while it is open.
+  async dialogClosed() {
+    const id = this.deleting;
+    if (this.dialog.open || id == null) return;
+    this.deleting = null;
+    const opener = this.rows.get(id)?.tr.querySelector('.delete-btn');
+    if (this.dialog.returnValue !== 'delete') {
+      opener?.focus();
+      return;
+    }
+    try {
+      await this.socket.request('DeleteRecording', { id });
+      this.removeRow(id);
+      this.status.info('Recording deleted.');
+    } catch (err) {
+      this.status.error(`Not deleted: ${err.message}`);
+      opener?.focus();
+    }
   }
 }
