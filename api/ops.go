@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -20,17 +21,21 @@ type Ops struct {
 	Version  string
 	// backups admits one backup at a time (a snapshot is a full copy).
 	backups chan struct{}
+	// progress is the current or last backup (backupstatus.go).
+	progress *backupProgress
 }
 
 // opsRoutes adds /healthz, /metrics and the admin routes.
 func (s *Server) opsRoutes(apiMux, mux *http.ServeMux) {
 	s.opt.Ops.backups = make(chan struct{}, 1)
+	s.opt.Ops.progress = newBackupProgress(s.opt.Now)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	if s.opt.Ops.Metrics != nil {
 		mux.Handle("GET /metrics", s.opt.Ops.Metrics.Handler())
 	}
 	apiMux.Handle("GET /api/admin/status", s.admin(s.adminStatus))
 	apiMux.Handle("GET /api/admin/backup", s.admin(s.backup))
+	apiMux.Handle("GET /api/admin/backup/status", s.admin(s.backupStatus))
 }
 
 func (s *Server) healthReport(ctx context.Context) health.Report {
@@ -85,7 +90,8 @@ func (s *Server) adminStatus(w http.ResponseWriter, r *http.Request) {
 
 // backup streams a consistent snapshot of the database, made while uploads
 // go on, with its size in Content-Length (and Range support, so a broken
-// download can resume while the same snapshot is served).
+// download can resume while the same snapshot is served). Its progress is
+// at GET /api/admin/backup/status (backupstatus.go).
 func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 	select {
 	case s.opt.Ops.backups <- struct{}{}:
@@ -96,9 +102,16 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u := userFrom(r.Context())
+	p := s.opt.Ops.progress
+	p.begin(u.Name)
 	start := time.Now()
-	snap, err := s.db.Snapshot(r.Context())
+	snap, err := s.db.SnapshotWithProgress(r.Context(), 0, p.snapshot)
 	if err != nil {
+		if r.Context().Err() != nil {
+			p.finish(errors.New("the browser closed the connection while the snapshot was being made"))
+			return
+		}
+		p.finish(errors.New("the snapshot could not be made; see the log"))
 		s.internalError(w, r, fmt.Errorf("backup: %w", err))
 		return
 	}
@@ -109,9 +122,19 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 	}()
 	s.log.Info("backup started", "category", "UI", "user", u.Name, "bytes", snap.Size, "snapshot_took", time.Since(start))
 	name := "recordings-" + time.Now().UTC().Format("20060102-150405") + ".db"
+	p.sending(name, snap.Size)
 	w.Header().Set("Content-Type", "application/vnd.sqlite3")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.Header().Set("Cache-Control", "no-store")
-	// ServeContent sets Content-Length from the file's size.
-	http.ServeContent(w, r, name, time.Time{}, snap.File)
+	// ServeContent sets Content-Length from the file's size (or the
+	// range's), which the counting writer takes as the total.
+	cw := &countingWriter{ResponseWriter: w, ctx: r.Context(), p: p}
+	http.ServeContent(cw, r, name, time.Time{}, snap.File)
+	err = cw.outcome(r, p.status().Total)
+	p.finish(err)
+	if err != nil {
+		s.log.Warn("backup failed", "category", "UI", "user", u.Name, "err", err)
+		return
+	}
+	s.log.Info("backup sent", "category", "UI", "user", u.Name, "bytes", cw.n, "took", time.Since(start))
 }
