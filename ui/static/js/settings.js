@@ -1,7 +1,9 @@
 // The admin's settings form: retention, PBX name, trace levels; the PBX
-// integration (pbxsettings.js); and the database backup link.
+// integration (pbxsettings.js); and the database backup with its progress
+// (backup.js).
 import { h, uid, StatusLine } from './dom.js';
 import { PBXSettingsView } from './pbxsettings.js';
+import { BackupView } from './backup.js';
 
 export const maxRetentionDays = 11000;
 
@@ -42,16 +44,16 @@ export class SettingsView {
       this.traceFields,
       h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Save settings')));
     this.pbxSettings = new PBXSettingsView();
+    this.backup = new BackupView();
     this.el = h('section', { class: 'view', 'aria-labelledby': 'settings-title' },
       h('h2', { id: 'settings-title' }, 'Settings'), this.status.el, this.form,
       this.pbxSettings.el,
-      h('h2', null, 'Backup'),
-      h('p', null, 'A consistent copy of the whole database (recordings, users, settings, log).'),
-      h('p', null, h('a', { class: 'button', href: '/api/admin/backup', download: '' }, 'Download database backup')));
+      this.backup.el);
   }
 
   async start() {
     this.pbxSettings.start(); // its own API and status line
+    this.backup.start(); // its own status line and poller
     try {
       const res = await this.socket.request('GetSettings');
       this.fill(res.settings);

@@ -1,0 +1,189 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"recordings/store"
+)
+
+// backupState is what the page's backup box says about the last backup.
+type backupState struct {
+	Phase, Text, File, Label string
+	Bytes, Total             int64
+	Value, Max               float64
+}
+
+const backupBox = `#panel-settings .backup-progress`
+
+func (b *tab) backupState() backupState {
+	b.t.Helper()
+	js := `(() => { const box = document.querySelector('` + backupBox + `'); const p = box?.querySelector('progress');
+		return JSON.stringify({Phase: box?.dataset.phase ?? '', Text: box?.querySelector('.backup-text')?.textContent ?? '',
+			File: box?.dataset.file ?? '', Bytes: Number(box?.dataset.bytes ?? -1), Total: Number(box?.dataset.total ?? -1),
+			Label: p ? [...p.labels].map((l) => l.textContent).join(' ') : '',
+			Value: p ? p.value : -1, Max: p ? p.max : -1}); })()`
+	var st backupState
+	if err := json.Unmarshal([]byte(eval[string](b, js)), &st); err != nil {
+		b.t.Fatal(err)
+	}
+	return st
+}
+
+// backupStatus asks the server for the backup status as admin.
+func (e *env) backupStatus(admin string) map[string]any {
+	e.t.Helper()
+	req, err := http.NewRequestWithContext(e.ctx, http.MethodGet, e.srv.URL+"/api/admin/backup/status", nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.SetBasicAuth(admin, password)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var st map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&st); err != nil || res.StatusCode != http.StatusOK {
+		e.t.Fatalf("backup status: %s %v", res.Status, err)
+	}
+	return st
+}
+
+// waitDownload waits until the download folder holds a finished file of
+// size bytes that is not one of have, and returns its path.
+func waitDownload(t *testing.T, dir string, size int64, have map[string]bool) string {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.db"))
+		for _, f := range files {
+			if fi, err := os.Stat(f); err == nil && !have[f] && fi.Size() == size {
+				return f
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no finished download of %d bytes in %s (have %v)", size, dir, files)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// checkBackupFile checks that path is an SQLite database holding ids.
+func checkBackupFile(t *testing.T, e *env, path string, ids []int64) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(data, []byte("SQLite format 3\x00")) {
+		t.Fatalf("%s is no SQLite database: %q", path, data[:min(16, len(data))])
+	}
+	db, err := store.Open(e.ctx, path, nil)
+	if err != nil {
+		t.Fatalf("open the backup: %v", err)
+	}
+	defer db.Close()
+	if err := db.IntegrityCheck(e.ctx); err != nil {
+		t.Errorf("backup: %v", err)
+	}
+	for _, id := range ids {
+		want, err := e.db.Recording(e.ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.Recording(e.ctx, id)
+		if err != nil || got.Name != want.Name || got.SHA256 != want.SHA256 {
+			t.Errorf("recording %d in the backup: %+v, %v; want %s", id, got.Name, err, want.Name)
+		}
+	}
+}
+
+// TestAdminBackup takes database backups from the admin app's settings in
+// Chromium, by mouse and by keyboard: the page shows the backup's progress
+// with a labelled <progress> while the browser saves the file itself, and
+// the saved file is the database with the uploaded recordings.
+func TestAdminBackup(t *testing.T) {
+	shots := artifacts(t)
+	b := newBrowser(t)
+	e := startEnv(t)
+	e.createUser("alice", "Alice Anders", store.RoleUser)
+	e.createUser("root", "Administrator", store.RoleAdmin)
+	start := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	ids := []int64{
+		e.upload("alice", callCapture(start, 3*time.Second, 440, 660)),
+		e.upload("alice", callCapture(start.Add(time.Hour), 2*time.Second, 500, 300)),
+	}
+	for _, id := range ids {
+		e.waitReady(id)
+	}
+	if st := e.backupStatus("root"); st["phase"] != "idle" {
+		t.Fatalf("status before any backup: %v", st)
+	}
+	downloads := t.TempDir()
+	b.ready(downloads)
+	b.signIn(e.srv.URL, "root")
+	b.do("settings tab", chromedp.Click(`#tab-settings`))
+	link := `#panel-settings a.backup-link`
+	b.waitFor("the backup link", `document.querySelector('`+link+`')?.getAttribute('href') === '/api/admin/backup'`)
+	have := map[string]bool{}
+
+	for i, how := range []string{"mouse", "keyboard"} {
+		t.Run(how, func(t *testing.T) {
+			b := b.on(t)
+			if how == "mouse" {
+				b.do("click backup", chromedp.Click(link))
+			} else {
+				b.do("backup by keyboard", chromedp.Focus(link), chromedp.KeyEvent(kb.Enter))
+			}
+			// The box is up at once, with a labelled <progress>.
+			b.waitFor("the progress box", `!document.querySelector('`+backupBox+`').hidden`)
+			if st := b.backupState(); st.Label != "Backup progress" || st.Max != 100 {
+				t.Errorf("while running: %+v, want a <progress> labelled \"Backup progress\"", st)
+			}
+			b.waitFor("the saved state", `document.querySelector('`+backupBox+`').dataset.phase === 'done' && document.querySelector('`+backupBox+` .backup-text').textContent.startsWith('Backup saved: recordings-')`)
+			st := b.backupState()
+			srv := e.backupStatus("root")
+			if st.Bytes <= 0 || st.Bytes != st.Total || float64(st.Bytes) != srv["bytes"] || float64(st.Total) != srv["total"] ||
+				srv["phase"] != "done" || srv["id"] != float64(i+1) || srv["user"] != "root" {
+				t.Errorf("page %+v, server %v", st, srv)
+			}
+			if st.Label != "Backup progress" || st.Value != 100 {
+				t.Errorf("progress after the backup: %+v", st)
+			}
+			if !strings.Contains(st.Text, st.File) || !strings.HasSuffix(st.File, ".db") || srv["file"] != st.File {
+				t.Errorf("text %q, file %q (server %v)", st.Text, st.File, srv["file"])
+			}
+			path := waitDownload(t, downloads, st.Bytes, have)
+			have[path] = true
+			if !strings.HasPrefix(filepath.Base(path), strings.TrimSuffix(st.File, ".db")) {
+				t.Errorf("saved as %s, the page says %s", filepath.Base(path), st.File)
+			}
+			checkBackupFile(t, e, path, ids)
+			t.Logf("backup %d by %s: %s, %s bytes: %q", i+1, how, filepath.Base(path), strconv.FormatInt(st.Bytes, 10), st.Text)
+			b.screenshot(shots, "admin-backup-saved-"+how)
+		})
+	}
+
+	t.Run("phone screen", func(t *testing.T) {
+		b := b.on(t)
+		b.do("phone viewport", chromedp.EmulateViewport(390, 844))
+		if w := eval[float64](b, `document.documentElement.scrollWidth`); w > 400 {
+			t.Errorf("settings are %.0f px wide on a 390 px screen", w)
+		}
+		b.do("scroll", chromedp.ScrollIntoView(backupBox))
+		b.screenshot(shots, "admin-phone-backup")
+		b.do("desktop viewport", chromedp.EmulateViewport(1280, 900))
+	})
+	b.checkClean()
+}
