@@ -2,7 +2,13 @@ package e2e
 
 import (
 	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -109,6 +115,57 @@ func checkBackupFile(t *testing.T, e *env, path string, ids []int64) {
 	}
 }
 
+// storeBlob stores size random bytes as a received capture directly in the
+// store (no analysis), to make the database big, and returns its id.
+func (e *env) storeBlob(name string, size int) int64 {
+	e.t.Helper()
+	data := make([]byte, size)
+	_, _ = rand.Read(data)
+	id, _, err := e.db.BeginUpload(e.ctx, e.domain, name, store.FileName{}, "")
+	for off := 0; err == nil && off < len(data); off += 256 << 10 {
+		err = e.db.AppendChunk(e.ctx, id, data[off:min(off+256<<10, len(data))])
+	}
+	if err == nil {
+		sum := sha256.Sum256(data)
+		err = e.db.FinishUpload(e.ctx, id, store.StateReceiving, hex.EncodeToString(sum[:]))
+	}
+	if err != nil {
+		e.t.Fatalf("store %s: %v", name, err)
+	}
+	return id
+}
+
+// slowBackup starts a backup as user with a client that reads the first
+// bytes and then nothing (a small receive buffer), so that the server stays
+// in the sending phase until the returned stop closes the connection.
+func (e *env) slowBackup(user string) (stop func()) {
+	e.t.Helper()
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if tc, ok := c.(*net.TCPConn); ok {
+			_ = tc.SetReadBuffer(4096)
+		}
+		return c, err
+	}}
+	req, err := http.NewRequestWithContext(e.ctx, http.MethodGet, e.srv.URL+"/api/admin/backup", nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.SetBasicAuth(user, password)
+	res, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	head := make([]byte, 16)
+	if _, err := io.ReadFull(res.Body, head); err != nil || res.StatusCode != http.StatusOK {
+		e.t.Fatalf("slow backup: %s, %q, %v", res.Status, head, err)
+	}
+	return func() {
+		res.Body.Close()
+		tr.CloseIdleConnections()
+	}
+}
+
 // TestAdminBackup takes database backups from the admin app's settings in
 // Chromium, by mouse and by keyboard: the page shows the backup's progress
 // with a labelled <progress> while the browser saves the file itself, and
@@ -119,6 +176,7 @@ func TestAdminBackup(t *testing.T) {
 	e := startEnv(t)
 	e.createUser("alice", "Alice Anders", store.RoleUser)
 	e.createUser("root", "Administrator", store.RoleAdmin)
+	e.createUser("admin2", "Second Admin", store.RoleAdmin)
 	start := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 	ids := []int64{
 		e.upload("alice", callCapture(start, 3*time.Second, 440, 660)),
@@ -127,6 +185,9 @@ func TestAdminBackup(t *testing.T) {
 	for _, id := range ids {
 		e.waitReady(id)
 	}
+	// 24 MB more: more than the loopback's socket buffers hold, so a
+	// client that stops reading holds a backup in the sending phase.
+	ids = append(ids, e.storeBlob("big.pcap", 24<<20))
 	if st := e.backupStatus("root"); st["phase"] != "idle" {
 		t.Fatalf("status before any backup: %v", st)
 	}
@@ -137,6 +198,10 @@ func TestAdminBackup(t *testing.T) {
 	link := `#panel-settings a.backup-link`
 	b.waitFor("the backup link", `document.querySelector('`+link+`')?.getAttribute('href') === '/api/admin/backup'`)
 	have := map[string]bool{}
+	// Every text the progress line shows, for the log.
+	b.do("watch the progress text", chromedp.Evaluate[chromedp.Void](`window.backupTexts = [];
+		new MutationObserver(() => window.backupTexts.push(document.querySelector('`+backupBox+` .backup-text').textContent))
+			.observe(document.querySelector('`+backupBox+` .backup-text'), {childList: true, characterData: true, subtree: true})`))
 
 	for i, how := range []string{"mouse", "keyboard"} {
 		t.Run(how, func(t *testing.T) {
@@ -170,10 +235,41 @@ func TestAdminBackup(t *testing.T) {
 				t.Errorf("saved as %s, the page says %s", filepath.Base(path), st.File)
 			}
 			checkBackupFile(t, e, path, ids)
-			t.Logf("backup %d by %s: %s, %s bytes: %q", i+1, how, filepath.Base(path), strconv.FormatInt(st.Bytes, 10), st.Text)
+			t.Logf("backup %d by %s: %s, %s bytes; the page showed %s", i+1, how, filepath.Base(path), strconv.FormatInt(st.Bytes, 10),
+				eval[string](b, `JSON.stringify(window.backupTexts.splice(0))`))
 			b.screenshot(shots, "admin-backup-saved-"+how)
 		})
 	}
+
+	// Another admin's backup is running: the page does not start a second
+	// one (the server would answer 503) but shows the running one and how
+	// it ends.
+	t.Run("someone else's backup", func(t *testing.T) {
+		b := b.on(t)
+		stop := e.slowBackup("admin2")
+		defer stop()
+		if st := e.backupStatus("root"); st["phase"] != "sending" || st["user"] != "admin2" {
+			t.Fatalf("status of the held backup: %v", st)
+		}
+		before, _ := filepath.Glob(filepath.Join(downloads, "*"))
+		b.do("click backup", chromedp.Click(link))
+		b.waitFor("the refusal", `document.querySelector('#panel-settings .backup-note')?.textContent.startsWith('Backup already running (started by admin2)')`)
+		b.waitFor("the running backup", `document.querySelector('`+backupBox+` .backup-text').textContent.startsWith('A backup started by admin2 is running: Downloading… ')`)
+		if st := b.backupState(); st.Phase != "sending" || st.Label != "Backup progress" || st.Bytes <= 0 || st.Bytes >= st.Total || st.Value >= 100 {
+			t.Errorf("while admin2's backup runs: %+v", st)
+		}
+		b.screenshot(shots, "admin-backup-running-elsewhere")
+		stop()
+		b.waitFor("its end", `document.querySelector('`+backupBox+` .backup-text').textContent.startsWith('The backup started by admin2 failed: download interrupted')`)
+		if st := e.backupStatus("root"); st["phase"] != "failed" {
+			t.Errorf("status after admin2's client left: %v", st)
+		}
+		time.Sleep(300 * time.Millisecond)
+		if after, _ := filepath.Glob(filepath.Join(downloads, "*")); len(after) != len(before) {
+			t.Errorf("a download started anyway: %v, before %v", after, before)
+		}
+		t.Logf("the page showed %s", eval[string](b, `JSON.stringify(window.backupTexts.splice(0))`))
+	})
 
 	t.Run("phone screen", func(t *testing.T) {
 		b := b.on(t)
