@@ -68,6 +68,7 @@ export class BackupView {
     this.timer = 0; // the one poller, 0 when none runs
     this.lastID = 0; // the newest backup seen in the status
     this.armed = false; // the next click on the link is the download itself
+    this.checking = false; // a click is asking for the status
 
     const progID = uid('backup-progress');
     const textID = uid('backup-text');
@@ -103,16 +104,19 @@ export class BackupView {
   async clicked(ev) {
     if (this.armed) return; // the download itself: the browser saves it
     ev.preventDefault();
-    if (this.timer) {
+    if (this.timer || this.checking) {
       this.notice('A backup is already running; wait until it has finished.');
       return;
     }
     this.notice('');
     let st = null;
+    this.checking = true; // a second click meanwhile starts nothing
     try {
       st = await adminCall('GET', statusURL);
     } catch (err) {
       this.notice(`Cannot ask for the backup's status (${err.message}); the download starts anyway.`);
+    } finally {
+      this.checking = false;
     }
     if (running(st)) {
       // The server would answer 503: show the running backup instead.
@@ -146,7 +150,8 @@ export class BackupView {
         st = await adminCall('GET', statusURL);
       } catch (err) {
         this.text.textContent = `Cannot read the backup's progress: ${err.message}`;
-        this.timer = setTimeout(tick, pollMS * 2);
+        // Signed out or no longer an admin: asking again will not help.
+        this.timer = err.status === 401 || err.status === 403 ? 0 : setTimeout(tick, pollMS * 2);
         return;
       }
       if (st.id <= base) {
