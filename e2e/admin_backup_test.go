@@ -216,7 +216,7 @@ func TestAdminBackup(t *testing.T) {
 			if st := b.backupState(); st.Label != "Backup progress" || st.Max != 100 {
 				t.Errorf("while running: %+v, want a <progress> labelled \"Backup progress\"", st)
 			}
-			b.waitFor("the saved state", `document.querySelector('`+backupBox+`').dataset.phase === 'done' && document.querySelector('`+backupBox+` .backup-text').textContent.startsWith('Backup saved: recordings-')`)
+			b.waitFor("the saved state", `document.querySelector('`+backupBox+`').dataset.id === '`+strconv.Itoa(i+1)+`' && document.querySelector('`+backupBox+`').dataset.phase === 'done' && document.querySelector('`+backupBox+` .backup-text').textContent.startsWith('Backup saved: recordings-')`)
 			st := b.backupState()
 			srv := e.backupStatus("root")
 			if st.Bytes <= 0 || st.Bytes != st.Total || float64(st.Bytes) != srv["bytes"] || float64(st.Total) != srv["total"] ||

@@ -109,6 +109,7 @@ export class BackupView {
       return;
     }
     this.notice('');
+    this.show(null, 'Starting backup…'); // the last backup's state goes
     let st = null;
     this.checking = true; // a second click meanwhile starts nothing
     try {
@@ -133,7 +134,6 @@ export class BackupView {
     } finally {
       this.armed = false;
     }
-    this.show(null, 'Starting backup…');
     this.follow(base);
   }
 
@@ -182,8 +182,11 @@ export class BackupView {
     this.box.hidden = false;
     this.box.dataset.phase = st?.phase ?? 'starting';
     this.box.classList.toggle('error', st?.phase === 'failed');
+    for (const k of ['id', 'bytes', 'total', 'file']) delete this.box.dataset[k];
     if (st && (st.phase === 'done' || st.phase === 'failed' || st.phase === 'sending' || st.phase === 'snapshot')) {
       this.progress.value = st.phase === 'done' ? 100 : percent(st.bytes, st.total);
+      // The exact numbers, for tools and tests.
+      this.box.dataset.id = String(st.id);
       this.box.dataset.bytes = String(st.bytes);
       this.box.dataset.total = String(st.total);
       if (st.file) this.box.dataset.file = st.file;
