@@ -320,6 +320,33 @@ func TestFirefox(t *testing.T) {
 		b.screenshot(shots, "admin-settings")
 	})
 
+	t.Run("backup", func(t *testing.T) {
+		b := b.on(t)
+		// The page asks the backup status before it starts the download by
+		// script; Firefox must still save it (no user-activation block).
+		b.click(`#panel-settings a.backup-link`)
+		b.waitFor("the saved backup", `document.querySelector('#panel-settings .backup-text').textContent.startsWith('Backup saved')`)
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			files, _ := filepath.Glob(filepath.Join(downloads, "*.db"))
+			if len(files) == 1 {
+				got, err := os.ReadFile(files[0])
+				if err == nil && len(got) > 0 && len(got)%512 == 0 {
+					if !bytes.HasPrefix(got, []byte("SQLite format 3\x00")) {
+						t.Fatalf("backup %s is not an SQLite database", files[0])
+					}
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				all, _ := os.ReadDir(downloads)
+				t.Fatalf("no complete backup in %s (have %v)", downloads, all)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		b.screenshot(shots, "admin-backup")
+	})
+
 	t.Run("phone screen", func(t *testing.T) {
 		b := b.on(t)
 		b.setViewport(390, 844)
