@@ -39,29 +39,7 @@ func TestApps(t *testing.T) {
 	downloads := t.TempDir()
 	b := newBrowser(t)
 	e := startEnv(t)
-	e.createUser("alice", "Alice Anders", store.RoleUser)
-	e.createUser("bob", "", store.RoleUser)
-	e.createUser("root", "Administrator", store.RoleAdmin)
-
-	start := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
-	a1 := e.upload("alice", callCapture(start, 8*time.Second, 440, 660))
-	a2 := e.upload("alice", callCapture(start, 3*time.Second, 500, 300))
-	a3 := e.upload("alice", callCapture(start, 2*time.Second, 350, 700))
-	b1 := e.upload("bob", callCapture(start, 2*time.Second, 400, 800))
-	for _, id := range []int64{a1, a2, a3, b1} {
-		e.waitReady(id)
-	}
-	cdrs := map[int64]store.CDR{
-		a1: {Direction: "in", PeerName: xssName, PeerNumber: "+4970311000"},
-		a2: {Direction: "out", PeerName: "Bob Builder", PeerNumber: "200"},
-		a3: {Direction: "in", PeerName: "Bob Builder", PeerNumber: "201"},
-		b1: {Direction: "out", PeerName: "Carla Secret", PeerNumber: "300"},
-	}
-	for id, c := range cdrs {
-		if err := e.db.SetCDR(e.ctx, id, c); err != nil {
-			t.Fatalf("set CDR: %v", err)
-		}
-	}
+	a1, a2, a3, b1 := e.appsFixture()
 	logs := []store.LogEntry{
 		{Time: time.Now().Add(-3 * time.Minute), Level: "INFO", Category: "UI", User: "alice", Message: "alice listened to a call"},
 		{Time: time.Now().Add(-2 * time.Minute), Level: "INFO", Category: "UI", User: "bob", Message: "bob's private entry"},
@@ -238,8 +216,8 @@ func TestApps(t *testing.T) {
 
 	t.Run("live arrival", func(t *testing.T) {
 		b := b.on(t)
-		other := e.upload("bob", callCapture(start, time.Second, 300, 600))
-		fresh := e.upload("alice", callCapture(start, 2*time.Second, 450, 550))
+		other := e.upload("bob", callCapture(fixtureStart(), time.Second, 300, 600))
+		fresh := e.upload("alice", callCapture(fixtureStart(), 2*time.Second, 450, 550))
 		b.waitFor("the new recording", `document.querySelector('`+rowSel(fresh)+`') !== null`)
 		b.waitFor("its analysis", `document.querySelector('`+rowSel(fresh)+` .state').textContent === 'ready'`)
 		if got := b.rowIDs(); len(got) == 0 || got[0] != strconv.FormatInt(fresh, 10) {
@@ -278,7 +256,7 @@ func TestApps(t *testing.T) {
 	// Enough of bob's recordings for the admin's list to need two pages.
 	const extra = 50
 	for range extra {
-		e.upload("bob", callCapture(start, 100*time.Millisecond, 300, 600))
+		e.upload("bob", callCapture(fixtureStart(), 100*time.Millisecond, 300, 600))
 	}
 	total, _, err := e.db.ListRecordings(e.ctx, store.ListFilter{Limit: 500})
 	if err != nil {

@@ -173,3 +173,38 @@ func safeFile(s string) string {
 		return '-'
 	}, strings.ToLower(s))
 }
+
+// fixtureStart is when the calls of appsFixture start.
+func fixtureStart() time.Time { return time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC) }
+
+// appsFixture is the data both browsers' app tests work on: users alice,
+// bob and root (admin); alice's calls a1 (8 s, the XSS name as the other
+// party), a2 and a3 (newest), bob's b1; all ready and with CDRs.
+func (e *env) appsFixture() (a1, a2, a3, b1 int64) {
+	t := e.t
+	t.Helper()
+	e.createUser("alice", "Alice Anders", store.RoleUser)
+	e.createUser("bob", "", store.RoleUser)
+	e.createUser("root", "Administrator", store.RoleAdmin)
+
+	start := fixtureStart()
+	a1 = e.upload("alice", callCapture(start, 8*time.Second, 440, 660))
+	a2 = e.upload("alice", callCapture(start, 3*time.Second, 500, 300))
+	a3 = e.upload("alice", callCapture(start, 2*time.Second, 350, 700))
+	b1 = e.upload("bob", callCapture(start, 2*time.Second, 400, 800))
+	for _, id := range []int64{a1, a2, a3, b1} {
+		e.waitReady(id)
+	}
+	cdrs := map[int64]store.CDR{
+		a1: {Direction: "in", PeerName: xssName, PeerNumber: "+4970311000"},
+		a2: {Direction: "out", PeerName: "Bob Builder", PeerNumber: "200"},
+		a3: {Direction: "in", PeerName: "Bob Builder", PeerNumber: "201"},
+		b1: {Direction: "out", PeerName: "Carla Secret", PeerNumber: "300"},
+	}
+	for id, c := range cdrs {
+		if err := e.db.SetCDR(e.ctx, id, c); err != nil {
+			t.Fatalf("set CDR: %v", err)
+		}
+	}
+	return a1, a2, a3, b1
+}

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"recordings/store"
 )
 
 // TestFirefox drives the user and the admin app in Firefox (WebDriver BiDi,
@@ -25,29 +23,7 @@ func TestFirefox(t *testing.T) {
 	downloads := t.TempDir()
 	b := newFirefox(t, downloads)
 	e := startEnv(t)
-	e.createUser("alice", "Alice Anders", store.RoleUser)
-	e.createUser("bob", "", store.RoleUser)
-	e.createUser("root", "Administrator", store.RoleAdmin)
-
-	start := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
-	a1 := e.upload("alice", callCapture(start, 8*time.Second, 440, 660))
-	a2 := e.upload("alice", callCapture(start, 3*time.Second, 500, 300))
-	a3 := e.upload("alice", callCapture(start, 2*time.Second, 350, 700))
-	b1 := e.upload("bob", callCapture(start, 2*time.Second, 400, 800))
-	for _, id := range []int64{a1, a2, a3, b1} {
-		e.waitReady(id)
-	}
-	cdrs := map[int64]store.CDR{
-		a1: {Direction: "in", PeerName: xssName, PeerNumber: "+4970311000"},
-		a2: {Direction: "out", PeerName: "Bob Builder", PeerNumber: "200"},
-		a3: {Direction: "in", PeerName: "Bob Builder", PeerNumber: "201"},
-		b1: {Direction: "out", PeerName: "Carla Secret", PeerNumber: "300"},
-	}
-	for id, c := range cdrs {
-		if err := e.db.SetCDR(e.ctx, id, c); err != nil {
-			t.Fatalf("set CDR: %v", err)
-		}
-	}
+	a1, a2, a3, b1 := e.appsFixture()
 
 	b.ready()
 	// The harness sees what checkClean is for: an uncaught exception, and
@@ -261,8 +237,8 @@ func TestFirefox(t *testing.T) {
 		b := b.on(t)
 		// A marker on the page: a reload would lose it.
 		foxEval[bool](b, `(window.__noReload = true)`)
-		other := e.upload("bob", callCapture(start, time.Second, 300, 600))
-		fresh := e.upload("alice", callCapture(start, 2*time.Second, 450, 550))
+		other := e.upload("bob", callCapture(fixtureStart(), time.Second, 300, 600))
+		fresh := e.upload("alice", callCapture(fixtureStart(), 2*time.Second, 450, 550))
 		b.waitFor("the new recording", `document.querySelector('`+rowSel(fresh)+`') !== null`)
 		b.waitFor("its analysis", `document.querySelector('`+rowSel(fresh)+` .state').textContent === 'ready'`)
 		if got := b.rowIDs(); len(got) == 0 || got[0] != strconv.FormatInt(fresh, 10) {
