@@ -21,6 +21,7 @@ import (
 	"recordings/api"
 	"recordings/applog"
 	"recordings/calls"
+	"recordings/convert"
 	"recordings/health"
 	"recordings/ingest"
 	"recordings/media"
@@ -55,7 +56,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "serve":
 		return serve(ctx, args, stderr)
 	case "convert":
-		return convert(args, stdout)
+		return runConvert(args, stdout)
 	case "inspect":
 		return inspect(args, stdout)
 	case "backup":
@@ -298,7 +299,7 @@ func ensureAdmin(ctx context.Context, db *store.DB, log *slog.Logger) error {
 
 // fileOpener re-opens a named capture file for each pass; "-" spools stdin
 // to a temporary file first, since conversion reads the capture twice.
-func fileOpener(name string) (ingest.Opener, func(), error) {
+func fileOpener(name string) (convert.Opener, func(), error) {
 	if name == "-" {
 		f, err := os.CreateTemp("", "recordings-stdin-*.pcap")
 		if err != nil {
@@ -318,7 +319,7 @@ func fileOpener(name string) (ingest.Opener, func(), error) {
 	return func() (io.ReadCloser, error) { return os.Open(name) }, func() {}, nil
 }
 
-func convert(args []string, stdout io.Writer) error {
+func runConvert(args []string, stdout io.Writer) error {
 	if len(args) != 2 {
 		return errors.New("usage: recordings convert IN.pcap OUT.wav (\"-\" for stdin/stdout)")
 	}
@@ -327,19 +328,19 @@ func convert(args []string, stdout io.Writer) error {
 		return err
 	}
 	defer cleanup()
-	a, err := ingest.Analyze(open, media.Options{})
+	a, err := convert.Analyze(open, media.Options{})
 	if err != nil {
 		return err
 	}
 	if args[1] == "-" {
-		return ingest.WriteWAV(a, open, stdout)
+		return convert.WriteWAV(a, open, stdout)
 	}
 	tmp := args[1] + ".part"
 	f, err := os.Create(tmp)
 	if err != nil {
 		return err
 	}
-	if err := ingest.WriteWAV(a, open, f); err != nil {
+	if err := convert.WriteWAV(a, open, f); err != nil {
 		f.Close()
 		os.Remove(tmp)
 		return err
@@ -360,7 +361,7 @@ func inspect(args []string, stdout io.Writer) error {
 		return err
 	}
 	defer cleanup()
-	a, err := ingest.Analyze(open, media.Options{})
+	a, err := convert.Analyze(open, media.Options{})
 	if err != nil {
 		return err
 	}

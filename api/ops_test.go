@@ -19,6 +19,7 @@ import (
 
 	"recordings/api"
 	"recordings/calls"
+	"recordings/convert"
 	"recordings/health"
 	"recordings/ingest"
 	"recordings/internal/callgen"
@@ -314,7 +315,7 @@ func TestBackupDuringUploads(t *testing.T) {
 			continue
 		}
 		var wav bytes.Buffer
-		if err := ingest.WriteWAV(p.Analysis, p.Open, &wav); err != nil {
+		if err := convert.WriteWAV(p.Analysis, p.Open, &wav); err != nil {
 			t.Errorf("recording %d: %v", r.ID, err)
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"recordings/convert"
 	"recordings/ingest"
 	"recordings/media"
 	"recordings/store"
@@ -279,7 +280,7 @@ func (s *Server) audio(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
 		return
 	}
-	if err := ingest.WriteWAVRange(p.Analysis, p.Open, w, off, length); err != nil {
+	if err := convert.WriteWAVRange(p.Analysis, p.Open, w, off, length); err != nil {
 		s.log.Warn("wav stream broke off", "category", "Converting", "user", rec.Owner, "id", rec.ID, "err", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"recordings/convert"
 	"recordings/media"
 	"recordings/pbx"
 	"recordings/store"
@@ -427,7 +428,7 @@ func (s *Service) enqueue(id int64) {
 }
 
 // opener re-opens the stored capture of recording id.
-func (s *Service) opener(ctx context.Context, id int64) Opener {
+func (s *Service) opener(ctx context.Context, id int64) convert.Opener {
 	return func() (io.ReadCloser, error) { return s.db.OpenCapture(ctx, id) }
 }
 
@@ -448,10 +449,10 @@ func (s *Service) analyse(ctx context.Context, id int64) {
 		state = "incomplete"
 	}
 	res := store.Analysis{State: state}
-	a, err := Analyze(s.opener(ctx, id), s.opt.Media)
+	a, err := convert.Analyze(s.opener(ctx, id), s.opt.Media)
 	if err == nil {
 		env := media.Envelope(envelopePoints, a.Samples)
-		if err = Render(a, s.opener(ctx, id), env); err == nil {
+		if err = convert.Render(a, s.opener(ctx, id), env); err == nil {
 			res.Envelope = env.Bytes()
 		}
 	}
@@ -547,11 +548,11 @@ func (s *Service) Forget(id int64) { s.forget(id) }
 // Prepared is a recording ready to be rendered to WAV.
 type Prepared struct {
 	Analysis *media.Analysis
-	Open     Opener
+	Open     convert.Opener
 }
 
 // Size is the WAV file's length in bytes.
-func (p Prepared) Size() int64 { return WAVSize(p.Analysis) }
+func (p Prepared) Size() int64 { return convert.WAVSize(p.Analysis) }
 
 // Prepare analyses (or takes from the cache) the stored capture of rec for
 // rendering. A failed recording returns its failure.
@@ -563,7 +564,7 @@ func (s *Service) Prepare(ctx context.Context, rec store.Recording) (Prepared, e
 	if ok && c.sha == rec.SHA256 {
 		return Prepared{Analysis: c.a, Open: open}, nil
 	}
-	a, err := Analyze(open, s.opt.Media)
+	a, err := convert.Analyze(open, s.opt.Media)
 	if err != nil {
 		return Prepared{}, err
 	}

@@ -27,7 +27,7 @@ import (
 
 	_ "modernc.org/sqlite"
 
-	"recordings/ingest"
+	"recordings/convert"
 	"recordings/internal/callgen"
 	"recordings/media"
 )
@@ -295,11 +295,11 @@ func integrityCheck(t *testing.T, path string) {
 // wavLength is what the service must answer for a capture of these bytes.
 func wavLength(t *testing.T, capture []byte) int64 {
 	t.Helper()
-	a, err := ingest.Analyze(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(capture)), nil }, media.Options{})
+	a, err := convert.Analyze(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(capture)), nil }, media.Options{})
 	if err != nil {
 		t.Fatalf("analyse %d bytes locally: %v", len(capture), err)
 	}
-	return ingest.WAVSize(a)
+	return convert.WAVSize(a)
 }
 
 func TestKillMidUpload(t *testing.T) {

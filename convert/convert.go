@@ -1,4 +1,9 @@
-package ingest
+// Package convert turns a stored capture into audio: it walks a pcap or
+// pcapng file down to UDP datagrams (source.go), runs the media package's two
+// passes over them (analysis, then rendering) and writes the stereo WAV file,
+// whole or as a byte range. It holds no state and touches no database, so the
+// ingest service, the API and the convert subcommand share it.
+package convert
 
 import (
 	"bufio"

@@ -1,4 +1,4 @@
-package ingest_test
+package convert_test
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"recordings/ingest"
+	"recordings/convert"
 	"recordings/internal/callgen"
 	"recordings/media"
 )
@@ -35,7 +35,7 @@ func FuzzConvert(f *testing.F) {
 		watchdog := time.AfterFunc(5*time.Second, func() { panic(fmt.Sprintf("conversion of %d bytes hangs", len(data))) })
 		defer watchdog.Stop()
 		open := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-		a, err := ingest.Analyze(open, media.Options{})
+		a, err := convert.Analyze(open, media.Options{})
 		if err != nil {
 			return
 		}
@@ -43,14 +43,14 @@ func FuzzConvert(f *testing.F) {
 			return // over 2 s of (mostly silent) timeline: slow to render for each input, and nothing new
 		}
 		var out bytes.Buffer
-		if err := ingest.WriteWAV(a, open, &out); err != nil {
+		if err := convert.WriteWAV(a, open, &out); err != nil {
 			if errors.Is(err, io.ErrShortWrite) {
 				t.Fatal(err)
 			}
 			return
 		}
-		if int64(out.Len()) != ingest.WAVSize(a) {
-			t.Fatalf("WAV is %d bytes, WAVSize says %d", out.Len(), ingest.WAVSize(a))
+		if int64(out.Len()) != convert.WAVSize(a) {
+			t.Fatalf("WAV is %d bytes, WAVSize says %d", out.Len(), convert.WAVSize(a))
 		}
 	})
 }
