@@ -115,11 +115,19 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, fmt.Errorf("backup: %w", err))
 		return
 	}
-	defer func() {
+	// The snapshot file is removed before the status says finished, so that
+	// a finished backup never still holds its disk space.
+	closed := false
+	closeSnap := func() {
+		if closed {
+			return
+		}
+		closed = true
 		if err := snap.Close(); err != nil {
 			s.log.Warn("backup: remove snapshot", "category", "UI", "user", u.Name, "err", err)
 		}
-	}()
+	}
+	defer closeSnap()
 	s.log.Info("backup started", "category", "UI", "user", u.Name, "bytes", snap.Size, "snapshot_took", time.Since(start))
 	name := "recordings-" + time.Now().UTC().Format("20060102-150405") + ".db"
 	p.sending(name, snap.Size)
@@ -131,6 +139,7 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 	cw := &countingWriter{ResponseWriter: w, ctx: r.Context(), p: p}
 	http.ServeContent(cw, r, name, time.Time{}, snap.File)
 	err = cw.outcome(r, p.status().Total)
+	closeSnap()
 	p.finish(err)
 	if err != nil {
 		s.log.Warn("backup failed", "category", "UI", "user", u.Name, "err", err)

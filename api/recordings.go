@@ -11,6 +11,7 @@ import (
 
 	"recordings/convert"
 	"recordings/ingest"
+	"recordings/internal/httprange"
 	"recordings/media"
 	"recordings/store"
 )
@@ -266,7 +267,7 @@ func (s *Server) audio(w http.ResponseWriter, r *http.Request) {
 	off, length, status := int64(0), size, http.StatusOK
 	if rg := r.Header.Get("Range"); rg != "" {
 		var ok bool
-		off, length, ok = parseRange(rg, size)
+		off, length, ok = httprange.Parse(rg, size)
 		if !ok {
 			h.Set("Content-Range", fmt.Sprintf("bytes */%d", size))
 			httpError(w, http.StatusRequestedRangeNotSatisfiable, "range not satisfiable")
@@ -283,43 +284,6 @@ func (s *Server) audio(w http.ResponseWriter, r *http.Request) {
 	if err := convert.WriteWAVRange(p.Analysis, p.Open, w, off, length); err != nil {
 		s.log.Warn("wav stream broke off", "category", "Converting", "user", rec.Owner, "id", rec.ID, "err", err)
 	}
-}
-
-// parseRange understands one byte range ("bytes=a-b", "bytes=a-",
-// "bytes=-n"); several ranges are answered with the first only.
-func parseRange(h string, size int64) (off, length int64, ok bool) {
-	spec, found := strings.CutPrefix(h, "bytes=")
-	if !found {
-		return 0, 0, false
-	}
-	if i := strings.IndexByte(spec, ','); i >= 0 {
-		spec = spec[:i]
-	}
-	a, b, found := strings.Cut(strings.TrimSpace(spec), "-")
-	if !found {
-		return 0, 0, false
-	}
-	if a == "" { // suffix
-		n, err := strconv.ParseInt(b, 10, 64)
-		if err != nil || n <= 0 {
-			return 0, 0, false
-		}
-		n = min(n, size)
-		return size - n, n, true
-	}
-	start, err := strconv.ParseInt(a, 10, 64)
-	if err != nil || start < 0 || start >= size {
-		return 0, 0, false
-	}
-	end := size - 1
-	if b != "" {
-		e, err := strconv.ParseInt(b, 10, 64)
-		if err != nil || e < start {
-			return 0, 0, false
-		}
-		end = min(e, size-1)
-	}
-	return start, end - start + 1, true
 }
 
 // wavName is a download name people can read: date, time and parties.

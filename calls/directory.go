@@ -36,7 +36,7 @@ func (d directory) UserByName(h323 string) (pbx.User, bool, error) {
 }
 
 func (d directory) UserByMAC(mac string) (pbx.User, bool, error) {
-	if _, err := store.NormalizeMAC(mac); err != nil {
+	if _, err := pbx.NormalizeMAC(mac); err != nil {
 		return pbx.User{}, false, nil // not a MAC: nobody's device
 	}
 	u, err := d.db.UserByMAC(d.ctx, mac)

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"recordings/store/listquery"
 	"runtime"
 	"slices"
 	"testing"
@@ -193,7 +194,7 @@ func BenchmarkListRecordings(b *testing.B) {
 		ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET 499999`).Scan(&created, &id); err != nil {
 		b.Fatal(err)
 	}
-	deep := cursor{created, id}.String()
+	deep := listquery.Cursor{Created: created, ID: id}.String()
 	// The number of the oldest recording: a search for it finds one row,
 	// at the very end of the newest-first order.
 	var rare string

@@ -240,7 +240,7 @@ func (db *DB) RecordingIDsByDevice(ctx context.Context, regName string, macs []s
 	q := `SELECT id FROM recordings WHERE (? <> '' AND reg_name = ? COLLATE NOCASE)`
 	args := []any{regName, regName}
 	for _, m := range macs {
-		n, err := NormalizeMAC(m)
+		n, err := normalizeMAC(m)
 		if err != nil {
 			return nil, fmt.Errorf("store: recordings by device: %w", err)
 		}

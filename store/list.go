@@ -2,10 +2,9 @@ package store
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
+	"recordings/store/listquery"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -40,35 +39,6 @@ type ListFilter struct {
 	Cursor string
 	// Full also loads Stats and Envelope (heavier).
 	Full bool
-}
-
-// cursor is the keyset position after the last row of a page.
-type cursor struct{ created, id int64 }
-
-func (c cursor) String() string {
-	return base64.RawURLEncoding.EncodeToString(
-		[]byte("r1." + strconv.FormatInt(c.created, 10) + "." + strconv.FormatInt(c.id, 10)))
-}
-
-func parseCursor(s string) (cursor, error) {
-	bad := fmt.Errorf("malformed cursor %.40q: %w", s, ErrInvalid)
-	if len(s) > 128 {
-		return cursor{}, bad
-	}
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return cursor{}, bad
-	}
-	parts := strings.Split(string(b), ".")
-	if len(parts) != 3 || parts[0] != "r1" {
-		return cursor{}, bad
-	}
-	created, err1 := strconv.ParseInt(parts[1], 10, 64)
-	id, err2 := strconv.ParseInt(parts[2], 10, 64)
-	if err1 != nil || err2 != nil {
-		return cursor{}, bad
-	}
-	return cursor{created, id}, nil
 }
 
 // ListRecordings returns one page of recordings matching f (without Stats
@@ -137,12 +107,12 @@ func (db *DB) ListRecordings(ctx context.Context, f ListFilter) (_ []Recording, 
 		args = append(args, f.To.UnixMilli())
 	}
 	if f.Cursor != "" {
-		c, err := parseCursor(f.Cursor)
+		c, err := listquery.ParseCursor(f.Cursor)
 		if err != nil {
-			return nil, "", fmt.Errorf("store: list recordings: %w", err)
+			return nil, "", fmt.Errorf("store: list recordings: %w: %w", err, ErrInvalid)
 		}
 		where = append(where, "(created_at, id) < (?, ?)")
-		args = append(args, c.created, c.id)
+		args = append(args, c.Created, c.ID)
 	}
 	cols := recColsLight
 	if f.Full {
@@ -183,30 +153,10 @@ func (db *DB) ListRecordings(ctx context.Context, f ListFilter) (_ []Recording, 
 	}
 	if more {
 		last := out[len(out)-1]
-		next = cursor{toMS(last.CreatedAt), last.ID}.String()
+		next = listquery.Cursor{Created: toMS(last.CreatedAt), ID: last.ID}.String()
 	}
 	return out, next, nil
 }
-
-// maxTrigrams bounds how many trigrams of a query are looked up.
-const maxTrigrams = 24
-
-// trigrams returns the distinct three-character substrings of q, in order,
-// at most maxTrigrams.
-func trigrams(q string) []string {
-	r := []rune(q)
-	var out []string
-	for i := 0; i+3 <= len(r) && len(out) < maxTrigrams; i++ {
-		t := string(r[i : i+3])
-		if !slices.Contains(out, t) {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
-// ftsTerm quotes one trigram for an FTS5 query.
-func ftsTerm(t string) string { return `"` + strings.ReplaceAll(t, `"`, `""`) + `"` }
 
 // ftsCandidates returns an FTS5 query for the trigram index that finds a
 // superset of the rows containing q (the index keeps no positions; the
@@ -219,7 +169,7 @@ func ftsTerm(t string) string { return `"` + strings.ReplaceAll(t, `"`, `""`) + 
 // stopping at a cap (and kept a while, see trigramStats), and only the
 // rarest three are AND-ed.
 func (db *DB) ftsCandidates(ctx context.Context, q string) (string, error) {
-	ts := trigrams(q)
+	ts := listquery.Trigrams(q)
 	if len(ts) == 0 {
 		return "", nil
 	}
@@ -245,7 +195,7 @@ func (db *DB) ftsCandidates(ctx context.Context, q string) (string, error) {
 				sb.WriteString(", ")
 			}
 			fmt.Fprintf(&sb, "(SELECT count(*) FROM (SELECT 1 FROM recordings_fts WHERE recordings_fts MATCH ?%d LIMIT ?1))", j+2)
-			args = append(args, ftsTerm(ts[i]))
+			args = append(args, listquery.FTSTerm(ts[i]))
 			dest[j] = &counts[i]
 		}
 		if err := db.r.QueryRowContext(ctx, sb.String(), args...).Scan(dest...); err != nil {
@@ -266,7 +216,7 @@ func (db *DB) ftsCandidates(ctx context.Context, q string) (string, error) {
 	var terms []string
 	for _, i := range order[:min(3, len(order))] {
 		if counts[i] < countCap {
-			terms = append(terms, ftsTerm(ts[i]))
+			terms = append(terms, listquery.FTSTerm(ts[i]))
 		}
 	}
 	match := strings.Join(terms, " AND ")

@@ -258,29 +258,3 @@ func TestListQueryPlanFTS(t *testing.T) {
 		t.Errorf("plan %q: want rowid lookups of the trigram index's candidates", p)
 	}
 }
-
-func TestTrigrams(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		want []string
-	}{
-		{"", nil},
-		{"ab", nil},
-		{"abc", []string{"abc"}},
-		{"abcd", []string{"abc", "bcd"}},
-		{"aaaa", []string{"aaa"}},
-		{"müll", []string{"mül", "üll"}},
-		{`a"b`, []string{`a"b`}},
-		{strings.Repeat("abcdefghij", 10), []string{"abc", "bcd", "cde", "def", "efg", "fgh", "ghi", "hij", "ija", "jab"}},
-	} {
-		if got := trigrams(c.in); !slices.Equal(got, c.want) {
-			t.Errorf("trigrams(%q) = %q, want %q", c.in, got, c.want)
-		}
-	}
-	if n := len(trigrams(strings.Repeat("x", 10) + "abcdefghijklmnopqrstuvwxyz0123456789")); n != maxTrigrams {
-		t.Errorf("long query: %d trigrams, want the cap %d", n, maxTrigrams)
-	}
-	if got := ftsTerm(`a"b`); got != `"a""b"` {
-		t.Errorf("ftsTerm quoting = %s", got)
-	}
-}

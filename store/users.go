@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"recordings/pbx"
 	"slices"
 	"strings"
 	"time"
@@ -54,23 +55,14 @@ type User struct {
 	Sees []string
 }
 
-// NormalizeMAC returns mac as 12 lower-case hex digits, accepting the
-// separators ':', '-' and '.'.
-func NormalizeMAC(mac string) (string, error) {
-	var b strings.Builder
-	for _, c := range strings.ToLower(mac) {
-		switch {
-		case c == ':' || c == '-' || c == '.':
-		case c >= '0' && c <= '9' || c >= 'a' && c <= 'f':
-			b.WriteRune(c)
-		default:
-			return "", fmt.Errorf("MAC address %.40q: invalid character %q: %w", mac, c, ErrInvalid)
-		}
+// normalizeMAC is pbx.NormalizeMAC with the store's ErrInvalid added, so
+// that callers of the store see one kind of refusal.
+func normalizeMAC(mac string) (string, error) {
+	m, err := pbx.NormalizeMAC(mac)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", err, ErrInvalid)
 	}
-	if b.Len() != 12 {
-		return "", fmt.Errorf("MAC address %.40q: want 12 hex digits, have %d: %w", mac, b.Len(), ErrInvalid)
-	}
-	return b.String(), nil
+	return m, nil
 }
 
 // checkUser validates u and returns it normalised.
@@ -100,7 +92,7 @@ func checkUser(u User) (User, error) {
 	}
 	macs := make([]string, 0, len(u.MACs))
 	for _, m := range u.MACs {
-		n, err := NormalizeMAC(m)
+		n, err := normalizeMAC(m)
 		if err != nil {
 			return u, err
 		}
@@ -305,7 +297,7 @@ func (db *DB) UserByID(ctx context.Context, id int64) (User, error) {
 
 // UserByMAC returns the user one of whose phones has this MAC address.
 func (db *DB) UserByMAC(ctx context.Context, mac string) (User, error) {
-	m, err := NormalizeMAC(mac)
+	m, err := normalizeMAC(mac)
 	if err != nil {
 		return User{}, fmt.Errorf("store: user by MAC: %w", err)
 	}
