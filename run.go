@@ -209,7 +209,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	hs := api.NewHTTPServer(srv.Handler(), log, api.Timeouts{})
+	hs := api.NewHTTPServer(srv.Handler(), log, api.Timeouts{}, m)
 	hs.RegisterOnShutdown(srv.CloseWebsockets) // Shutdown does not wait for websockets
 	log.Info("recordings started", "version", version, "listen", ln.Addr().String(), "db", cfg.db)
 

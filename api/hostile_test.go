@@ -21,6 +21,7 @@ import (
 	"recordings/calls"
 	"recordings/ingest"
 	"recordings/internal/callgen"
+	"recordings/metrics"
 	"recordings/store"
 )
 
@@ -36,6 +37,7 @@ const (
 // short timeouts) and with upload credentials configured.
 type hostileEnv struct {
 	db   *store.DB
+	m    *metrics.Metrics
 	srv  *httptest.Server
 	addr string
 }
@@ -54,7 +56,8 @@ func newHostileEnv(t *testing.T) *hostileEnv {
 	h := api.New(db, ing, log, api.Options{UploadUser: "phone", UploadPassword: "phone-pw", UploadIdle: hUploadIdle,
 		Calls: calls.New(db, log, calls.Options{})}).Handler()
 	srv := httptest.NewUnstartedServer(h)
-	srv.Config = api.NewHTTPServer(h, log, api.Timeouts{ReadHeader: hReadHeader, Idle: time.Second, MaxHeaderBytes: hMaxHeader})
+	m := metrics.New()
+	srv.Config = api.NewHTTPServer(h, log, api.Timeouts{ReadHeader: hReadHeader, Idle: time.Second, MaxHeaderBytes: hMaxHeader}, m)
 	srv.Start()
 	t.Cleanup(func() {
 		srv.Close()
@@ -67,7 +70,7 @@ func newHostileEnv(t *testing.T) *hostileEnv {
 			t.Fatal(err)
 		}
 	}
-	return &hostileEnv{db: db, srv: srv, addr: srv.Listener.Addr().String()}
+	return &hostileEnv{db: db, m: m, srv: srv, addr: srv.Listener.Addr().String()}
 }
 
 func basic(user, pw string) string {

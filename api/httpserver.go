@@ -1,9 +1,14 @@
 package api
 
 import (
+	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"recordings/metrics"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -25,8 +30,12 @@ const (
 )
 
 // NewHTTPServer returns the http.Server for h with the timeouts applied and
-// its own errors logged to log at warning level.
-func NewHTTPServer(h http.Handler, log *slog.Logger, t Timeouts) *http.Server {
+// its own errors logged to log at warning level. Every connection is
+// counted in m, and so is every one that closes without having carried a
+// request: net/http closes those silently (a client that sends no header
+// within ReadHeader, or half of one), and to the client that looks like an
+// upload dropped without an answer, so the count tells the two sides apart.
+func NewHTTPServer(h http.Handler, log *slog.Logger, t Timeouts, m *metrics.Metrics) *http.Server {
 	if t.ReadHeader <= 0 {
 		t.ReadHeader = DefaultReadHeaderTimeout
 	}
@@ -36,8 +45,58 @@ func NewHTTPServer(h http.Handler, log *slog.Logger, t Timeouts) *http.Server {
 	if t.MaxHeaderBytes <= 0 {
 		t.MaxHeaderBytes = DefaultMaxHeaderBytes
 	}
-	return &http.Server{Handler: h, ReadHeaderTimeout: t.ReadHeader, IdleTimeout: t.Idle,
-		MaxHeaderBytes: t.MaxHeaderBytes, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	cw := &connWatch{log: log, m: m}
+	return &http.Server{Handler: cw.handler(h), ReadHeaderTimeout: t.ReadHeader, IdleTimeout: t.Idle,
+		MaxHeaderBytes: t.MaxHeaderBytes, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ConnContext: cw.connContext, ConnState: cw.state}
+}
+
+// connWatch follows each connection from accept to close and notes those
+// on which no request reached the handler. (net/http's StateActive is no
+// help here: it comes with the first byte, not with a whole header.)
+type connWatch struct {
+	log   *slog.Logger
+	m     *metrics.Metrics
+	conns sync.Map // net.Conn → *connInfo
+}
+
+type connInfo struct {
+	opened time.Time
+	used   atomic.Bool
+}
+
+type connInfoKey struct{}
+
+// connContext runs for each accepted connection before its first state
+// change.
+func (cw *connWatch) connContext(ctx context.Context, c net.Conn) context.Context {
+	ci := &connInfo{opened: time.Now()}
+	cw.conns.Store(c, ci)
+	return context.WithValue(ctx, connInfoKey{}, ci)
+}
+
+func (cw *connWatch) handler(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ci, ok := r.Context().Value(connInfoKey{}).(*connInfo); ok {
+			ci.used.Store(true)
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (cw *connWatch) state(c net.Conn, s http.ConnState) {
+	switch s {
+	case http.StateNew:
+		cw.m.ConnOpened()
+	case http.StateClosed, http.StateHijacked:
+		v, ok := cw.conns.LoadAndDelete(c)
+		if !ok || v.(*connInfo).used.Load() {
+			return
+		}
+		cw.m.ConnUnused()
+		cw.log.Debug("connection closed without a request", "category", "Recording",
+			"remote", c.RemoteAddr().String(), "open_for", time.Since(v.(*connInfo).opened).Round(time.Millisecond))
+	}
 }
 
 // idleBody cuts a request body off when no byte arrives for d: a phone

@@ -25,6 +25,8 @@ type Metrics struct {
 	cdrsReceived      prometheus.Counter
 	cdrsUnmatched     prometheus.Counter
 	retentionDeleted  prometheus.Counter
+	connsOpened       prometheus.Counter
+	connsUnused       prometheus.Counter
 }
 
 // New returns metrics registered in a new registry, with the Go runtime and
@@ -48,8 +50,13 @@ func New() *Metrics {
 		Name: "recordings_cdrs_unmatched_total", Help: "Call detail records that matched no recording when they arrived."})
 	m.retentionDeleted = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "recordings_retention_deleted_total", Help: "Recordings deleted because they were older than the retention period."})
+	m.connsOpened = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "recordings_http_connections_total", Help: "HTTP connections accepted."})
+	m.connsUnused = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "recordings_http_connections_unused_total",
+		Help: "HTTP connections closed before a whole request header arrived: the client sent nothing in time (read header timeout), a partial header, or went away."})
 	m.reg.MustRegister(m.uploadsInProgress, m.uploadsCompleted, m.uploadsFailed, m.conversion,
-		m.cdrsReceived, m.cdrsUnmatched, m.retentionDeleted,
+		m.cdrsReceived, m.cdrsUnmatched, m.retentionDeleted, m.connsOpened, m.connsUnused,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -118,6 +125,20 @@ func (m *Metrics) CDRsReceived(n int, matched bool) {
 func (m *Metrics) RetentionDeleted(n int) {
 	if m != nil && n > 0 {
 		m.retentionDeleted.Add(float64(n))
+	}
+}
+
+// ConnOpened counts an accepted HTTP connection.
+func (m *Metrics) ConnOpened() {
+	if m != nil {
+		m.connsOpened.Inc()
+	}
+}
+
+// ConnUnused counts a connection that closed without carrying a request.
+func (m *Metrics) ConnUnused() {
+	if m != nil {
+		m.connsUnused.Inc()
 	}
 }
 

@@ -38,6 +38,9 @@ func TestMetrics(t *testing.T) {
 	m.CDRsReceived(2, false)
 	m.CDRsReceived(0, false)
 	m.RetentionDeleted(4)
+	m.ConnOpened()
+	m.ConnOpened()
+	m.ConnUnused()
 	out := scrape(t, m)
 	for _, want := range []string{
 		"recordings_uploads_in_progress 1\n",
@@ -49,6 +52,8 @@ func TestMetrics(t *testing.T) {
 		"recordings_cdrs_received_total 3\n",
 		"recordings_cdrs_unmatched_total 2\n",
 		"recordings_retention_deleted_total 4\n",
+		"recordings_http_connections_total 2\n",
+		"recordings_http_connections_unused_total 1\n",
 		"recordings_database_size_bytes 12345\n",
 		"recordings_log_records_lost_total 7\n",
 		"go_goroutines ",

@@ -248,6 +248,13 @@ func run(c config, out io.Writer) error {
 	for msg, n := range why {
 		fmt.Fprintf(out, "failed uploads: %d with %s\n", n, msg)
 	}
+	if opened, unused, err := connCounts(ctx, base); err != nil {
+		fmt.Fprintf(out, "server connections: %v\n", err)
+	} else {
+		// Each upload and each read-back request is one connection; one
+		// closed without a request is a client that sent no header in time.
+		fmt.Fprintf(out, "server connections: %d accepted, %d closed without a request\n", opened, unused)
+	}
 	mon.report(out)
 	fmt.Fprintf(out, "load generator CPU: %.1f%% of one core\n", 100*selfUsed.Seconds()/wall.Seconds())
 	if failed+lost+mismatched > 0 {
@@ -352,6 +359,36 @@ func storedSums(ctx context.Context, base, pw string) (map[string]string, error)
 		}
 		cursor = page.Next
 	}
+}
+
+var connMetricRE = regexp.MustCompile(`(?m)^recordings_http_connections(_unused)?_total (\d+)$`)
+
+// connCounts reads the service's connection counters from /metrics.
+func connCounts(ctx context.Context, base string) (opened, unused int, err error) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return 0, 0, fmt.Errorf("metrics: %s %v", resp.Status, err)
+	}
+	found := 0
+	for _, m := range connMetricRE.FindAllStringSubmatch(string(b), -1) {
+		n, _ := strconv.Atoi(m[2])
+		if m[1] == "" {
+			opened = n
+		} else {
+			unused = n
+		}
+		found++
+	}
+	if found != 2 {
+		return 0, 0, errors.New("metrics: no connection counters (an older binary?)")
+	}
+	return opened, unused, nil
 }
 
 // server is the binary started by -bin.
