@@ -20,6 +20,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"os/exec"
@@ -30,6 +31,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -82,6 +84,13 @@ type phone struct {
 	late    time.Duration // how far the sender fell behind real time at worst
 	// failedAfter is the time from the call's start to the failure.
 	failedAfter time.Duration
+	// headerDelay is how long after the generator saw its connection
+	// established the request header was written (-1: never). The service
+	// closes a connection that brings no header within its
+	// ReadHeaderTimeout; when this generator is starved of CPU it can see
+	// the connection, and so write the header, long after the service
+	// accepted it, so the delay is a lower bound.
+	headerDelay time.Duration
 }
 
 // pacer passes the capture on in pieces of size bytes, piece k not before
@@ -207,13 +216,23 @@ func run(c config, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("read back: %w", err)
 	}
-	var lats []time.Duration
+	var lats, okHeader, failedHeader []time.Duration
+	noHeader := 0
 	var failed, lost, mismatched int
 	why := map[string]int{}
 	var sent int64
 	var worstLate time.Duration
 	for _, p := range phones {
 		sent += int64(p.size)
+		switch {
+		case p.headerDelay < 0 && p.status != http.StatusCreated:
+			noHeader++
+		case p.headerDelay < 0:
+		case p.status == http.StatusCreated:
+			okHeader = append(okHeader, p.headerDelay)
+		default:
+			failedHeader = append(failedHeader, p.headerDelay)
+		}
 		worstLate = max(worstLate, p.late)
 		if p.status != http.StatusCreated {
 			failed++
@@ -245,6 +264,14 @@ func run(c config, out io.Writer) error {
 		len(lats), failed, len(lats)-lost-mismatched, lost, mismatched, sent)
 	fmt.Fprintf(out, "upload latency (last byte to 201): p50 %v, p99 %v, max %v; worst sender lag %v\n",
 		pct(lats, 50), pct(lats, 99), pct(lats, 100), worstLate.Round(time.Millisecond))
+	slices.Sort(okHeader)
+	slices.Sort(failedHeader)
+	fmt.Fprintf(out, "request header written after connecting: stored uploads p50 %v, p99 %v, max %v\n",
+		pct(okHeader, 50), pct(okHeader, 99), pct(okHeader, 100))
+	if failed > 0 {
+		fmt.Fprintf(out, "  failed uploads: %d wrote it (p50 %v, p99 %v, max %v), %d never did\n",
+			len(failedHeader), pct(failedHeader, 50), pct(failedHeader, 99), pct(failedHeader, 100), noHeader)
+	}
 	for msg, n := range why {
 		fmt.Fprintf(out, "failed uploads: %d with %s\n", n, msg)
 	}
@@ -284,7 +311,22 @@ func (p *phone) stream(ctx context.Context, c *http.Client, base string, packets
 		lastByte = time.Now()
 		pw.Close()
 	}()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, base+"/example.com/recordings/Files/"+p.name, pr)
+	var connected, wroteHeaders atomic.Int64 // UnixNano
+	trace := &httptrace.ClientTrace{
+		ConnectDone: func(_, _ string, err error) {
+			if err == nil {
+				connected.Store(time.Now().UnixNano())
+			}
+		},
+		WroteHeaders: func() { wroteHeaders.Store(time.Now().UnixNano()) },
+	}
+	defer func() {
+		p.headerDelay = -1
+		if c, w := connected.Load(), wroteHeaders.Load(); c != 0 && w != 0 {
+			p.headerDelay = time.Duration(w - c)
+		}
+	}()
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), http.MethodPut, base+"/example.com/recordings/Files/"+p.name, pr)
 	if err != nil {
 		p.err = err
 		return
