@@ -2,7 +2,7 @@
 // App objects name the extensions whose recordings the users signing in
 // through them may see.
 import { adminCall } from './api.js';
-import { h, clear, uid, StatusLine } from './dom.js';
+import { h, clear, uid, StatusLine, ConfirmDialog } from './dom.js';
 
 /** parseAccess splits a comma/newline separated access list. */
 export function parseAccess(text) {
@@ -34,16 +34,7 @@ export class AppObjectsView {
       f('Access list', this.access, 'Extensions whose recordings its users may see: numbers or user names, separated by commas or new lines.'),
       h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Add app object')));
 
-    this.dialogText = h('p');
-    this.dialog = h('dialog', { class: 'confirm', 'aria-labelledby': 'ao-confirm-title' },
-      h('form', { method: 'dialog' },
-        h('h2', { id: 'ao-confirm-title' }, 'Delete app object?'),
-        this.dialogText,
-        h('div', { class: 'buttons' },
-          h('button', { value: 'cancel', autofocus: true }, 'Cancel'),
-          h('button', { value: 'delete', class: 'danger' }, 'Delete'))));
-    this.deleting = null; // what the open confirmation asks to delete
-    this.dialog.addEventListener('close', () => this.dialogClosed());
+    this.dialog = new ConfirmDialog('delete', 'Delete');
 
     this.el = h('section', { class: 'view', 'aria-labelledby': 'ao-title' },
       h('h2', { id: 'ao-title' }, 'App objects'), this.status.el,
@@ -51,7 +42,7 @@ export class AppObjectsView {
         h('thead', null, h('tr', null, ['Name', 'Display name', 'Type', 'Access list', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
         this.tbody)),
       this.empty,
-      h('h2', null, 'Add an app object'), this.form, this.dialog);
+      h('h2', null, 'Add an app object'), this.form, this.dialog.el);
   }
 
   async start() {
@@ -119,23 +110,12 @@ export class AppObjectsView {
   }
 
   confirmDelete(o, opener) {
-    this.dialogText.textContent = `App object ${o.name} will be deleted. Users signing in through it will see only their own recordings.`;
-    this.dialog.returnValue = '';
-    this.deleting = { o, opener };
-    this.dialog.showModal();
+    this.dialog.ask('Delete app object?',
+      `App object ${o.name} will be deleted. Users signing in through it will see only their own recordings.`,
+      () => this.deleteObject({ o, opener }), () => opener.focus());
   }
 
-  // dialogClosed answers the confirmation. One listener for every opening:
-  // the close event is queued, so that of an earlier closing can arrive
-  // after the dialog was opened again; it is ignored while it is open.
-  async dialogClosed() {
-    const d = this.deleting;
-    if (this.dialog.open || !d) return;
-    this.deleting = null;
-    if (this.dialog.returnValue !== 'delete') {
-      d.opener.focus();
-      return;
-    }
+  async deleteObject(d) {
     try {
       await adminCall('DELETE', `/api/admin/appobjects/${encodeURIComponent(d.o.name)}`);
       this.status.info(`App object ${d.o.name} deleted.`);

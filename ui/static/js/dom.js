@@ -75,3 +75,46 @@ export class StatusLine {
 
   clear() { this.show('', false); }
 }
+
+/**
+ * ConfirmDialog asks before an action that cannot be undone. value names
+ * the confirming button (its value attribute) and label is its text.
+ * ask() opens it; answer() closes it by script. One close listener answers
+ * every opening: a close event is queued, so that of an earlier closing can
+ * arrive after the dialog was opened again, and it is ignored while the
+ * dialog is open.
+ */
+export class ConfirmDialog {
+  constructor(value, label) {
+    const titleID = uid('confirm-title');
+    this.value = value;
+    this.title = h('h2', { id: titleID });
+    this.text = h('p');
+    this.el = h('dialog', { class: 'confirm', 'aria-labelledby': titleID },
+      h('form', { method: 'dialog' },
+        this.title, this.text,
+        h('div', { class: 'buttons' },
+          h('button', { value: 'cancel', autofocus: true }, 'Cancel'),
+          h('button', { value, class: 'danger' }, label))));
+    this.pending = null; // { confirmed, cancelled } of the open question
+    this.el.addEventListener('close', () => {
+      const p = this.pending;
+      if (this.el.open || !p) return;
+      this.pending = null;
+      if (this.el.returnValue === this.value) p.confirmed();
+      else p.cancelled();
+    });
+  }
+
+  /**
+   * ask shows title and text (as text) and calls confirmed() or cancelled()
+   * once the dialog closes.
+   */
+  ask(title, text, confirmed, cancelled) {
+    this.title.textContent = title;
+    this.text.textContent = text;
+    this.el.returnValue = '';
+    this.pending = { confirmed, cancelled };
+    this.el.showModal();
+  }
+}

@@ -3,7 +3,7 @@
 // the innovaphone App objects, and the NoCDR grace time. Passwords are
 // write-only: the page shows whether one is set, never its text.
 import { adminCall } from './api.js';
-import { h, uid, StatusLine } from './dom.js';
+import { h, uid, StatusLine, ConfirmDialog } from './dom.js';
 
 /** maxGraceSeconds is the server's limit for nocdr_grace_seconds (7 days). */
 export const maxGraceSeconds = 7 * 24 * 3600;
@@ -89,16 +89,7 @@ export class PBXSettingsView {
     };
     this.fields.push(this.user, this.cdrPW, this.appPW, this.grace);
 
-    this.dialogTitle = h('h2', { id: 'pbx-confirm-title' });
-    this.dialogText = h('p');
-    this.dialog = h('dialog', { class: 'confirm', 'aria-labelledby': 'pbx-confirm-title' },
-      h('form', { method: 'dialog' },
-        this.dialogTitle, this.dialogText,
-        h('div', { class: 'buttons' },
-          h('button', { value: 'cancel', autofocus: true }, 'Cancel'),
-          h('button', { value: 'clear', class: 'danger' }, 'Clear password'))));
-    this.clearing = null; // the password field whose clearing is asked
-    this.dialog.addEventListener('close', () => this.dialogClosed());
+    this.dialog = new ConfirmDialog('clear', 'Clear password');
 
     this.form = h('form', { class: 'settings pbx-settings', novalidate: true, onsubmit: (ev) => { ev.preventDefault(); this.save(); } },
       h('fieldset', { class: 'group' }, h('legend', null, 'CDR interface'),
@@ -119,7 +110,7 @@ export class PBXSettingsView {
       h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary save-pbx-btn' }, 'Save PBX settings')));
 
     this.el = h('section', { class: 'pbx-section', 'aria-labelledby': 'pbx-title' },
-      h('h2', { id: 'pbx-title' }, 'PBX integration'), this.status.el, this.form, this.dialog);
+      h('h2', { id: 'pbx-title' }, 'PBX integration'), this.status.el, this.form, this.dialog.el);
   }
 
   textField(name, label, help, isUser) {
@@ -264,26 +255,13 @@ export class PBXSettingsView {
   }
 
   confirmClear(f) {
-    this.dialogTitle.textContent = `Clear the ${f.noun}?`;
-    this.dialogText.textContent = f.name === 'cdr_password'
+    this.dialog.ask(`Clear the ${f.noun}?`, f.name === 'cdr_password'
       ? 'The PBX\u2019s CDRs will then be accepted without a password (and without any authentication if no CDR user is set).'
-      : 'App sign-ins from the PBX will fail until a new instance password is set here and in the App objects.';
-    this.dialog.returnValue = '';
-    this.clearing = f;
-    this.dialog.showModal();
+      : 'App sign-ins from the PBX will fail until a new instance password is set here and in the App objects.',
+    () => this.clearPassword(f), () => f.clear.focus());
   }
 
-  // dialogClosed answers the confirmation. One listener for every opening:
-  // the close event is queued, so that of an earlier closing can arrive
-  // after the dialog was opened again; it is ignored while it is open.
-  async dialogClosed() {
-    const f = this.clearing;
-    if (this.dialog.open || !f) return;
-    this.clearing = null;
-    if (this.dialog.returnValue !== 'clear') {
-      f.clear.focus();
-      return;
-    }
+  async clearPassword(f) {
     try {
       this.showState(await adminCall('PUT', '/api/admin/pbx', { [f.name]: '' }));
       f.input.value = '';

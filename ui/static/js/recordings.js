@@ -1,6 +1,6 @@
 // The recordings list: filter, page, play, download, protect, delete, and
 // live updates pushed by the server.
-import { h, clear, uid, StatusLine } from './dom.js';
+import { h, clear, uid, StatusLine, ConfirmDialog } from './dom.js';
 import {
   dateTimeText, durationText, directionText, stateText, hasAudio, partyText, localDayStart,
 } from './format.js';
@@ -43,20 +43,11 @@ export class RecordingsView {
       h('thead', null, h('tr', null, heads.map((t) => h('th', { scope: 'col' }, t)))),
       this.tbody);
 
-    this.dialogText = h('p');
-    this.dialog = h('dialog', { class: 'confirm', 'aria-labelledby': 'confirm-title' },
-      h('form', { method: 'dialog' },
-        h('h2', { id: 'confirm-title' }, 'Delete recording?'),
-        this.dialogText,
-        h('div', { class: 'buttons' },
-          h('button', { value: 'cancel', autofocus: true }, 'Cancel'),
-          h('button', { value: 'delete', class: 'danger' }, 'Delete'))));
-    this.deleting = null; // what the open confirmation asks to delete
-    this.dialog.addEventListener('close', () => this.dialogClosed());
+    this.dialog = new ConfirmDialog('delete', 'Delete');
 
     this.el = h('section', { class: 'view', 'aria-labelledby': 'rec-title' },
       h('h2', { id: 'rec-title' }, admin ? 'All recordings' : 'My recordings'),
-      this.form, this.status.el, h('div', { class: 'table-wrap' }, this.table), this.empty, this.more, this.dialog);
+      this.form, this.status.el, h('div', { class: 'table-wrap' }, this.table), this.empty, this.more, this.dialog.el);
 
     socket.on('RecordingAdded', (m) => this.upsert(m.recording, true));
     socket.on('RecordingUpdated', (m) => this.upsert(m.recording, false));
@@ -279,31 +270,20 @@ export class RecordingsView {
 
   confirmDelete(id) {
     const rec = this.current(id);
-    this.dialogText.textContent = `The recording of ${dateTimeText(rec.created)} with ${partyText(rec)} will be deleted for good.`;
-    this.dialog.returnValue = '';
-    this.deleting = id;
-    this.dialog.showModal();
+    const opener = () => this.rows.get(id)?.tr.querySelector('.delete-btn');
+    this.dialog.ask('Delete recording?',
+      `The recording of ${dateTimeText(rec.created)} with ${partyText(rec)} will be deleted for good.`,
+      () => this.deleteRecording(id, opener), () => opener()?.focus());
   }
 
-  // dialogClosed answers the confirmation. One listener for every opening:
-  // the close event is queued, so that of an earlier closing can arrive
-  // after the dialog was opened again; it is ignored while it is open.
-  async dialogClosed() {
-    const id = this.deleting;
-    if (this.dialog.open || id == null) return;
-    this.deleting = null;
-    const opener = this.rows.get(id)?.tr.querySelector('.delete-btn');
-    if (this.dialog.returnValue !== 'delete') {
-      opener?.focus();
-      return;
-    }
+  async deleteRecording(id, opener) {
     try {
       await this.socket.request('DeleteRecording', { id });
       this.removeRow(id);
       this.status.info('Recording deleted.');
     } catch (err) {
       this.status.error(`Not deleted: ${err.message}`);
-      opener?.focus();
+      opener()?.focus();
     }
   }
 }
