@@ -198,12 +198,10 @@ func (r *Reader) nextNG() (Packet, error) {
 			if err := r.parseIDB(body, start); err != nil {
 				return Packet{}, err
 			}
-		case blockEPB:
-			return r.parseEPB(body, start)
+		case blockEPB, blockOPB:
+			return r.parsePacketBlock(typ, body, start)
 		case blockSPB:
 			return r.parseSPB(body, start)
-		case blockOPB:
-			return r.parseOPB(body, start)
 		default:
 			r.noteSkip(typ)
 		}
@@ -306,44 +304,26 @@ func packetData(body []byte, fixed int, capLen uint32, typ uint32, start int64) 
 	return body[fixed : fixed+int(capLen)], nil
 }
 
-func (r *Reader) parseEPB(body []byte, start int64) (Packet, error) {
+// parsePacketBlock decodes an enhanced packet block or the obsolete packet
+// block. Both have a 20-byte fixed part: interface id, timestamp (high and
+// low words), captured and original length; the obsolete block's id is 16
+// bits, followed by a 16-bit drop count.
+func (r *Reader) parsePacketBlock(typ uint32, body []byte, start int64) (Packet, error) {
 	const fixed = 20
 	if len(body) < fixed {
-		return Packet{}, fmt.Errorf("%w: enhanced packet block at offset %d: body too short (%d bytes)",
-			ErrMalformed, start, len(body))
+		return Packet{}, fmt.Errorf("%w: %s at offset %d: body too short (%d bytes)",
+			ErrMalformed, blockName(typ), start, len(body))
 	}
 	id := r.order.Uint32(body[0:])
-	f, err := r.iface(id, blockEPB, start)
+	if typ == blockOPB {
+		id = uint32(r.order.Uint16(body[0:]))
+	}
+	f, err := r.iface(id, typ, start)
 	if err != nil {
 		return Packet{}, err
 	}
 	ts := uint64(r.order.Uint32(body[4:]))<<32 | uint64(r.order.Uint32(body[8:]))
-	data, err := packetData(body, fixed, r.order.Uint32(body[12:]), blockEPB, start)
-	if err != nil {
-		return Packet{}, err
-	}
-	return Packet{
-		Timestamp: f.timestamp(ts),
-		LinkType:  f.linkType,
-		Interface: int(id),
-		Data:      data,
-		OrigLen:   lenInt(r.order.Uint32(body[16:])),
-	}, nil
-}
-
-func (r *Reader) parseOPB(body []byte, start int64) (Packet, error) {
-	const fixed = 20
-	if len(body) < fixed {
-		return Packet{}, fmt.Errorf("%w: packet block at offset %d: body too short (%d bytes)",
-			ErrMalformed, start, len(body))
-	}
-	id := uint32(r.order.Uint16(body[0:]))
-	f, err := r.iface(id, blockOPB, start)
-	if err != nil {
-		return Packet{}, err
-	}
-	ts := uint64(r.order.Uint32(body[4:]))<<32 | uint64(r.order.Uint32(body[8:]))
-	data, err := packetData(body, fixed, r.order.Uint32(body[12:]), blockOPB, start)
+	data, err := packetData(body, fixed, r.order.Uint32(body[12:]), typ, start)
 	if err != nil {
 		return Packet{}, err
 	}

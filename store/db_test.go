@@ -174,7 +174,7 @@ func TestSearchIndexFollowsChanges(t *testing.T) {
 	if got := find("oscar"); len(got) != 1 || got[0] != id {
 		t.Fatalf("find(oscar) = %v", got)
 	}
-	if err := db.SetOwner(ctx, id, "papa"); err != nil {
+	if err := db.SetCallOwner(ctx, id, "papa", "admin"); err != nil {
 		t.Fatal(err)
 	}
 	if got := find("oscar"); len(got) != 0 {

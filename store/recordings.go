@@ -446,31 +446,6 @@ func (db *DB) SetProtected(ctx context.Context, id int64, on bool) error {
 		`UPDATE recordings SET protected = ?, updated_at = ? WHERE id = ?`, on, db.nowMS(), id)
 }
 
-// SetOwner changes the user name owning a recording.
-func (db *DB) SetOwner(ctx context.Context, id int64, owner string) error {
-	if err := checkText("owner", owner, maxFieldLen, false); err != nil {
-		return fmt.Errorf("store: set owner of %d: %w", id, err)
-	}
-	err := db.write(ctx, func(tx *sql.Tx) error {
-		var pn, pnum, reg string
-		err := tx.QueryRowContext(ctx, `SELECT peer_name, peer_number, reg_name FROM recordings WHERE id = ?`,
-			id).Scan(&pn, &pnum, &reg)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE recordings SET owner = ?, search = ?, updated_at = ? WHERE id = ?`,
-			owner, searchText(owner, pn, pnum, reg), db.nowMS(), id)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("store: set owner of %d: %w", id, err)
-	}
-	return nil
-}
-
 // DeleteRecording deletes a recording and its chunks; a protected one is
 // refused with ErrProtected. Freed pages are returned to the file system by
 // IncrementalVacuum.

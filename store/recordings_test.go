@@ -246,11 +246,11 @@ func TestRecordingLifecycle(t *testing.T) {
 	if rs, _ := db.RecordingsInState(ctx, StateFailed); len(rs) != 1 || rs[0].Stats != nil {
 		t.Errorf("RecordingsInState(failed) = %+v", rs)
 	}
-	if err := db.SetOwner(ctx, id, "bob"); err != nil {
+	if err := db.SetCallOwner(ctx, id, "bob", "admin"); err != nil {
 		t.Fatal(err)
 	}
 	if r, _ := db.Recording(ctx, id); r.Owner != "bob" {
-		t.Errorf("owner after SetOwner = %q", r.Owner)
+		t.Errorf("owner after SetCallOwner = %q", r.Owner)
 	}
 
 	// Errors.
@@ -270,7 +270,7 @@ func TestRecordingLifecycle(t *testing.T) {
 		{"finish without sum", db.FinishUpload(ctx, id, StateReceiving, ""), ErrInvalid},
 		{"finish bad sum", db.FinishUpload(ctx, id, StateReceiving, "abcd"), ErrInvalid},
 		{"oversized chunk", db.AppendChunk(ctx, id, make([]byte, MaxChunkSize+1)), ErrInvalid},
-		{"owner unknown", db.SetOwner(ctx, 9999, "x"), ErrNotFound},
+		{"owner unknown", db.SetCallOwner(ctx, 9999, "x", "admin"), ErrNotFound},
 		{"protect unknown", db.SetProtected(ctx, 9999, true), ErrNotFound},
 		{"delete unknown", db.DeleteRecording(ctx, 9999), ErrNotFound},
 		{"cdr unknown", db.SetCDR(ctx, 9999, CDR{}), ErrNotFound},
