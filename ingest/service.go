@@ -1,5 +1,6 @@
 // Package ingest owns the life of a recording: the streamed upload, its
-// analysis once complete, and rendering the stored capture to WAV on demand.
+// analysis once complete (by package convert), and the analyses kept for
+// rendering the stored capture to WAV on demand.
 package ingest
 
 import (
