@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -245,4 +247,104 @@ func (b *tab) rowIDs() []string {
 
 func rowSel(id int64) string {
 	return `table.recordings tbody tr[data-id="` + strconv.FormatInt(id, 10) + `"]`
+}
+
+// The driver (driver_test.go) of the shared app scenario, in Chromium.
+
+func (b *tab) sub(t *testing.T) driver { return b.on(t) }
+
+func (b *tab) test() *testing.T { return b.t }
+
+func (b *tab) evalInto(expr string, out any) {
+	b.t.Helper()
+	raw := eval[[]byte](b, expr)
+	if len(raw) == 0 {
+		raw = []byte("null") // undefined
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		b.report()
+		b.t.Fatalf("evaluate %s: result %.200q as %T: %v", expr, raw, out, err)
+	}
+}
+
+func (b *tab) navigate(url string) {
+	b.t.Helper()
+	b.do("open "+url, chromedp.Navigate(url))
+}
+
+// click clicks the middle of element sel with the mouse, once it is shown.
+func (b *tab) click(sel string) {
+	b.t.Helper()
+	b.do("click "+sel, chromedp.Click(sel))
+}
+
+// clickIn clicks element sel with the mouse at fraction (fx, fy) of its box,
+// once it is shown there and not covered by another element.
+func (b *tab) clickIn(sel string, fx, fy float64) {
+	b.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		r := evalAs[clickTarget](b, targetJS(sel, fx, fy))
+		if r.Why == "" {
+			b.do("click in "+sel, chromedp.MouseClickXY(r.X, r.Y))
+			return
+		}
+		if time.Now().After(deadline) {
+			b.report()
+			b.t.Fatalf("element %s cannot be clicked: %s", sel, r.Why)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// typeText clicks into field sel, selects what it holds (Ctrl+A) and types
+// text key by key (or deletes the selection when text is empty).
+func (b *tab) typeText(sel, text string) {
+	b.t.Helper()
+	keys := text
+	if keys == "" {
+		keys = kb.Backspace
+	}
+	b.do("type into "+sel,
+		chromedp.Click(sel),
+		chromedp.KeyEvent("a", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+		chromedp.KeyEvent(keys))
+	if got := evalAs[string](b, fmt.Sprintf(`document.querySelector(%q).value`, sel)); got != text {
+		b.t.Fatalf("typed %q into %s, it holds %q", text, sel, got)
+	}
+}
+
+// chromiumKey maps a WebDriver key value the tests press to chromedp's.
+func chromiumKey(k string) (string, bool) {
+	switch k {
+	case keyBackspace:
+		return kb.Backspace, true
+	case keyEnter:
+		return kb.Enter, true
+	case keyControl:
+		return kb.Control, true
+	case keyHome:
+		return kb.Home, true
+	case keyArrowLeft:
+		return kb.ArrowLeft, true
+	case keyArrowRight:
+		return kb.ArrowRight, true
+	}
+	return "", false
+}
+
+func (b *tab) press(keys ...string) {
+	b.t.Helper()
+	for _, k := range keys {
+		ck, ok := chromiumKey(k)
+		if !ok {
+			b.t.Fatalf("press: key %q has no Chromium equivalent", k)
+		}
+		b.do("press a key", chromedp.KeyEvent(ck))
+	}
+}
+
+func (b *tab) setViewport(w, h int) {
+	b.t.Helper()
+	b.do("set the viewport", chromedp.EmulateViewport(int64(w), int64(h)))
 }

@@ -33,16 +33,6 @@ type foxState struct {
 	console  []string // everything the page logged, for failure reports
 }
 
-// WebDriver key values of the keys the tests press (WebDriver's table of
-// normalised key values).
-const (
-	keyEnter      = "\uE007"
-	keyControl    = "\uE009"
-	keyHome       = "\uE011"
-	keyArrowLeft  = "\uE012"
-	keyArrowRight = "\uE014"
-)
-
 // newFirefox starts a fresh headless Firefox whose downloads go to
 // downloads; call ready before using it. Without Firefox the test fails
 // under CI (CI=true) and is skipped elsewhere.
@@ -269,23 +259,10 @@ type point struct{ X, Y float64 }
 // covered by another: where a person could click it.
 func (b *foxTab) target(sel string, fx, fy float64) point {
 	b.t.Helper()
-	js := fmt.Sprintf(`(() => {
-		const el = document.querySelector(%q);
-		if (!el) return {why: 'no such element'};
-		el.scrollIntoView({block: 'center', inline: 'center'});
-		const r = el.getBoundingClientRect();
-		if (r.width === 0 || r.height === 0) return {why: 'not shown'};
-		const x = Math.round(r.left + r.width * %g), y = Math.round(r.top + r.height * %g);
-		const hit = document.elementFromPoint(x, y);
-		if (!hit || !(hit === el || el.contains(hit))) return {why: 'covered by ' + (hit ? hit.outerHTML.slice(0, 80) : 'nothing')};
-		return {x, y};
-	})()`, sel, fx, fy)
+	js := targetJS(sel, fx, fy)
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		var r struct {
-			X, Y float64
-			Why  string
-		}
+		var r clickTarget
 		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
 		err := b.evaluate(ctx, js, &r)
 		cancel()
@@ -319,7 +296,8 @@ func (b *foxTab) clickAt(p point) {
 }
 
 // typeText clicks into field sel, selects what it holds (Ctrl+A) and types
-// text key by key, as a person would.
+// text key by key, as a person would (or deletes the selection with
+// Backspace when text is empty).
 func (b *foxTab) typeText(sel, text string) {
 	b.t.Helper()
 	b.click(sel)
@@ -329,6 +307,9 @@ func (b *foxTab) typeText(sel, text string) {
 	}
 	for _, r := range text {
 		keys = append(keys, map[string]any{"type": "keyDown", "value": string(r)}, map[string]any{"type": "keyUp", "value": string(r)})
+	}
+	if text == "" {
+		keys = append(keys, map[string]any{"type": "keyDown", "value": keyBackspace}, map[string]any{"type": "keyUp", "value": keyBackspace})
 	}
 	b.actions("type into "+sel, map[string]any{"type": "key", "id": "keyboard", "actions": keys})
 	if got := foxEval[string](b, fmt.Sprintf(`document.querySelector(%q).value`, sel)); got != text {
@@ -466,4 +447,25 @@ func (b *foxTab) signIn(base, name string) {
 func (b *foxTab) rowIDs() []string {
 	b.t.Helper()
 	return foxEval[[]string](b, `[...document.querySelectorAll('table.recordings tbody tr')].map(r => r.dataset.id)`)
+}
+
+// The driver (driver_test.go) of the shared app scenario, in Firefox.
+
+func (b *foxTab) sub(t *testing.T) driver { return b.on(t) }
+
+func (b *foxTab) test() *testing.T { return b.t }
+
+func (b *foxTab) evalInto(expr string, out any) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	if err := b.evaluate(ctx, expr, out); err != nil {
+		b.report()
+		b.t.Fatalf("evaluate %s: %v", expr, err)
+	}
+}
+
+func (b *foxTab) clickIn(sel string, fx, fy float64) {
+	b.t.Helper()
+	b.clickAt(b.target(sel, fx, fy))
 }

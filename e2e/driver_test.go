@@ -1,0 +1,115 @@
+package e2e
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+)
+
+// driver is what the shared app scenario (scenario_test.go) needs of a
+// browser tab: Chromium's (*tab, chromedp) and Firefox's (*foxTab, WebDriver
+// BiDi) both implement it. Every method fails the driver's test on error.
+type driver interface {
+	// sub returns the driver for use in subtest t.
+	sub(t *testing.T) driver
+	// test is the test the driver fails.
+	test() *testing.T
+	// evalInto evaluates a JavaScript expression in the page and decodes
+	// its JSON value into out.
+	evalInto(expr string, out any)
+	// navigate loads url.
+	navigate(url string)
+	// click clicks the middle of element sel with the mouse.
+	click(sel string)
+	// clickIn clicks element sel with the mouse at fraction (fx, fy) of its
+	// box.
+	clickIn(sel string, fx, fy float64)
+	// typeText clicks into field sel, selects what it holds and types text
+	// key by key (or deletes the selection with Backspace when text is
+	// empty).
+	typeText(sel, text string)
+	// press presses and releases keys (the key* constants) where the focus
+	// is.
+	press(keys ...string)
+	// set puts a value into a form field by script, with input and change
+	// events: for selects and date fields, which key presses do not reach
+	// in every browser.
+	set(sel, value string)
+	// waitFor polls a JavaScript condition until it holds.
+	waitFor(what, cond string)
+	// setViewport sizes the viewport in CSS pixels.
+	setViewport(w, h int)
+	// signIn signs in on the sign-in page and waits for the app's list.
+	signIn(base, name string)
+	// rowIDs lists the ids of the shown recording rows, top to bottom.
+	rowIDs() []string
+	// screenshot saves the whole page as a PNG in dir.
+	screenshot(dir, name string)
+	// report logs where the page is and what it said, to explain a failure.
+	report()
+	// checkClean fails the test for exceptions or dialogs the page raised.
+	checkClean()
+}
+
+// WebDriver key values of the keys the tests press (WebDriver's table of
+// normalised key values); Chromium's driver maps them to its own.
+const (
+	keyBackspace  = "\uE003"
+	keyEnter      = "\uE007"
+	keyControl    = "\uE009"
+	keyHome       = "\uE011"
+	keyArrowLeft  = "\uE012"
+	keyArrowRight = "\uE014"
+)
+
+// evalAs evaluates a JavaScript expression in d's page into a T.
+func evalAs[T any](d driver, expr string) T {
+	d.test().Helper()
+	var v T
+	d.evalInto(expr, &v)
+	return v
+}
+
+// waitRows waits until the list has loaded and shows exactly the rows want,
+// top to bottom.
+func waitRows(d driver, what string, want []string) {
+	t := d.test()
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := d.rowIDs()
+		if slices.Equal(got, want) && evalAs[bool](d, listLoaded) {
+			return
+		}
+		if time.Now().After(deadline) {
+			d.report()
+			t.Fatalf("%s: rows %v, want %v", what, got, want)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// clickTarget is where targetJS found an element: a viewport point in CSS
+// pixels, or why it cannot be clicked yet.
+type clickTarget struct {
+	X, Y float64
+	Why  string
+}
+
+// targetJS is a script that scrolls element sel into view and gives the
+// clickTarget at fraction (fx, fy) of its box, once the element is shown
+// there and not covered by another: where a person could click it.
+func targetJS(sel string, fx, fy float64) string {
+	return fmt.Sprintf(`(() => {
+		const el = document.querySelector(%q);
+		if (!el) return {why: 'no such element'};
+		el.scrollIntoView({block: 'center', inline: 'center'});
+		const r = el.getBoundingClientRect();
+		if (r.width === 0 || r.height === 0) return {why: 'not shown'};
+		const x = Math.round(r.left + r.width * %g), y = Math.round(r.top + r.height * %g);
+		const hit = document.elementFromPoint(x, y);
+		if (!hit || !(hit === el || el.contains(hit))) return {why: 'covered by ' + (hit ? hit.outerHTML.slice(0, 80) : 'nothing')};
+		return {x, y};
+	})()`, sel, fx, fy)
+}
