@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,10 +28,7 @@ type tab struct {
 type tabState struct {
 	ctx     context.Context
 	started chan error // the browser's start: one value
-
-	mu       sync.Mutex
-	problems []string // uncaught exceptions and JavaScript dialogs
-	console  []string // everything the page logged, for failure reports
+	pageLog
 }
 
 // newBrowser starts a fresh headless Chromium; call ready before using it.
@@ -93,9 +88,7 @@ func (b *tab) ready(downloads string) {
 			if m.Type == chromedp.ConsoleException {
 				tb.problem("uncaught: " + m.Text)
 			}
-			tb.mu.Lock()
-			tb.console = append(tb.console, string(m.Type)+": "+m.Text)
-			tb.mu.Unlock()
+			tb.logged(string(m.Type) + ": " + m.Text)
 		}
 	}()
 	go func() {
@@ -130,21 +123,10 @@ func (b *tab) set(sel, value string) {
 	}
 }
 
-func (b *tabState) problem(s string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.problems = append(b.problems, s)
-}
-
 // checkClean fails the test for exceptions or dialogs the page raised.
 func (b *tab) checkClean() {
 	b.t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, p := range b.problems {
-		b.t.Errorf("page: %s", p)
-	}
-	b.problems = nil
+	b.failProblems(b.t)
 }
 
 // do runs steps with a deadline.
@@ -166,11 +148,7 @@ func (b *tab) report() {
 	loc, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href`))
 	text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText.slice(0, 2000) : ''`))
 	b.t.Logf("page at %s shows:\n%s", loc, text)
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, m := range b.console {
-		b.t.Logf("console %s", m)
-	}
+	b.logConsole(b.t)
 }
 
 // eval evaluates a JavaScript expression in the page.
@@ -214,35 +192,13 @@ func (b *tab) screenshot(dir, name string) {
 		b.t.Errorf("screenshot %s: %v", name, err)
 		return
 	}
-	p := filepath.Join(dir, safeFile(name)+".png")
-	if err := os.WriteFile(p, buf, 0o644); err != nil {
-		b.t.Errorf("save screenshot: %v", err)
-		return
-	}
-	b.t.Logf("screenshot: %s", p)
+	saveScreenshot(b.t, dir, name, buf)
 }
 
 // signIn signs in on the sign-in page and waits for the app's list.
 func (b *tab) signIn(base, name string) {
 	b.t.Helper()
-	b.do("open sign-in page",
-		chromedp.Navigate(base+"/"),
-		chromedp.WaitVisible("#name"),
-		chromedp.SendKeys("#name", name),
-		chromedp.SendKeys("#password", password),
-		chromedp.Click("#signin button[type=submit]"),
-	)
-	b.waitFor("the recordings list", `document.querySelector('table.recordings') !== null && document.querySelector('table.recordings').getAttribute('aria-busy') === null && location.pathname.includes('/recordings/innovaphone-recordings')`)
-}
-
-// rowIDs lists the ids of the shown recording rows, top to bottom.
-func (b *tab) rowIDs() []string {
-	b.t.Helper()
-	s := eval[string](b, `[...document.querySelectorAll('table.recordings tbody tr')].map(r => r.dataset.id).join(',')`)
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, ",")
+	signIn(b, base, name)
 }
 
 func rowSel(id int64) string {

@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -40,10 +43,6 @@ type driver interface {
 	waitFor(what, cond string)
 	// setViewport sizes the viewport in CSS pixels.
 	setViewport(w, h int)
-	// signIn signs in on the sign-in page and waits for the app's list.
-	signIn(base, name string)
-	// rowIDs lists the ids of the shown recording rows, top to bottom.
-	rowIDs() []string
 	// screenshot saves the whole page as a PNG in dir.
 	screenshot(dir, name string)
 	// report logs where the page is and what it said, to explain a failure.
@@ -78,7 +77,7 @@ func waitRows(d driver, what string, want []string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		got := d.rowIDs()
+		got := rowIDs(d)
 		if slices.Equal(got, want) && evalAs[bool](d, listLoaded) {
 			return
 		}
@@ -112,4 +111,80 @@ func targetJS(sel string, fx, fy float64) string {
 		if (!hit || !(hit === el || el.contains(hit))) return {why: 'covered by ' + (hit ? hit.outerHTML.slice(0, 80) : 'nothing')};
 		return {x, y};
 	})()`, sel, fx, fy)
+}
+
+// signIn signs in on the sign-in page by typing and clicking, and waits for
+// the app's list.
+func signIn(d driver, base, name string) {
+	d.test().Helper()
+	d.navigate(base + "/")
+	d.waitFor("the sign-in form", `!document.getElementById('signin').hidden`)
+	d.typeText("#name", name)
+	d.typeText("#password", password)
+	d.click("#signin button[type=submit]")
+	d.waitFor("the recordings list", `document.querySelector('table.recordings') !== null && document.querySelector('table.recordings').getAttribute('aria-busy') === null && location.pathname.includes('/recordings/innovaphone-recordings')`)
+}
+
+// rowIDs lists the ids of the shown recording rows, top to bottom.
+func rowIDs(d driver) []string {
+	d.test().Helper()
+	return evalAs[[]string](d, `[...document.querySelectorAll('table.recordings tbody tr')].map(r => r.dataset.id)`)
+}
+
+// pageLog is what a tab's page said: the problems checkClean fails a test
+// for, and every console line for failure reports. Events arrive on the
+// browser connection's goroutines, hence the lock.
+type pageLog struct {
+	mu       sync.Mutex
+	problems []string // uncaught exceptions and JavaScript dialogs
+	console  []string // everything the page logged, for failure reports
+}
+
+func (l *pageLog) problem(p string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.problems = append(l.problems, p)
+}
+
+func (l *pageLog) logged(line string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.console = append(l.console, line)
+}
+
+// failProblems fails t for each problem seen so far and forgets them.
+func (l *pageLog) failProblems(t *testing.T) {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, p := range l.problems {
+		t.Errorf("page: %s", p)
+	}
+	l.problems = nil
+}
+
+// logConsole logs to t everything the page logged.
+func (l *pageLog) logConsole(t *testing.T) {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, m := range l.console {
+		t.Logf("console %s", m)
+	}
+}
+
+// saveScreenshot writes png as dir/file.png, failing t (not fatally) when
+// it is not a PNG or cannot be written.
+func saveScreenshot(t *testing.T, dir, file string, png []byte) {
+	t.Helper()
+	if len(png) < 8 || string(png[1:4]) != "PNG" {
+		t.Errorf("screenshot %s is not a PNG", file)
+		return
+	}
+	p := filepath.Join(dir, safeFile(file)+".png")
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		t.Errorf("save screenshot: %v", err)
+		return
+	}
+	t.Logf("screenshot: %s", p)
 }

@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -27,10 +25,7 @@ type foxState struct {
 	started chan error      // the browser's start: one value
 	ff      *firefox        // set before started receives nil
 	context string          // the tab's browsing context id
-
-	mu       sync.Mutex
-	problems []string // uncaught exceptions and JavaScript dialogs
-	console  []string // everything the page logged, for failure reports
+	pageLog
 }
 
 // newFirefox starts a fresh headless Firefox whose downloads go to
@@ -111,9 +106,7 @@ func (s *foxState) event(method string, params json.RawMessage) {
 		if e.Type == "javascript" {
 			s.problem("uncaught: " + e.Text)
 		}
-		s.mu.Lock()
-		s.console = append(s.console, e.Type+" "+e.Level+": "+e.Text)
-		s.mu.Unlock()
+		s.logged(e.Type + " " + e.Level + ": " + e.Text)
 	case "browsingContext.userPromptOpened":
 		var p struct {
 			Context string `json:"context"`
@@ -136,12 +129,6 @@ func (s *foxState) event(method string, params json.RawMessage) {
 			}
 		}()
 	}
-}
-
-func (s *foxState) problem(p string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.problems = append(s.problems, p)
 }
 
 // on returns the tab for use in subtest t.
@@ -363,16 +350,7 @@ func (b *foxTab) screenshot(dir, name string) {
 		b.t.Errorf("screenshot %s: %v", name, err)
 		return
 	}
-	if len(png) < 8 || string(png[1:4]) != "PNG" {
-		b.t.Errorf("screenshot %s is not a PNG", name)
-		return
-	}
-	p := filepath.Join(dir, "firefox-"+safeFile(name)+".png")
-	if err := os.WriteFile(p, png, 0o644); err != nil {
-		b.t.Errorf("save screenshot: %v", err)
-		return
-	}
-	b.t.Logf("screenshot: %s", p)
+	saveScreenshot(b.t, dir, "firefox-"+name, png)
 }
 
 // expectProblem runs a script that makes the page raise a problem (an
@@ -403,12 +381,7 @@ func (b *foxTab) expectProblem(script, want string) {
 // checkClean fails the test for exceptions or dialogs the page raised.
 func (b *foxTab) checkClean() {
 	b.t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, p := range b.problems {
-		b.t.Errorf("page: %s", p)
-	}
-	b.problems = nil
+	b.failProblems(b.t)
 }
 
 // report logs where the page is, what it said and what Firefox printed, to
@@ -421,32 +394,10 @@ func (b *foxTab) report() {
 	_ = b.evaluate(ctx, `location.href`, &loc)
 	_ = b.evaluate(ctx, `document.body ? document.body.innerText.slice(0, 2000) : ''`, &text)
 	b.t.Logf("page at %s shows:\n%s", loc, text)
-	b.mu.Lock()
-	for _, m := range b.console {
-		b.t.Logf("console %s", m)
-	}
-	b.mu.Unlock()
+	b.logConsole(b.t)
 	if out := b.ff.output.String(); strings.TrimSpace(out) != "" {
 		b.t.Logf("firefox output (last lines):\n%s", out)
 	}
-}
-
-// signIn signs in on the sign-in page by typing and clicking, and waits for
-// the app's list.
-func (b *foxTab) signIn(base, name string) {
-	b.t.Helper()
-	b.navigate(base + "/")
-	b.waitFor("the sign-in form", `!document.getElementById('signin').hidden`)
-	b.typeText("#name", name)
-	b.typeText("#password", password)
-	b.click("#signin button[type=submit]")
-	b.waitFor("the recordings list", `document.querySelector('table.recordings') !== null && document.querySelector('table.recordings').getAttribute('aria-busy') === null && location.pathname.includes('/recordings/innovaphone-recordings')`)
-}
-
-// rowIDs lists the ids of the shown recording rows, top to bottom.
-func (b *foxTab) rowIDs() []string {
-	b.t.Helper()
-	return foxEval[[]string](b, `[...document.querySelectorAll('table.recordings tbody tr')].map(r => r.dataset.id)`)
 }
 
 // The driver (driver_test.go) of the shared app scenario, in Firefox.

@@ -81,11 +81,11 @@ func (r appsRun) run(t *testing.T, b driver) {
 // userApp is alice's part of the scenario.
 func (r appsRun) userApp(t *testing.T, b driver) {
 	e, a1, a2, a3 := r.e, r.a1, r.a2, r.a3
-	b.signIn(e.srv.URL, "alice")
+	signIn(b, e.srv.URL, "alice")
 	if p := evalAs[string](b, `location.pathname`); !strings.HasSuffix(p, "/recordings/innovaphone-recordings.htm") {
 		t.Fatalf("user landed on %s", p)
 	}
-	if got, want := b.rowIDs(), ids(a3, a2, a1); !slices.Equal(got, want) {
+	if got, want := rowIDs(b), ids(a3, a2, a1); !slices.Equal(got, want) {
 		t.Fatalf("user's list: rows %v, want %v (own recordings, newest first)", got, want)
 	}
 	b.screenshot(r.shots, "user-list")
@@ -244,7 +244,7 @@ func (r appsRun) userApp(t *testing.T, b driver) {
 		if role := evalAs[string](b, status+`.getAttribute('role')`); role != "alert" {
 			t.Errorf("refusal shown with role %q, want alert", role)
 		}
-		if e.gone(a2) || !slices.Contains(b.rowIDs(), strconv.FormatInt(a2, 10)) {
+		if e.gone(a2) || !slices.Contains(rowIDs(b), strconv.FormatInt(a2, 10)) {
 			t.Fatal("protected recording was deleted")
 		}
 		b.screenshot(r.shots, "user-refused-delete")
@@ -275,10 +275,10 @@ func (r appsRun) userApp(t *testing.T, b driver) {
 		fresh := e.upload("alice", callCapture(fixtureStart(), 2*time.Second, 450, 550))
 		b.waitFor("the new recording", `document.querySelector('`+rowSel(fresh)+`') !== null`)
 		b.waitFor("its analysis", `document.querySelector('`+rowSel(fresh)+` .state').textContent === 'ready'`)
-		if got := b.rowIDs(); len(got) == 0 || got[0] != strconv.FormatInt(fresh, 10) {
+		if got := rowIDs(b); len(got) == 0 || got[0] != strconv.FormatInt(fresh, 10) {
 			t.Errorf("new recording not on top: rows %v", got)
 		}
-		if slices.Contains(b.rowIDs(), strconv.FormatInt(other, 10)) {
+		if slices.Contains(rowIDs(b), strconv.FormatInt(other, 10)) {
 			t.Error("another user's recording arrived in alice's list")
 		}
 		if !evalAs[bool](b, `window.__noReload === true`) {
@@ -324,7 +324,7 @@ func (r appsRun) adminApp(t *testing.T, b driver) {
 		t.Fatal(err)
 	}
 
-	b.signIn(e.srv.URL, "root")
+	signIn(b, e.srv.URL, "root")
 	if p := evalAs[string](b, `location.pathname`); !strings.HasSuffix(p, "/recordings/innovaphone-recordingsadmin.htm") {
 		t.Fatalf("admin landed on %s", p)
 	}
@@ -332,13 +332,13 @@ func (r appsRun) adminApp(t *testing.T, b driver) {
 
 	t.Run("load more", func(t *testing.T) {
 		b := b.sub(t)
-		if n := len(b.rowIDs()); n != 50 {
+		if n := len(rowIDs(b)); n != 50 {
 			t.Fatalf("first page has %d rows, want 50", n)
 		}
 		b.click(`#panel-recordings button.more`)
 		b.waitFor("the second page", fmt.Sprintf(`document.querySelectorAll('table.recordings tbody tr').length === %d`, len(total)))
 		b.waitFor("no more to load", `document.querySelector('#panel-recordings button.more').hidden`)
-		got := b.rowIDs()
+		got := rowIDs(b)
 		if !slices.Contains(got, strconv.FormatInt(b1, 10)) || !slices.Contains(got, strconv.FormatInt(a1, 10)) {
 			t.Errorf("admin's list %v lacks other users' recordings", got)
 		}
