@@ -6,10 +6,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"recordings/metrics"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"recordings/metrics"
 )
 
 // Timeouts bound how long a client may hold a connection without making

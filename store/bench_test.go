@@ -7,11 +7,12 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"recordings/store/listquery"
 	"runtime"
 	"slices"
 	"testing"
 	"time"
+
+	"recordings/store/listquery"
 )
 
 const benchRows = 1_000_000

@@ -3,10 +3,11 @@ package store
 import (
 	"context"
 	"fmt"
-	"recordings/store/listquery"
 	"slices"
 	"strings"
 	"time"
+
+	"recordings/store/listquery"
 )
 
 // List page sizes.

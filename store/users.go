@@ -5,12 +5,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"recordings/pbx"
 	"slices"
 	"strings"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"recordings/pbx"
 )
 
 // Role is a user's authority in the web UI.
