@@ -236,14 +236,7 @@ func TestAdminPBXSettings(t *testing.T) {
 	})
 
 	t.Run("phone screen", func(t *testing.T) {
-		b := b.on(t)
-		b.do("phone viewport", chromedp.EmulateViewport(390, 844))
-		if w := eval[float64](b, `document.documentElement.scrollWidth`); w > 400 {
-			t.Errorf("settings are %.0f px wide on a 390 px screen", w)
-		}
-		b.do("scroll", chromedp.ScrollIntoView(sec))
-		b.screenshot(shots, "admin-phone-pbx-settings")
-		b.do("desktop viewport", chromedp.EmulateViewport(1280, 900))
+		checkSettingsOnPhone(b.on(t), sec, shots, "admin-phone-pbx-settings")
 	})
 
 	t.Run("server refusal shown", func(t *testing.T) {

@@ -188,3 +188,18 @@ func saveScreenshot(t *testing.T, dir, file string, png []byte) {
 	}
 	t.Logf("screenshot: %s", p)
 }
+
+// checkSettingsOnPhone shows the page on a 390 px wide phone screen, fails
+// the test if the page is wider than the screen, saves a screenshot with
+// element sel scrolled into view, and returns to the desktop size.
+func checkSettingsOnPhone(d driver, sel, dir, shot string) {
+	t := d.test()
+	t.Helper()
+	d.setViewport(390, 844)
+	if w := evalAs[float64](d, `document.documentElement.scrollWidth`); w > 400 {
+		t.Errorf("settings are %.0f px wide on a 390 px screen", w)
+	}
+	d.evalInto(fmt.Sprintf(`document.querySelector(%q).scrollIntoView(), true`, sel), new(bool))
+	d.screenshot(dir, shot)
+	d.setViewport(1280, 900)
+}
