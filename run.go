@@ -2,34 +2,20 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
-	"net/http"
 	"os"
-	"path/filepath"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
-	"recordings/api"
 	"recordings/applog"
-	"recordings/calls"
 	"recordings/convert"
 	"recordings/health"
-	"recordings/ingest"
+	"recordings/internal/app"
 	"recordings/media"
-	"recordings/metrics"
-	"recordings/retention"
-	"recordings/settings"
-	"recordings/store"
-	"recordings/ui"
 )
 
 const usage = `usage: recordings [command] [flags]
@@ -122,179 +108,27 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	outLevel, err := applog.ParseLevel(cfg.logLevel)
+	level, err := applog.ParseLevel(cfg.logLevel)
 	if err != nil {
 		return fmt.Errorf("-log-level: %w", err)
 	}
-	// The process log stays plain text for people; applog also stores the
-	// records for the UI once the database is open (queued until then).
-	levels := applog.NewLevels(slog.LevelInfo)
-	sink := &lateSink{}
-	text := slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: outLevel})
-	alog := applog.New(text, levels, sink, 8192)
-	log := alog.Slog()
-
-	db, err := store.Open(ctx, cfg.db, log)
+	a, err := app.New(ctx, app.Config{DB: cfg.db, MaxUpload: cfg.maxUpload, UploadUser: cfg.uploadUser,
+		UploadPassword: cfg.uploadPass, AdminPassword: os.Getenv("RECORDINGS_ADMIN_PASSWORD"), LogOutput: stderr,
+		LogLevel: level, ShutdownTimeout: cfg.shutdown, MinFree: cfg.minFree, Version: version})
 	if err != nil {
-		return fmt.Errorf("open database: %w", err)
+		return err
 	}
-	sink.db = db
-	logCtx, stopLogs := context.WithCancel(context.WithoutCancel(ctx))
-	logsDone := make(chan error, 1)
-	go func() { logsDone <- alog.Run(logCtx, 0, 0) }()
-	// Closed last, after every service below has stopped and the log
-	// queue is written.
+	// The database is closed last, after everything Run started has stopped.
 	defer func() {
-		stopLogs()
-		<-logsDone
-		if err := db.Close(); err != nil {
-			log.Error("closing the database", "err", err)
+		if err := a.Close(); err != nil {
+			a.Log.Error("closing", "err", err)
 		}
 	}()
-
-	// A generated password goes to the process log only, never the
-	// database's log table.
-	if err := ensureAdmin(ctx, db, slog.New(text)); err != nil {
-		return err
-	}
-	set := settings.New(db, log, levels)
-	m := metrics.New()
-	m.WatchDatabase(db.Size)
-	m.WatchLogs(func() int64 { return alog.Dropped() + alog.Failed() })
-	// PBX integration: recordings of users without a licence go at start-up
-	// (only when a licence count is configured), then CDRs attach to
-	// recordings whichever arrives first.
-	if _, err := calls.PurgeUnlicensed(ctx, db, log); err != nil {
-		return err
-	}
-	// A CDR changing a recording reaches the web apps like an ingest change;
-	// publish is set to the server's Publish before anything can call it.
-	publish := func(ingest.Event) {}
-	matcher := calls.New(db, log, calls.Options{OnChange: func(id int64) { publish(ingest.Event{Kind: "updated", ID: id}) }})
-	ing := ingest.New(db, log, ingest.Options{MaxUploadBytes: cfg.maxUpload, Attach: matcher.Attach, Observer: m})
-	rt := retention.New(db, log, retention.Options{
-		Policy: func(context.Context) (retention.Policy, error) {
-			v := set.Values()
-			return retention.Policy{RecordingDays: v.RetentionDays, LogDays: v.LogRetentionDays}, nil
-		},
-		OnDelete: func(id int64) {
-			ing.Forget(id)
-			m.RetentionDeleted(1)
-			publish(ingest.Event{Kind: "deleted", ID: id})
-		},
-	})
-	set.OnChange(func(_ context.Context, changed []string) {
-		for _, k := range changed {
-			if k == settings.KeyRetentionDays || k == settings.KeyLogRetentionDays {
-				rt.Kick()
-				return
-			}
-		}
-	})
-	if err := set.Load(ctx); err != nil {
-		return err
-	}
-	for _, p := range set.Problems() {
-		log.Warn("configuration incomplete: "+p, "category", applog.UI)
-	}
-	hc := &health.Checker{Ping: db.Ping, Size: db.Size, Dir: filepath.Dir(db.Path()), MinFree: cfg.minFree, Problems: set.Problems}
-	srv := api.New(db, ing, log, api.Options{UI: ui.Files(), UploadUser: cfg.uploadUser, UploadPassword: cfg.uploadPass,
-		Calls: matcher, Ops: api.Ops{Health: hc, Metrics: m, Settings: set, Version: version}})
-	ing.OnEvent(srv.Publish) // recording changes reach the web apps live
-	publish = srv.Publish
-	// Settings changed through the web apps are stored, logged and take
-	// effect at once through the settings service.
-	srv.UseSettings(set)
 	ln, err := net.Listen("tcp", cfg.listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	hs := api.NewHTTPServer(srv.Handler(), log, api.Timeouts{}, m)
-	hs.RegisterOnShutdown(srv.CloseWebsockets) // Shutdown does not wait for websockets
-	log.Info("recordings started", "version", version, "listen", ln.Addr().String(), "db", cfg.db)
-
-	// Ingest outlives the HTTP server: uploads in flight at shutdown are
-	// finished (or kept as incomplete) before its workers stop.
-	ingCtx, stopIngest := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopIngest()
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return ing.Run(ingCtx) })
-	g.Go(func() error { return matcher.Run(gctx, 0) })
-	g.Go(func() error { return rt.Run(gctx) })
-	g.Go(func() error { return set.Watch(gctx, 10*time.Second, nil) })
-	g.Go(func() error {
-		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("http: %w", err)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		<-gctx.Done()
-		defer stopIngest()
-		return shutdownHTTP(hs, ing, log, cfg.shutdown)
-	})
-	return g.Wait()
-}
-
-// shutdownHTTP stops accepting connections and lets requests in flight end
-// within timeout; then it cuts the rest (their uploads are kept as
-// incomplete) and waits briefly for ingest to store what arrived.
-func shutdownHTTP(hs *http.Server, ing *ingest.Service, log *slog.Logger, timeout time.Duration) error {
-	log.Info("shutting down: letting uploads in flight finish", "uploads", ing.Uploads(), "timeout", timeout)
-	sctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		log.Warn("uploads still running at the shutdown timeout: cutting them off, keeping what arrived",
-			"uploads", ing.Uploads())
-		if cerr := hs.Close(); cerr != nil {
-			log.Warn("closing connections", "err", cerr)
-		}
-	}
-	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer wcancel()
-	if err := ing.WaitUploads(wctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	log.Info("http stopped")
-	return nil
-}
-
-// lateSink is the log sink before and after the database is open: records
-// wait in applog's queue until Run starts, which is after db is set.
-type lateSink struct{ db *store.DB }
-
-func (s *lateSink) AddLogs(ctx context.Context, es []store.LogEntry) error {
-	return s.db.AddLogs(ctx, es)
-}
-
-// ensureAdmin creates the first account on a fresh database: admin with the
-// password from RECORDINGS_ADMIN_PASSWORD, or a generated one logged once.
-func ensureAdmin(ctx context.Context, db *store.DB, log *slog.Logger) error {
-	n, err := db.UserCount(ctx)
-	if err != nil {
-		return fmt.Errorf("count users: %w", err)
-	}
-	if n > 0 {
-		return nil
-	}
-	pw := os.Getenv("RECORDINGS_ADMIN_PASSWORD")
-	generated := pw == ""
-	if generated {
-		b := make([]byte, 12)
-		if _, err := rand.Read(b); err != nil {
-			return fmt.Errorf("generate admin password: %w", err)
-		}
-		pw = base64.RawURLEncoding.EncodeToString(b)
-	}
-	if _, err := db.CreateUser(ctx, store.User{Name: "admin", DisplayName: "Administrator", Role: store.RoleAdmin}, pw); err != nil {
-		return fmt.Errorf("create admin: %w", err)
-	}
-	if generated {
-		log.Warn("created account admin with a generated password; change it after signing in", "password", pw)
-	} else {
-		log.Info("created account admin with the password from RECORDINGS_ADMIN_PASSWORD")
-	}
-	return nil
+	return a.Run(ctx, ln)
 }
 
 // fileOpener re-opens a named capture file for each pass; "-" spools stdin

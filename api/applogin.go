@@ -98,12 +98,12 @@ func (s *Server) appLogin(ctx context.Context, st *appLoginConn, remote string, 
 	challenge, issued := st.challenge, st.issued
 	st.challenge = ""
 	if !s.pbx.limiter.allow(host) {
-		s.log.Warn("AppLogin refused: too many failures", "category", "UI", "remote", remote)
+		s.log.Warn("AppLogin refused: too many failures", "remote", remote)
 		return store.User{}, "", errAppLogin{"too many failed sign-ins: try again later"}
 	}
 	fail := func(reason string, args ...any) (store.User, string, error) {
 		s.pbx.limiter.fail(host)
-		s.log.Warn("AppLogin refused", append([]any{"category", "UI", "remote", remote, "reason", reason}, args...)...)
+		s.log.Warn("AppLogin refused", append([]any{"remote", remote, "reason", reason}, args...)...)
 		return store.User{}, "", errAppLogin{reason}
 	}
 	var req appLoginRequest
@@ -113,10 +113,7 @@ func (s *Server) appLogin(ctx context.Context, st *appLoginConn, remote string, 
 	if challenge == "" || s.opt.Now().Sub(issued) > appChallengeTTL {
 		return fail("no valid challenge: send AppChallenge first", "sip", req.SIP)
 	}
-	password, err := s.setting(ctx, settingAppPassword)
-	if err != nil {
-		return store.User{}, "", err
-	}
+	password := s.set.Values().AppPassword
 	if password == "" {
 		return fail("AppLogin is not configured (no instance password)", "sip", req.SIP)
 	}
@@ -176,7 +173,7 @@ func (s *Server) appLogin(ctx context.Context, st *appLoginConn, remote string, 
 		if errors.Is(err, store.ErrExists) {
 			u, err = s.db.User(ctx, req.SIP)
 		} else if err == nil {
-			s.log.Info("account created by AppLogin", "category", "UI", "user", u.Name)
+			s.log.Info("account created by AppLogin", "user", u.Name)
 		}
 	}
 	if err != nil {
@@ -194,7 +191,7 @@ func (s *Server) appLogin(ctx context.Context, st *appLoginConn, remote string, 
 		return store.User{}, "", err
 	}
 	s.pbx.limiter.succeed(host)
-	s.log.Info("signed in by AppLogin", "category", "UI", "user", su.Name, "app", req.App, "app_object", su.Via,
+	s.log.Info("signed in by AppLogin", "user", su.Name, "app", req.App, "app_object", su.Via,
 		"remote", remote)
 	return su, tok, nil
 }

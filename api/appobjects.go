@@ -1,8 +1,8 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -27,32 +27,6 @@ func appObjectView(o store.AppObject) appObjectJSON {
 	return appObjectJSON{Name: o.Name, DisplayName: o.DisplayName, Type: o.Type, Access: acc, Created: o.CreatedAt.UTC()}
 }
 
-// decodeJSON reads a small JSON body into v, refusing unknown fields.
-func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		httpError(w, http.StatusBadRequest, "body: "+err.Error())
-		return false
-	}
-	return true
-}
-
-// storeError maps store errors of admin edits to status codes.
-func (s *Server) storeError(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
-	case errors.Is(err, store.ErrInvalid):
-		httpError(w, http.StatusBadRequest, strings.TrimPrefix(err.Error(), "store: "))
-	case errors.Is(err, store.ErrExists):
-		httpError(w, http.StatusConflict, strings.TrimPrefix(err.Error(), "store: "))
-	case errors.Is(err, store.ErrNotFound):
-		httpError(w, http.StatusNotFound, strings.TrimPrefix(err.Error(), "store: "))
-	default:
-		s.internalError(w, r, err)
-	}
-}
-
 func (s *Server) listAppObjects(w http.ResponseWriter, r *http.Request) {
 	objs, err := s.db.AppObjects(r.Context())
 	if err != nil {
@@ -71,7 +45,7 @@ func (s *Server) listAppObjects(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getAppObject(w http.ResponseWriter, r *http.Request) {
 	o, err := s.db.AppObjectByName(r.Context(), r.PathValue("name"))
 	if err != nil {
-		s.storeError(w, r, err)
+		s.fail(w, r, notFoundAs(err, "no such app object"))
 		return
 	}
 	writeJSON(w, http.StatusOK, appObjectView(o))
@@ -85,10 +59,14 @@ func (s *Server) createAppObject(w http.ResponseWriter, r *http.Request) {
 	o, err := s.db.CreateAppObject(r.Context(), store.AppObject{Name: req.Name, DisplayName: req.DisplayName,
 		Type: req.Type, Access: req.Access})
 	if err != nil {
-		s.storeError(w, r, err)
+		if errors.Is(err, store.ErrExists) {
+			httpError(w, http.StatusConflict, fmt.Sprintf("an app object named %q exists already", req.Name))
+			return
+		}
+		s.fail(w, r, err)
 		return
 	}
-	s.log.Info("app object created", "category", "UI", "user", userFrom(r.Context()).Name, "app_object", o.Name,
+	s.log.Info("app object created", "user", userFrom(r.Context()).Name, "app_object", o.Name,
 		"type", o.Type, "access", len(o.Access))
 	writeJSON(w, http.StatusCreated, appObjectView(o))
 }
@@ -105,41 +83,19 @@ func (s *Server) updateAppObject(w http.ResponseWriter, r *http.Request) {
 	}
 	o := store.AppObject{Name: name, DisplayName: req.DisplayName, Type: req.Type, Access: req.Access}
 	if err := s.db.UpdateAppObject(r.Context(), o); err != nil {
-		s.storeError(w, r, err)
+		s.fail(w, r, notFoundAs(err, "no such app object"))
 		return
 	}
-	s.log.Info("app object changed", "category", "UI", "user", userFrom(r.Context()).Name, "app_object", name)
+	s.log.Info("app object changed", "user", userFrom(r.Context()).Name, "app_object", name)
 	s.getAppObject(w, r)
 }
 
 func (s *Server) deleteAppObject(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	if err := s.db.DeleteAppObject(r.Context(), name); err != nil {
-		s.storeError(w, r, err)
+		s.fail(w, r, notFoundAs(err, "no such app object"))
 		return
 	}
-	s.log.Info("app object deleted", "category", "UI", "user", userFrom(r.Context()).Name, "app_object", name)
-	w.WriteHeader(http.StatusNoContent)
-}
-
-// setUserAppObject sets an account's default app object: the one whose
-// access list applies to its local sign-ins and to AppLogins naming none.
-func (s *Server) setUserAppObject(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		AppObject *string `json:"app_object"`
-	}
-	if !decodeJSON(w, r, &req) {
-		return
-	}
-	if req.AppObject == nil {
-		httpError(w, http.StatusBadRequest, `body must be {"app_object": "<name>"|""}`)
-		return
-	}
-	if err := s.db.SetUserAppObject(r.Context(), r.PathValue("name"), *req.AppObject); err != nil {
-		s.storeError(w, r, err)
-		return
-	}
-	s.log.Info("default app object set", "category", "UI", "user", userFrom(r.Context()).Name,
-		"account", r.PathValue("name"), "app_object", *req.AppObject)
+	s.log.Info("app object deleted", "user", userFrom(r.Context()).Name, "app_object", name)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -56,6 +56,11 @@ func (s *Server) identify(r *http.Request) (store.User, error) {
 	return store.User{}, errNoCredentials
 }
 
+func (s *Server) routeAuth(apiMux *http.ServeMux) {
+	apiMux.HandleFunc("POST /api/login", s.login)
+	apiMux.HandleFunc("POST /api/logout", s.logout)
+}
+
 type loginRequest struct {
 	Name     string `json:"name"`
 	Password string `json:"password"`
@@ -71,7 +76,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	u, err := s.db.Authenticate(r.Context(), req.Name, req.Password)
 	if err != nil {
 		if errors.Is(err, store.ErrBadCredentials) || errors.Is(err, store.ErrNotFound) {
-			s.log.Warn("sign-in refused", "category", "UI", "user", req.Name, "remote", r.RemoteAddr)
+			s.log.Warn("sign-in refused", "user", req.Name, "remote", r.RemoteAddr)
 			httpError(w, http.StatusUnauthorized, "wrong user name or password")
 			return
 		}
@@ -85,7 +90,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: int(s.opt.SessionTTL.Seconds())})
-	s.log.Info("signed in", "category", "UI", "user", u.Name)
+	s.log.Info("signed in", "user", u.Name)
 	writeJSON(w, http.StatusOK, userView(u))
 }
 
@@ -98,24 +103,6 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
 	w.WriteHeader(http.StatusNoContent)
-}
-
-func (s *Server) me(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, userView(userFrom(r.Context())))
-}
-
-type userJSON struct {
-	Name        string `json:"name"`
-	DisplayName string `json:"display_name,omitempty"`
-	Role        string `json:"role"`
-	// AppObject is the app object of the sign-in, Sees the owners its
-	// access list opens besides the user's own (PBX integration).
-	AppObject string   `json:"app_object,omitempty"`
-	Sees      []string `json:"sees,omitempty"`
-}
-
-func userView(u store.User) userJSON {
-	return userJSON{Name: u.Name, DisplayName: u.DisplayName, Role: string(u.Role), AppObject: u.Via, Sees: u.Sees}
 }
 
 // uploadAllowed checks the phones' upload credentials when configured.

@@ -47,7 +47,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	e := newHostileEnv(t)
 	ctx := context.Background()
 	client := &http.Client{Timeout: 10 * time.Second}
-	base := e.srv.URL
+	base := e.app.URL
 	capture := callgen.Default(50).Bytes()
 	seq := 0
 	upload := func(owner string) store.Recording {
@@ -315,7 +315,7 @@ func TestAuthorizationMatrixWebsocket(t *testing.T) {
 		{"POST", "/api/admin/appobjects", `{"name":"team","type":"user","access":["bob"]}`},
 		{"PUT", "/api/admin/users/carol/appobject", `{"app_object":"team"}`},
 	} {
-		req, _ := http.NewRequest(r.method, e.srv.URL+r.path, strings.NewReader(r.body))
+		req, _ := http.NewRequest(r.method, e.app.URL+r.path, strings.NewReader(r.body))
 		admin(req)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil || resp.StatusCode/100 != 2 {
@@ -329,7 +329,7 @@ func TestAuthorizationMatrixWebsocket(t *testing.T) {
 		t.Helper()
 		seq++
 		name := fmt.Sprintf("%032x-009033302ab1-%d--%s.pcap", seq, seq, owner)
-		req, _ := http.NewRequest(http.MethodPut, e.srv.URL+"/example.com/recordings/Files/"+name, bytes.NewReader(capture))
+		req, _ := http.NewRequest(http.MethodPut, e.app.URL+"/example.com/recordings/Files/"+name, bytes.NewReader(capture))
 		req.SetBasicAuth("phone", "phone-pw")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil || resp.StatusCode != http.StatusCreated {
@@ -361,7 +361,7 @@ func TestAuthorizationMatrixWebsocket(t *testing.T) {
 	checks := 0
 	for _, c := range callers {
 		t.Run(c.name, func(t *testing.T) {
-			h := http.Header{"Origin": {e.srv.URL}}
+			h := http.Header{"Origin": {e.app.URL}}
 			if c.auth != nil {
 				req, _ := http.NewRequest("GET", "/", nil)
 				c.auth(req)
@@ -369,7 +369,7 @@ func TestAuthorizationMatrixWebsocket(t *testing.T) {
 			}
 			dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			defer cancel()
-			conn, _, err := websocket.Dial(dctx, "ws"+strings.TrimPrefix(e.srv.URL, "http")+"/api/ws", &websocket.DialOptions{HTTPHeader: h})
+			conn, _, err := websocket.Dial(dctx, "ws"+strings.TrimPrefix(e.app.URL, "http")+"/api/ws", &websocket.DialOptions{HTTPHeader: h})
 			if err != nil {
 				t.Fatalf("dial: %v", err)
 			}

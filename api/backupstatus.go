@@ -111,7 +111,7 @@ func (p *backupProgress) finish(err error) {
 // backupStatus answers GET /api/admin/backup/status.
 func (s *Server) backupStatus(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, s.opt.Ops.progress.status())
+	writeJSON(w, http.StatusOK, s.backups.progress.status())
 }
 
 // errClientGone stops writing a backup to a client that went away.

@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"bytes"
@@ -14,20 +14,21 @@ import (
 	"testing"
 	"time"
 
+	"recordings/api"
 	"recordings/store"
 )
 
 // backupGet asks path as user (Basic credentials) with optional headers.
 func (e *wsEnv) backupGet(path, user string, hdr ...string) (*http.Response, []byte) {
 	e.t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+path, nil)
+	req, _ := http.NewRequest(http.MethodGet, e.app.URL+path, nil)
 	if user != "" {
 		req.SetBasicAuth(user, wsPassword)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	res, err := e.srv.Client().Do(req)
+	res, err := e.app.Client.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -39,10 +40,10 @@ func (e *wsEnv) backupGet(path, user string, hdr ...string) (*http.Response, []b
 	return res, b
 }
 
-func (e *wsEnv) backupStatus() backupStatusJSON {
+func (e *wsEnv) backupStatus() api.BackupStatus {
 	e.t.Helper()
 	res, b := e.backupGet("/api/admin/backup/status", "root")
-	var st backupStatusJSON
+	var st api.BackupStatus
 	if res.StatusCode != http.StatusOK || json.Unmarshal(b, &st) != nil {
 		e.t.Fatalf("status: %d %s", res.StatusCode, b)
 	}
@@ -50,7 +51,7 @@ func (e *wsEnv) backupStatus() backupStatusJSON {
 }
 
 // waitPhase polls the status until it is in phase.
-func (e *wsEnv) waitPhase(phase string) backupStatusJSON {
+func (e *wsEnv) waitPhase(phase string) api.BackupStatus {
 	e.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -76,7 +77,7 @@ func TestBackupStatusAccess(t *testing.T) {
 			t.Errorf("%q: %d %s, want %d", tc.user, res.StatusCode, b, tc.want)
 		}
 	}
-	if st := e.backupStatus(); st.Phase != backupIdle || st.ID != 0 || st.Bytes != 0 || st.Started != nil {
+	if st := e.backupStatus(); st.Phase != "idle" || st.ID != 0 || st.Bytes != 0 || st.Started != nil {
 		t.Errorf("before any backup: %+v", st)
 	}
 }
@@ -105,7 +106,7 @@ func TestBackupStatusDone(t *testing.T) {
 			if res.StatusCode != tc.code {
 				t.Fatalf("backup: %d %s", res.StatusCode, body)
 			}
-			st := e.waitPhase(backupDone)
+			st := e.waitPhase("done")
 			if st.ID != int64(i+1) || st.User != "root" || st.Error != "" {
 				t.Errorf("status %+v", st)
 			}
@@ -153,7 +154,7 @@ func TestBackupCancelled(t *testing.T) {
 	var hold atomic.Bool
 	hold.Store(true)
 	reached := make(chan struct{}, 1)
-	e.s.opt.Ops.progress.beforeWrite = func(ctx context.Context, sent int64) {
+	e.s.BeforeBackupWrite(func(ctx context.Context, sent int64) {
 		if sent == 0 || !hold.Load() {
 			return
 		}
@@ -165,10 +166,10 @@ func TestBackupCancelled(t *testing.T) {
 		case <-ctx.Done():
 		case <-time.After(10 * time.Second):
 		}
-	}
-	req, _ := http.NewRequest(http.MethodGet, e.srv.URL+"/api/admin/backup", nil)
+	})
+	req, _ := http.NewRequest(http.MethodGet, e.app.URL+"/api/admin/backup", nil)
 	req.SetBasicAuth("root", wsPassword)
-	res, err := e.srv.Client().Do(req)
+	res, err := e.app.Client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +183,7 @@ func TestBackupCancelled(t *testing.T) {
 		t.Fatal("the body's second write never came")
 	}
 	st := e.backupStatus()
-	if st.Phase != backupSending || st.User != "root" || st.Bytes == 0 || st.Bytes >= st.Total {
+	if st.Phase != "sending" || st.User != "root" || st.Bytes == 0 || st.Bytes >= st.Total {
 		t.Errorf("while sending: %+v", st)
 	}
 	busy, b := e.backupGet("/api/admin/backup", "root")
@@ -191,7 +192,7 @@ func TestBackupCancelled(t *testing.T) {
 	}
 	res.Body.Close() // reads no further: the connection is closed
 
-	st = e.waitPhase(backupFailed)
+	st = e.waitPhase("failed")
 	if !strings.Contains(st.Error, "interrupted") || st.Bytes >= st.Total || st.Finished == nil {
 		t.Errorf("after the client left: %+v", st)
 	}
@@ -210,37 +211,8 @@ func TestBackupCancelled(t *testing.T) {
 	if next.StatusCode != http.StatusOK {
 		t.Fatalf("next backup: %d", next.StatusCode)
 	}
-	st = e.waitPhase(backupDone)
+	st = e.waitPhase("done")
 	if st.ID != 2 || st.Bytes != int64(len(b)) || st.Total != int64(len(b)) || st.Error != "" {
 		t.Errorf("next backup: %+v, body %d bytes", st, len(b))
-	}
-}
-
-func TestBackupCountingWriterOutcome(t *testing.T) {
-	tests := []struct {
-		name   string
-		method string
-		code   int
-		n      int64
-		total  int64
-		werr   error
-		want   string // "" = nil error
-	}{
-		{"complete", "GET", 200, 10, 10, nil, ""},
-		{"range", "GET", 206, 4, 4, nil, ""},
-		{"head", "HEAD", 200, 0, 10, nil, ""},
-		{"short", "GET", 200, 4, 10, nil, "after 4 of 10"},
-		{"write error", "GET", 200, 4, 10, errClientGone, "interrupted after 4 of 10"},
-		{"bad range", "GET", 416, 0, 0, nil, "HTTP 416"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			r, _ := http.NewRequest(tc.method, "/", nil)
-			c := &countingWriter{code: tc.code, n: tc.n, werr: tc.werr}
-			err := c.outcome(r, tc.total)
-			if (err == nil) != (tc.want == "") || (err != nil && !strings.Contains(err.Error(), tc.want)) {
-				t.Errorf("outcome: %v, want %q", err, tc.want)
-			}
-		})
 	}
 }

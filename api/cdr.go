@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"recordings/calls"
 	"recordings/store"
@@ -33,19 +34,10 @@ const cdrLogExcerpt = 2048
 // malformed record (logged, nothing stored from that request), 401 without
 // the configured credentials.
 func (s *Server) cdr(w http.ResponseWriter, r *http.Request) {
-	ok, err := s.cdrAllowed(r)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	if !ok {
-		s.log.Warn("CDR refused: wrong or missing credentials", "category", "Call Information", "remote", r.RemoteAddr)
+	if !s.cdrAllowed(r) {
+		s.cdrLog.Warn("CDR refused: wrong or missing credentials", "remote", r.RemoteAddr)
 		w.Header().Set("WWW-Authenticate", `Basic realm="recordings cdr", charset="UTF-8"`)
 		httpError(w, http.StatusUnauthorized, "CDR credentials required")
-		return
-	}
-	if s.opt.Calls == nil {
-		httpError(w, http.StatusServiceUnavailable, "CDR processing is not configured")
 		return
 	}
 	if r.ContentLength > maxCDRBody || int64(len(r.URL.RawQuery)) > maxCDRBody {
@@ -73,7 +65,7 @@ func (s *Server) cdr(w http.ResponseWriter, r *http.Request) {
 		changed []int64
 	)
 	for _, x := range xmls {
-		res, err := s.opt.Calls.AddPBX(r.Context(), domain, x)
+		res, err := s.cdrs.AddPBX(r.Context(), domain, x)
 		records, changed = records+res.Records, append(changed, res.Recordings...)
 		if err != nil {
 			s.cdrFailed(w, r, err, x)
@@ -81,16 +73,16 @@ func (s *Server) cdr(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if gateway != nil {
-		res, err := s.opt.Calls.AddGateway(r.Context(), domain, gateway)
+		res, err := s.cdrs.AddGateway(r.Context(), domain, gateway)
 		records, changed = records+res.Records, append(changed, res.Recordings...)
 		if err != nil {
 			s.cdrFailed(w, r, err, gateway)
 			return
 		}
 	}
-	s.log.Debug("CDRs received", "category", "Call Information", "records", records, "recordings", len(changed),
+	s.cdrLog.Debug("CDRs received", "records", records, "recordings", len(changed),
 		"remote", r.RemoteAddr)
-	s.opt.Ops.Metrics.CDRsReceived(records, len(changed) > 0) // nil-safe (ops.go)
+	s.m.CDRsReceived(records, len(changed) > 0)
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -141,7 +133,7 @@ func splitCDRRequest(r *http.Request, body []byte) (xmls [][]byte, gateway []byt
 }
 
 func (s *Server) cdrRefused(w http.ResponseWriter, r *http.Request, err error, text []byte) {
-	s.log.Warn("CDR refused", "category", "Call Information", "remote", r.RemoteAddr, "err", err,
+	s.cdrLog.Warn("CDR refused", "remote", r.RemoteAddr, "err", err,
 		"query", excerpt([]byte(r.URL.RawQuery)), "body", excerpt(text))
 	httpError(w, http.StatusBadRequest, err.Error())
 }
@@ -166,22 +158,71 @@ func excerpt(b []byte) string {
 }
 
 // cdrAllowed checks the CDR credentials when the admin set them.
-func (s *Server) cdrAllowed(r *http.Request) (bool, error) {
-	user, err := s.setting(r.Context(), settingCDRUser)
-	if err != nil {
-		return false, err
-	}
-	pw, err := s.setting(r.Context(), settingCDRPassword)
-	if err != nil {
-		return false, err
-	}
-	if user == "" && pw == "" {
-		return true, nil
+func (s *Server) cdrAllowed(r *http.Request) bool {
+	v := s.set.Values()
+	if v.CDRUser == "" && v.CDRPassword == "" {
+		return true
 	}
 	name, got, ok := r.BasicAuth()
 	if !ok {
-		return false, nil
+		return false
 	}
-	okUser, okPW := equalSecret(name, user), equalSecret(got, pw)
-	return okUser && okPW, nil
+	okUser, okPW := equalSecret(name, v.CDRUser), equalSecret(got, v.CDRPassword)
+	return okUser && okPW
+}
+
+// listCDRs shows stored CDRs, newest first (?before=<id>&limit=<n>).
+func (s *Server) listCDRs(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var before int64
+	var limit int
+	var err error
+	if v := q.Get("before"); v != "" {
+		if before, err = strconv.ParseInt(v, 10, 64); err != nil || before < 0 {
+			httpError(w, http.StatusBadRequest, "before: a CDR id")
+			return
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > 500 {
+			httpError(w, http.StatusBadRequest, "limit: a number from 1 to 500")
+			return
+		}
+	}
+	recs, err := s.db.CDRs(r.Context(), before, limit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	type cdrJSON struct {
+		ID       int64         `json:"id"`
+		Kind     string        `json:"kind"`
+		Received time.Time     `json:"received"`
+		Domain   string        `json:"domain,omitempty"`
+		ConfIDs  []string      `json:"conf_ids"`
+		Raw      string        `json:"raw"`
+		Parsed   rawJSONOrNull `json:"parsed"`
+	}
+	out := struct {
+		CDRs []cdrJSON `json:"cdrs"`
+	}{CDRs: make([]cdrJSON, 0, len(recs))}
+	for _, c := range recs {
+		confs := c.ConfIDs
+		if confs == nil {
+			confs = []string{}
+		}
+		out.CDRs = append(out.CDRs, cdrJSON{ID: c.ID, Kind: c.Kind, Received: c.ReceivedAt, Domain: c.Domain,
+			ConfIDs: confs, Raw: c.Raw, Parsed: rawJSONOrNull(c.Parsed)})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// rawJSONOrNull marshals stored JSON as is, or null when empty.
+type rawJSONOrNull []byte
+
+func (b rawJSONOrNull) MarshalJSON() ([]byte, error) {
+	if len(b) == 0 {
+		return []byte("null"), nil
+	}
+	return b, nil
 }

@@ -1,10 +1,8 @@
-package api
+package api_test
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"recordings/calls"
+	"recordings/internal/apptest"
 	"recordings/store"
 )
 
@@ -21,15 +19,8 @@ import (
 // form value) from request to answer: parse, store, match to the
 // recording of the conference.
 func BenchmarkCDREndpoint(b *testing.B) {
-	ctx := context.Background()
-	log := slog.New(slog.DiscardHandler)
-	db, err := store.OpenOptions(ctx, filepath.Join(b.TempDir(), "rec.db"), log, store.Options{BcryptCost: 4})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	m := calls.New(db, log, calls.Options{})
-	h := New(db, nil, log, Options{Calls: m}).Handler()
+	a := apptest.New(b)
+	ctx, db, h := a.Ctx, a.DB, a.Handler()
 	xml, err := os.ReadFile(filepath.Join("..", "pbx", "testdata", "cdr", "internal.xml"))
 	if err != nil {
 		b.Fatal(err)

@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"testing"
 
-	"recordings/ingest"
+	"recordings/internal/app"
 	"recordings/internal/callgen"
 	"recordings/store"
 )
@@ -19,7 +19,7 @@ import (
 // space returns.
 func TestDiskFull(t *testing.T) {
 	// Small stored chunks, so that a long upload hits the limit midway.
-	e := newEnv(t, ingest.Options{ChunkBytes: 16 << 10})
+	e := newEnv(t, func(c *app.Config) { c.Tuning.ChunkBytes = 16 << 10 })
 	ctx := context.Background()
 	name := func(i int) string { return fmt.Sprintf("%032x-009033302ab1-%d--alice.pcap", i, i) }
 	path := func(i int) string { return "/example.com/recordings/Files/" + name(i) }

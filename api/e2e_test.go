@@ -7,17 +7,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"recordings/api"
 	"recordings/codec"
-	"recordings/ingest"
+	"recordings/internal/app"
+	"recordings/internal/apptest"
 	"recordings/internal/callgen"
 	"recordings/store"
 )
@@ -31,38 +28,25 @@ const (
 type env struct {
 	t   *testing.T
 	db  *store.DB
-	srv *httptest.Server
+	app *apptest.App
 }
 
-func newEnv(t *testing.T, opt ingest.Options) *env {
+func newEnv(t *testing.T, opts ...apptest.Option) *env {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := store.OpenOptions(ctx, filepath.Join(t.TempDir(), "rec.db"), log, store.Options{BcryptCost: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ing := ingest.New(db, log, opt)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = ing.Run(ctx) }()
-	srv := httptest.NewServer(api.New(db, ing, log, api.Options{}).Handler())
-	t.Cleanup(func() {
-		srv.Close()
-		cancel()
-		<-done
-		db.Close()
-	})
-	for _, u := range []store.User{{Name: "admin", Role: store.RoleAdmin}, {Name: "alice", Role: store.RoleUser}, {Name: "bob", Role: store.RoleUser}} {
-		if _, err := db.CreateUser(ctx, u, u.Name+"-pw"); err != nil {
-			t.Fatal(err)
+	a := apptest.New(t, opts...)
+	for _, name := range []string{"admin", "alice", "bob"} {
+		role := store.RoleUser
+		if name == "admin" {
+			role = store.RoleAdmin
 		}
+		a.User(name, role, name+"-pw")
 	}
-	return &env{t: t, db: db, srv: srv}
+	return &env{t: t, db: a.DB, app: a}
 }
 
 func (e *env) do(method, path, user string, body io.Reader, hdr ...string) *http.Response {
 	e.t.Helper()
-	req, err := http.NewRequest(method, e.srv.URL+path, body)
+	req, err := http.NewRequest(method, e.app.URL+path, body)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -72,7 +56,7 @@ func (e *env) do(method, path, user string, body io.Reader, hdr ...string) *http
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
-	resp, err := e.srv.Client().Do(req)
+	resp, err := e.app.Client.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -159,7 +143,7 @@ func expectedStereo(c callgen.Call) []int16 {
 }
 
 func TestUploadConvertServe(t *testing.T) {
-	e := newEnv(t, ingest.Options{})
+	e := newEnv(t)
 	call := callgen.Default(150) // 3 s
 	capture := call.Bytes()
 	path := "/example.com/recordings/Files/" + fileName
@@ -220,7 +204,7 @@ func TestUploadConvertServe(t *testing.T) {
 }
 
 func TestAccess(t *testing.T) {
-	e := newEnv(t, ingest.Options{})
+	e := newEnv(t)
 	resp := e.do(http.MethodPut, "/example.com/recordings/Files/"+fileName, "", bytes.NewReader(callgen.Default(10).Bytes()))
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("PUT: %d", resp.StatusCode)
@@ -276,7 +260,7 @@ func TestAccess(t *testing.T) {
 }
 
 func TestLoginCookie(t *testing.T) {
-	e := newEnv(t, ingest.Options{})
+	e := newEnv(t)
 	resp := e.do(http.MethodPost, "/api/login", "", strings.NewReader(`{"name":"alice","password":"wrong"}`))
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("bad login: %d", resp.StatusCode)
@@ -308,7 +292,7 @@ func TestLoginCookie(t *testing.T) {
 }
 
 func TestBadUploads(t *testing.T) {
-	e := newEnv(t, ingest.Options{MaxUploadBytes: 64 << 10})
+	e := newEnv(t, func(c *app.Config) { c.MaxUpload = 64 << 10 })
 	good := callgen.Default(20).Bytes()
 	name := func(i int) string {
 		return fmt.Sprintf("/example.com/recordings/Files/%s-009033302ab1-%d-alice.pcap", confID, i)
@@ -357,15 +341,15 @@ func TestBadUploads(t *testing.T) {
 // A client that disconnects midway leaves an "incomplete" recording that
 // converts up to the cut.
 func TestDisconnectMidway(t *testing.T) {
-	e := newEnv(t, ingest.Options{FlushInterval: time.Millisecond})
+	e := newEnv(t, func(c *app.Config) { c.Tuning.FlushInterval = time.Millisecond })
 	call := callgen.Default(100)
 	data := call.Bytes()
 	cut := len(data) / 2
 	pr, pw := io.Pipe()
-	req, _ := http.NewRequest(http.MethodPut, e.srv.URL+"/example.com/recordings/Files/"+fileName, pr)
+	req, _ := http.NewRequest(http.MethodPut, e.app.URL+"/example.com/recordings/Files/"+fileName, pr)
 	errc := make(chan error, 1)
 	go func() {
-		_, err := e.srv.Client().Do(req)
+		_, err := e.app.Client.Do(req)
 		errc <- err
 	}()
 	if _, err := pw.Write(data[:cut]); err != nil {

@@ -11,6 +11,11 @@ import (
 	"recordings/store"
 )
 
+func (s *Server) routeFiles(mux *http.ServeMux) {
+	mux.HandleFunc("PUT /{domain}/recordings/Files/{name}", s.putCapture)
+	mux.Handle("GET /{domain}/recordings/Files/{name}", s.authed(s.getCapture))
+}
+
 // putCapture receives a phone's capture upload, streamed (chunked or with
 // Content-Length) and persisted as it arrives: 201 for a new file, 204 for a
 // replaced one.
@@ -41,7 +46,7 @@ func (s *Server) putCapture(w http.ResponseWriter, r *http.Request) {
 		return
 	default:
 		// Mostly a client that went away midway; what arrived is kept.
-		s.log.Warn("upload failed", "category", "Recording", "name", name, "err", err)
+		s.recLog.Warn("upload failed", "name", name, "err", err)
 		httpError(w, http.StatusBadRequest, fmt.Sprintf("upload failed: %v", err))
 		return
 	}
@@ -55,7 +60,7 @@ func (s *Server) putCapture(w http.ResponseWriter, r *http.Request) {
 // getCapture returns a stored capture byte for byte as it was received.
 func (s *Server) getCapture(w http.ResponseWriter, r *http.Request) {
 	rec, err := s.db.RecordingByName(r.Context(), r.PathValue("domain"), r.PathValue("name"))
-	if err != nil || !s.canSee(r, rec) {
+	if err != nil || !canView(userFrom(r.Context()), rec.Owner) {
 		if err == nil || isNotFound(err) {
 			httpError(w, http.StatusNotFound, "no such recording")
 			return
@@ -75,6 +80,6 @@ func (s *Server) getCapture(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("ETag", `"`+rec.SHA256+`"`)
 	}
 	if _, err := io.Copy(w, c); err != nil {
-		s.log.Warn("capture download broke off", "category", "Recording", "user", rec.Owner, "id", rec.ID, "err", err)
+		s.recLog.Warn("capture download broke off", "user", rec.Owner, "id", rec.ID, "err", err)
 	}
 }

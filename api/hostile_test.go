@@ -7,19 +7,16 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"recordings/api"
-	"recordings/calls"
-	"recordings/ingest"
+	"recordings/internal/app"
+	"recordings/internal/apptest"
 	"recordings/internal/callgen"
 	"recordings/metrics"
 	"recordings/store"
@@ -38,39 +35,25 @@ const (
 type hostileEnv struct {
 	db   *store.DB
 	m    *metrics.Metrics
-	srv  *httptest.Server
+	app  *apptest.App
 	addr string
 }
 
 func newHostileEnv(t *testing.T) *hostileEnv {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := store.OpenOptions(ctx, filepath.Join(t.TempDir(), "rec.db"), log, store.Options{BcryptCost: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ing := ingest.New(db, log, ingest.Options{MaxUploadBytes: hMaxUpload, ChunkBytes: 8 << 10})
-	done := make(chan struct{})
-	go func() { defer close(done); _ = ing.Run(ctx) }()
-	h := api.New(db, ing, log, api.Options{UploadUser: "phone", UploadPassword: "phone-pw", UploadIdle: hUploadIdle,
-		Calls: calls.New(db, log, calls.Options{})}).Handler()
-	srv := httptest.NewUnstartedServer(h)
-	m := metrics.New()
-	srv.Config = api.NewHTTPServer(h, log, api.Timeouts{ReadHeader: hReadHeader, Idle: time.Second, MaxHeaderBytes: hMaxHeader}, m)
-	srv.Start()
-	t.Cleanup(func() {
-		srv.Close()
-		cancel()
-		<-done
-		db.Close()
+	a := apptest.New(t, func(c *app.Config) {
+		c.MaxUpload, c.UploadUser, c.UploadPassword = hMaxUpload, "phone", "phone-pw"
+		c.Tuning.ChunkBytes, c.Tuning.UploadIdle = 8<<10, hUploadIdle
+		c.Tuning.HTTP = api.Timeouts{ReadHeader: hReadHeader, Idle: time.Second, MaxHeaderBytes: hMaxHeader}
 	})
-	for _, u := range []store.User{{Name: "admin", Role: store.RoleAdmin}, {Name: "alice", Role: store.RoleUser}, {Name: "bob", Role: store.RoleUser}} {
-		if _, err := db.CreateUser(ctx, u, u.Name+"-pw"); err != nil {
-			t.Fatal(err)
+	for _, name := range []string{"admin", "alice", "bob"} {
+		role := store.RoleUser
+		if name == "admin" {
+			role = store.RoleAdmin
 		}
+		a.User(name, role, name+"-pw")
 	}
-	return &hostileEnv{db: db, m: m, srv: srv, addr: srv.Listener.Addr().String()}
+	return &hostileEnv{db: a.DB, m: a.Metrics, app: a, addr: a.Addr}
 }
 
 func basic(user, pw string) string {

@@ -63,7 +63,7 @@ func TestHostileWebsocketAndCDR(t *testing.T) {
 		}
 	})
 
-	wsURL := "ws" + strings.TrimPrefix(e.srv.URL, "http") + "/api/ws"
+	wsURL := "ws" + strings.TrimPrefix(e.app.URL, "http") + "/api/ws"
 	dial := func(t *testing.T, hdr http.Header) (*websocket.Conn, *http.Response, error) {
 		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
@@ -76,7 +76,7 @@ func TestHostileWebsocketAndCDR(t *testing.T) {
 		}
 		return c, resp, err
 	}
-	signedIn := http.Header{"Origin": {e.srv.URL}, "Authorization": {strings.TrimPrefix(basic("alice", "alice-pw"), "Authorization: ")}}
+	signedIn := http.Header{"Origin": {e.app.URL}, "Authorization": {strings.TrimPrefix(basic("alice", "alice-pw"), "Authorization: ")}}
 
 	t.Run("websocket handshake", func(t *testing.T) {
 		for _, tc := range []struct {
@@ -84,7 +84,7 @@ func TestHostileWebsocketAndCDR(t *testing.T) {
 			hdr  http.Header
 		}{
 			{"foreign origin", http.Header{"Origin": {"https://evil.example"}, "Authorization": signedIn["Authorization"]}},
-			{"origin with the host as a suffix", http.Header{"Origin": {"http://evil" + strings.TrimPrefix(e.srv.URL, "http://")}, "Authorization": signedIn["Authorization"]}},
+			{"origin with the host as a suffix", http.Header{"Origin": {"http://evil" + strings.TrimPrefix(e.app.URL, "http://")}, "Authorization": signedIn["Authorization"]}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				_, resp, err := dial(t, tc.hdr)
@@ -155,9 +155,9 @@ func TestHostileWebsocketAndCDR(t *testing.T) {
 
 	t.Run("websocket without a valid session", func(t *testing.T) {
 		for _, hdr := range []http.Header{
-			{"Origin": {e.srv.URL}},
-			{"Origin": {e.srv.URL}, "Cookie": {"recordings_session=forged"}},
-			{"Origin": {e.srv.URL}, "Authorization": {strings.TrimPrefix(basic("alice", "wrong"), "Authorization: ")}},
+			{"Origin": {e.app.URL}},
+			{"Origin": {e.app.URL}, "Cookie": {"recordings_session=forged"}},
+			{"Origin": {e.app.URL}, "Authorization": {strings.TrimPrefix(basic("alice", "wrong"), "Authorization: ")}},
 		} {
 			conn, _, err := dial(t, hdr)
 			if err != nil {

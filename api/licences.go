@@ -52,14 +52,14 @@ func (s *Server) setLicences(w http.ResponseWriter, r *http.Request) {
 		err = s.db.SetLicenceCount(r.Context(), *req.Count)
 	}
 	if err != nil {
-		s.storeError(w, r, err)
+		s.fail(w, r, err)
 		return
 	}
-	s.log.Info("licence count changed", "category", "License", "user", userFrom(r.Context()).Name, "count", req.Count)
+	s.licLog.Info("licence count changed", "user", userFrom(r.Context()).Name, "count", req.Count)
 	s.getLicences(w, r)
 }
 
-func (s *Server) setUserLicence(w http.ResponseWriter, r *http.Request) {
+func (s *Server) restSetUserLicence(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Licensed *bool `json:"licensed"`
 	}
@@ -71,10 +71,10 @@ func (s *Server) setUserLicence(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.db.SetUserLicensed(r.Context(), r.PathValue("name"), *req.Licensed); err != nil {
-		s.storeError(w, r, err)
+		s.fail(w, r, notFoundAs(err, "no such user"))
 		return
 	}
-	s.log.Info("licence assignment changed", "category", "License", "user", userFrom(r.Context()).Name,
+	s.licLog.Info("licence assignment changed", "user", userFrom(r.Context()).Name,
 		"account", r.PathValue("name"), "licensed", *req.Licensed)
 	s.getLicences(w, r)
 }

@@ -8,31 +8,23 @@ import (
 	"time"
 
 	"recordings/health"
-	"recordings/metrics"
-	"recordings/settings"
 )
 
-// Ops are the operational parts of the HTTP layer; nil fields switch the
-// matching detail off.
-type Ops struct {
-	Health   *health.Checker   // GET /healthz; nil: database ping only
-	Metrics  *metrics.Metrics  // GET /metrics
-	Settings *settings.Service // admin status: PBX name, retention
-	Version  string
-	// backups admits one backup at a time (a snapshot is a full copy).
-	backups chan struct{}
-	// progress is the current or last backup (backupstatus.go).
+// backups admits one admin backup at a time (a snapshot is a full copy)
+// and tracks the current or last one (backupstatus.go).
+type backups struct {
+	sem      chan struct{}
 	progress *backupProgress
 }
 
-// opsRoutes adds /healthz, /metrics and the admin routes.
-func (s *Server) opsRoutes(apiMux, mux *http.ServeMux) {
-	s.opt.Ops.backups = make(chan struct{}, 1)
-	s.opt.Ops.progress = newBackupProgress(s.opt.Now)
+func newBackups(now func() time.Time) backups {
+	return backups{sem: make(chan struct{}, 1), progress: newBackupProgress(now)}
+}
+
+// routeOps adds /healthz, /metrics and the admin routes.
+func (s *Server) routeOps(apiMux, mux *http.ServeMux) {
 	mux.HandleFunc("GET /healthz", s.healthz)
-	if s.opt.Ops.Metrics != nil {
-		mux.Handle("GET /metrics", s.opt.Ops.Metrics.Handler())
-	}
+	mux.Handle("GET /metrics", s.m.Handler())
 	apiMux.Handle("GET /api/admin/status", s.admin(s.adminStatus))
 	apiMux.Handle("GET /api/admin/backup", s.admin(s.backup))
 	apiMux.Handle("GET /api/admin/backup/status", s.admin(s.backupStatus))
@@ -41,11 +33,7 @@ func (s *Server) opsRoutes(apiMux, mux *http.ServeMux) {
 func (s *Server) healthReport(ctx context.Context) health.Report {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	c := s.opt.Ops.Health
-	if c == nil {
-		c = &health.Checker{Ping: s.db.Ping}
-	}
-	return c.Check(ctx)
+	return s.hc.Check(ctx)
 }
 
 // healthz answers 200 when the service can work (database reachable, disk
@@ -73,15 +61,10 @@ type statusJSON struct {
 }
 
 func (s *Server) adminStatus(w http.ResponseWriter, r *http.Request) {
-	st := statusJSON{Version: s.opt.Ops.Version, Problems: []string{}, Health: s.healthReport(r.Context())}
-	if set := s.opt.Ops.Settings; set != nil {
-		v := set.Values()
-		st.PBXName, st.RetentionDays, st.LogRetentionDays = v.PBXName, v.RetentionDays, v.LogRetentionDays
-		st.Problems = append(st.Problems, set.Problems()...)
-	}
-	if s.ing != nil {
-		st.UploadsNow = s.ing.Uploads()
-	}
+	v := s.set.Values()
+	st := statusJSON{Version: s.opt.Version, PBXName: v.PBXName, Problems: append([]string{}, s.set.Problems()...),
+		RetentionDays: v.RetentionDays, LogRetentionDays: v.LogRetentionDays, UploadsNow: s.ing.Uploads(),
+		Health: s.healthReport(r.Context())}
 	if n, err := s.db.FreeSize(r.Context()); err == nil {
 		st.DatabaseFree = n
 	}
@@ -94,15 +77,15 @@ func (s *Server) adminStatus(w http.ResponseWriter, r *http.Request) {
 // at GET /api/admin/backup/status (backupstatus.go).
 func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 	select {
-	case s.opt.Ops.backups <- struct{}{}:
-		defer func() { <-s.opt.Ops.backups }()
+	case s.backups.sem <- struct{}{}:
+		defer func() { <-s.backups.sem }()
 	default:
 		w.Header().Set("Retry-After", "60")
 		httpError(w, http.StatusServiceUnavailable, "a backup is already running; try again later")
 		return
 	}
 	u := userFrom(r.Context())
-	p := s.opt.Ops.progress
+	p := s.backups.progress
 	p.begin(u.Name)
 	start := time.Now()
 	snap, err := s.db.SnapshotWithProgress(r.Context(), 0, p.snapshot)
@@ -124,11 +107,11 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 		}
 		closed = true
 		if err := snap.Close(); err != nil {
-			s.log.Warn("backup: remove snapshot", "category", "UI", "user", u.Name, "err", err)
+			s.log.Warn("backup: remove snapshot", "user", u.Name, "err", err)
 		}
 	}
 	defer closeSnap()
-	s.log.Info("backup started", "category", "UI", "user", u.Name, "bytes", snap.Size, "snapshot_took", time.Since(start))
+	s.log.Info("backup started", "user", u.Name, "bytes", snap.Size, "snapshot_took", time.Since(start))
 	name := "recordings-" + time.Now().UTC().Format("20060102-150405") + ".db"
 	p.sending(name, snap.Size)
 	w.Header().Set("Content-Type", "application/vnd.sqlite3")
@@ -142,8 +125,8 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 	closeSnap()
 	p.finish(err)
 	if err != nil {
-		s.log.Warn("backup failed", "category", "UI", "user", u.Name, "err", err)
+		s.log.Warn("backup failed", "user", u.Name, "err", err)
 		return
 	}
-	s.log.Info("backup sent", "category", "UI", "user", u.Name, "bytes", cw.n, "took", time.Since(start))
+	s.log.Info("backup sent", "user", u.Name, "bytes", cw.n, "took", time.Since(start))
 }

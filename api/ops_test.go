@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -17,13 +15,12 @@ import (
 	"testing"
 	"time"
 
-	"recordings/api"
-	"recordings/calls"
 	"recordings/convert"
 	"recordings/health"
 	"recordings/ingest"
+	"recordings/internal/app"
+	"recordings/internal/apptest"
 	"recordings/internal/callgen"
-	"recordings/metrics"
 	"recordings/settings"
 	"recordings/store"
 )
@@ -33,50 +30,26 @@ type opsEnv struct {
 	db  *store.DB
 	ing *ingest.Service
 	set *settings.Service
-	srv *httptest.Server
+	app *apptest.App
 }
 
 func newOpsEnv(t *testing.T, disk func(string) (uint64, uint64, error)) *opsEnv {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := store.OpenOptions(ctx, filepath.Join(t.TempDir(), "rec.db"), log, store.Options{BcryptCost: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := metrics.New()
-	m.WatchDatabase(db.Size)
-	ing := ingest.New(db, log, ingest.Options{Observer: m, ChunkBytes: 4096, FlushInterval: 20 * time.Millisecond})
-	set := settings.New(db, log, nil)
-	if err := set.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { defer close(done); _ = ing.Run(ctx) }()
-	hc := &health.Checker{Ping: db.Ping, Size: db.Size, Dir: filepath.Dir(db.Path()), Problems: set.Problems, Disk: disk}
-	srv := httptest.NewServer(api.New(db, ing, log, api.Options{Calls: calls.New(db, log, calls.Options{}),
-		Ops: api.Ops{Health: hc, Metrics: m, Settings: set, Version: "test"}}).Handler())
-	t.Cleanup(func() {
-		srv.Close()
-		cancel()
-		<-done
-		db.Close()
+	a := apptest.New(t, func(c *app.Config) {
+		c.Tuning.ChunkBytes, c.Tuning.FlushInterval, c.Tuning.Disk = 4096, 20*time.Millisecond, disk
 	})
-	for _, u := range []store.User{{Name: "admin", Role: store.RoleAdmin}, {Name: "alice", Role: store.RoleUser}} {
-		if _, err := db.CreateUser(ctx, u, u.Name+"-pw"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return &opsEnv{t: t, db: db, ing: ing, set: set, srv: srv}
+	a.User("admin", store.RoleAdmin, "admin-pw")
+	a.User("alice", store.RoleUser, "alice-pw")
+	return &opsEnv{t: t, db: a.DB, ing: a.Ingest, set: a.Settings, app: a}
 }
 
 func (e *opsEnv) get(path, user string) (*http.Response, []byte) {
 	e.t.Helper()
-	req, _ := http.NewRequest("GET", e.srv.URL+path, nil)
+	req, _ := http.NewRequest("GET", e.app.URL+path, nil)
 	if user != "" {
 		req.SetBasicAuth(user, user+"-pw")
 	}
-	resp, err := e.srv.Client().Do(req)
+	resp, err := e.app.Client.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -89,8 +62,8 @@ func (e *opsEnv) get(path, user string) (*http.Response, []byte) {
 }
 
 func (e *opsEnv) put(name string, body io.Reader) int {
-	req, _ := http.NewRequest("PUT", e.srv.URL+"/example.com/recordings/Files/"+name, body)
-	resp, err := e.srv.Client().Do(req)
+	req, _ := http.NewRequest("PUT", e.app.URL+"/example.com/recordings/Files/"+name, body)
+	resp, err := e.app.Client.Do(req)
 	if err != nil {
 		return -1
 	}
@@ -160,7 +133,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := e.srv.Client().Post(e.srv.URL+"/example.com/recordings/cdr", "text/xml", bytes.NewReader(xml))
+	resp, err := e.app.Client.Post(e.app.URL+"/example.com/recordings/cdr", "text/xml", bytes.NewReader(xml))
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("CDR post: %v %v", resp, err)
 	}
@@ -265,22 +238,15 @@ func TestBackupDuringUploads(t *testing.T) {
 	if err := os.WriteFile(restored, body, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	db, err := store.Open(ctx, restored, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	ra := apptest.New(t, func(c *app.Config) { c.DB = restored }) // the service started on the restored file
+	ctx, db := ra.Ctx, ra.DB
 	if err := db.IntegrityCheck(ctx); err != nil {
 		t.Fatal(err)
 	}
-	ing := ingest.New(db, nil, ingest.Options{})
-	done := make(chan error, 1)
-	go func() { done <- ing.Run(ctx) }()
 	var recs []store.Recording
 	deadline := time.Now().Add(20 * time.Second)
 	for {
+		var err error
 		recs, _, err = db.ListRecordings(ctx, store.ListFilter{})
 		if err != nil {
 			t.Fatal(err)
@@ -309,7 +275,7 @@ func TestBackupDuringUploads(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p, err := ing.Prepare(ctx, full)
+		p, err := ra.Ingest.Prepare(ctx, full)
 		if err != nil {
 			t.Errorf("recording %d (%s, %d bytes) does not play: %v", r.ID, r.State, r.Size, err)
 			continue
@@ -327,6 +293,4 @@ func TestBackupDuringUploads(t *testing.T) {
 	if states[store.StateIncomplete] == 0 {
 		t.Error("no upload was caught midway: the test did not test a snapshot during uploads")
 	}
-	cancel()
-	<-done
 }

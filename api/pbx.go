@@ -1,24 +1,13 @@
 package api
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"net/http"
-	"strings"
 	"time"
 
 	"recordings/pbx"
-	"recordings/settings"
 	"recordings/store"
-)
-
-// Settings keys of the PBX integration (admin API: GET/PUT /api/admin/pbx).
-const (
-	settingCDRUser      = settings.KeyCDRUser     // HTTP Basic user the PBX sends CDRs with ("" = open)
-	settingCDRPassword  = settings.KeyCDRPassword // and its password
-	settingAppPassword  = settings.KeyAppPassword // the AppLogin password of this instance (the app objects' password in the PBX)
-	settingNoCDRSeconds = settings.KeyNoCDRGrace
 )
 
 // pbxState is the server's mutable state of the PBX integration.
@@ -34,8 +23,8 @@ func newPBXState(now func() time.Time) *pbxState {
 }
 
 // routePBX registers the CDR endpoint and the admin API of app objects,
-// licences and PBX settings.
-func (s *Server) routePBX(apiMux, mux *http.ServeMux) {
+// licences and stored CDRs.
+func (s *Server) routePBX(mux, apiMux *http.ServeMux) {
 	mux.HandleFunc("GET /{domain}/recordings/cdr", s.cdr)
 	mux.HandleFunc("POST /{domain}/recordings/cdr", s.cdr)
 
@@ -44,16 +33,9 @@ func (s *Server) routePBX(apiMux, mux *http.ServeMux) {
 	apiMux.Handle("GET /api/admin/appobjects/{name}", s.admin(s.getAppObject))
 	apiMux.Handle("PUT /api/admin/appobjects/{name}", s.admin(s.updateAppObject))
 	apiMux.Handle("DELETE /api/admin/appobjects/{name}", s.admin(s.deleteAppObject))
-	apiMux.Handle("PUT /api/admin/users/{name}/appobject", s.admin(s.setUserAppObject))
-	apiMux.Handle("GET /api/admin/users", s.admin(s.listAdminUsers))
-	apiMux.Handle("PUT /api/admin/users/{name}", s.admin(s.updateAdminUser))
 
 	apiMux.Handle("GET /api/admin/licences", s.admin(s.getLicences))
 	apiMux.Handle("PUT /api/admin/licences", s.admin(s.setLicences))
-	apiMux.Handle("PUT /api/admin/users/{name}/licence", s.admin(s.setUserLicence))
-
-	apiMux.Handle("GET /api/admin/pbx", s.admin(s.getPBXSettings))
-	apiMux.Handle("PUT /api/admin/pbx", s.admin(s.setPBXSettings))
 	apiMux.Handle("GET /api/admin/cdrs", s.admin(s.listCDRs))
 }
 
@@ -68,35 +50,7 @@ func (s *Server) admin(h http.HandlerFunc) http.Handler {
 	})
 }
 
-// setting reads one setting, "" when unset.
-func (s *Server) setting(ctx context.Context, key string) (string, error) {
-	v, _, err := s.db.Setting(ctx, key)
-	return v, err
-}
-
 // equalSecret compares in constant time.
 func equalSecret(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
-}
-
-// canView reports whether u may see a recording owned by owner: admins see
-// all; users their own and those of the owners their app object's access
-// list opens (u.Sees, filled at sign-in by the store). Every path that
-// shows, serves or changes a recording goes through here.
-func canView(u store.User, owner string) bool {
-	if u.Role == store.RoleAdmin {
-		return true
-	}
-	if u.Name == "" || owner == "" {
-		return false
-	}
-	if strings.EqualFold(owner, u.Name) {
-		return true
-	}
-	for _, o := range u.Sees {
-		if strings.EqualFold(o, owner) {
-			return true
-		}
-	}
-	return false
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -17,12 +16,13 @@ import (
 	"testing"
 	"time"
 
-	"recordings/api"
 	"recordings/calls"
-	"recordings/ingest"
+	"recordings/internal/app"
+	"recordings/internal/apptest"
 	"recordings/internal/callgen"
 	"recordings/internal/testutil"
 	"recordings/pbx"
+	"recordings/settings"
 	"recordings/store"
 )
 
@@ -37,33 +37,18 @@ type pbxEnv struct {
 
 func newPBXEnv(t *testing.T, users ...store.User) *pbxEnv {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
 	clk := testutil.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
 	logs := &testutil.LogBuffer{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	path := filepath.Join(t.TempDir(), "rec.db")
-	db, err := store.OpenOptions(ctx, path, log, store.Options{BcryptCost: 4, Now: clk.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := calls.New(db, log, calls.Options{Now: clk.Now})
-	ing := ingest.New(db, log, ingest.Options{Attach: m.Attach})
-	done := make(chan struct{})
-	go func() { defer close(done); _ = ing.Run(ctx) }()
-	srv := httptest.NewServer(api.New(db, ing, log, api.Options{Calls: m, Now: clk.Now}).Handler())
-	t.Cleanup(func() {
-		srv.Close()
-		cancel()
-		<-done
-		db.Close()
+	a := apptest.New(t, func(c *app.Config) {
+		c.LogOutput, c.LogLevel, c.Tuning.Now = logs, slog.LevelDebug, clk.Now
 	})
-	users = append([]store.User{{Name: "admin", Role: store.RoleAdmin}}, users...)
+	a.User("admin", store.RoleAdmin, "admin-pw")
 	for _, u := range users {
-		if _, err := db.CreateUser(ctx, u, u.Name+"-pw"); err != nil {
+		if _, err := a.DB.CreateUser(a.Ctx, u, u.Name+"-pw"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return &pbxEnv{env: &env{t: t, db: db, srv: srv}, clk: clk, m: m, logs: logs, path: path}
+	return &pbxEnv{env: &env{t: t, db: a.DB, app: a}, clk: clk, m: a.Calls, logs: logs, path: a.DB.Path()}
 }
 
 func readTestdata(t *testing.T, path string) []byte {
@@ -238,20 +223,17 @@ func TestCDRGatewaySamples(t *testing.T) {
 func TestCDRCredentialsAndSizeCap(t *testing.T) {
 	e := newPBXEnv(t)
 	ctx := context.Background()
-	if err := e.db.SetSetting(ctx, "cdr_user", "pbx"); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.db.SetSetting(ctx, "cdr_password", "s3cret"); err != nil {
+	if err := e.app.Settings.Set(ctx, "admin", map[string]string{settings.KeyCDRUser: "pbx", settings.KeyCDRPassword: "s3cret"}); err != nil {
 		t.Fatal(err)
 	}
 	body := cdrXML(t, "internal.xml")
 	post := func(user, pw string, b []byte) int {
-		req, _ := http.NewRequest("POST", e.srv.URL+"/example.com/recordings/cdr", bytes.NewReader(b))
+		req, _ := http.NewRequest("POST", e.app.URL+"/example.com/recordings/cdr", bytes.NewReader(b))
 		req.Header.Set("Content-Type", "text/xml")
 		if user != "" {
 			req.SetBasicAuth(user, pw)
 		}
-		resp, err := e.srv.Client().Do(req)
+		resp, err := e.app.Client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,20 +1,28 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
-	"recordings/convert"
-	"recordings/ingest"
-	"recordings/internal/httprange"
-	"recordings/media"
+	"recordings/events"
 	"recordings/store"
 )
+
+// Recordings: list, get, protect and delete, each one operation that the
+// REST routes and the websocket messages (ListRecordings, GetRecording,
+// SetProtected, DeleteRecording) share. Audio is REST only (audio.go).
+
+func (s *Server) routeRecordings(apiMux *http.ServeMux) {
+	apiMux.Handle("GET /api/recordings", s.authed(s.restListRecordings))
+	apiMux.Handle("GET /api/recordings/{id}", s.authed(s.restGetRecording))
+	apiMux.Handle("GET /api/recordings/{id}/audio.wav", s.authed(s.audio))
+	apiMux.Handle("PUT /api/recordings/{id}/protected", s.authed(s.restSetProtected))
+	apiMux.Handle("DELETE /api/recordings/{id}", s.authed(s.restDeleteRecording))
+}
 
 // recordingJSON is how the API shows a recording.
 type recordingJSON struct {
@@ -79,74 +87,53 @@ func recordingView(r store.Recording, detail bool) recordingJSON {
 	return v
 }
 
-// canSee reports whether the signed-in user may see rec: admins see all,
-// users their own plus their app object's access list (canView).
-func (s *Server) canSee(r *http.Request, rec store.Recording) bool {
-	return canView(userFrom(r.Context()), rec.Owner)
+// listRequest is a list query as both transports take it; Limit 0 means
+// the default.
+type listRequest struct {
+	Q      string `json:"q"`
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Cursor string `json:"cursor"`
+	Limit  int    `json:"limit"`
 }
 
-// visibleOwners is the owner filter for list queries: nil for all; the
-// same owners canView lets through.
-func visibleOwners(u store.User) []string {
-	if u.Role == store.RoleAdmin {
-		return nil
-	}
-	if u.Name == "" {
-		return []string{}
-	}
-	return append([]string{u.Name}, u.Sees...)
+type listResult struct {
+	Recordings []recordingJSON `json:"recordings"`
+	Next       string          `json:"next,omitempty"`
 }
 
-func (s *Server) listRecordings(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	limit := 0
-	if l := q.Get("limit"); l != "" {
-		var err error
-		if limit, err = strconv.Atoi(l); err != nil || limit == 0 {
-			limit = -1 // refused by listFilter like any other bad limit
-		}
+// listRecordings is the page of recordings u may see that req asks for,
+// newest first; seen is told each recording shown (the websocket client's
+// record for delete pushes), or nil.
+func (s *Server) listRecordings(ctx context.Context, u store.User, req listRequest, seen func(int64)) (listResult, error) {
+	if len(req.Q) > 256 {
+		return listResult{}, badRequest("q: at most 256 bytes")
 	}
-	f, err := listFilter(userFrom(r.Context()), q.Get("q"), q.Get("from"), q.Get("to"), q.Get("cursor"), limit)
+	f := store.ListFilter{Owners: visibleOwners(u), Query: req.Q, Cursor: req.Cursor, Limit: req.Limit}
+	var err error
+	if f.From, err = parseTime(req.From); err != nil {
+		return listResult{}, badRequest("from: %v", err)
+	}
+	if f.To, err = parseTime(req.To); err != nil {
+		return listResult{}, badRequest("to: %v", err)
+	}
+	if req.Limit == 0 {
+		f.Limit = store.DefaultListLimit
+	} else if req.Limit < 1 || req.Limit > store.MaxListLimit {
+		return listResult{}, badRequest("limit: a number from 1 to %d", store.MaxListLimit)
+	}
+	recs, next, err := s.db.ListRecordings(ctx, f) // a foreign cursor is an invalid.Error
 	if err != nil {
-		httpError(w, http.StatusBadRequest, err.Error())
-		return
+		return listResult{}, err
 	}
-	recs, next, err := s.db.ListRecordings(r.Context(), f)
-	if err != nil {
-		if errors.Is(err, store.ErrInvalid) {
-			httpError(w, http.StatusBadRequest, "cursor: "+err.Error())
-			return
-		}
-		s.internalError(w, r, err)
-		return
-	}
-	out := struct {
-		Recordings []recordingJSON `json:"recordings"`
-		Next       string          `json:"next,omitempty"`
-	}{Recordings: make([]recordingJSON, 0, len(recs)), Next: next}
+	out := listResult{Recordings: make([]recordingJSON, 0, len(recs)), Next: next}
 	for _, rec := range recs {
+		if seen != nil {
+			seen(rec.ID)
+		}
 		out.Recordings = append(out.Recordings, recordingView(rec, false))
 	}
-	writeJSON(w, http.StatusOK, out)
-}
-
-// listFilter builds the list query shared by the HTTP and websocket APIs:
-// what u may see, filtered by the request; limit 0 means the default.
-func listFilter(u store.User, q, from, to, cursor string, limit int) (store.ListFilter, error) {
-	f := store.ListFilter{Owners: visibleOwners(u), Query: q, Cursor: cursor, Limit: limit}
-	var err error
-	if f.From, err = parseTime(from); err != nil {
-		return f, fmt.Errorf("from: %w", err)
-	}
-	if f.To, err = parseTime(to); err != nil {
-		return f, fmt.Errorf("to: %w", err)
-	}
-	if limit == 0 {
-		f.Limit = store.DefaultListLimit
-	} else if limit < 1 || limit > store.MaxListLimit {
-		return f, fmt.Errorf("limit: a number from 1 to %d", store.MaxListLimit)
-	}
-	return f, nil
+	return out, nil
 }
 
 // parseTime accepts RFC 3339 or a plain date (YYYY-MM-DD, UTC).
@@ -164,39 +151,96 @@ func parseTime(s string) (time.Time, error) {
 	return t, nil
 }
 
-// recording loads the recording named by the {id} path value, answering 404
-// for ids that do not exist or that the user may not see.
-func (s *Server) recording(w http.ResponseWriter, r *http.Request) (store.Recording, bool) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		httpError(w, http.StatusBadRequest, "recording id must be a positive number")
-		return store.Recording{}, false
-	}
-	rec, err := s.db.Recording(r.Context(), id)
+// setProtected protects or unprotects a recording u may see.
+func (s *Server) setProtected(ctx context.Context, u store.User, id int64, protected bool) (store.Recording, error) {
+	rec, err := s.recordingFor(ctx, u, id)
 	if err != nil {
+		return rec, err
+	}
+	if err := s.db.SetProtected(ctx, rec.ID, protected); err != nil {
 		if isNotFound(err) {
-			httpError(w, http.StatusNotFound, "no such recording")
-			return store.Recording{}, false
+			return rec, errNoSuchRecording
 		}
-		s.internalError(w, r, err)
-		return store.Recording{}, false
+		return rec, err
 	}
-	if !s.canSee(r, rec) {
-		httpError(w, http.StatusNotFound, "no such recording")
-		return store.Recording{}, false
-	}
-	return rec, true
+	rec.Protected = protected
+	s.log.Info("protection changed", "user", u.Name, "id", rec.ID, "protected", protected)
+	s.bus.Publish(events.Recording{Kind: events.Updated, ID: rec.ID, By: events.ByUser})
+	return rec, nil
 }
 
-func (s *Server) getRecording(w http.ResponseWriter, r *http.Request) {
-	if rec, ok := s.recording(w, r); ok {
+// deleteRecording deletes a recording u may see, unless it is protected.
+func (s *Server) deleteRecording(ctx context.Context, u store.User, id int64) error {
+	rec, err := s.recordingFor(ctx, u, id)
+	if err != nil {
+		return err
+	}
+	if err := s.db.DeleteRecording(ctx, rec.ID); err != nil {
+		switch {
+		case isProtected(err):
+			return refuse(http.StatusConflict, "recording is protected: unprotect it before deleting")
+		case isNotFound(err):
+			return errNoSuchRecording
+		}
+		return err
+	}
+	s.log.Info("recording deleted", "user", u.Name, "id", rec.ID, "name", rec.Name)
+	s.bus.Publish(events.Recording{Kind: events.Deleted, ID: rec.ID, By: events.ByUser})
+	return nil
+}
+
+// REST transport.
+
+func (s *Server) restListRecordings(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	req := listRequest{Q: q.Get("q"), From: q.Get("from"), To: q.Get("to"), Cursor: q.Get("cursor")}
+	if l := q.Get("limit"); l != "" {
+		var err error
+		if req.Limit, err = strconv.Atoi(l); err != nil || req.Limit == 0 {
+			req.Limit = -1 // refused like any other bad limit
+		}
+	}
+	out, err := s.listRecordings(r.Context(), userFrom(r.Context()), req, nil)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// pathID reads the {id} path value.
+func pathID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, badRequest("id must be a positive number")
+	}
+	return id, nil
+}
+
+// restRecording loads the recording of the {id} path value for the
+// signed-in user, answering the request itself when it cannot.
+func (s *Server) restRecording(w http.ResponseWriter, r *http.Request) (store.Recording, bool) {
+	id, err := pathID(r)
+	if err == nil {
+		var rec store.Recording
+		if rec, err = s.recordingFor(r.Context(), userFrom(r.Context()), id); err == nil {
+			return rec, true
+		}
+	}
+	s.fail(w, r, err)
+	return store.Recording{}, false
+}
+
+func (s *Server) restGetRecording(w http.ResponseWriter, r *http.Request) {
+	if rec, ok := s.restRecording(w, r); ok {
 		writeJSON(w, http.StatusOK, recordingView(rec, true))
 	}
 }
 
-func (s *Server) protect(w http.ResponseWriter, r *http.Request) {
-	rec, ok := s.recording(w, r)
-	if !ok {
+func (s *Server) restSetProtected(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	var body struct {
@@ -207,108 +251,84 @@ func (s *Server) protect(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, `body must be {"protected": true|false}`)
 		return
 	}
-	if err := s.db.SetProtected(r.Context(), rec.ID, *body.Protected); err != nil {
-		s.internalError(w, r, err)
+	rec, err := s.setProtected(r.Context(), userFrom(r.Context()), id, *body.Protected)
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
-	s.log.Info("protection changed", "category", "UI", "user", userFrom(r.Context()).Name, "id", rec.ID, "protected", *body.Protected)
-	rec.Protected = *body.Protected
-	s.Publish(ingest.Event{Kind: "updated", ID: rec.ID}) // other open apps see it live
 	writeJSON(w, http.StatusOK, recordingView(rec, false))
 }
 
-func (s *Server) deleteRecording(w http.ResponseWriter, r *http.Request) {
-	rec, ok := s.recording(w, r)
-	if !ok {
+func (s *Server) restDeleteRecording(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err == nil {
+		err = s.deleteRecording(r.Context(), userFrom(r.Context()), id)
+	}
+	if err != nil {
+		s.fail(w, r, err)
 		return
 	}
-	if err := s.db.DeleteRecording(r.Context(), rec.ID); err != nil {
-		if errors.Is(err, store.ErrProtected) {
-			httpError(w, http.StatusConflict, "recording is protected: unprotect it before deleting")
-			return
-		}
-		s.internalError(w, r, err)
-		return
-	}
-	s.ing.Forget(rec.ID)
-	s.Publish(ingest.Event{Kind: "deleted", ID: rec.ID})
-	s.log.Info("recording deleted", "category", "UI", "user", userFrom(r.Context()).Name, "id", rec.ID, "name", rec.Name)
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// audio serves the recording as a stereo WAV rendered from the stored
-// capture, with single-range support so that players can seek.
-func (s *Server) audio(w http.ResponseWriter, r *http.Request) {
-	rec, ok := s.recording(w, r)
-	if !ok {
-		return
+// Websocket transport.
+
+func (s *Server) wsListRecordings(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {
+	var req listRequest
+	if err := decodeBody(body, &req); err != nil {
+		return nil, err
 	}
-	if rec.State == "receiving" && rec.Size == 0 {
-		httpError(w, http.StatusConflict, "recording has no audio yet")
-		return
+	return s.listRecordings(ctx, u, req, func(id int64) { c.saw(id) })
+}
+
+type wsIDRequest struct {
+	ID int64 `json:"id"`
+}
+
+type recordingReply struct {
+	Recording recordingJSON `json:"recording"`
+}
+
+func (s *Server) wsGetRecording(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {
+	var req wsIDRequest
+	if err := decodeBody(body, &req); err != nil {
+		return nil, err
 	}
-	p, err := s.ing.Prepare(r.Context(), rec)
+	rec, err := s.recordingFor(ctx, u, req.ID)
 	if err != nil {
-		if errors.Is(err, media.ErrUnsupportedCodec) || errors.Is(err, media.ErrNoRTP) {
-			httpError(w, http.StatusUnprocessableEntity, "cannot render audio: "+err.Error())
-			return
-		}
-		s.internalError(w, r, err)
-		return
+		return nil, err
 	}
-	size := p.Size()
-	h := w.Header()
-	h.Set("Content-Type", "audio/wav")
-	h.Set("Accept-Ranges", "bytes")
-	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename=%q`, wavName(rec)))
-	if rec.SHA256 != "" {
-		h.Set("ETag", `"`+rec.SHA256+`-wav"`)
-	}
-	off, length, status := int64(0), size, http.StatusOK
-	if rg := r.Header.Get("Range"); rg != "" {
-		var ok bool
-		off, length, ok = httprange.Parse(rg, size)
-		if !ok {
-			h.Set("Content-Range", fmt.Sprintf("bytes */%d", size))
-			httpError(w, http.StatusRequestedRangeNotSatisfiable, "range not satisfiable")
-			return
-		}
-		status = http.StatusPartialContent
-		h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", off, off+length-1, size))
-	}
-	h.Set("Content-Length", strconv.FormatInt(length, 10))
-	w.WriteHeader(status)
-	if r.Method == http.MethodHead {
-		return
-	}
-	if err := convert.WriteWAVRange(p.Analysis, p.Open, w, off, length); err != nil {
-		s.log.Warn("wav stream broke off", "category", "Converting", "user", rec.Owner, "id", rec.ID, "err", err)
-	}
+	c.saw(rec.ID)
+	return recordingReply{recordingView(rec, true)}, nil
 }
 
-// wavName is a download name people can read: date, time and parties.
-func wavName(r store.Recording) string {
-	parts := []string{r.CreatedAt.UTC().Format("2006-01-02_150405")}
-	for _, p := range []string{r.Owner, r.PeerName, r.PeerNumber} {
-		if p = safeName(p); p != "" {
-			parts = append(parts, p)
-		}
+func (s *Server) wsSetProtected(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {
+	var req struct {
+		ID        int64 `json:"id"`
+		Protected *bool `json:"protected"`
 	}
-	return strings.Join(parts, "_") + ".wav"
+	if err := decodeBody(body, &req); err != nil {
+		return nil, err
+	}
+	if req.Protected == nil {
+		return nil, badRequest(`"protected" (true or false) is required`)
+	}
+	rec, err := s.setProtected(ctx, u, req.ID, *req.Protected)
+	if err != nil {
+		return nil, err
+	}
+	return recordingReply{recordingView(rec, false)}, nil
 }
 
-func safeName(s string) string {
-	var b strings.Builder
-	for _, c := range s {
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '+', c == '.':
-			b.WriteRune(c)
-		case c == ' ' || c == '_':
-			b.WriteByte('-')
-		}
-		if b.Len() >= 40 {
-			break
-		}
+func (s *Server) wsDeleteRecording(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {
+	var req wsIDRequest
+	if err := decodeBody(body, &req); err != nil {
+		return nil, err
 	}
-	return strings.Trim(b.String(), ".-")
+	if err := s.deleteRecording(ctx, u, req.ID); err != nil {
+		return nil, err
+	}
+	return struct {
+		ID int64 `json:"id"`
+	}{req.ID}, nil
 }

@@ -1,6 +1,12 @@
-// Package api serves HTTP: the phones' capture uploads, the JSON API and the
-// embedded UI. It checks who may do what and leaves storage to store and
-// audio to ingest.
+// Package api serves HTTP: the phones' capture uploads, the PBX's CDRs, the
+// JSON and websocket APIs and the embedded UI. It checks who may do what and
+// leaves storage to store, audio to ingest and settings to settings.
+//
+// Each operation on a resource is one method taking the signed-in user and
+// a typed request (recordings.go, users.go, logs.go, settings.go); the REST
+// handler and the websocket handler of the operation only decode and encode
+// around it. Errors say what the client sees through clientError and
+// invalid.Error (errors.go). The access rule is canView (access.go).
 package api
 
 import (
@@ -12,40 +18,81 @@ import (
 	"strings"
 	"time"
 
+	"recordings/applog"
 	"recordings/calls"
+	"recordings/events"
+	"recordings/health"
 	"recordings/ingest"
+	"recordings/metrics"
+	"recordings/settings"
 	"recordings/store"
 )
 
-// Options configure the HTTP layer.
+// Deps are the services the HTTP layer fronts. The composition root
+// (internal/app) builds them; every field is required.
+type Deps struct {
+	DB       *store.DB
+	Ingest   *ingest.Service
+	Calls    *calls.Matcher
+	Settings *settings.Service
+	Events   *events.Broker
+	Health   *health.Checker
+	Metrics  *metrics.Metrics
+	Log      *slog.Logger
+}
+
+func (d Deps) check() error {
+	switch {
+	case d.DB == nil, d.Ingest == nil, d.Calls == nil, d.Settings == nil, d.Events == nil, d.Health == nil,
+		d.Metrics == nil, d.Log == nil:
+		return errors.New("api: every dependency is required")
+	}
+	return nil
+}
+
+// Options configure the HTTP layer; zero values take the defaults.
 type Options struct {
 	// UploadUser and UploadPassword, when set, protect capture uploads with
 	// HTTP Basic credentials (the phones' WebDAV account).
 	UploadUser, UploadPassword string
 	SessionTTL                 time.Duration // default 12 h
-	UI                         fs.FS
+	UI                         fs.FS         // the web apps; nil serves none
 	Now                        func() time.Time
-	Ops                        Ops // health, metrics, admin status and backup (ops.go)
-	// Calls attaches CDRs to recordings (the CDR endpoint); nil answers
-	// the CDR endpoint with 503.
-	Calls *calls.Matcher
 	// UploadIdle cuts off an upload that sends nothing for this long;
 	// default DefaultUploadIdle.
 	UploadIdle time.Duration
+	Version    string // shown in the admin status
 }
 
 // Server is the HTTP front of the appliance.
 type Server struct {
-	db  *store.DB
-	ing *ingest.Service
-	log *slog.Logger
-	opt Options
-	ws  wsHub     // websocket clients (ws.go)
-	pbx *pbxState // CDR endpoint and AppLogin (pbx.go)
+	db   *store.DB
+	ing  *ingest.Service
+	cdrs *calls.Matcher
+	set  *settings.Service
+	bus  *events.Broker
+	hc   *health.Checker
+	m    *metrics.Metrics
+	opt  Options
+
+	// One logger per log category the HTTP layer writes under.
+	log    *slog.Logger // UI: sign-ins, the apps' actions, websocket
+	recLog *slog.Logger // Recording: uploads and capture downloads
+	cdrLog *slog.Logger // Call Information: CDRs
+	cnvLog *slog.Logger // Converting: WAV rendering
+	licLog *slog.Logger // License
+
+	ws      wsHub     // websocket clients (wsconn.go)
+	pbx     *pbxState // AppLogin (applogin.go)
+	backups backups   // admin backups (ops.go)
 }
 
-// New returns a server over db and ing.
-func New(db *store.DB, ing *ingest.Service, log *slog.Logger, opt Options) *Server {
+// New returns a server over d. It subscribes to d.Events to push recording
+// changes to the websocket clients.
+func New(d Deps, opt Options) (*Server, error) {
+	if err := d.check(); err != nil {
+		return nil, err
+	}
 	if opt.SessionTTL <= 0 {
 		opt.SessionTTL = 12 * time.Hour
 	}
@@ -55,32 +102,36 @@ func New(db *store.DB, ing *ingest.Service, log *slog.Logger, opt Options) *Serv
 	if opt.UploadIdle <= 0 {
 		opt.UploadIdle = DefaultUploadIdle
 	}
-	return &Server{db: db, ing: ing, log: log, opt: opt, pbx: newPBXState(opt.Now)}
+	s := &Server{db: d.DB, ing: d.Ingest, cdrs: d.Calls, set: d.Settings, bus: d.Events, hc: d.Health, m: d.Metrics,
+		opt: opt, pbx: newPBXState(opt.Now), backups: newBackups(opt.Now),
+		log:    d.Log.With("category", applog.UI),
+		recLog: d.Log.With("category", applog.Recording),
+		cdrLog: d.Log.With("category", applog.CallInformation),
+		cnvLog: d.Log.With("category", applog.Converting),
+		licLog: d.Log.With("category", applog.License),
+	}
+	s.ws.unsubscribe = d.Events.Subscribe(s.push)
+	return s, nil
 }
 
 // Handler returns the routes. Paths under /api/ go to the JSON API; all
 // others to the per-domain paths the PBX and phones use (captures, CDRs, the
 // apps) and the UI, so that a domain may be any name but "api".
+//
+// A new route goes into the route function of its resource: routeRecordings
+// (recordings.go), routeUsers (users.go), routeSettings (settings.go),
+// routePBX (pbx.go), routeOps (ops.go), routeUI (pages.go).
 func (s *Server) Handler() http.Handler {
 	apiMux := http.NewServeMux()
-	apiMux.HandleFunc("POST /api/login", s.login)
-	apiMux.HandleFunc("POST /api/logout", s.logout)
-	apiMux.Handle("GET /api/me", s.authed(s.me))
-	apiMux.Handle("GET /api/recordings", s.authed(s.listRecordings))
-	apiMux.Handle("GET /api/recordings/{id}", s.authed(s.getRecording))
-	apiMux.Handle("GET /api/recordings/{id}/audio.wav", s.authed(s.audio))
-	apiMux.Handle("PUT /api/recordings/{id}/protected", s.authed(s.protect))
-	apiMux.Handle("DELETE /api/recordings/{id}", s.authed(s.deleteRecording))
-
 	mux := http.NewServeMux()
-	mux.HandleFunc("PUT /{domain}/recordings/Files/{name}", s.putCapture)
-	mux.Handle("GET /{domain}/recordings/Files/{name}", s.authed(s.getCapture))
-	s.opsRoutes(apiMux, mux) // health, metrics, admin status and backup (ops.go)
-	s.routeUI(apiMux, mux)   // websocket API and the apps' pages (ws.go)
-	s.routePBX(apiMux, mux)  // CDRs, app objects, licences, PBX settings (pbx.go)
-	if s.opt.UI != nil {
-		mux.Handle("GET /", http.FileServerFS(s.opt.UI))
-	}
+	s.routeAuth(apiMux)       // sign-in, sign-out, who am I (auth.go)
+	s.routeRecordings(apiMux) // list, get, audio, protect, delete (recordings.go)
+	s.routeFiles(mux)         // the phones' capture uploads (files.go)
+	s.routeUsers(apiMux)      // accounts (users.go)
+	s.routeSettings(apiMux)   // PBX integration settings (settings.go)
+	s.routePBX(mux, apiMux)   // CDRs, app objects, licences (pbx.go)
+	s.routeOps(apiMux, mux)   // health, metrics, admin status and backup (ops.go)
+	s.routeUI(apiMux, mux)    // websocket API, session probe and the apps' pages (pages.go)
 	return s.guardPaths(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/") {
 			apiMux.ServeHTTP(w, r)
@@ -129,10 +180,14 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// internalError logs err and answers 500 without leaking details.
-func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
-	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	httpError(w, http.StatusInternalServerError, "internal error")
+// decodeJSON reads a small JSON body into v, refusing unknown fields.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, 256<<10)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		httpError(w, http.StatusBadRequest, "body: "+err.Error())
+		return false
+	}
+	return true
 }
-
-func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

@@ -1,53 +1,164 @@
 package api
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"strings"
+	"time"
 
+	"recordings/internal/invalid"
 	"recordings/store"
 )
 
-// adminUserJSON is an account as the admin API shows it, with what the PBX
-// integration adds: devices, default app object, licence.
-type adminUserJSON struct {
-	Name        string   `json:"name"`
-	DisplayName string   `json:"display_name"`
-	E164        string   `json:"e164"`
-	Role        string   `json:"role"`
-	MACs        []string `json:"macs"`
-	AppObject   string   `json:"app_object"`
-	Licensed    bool     `json:"licensed"`
-	HasPassword bool     `json:"has_password"`
+// Users: the one JSON shape of an account, the signed-in user (GET /api/me,
+// websocket GetMe) and the admin's account management (websocket ListUsers
+// and CreateUser, REST GET and PUT /api/admin/users…).
+
+func (s *Server) routeUsers(apiMux *http.ServeMux) {
+	apiMux.Handle("GET /api/me", s.authed(s.me))
+	apiMux.Handle("GET /api/admin/users", s.admin(s.restListUsers))
+	apiMux.Handle("PUT /api/admin/users/{name}", s.admin(s.restUpdateUser))
+	apiMux.Handle("PUT /api/admin/users/{name}/appobject", s.admin(s.restSetUserAppObject))
+	apiMux.Handle("PUT /api/admin/users/{name}/licence", s.admin(s.restSetUserLicence))
 }
 
-func adminUserView(u store.User) adminUserJSON {
+// userJSON is how every route shows an account.
+type userJSON struct {
+	ID          int64     `json:"id,omitempty"`
+	Name        string    `json:"name"`
+	DisplayName string    `json:"display_name"`
+	E164        string    `json:"e164"`
+	Role        string    `json:"role"`
+	MACs        []string  `json:"macs"`
+	Licensed    bool      `json:"licensed"`
+	HasPassword bool      `json:"has_password"`
+	Created     time.Time `json:"created,omitzero"`
+	// AppObject is the app object in effect: of a signed-in user the one
+	// the sign-in came through (or the account's default), of an account
+	// in the admin's list its default.
+	AppObject string `json:"app_object"`
+	// Sees: of a signed-in user, the owners the app object's access list
+	// opens besides the user's own.
+	Sees []string `json:"sees,omitempty"`
+}
+
+func userView(u store.User) userJSON {
 	macs := u.MACs
 	if macs == nil {
 		macs = []string{}
 	}
-	return adminUserJSON{Name: u.Name, DisplayName: u.DisplayName, E164: u.E164, Role: string(u.Role), MACs: macs,
-		AppObject: u.AppObject, Licensed: u.Licensed, HasPassword: u.HasPassword}
+	ao := u.Via
+	if ao == "" {
+		ao = u.AppObject
+	}
+	return userJSON{ID: u.ID, Name: u.Name, DisplayName: u.DisplayName, E164: u.E164, Role: string(u.Role), MACs: macs,
+		Licensed: u.Licensed, HasPassword: u.HasPassword, Created: u.CreatedAt.UTC(), AppObject: ao, Sees: u.Sees}
 }
 
-func (s *Server) listAdminUsers(w http.ResponseWriter, r *http.Request) {
-	users, err := s.db.Users(r.Context())
+func (s *Server) me(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, userView(userFrom(r.Context())))
+}
+
+type userReply struct {
+	User userJSON `json:"user"`
+}
+
+func (s *Server) wsGetMe(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {
+	return userReply{userView(u)}, nil
+}
+
+type usersReply struct {
+	Users []userJSON `json:"users"`
+}
+
+// listUsers is every account, for the admin.
+func (s *Server) listUsers(ctx context.Context) (usersReply, error) {
+	users, err := s.db.Users(ctx)
 	if err != nil {
-		s.internalError(w, r, err)
-		return
+		return usersReply{}, err
 	}
-	out := struct {
-		Users []adminUserJSON `json:"users"`
-	}{Users: make([]adminUserJSON, 0, len(users))}
+	out := usersReply{Users: make([]userJSON, 0, len(users))}
 	for _, u := range users {
-		out.Users = append(out.Users, adminUserView(u))
+		out.Users = append(out.Users, userView(u))
+	}
+	return out, nil
+}
+
+func (s *Server) restListUsers(w http.ResponseWriter, r *http.Request) {
+	out, err := s.listUsers(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	writeJSON(w, http.StatusOK, out)
 }
 
-// updateAdminUser changes an account's display name, number, role and
+func (s *Server) wsListUsers(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {
+	return s.listUsers(ctx)
+}
+
+func (s *Server) wsCreateUser(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {
+	var req struct {
+		Name        string `json:"name"`
+		DisplayName string `json:"display_name"`
+		E164        string `json:"e164"`
+		Role        string `json:"role"`
+		Password    string `json:"password"`
+	}
+	if err := decodeBody(body, &req); err != nil {
+		return nil, err
+	}
+	req.Name = strings.TrimSpace(req.Name)
+	switch {
+	case req.Name == "" || len(req.Name) > 64:
+		return nil, invalid.New("name", "1 to 64 characters")
+	case strings.ContainsAny(req.Name, " \t\r\n/\\"):
+		return nil, invalid.New("name", "no spaces or slashes")
+	case len(req.DisplayName) > 128:
+		return nil, invalid.New("display_name", "at most 128 bytes")
+	case !validE164(req.E164):
+		return nil, invalid.New("e164", "digits with an optional leading +, at most 20")
+	case req.Role != "" && req.Role != string(store.RoleUser) && req.Role != string(store.RoleAdmin):
+		return nil, invalid.New("role", `"user" or "admin"`)
+	case len(req.Password) < 8 || len(req.Password) > 72:
+		return nil, invalid.New("password", "8 to 72 bytes")
+	}
+	role := store.Role(req.Role)
+	if role == "" {
+		role = store.RoleUser
+	}
+	nu, err := s.db.CreateUser(ctx, store.User{Name: req.Name, DisplayName: strings.TrimSpace(req.DisplayName), E164: req.E164, Role: role}, req.Password)
+	if err != nil {
+		if errors.Is(err, store.ErrExists) {
+			return nil, refuse(http.StatusConflict, "a user named %q exists already", req.Name)
+		}
+		return nil, err
+	}
+	s.log.Info("user created", "user", u.Name, "new_user", nu.Name, "role", string(nu.Role))
+	return userReply{userView(nu)}, nil
+}
+
+func validE164(s string) bool {
+	if s == "" {
+		return true
+	}
+	d := strings.TrimPrefix(s, "+")
+	if d == "" || len(d) > 20 {
+		return false
+	}
+	for _, r := range d {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// restUpdateUser changes an account's display name, number, role and
 // device MACs (the fields given), then re-resolves the recordings made
 // under its name or on its old and new devices, so that ownership follows.
-func (s *Server) updateAdminUser(w http.ResponseWriter, r *http.Request) {
+func (s *Server) restUpdateUser(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		DisplayName *string   `json:"display_name"`
 		E164        *string   `json:"e164"`
@@ -57,9 +168,10 @@ func (s *Server) updateAdminUser(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, &req) {
 		return
 	}
-	u, err := s.db.User(r.Context(), r.PathValue("name"))
+	ctx := r.Context()
+	u, err := s.db.User(ctx, r.PathValue("name"))
 	if err != nil {
-		s.storeError(w, r, err)
+		s.fail(w, r, notFoundAs(err, "no such user"))
 		return
 	}
 	oldMACs := u.MACs
@@ -75,21 +187,45 @@ func (s *Server) updateAdminUser(w http.ResponseWriter, r *http.Request) {
 	if req.MACs != nil {
 		u.MACs = *req.MACs
 	}
-	if err := s.db.UpdateUser(r.Context(), u); err != nil {
-		s.storeError(w, r, err)
+	if err := s.db.UpdateUser(ctx, u); err != nil {
+		if errors.Is(err, store.ErrExists) {
+			httpError(w, http.StatusConflict, "macs: a MAC address belongs to another user")
+			return
+		}
+		s.fail(w, r, notFoundAs(err, "no such user"))
 		return
 	}
-	s.log.Info("user changed", "category", "UI", "user", userFrom(r.Context()).Name, "account", u.Name)
-	if s.opt.Calls != nil {
-		macs := append(append([]string{}, oldMACs...), u.MACs...)
-		if _, err := s.opt.Calls.RefreshDevices(r.Context(), u.Name, macs); err != nil {
-			s.log.Warn("re-resolve recordings after user change", "category", "Call Information", "account", u.Name, "err", err)
-		}
+	s.log.Info("user changed", "user", userFrom(ctx).Name, "account", u.Name)
+	macs := append(append([]string{}, oldMACs...), u.MACs...)
+	if _, err := s.cdrs.RefreshDevices(ctx, u.Name, macs); err != nil {
+		s.cdrLog.Warn("re-resolve recordings after user change", "account", u.Name, "err", err)
 	}
-	nu, err := s.db.User(r.Context(), u.Name)
+	nu, err := s.db.User(ctx, u.Name)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, adminUserView(nu))
+	writeJSON(w, http.StatusOK, userView(nu))
+}
+
+// restSetUserAppObject sets an account's default app object: the one whose
+// access list applies to its local sign-ins and to AppLogins naming none.
+func (s *Server) restSetUserAppObject(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		AppObject *string `json:"app_object"`
+	}
+	if !decodeJSON(w, r, &req) {
+		return
+	}
+	if req.AppObject == nil {
+		httpError(w, http.StatusBadRequest, `body must be {"app_object": "<name>"|""}`)
+		return
+	}
+	if err := s.db.SetUserAppObject(r.Context(), r.PathValue("name"), *req.AppObject); err != nil {
+		s.fail(w, r, notFoundAs(err, "no such user or app object"))
+		return
+	}
+	s.log.Info("default app object set", "user", userFrom(r.Context()).Name,
+		"account", r.PathValue("name"), "app_object", *req.AppObject)
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"encoding/json"
@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"recordings/api"
+	"recordings/internal/testutil"
 	"recordings/pbx"
+	"recordings/settings"
 	"recordings/store"
 )
 
@@ -19,7 +22,7 @@ import (
 func appLoginEnv(t *testing.T) *wsEnv {
 	t.Helper()
 	e := newWSEnv(t)
-	if err := e.db.SetSetting(e.ctx, settingAppPassword, "pwd"); err != nil {
+	if err := e.app.Settings.Set(e.ctx, "test", map[string]string{settings.KeyAppPassword: "pwd"}); err != nil {
 		t.Fatal(err)
 	}
 	bob, _ := e.db.User(e.ctx, "bob")
@@ -63,7 +66,7 @@ func TestWSAppLoginAccessList(t *testing.T) {
 		t.Fatalf("anonymous list: %v", r)
 	}
 	ch := challengeOf(t, c)
-	r := c.call("AppLogin", appLoginParams(appUser, "alice", `{"appobj":"team"}`, ch, "pwd"))
+	r := c.call("AppLogin", appLoginParams(api.AppUser, "alice", `{"appobj":"team"}`, ch, "pwd"))
 	if r["ok"] != true || r["user"] != "alice" || r["role"] != "user" || r["app_object"] != "team" {
 		t.Fatalf("AppLoginResult %v", r)
 	}
@@ -116,14 +119,14 @@ func TestWSAppLoginSessionForHTTP(t *testing.T) {
 	e.waitReady(bobs)
 	e.waitReady(roots)
 	c := e.mustDial("")
-	r := c.call("AppLogin", appLoginParams(appUser, "alice", `{"appobj":"team"}`, challengeOf(t, c), "pwd"))
+	r := c.call("AppLogin", appLoginParams(api.AppUser, "alice", `{"appobj":"team"}`, challengeOf(t, c), "pwd"))
 	tok, _ := r["session"].(string)
 	if r["ok"] != true || tok == "" {
 		t.Fatalf("AppLoginResult %v", r)
 	}
 	for id, want := range map[int64]int{bobs: 200, roots: 404} {
-		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/recordings/%d/audio.wav", e.srv.URL, id), nil)
-		req.AddCookie(&http.Cookie{Name: sessionCookie, Value: tok})
+		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/recordings/%d/audio.wav", e.app.URL, id), nil)
+		req.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: tok})
 		res, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -134,8 +137,8 @@ func TestWSAppLoginSessionForHTTP(t *testing.T) {
 		}
 	}
 	// Signing out ends the connection's rights too.
-	req, _ := http.NewRequest("POST", e.srv.URL+"/api/logout", nil)
-	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: tok})
+	req, _ := http.NewRequest("POST", e.app.URL+"/api/logout", nil)
+	req.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: tok})
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -152,7 +155,7 @@ func TestWSAppLoginSessionForHTTP(t *testing.T) {
 // with the vectors' challenge and password.
 func TestWSAppLoginDigestVectorsAndReplay(t *testing.T) {
 	e := appLoginEnv(t)
-	e.s.pbx.challenge = func() (string, error) { return "0123456789abcdef", nil }
+	e.s.SetChallenge(func() (string, error) { return "0123456789abcdef", nil })
 	c := e.mustDial("")
 	for _, v := range []struct{ info, digest string }{
 		{"", "a205299ed2ef2786c311e0be1b14db343f2cadd906a6ae7b564eee34bda5e9a1"},
@@ -182,10 +185,10 @@ func TestWSAppLoginDigestVectorsAndReplay(t *testing.T) {
 			if r["ok"] != false || !strings.Contains(errOf(r), want) {
 				t.Fatalf("vector info=%q wrong=%v: %v", v.info, wrong, r)
 			}
-			e.s.pbx.limiter.succeed("127.0.0.1")
+			e.s.ForgetLoginFailures("127.0.0.1")
 		}
 	}
-	msg := appLoginParams(appAdmin, "root", "", challengeOf(t, c), "pwd")
+	msg := appLoginParams(api.AppAdmin, "root", "", challengeOf(t, c), "pwd")
 	// A replay of an AppLogin without a fresh challenge fails; the first
 	// use of the challenge succeeds, a second connection cannot reuse it.
 	c2 := e.mustDial("")
@@ -207,7 +210,7 @@ func TestWSAppLoginDigestVectorsAndReplay(t *testing.T) {
 	}
 	c4 := e.mustDial("")
 	challengeOf(t, c4)
-	c4.call("AppLogin", appLoginParams(appAdmin, "root", "", "0123456789abcdef", "wrong"))
+	c4.call("AppLogin", appLoginParams(api.AppAdmin, "root", "", "0123456789abcdef", "wrong"))
 	if r := c4.call("AppLogin", msg); r["ok"] != false || !strings.Contains(errOf(r), "challenge") {
 		t.Fatalf("replay after the challenge was used: %v", r)
 	}
@@ -215,11 +218,11 @@ func TestWSAppLoginDigestVectorsAndReplay(t *testing.T) {
 
 func TestWSAppLoginRateLimit(t *testing.T) {
 	e := appLoginEnv(t)
-	clk := &testClock{t: time.Now()}
-	e.s.pbx.limiter.now = clk.Now
+	clk := testutil.NewClock(time.Now())
+	e.s.SetLoginClock(clk.Now)
 	c := e.mustDial("")
-	for i := range loginMaxFails {
-		r := c.call("AppLogin", appLoginParams(appUser, "alice", "", challengeOf(t, c), "wrong"))
+	for i := range api.LoginMaxFails {
+		r := c.call("AppLogin", appLoginParams(api.AppUser, "alice", "", challengeOf(t, c), "wrong"))
 		if r["ok"] != false || errOf(r) != "wrong digest" {
 			t.Fatalf("failure %d: %v", i, r)
 		}
@@ -227,12 +230,12 @@ func TestWSAppLoginRateLimit(t *testing.T) {
 	// Another connection from the same address is refused too, even with
 	// the right password.
 	c2 := e.mustDial("")
-	r := c2.call("AppLogin", appLoginParams(appUser, "alice", "", challengeOf(t, c2), "pwd"))
+	r := c2.call("AppLogin", appLoginParams(api.AppUser, "alice", "", challengeOf(t, c2), "pwd"))
 	if r["ok"] != false || !strings.Contains(errOf(r), "too many") {
 		t.Fatalf("blocked address: %v", r)
 	}
-	clk.Advance(loginWindow + time.Second)
-	r = c2.call("AppLogin", appLoginParams(appUser, "alice", "", challengeOf(t, c2), "pwd"))
+	clk.Advance(api.LoginWindow + time.Second)
+	r = c2.call("AppLogin", appLoginParams(api.AppUser, "alice", "", challengeOf(t, c2), "pwd"))
 	if r["ok"] != true {
 		t.Fatalf("after the window: %v", r)
 	}
@@ -246,7 +249,7 @@ func TestWSAppLoginOverCookieConnection(t *testing.T) {
 	if r := c.call("GetSettings", nil); errOf(r) != "" {
 		t.Fatalf("root: %v", r)
 	}
-	r := c.call("AppLogin", appLoginParams(appUser, "alice", "", challengeOf(t, c), "pwd"))
+	r := c.call("AppLogin", appLoginParams(api.AppUser, "alice", "", challengeOf(t, c), "pwd"))
 	if r["ok"] != true || r["user"] != "alice" {
 		t.Fatalf("AppLoginResult %v", r)
 	}

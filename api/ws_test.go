@@ -1,4 +1,4 @@
-package api
+package api_test
 
 import (
 	"bytes"
@@ -8,24 +8,20 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
-	"golang.org/x/crypto/bcrypt"
 
+	"recordings/api"
 	"recordings/applog"
-	"recordings/ingest"
+	"recordings/events"
+	"recordings/internal/apptest"
 	"recordings/internal/callgen"
-	"recordings/settings"
 	"recordings/store"
 )
 
@@ -35,52 +31,31 @@ type wsEnv struct {
 	t   *testing.T
 	ctx context.Context
 	db  *store.DB
-	s   *Server
-	srv *httptest.Server
+	app *apptest.App
+	s   *api.Server
 }
 
 const wsPassword = "password-123"
 
-func newWSEnv(t *testing.T) *wsEnv {
+func newWSEnv(t *testing.T, opts ...apptest.Option) *wsEnv {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := store.OpenOptions(ctx, filepath.Join(t.TempDir(), "rec.db"), log, store.Options{BcryptCost: bcrypt.MinCost})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ing := ingest.New(db, log, ingest.Options{})
-	s := New(db, ing, log, Options{})
-	ing.OnEvent(s.Publish)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = ing.Run(ctx) }()
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(func() {
-		s.CloseWebsockets()
-		srv.CloseClientConnections()
-		srv.Close()
-		cancel()
-		<-done
-		db.Close()
-	})
-	for _, u := range []store.User{{Name: "alice", Role: store.RoleUser}, {Name: "bob", Role: store.RoleUser}, {Name: "root", Role: store.RoleAdmin}} {
-		if _, err := db.CreateUser(ctx, u, wsPassword); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return &wsEnv{t: t, ctx: ctx, db: db, s: s, srv: srv}
+	a := apptest.New(t, opts...)
+	a.User("alice", store.RoleUser, wsPassword)
+	a.User("bob", store.RoleUser, wsPassword)
+	a.User("root", store.RoleAdmin, wsPassword)
+	return &wsEnv{t: t, ctx: a.Ctx, db: a.DB, app: a, s: a.API}
 }
 
 // login signs in over HTTP and returns the session cookie.
 func (e *wsEnv) login(name string) *http.Cookie {
 	e.t.Helper()
-	res, err := http.Post(e.srv.URL+"/api/login", "application/json", strings.NewReader(fmt.Sprintf(`{"name":%q,"password":%q}`, name, wsPassword)))
+	res, err := http.Post(e.app.URL+"/api/login", "application/json", strings.NewReader(fmt.Sprintf(`{"name":%q,"password":%q}`, name, wsPassword)))
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	res.Body.Close()
 	for _, c := range res.Cookies() {
-		if c.Name == sessionCookie {
+		if c.Name == api.SessionCookie {
 			return c
 		}
 	}
@@ -94,7 +69,7 @@ func (e *wsEnv) upload(owner string, packets int) int64 {
 	conf := make([]byte, 16)
 	_, _ = rand.Read(conf)
 	name := hex.EncodeToString(conf) + "-009033aabbcc-1-" + owner + ".pcap"
-	req, _ := http.NewRequest(http.MethodPut, e.srv.URL+"/example.com/recordings/Files/"+name, bytes.NewReader(callgen.Default(packets).Bytes()))
+	req, _ := http.NewRequest(http.MethodPut, e.app.URL+"/example.com/recordings/Files/"+name, bytes.NewReader(callgen.Default(packets).Bytes()))
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
@@ -140,7 +115,7 @@ func (e *wsEnv) dial(cookie *http.Cookie, origin string) (*wsClientConn, *http.R
 	}
 	ctx, cancel := context.WithTimeout(e.ctx, 5*time.Second)
 	defer cancel()
-	c, res, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.srv.URL, "http")+"/api/ws", &websocket.DialOptions{HTTPHeader: h})
+	c, res, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.app.URL, "http")+"/api/ws", &websocket.DialOptions{HTTPHeader: h})
 	if err != nil {
 		return nil, res, err
 	}
@@ -155,7 +130,7 @@ func (e *wsEnv) mustDial(user string) *wsClientConn {
 	if user != "" {
 		cookie = e.login(user)
 	}
-	c, _, err := e.dial(cookie, e.srv.URL)
+	c, _, err := e.dial(cookie, e.app.URL)
 	if err != nil {
 		e.t.Fatalf("dial: %v", err)
 	}
@@ -230,10 +205,10 @@ func TestWSOrigin(t *testing.T) {
 		origin string
 		ok     bool
 	}{
-		{e.srv.URL, true},
+		{e.app.URL, true},
 		{"", true}, // not a browser
 		{"http://evil.example", false},
-		{"http://" + strings.TrimPrefix(e.srv.URL, "http://") + ".evil.example", false},
+		{"http://" + strings.TrimPrefix(e.app.URL, "http://") + ".evil.example", false},
 		{"null", false},
 	} {
 		c, res, err := e.dial(cookie, tc.origin)
@@ -302,7 +277,7 @@ func TestWSProtocol(t *testing.T) {
 	}
 
 	// A message over the read limit closes the connection with 1009.
-	big := `{"mt":"GetMe","pad":"` + strings.Repeat("x", wsReadLimit) + `"}`
+	big := `{"mt":"GetMe","pad":"` + strings.Repeat("x", api.WSReadLimit) + `"}`
 	c.send(big)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -412,6 +387,54 @@ func TestWSPushes(t *testing.T) {
 	}
 }
 
+// TestWSPushAddedFirst: whatever order producers publish in, a client hears
+// RecordingAdded before any RecordingUpdated of a recording (a CDR attached
+// before the upload's own event; a recording that comes into the user's
+// sight), and an Added for a recording it was already shown comes as an
+// update.
+func TestWSPushAddedFirst(t *testing.T) {
+	e := newWSEnv(t)
+	alice := e.mustDial("alice")
+	if r := alice.call("Subscribe", nil); errOf(r) != "" {
+		t.Fatal(r)
+	}
+	// A recording of alice's that the client has never been shown.
+	id, _, err := e.db.BeginUpload(e.ctx, "example.com", "0123456789abcdef0123456789abcdef-009033aabbcc-1-alice.pcap",
+		store.FileName{ConfID: "0123456789abcdef0123456789abcdef", MAC: "009033aabbcc", RegName: "alice"}, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		kind events.Kind
+		want string
+	}{
+		{events.CDRAttached, "RecordingAdded"}, // the CDR came first
+		{events.Added, "RecordingUpdated"},     // the upload's own event, late
+		{events.StateChanged, "RecordingUpdated"},
+	} {
+		e.app.Events.Publish(events.Recording{Kind: tc.kind, ID: id, By: events.ByUpload})
+		if m := alice.next(); m["mt"] != tc.want || m["recording"].(map[string]any)["id"] != float64(id) {
+			t.Fatalf("after %v: %v, want %s", tc.kind, m, tc.want)
+		}
+	}
+	// Bob's recording comes into alice's sight (it becomes hers): added.
+	bobs := e.upload("bob", 5)
+	e.waitReady(bobs)
+	if err := e.db.SetCallOwner(e.ctx, bobs, "alice", "test"); err != nil {
+		t.Fatal(err)
+	}
+	e.app.Events.Publish(events.Recording{Kind: events.CDRAttached, ID: bobs, By: events.ByPBX})
+	for {
+		m := alice.next()
+		if rec, _ := m["recording"].(map[string]any); rec != nil && rec["id"] == float64(bobs) {
+			if m["mt"] != "RecordingAdded" {
+				t.Fatalf("a recording that came into sight: %v", m)
+			}
+			break
+		}
+	}
+}
+
 func TestWSSessionEnds(t *testing.T) {
 	e := newWSEnv(t)
 	cookie := e.login("alice")
@@ -430,27 +453,15 @@ func TestWSSessionEnds(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, _, err := c.c.Read(ctx); websocket.CloseStatus(err) != wsCloseSignIn {
-		t.Errorf("after sign-out: read %v, want close %d", err, wsCloseSignIn)
+	if _, _, err := c.c.Read(ctx); websocket.CloseStatus(err) != api.WSCloseSignIn {
+		t.Errorf("after sign-out: read %v, want close %d", err, api.WSCloseSignIn)
 	}
 }
 
+// TestWSSettings changes settings over the websocket: every value is
+// checked before any is stored, and what is stored takes effect at once.
 func TestWSSettings(t *testing.T) {
-	for _, withService := range []bool{false, true} {
-		t.Run(fmt.Sprintf("service=%v", withService), func(t *testing.T) { testWSSettings(t, withService) })
-	}
-}
-
-func testWSSettings(t *testing.T, withService bool) {
 	e := newWSEnv(t)
-	levels := applog.NewLevels(slog.LevelInfo)
-	if withService {
-		svc := settings.New(e.db, nil, levels)
-		if err := svc.Load(e.ctx); err != nil {
-			t.Fatal(err)
-		}
-		e.s.UseSettings(svc)
-	}
 	root := e.mustDial("root")
 	r := root.call("GetSettings", nil)
 	s := r["settings"].(map[string]any)
@@ -492,11 +503,8 @@ func testWSSettings(t *testing.T, withService bool) {
 			t.Errorf("stored %s = %q, want %q (all: %v)", k, m[k], want, m)
 		}
 	}
-	if withService {
-		off, _ := settings.ParseTrace("off")
-		if levels.Level(applog.UI) != off || levels.Level(applog.CallInformation) != slog.LevelDebug {
-			t.Errorf("trace levels not applied: UI %v, Call Information %v", levels.Level(applog.UI), levels.Level(applog.CallInformation))
-		}
+	if v := e.app.Settings.Values(); v.Trace[applog.UI] != "off" || v.Trace[applog.CallInformation] != "debug" {
+		t.Errorf("trace levels not applied: %v", v.Trace)
 	}
 	r = root.call("GetSettings", nil)
 	if s := r["settings"].(map[string]any); s["retention_days"] != float64(11000) || s["pbx_name"] != "pbx-1" ||
@@ -529,7 +537,7 @@ func TestWSUsersAndLogs(t *testing.T) {
 		t.Errorf("carol cannot sign in: %v", err)
 	}
 	users := root.call("ListUsers", nil)["users"].([]any)
-	if len(users) != 4 {
+	if len(users) != 5 { // admin, alice, bob, root and carol
 		t.Errorf("ListUsers: %v", users)
 	}
 
@@ -578,7 +586,7 @@ func TestWSSlowClient(t *testing.T) {
 	fast.call("Subscribe", nil)
 
 	// The slow client speaks the handshake by hand and then never reads.
-	addr := strings.TrimPrefix(e.srv.URL, "http://")
+	addr := strings.TrimPrefix(e.app.URL, "http://")
 	raw, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -600,7 +608,7 @@ func TestWSSlowClient(t *testing.T) {
 	}
 	// Wait until the server has both subscribers.
 	deadline := time.Now().Add(5 * time.Second)
-	for len(e.s.ws.subscribers()) < 2 {
+	for e.s.Subscribers() < 2 {
 		if time.Now().After(deadline) {
 			t.Fatal("slow client never subscribed")
 		}
@@ -630,7 +638,7 @@ func TestWSSlowClient(t *testing.T) {
 	for i := range pushes {
 		rec.ID = int64(i + 1)
 		start := time.Now()
-		e.s.pushRecording(e.s.ws.subscribers(), "RecordingUpdated", rec)
+		e.s.PushRecording(rec)
 		slowest = max(slowest, time.Since(start))
 		if (i+1)%batch == 0 {
 			deadline := time.Now().Add(10 * time.Second)
@@ -647,38 +655,11 @@ func TestWSSlowClient(t *testing.T) {
 		t.Errorf("fast client got %d of %d pushes", n, pushes)
 	}
 	deadline = time.Now().Add(5 * time.Second)
-	for len(e.s.ws.subscribers()) != 1 {
+	for e.s.Subscribers() != 1 {
 		if time.Now().After(deadline) {
-			t.Fatalf("slow client still connected (%d subscribers)", len(e.s.ws.subscribers()))
+			t.Fatalf("slow client still connected (%d subscribers)", e.s.Subscribers())
 		}
 		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-func TestWSReply(t *testing.T) {
-	for _, tc := range []struct {
-		mt   string
-		src  string
-		res  any
-		want string
-	}{
-		{"GetMe", `"a"`, nil, `{"mt":"GetMeResult","src":"a"}`},
-		{"Subscribe", ``, struct{}{}, `{"mt":"SubscribeResult"}`},
-		{"DeleteRecording", `7`, struct {
-			ID int64 `json:"id"`
-		}{3}, `{"mt":"DeleteRecordingResult","src":7,"id":3}`},
-	} {
-		var src json.RawMessage
-		if tc.src != "" {
-			src = json.RawMessage(tc.src)
-		}
-		got, err := wsReply(tc.mt, src, tc.res)
-		if err != nil || string(got) != tc.want {
-			t.Errorf("wsReply(%s): %s %v, want %s", tc.mt, got, err, tc.want)
-		}
-	}
-	if _, err := wsReply("X", nil, []int{1}); err == nil {
-		t.Error("a non-object result was accepted")
 	}
 }
 
@@ -700,18 +681,10 @@ func FuzzWSHandle(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	db, err := store.OpenOptions(context.Background(), filepath.Join(f.TempDir(), "fuzz.db"), log, store.Options{BcryptCost: bcrypt.MinCost})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { db.Close() })
-	s := New(db, ingest.New(db, log, ingest.Options{}), log, Options{})
-	ctx := context.Background()
+	a := apptest.New(f)
+	root := a.User("root", store.RoleAdmin, wsPassword)
 	f.Fuzz(func(t *testing.T, msg []byte) {
-		c := &wsClient{send: make(chan []byte, 1), drain: make(chan struct{}), cancel: func(error) {},
-			user: store.User{ID: 1, Name: "root", Role: store.RoleAdmin}}
-		reply, _ := s.wsHandle(ctx, c, msg)
+		reply := a.API.HandleWSMessage(a.Ctx, root, msg)
 		var out map[string]json.RawMessage
 		if err := json.Unmarshal(reply, &out); err != nil {
 			t.Fatalf("reply %q to %q is not a JSON object: %v", reply, msg, err)
@@ -736,28 +709,4 @@ func FuzzWSHandle(f *testing.F) {
 			}
 		}
 	})
-}
-
-// BenchmarkPush measures fanning one recording change out to 50 subscribers.
-func BenchmarkPush(b *testing.B) {
-	var s Server
-	for range 50 {
-		c := &wsClient{send: make(chan []byte, 1<<20), cancel: func(error) {}, subscribed: true,
-			user: store.User{Name: "root", Role: store.RoleAdmin}}
-		s.ws.add(c)
-	}
-	rec := store.Recording{ID: 7, Owner: "alice", State: "ready", PeerName: "Bob", PeerNumber: "+4970311"}
-	subs := s.ws.subscribers()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; b.Loop(); i++ {
-		s.pushRecording(subs, "RecordingUpdated", rec)
-		if i%1000 == 999 {
-			for _, c := range subs {
-				for len(c.send) > 0 {
-					<-c.send
-				}
-			}
-		}
-	}
 }

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"recordings/events"
 	"recordings/pbx"
 	"recordings/store"
 )
@@ -43,9 +44,9 @@ type Options struct {
 	// Grace is the NoCDR grace period when the setting is absent; 0 means
 	// DefaultGrace.
 	Grace time.Duration
-	// OnChange, if set, is told about every recording whose owner, call
-	// facts or NoCDR mark changed (to refresh the UI).
-	OnChange func(id int64)
+	// Events, if set, is told (CDRAttached) about every recording whose
+	// owner, call facts or NoCDR mark changed.
+	Events *events.Broker
 	// KeepCDRs is how long stored CDRs are kept (what they told is kept
 	// with the recordings); 0 means DefaultKeepCDRs.
 	KeepCDRs time.Duration
@@ -71,9 +72,6 @@ func New(db *store.DB, log *slog.Logger, opt Options) *Matcher {
 	}
 	if opt.Grace <= 0 {
 		opt.Grace = DefaultGrace
-	}
-	if opt.OnChange == nil {
-		opt.OnChange = func(int64) {}
 	}
 	if opt.KeepCDRs <= 0 {
 		opt.KeepCDRs = DefaultKeepCDRs
@@ -270,7 +268,7 @@ func (m *Matcher) resolve(ctx context.Context, id int64) (bool, error) {
 	if changed {
 		m.log.Debug("call details attached", "category", logCategory, "id", id, "owner", owner, "rule", source,
 			"matched", info.Matched, "direction", info.Direction)
-		m.opt.OnChange(id)
+		m.opt.Events.Publish(events.Recording{Kind: events.CDRAttached, ID: id, By: events.ByPBX})
 	}
 	return changed, nil
 }
@@ -382,7 +380,7 @@ func (m *Matcher) Sweep(ctx context.Context) ([]int64, error) {
 		m.log.Info("recordings without CDR", "category", logCategory, "count", len(ids))
 	}
 	for _, id := range ids {
-		m.opt.OnChange(id)
+		m.opt.Events.Publish(events.Recording{Kind: events.CDRAttached, ID: id, By: events.ByPBX})
 	}
 	return ids, nil
 }

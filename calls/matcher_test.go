@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"recordings/events"
 	"recordings/pbx"
 	"recordings/store"
 )
@@ -58,7 +59,13 @@ func TestConcurrentCDRAndUpload(t *testing.T) {
 			t.Fatal(err)
 		}
 		var changes sync.Map
-		m := New(db, nil, Options{OnChange: func(id int64) { changes.Store(id, true) }})
+		var broker events.Broker
+		broker.Subscribe(func(ev events.Recording) {
+			if ev.Kind == events.CDRAttached {
+				changes.Store(ev.ID, true)
+			}
+		})
+		m := New(db, nil, Options{Events: &broker})
 		var wg sync.WaitGroup
 		var id int64
 		wg.Add(2)

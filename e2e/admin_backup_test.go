@@ -49,7 +49,7 @@ func (b *tab) backupState() backupState {
 // backupStatus asks the server for the backup status as admin.
 func (e *env) backupStatus(admin string) map[string]any {
 	e.t.Helper()
-	req, err := http.NewRequestWithContext(e.ctx, http.MethodGet, e.srv.URL+"/api/admin/backup/status", nil)
+	req, err := http.NewRequestWithContext(e.ctx, http.MethodGet, e.url+"/api/admin/backup/status", nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func (e *env) slowBackup(user string) (stop func()) {
 		}
 		return c, err
 	}}
-	req, err := http.NewRequestWithContext(e.ctx, http.MethodGet, e.srv.URL+"/api/admin/backup", nil)
+	req, err := http.NewRequestWithContext(e.ctx, http.MethodGet, e.url+"/api/admin/backup", nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -193,7 +193,7 @@ func TestAdminBackup(t *testing.T) {
 	}
 	downloads := t.TempDir()
 	b.ready(downloads)
-	b.signIn(e.srv.URL, "root")
+	b.signIn(e.url, "root")
 	b.do("settings tab", chromedp.Click(`#tab-settings`))
 	link := `#panel-settings a.backup-link`
 	b.waitFor("the backup link", `document.querySelector('`+link+`')?.getAttribute('href') === '/api/admin/backup'`)

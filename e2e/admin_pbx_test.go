@@ -28,7 +28,7 @@ func TestAdminPBX(t *testing.T) {
 	e.waitReady(e.upload("bob", callCapture(time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC), time.Second, 440, 660)))
 
 	b.ready("")
-	b.signIn(e.srv.URL, "root")
+	b.signIn(e.url, "root")
 	// No CDR yet, within the grace period: the list says so.
 	b.waitFor("the CDR state", `document.querySelector('table.recordings tbody tr .cdr-state')?.textContent === 'CDR pending'`)
 	b.do("app objects tab", chromedp.Click(`#tab-appobjects`))
@@ -135,7 +135,7 @@ func TestAdminPBX(t *testing.T) {
 	})
 
 	t.Run("alice's sign-in sees through the app object", func(t *testing.T) {
-		req, err := http.NewRequestWithContext(e.ctx, http.MethodGet, e.srv.URL+"/api/me", nil)
+		req, err := http.NewRequestWithContext(e.ctx, http.MethodGet, e.url+"/api/me", nil)
 		if err != nil {
 			t.Fatal(err)
 		}

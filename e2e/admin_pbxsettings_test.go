@@ -45,7 +45,7 @@ func TestAdminPBXSettings(t *testing.T) {
 	cdr, _, _ := bytes.Cut(bytes.TrimSpace(raw), []byte("\n")) // one <cdr> of conference cdrConf
 
 	b.ready("")
-	b.signIn(e.srv.URL, "root")
+	b.signIn(e.url, "root")
 	b.do("settings tab", chromedp.Click(`#tab-settings`))
 	const sec = `#panel-settings form.pbx-settings`
 	b.waitFor("the PBX settings", `document.querySelector('`+sec+` .secret-cdr_password .secret-state')?.textContent === 'not set'`)
@@ -55,7 +55,7 @@ func TestAdminPBXSettings(t *testing.T) {
 		b := b.on(t)
 		url = eval[string](b, `document.querySelector('`+sec+` input.cdr-url').value`)
 		domain := eval[string](b, `location.pathname.split('/')[1]`)
-		if want := e.srv.URL + "/" + domain + "/recordings/cdr"; url != want || domain == "" {
+		if want := e.url + "/" + domain + "/recordings/cdr"; url != want || domain == "" {
 			t.Fatalf("CDR address %q, want %q", url, want)
 		}
 		if msg := eval[string](b, `document.querySelector('`+sec+` .cdr-auth').textContent`); !strings.Contains(msg, "accepted from anyone") {
@@ -275,12 +275,12 @@ type adminPBX struct {
 // returns them with the raw answer.
 func (e *env) adminPBX() (adminPBX, string) {
 	e.t.Helper()
-	req, err := http.NewRequestWithContext(e.ctx, http.MethodGet, e.srv.URL+"/api/admin/pbx", nil)
+	req, err := http.NewRequestWithContext(e.ctx, http.MethodGet, e.url+"/api/admin/pbx", nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	req.SetBasicAuth("root", password)
-	res, err := e.srv.Client().Do(req)
+	res, err := e.app.Client.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -308,7 +308,7 @@ func (e *env) postCDR(url, user, pw string, xml []byte) int {
 	if user != "" || pw != "" {
 		req.SetBasicAuth(user, pw)
 	}
-	res, err := e.srv.Client().Do(req)
+	res, err := e.app.Client.Do(req)
 	if err != nil {
 		e.t.Fatalf("POST %s: %v", url, err)
 	}

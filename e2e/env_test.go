@@ -10,28 +10,25 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/bcrypt"
-
-	"recordings/api"
-	"recordings/calls"
-	"recordings/ingest"
+	"recordings/internal/app"
+	"recordings/internal/apptest"
 	"recordings/store"
-	"recordings/ui"
 )
 
-// env is the real service in-process on a loopback listener.
+// env is the real service in-process on a loopback listener, built by the
+// composition root exactly as the serve command builds it.
 type env struct {
 	t      *testing.T
 	ctx    context.Context
+	app    *apptest.App
 	db     *store.DB
-	srv    *httptest.Server
+	url    string
 	domain string
 }
 
@@ -39,38 +36,12 @@ const password = "correct horse battery"
 
 func startEnv(t *testing.T) *env {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	}
-	db, err := store.OpenOptions(ctx, filepath.Join(t.TempDir(), "recordings.db"), log, store.Options{BcryptCost: bcrypt.MinCost})
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	ing := ingest.New(db, log, ingest.Options{})
-	// CDRs are processed as in the service (run.go), so the CDR endpoint works.
-	srv := api.New(db, ing, log, api.Options{UI: ui.Files(), Calls: calls.New(db, log, calls.Options{})})
-	ing.OnEvent(srv.Publish)
-	done := make(chan error, 1)
-	go func() { done <- ing.Run(ctx) }()
-	hs := httptest.NewUnstartedServer(srv.Handler())
-	hs.Config.RegisterOnShutdown(srv.CloseWebsockets)
-	hs.Start()
-	t.Cleanup(func() {
-		srv.CloseWebsockets()
-		hs.CloseClientConnections()
-		hs.Close()
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("ingest: %v", err)
-		}
-		if err := db.Close(); err != nil {
-			t.Errorf("close store: %v", err)
+	a := apptest.New(t, func(c *app.Config) {
+		if testing.Verbose() {
+			c.LogOutput, c.LogLevel = os.Stderr, slog.LevelWarn
 		}
 	})
-	e := &env{t: t, ctx: ctx, db: db, srv: hs, domain: "example.com"}
-	return e
+	return &env{t: t, ctx: a.Ctx, app: a, db: a.DB, url: a.URL, domain: "example.com"}
 }
 
 func (e *env) createUser(name, display string, role store.Role) {
@@ -86,7 +57,7 @@ func (e *env) upload(owner string, body []byte) int64 {
 	conf := make([]byte, 16)
 	_, _ = rand.Read(conf)
 	name := fmt.Sprintf("%s-009033aabbcc-1-%s.pcap", hex.EncodeToString(conf), owner)
-	req, err := http.NewRequestWithContext(e.ctx, http.MethodPut, e.srv.URL+"/"+e.domain+"/recordings/Files/"+name, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(e.ctx, http.MethodPut, e.url+"/"+e.domain+"/recordings/Files/"+name, bytes.NewReader(body))
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -131,7 +102,7 @@ func (e *env) waitReady(id int64) store.Recording {
 // wav fetches a recording's WAV over HTTP with the given user's password.
 func (e *env) wav(user string, id int64) []byte {
 	e.t.Helper()
-	req, err := http.NewRequestWithContext(e.ctx, http.MethodGet, fmt.Sprintf("%s/api/recordings/%d/audio.wav", e.srv.URL, id), nil)
+	req, err := http.NewRequestWithContext(e.ctx, http.MethodGet, fmt.Sprintf("%s/api/recordings/%d/audio.wav", e.url, id), nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}

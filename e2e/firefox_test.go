@@ -16,7 +16,7 @@ func TestFirefox(t *testing.T) {
 	b.ready()
 	// The harness sees what checkClean is for: an uncaught exception, and
 	// a dialog (which it also closes, or the next evaluation would hang).
-	b.navigate(e.srv.URL + "/")
+	b.navigate(e.url + "/")
 	b.expectProblem(`throw new Error('e2e probe exception')`, "uncaught: Error: e2e probe exception")
 	b.expectProblem(`alert('e2e probe dialog')`, "javascript alert opened: e2e probe dialog")
 	if foxEval[int](b, `1 + 1`) != 2 {

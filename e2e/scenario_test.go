@@ -57,7 +57,7 @@ func (r appsRun) run(t *testing.T, b driver) {
 	}
 
 	// ---- sign-in ----
-	b.navigate(e.srv.URL + "/")
+	b.navigate(e.url + "/")
 	b.waitFor("the sign-in form", `!document.getElementById('signin').hidden`)
 	b.typeText("#name", "alice")
 	b.typeText("#password", "not the password")
@@ -81,7 +81,7 @@ func (r appsRun) run(t *testing.T, b driver) {
 // userApp is alice's part of the scenario.
 func (r appsRun) userApp(t *testing.T, b driver) {
 	e, a1, a2, a3 := r.e, r.a1, r.a2, r.a3
-	signIn(b, e.srv.URL, "alice")
+	signIn(b, e.url, "alice")
 	if p := evalAs[string](b, `location.pathname`); !strings.HasSuffix(p, "/recordings/innovaphone-recordings.htm") {
 		t.Fatalf("user landed on %s", p)
 	}
@@ -302,7 +302,7 @@ func (r appsRun) userApp(t *testing.T, b driver) {
 
 	t.Run("admin app refused to users", func(t *testing.T) {
 		b := b.sub(t)
-		b.navigate(e.srv.URL + "/" + e.domain + "/recordings/innovaphone-recordingsadmin.htm")
+		b.navigate(e.url + "/" + e.domain + "/recordings/innovaphone-recordingsadmin.htm")
 		b.waitFor("refusal", `document.querySelector('main h2')?.textContent === 'Administrators only'`)
 		if n := evalAs[int](b, `document.querySelectorAll('#tab-settings').length`); n != 0 {
 			t.Error("a user sees the admin tabs")
@@ -324,7 +324,7 @@ func (r appsRun) adminApp(t *testing.T, b driver) {
 		t.Fatal(err)
 	}
 
-	signIn(b, e.srv.URL, "root")
+	signIn(b, e.url, "root")
 	if p := evalAs[string](b, `location.pathname`); !strings.HasSuffix(p, "/recordings/innovaphone-recordingsadmin.htm") {
 		t.Fatalf("admin landed on %s", p)
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"recordings/convert"
+	"recordings/events"
 	"recordings/media"
 	"recordings/pbx"
 	"recordings/store"
@@ -32,6 +33,10 @@ type Options struct {
 	Media          media.Options
 	Now            func() time.Time
 	Observer       Observer // told about uploads and conversions; default none
+	// Events is told of every recording change ingest makes (and tells
+	// ingest of deletions elsewhere, to drop their cached analyses); nil
+	// publishes nothing.
+	Events *events.Broker
 	// Attach, if set, is called when an upload begins and when it ends, to
 	// attach call details (owner, CDR facts) to the recording.
 	Attach func(ctx context.Context, id int64)
@@ -84,17 +89,9 @@ type Service struct {
 	cache map[int64]cached // analyses for rendering, keyed by recording id
 	order []int64          // insertion order for eviction
 
-	notify func(ev Event)
-
 	inflight  atomic.Int64 // uploads being received
 	upMu      sync.Mutex
 	uploading map[string]int // domain + NUL + name of the uploads being received
-}
-
-// Event tells subscribers (the UI) what happened to a recording.
-type Event struct {
-	Kind string // "created", "updated", "deleted"
-	ID   int64
 }
 
 type cached struct {
@@ -108,11 +105,15 @@ func New(db *store.DB, log *slog.Logger, opt Options) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, log: log, opt: opt, jobs: make(chan int64, 1024), cache: map[int64]cached{}, uploading: map[string]int{}, notify: func(Event) {}}
+	s := &Service{db: db, log: log, opt: opt, jobs: make(chan int64, 1024), cache: map[int64]cached{}, uploading: map[string]int{}}
+	// A recording deleted anywhere (the apps, retention) leaves the cache.
+	opt.Events.Subscribe(func(ev events.Recording) {
+		if ev.Kind == events.Deleted {
+			s.forget(ev.ID)
+		}
+	})
+	return s
 }
-
-// OnEvent sets the function told about recording changes. Call before Run.
-func (s *Service) OnEvent(f func(Event)) { s.notify = f }
 
 // Run analyses completed uploads until ctx ends. At start it finishes what a
 // crash left behind: uploads still "receiving" become "incomplete" and are
@@ -190,6 +191,11 @@ func (s *Service) recoverUpload(ctx context.Context, left store.Recording) {
 	}
 }
 
+// publish tells the broker what ingest did to recording id.
+func (s *Service) publish(kind events.Kind, id int64) {
+	s.opt.Events.Publish(events.Recording{Kind: kind, ID: id, By: events.ByUpload})
+}
+
 func uploadKey(domain, name string) string { return domain + "\x00" + name }
 
 // Upload stores body as the capture named name in domain, persisting it as it
@@ -253,12 +259,14 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 	s.forget(id)
 	started = true
 	s.opt.Observer.UploadStarted()
-	s.opt.Attach(ctx, id)
-	kind := "created"
+	// Told before anything else learns of the recording (Attach may
+	// already attach a CDR to it).
+	kind := events.Added
 	if replaced {
-		kind = "updated"
+		kind = events.Replaced
 	}
-	s.notify(Event{Kind: kind, ID: id})
+	s.publish(kind, id)
+	s.opt.Attach(ctx, id)
 	user := fn.RegName // the owner BeginUpload recorded
 	s.log.Info("upload started", "category", "Recording", "user", user, "id", id, "name", name, "replaced", replaced)
 
@@ -269,7 +277,7 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 			if derr := s.db.DeleteRecording(context.WithoutCancel(ctx), id); derr != nil {
 				s.log.Error("drop oversized upload", "category", "Recording", "user", user, "id", id, "err", derr)
 			}
-			s.notify(Event{Kind: "deleted", ID: id})
+			s.publish(events.Deleted, id)
 			return id, replaced, err
 		}
 		if size == 0 {
@@ -278,7 +286,7 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 			if derr := s.db.DeleteRecording(context.WithoutCancel(ctx), id); derr != nil {
 				s.log.Error("drop empty upload", "category", "Recording", "user", user, "id", id, "err", derr)
 			}
-			s.notify(Event{Kind: "deleted", ID: id})
+			s.publish(events.Deleted, id)
 			return id, replaced, err
 		}
 		s.log.Warn("upload broke off", "category", "Recording", "user", user, "id", id, "name", name, "bytes", size, "err", err)
@@ -475,7 +483,7 @@ func (s *Service) analyse(ctx context.Context, id int64) {
 	s.opt.Observer.Converted(s.opt.Now().Sub(start), res.State)
 	s.log.Info("converted", "category", "Converting", "user", rec.Owner, "id", id, "state", res.State, "reason", res.Reason,
 		"codec", res.Codec, "duration_ms", res.DurationMS, "took", s.opt.Now().Sub(start))
-	s.notify(Event{Kind: "updated", ID: id})
+	s.publish(events.StateChanged, id)
 }
 
 const envelopePoints = 400

@@ -12,6 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"recordings/events"
 )
 
 // Metrics are the counters, gauges and histograms exported at /metrics.
@@ -125,6 +127,14 @@ func (m *Metrics) CDRsReceived(n int, matched bool) {
 func (m *Metrics) RetentionDeleted(n int) {
 	if m != nil && n > 0 {
 		m.retentionDeleted.Add(float64(n))
+	}
+}
+
+// RecordingEvent is the metrics' subscriber on the event broker: it counts
+// the recordings retention deletes.
+func (m *Metrics) RecordingEvent(ev events.Recording) {
+	if ev.Kind == events.Deleted && ev.By == events.ByRetention {
+		m.RetentionDeleted(1)
 	}
 }
 

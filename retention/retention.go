@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"time"
 
+	"recordings/events"
 	"recordings/store"
 )
 
@@ -49,8 +50,8 @@ type Options struct {
 	// BatchTime is the target duration of one delete transaction or vacuum
 	// step; batches grow while faster and shrink when slower. Default 25 ms.
 	BatchTime time.Duration
-	// OnDelete is told each deleted recording (to drop caches, tell the UI).
-	OnDelete func(id int64)
+	// Events is told of each deleted recording (Deleted, ByRetention).
+	Events *events.Broker
 	// Stopwatch times the write transactions; default time.Now (wall
 	// time). Tests pass a fake advanced by a fake store.
 	Stopwatch func() time.Time
@@ -94,9 +95,6 @@ func New(db Store, log *slog.Logger, opt Options) *Runner {
 	}
 	if opt.Policy == nil {
 		opt.Policy = func(context.Context) (Policy, error) { return Policy{}, nil }
-	}
-	if opt.OnDelete == nil {
-		opt.OnDelete = func(int64) {}
 	}
 	if opt.Stopwatch == nil {
 		opt.Stopwatch = time.Now
@@ -275,7 +273,7 @@ func (r *Runner) deleteExpired(ctx context.Context, cutoff time.Time, rep *Repor
 			rep.DeletedBytes += e.Size
 			r.log.Info("recording deleted by retention", "category", "Recording", "user", e.Owner, "id", e.ID,
 				"domain", e.Domain, "name", e.Name, "created", e.CreatedAt, "bytes", e.Size)
-			r.opt.OnDelete(e.ID)
+			r.opt.Events.Publish(events.Recording{Kind: events.Deleted, ID: e.ID, By: events.ByRetention})
 		}
 		// Nothing deleted means everything listed changed under us; the
 		// next listing excludes what is now protected, so this ends.

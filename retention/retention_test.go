@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"recordings/events"
 	"recordings/internal/testutil"
 	"recordings/store"
 )
@@ -122,10 +123,16 @@ func TestOnce(t *testing.T) {
 	}
 	out := &testutil.LogBuffer{}
 	var deleted []int64
+	broker := &events.Broker{}
+	broker.Subscribe(func(ev events.Recording) {
+		if ev.Kind == events.Deleted && ev.By == events.ByRetention {
+			deleted = append(deleted, ev.ID)
+		}
+	})
 	r := New(db, slog.New(slog.NewTextHandler(out, nil)), Options{
-		Now:      clk.Now,
-		Policy:   func(context.Context) (Policy, error) { return Policy{RecordingDays: 30, LogDays: 30}, nil },
-		OnDelete: func(id int64) { deleted = append(deleted, id) },
+		Now:    clk.Now,
+		Policy: func(context.Context) (Policy, error) { return Policy{RecordingDays: 30, LogDays: 30}, nil },
+		Events: broker,
 	})
 	rep, err := r.Once(ctx)
 	if err != nil {

@@ -22,12 +22,16 @@ type Store interface {
 // Values is the typed view of the settings in force.
 type Values struct {
 	PBXName          string
-	RetentionDays    int // 0: keep forever
+	RetentionDays    int  // 0: keep forever
+	RetentionSet     bool // a retention period is configured (0 included)
 	LogRetentionDays int
 	LicenceCount     int
 	LicenceSet       bool // a licence count is configured
 	CDRUser          string
 	CDRPassword      string
+	AppPassword      string        // the AppLogin instance password
+	NoCDRGrace       time.Duration // how long a recording waits for its CDR
+	NoCDRGraceSet    bool          // NoCDRGrace is configured, not the default
 	Trace            map[string]string // category → level name
 }
 
@@ -163,10 +167,16 @@ func (s *Service) Values() Values {
 	m := s.applied
 	s.mu.Unlock()
 	v := Values{PBXName: m[KeyPBXName], LogRetentionDays: DefaultLogRetentionDays, CDRUser: m[KeyCDRUser],
-		CDRPassword: m[KeyCDRPassword], Trace: map[string]string{}}
+		CDRPassword: m[KeyCDRPassword], AppPassword: m[KeyAppPassword], Trace: map[string]string{}}
 	if raw, ok := m[KeyRetentionDays]; ok {
 		if n, err := ParseDays(KeyRetentionDays, raw); err == nil {
-			v.RetentionDays = n
+			v.RetentionDays, v.RetentionSet = n, true
+		}
+	}
+	v.NoCDRGrace = DefaultNoCDRGrace
+	if raw, ok := m[KeyNoCDRGrace]; ok {
+		if n, err := strconv.Atoi(raw); err == nil && n >= 0 {
+			v.NoCDRGrace, v.NoCDRGraceSet = time.Duration(n)*time.Second, true
 		}
 	}
 	if raw, ok := m[KeyLogRetentionDays]; ok {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"recordings/applog"
@@ -38,6 +39,10 @@ const (
 	MaxNoCDRGrace           = 7 * 24 * 3600
 	DefaultTrace            = "info"
 )
+
+// DefaultNoCDRGrace is how long a recording waits for its CDR when no
+// grace is configured.
+const DefaultNoCDRGrace = 15 * time.Minute
 
 // PBXNameMissing is what the admin view and the API report until the PBX
 // name is set.

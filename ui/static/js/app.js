@@ -59,7 +59,7 @@ async function main() {
   if (admin) {
     const settings = new SettingsView(socket, (s) => {
       // The server lists what is still to configure ("PBX Name missing").
-      const problems = s.problems ?? (s.pbx_name ? [] : ['PBX Name missing']);
+      const problems = s.problems ?? [];
       banner.hidden = problems.length === 0;
       banner.textContent = problems.length ? `${problems.join('; ')}: see Settings.` : '';
     });

@@ -1,0 +1,68 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+
+	"recordings/store"
+)
+
+// routeUI registers the websocket endpoint and the session probe on the
+// /api/ mux, and the two apps' pages and the sign-in page on the other.
+func (s *Server) routeUI(apiMux, mux *http.ServeMux) {
+	apiMux.HandleFunc("GET /api/ws", s.serveWS)
+	apiMux.HandleFunc("GET /api/session", s.session)
+	if s.opt.UI != nil {
+		// One wildcard route for both pages (literal names could clash with
+		// other three-segment patterns).
+		mux.HandleFunc("GET /{domain}/recordings/{page}", s.appPage)
+		mux.HandleFunc("GET /{$}", s.signInPage)
+	}
+}
+
+// session tells the pages who is signed in: always 200, so that a browser
+// never sees a 401 with a Basic challenge (it would pop up a password
+// dialog, or, headless, hang the request).
+func (s *Server) session(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	u, err := s.identify(r)
+	switch {
+	case err == nil:
+		writeJSON(w, http.StatusOK, struct {
+			SignedIn bool     `json:"signed_in"`
+			User     userJSON `json:"user"`
+		}{true, userView(u)})
+	case errors.Is(err, errNoCredentials), errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrBadCredentials):
+		writeJSON(w, http.StatusOK, struct {
+			SignedIn bool `json:"signed_in"`
+		}{false})
+	default:
+		s.internalError(w, r, err)
+	}
+}
+
+// pageCSP keeps the pages to their own scripts, styles and media.
+const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"media-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'"
+
+func (s *Server) servePage(w http.ResponseWriter, r *http.Request, name string) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", pageCSP)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cache-Control", "no-cache")
+	http.ServeFileFS(w, r, s.opt.UI, name)
+}
+
+// appPage serves the user and the admin app: one page that reads its mode
+// from the path.
+func (s *Server) appPage(w http.ResponseWriter, r *http.Request) {
+	switch r.PathValue("page") {
+	case "innovaphone-recordings.htm", "innovaphone-recordingsadmin.htm":
+		s.servePage(w, r, "app.html")
+	default:
+		httpError(w, http.StatusNotFound, "no such page")
+	}
+}
+
+func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) { s.servePage(w, r, "index.html") }

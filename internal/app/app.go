@@ -1,0 +1,304 @@
+// Package app is the composition root: it builds the whole service — the
+// database, the log, the settings, the event broker, ingest, the CDR
+// matcher, retention, metrics, health and the HTTP layer — in one place,
+// runs its long-running parts under one context and closes the database
+// last. The serve command, every API test (through internal/apptest) and
+// the browser tests use it, so that what is tested is what runs.
+//
+// Where things go: a new route belongs to its resource's file in api/; a
+// new setting to settings (key, validation, typed value); a new subscriber
+// to recording changes is one a.Events.Subscribe call in New.
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"recordings/api"
+	"recordings/applog"
+	"recordings/calls"
+	"recordings/events"
+	"recordings/health"
+	"recordings/ingest"
+	"recordings/metrics"
+	"recordings/retention"
+	"recordings/settings"
+	"recordings/store"
+	"recordings/ui"
+)
+
+// Config is what the service is started with: flags and environment in
+// production, a test's choices in tests. Zero values take the defaults.
+type Config struct {
+	DB        string // SQLite database file (created with its folder)
+	MaxUpload int64  // largest accepted capture upload; default 4 GiB
+	// UploadUser and UploadPassword, when set, protect capture uploads
+	// with HTTP Basic credentials.
+	UploadUser, UploadPassword string
+	// AdminPassword is the password of the first admin account on a fresh
+	// database; "" generates one and logs it once.
+	AdminPassword string
+	LogOutput     io.Writer  // the process log; default io.Discard
+	LogLevel      slog.Level // of the process log
+	// ShutdownTimeout is how long uploads in flight may take to finish
+	// when Run's context ends; default 30 s.
+	ShutdownTimeout time.Duration
+	MinFree         uint64 // free disk below which /healthz fails; default health.DefaultMinFree
+	Version         string
+	UI              fs.FS // the web apps; default the embedded ui.Files()
+
+	Tuning Tuning
+}
+
+// Tuning are the knobs tests turn; production leaves them zero.
+type Tuning struct {
+	Now           func() time.Time // one clock for store, ingest, matcher, retention and API
+	BcryptCost    int              // default bcrypt's
+	ChunkBytes    int              // stored capture chunk size
+	FlushInterval time.Duration    // how often a streamed upload is persisted
+	UploadIdle    time.Duration    // an upload silent this long is cut off
+	SessionTTL    time.Duration
+	SettingsPoll  time.Duration // how often settings are re-read; default 10 s
+	HTTP          api.Timeouts  // the HTTP server's connection timeouts
+	// Disk reports free and total bytes at a path for /healthz; default
+	// the file system's (health.DiskSpace).
+	Disk func(path string) (free, total uint64, err error)
+}
+
+// App is the running service's parts. The fields are for tests and the
+// serve command to reach in; the wiring is New's.
+type App struct {
+	Log       *slog.Logger // the application log (process log + stored records)
+	DB        *store.DB
+	Events    *events.Broker
+	Settings  *settings.Service
+	Ingest    *ingest.Service
+	Calls     *calls.Matcher
+	Retention *retention.Runner
+	Metrics   *metrics.Metrics
+	Health    *health.Checker
+	API       *api.Server
+
+	cfg      Config
+	handler  http.Handler
+	alog     *applog.Logger
+	stopLogs context.CancelFunc
+	logsDone chan error
+}
+
+// New builds the service on cfg: it opens (and migrates) the database,
+// creates the first admin on a fresh one, purges unlicensed users'
+// recordings when licences are enforced, and wires every component. Call
+// Run to serve and Close when done.
+func New(ctx context.Context, cfg Config) (a *App, err error) {
+	if cfg.DB == "" {
+		return nil, errors.New("app: no database path")
+	}
+	if cfg.LogOutput == nil {
+		cfg.LogOutput = io.Discard
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 30 * time.Second
+	}
+	if cfg.UI == nil {
+		cfg.UI = ui.Files()
+	}
+	if cfg.Tuning.SettingsPoll <= 0 {
+		cfg.Tuning.SettingsPoll = 10 * time.Second
+	}
+	a = &App{cfg: cfg, Events: &events.Broker{}, Metrics: metrics.New()}
+
+	// The process log stays plain text for people; applog also stores the
+	// records for the UI once the database is open (queued until then).
+	levels := applog.NewLevels(slog.LevelInfo)
+	text := slog.NewTextHandler(cfg.LogOutput, &slog.HandlerOptions{Level: cfg.LogLevel})
+	sink := &dbSink{}
+	a.alog = applog.New(text, levels, sink, 8192)
+	a.Log = a.alog.Slog()
+
+	a.DB, err = store.OpenOptions(ctx, cfg.DB, a.Log, store.Options{Now: cfg.Tuning.Now, BcryptCost: cfg.Tuning.BcryptCost})
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	sink.db = a.DB
+	logCtx, stopLogs := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopLogs, a.logsDone = stopLogs, make(chan error, 1)
+	go func() { a.logsDone <- a.alog.Run(logCtx, 0, 0) }()
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+
+	// A generated password goes to the process log only, never the
+	// database's log table.
+	if err := ensureAdmin(ctx, a.DB, cfg.AdminPassword, slog.New(text)); err != nil {
+		return nil, err
+	}
+	a.Settings = settings.New(a.DB, a.Log, levels)
+	a.Metrics.WatchDatabase(a.DB.Size)
+	a.Metrics.WatchLogs(func() int64 { return a.alog.Dropped() + a.alog.Failed() })
+	a.Events.Subscribe(a.Metrics.RecordingEvent)
+	// Recordings of users without a licence go at start-up (only when a
+	// licence count is configured).
+	if _, err := calls.PurgeUnlicensed(ctx, a.DB, a.Log); err != nil {
+		return nil, err
+	}
+	a.Calls = calls.New(a.DB, a.Log, calls.Options{Now: cfg.Tuning.Now, Events: a.Events})
+	a.Ingest = ingest.New(a.DB, a.Log, ingest.Options{MaxUploadBytes: cfg.MaxUpload, ChunkBytes: cfg.Tuning.ChunkBytes,
+		FlushInterval: cfg.Tuning.FlushInterval, Now: cfg.Tuning.Now, Observer: a.Metrics, Attach: a.Calls.Attach,
+		Events: a.Events})
+	a.Retention = retention.New(a.DB, a.Log, retention.Options{
+		Now: cfg.Tuning.Now,
+		Policy: func(context.Context) (retention.Policy, error) {
+			v := a.Settings.Values()
+			return retention.Policy{RecordingDays: v.RetentionDays, LogDays: v.LogRetentionDays}, nil
+		},
+		Events: a.Events,
+	})
+	a.Settings.OnChange(func(_ context.Context, changed []string) {
+		for _, k := range changed {
+			if k == settings.KeyRetentionDays || k == settings.KeyLogRetentionDays {
+				a.Retention.Kick()
+				return
+			}
+		}
+	})
+	if err := a.Settings.Load(ctx); err != nil {
+		return nil, err
+	}
+	for _, p := range a.Settings.Problems() {
+		a.Log.Warn("configuration incomplete: "+p, "category", applog.UI)
+	}
+	a.Health = &health.Checker{Ping: a.DB.Ping, Size: a.DB.Size, Dir: filepath.Dir(a.DB.Path()), MinFree: cfg.MinFree,
+		Problems: a.Settings.Problems, Disk: cfg.Tuning.Disk}
+	a.API, err = api.New(api.Deps{DB: a.DB, Ingest: a.Ingest, Calls: a.Calls, Settings: a.Settings, Events: a.Events,
+		Health: a.Health, Metrics: a.Metrics, Log: a.Log},
+		api.Options{UI: cfg.UI, UploadUser: cfg.UploadUser, UploadPassword: cfg.UploadPassword, Now: cfg.Tuning.Now,
+			SessionTTL: cfg.Tuning.SessionTTL, UploadIdle: cfg.Tuning.UploadIdle, Version: cfg.Version})
+	if err != nil {
+		return nil, err
+	}
+	a.handler = a.API.Handler()
+	return a, nil
+}
+
+// Handler is the service's HTTP handler.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Run serves HTTP on ln and runs the background work (analyses, CDR
+// matching, retention, settings reloads) until ctx ends or one of them
+// fails. Then it stops accepting connections, lets uploads in flight
+// finish for Config.ShutdownTimeout, cuts the rest (kept as incomplete) and
+// returns once everything has stopped. It does not close the database.
+func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	hs := api.NewHTTPServer(a.handler, a.Log, a.cfg.Tuning.HTTP, a.Metrics)
+	hs.RegisterOnShutdown(a.API.CloseWebsockets) // Shutdown does not wait for websockets
+	a.Log.Info("recordings started", "version", a.cfg.Version, "listen", ln.Addr().String(), "db", a.DB.Path())
+
+	// Ingest outlives the HTTP server: uploads in flight at shutdown are
+	// finished (or kept as incomplete) before its workers stop.
+	ingCtx, stopIngest := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopIngest()
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return a.Ingest.Run(ingCtx) })
+	g.Go(func() error { return a.Calls.Run(gctx, 0) })
+	g.Go(func() error { return a.Retention.Run(gctx) })
+	g.Go(func() error { return a.Settings.Watch(gctx, a.cfg.Tuning.SettingsPoll, nil) })
+	g.Go(func() error {
+		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		defer stopIngest()
+		return a.shutdownHTTP(hs)
+	})
+	return g.Wait()
+}
+
+// shutdownHTTP stops accepting connections and lets requests in flight end
+// within the shutdown timeout; then it cuts the rest (their uploads are
+// kept as incomplete) and waits briefly for ingest to store what arrived.
+func (a *App) shutdownHTTP(hs *http.Server) error {
+	timeout := a.cfg.ShutdownTimeout
+	a.Log.Info("shutting down: letting uploads in flight finish", "uploads", a.Ingest.Uploads(), "timeout", timeout)
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		a.Log.Warn("uploads still running at the shutdown timeout: cutting them off, keeping what arrived",
+			"uploads", a.Ingest.Uploads())
+		if cerr := hs.Close(); cerr != nil {
+			a.Log.Warn("closing connections", "err", cerr)
+		}
+	}
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	if err := a.Ingest.WaitUploads(wctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	a.Log.Info("http stopped")
+	return nil
+}
+
+// Close writes the queued log records and closes the database. Call it
+// after Run has returned.
+func (a *App) Close() error {
+	a.stopLogs()
+	<-a.logsDone
+	if err := a.DB.Close(); err != nil {
+		return fmt.Errorf("close database: %w", err)
+	}
+	return nil
+}
+
+// dbSink is the log sink before and after the database is open: records
+// wait in applog's queue until its writer starts, which is after db is set.
+type dbSink struct{ db *store.DB }
+
+func (s *dbSink) AddLogs(ctx context.Context, es []store.LogEntry) error {
+	return s.db.AddLogs(ctx, es)
+}
+
+// ensureAdmin creates the first account on a fresh database: admin with
+// password, or a generated one logged once.
+func ensureAdmin(ctx context.Context, db *store.DB, pw string, log *slog.Logger) error {
+	n, err := db.UserCount(ctx)
+	if err != nil {
+		return fmt.Errorf("count users: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	generated := pw == ""
+	if generated {
+		b := make([]byte, 12)
+		if _, err := rand.Read(b); err != nil {
+			return fmt.Errorf("generate admin password: %w", err)
+		}
+		pw = base64.RawURLEncoding.EncodeToString(b)
+	}
+	if _, err := db.CreateUser(ctx, store.User{Name: "admin", DisplayName: "Administrator", Role: store.RoleAdmin}, pw); err != nil {
+		return fmt.Errorf("create admin: %w", err)
+	}
+	if generated {
+		log.Warn("created account admin with a generated password; change it after signing in", "password", pw)
+	} else {
+		log.Info("created account admin with the password from RECORDINGS_ADMIN_PASSWORD")
+	}
+	return nil
+}
