@@ -115,14 +115,14 @@ func New(db *store.DB, log *slog.Logger, opt Options) *Service {
 func (s *Service) OnEvent(f func(Event)) { s.notify = f }
 
 // Run analyses completed uploads until ctx ends. At start it finishes what a
-// crash left behind: uploads still "receiving" become "incomplete" and are
+// crash left behind: uploads still receiving become incomplete and are
 // analysed up to where they stopped.
 func (s *Service) Run(ctx context.Context) error {
-	left, err := s.db.RecordingsInState(ctx, "receiving")
+	left, err := s.db.RecordingsInState(ctx, store.StateReceiving)
 	if err != nil {
 		return fmt.Errorf("find interrupted uploads: %w", err)
 	}
-	cut, err := s.db.RecordingsInState(ctx, "incomplete")
+	cut, err := s.db.RecordingsInState(ctx, store.StateIncomplete)
 	if err != nil {
 		return fmt.Errorf("find interrupted uploads: %w", err)
 	}
@@ -185,7 +185,7 @@ func (s *Service) recoverUpload(ctx context.Context, left store.Recording) {
 		return
 	}
 	s.log.Warn("upload interrupted by restart", "category", "Recording", "user", r.Owner, "id", r.ID, "name", r.Name, "bytes", r.Size)
-	if err := s.finish(ctx, r.ID, "incomplete", r.Size); err != nil {
+	if err := s.finish(ctx, r.ID, store.StateIncomplete, r.Size); err != nil {
 		s.log.Error("mark interrupted upload", "category", "Recording", "user", r.Owner, "id", r.ID, "err", err)
 	}
 }
@@ -194,7 +194,7 @@ func uploadKey(domain, name string) string { return domain + "\x00" + name }
 
 // Upload stores body as the capture named name in domain, persisting it as it
 // arrives. declared is the Content-Length, or -1 when unknown (chunked).
-// When the body breaks off, what arrived is kept as "incomplete" and analysed;
+// When the body breaks off, what arrived is kept as incomplete and analysed;
 // the error is returned too.
 func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reader, declared int64) (id int64, replaced bool, err error) {
 	s.inflight.Add(1)
@@ -282,12 +282,12 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 			return id, replaced, err
 		}
 		s.log.Warn("upload broke off", "category", "Recording", "user", user, "id", id, "name", name, "bytes", size, "err", err)
-		if ferr := s.finish(context.WithoutCancel(ctx), id, "incomplete", size); ferr != nil {
+		if ferr := s.finish(context.WithoutCancel(ctx), id, store.StateIncomplete, size); ferr != nil {
 			return id, replaced, errors.Join(err, ferr)
 		}
 		return id, replaced, err
 	}
-	if err := s.db.FinishUpload(ctx, id, "receiving", sum); err != nil {
+	if err := s.db.FinishUpload(ctx, id, store.StateReceiving, sum); err != nil {
 		return id, replaced, fmt.Errorf("finish upload: %w", err)
 	}
 	s.log.Info("upload complete", "category", "Recording", "user", user, "id", id, "name", name, "bytes", size, "sha256", sum)
@@ -393,7 +393,7 @@ func (s *Service) receive(ctx context.Context, id int64, body io.Reader, buf []b
 }
 
 // finish closes an upload that did not complete and queues its analysis.
-func (s *Service) finish(ctx context.Context, id int64, state string, size int64) error {
+func (s *Service) finish(ctx context.Context, id int64, state store.State, size int64) error {
 	sum, err := s.captureSHA(ctx, id)
 	if err != nil {
 		return err
@@ -445,9 +445,9 @@ func (s *Service) analyse(ctx context.Context, id int64) {
 		s.log.Error("analyse: load recording", "category", "Converting", "id", id, "err", err)
 		return
 	}
-	state := "ready"
-	if rec.State == "incomplete" {
-		state = "incomplete"
+	state := store.StateReady
+	if rec.State == store.StateIncomplete {
+		state = store.StateIncomplete
 	}
 	res := store.Analysis{State: state}
 	a, err := convert.Analyze(s.opener(ctx, id), s.opt.Media)
@@ -461,7 +461,7 @@ func (s *Service) analyse(ctx context.Context, id int64) {
 		return // shutting down, not a bad capture: leave it for the next start
 	}
 	if err != nil {
-		res.State, res.Reason = "failed", failureReason(err)
+		res.State, res.Reason = store.StateFailed, failureReason(err)
 	} else {
 		res.Codec = codecs(a)
 		res.DurationMS = a.DurationMS()
@@ -472,7 +472,7 @@ func (s *Service) analyse(ctx context.Context, id int64) {
 		s.log.Error("analyse: store result", "category", "Converting", "user", rec.Owner, "id", id, "err", err)
 		return
 	}
-	s.opt.Observer.Converted(s.opt.Now().Sub(start), res.State)
+	s.opt.Observer.Converted(s.opt.Now().Sub(start), string(res.State))
 	s.log.Info("converted", "category", "Converting", "user", rec.Owner, "id", id, "state", res.State, "reason", res.Reason,
 		"codec", res.Codec, "duration_ms", res.DurationMS, "took", s.opt.Now().Sub(start))
 	s.notify(Event{Kind: "updated", ID: id})
