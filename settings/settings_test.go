@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"recordings/applog"
+	"recordings/internal/invalid"
 	"recordings/internal/testutil"
 	"recordings/store"
 )
@@ -58,6 +59,9 @@ func TestValidate(t *testing.T) {
 		}
 		if err != nil && !errors.Is(err, ErrInvalid) {
 			t.Errorf("Validate(%q, %q): error %v is not ErrInvalid", tc.key, tc.in, err)
+		}
+		if e, ok := invalid.As(err); err != nil && (!ok || e.Field != tc.key || strings.Contains(e.Message, tc.key)) {
+			t.Errorf("Validate(%q, %q): error %#v, want an *invalid.Error for field %q", tc.key, tc.in, err, tc.key)
 		}
 	}
 	if CanonicalKey("trace.call information") != "trace.Call Information" || CanonicalKey("pbx_name") != "pbx_name" {

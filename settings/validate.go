@@ -5,14 +5,13 @@
 package settings
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"recordings/applog"
+	"recordings/internal/invalid"
 )
 
 // Setting keys as stored in the database.
@@ -43,8 +42,10 @@ const (
 // name is set.
 const PBXNameMissing = "PBX Name missing"
 
-// ErrInvalid marks a rejected value; the message says why.
-var ErrInvalid = errors.New("invalid setting")
+// ErrInvalid matches every rejected value (errors.Is). The errors are
+// *invalid.Error: Field is the setting key, Message says what is wrong in
+// words for the admin.
+var ErrInvalid = invalid.Err
 
 // TraceLevels are the values a category's trace level may take, quietest
 // first.
@@ -53,18 +54,14 @@ func TraceLevels() []string { return []string{"off", "error", "warn", "info", "d
 // TraceKey is the key of category's trace level.
 func TraceKey(category string) string { return KeyTracePrefix + category }
 
-func invalid(key, format string, args ...any) error {
-	return fmt.Errorf("%s: %s: %w", key, fmt.Sprintf(format, args...), ErrInvalid)
-}
-
 // ParseDays reads a retention period: a whole number of days, 0–11000.
 func ParseDays(key, s string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil {
-		return 0, invalid(key, "%.20q is not a whole number of days", s)
+		return 0, invalid.New(key, "%.20q is not a whole number of days", s)
 	}
 	if n < 0 || n > MaxRetentionDays {
-		return 0, invalid(key, "%d days is outside 0–%d", n, MaxRetentionDays)
+		return 0, invalid.New(key, "%d days is outside 0–%d", n, MaxRetentionDays)
 	}
 	return n, nil
 }
@@ -78,20 +75,20 @@ func ParseTrace(s string) (slog.Level, error) {
 			return applog.ParseLevel(v)
 		}
 	}
-	return 0, fmt.Errorf("trace level %.20q: one of %s: %w", s, strings.Join(TraceLevels(), ", "), ErrInvalid)
+	return 0, invalid.New("", "trace level %.20q is not one of %s", s, strings.Join(TraceLevels(), ", "))
 }
 
 // checkText accepts printable UTF-8 of at most max bytes.
 func checkText(key, s string, max int) error {
 	if len(s) > max {
-		return invalid(key, "at most %d bytes", max)
+		return invalid.New(key, "at most %d bytes", max)
 	}
 	if !utf8.ValidString(s) {
-		return invalid(key, "not valid UTF-8")
+		return invalid.New(key, "not valid UTF-8")
 	}
 	for _, r := range s {
 		if r < ' ' || r == 0x7f {
-			return invalid(key, "control characters are not allowed")
+			return invalid.New(key, "control characters are not allowed")
 		}
 	}
 	return nil
@@ -117,7 +114,7 @@ func Validate(key, value string) (string, error) {
 	case KeyLicenceCount:
 		n, err := strconv.Atoi(strings.TrimSpace(value))
 		if err != nil || n < 0 || n > MaxLicences {
-			return "", invalid(key, "%.20q is not a count from 0 to %d", value, MaxLicences)
+			return "", invalid.New(key, "%.20q is not a count from 0 to %d", value, MaxLicences)
 		}
 		return strconv.Itoa(n), nil
 	case KeyCDRUser:
@@ -126,7 +123,7 @@ func Validate(key, value string) (string, error) {
 			return "", err
 		}
 		if strings.ContainsRune(v, ':') {
-			return "", invalid(key, "':' is not allowed in a user name (HTTP Basic)")
+			return "", invalid.New(key, "':' is not allowed in a user name (HTTP Basic)")
 		}
 		return v, nil
 	case KeyCDRPassword, KeyAppPassword:
@@ -137,20 +134,20 @@ func Validate(key, value string) (string, error) {
 	case KeyNoCDRGrace:
 		n, err := strconv.Atoi(strings.TrimSpace(value))
 		if err != nil || n < 0 || n > MaxNoCDRGrace {
-			return "", invalid(key, "%.20q is not a number of seconds from 0 to %d", value, MaxNoCDRGrace)
+			return "", invalid.New(key, "%.20q is not a number of seconds from 0 to %d", value, MaxNoCDRGrace)
 		}
 		return strconv.Itoa(n), nil
 	}
 	if cat, ok := strings.CutPrefix(key, KeyTracePrefix); ok {
 		if _, known := applog.Canonical(cat); !known || cat == applog.System {
-			return "", invalid(key, "unknown category %.64q (known: %s)", cat, strings.Join(applog.Categories(), ", "))
+			return "", invalid.New(key, "unknown category %.64q (known: %s)", cat, strings.Join(applog.Categories(), ", "))
 		}
 		if _, err := ParseTrace(value); err != nil {
-			return "", fmt.Errorf("%s: %w", key, err)
+			return "", invalid.New(key, "trace level %.20q is not one of %s", value, strings.Join(TraceLevels(), ", "))
 		}
 		return strings.ToLower(strings.TrimSpace(value)), nil
 	}
-	return "", invalid(key, "unknown setting")
+	return "", invalid.New(key, "unknown setting")
 }
 
 // CanonicalKey returns key with a trace category spelled canonically

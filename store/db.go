@@ -23,9 +23,15 @@ import (
 	"time"
 
 	"modernc.org/sqlite"
+
+	"recordings/internal/invalid"
 )
 
-// Errors returned by the store; test with errors.Is.
+// Errors returned by the store; test with errors.Is. Input the store
+// refuses matches ErrInvalid (which is invalid.Err); where the input came
+// from a user, the error is an *invalid.Error naming the field (the
+// struct field in snake_case, e.g. "display_name") with a message fit to
+// show them.
 var (
 	ErrNotFound       = errors.New("store: not found")
 	ErrExists         = errors.New("store: already exists")
@@ -33,7 +39,7 @@ var (
 	ErrBadCredentials = errors.New("store: bad credentials")
 	ErrSchemaTooNew   = errors.New("store: database schema is newer than this program")
 	ErrState          = errors.New("store: operation not allowed in the recording's state")
-	ErrInvalid        = errors.New("store: invalid argument")
+	ErrInvalid        = invalid.Err
 )
 
 // SQLite result codes used to classify driver errors (from sqlite3.h).

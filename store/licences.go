@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"recordings/internal/invalid"
 )
 
 // SettingLicenceCount is the settings key of the number of
@@ -47,7 +49,7 @@ func (db *DB) licenceCount(ctx context.Context, q interface {
 // on); it cannot drop below the number assigned.
 func (db *DB) SetLicenceCount(ctx context.Context, n int) error {
 	if n < 0 || n > MaxLicences {
-		return fmt.Errorf("store: set licence count: %d is outside 0–%d: %w", n, MaxLicences, ErrInvalid)
+		return fmt.Errorf("store: set licence count: %w", invalid.New(SettingLicenceCount, "%d is not a count from 0 to %d", n, MaxLicences))
 	}
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		var assigned int
@@ -55,7 +57,7 @@ func (db *DB) SetLicenceCount(ctx context.Context, n int) error {
 			return err
 		}
 		if n < assigned {
-			return fmt.Errorf("%d licences are assigned, more than %d: take some back first: %w", assigned, n, ErrInvalid)
+			return invalid.New(SettingLicenceCount, "%d licences are assigned, more than %d: take some back first", assigned, n)
 		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
 			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, SettingLicenceCount, strconv.Itoa(n))
@@ -88,7 +90,7 @@ func (db *DB) SetUserLicensed(ctx context.Context, user string, on bool) error {
 				return err
 			}
 			if configured && !already && assigned >= n {
-				return fmt.Errorf("all %d licences are assigned: %w", n, ErrInvalid)
+				return invalid.New("licensed", "all %d licences are assigned", n)
 			}
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE users SET licensed = ? WHERE name = ?`, on, user)

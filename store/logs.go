@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"recordings/applog"
+	"recordings/internal/invalid"
 )
 
 // LogEntry is one line of the UI's log views: the record applog hands its
@@ -32,7 +33,7 @@ type LogFilter struct {
 func parseLevel(s string) (slog.Level, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return 0, fmt.Errorf("log level %.20q: %w", s, ErrInvalid)
+		return 0, invalid.New("level", "%.20q is not a log level", s)
 	}
 	return l, nil
 }
@@ -90,7 +91,7 @@ func (db *DB) Logs(ctx context.Context, f LogFilter) (_ []LogEntry, err error) {
 	limit := f.Limit
 	switch {
 	case limit < 0:
-		return nil, fmt.Errorf("store: logs: negative limit: %w", ErrInvalid)
+		return nil, fmt.Errorf("store: logs: %w", invalid.New("limit", "must not be negative"))
 	case limit == 0:
 		limit = 100
 	case limit > 1000:

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"recordings/internal/invalid"
 )
 
 // State is where a recording is in its life, as stored in the database
@@ -158,19 +160,21 @@ func searchText(owner, peerName, peerNumber, regName string) string {
 	return strings.ToLower(owner + "\n" + peerName + "\n" + peerNumber + "\n" + regName)
 }
 
-func checkText(what, s string, maxLen int, required bool) error {
+// checkText accepts printable UTF-8 of at most maxLen bytes, and an empty
+// s only when not required; it refuses with an *invalid.Error for field.
+func checkText(field, s string, maxLen int, required bool) error {
 	if required && s == "" {
-		return fmt.Errorf("%s is empty: %w", what, ErrInvalid)
+		return invalid.New(field, "must not be empty")
 	}
 	if len(s) > maxLen {
-		return fmt.Errorf("%s is %d bytes, more than %d: %w", what, len(s), maxLen, ErrInvalid)
+		return invalid.New(field, "at most %d bytes, not %d", maxLen, len(s))
 	}
 	if !utf8.ValidString(s) {
-		return fmt.Errorf("%s is not valid UTF-8: %w", what, ErrInvalid)
+		return invalid.New(field, "not valid UTF-8")
 	}
 	for _, c := range s {
 		if c < 0x20 || c == 0x7f {
-			return fmt.Errorf("%s contains control character %U: %w", what, c, ErrInvalid)
+			return invalid.New(field, "control character %U is not allowed", c)
 		}
 	}
 	return nil
@@ -179,7 +183,7 @@ func checkText(what, s string, maxLen int, required bool) error {
 func checkFileName(fn FileName, owner string) error {
 	for _, f := range []struct {
 		what, v string
-	}{{"conf id", fn.ConfID}, {"mac", fn.MAC}, {"serial", fn.Serial}, {"reg name", fn.RegName}, {"owner", owner}} {
+	}{{"conf_id", fn.ConfID}, {"mac", fn.MAC}, {"serial", fn.Serial}, {"reg_name", fn.RegName}, {"owner", owner}} {
 		if err := checkText(f.what, f.v, maxFieldLen, false); err != nil {
 			return err
 		}
@@ -376,7 +380,7 @@ func (db *DB) SetAnalysis(ctx context.Context, id int64, a Analysis) error {
 // SetCDR fills the recording's call-detail fields and marks it CDR-backed.
 func (db *DB) SetCDR(ctx context.Context, id int64, c CDR) error {
 	for _, f := range []struct{ what, v string }{
-		{"direction", c.Direction}, {"peer name", c.PeerName}, {"peer number", c.PeerNumber}} {
+		{"direction", c.Direction}, {"peer_name", c.PeerName}, {"peer_number", c.PeerNumber}} {
 		if err := checkText(f.what, f.v, maxFieldLen, false); err != nil {
 			return fmt.Errorf("store: set CDR of %d: %w", id, err)
 		}

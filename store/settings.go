@@ -22,7 +22,7 @@ func (db *DB) Setting(ctx context.Context, key string) (string, bool, error) {
 
 // SetSetting stores a setting, replacing any previous value.
 func (db *DB) SetSetting(ctx context.Context, key, value string) error {
-	if err := checkText("setting key", key, maxFieldLen, true); err != nil {
+	if err := checkText("key", key, maxFieldLen, true); err != nil {
 		return fmt.Errorf("store: set setting: %w", err)
 	}
 	if len(value) > maxBlobLen {
