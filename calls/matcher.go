@@ -11,24 +11,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"recordings/pbx"
+	"recordings/settings"
 	"recordings/store"
 )
 
-// Settings keys read by the matcher.
-const (
-	// SettingGrace is how long (in seconds) a recording waits for its CDR
-	// before it shows NoCDR; default DefaultGrace.
-	SettingGrace = "nocdr_grace_seconds"
-)
-
-// DefaultGrace is the NoCDR grace period when none is configured.
-const DefaultGrace = 15 * time.Minute
+// DefaultGrace is the NoCDR grace period when none is configured (the
+// setting settings.KeyNoCDRGrace).
+const DefaultGrace = settings.DefaultNoCDRGrace
 
 // Log category of CDR handling.
 const logCategory = "Call Information"
@@ -358,18 +352,20 @@ func validNumber(s string) bool {
 	return d != "" && len(d) <= 20 && strings.Trim(d, "0123456789") == ""
 }
 
-// Grace is the NoCDR grace period in force: the setting, else the default.
+// Grace is the NoCDR grace period in force: the setting
+// settings.KeyNoCDRGrace, read from the database at each sweep so that a
+// change takes effect without a restart, else the default.
 func (m *Matcher) Grace(ctx context.Context) time.Duration {
-	v, ok, err := m.db.Setting(ctx, SettingGrace)
+	v, ok, err := m.db.Setting(ctx, settings.KeyNoCDRGrace)
 	if err != nil || !ok {
 		return m.opt.Grace
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || n < 0 {
-		m.log.Warn("bad NoCDR grace setting, using the default", "category", logCategory, "value", v)
+	d, err := settings.ParseNoCDRGrace(v)
+	if err != nil {
+		m.log.Warn("bad NoCDR grace setting, using the default", "category", logCategory, "err", err)
 		return m.opt.Grace
 	}
-	return time.Duration(n) * time.Second
+	return d
 }
 
 // Sweep marks the recordings whose grace period ran out without a CDR.

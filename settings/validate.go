@@ -8,18 +8,20 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"recordings/applog"
 	"recordings/internal/invalid"
 )
 
-// Setting keys as stored in the database.
+// Setting keys as stored in the database. Every package names a setting
+// by these constants.
 const (
 	KeyPBXName          = "pbx_name"
 	KeyRetentionDays    = "retention_days"     // recordings; 0 or unset keeps them forever
 	KeyLogRetentionDays = "log_retention_days" // log entries; unset means DefaultLogRetentionDays
-	KeyLicenceCount     = "licence_count"
+	KeyLicenceCount     = "licence_count"      // unset: licences are not enforced
 	KeyCDRUser          = "cdr_user"
 	KeyCDRPassword      = "cdr_password"
 	KeyAppPassword      = "instance_password"   // the AppLogin password of this instance
@@ -34,7 +36,8 @@ const (
 	MaxPBXName              = 128
 	MaxLicences             = 1_000_000
 	MaxCredential           = 256
-	MaxNoCDRGrace           = 7 * 24 * 3600
+	MaxNoCDRGrace           = 7 * 24 * 3600 // seconds
+	DefaultNoCDRGrace       = 15 * time.Minute
 	DefaultTrace            = "info"
 )
 
@@ -78,6 +81,16 @@ func ParseTrace(s string) (slog.Level, error) {
 	return 0, invalid.New("", "trace level %.20q is not one of %s", s, strings.Join(TraceLevels(), ", "))
 }
 
+// ParseNoCDRGrace reads the NoCDR grace setting: whole seconds from 0 to
+// MaxNoCDRGrace.
+func ParseNoCDRGrace(s string) (time.Duration, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 0 || n > MaxNoCDRGrace {
+		return 0, invalid.New(KeyNoCDRGrace, "%.20q is not a number of seconds from 0 to %d", s, MaxNoCDRGrace)
+	}
+	return time.Duration(n) * time.Second, nil
+}
+
 // checkText accepts printable UTF-8 of at most max bytes.
 func checkText(key, s string, max int) error {
 	if len(s) > max {
@@ -96,7 +109,9 @@ func checkText(key, s string, max int) error {
 
 // Validate checks a value for key and returns it normalised as it is to be
 // stored. Every writer of settings (the UI's API, the command line) goes
-// through it.
+// through it (Service.Set calls it). An empty result removes the setting:
+// allowed for the PBX name, the credentials and the licence count (whose
+// absence means licences are not enforced).
 func Validate(key, value string) (string, error) {
 	switch key {
 	case KeyPBXName:
@@ -112,6 +127,9 @@ func Validate(key, value string) (string, error) {
 		}
 		return strconv.Itoa(n), nil
 	case KeyLicenceCount:
+		if strings.TrimSpace(value) == "" {
+			return "", nil
+		}
 		n, err := strconv.Atoi(strings.TrimSpace(value))
 		if err != nil || n < 0 || n > MaxLicences {
 			return "", invalid.New(key, "%.20q is not a count from 0 to %d", value, MaxLicences)
@@ -132,11 +150,11 @@ func Validate(key, value string) (string, error) {
 		}
 		return value, nil
 	case KeyNoCDRGrace:
-		n, err := strconv.Atoi(strings.TrimSpace(value))
-		if err != nil || n < 0 || n > MaxNoCDRGrace {
-			return "", invalid.New(key, "%.20q is not a number of seconds from 0 to %d", value, MaxNoCDRGrace)
+		d, err := ParseNoCDRGrace(value)
+		if err != nil {
+			return "", err
 		}
-		return strconv.Itoa(n), nil
+		return strconv.Itoa(int(d / time.Second)), nil
 	}
 	if cat, ok := strings.CutPrefix(key, KeyTracePrefix); ok {
 		if _, known := applog.Canonical(cat); !known || cat == applog.System {

@@ -8,15 +8,13 @@ import (
 	"strconv"
 
 	"recordings/internal/invalid"
+	"recordings/settings"
 )
 
-// SettingLicenceCount is the settings key of the number of
-// App(innovaphone-recorder) licences. While it is not set, licences are
-// not enforced: every recording is kept.
-const SettingLicenceCount = "licence_count"
-
-// MaxLicences bounds the licence count.
-const MaxLicences = 1_000_000
+// The number of App(innovaphone-recorder) licences is the setting
+// settings.KeyLicenceCount. While it is not set, licences are not
+// enforced: every recording is kept. Whoever writes it (SetSettings,
+// SetSetting), the store refuses a count below the licences assigned.
 
 // LicenceStatus is the licence situation the admin view shows.
 type LicenceStatus struct {
@@ -31,7 +29,7 @@ func (db *DB) licenceCount(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }) (int, bool, error) {
 	var v string
-	err := q.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, SettingLicenceCount).Scan(&v)
+	err := q.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, settings.KeyLicenceCount).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}
@@ -40,29 +38,35 @@ func (db *DB) licenceCount(ctx context.Context, q interface {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
-		return 0, false, fmt.Errorf("setting %s = %.20q is not a count: %w", SettingLicenceCount, v, ErrInvalid)
+		return 0, false, fmt.Errorf("setting %s = %.20q is not a count: %w", settings.KeyLicenceCount, v, ErrInvalid)
 	}
 	return n, true, nil
 }
 
+// checkLicenceCount refuses, inside a write, a licence count (as stored)
+// below the number of licences assigned.
+func checkLicenceCount(ctx context.Context, tx *sql.Tx, value string) error {
+	n, err := strconv.Atoi(value)
+	if err != nil || n < 0 || n > settings.MaxLicences {
+		return invalid.New(settings.KeyLicenceCount, "%.20q is not a count from 0 to %d", value, settings.MaxLicences)
+	}
+	var assigned int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE licensed = 1`).Scan(&assigned); err != nil {
+		return err
+	}
+	if n < assigned {
+		return invalid.New(settings.KeyLicenceCount, "%d licences are assigned, more than %d: take some back first", assigned, n)
+	}
+	return nil
+}
+
 // SetLicenceCount sets the number of licences (enforcing them from then
 // on); it cannot drop below the number assigned.
+//
+// Deprecated: change the count through settings.Service.SetLicenceCount,
+// which also logs who changed it and applies it.
 func (db *DB) SetLicenceCount(ctx context.Context, n int) error {
-	if n < 0 || n > MaxLicences {
-		return fmt.Errorf("store: set licence count: %w", invalid.New(SettingLicenceCount, "%d is not a count from 0 to %d", n, MaxLicences))
-	}
-	err := db.write(ctx, func(tx *sql.Tx) error {
-		var assigned int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE licensed = 1`).Scan(&assigned); err != nil {
-			return err
-		}
-		if n < assigned {
-			return invalid.New(SettingLicenceCount, "%d licences are assigned, more than %d: take some back first", assigned, n)
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
-			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, SettingLicenceCount, strconv.Itoa(n))
-		return err
-	})
+	err := db.write(ctx, func(tx *sql.Tx) error { return putSetting(ctx, tx, settings.KeyLicenceCount, strconv.Itoa(n)) })
 	if err != nil {
 		return fmt.Errorf("store: set licence count: %w", err)
 	}
@@ -70,8 +74,10 @@ func (db *DB) SetLicenceCount(ctx context.Context, n int) error {
 }
 
 // ClearLicenceCount stops enforcing licences (assignments are kept).
+//
+// Deprecated: use settings.Service.ClearLicenceCount.
 func (db *DB) ClearLicenceCount(ctx context.Context) error {
-	return db.DeleteSetting(ctx, SettingLicenceCount)
+	return db.DeleteSetting(ctx, settings.KeyLicenceCount)
 }
 
 // SetUserLicensed assigns (on) or takes back the licence of an account.
