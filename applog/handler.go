@@ -41,6 +41,7 @@ type Sink interface {
 type Logger struct {
 	levels  *Levels
 	out     slog.Handler
+	self    slog.Handler // out with category System: applog's own reports
 	queue   chan Record
 	dropped atomic.Int64
 	failed  atomic.Int64
@@ -55,7 +56,8 @@ func New(out slog.Handler, levels *Levels, sink Sink, queueLen int) *Logger {
 	if queueLen <= 0 {
 		queueLen = 4096
 	}
-	return &Logger{levels: levels, out: out, queue: make(chan Record, queueLen), sink: sink}
+	return &Logger{levels: levels, out: out, self: out.WithAttrs([]slog.Attr{slog.String("category", System)}),
+		queue: make(chan Record, queueLen), sink: sink}
 }
 
 // Slog returns the *slog.Logger to hand to the rest of the program.
@@ -104,7 +106,7 @@ func (l *Logger) Run(ctx context.Context, interval time.Duration, batch int) err
 			// Only the process log is left to tell.
 			r := slog.NewRecord(time.Now(), slog.LevelError, "storing logs failed", 0)
 			r.AddAttrs(slog.Int("entries", len(buf)), slog.String("err", err.Error()))
-			_ = l.out.Handle(ctx, r)
+			_ = l.self.Handle(ctx, r)
 		}
 		clear(buf)
 		buf = buf[:0]

@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"recordings/applog"
 	"recordings/pbx"
 	"recordings/settings"
 	"recordings/store"
@@ -23,9 +24,6 @@ import (
 // DefaultGrace is the NoCDR grace period when none is configured (the
 // setting settings.KeyNoCDRGrace).
 const DefaultGrace = settings.DefaultNoCDRGrace
-
-// Log category of CDR handling.
-const logCategory = "Call Information"
 
 // ErrMalformed is wrapped by the errors of AddPBX and AddGateway for input
 // that is not a valid CDR (the HTTP layer answers 400).
@@ -58,7 +56,7 @@ type Matcher struct {
 	mu sync.Mutex
 }
 
-// New returns a matcher over db.
+// New returns a matcher over db; it logs under applog.CallInformation.
 func New(db *store.DB, log *slog.Logger, opt Options) *Matcher {
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -75,7 +73,7 @@ func New(db *store.DB, log *slog.Logger, opt Options) *Matcher {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Matcher{db: db, log: log, opt: opt}
+	return &Matcher{db: db, log: log.With("category", applog.CallInformation), opt: opt}
 }
 
 // Result says what one CDR request did.
@@ -192,7 +190,7 @@ func (m *Matcher) attachConfs(ctx context.Context, confs []string) ([]int64, err
 // Errors are logged, not returned: an upload never fails for them.
 func (m *Matcher) Attach(ctx context.Context, id int64) {
 	if _, err := m.resolve(ctx, id); err != nil {
-		m.log.Error("attach call details", "category", logCategory, "id", id, "err", err)
+		m.log.Error("attach call details", "id", id, "err", err)
 	}
 }
 
@@ -220,14 +218,14 @@ func (m *Matcher) resolve(ctx context.Context, id int64) (bool, error) {
 			case store.CDRKindPBX:
 				c, err := pbx.ParseCDRs([]byte(s.Raw))
 				if err != nil {
-					m.log.Warn("stored CDR no longer parses", "category", logCategory, "cdr", s.ID, "err", err)
+					m.log.Warn("stored CDR no longer parses", "cdr", s.ID, "err", err)
 					continue
 				}
 				cdrs = append(cdrs, c...)
 			case store.CDRKindGateway:
 				g, err := pbx.ParseGatewayCDR([]byte(s.Raw))
 				if err != nil {
-					m.log.Warn("stored gateway CDR no longer parses", "category", logCategory, "cdr", s.ID, "err", err)
+					m.log.Warn("stored gateway CDR no longer parses", "cdr", s.ID, "err", err)
 					continue
 				}
 				gws = append(gws, g...)
@@ -258,11 +256,11 @@ func (m *Matcher) resolve(ctx context.Context, id int64) (bool, error) {
 			changed = true
 		}
 		if rec.NoCDR {
-			m.log.Info("late CDR attached", "category", logCategory, "id", id, "conf", rec.ConfID)
+			m.log.Info("late CDR attached", "id", id, "conf", rec.ConfID)
 		}
 	}
 	if changed {
-		m.log.Debug("call details attached", "category", logCategory, "id", id, "owner", owner, "rule", source,
+		m.log.Debug("call details attached", "id", id, "owner", owner, "rule", source,
 			"matched", info.Matched, "direction", info.Direction)
 		m.opt.OnChange(id)
 	}
@@ -326,7 +324,7 @@ func (m *Matcher) fillUsers(ctx context.Context, cdrs []pbx.CDR) {
 			continue
 		}
 		if err != nil {
-			m.log.Warn("CDR: look up user", "category", logCategory, "user", c.H323, "err", err)
+			m.log.Warn("CDR: look up user", "user", c.H323, "err", err)
 			continue
 		}
 		changed := false
@@ -340,10 +338,10 @@ func (m *Matcher) fillUsers(ctx context.Context, cdrs []pbx.CDR) {
 			continue
 		}
 		if err := m.db.UpdateUser(ctx, u); err != nil {
-			m.log.Warn("CDR: update user", "category", logCategory, "user", u.Name, "err", err)
+			m.log.Warn("CDR: update user", "user", u.Name, "err", err)
 			continue
 		}
-		m.log.Info("user details from CDR", "category", logCategory, "user", u.Name, "cn", u.DisplayName, "e164", u.E164)
+		m.log.Info("user details from CDR", "user", u.Name, "cn", u.DisplayName, "e164", u.E164)
 	}
 }
 
@@ -362,7 +360,7 @@ func (m *Matcher) Grace(ctx context.Context) time.Duration {
 	}
 	d, err := settings.ParseNoCDRGrace(v)
 	if err != nil {
-		m.log.Warn("bad NoCDR grace setting, using the default", "category", logCategory, "err", err)
+		m.log.Warn("bad NoCDR grace setting, using the default", "err", err)
 		return m.opt.Grace
 	}
 	return d
@@ -375,7 +373,7 @@ func (m *Matcher) Sweep(ctx context.Context) ([]int64, error) {
 		return nil, err
 	}
 	if len(ids) > 0 {
-		m.log.Info("recordings without CDR", "category", logCategory, "count", len(ids))
+		m.log.Info("recordings without CDR", "count", len(ids))
 	}
 	for _, id := range ids {
 		m.opt.OnChange(id)
@@ -390,7 +388,7 @@ func (m *Matcher) PruneCDRs(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	if n > 0 {
-		m.log.Info("old CDRs deleted", "category", logCategory, "count", n, "older_than", m.opt.KeepCDRs)
+		m.log.Info("old CDRs deleted", "count", n, "older_than", m.opt.KeepCDRs)
 	}
 	return n, nil
 }
@@ -406,12 +404,12 @@ func (m *Matcher) Run(ctx context.Context, interval time.Duration) error {
 	var pruned time.Time
 	for {
 		if _, err := m.Sweep(ctx); err != nil && ctx.Err() == nil {
-			m.log.Error("NoCDR sweep", "category", logCategory, "err", err)
+			m.log.Error("NoCDR sweep", "err", err)
 		}
 		if now := m.opt.Now(); now.Sub(pruned) >= time.Hour {
 			pruned = now
 			if _, err := m.PruneCDRs(ctx); err != nil && ctx.Err() == nil {
-				m.log.Error("prune CDRs", "category", logCategory, "err", err)
+				m.log.Error("prune CDRs", "err", err)
 			}
 		}
 		select {
@@ -443,7 +441,7 @@ func (m *Matcher) RefreshDevices(ctx context.Context, regName string, macs []str
 		}
 	}
 	if n > 0 {
-		m.log.Info("recordings reassigned after a user change", "category", logCategory, "user", regName, "count", n)
+		m.log.Info("recordings reassigned after a user change", "user", regName, "count", n)
 	}
 	return n, errors.Join(errs...)
 }

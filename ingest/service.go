@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"recordings/applog"
 	"recordings/convert"
 	"recordings/media"
 	"recordings/pbx"
@@ -75,10 +76,11 @@ var (
 
 // Service runs uploads and analyses against one store.
 type Service struct {
-	db   *store.DB
-	log  *slog.Logger
-	opt  Options
-	jobs chan int64
+	db      *store.DB
+	log     *slog.Logger // category Recording: uploads
+	convLog *slog.Logger // category Converting: analyses
+	opt     Options
+	jobs    chan int64
 
 	mu    sync.Mutex
 	cache map[int64]cached // analyses for rendering, keyed by recording id
@@ -102,13 +104,15 @@ type cached struct {
 	a   *media.Analysis
 }
 
-// New returns a service; call Run to start its analysis workers.
+// New returns a service; call Run to start its analysis workers. It logs
+// uploads under applog.Recording and analyses under applog.Converting.
 func New(db *store.DB, log *slog.Logger, opt Options) *Service {
 	opt.defaults()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, log: log, opt: opt, jobs: make(chan int64, 1024), cache: map[int64]cached{}, uploading: map[string]int{}, notify: func(Event) {}}
+	return &Service{db: db, log: log.With("category", applog.Recording), convLog: log.With("category", applog.Converting),
+		opt: opt, jobs: make(chan int64, 1024), cache: map[int64]cached{}, uploading: map[string]int{}, notify: func(Event) {}}
 }
 
 // OnEvent sets the function told about recording changes. Call before Run.
@@ -147,7 +151,7 @@ func (s *Service) Run(ctx context.Context) error {
 	for _, r := range cut {
 		if r.Codec == "" && r.DurationMS == 0 {
 			// Marked incomplete, but stopped before its analysis was stored.
-			s.log.Info("analysing incomplete upload left unanalysed", "category", "Recording", "user", r.Owner, "id", r.ID, "name", r.Name)
+			s.log.Info("analysing incomplete upload left unanalysed", "user", r.Owner, "id", r.ID, "name", r.Name)
 			s.enqueue(r.ID)
 		}
 	}
@@ -172,21 +176,21 @@ func (s *Service) recoverUpload(ctx context.Context, left store.Recording) {
 	}
 	if r.Uploaded() {
 		// Fully received (its checksum is stored) but not yet analysed.
-		s.log.Info("analysing upload received before restart", "category", "Recording", "user", r.Owner, "id", r.ID, "name", r.Name)
+		s.log.Info("analysing upload received before restart", "user", r.Owner, "id", r.ID, "name", r.Name)
 		s.enqueue(r.ID)
 		return
 	}
 	if r.Size == 0 {
 		// Begun, but not one byte was stored: nothing to keep.
-		s.log.Warn("empty upload interrupted by restart removed", "category", "Recording", "user", r.Owner, "id", r.ID, "name", r.Name)
+		s.log.Warn("empty upload interrupted by restart removed", "user", r.Owner, "id", r.ID, "name", r.Name)
 		if err := s.db.DeleteRecording(ctx, r.ID); err != nil {
-			s.log.Error("remove empty interrupted upload", "category", "Recording", "user", r.Owner, "id", r.ID, "err", err)
+			s.log.Error("remove empty interrupted upload", "user", r.Owner, "id", r.ID, "err", err)
 		}
 		return
 	}
-	s.log.Warn("upload interrupted by restart", "category", "Recording", "user", r.Owner, "id", r.ID, "name", r.Name, "bytes", r.Size)
+	s.log.Warn("upload interrupted by restart", "user", r.Owner, "id", r.ID, "name", r.Name, "bytes", r.Size)
 	if err := s.finish(ctx, r.ID, store.StateIncomplete, r.Size); err != nil {
-		s.log.Error("mark interrupted upload", "category", "Recording", "user", r.Owner, "id", r.ID, "err", err)
+		s.log.Error("mark interrupted upload", "user", r.Owner, "id", r.ID, "err", err)
 	}
 }
 
@@ -260,28 +264,28 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 	}
 	s.notify(Event{Kind: kind, ID: id})
 	user := fn.RegName // the owner BeginUpload recorded
-	s.log.Info("upload started", "category", "Recording", "user", user, "id", id, "name", name, "replaced", replaced)
+	s.log.Info("upload started", "user", user, "id", id, "name", name, "replaced", replaced)
 
 	size, sum, err := s.receive(ctx, id, body, buf, n, rerr)
 	if err != nil {
 		if errors.Is(err, ErrTooLarge) {
-			s.log.Warn("upload over the size limit", "category", "Recording", "user", user, "id", id, "name", name, "bytes", size)
+			s.log.Warn("upload over the size limit", "user", user, "id", id, "name", name, "bytes", size)
 			if derr := s.db.DeleteRecording(context.WithoutCancel(ctx), id); derr != nil {
-				s.log.Error("drop oversized upload", "category", "Recording", "user", user, "id", id, "err", derr)
+				s.log.Error("drop oversized upload", "user", user, "id", id, "err", derr)
 			}
 			s.notify(Event{Kind: "deleted", ID: id})
 			return id, replaced, err
 		}
 		if size == 0 {
 			// Nothing could be stored (the disk is full, say): keep no empty recording.
-			s.log.Warn("upload failed before anything was stored", "category", "Recording", "user", user, "id", id, "name", name, "err", err)
+			s.log.Warn("upload failed before anything was stored", "user", user, "id", id, "name", name, "err", err)
 			if derr := s.db.DeleteRecording(context.WithoutCancel(ctx), id); derr != nil {
-				s.log.Error("drop empty upload", "category", "Recording", "user", user, "id", id, "err", derr)
+				s.log.Error("drop empty upload", "user", user, "id", id, "err", derr)
 			}
 			s.notify(Event{Kind: "deleted", ID: id})
 			return id, replaced, err
 		}
-		s.log.Warn("upload broke off", "category", "Recording", "user", user, "id", id, "name", name, "bytes", size, "err", err)
+		s.log.Warn("upload broke off", "user", user, "id", id, "name", name, "bytes", size, "err", err)
 		if ferr := s.finish(context.WithoutCancel(ctx), id, store.StateIncomplete, size); ferr != nil {
 			return id, replaced, errors.Join(err, ferr)
 		}
@@ -290,7 +294,7 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 	if err := s.db.FinishUpload(ctx, id, store.StateReceiving, sum); err != nil {
 		return id, replaced, fmt.Errorf("finish upload: %w", err)
 	}
-	s.log.Info("upload complete", "category", "Recording", "user", user, "id", id, "name", name, "bytes", size, "sha256", sum)
+	s.log.Info("upload complete", "user", user, "id", id, "name", name, "bytes", size, "sha256", sum)
 	s.opt.Attach(ctx, id)
 	s.enqueue(id)
 	return id, replaced, nil
@@ -442,7 +446,7 @@ func (s *Service) analyse(ctx context.Context, id int64) {
 		return // shutting down: Run analyses it at the next start
 	}
 	if err != nil {
-		s.log.Error("analyse: load recording", "category", "Converting", "id", id, "err", err)
+		s.convLog.Error("analyse: load recording", "id", id, "err", err)
 		return
 	}
 	state := store.StateReady
@@ -469,11 +473,11 @@ func (s *Service) analyse(ctx context.Context, id int64) {
 		s.remember(id, rec.SHA256, a)
 	}
 	if err := s.db.SetAnalysis(context.WithoutCancel(ctx), id, res); err != nil {
-		s.log.Error("analyse: store result", "category", "Converting", "user", rec.Owner, "id", id, "err", err)
+		s.convLog.Error("analyse: store result", "user", rec.Owner, "id", id, "err", err)
 		return
 	}
 	s.opt.Observer.Converted(s.opt.Now().Sub(start), string(res.State))
-	s.log.Info("converted", "category", "Converting", "user", rec.Owner, "id", id, "state", res.State, "reason", res.Reason,
+	s.convLog.Info("converted", "user", rec.Owner, "id", id, "state", res.State, "reason", res.Reason,
 		"codec", res.Codec, "duration_ms", res.DurationMS, "took", s.opt.Now().Sub(start))
 	s.notify(Event{Kind: "updated", ID: id})
 }

@@ -41,7 +41,8 @@ type Values struct {
 // Service reads, changes and applies settings.
 type Service struct {
 	db     Store
-	log    *slog.Logger
+	log    *slog.Logger // category UI
+	licLog *slog.Logger // category License: the licence count
 	levels *applog.Levels
 
 	mu      sync.Mutex
@@ -50,12 +51,13 @@ type Service struct {
 }
 
 // New returns a service over db that applies trace levels to levels (which
-// may be nil).
+// may be nil). It logs under applog.UI, changes of the licence count under
+// applog.License.
 func New(db Store, log *slog.Logger, levels *applog.Levels) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, log: log, levels: levels}
+	return &Service{db: db, log: log.With("category", applog.UI), licLog: log.With("category", applog.License), levels: levels}
 }
 
 // OnChange registers f to be called with the keys that changed after every
@@ -125,7 +127,7 @@ func (s *Service) apply(ctx context.Context, m map[string]string) {
 			}
 			lvl, err := ParseTrace(raw)
 			if err != nil {
-				s.log.Warn("ignoring stored trace level", "category", applog.UI, "key", TraceKey(cat), "err", err)
+				s.log.Warn("ignoring stored trace level", "key", TraceKey(cat), "err", err)
 				lvl, _ = ParseTrace(DefaultTrace)
 			}
 			_ = s.levels.Set(cat, lvl) // cat is a known category
@@ -165,11 +167,11 @@ func (s *Service) Set(ctx context.Context, user string, changes map[string]strin
 		case shown == "":
 			shown = "(cleared)"
 		}
-		category := applog.UI
+		log := s.log
 		if k == KeyLicenceCount {
-			category = applog.License
+			log = s.licLog
 		}
-		s.log.Info("setting changed", "category", category, "user", user, "key", k, "value", shown)
+		log.Info("setting changed", "user", user, "key", k, "value", shown)
 	}
 	return s.Load(ctx)
 }

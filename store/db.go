@@ -24,6 +24,7 @@ import (
 
 	"modernc.org/sqlite"
 
+	"recordings/applog"
 	"recordings/internal/invalid"
 )
 
@@ -102,7 +103,7 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
 
 // OpenOptions opens (creating if needed) the database at path, migrates it to
 // SchemaVersion and returns it. A database written by a newer program fails
-// with ErrSchemaTooNew.
+// with ErrSchemaTooNew. It logs (migrations, retries) under applog.System.
 func OpenOptions(ctx context.Context, path string, log *slog.Logger, opt Options) (*DB, error) {
 	if path == "" {
 		return nil, fmt.Errorf("store: open: empty path: %w", ErrInvalid)
@@ -120,7 +121,7 @@ func OpenOptions(ctx context.Context, path string, log *slog.Logger, opt Options
 	if err := createFile(abs); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	db := &DB{path: abs, log: log, now: opt.Now, cost: opt.BcryptCost, retry: opt.BusyRetries, ftsCap: 5000}
+	db := &DB{path: abs, log: log.With("category", applog.System), now: opt.Now, cost: opt.BcryptCost, retry: opt.BusyRetries, ftsCap: 5000}
 	if db.now == nil {
 		db.now = time.Now
 	}
