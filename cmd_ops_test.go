@@ -221,7 +221,7 @@ func TestServeShutdown(t *testing.T) {
 		name    string
 		timeout string
 		pause   time.Duration
-		want    string // state after restart
+		want    store.State // state after restart
 	}{
 		{"upload finishes within the timeout", "20s", 2 * time.Millisecond, store.StateReady},
 		{"upload cut at the timeout is kept", "300ms", 200 * time.Millisecond, store.StateIncomplete},

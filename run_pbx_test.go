@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"recordings/internal/testutil"
+	"recordings/settings"
 	"recordings/store"
 )
 
@@ -81,7 +82,7 @@ func TestServeStartupLicencePurge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SetLicenceCount(ctx, 1); err != nil {
+	if err := db.SetSettings(ctx, map[string]string{settings.KeyLicenceCount: "1"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.SetUserLicensed(ctx, "anna", true); err != nil {

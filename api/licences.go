@@ -45,17 +45,17 @@ func (s *Server) setLicences(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, &req) {
 		return
 	}
+	by := userFrom(r.Context()).Name
 	var err error
 	if req.Count == nil {
-		err = s.db.ClearLicenceCount(r.Context())
+		err = s.set.ClearLicenceCount(r.Context(), by)
 	} else {
-		err = s.db.SetLicenceCount(r.Context(), *req.Count)
+		err = s.set.SetLicenceCount(r.Context(), by, *req.Count)
 	}
 	if err != nil {
-		s.fail(w, r, err)
+		s.fail(w, r, err) // the settings service logged the change; a refusal is an invalid.Error
 		return
 	}
-	s.licLog.Info("licence count changed", "user", userFrom(r.Context()).Name, "count", req.Count)
 	s.getLicences(w, r)
 }
 

@@ -268,7 +268,7 @@ func TestBackupDuringUploads(t *testing.T) {
 	if len(recs) < 5 {
 		t.Fatalf("restored %d recordings, want at least the 5 finished ones", len(recs))
 	}
-	states := map[string]int{}
+	states := map[store.State]int{}
 	for _, r := range recs {
 		states[r.State]++
 		full, err := db.Recording(ctx, r.ID)

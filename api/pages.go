@@ -17,6 +17,7 @@ func (s *Server) routeUI(apiMux, mux *http.ServeMux) {
 		// other three-segment patterns).
 		mux.HandleFunc("GET /{domain}/recordings/{page}", s.appPage)
 		mux.HandleFunc("GET /{$}", s.signInPage)
+		mux.Handle("GET /", http.FileServerFS(s.opt.UI)) // scripts, styles, images
 	}
 }
 

@@ -57,7 +57,7 @@ type recordingJSON struct {
 
 func recordingView(r store.Recording, detail bool) recordingJSON {
 	v := recordingJSON{ID: r.ID, Domain: r.Domain, Name: r.Name, ConfID: r.ConfID, MAC: r.MAC, Owner: r.Owner,
-		State: r.State, Reason: r.Reason, Size: r.Size, SHA256: r.SHA256, Created: r.CreatedAt.UTC(),
+		State: string(r.State), Reason: r.Reason, Size: r.Size, SHA256: r.SHA256, Created: r.CreatedAt.UTC(),
 		Codec: r.Codec, DurationMS: r.DurationMS, Protected: r.Protected, Direction: r.Direction,
 		PeerName: r.PeerName, PeerNumber: r.PeerNumber, CDR: r.CDR, OwnerSource: r.OwnerSource, CallMS: r.CallMS}
 	if !r.ConnectedAt.IsZero() {

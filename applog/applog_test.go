@@ -5,26 +5,24 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"recordings/internal/testutil"
-	"recordings/store"
 )
 
 // memSink collects batches; block, when set, holds every AddLogs until closed.
 type memSink struct {
 	mu      sync.Mutex
-	entries []store.LogEntry
+	entries []Record
 	batches int
 	block   chan struct{}
 	err     error
 }
 
-func (s *memSink) AddLogs(ctx context.Context, es []store.LogEntry) error {
+func (s *memSink) AddLogs(ctx context.Context, es []Record) error {
 	if s.block != nil {
 		select {
 		case <-s.block:
@@ -42,10 +40,10 @@ func (s *memSink) AddLogs(ctx context.Context, es []store.LogEntry) error {
 	return nil
 }
 
-func (s *memSink) all() []store.LogEntry {
+func (s *memSink) all() []Record {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]store.LogEntry(nil), s.entries...)
+	return append([]Record(nil), s.entries...)
 }
 
 // run starts l.Run and returns a function that stops it and waits.
@@ -266,38 +264,6 @@ func TestSinkErrorIsReported(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "storing logs failed") || !strings.Contains(out.String(), "disk full") {
 		t.Errorf("process log does not tell:\n%s", out.String())
-	}
-}
-
-// TestOversizedIntoStore checks against the real store that a record beyond
-// its limits is cut to fit rather than failing the batch it is in.
-func TestOversizedIntoStore(t *testing.T) {
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "r.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	l, log, out := newTest(t, db)
-	defer func() { t.Log(out.String()) }()
-	stop := run(t, l)
-	log.Info("small before", "category", UI)
-	log.Info(strings.Repeat("é", 9000), "category", UI, "user", strings.Repeat("u", 1000), "blob", strings.Repeat("x", 70<<10))
-	log.Info("small after", "category", UI)
-	stop()
-	got, err := db.Logs(ctx, store.LogFilter{Category: UI})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 3 {
-		t.Fatalf("stored %d entries, want 3", len(got))
-	}
-	big := got[1]
-	if len(big.Message) > maxMessage || !strings.HasPrefix(big.Message, "éé") || len(big.User) != maxField {
-		t.Errorf("oversized entry stored as message %d bytes, user %d bytes", len(big.Message), len(big.User))
-	}
-	if !json.Valid(big.Attrs) {
-		t.Errorf("attrs not JSON: %.100s", big.Attrs)
 	}
 }
 

@@ -7,29 +7,42 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
-
-	"recordings/store"
 )
 
-// Bounds matching what store.AddLogs accepts: one oversized record must not
-// make a whole batch fail, so records are cut to fit before queueing.
+// Bounds of a Record that every Sink must accept: one oversized record must
+// not make a whole batch fail, so records are cut to fit before queueing.
 const (
-	maxMessage = 8 << 10
-	maxAttrs   = 64 << 10
-	maxField   = 256
-	maxBatch   = 10000
+	MaxMessage = 8 << 10  // bytes of Record.Message
+	MaxAttrs   = 64 << 10 // bytes of Record.Attrs
+	MaxField   = 256      // bytes of Record.Category and Record.User
+	MaxBatch   = 10000    // records per AddLogs call
 )
 
-// Sink stores batches of log entries (store.DB does).
+// Record is one log record as it is stored for the UI's log views: what
+// the handler hands a Sink and, read back, what the views show.
+type Record struct {
+	ID          int64 // the sink's id of a stored record; 0 in what applog hands the sink
+	Time        time.Time
+	Level       string // slog level name: "DEBUG", "INFO", "WARN", "ERROR" (or e.g. "INFO+2")
+	Category    string // one of Categories() or System
+	User        string // user name concerned, may be empty
+	RecordingID int64  // recording concerned, 0 for none
+	Message     string
+	Attrs       []byte // JSON object, may be nil
+}
+
+// Sink stores batches of records (store.DB is one). It must accept every
+// record within the bounds above, and at most MaxBatch of them per call.
 type Sink interface {
-	AddLogs(ctx context.Context, entries []store.LogEntry) error
+	AddLogs(ctx context.Context, records []Record) error
 }
 
 // Logger owns the queue between handlers and the database writer.
 type Logger struct {
 	levels  *Levels
 	out     slog.Handler
-	queue   chan store.LogEntry
+	self    slog.Handler // out with category System: applog's own reports
+	queue   chan Record
 	dropped atomic.Int64
 	failed  atomic.Int64
 	sink    Sink
@@ -43,7 +56,8 @@ func New(out slog.Handler, levels *Levels, sink Sink, queueLen int) *Logger {
 	if queueLen <= 0 {
 		queueLen = 4096
 	}
-	return &Logger{levels: levels, out: out, queue: make(chan store.LogEntry, queueLen), sink: sink}
+	return &Logger{levels: levels, out: out, self: out.WithAttrs([]slog.Attr{slog.String("category", System)}),
+		queue: make(chan Record, queueLen), sink: sink}
 }
 
 // Slog returns the *slog.Logger to hand to the rest of the program.
@@ -74,8 +88,8 @@ func (l *Logger) Run(ctx context.Context, interval time.Duration, batch int) err
 	if batch <= 0 {
 		batch = 500
 	}
-	batch = min(batch, maxBatch)
-	buf := make([]store.LogEntry, 0, batch)
+	batch = min(batch, MaxBatch)
+	buf := make([]Record, 0, batch)
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	// Writes do not stop when ctx ends mid-batch (the records would be
@@ -92,7 +106,7 @@ func (l *Logger) Run(ctx context.Context, interval time.Duration, batch int) err
 			// Only the process log is left to tell.
 			r := slog.NewRecord(time.Now(), slog.LevelError, "storing logs failed", 0)
 			r.AddAttrs(slog.Int("entries", len(buf)), slog.String("err", err.Error()))
-			_ = l.out.Handle(ctx, r)
+			_ = l.self.Handle(ctx, r)
 		}
 		clear(buf)
 		buf = buf[:0]
@@ -125,7 +139,7 @@ func (l *Logger) Run(ctx context.Context, interval time.Duration, batch int) err
 	}
 }
 
-func (l *Logger) enqueue(e store.LogEntry) {
+func (l *Logger) enqueue(e Record) {
 	select {
 	case l.queue <- e:
 	default:
@@ -177,7 +191,7 @@ func (h *handler) WithGroup(name string) slog.Handler {
 
 // entry collects one record's fields for the store.
 type entry struct {
-	e     store.LogEntry
+	e     Record
 	owner string // a recording's owner, the user when none is named
 	extra map[string]any
 }
@@ -240,7 +254,7 @@ func (x *entry) set(key string, v any) {
 }
 
 func (h *handler) Handle(ctx context.Context, r slog.Record) error {
-	x := entry{e: store.LogEntry{Time: r.Time, Level: r.Level.String(), Category: System, Message: r.Message}}
+	x := entry{e: Record{Time: r.Time, Level: r.Level.String(), Category: System, Message: r.Message}}
 	for _, a := range h.attrs {
 		x.add(a.Key, a.Value)
 	}
@@ -257,15 +271,15 @@ func (h *handler) Handle(ctx context.Context, r slog.Record) error {
 	wanted := r.Level >= h.l.levels.Level(x.e.Category)
 	if wanted {
 		if len(x.extra) > 0 {
-			if b, err := json.Marshal(x.extra); err == nil && len(b) <= maxAttrs {
+			if b, err := json.Marshal(x.extra); err == nil && len(b) <= MaxAttrs {
 				x.e.Attrs = b
 			} else {
 				x.e.Attrs = []byte(`{"attrs":"too large or not representable"}`)
 			}
 		}
-		x.e.Message = truncate(x.e.Message, maxMessage)
-		x.e.Category = truncate(x.e.Category, maxField)
-		x.e.User = truncate(x.e.User, maxField)
+		x.e.Message = truncate(x.e.Message, MaxMessage)
+		x.e.Category = truncate(x.e.Category, MaxField)
+		x.e.User = truncate(x.e.User, MaxField)
 		h.l.enqueue(x.e)
 	}
 	if (wanted || r.Level >= slog.LevelWarn) && h.out.Enabled(ctx, r.Level) {

@@ -1,6 +1,30 @@
 // Package applog is the appliance's logging: one slog.Handler that prints a
-// readable process log and also keeps the records in the database for the
-// UI, with a trace level per category that can change while running.
+// readable process log and also hands the records (Record) to a Sink, the
+// database, for the UI, with a trace level per category that can change
+// while running. applog imports no other package of the program: the
+// store implements Sink, not the other way round.
+//
+// # Component loggers
+//
+// The program makes one *slog.Logger (Logger.Slog) and passes it, as it
+// is, to every component's constructor. The constructor derives the
+// component's logger once, with its category, and logs through it:
+//
+//	func New(db *store.DB, log *slog.Logger, opt Options) *Service {
+//		return &Service{log: log.With("category", applog.Recording), ...}
+//	}
+//
+// Log calls then name no category. A component that logs under a second
+// category derives a second logger the same way in its constructor (ingest
+// logs analyses under Converting); a single call may instead pass
+// "category" itself, which overrides the component's for that record (the
+// process log then shows both). Records without a category are System.
+// The same "user", "id" and "owner" attributes may be set with With too.
+//
+// Categories: ingest uploads Recording, its analyses Converting; calls
+// Call Information, its start-up licence purge License; retention
+// Recording (log pruning System); settings UI (licence count License);
+// store System; applog's own reports System; the HTTP layer UI.
 package applog
 
 import (

@@ -11,28 +11,20 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"recordings/applog"
 	"recordings/events"
 	"recordings/pbx"
+	"recordings/settings"
 	"recordings/store"
 )
 
-// Settings keys read by the matcher.
-const (
-	// SettingGrace is how long (in seconds) a recording waits for its CDR
-	// before it shows NoCDR; default DefaultGrace.
-	SettingGrace = "nocdr_grace_seconds"
-)
-
-// DefaultGrace is the NoCDR grace period when none is configured.
-const DefaultGrace = 15 * time.Minute
-
-// Log category of CDR handling.
-const logCategory = "Call Information"
+// DefaultGrace is the NoCDR grace period when none is configured (the
+// setting settings.KeyNoCDRGrace).
+const DefaultGrace = settings.DefaultNoCDRGrace
 
 // ErrMalformed is wrapped by the errors of AddPBX and AddGateway for input
 // that is not a valid CDR (the HTTP layer answers 400).
@@ -65,7 +57,7 @@ type Matcher struct {
 	mu sync.Mutex
 }
 
-// New returns a matcher over db.
+// New returns a matcher over db; it logs under applog.CallInformation.
 func New(db *store.DB, log *slog.Logger, opt Options) *Matcher {
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -79,7 +71,7 @@ func New(db *store.DB, log *slog.Logger, opt Options) *Matcher {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Matcher{db: db, log: log, opt: opt}
+	return &Matcher{db: db, log: log.With("category", applog.CallInformation), opt: opt}
 }
 
 // Result says what one CDR request did.
@@ -196,7 +188,7 @@ func (m *Matcher) attachConfs(ctx context.Context, confs []string) ([]int64, err
 // Errors are logged, not returned: an upload never fails for them.
 func (m *Matcher) Attach(ctx context.Context, id int64) {
 	if _, err := m.resolve(ctx, id); err != nil {
-		m.log.Error("attach call details", "category", logCategory, "id", id, "err", err)
+		m.log.Error("attach call details", "id", id, "err", err)
 	}
 }
 
@@ -224,14 +216,14 @@ func (m *Matcher) resolve(ctx context.Context, id int64) (bool, error) {
 			case store.CDRKindPBX:
 				c, err := pbx.ParseCDRs([]byte(s.Raw))
 				if err != nil {
-					m.log.Warn("stored CDR no longer parses", "category", logCategory, "cdr", s.ID, "err", err)
+					m.log.Warn("stored CDR no longer parses", "cdr", s.ID, "err", err)
 					continue
 				}
 				cdrs = append(cdrs, c...)
 			case store.CDRKindGateway:
 				g, err := pbx.ParseGatewayCDR([]byte(s.Raw))
 				if err != nil {
-					m.log.Warn("stored gateway CDR no longer parses", "category", logCategory, "cdr", s.ID, "err", err)
+					m.log.Warn("stored gateway CDR no longer parses", "cdr", s.ID, "err", err)
 					continue
 				}
 				gws = append(gws, g...)
@@ -262,11 +254,11 @@ func (m *Matcher) resolve(ctx context.Context, id int64) (bool, error) {
 			changed = true
 		}
 		if rec.NoCDR {
-			m.log.Info("late CDR attached", "category", logCategory, "id", id, "conf", rec.ConfID)
+			m.log.Info("late CDR attached", "id", id, "conf", rec.ConfID)
 		}
 	}
 	if changed {
-		m.log.Debug("call details attached", "category", logCategory, "id", id, "owner", owner, "rule", source,
+		m.log.Debug("call details attached", "id", id, "owner", owner, "rule", source,
 			"matched", info.Matched, "direction", info.Direction)
 		m.opt.Events.Publish(events.Recording{Kind: events.CDRAttached, ID: id, By: events.ByPBX})
 	}
@@ -330,7 +322,7 @@ func (m *Matcher) fillUsers(ctx context.Context, cdrs []pbx.CDR) {
 			continue
 		}
 		if err != nil {
-			m.log.Warn("CDR: look up user", "category", logCategory, "user", c.H323, "err", err)
+			m.log.Warn("CDR: look up user", "user", c.H323, "err", err)
 			continue
 		}
 		changed := false
@@ -344,10 +336,10 @@ func (m *Matcher) fillUsers(ctx context.Context, cdrs []pbx.CDR) {
 			continue
 		}
 		if err := m.db.UpdateUser(ctx, u); err != nil {
-			m.log.Warn("CDR: update user", "category", logCategory, "user", u.Name, "err", err)
+			m.log.Warn("CDR: update user", "user", u.Name, "err", err)
 			continue
 		}
-		m.log.Info("user details from CDR", "category", logCategory, "user", u.Name, "cn", u.DisplayName, "e164", u.E164)
+		m.log.Info("user details from CDR", "user", u.Name, "cn", u.DisplayName, "e164", u.E164)
 	}
 }
 
@@ -356,18 +348,20 @@ func validNumber(s string) bool {
 	return d != "" && len(d) <= 20 && strings.Trim(d, "0123456789") == ""
 }
 
-// Grace is the NoCDR grace period in force: the setting, else the default.
+// Grace is the NoCDR grace period in force: the setting
+// settings.KeyNoCDRGrace, read from the database at each sweep so that a
+// change takes effect without a restart, else the default.
 func (m *Matcher) Grace(ctx context.Context) time.Duration {
-	v, ok, err := m.db.Setting(ctx, SettingGrace)
+	v, ok, err := m.db.Setting(ctx, settings.KeyNoCDRGrace)
 	if err != nil || !ok {
 		return m.opt.Grace
 	}
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || n < 0 {
-		m.log.Warn("bad NoCDR grace setting, using the default", "category", logCategory, "value", v)
+	d, err := settings.ParseNoCDRGrace(v)
+	if err != nil {
+		m.log.Warn("bad NoCDR grace setting, using the default", "err", err)
 		return m.opt.Grace
 	}
-	return time.Duration(n) * time.Second
+	return d
 }
 
 // Sweep marks the recordings whose grace period ran out without a CDR.
@@ -377,7 +371,7 @@ func (m *Matcher) Sweep(ctx context.Context) ([]int64, error) {
 		return nil, err
 	}
 	if len(ids) > 0 {
-		m.log.Info("recordings without CDR", "category", logCategory, "count", len(ids))
+		m.log.Info("recordings without CDR", "count", len(ids))
 	}
 	for _, id := range ids {
 		m.opt.Events.Publish(events.Recording{Kind: events.CDRAttached, ID: id, By: events.ByPBX})
@@ -392,7 +386,7 @@ func (m *Matcher) PruneCDRs(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	if n > 0 {
-		m.log.Info("old CDRs deleted", "category", logCategory, "count", n, "older_than", m.opt.KeepCDRs)
+		m.log.Info("old CDRs deleted", "count", n, "older_than", m.opt.KeepCDRs)
 	}
 	return n, nil
 }
@@ -408,12 +402,12 @@ func (m *Matcher) Run(ctx context.Context, interval time.Duration) error {
 	var pruned time.Time
 	for {
 		if _, err := m.Sweep(ctx); err != nil && ctx.Err() == nil {
-			m.log.Error("NoCDR sweep", "category", logCategory, "err", err)
+			m.log.Error("NoCDR sweep", "err", err)
 		}
 		if now := m.opt.Now(); now.Sub(pruned) >= time.Hour {
 			pruned = now
 			if _, err := m.PruneCDRs(ctx); err != nil && ctx.Err() == nil {
-				m.log.Error("prune CDRs", "category", logCategory, "err", err)
+				m.log.Error("prune CDRs", "err", err)
 			}
 		}
 		select {
@@ -445,7 +439,7 @@ func (m *Matcher) RefreshDevices(ctx context.Context, regName string, macs []str
 		}
 	}
 	if n > 0 {
-		m.log.Info("recordings reassigned after a user change", "category", logCategory, "user", regName, "count", n)
+		m.log.Info("recordings reassigned after a user change", "user", regName, "count", n)
 	}
 	return n, errors.Join(errs...)
 }

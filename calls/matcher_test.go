@@ -12,6 +12,7 @@ import (
 
 	"recordings/events"
 	"recordings/pbx"
+	"recordings/settings"
 	"recordings/store"
 )
 
@@ -165,7 +166,7 @@ func TestGraceSetting(t *testing.T) {
 		t.Fatalf("default %v", g)
 	}
 	for v, want := range map[string]time.Duration{"60": time.Minute, "0": 0, "junk": time.Hour, "-5": time.Hour} {
-		if err := db.SetSetting(ctx, SettingGrace, v); err != nil {
+		if err := db.SetSetting(ctx, settings.KeyNoCDRGrace, v); err != nil {
 			t.Fatal(err)
 		}
 		if g := m.Grace(ctx); g != want {

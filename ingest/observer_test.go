@@ -182,7 +182,7 @@ func TestRestartAnalysesCompleteUploads(t *testing.T) {
 	s := New(db, nil, Options{})
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
-	want := map[int64]string{id: store.StateReady, partial: store.StateIncomplete, cutShort: store.StateIncomplete}
+	want := map[int64]store.State{id: store.StateReady, partial: store.StateIncomplete, cutShort: store.StateIncomplete}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		ok := true

@@ -34,13 +34,13 @@ func TestRunFinishesWhatACrashLeft(t *testing.T) {
 		name     string
 		data     []byte
 		finished bool
-		want     string
+		want     store.State
 		wantMS   int64
 	}{
-		{"f9e5956e47d460010630009033302ab1-009033302ab1-1--alice.pcap", capture, true, "ready", 2000},
-		{"f9e5956e47d460010630009033302ab2-009033302ab1-2--alice.pcap", capture[:len(capture)/2], false, "incomplete", 0},
+		{"f9e5956e47d460010630009033302ab1-009033302ab1-1--alice.pcap", capture, true, store.StateReady, 2000},
+		{"f9e5956e47d460010630009033302ab2-009033302ab1-2--alice.pcap", capture[:len(capture)/2], false, store.StateIncomplete, 0},
 		// Marked incomplete, but the service stopped before analysing it.
-		{"f9e5956e47d460010630009033302ab3-009033302ab1-3--alice.pcap", capture[:len(capture)/2], false, "incomplete", 0},
+		{"f9e5956e47d460010630009033302ab3-009033302ab1-3--alice.pcap", capture[:len(capture)/2], false, store.StateIncomplete, 0},
 	}
 	ids := make([]int64, len(tests))
 	for i, tc := range tests {
@@ -54,12 +54,12 @@ func TestRunFinishesWhatACrashLeft(t *testing.T) {
 			}
 		}
 		if i == 2 {
-			if err := db.FinishUpload(ctx, id, "incomplete", ""); err != nil {
+			if err := db.FinishUpload(ctx, id, store.StateIncomplete, ""); err != nil {
 				t.Fatal(err)
 			}
 		}
 		if tc.finished {
-			if err := db.FinishUpload(ctx, id, "receiving", hex.EncodeToString(sum[:])); err != nil {
+			if err := db.FinishUpload(ctx, id, store.StateReceiving, hex.EncodeToString(sum[:])); err != nil {
 				t.Fatal(err)
 			}
 		}

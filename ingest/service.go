@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"recordings/applog"
 	"recordings/convert"
 	"recordings/events"
 	"recordings/media"
@@ -80,10 +81,11 @@ var (
 
 // Service runs uploads and analyses against one store.
 type Service struct {
-	db   *store.DB
-	log  *slog.Logger
-	opt  Options
-	jobs chan int64
+	db      *store.DB
+	log     *slog.Logger // category Recording: uploads
+	convLog *slog.Logger // category Converting: analyses
+	opt     Options
+	jobs    chan int64
 
 	mu    sync.Mutex
 	cache map[int64]cached // analyses for rendering, keyed by recording id
@@ -99,13 +101,15 @@ type cached struct {
 	a   *media.Analysis
 }
 
-// New returns a service; call Run to start its analysis workers.
+// New returns a service; call Run to start its analysis workers. It logs
+// uploads under applog.Recording and analyses under applog.Converting.
 func New(db *store.DB, log *slog.Logger, opt Options) *Service {
 	opt.defaults()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{db: db, log: log, opt: opt, jobs: make(chan int64, 1024), cache: map[int64]cached{}, uploading: map[string]int{}}
+	s := &Service{db: db, log: log.With("category", applog.Recording), convLog: log.With("category", applog.Converting),
+		opt: opt, jobs: make(chan int64, 1024), cache: map[int64]cached{}, uploading: map[string]int{}}
 	// A recording deleted anywhere (the apps, retention) leaves the cache.
 	opt.Events.Subscribe(func(ev events.Recording) {
 		if ev.Kind == events.Deleted {
@@ -116,15 +120,21 @@ func New(db *store.DB, log *slog.Logger, opt Options) *Service {
 }
 
 // Run analyses completed uploads until ctx ends. At start it finishes what a
-// crash left behind: uploads still "receiving" become "incomplete" and are
+// crash left behind: uploads still receiving become incomplete and are
 // analysed up to where they stopped.
 func (s *Service) Run(ctx context.Context) error {
-	left, err := s.db.RecordingsInState(ctx, "receiving")
+	left, err := s.db.RecordingsInState(ctx, store.StateReceiving)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped before it began
+		}
 		return fmt.Errorf("find interrupted uploads: %w", err)
 	}
-	cut, err := s.db.RecordingsInState(ctx, "incomplete")
+	cut, err := s.db.RecordingsInState(ctx, store.StateIncomplete)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return fmt.Errorf("find interrupted uploads: %w", err)
 	}
 	var wg sync.WaitGroup
@@ -148,7 +158,7 @@ func (s *Service) Run(ctx context.Context) error {
 	for _, r := range cut {
 		if r.Codec == "" && r.DurationMS == 0 {
 			// Marked incomplete, but stopped before its analysis was stored.
-			s.log.Info("analysing incomplete upload left unanalysed", "category", "Recording", "user", r.Owner, "id", r.ID, "name", r.Name)
+			s.log.Info("analysing incomplete upload left unanalysed", "user", r.Owner, "id", r.ID, "name", r.Name)
 			s.enqueue(r.ID)
 		}
 	}
@@ -173,21 +183,21 @@ func (s *Service) recoverUpload(ctx context.Context, left store.Recording) {
 	}
 	if r.Uploaded() {
 		// Fully received (its checksum is stored) but not yet analysed.
-		s.log.Info("analysing upload received before restart", "category", "Recording", "user", r.Owner, "id", r.ID, "name", r.Name)
+		s.log.Info("analysing upload received before restart", "user", r.Owner, "id", r.ID, "name", r.Name)
 		s.enqueue(r.ID)
 		return
 	}
 	if r.Size == 0 {
 		// Begun, but not one byte was stored: nothing to keep.
-		s.log.Warn("empty upload interrupted by restart removed", "category", "Recording", "user", r.Owner, "id", r.ID, "name", r.Name)
+		s.log.Warn("empty upload interrupted by restart removed", "user", r.Owner, "id", r.ID, "name", r.Name)
 		if err := s.db.DeleteRecording(ctx, r.ID); err != nil {
-			s.log.Error("remove empty interrupted upload", "category", "Recording", "user", r.Owner, "id", r.ID, "err", err)
+			s.log.Error("remove empty interrupted upload", "user", r.Owner, "id", r.ID, "err", err)
 		}
 		return
 	}
-	s.log.Warn("upload interrupted by restart", "category", "Recording", "user", r.Owner, "id", r.ID, "name", r.Name, "bytes", r.Size)
-	if err := s.finish(ctx, r.ID, "incomplete", r.Size); err != nil {
-		s.log.Error("mark interrupted upload", "category", "Recording", "user", r.Owner, "id", r.ID, "err", err)
+	s.log.Warn("upload interrupted by restart", "user", r.Owner, "id", r.ID, "name", r.Name, "bytes", r.Size)
+	if err := s.finish(ctx, r.ID, store.StateIncomplete, r.Size); err != nil {
+		s.log.Error("mark interrupted upload", "user", r.Owner, "id", r.ID, "err", err)
 	}
 }
 
@@ -200,7 +210,7 @@ func uploadKey(domain, name string) string { return domain + "\x00" + name }
 
 // Upload stores body as the capture named name in domain, persisting it as it
 // arrives. declared is the Content-Length, or -1 when unknown (chunked).
-// When the body breaks off, what arrived is kept as "incomplete" and analysed;
+// When the body breaks off, what arrived is kept as incomplete and analysed;
 // the error is returned too.
 func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reader, declared int64) (id int64, replaced bool, err error) {
 	s.inflight.Add(1)
@@ -268,37 +278,37 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 	s.publish(kind, id)
 	s.opt.Attach(ctx, id)
 	user := fn.RegName // the owner BeginUpload recorded
-	s.log.Info("upload started", "category", "Recording", "user", user, "id", id, "name", name, "replaced", replaced)
+	s.log.Info("upload started", "user", user, "id", id, "name", name, "replaced", replaced)
 
 	size, sum, err := s.receive(ctx, id, body, buf, n, rerr)
 	if err != nil {
 		if errors.Is(err, ErrTooLarge) {
-			s.log.Warn("upload over the size limit", "category", "Recording", "user", user, "id", id, "name", name, "bytes", size)
+			s.log.Warn("upload over the size limit", "user", user, "id", id, "name", name, "bytes", size)
 			if derr := s.db.DeleteRecording(context.WithoutCancel(ctx), id); derr != nil {
-				s.log.Error("drop oversized upload", "category", "Recording", "user", user, "id", id, "err", derr)
+				s.log.Error("drop oversized upload", "user", user, "id", id, "err", derr)
 			}
 			s.publish(events.Deleted, id)
 			return id, replaced, err
 		}
 		if size == 0 {
 			// Nothing could be stored (the disk is full, say): keep no empty recording.
-			s.log.Warn("upload failed before anything was stored", "category", "Recording", "user", user, "id", id, "name", name, "err", err)
+			s.log.Warn("upload failed before anything was stored", "user", user, "id", id, "name", name, "err", err)
 			if derr := s.db.DeleteRecording(context.WithoutCancel(ctx), id); derr != nil {
-				s.log.Error("drop empty upload", "category", "Recording", "user", user, "id", id, "err", derr)
+				s.log.Error("drop empty upload", "user", user, "id", id, "err", derr)
 			}
 			s.publish(events.Deleted, id)
 			return id, replaced, err
 		}
-		s.log.Warn("upload broke off", "category", "Recording", "user", user, "id", id, "name", name, "bytes", size, "err", err)
-		if ferr := s.finish(context.WithoutCancel(ctx), id, "incomplete", size); ferr != nil {
+		s.log.Warn("upload broke off", "user", user, "id", id, "name", name, "bytes", size, "err", err)
+		if ferr := s.finish(context.WithoutCancel(ctx), id, store.StateIncomplete, size); ferr != nil {
 			return id, replaced, errors.Join(err, ferr)
 		}
 		return id, replaced, err
 	}
-	if err := s.db.FinishUpload(ctx, id, "receiving", sum); err != nil {
+	if err := s.db.FinishUpload(ctx, id, store.StateReceiving, sum); err != nil {
 		return id, replaced, fmt.Errorf("finish upload: %w", err)
 	}
-	s.log.Info("upload complete", "category", "Recording", "user", user, "id", id, "name", name, "bytes", size, "sha256", sum)
+	s.log.Info("upload complete", "user", user, "id", id, "name", name, "bytes", size, "sha256", sum)
 	s.opt.Attach(ctx, id)
 	s.enqueue(id)
 	return id, replaced, nil
@@ -401,7 +411,7 @@ func (s *Service) receive(ctx context.Context, id int64, body io.Reader, buf []b
 }
 
 // finish closes an upload that did not complete and queues its analysis.
-func (s *Service) finish(ctx context.Context, id int64, state string, size int64) error {
+func (s *Service) finish(ctx context.Context, id int64, state store.State, size int64) error {
 	sum, err := s.captureSHA(ctx, id)
 	if err != nil {
 		return err
@@ -450,12 +460,12 @@ func (s *Service) analyse(ctx context.Context, id int64) {
 		return // shutting down: Run analyses it at the next start
 	}
 	if err != nil {
-		s.log.Error("analyse: load recording", "category", "Converting", "id", id, "err", err)
+		s.convLog.Error("analyse: load recording", "id", id, "err", err)
 		return
 	}
-	state := "ready"
-	if rec.State == "incomplete" {
-		state = "incomplete"
+	state := store.StateReady
+	if rec.State == store.StateIncomplete {
+		state = store.StateIncomplete
 	}
 	res := store.Analysis{State: state}
 	a, err := convert.Analyze(s.opener(ctx, id), s.opt.Media)
@@ -469,7 +479,7 @@ func (s *Service) analyse(ctx context.Context, id int64) {
 		return // shutting down, not a bad capture: leave it for the next start
 	}
 	if err != nil {
-		res.State, res.Reason = "failed", failureReason(err)
+		res.State, res.Reason = store.StateFailed, failureReason(err)
 	} else {
 		res.Codec = codecs(a)
 		res.DurationMS = a.DurationMS()
@@ -477,11 +487,11 @@ func (s *Service) analyse(ctx context.Context, id int64) {
 		s.remember(id, rec.SHA256, a)
 	}
 	if err := s.db.SetAnalysis(context.WithoutCancel(ctx), id, res); err != nil {
-		s.log.Error("analyse: store result", "category", "Converting", "user", rec.Owner, "id", id, "err", err)
+		s.convLog.Error("analyse: store result", "user", rec.Owner, "id", id, "err", err)
 		return
 	}
-	s.opt.Observer.Converted(s.opt.Now().Sub(start), res.State)
-	s.log.Info("converted", "category", "Converting", "user", rec.Owner, "id", id, "state", res.State, "reason", res.Reason,
+	s.opt.Observer.Converted(s.opt.Now().Sub(start), string(res.State))
+	s.convLog.Info("converted", "user", rec.Owner, "id", id, "state", res.State, "reason", res.Reason,
 		"codec", res.Codec, "duration_ms", res.DurationMS, "took", s.opt.Now().Sub(start))
 	s.publish(events.StateChanged, id)
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"time"
 
+	"recordings/applog"
 	"recordings/events"
 	"recordings/store"
 )
@@ -73,13 +74,15 @@ type Report struct {
 
 // Runner runs retention at start and then periodically.
 type Runner struct {
-	db   Store
-	log  *slog.Logger
-	opt  Options
-	kick chan struct{}
+	db     Store
+	log    *slog.Logger // category Recording
+	logLog *slog.Logger // category System: pruning the log itself
+	opt    Options
+	kick   chan struct{}
 }
 
-// New returns a runner over db; it logs through log.
+// New returns a runner over db; it logs through log, under
+// applog.Recording (pruning old log entries under applog.System).
 func New(db Store, log *slog.Logger, opt Options) *Runner {
 	if opt.Every <= 0 {
 		opt.Every = 24 * time.Hour
@@ -102,7 +105,8 @@ func New(db Store, log *slog.Logger, opt Options) *Runner {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Runner{db: db, log: log, opt: opt, kick: make(chan struct{}, 1)}
+	return &Runner{db: db, log: log.With("category", applog.Recording), logLog: log.With("category", applog.System),
+		opt: opt, kick: make(chan struct{}, 1)}
 }
 
 // Kick asks for a run now (e.g. after the retention setting changed); it
@@ -122,7 +126,7 @@ func (r *Runner) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
-			r.log.Error("retention run failed", "category", "Recording", "err", err)
+			r.log.Error("retention run failed", "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -154,7 +158,7 @@ func (r *Runner) Once(ctx context.Context) (Report, error) {
 		}
 		rep.LogsPruned = n
 		if n > 0 {
-			r.log.Info("old log entries deleted", "entries", n, "days", p.LogDays)
+			r.logLog.Info("old log entries deleted", "entries", n, "days", p.LogDays)
 		}
 	}
 	if p.RecordingDays > 0 {
@@ -172,7 +176,7 @@ func (r *Runner) Once(ctx context.Context) (Report, error) {
 		return rep, fmt.Errorf("retention: %w", err)
 	}
 	if rep.Deleted > 0 || rep.LogsPruned > 0 {
-		r.log.Info("retention done", "category", "Recording", "deleted", rep.Deleted, "bytes", rep.DeletedBytes,
+		r.log.Info("retention done", "deleted", rep.Deleted, "bytes", rep.DeletedBytes,
 			"batches", rep.Batches, "longest_batch", rep.LongestBatch, "vacuum_steps", rep.VacuumSteps,
 			"longest_vacuum_step", rep.LongestVacuumStep, "size_before", rep.SizeBefore, "size_after", rep.SizeAfter)
 	}
@@ -271,7 +275,7 @@ func (r *Runner) deleteExpired(ctx context.Context, cutoff time.Time, rep *Repor
 			}
 			rep.Deleted++
 			rep.DeletedBytes += e.Size
-			r.log.Info("recording deleted by retention", "category", "Recording", "user", e.Owner, "id", e.ID,
+			r.log.Info("recording deleted by retention", "user", e.Owner, "id", e.ID,
 				"domain", e.Domain, "name", e.Name, "created", e.CreatedAt, "bytes", e.Size)
 			r.opt.Events.Publish(events.Recording{Kind: events.Deleted, ID: e.ID, By: events.ByRetention})
 		}

@@ -11,12 +11,16 @@ import (
 	"time"
 
 	"recordings/applog"
+	"recordings/internal/invalid"
 )
 
 // Store is where settings live (*store.DB).
 type Store interface {
 	Settings(ctx context.Context) (map[string]string, error)
-	SetSetting(ctx context.Context, key, value string) error
+	// SetSettings stores changes all or none; an empty value removes the
+	// key. It may refuse a value for reasons only it can check (the
+	// licence count below the licences assigned) with an *invalid.Error.
+	SetSettings(ctx context.Context, changes map[string]string) error
 }
 
 // Values is the typed view of the settings in force.
@@ -29,16 +33,17 @@ type Values struct {
 	LicenceSet       bool // a licence count is configured
 	CDRUser          string
 	CDRPassword      string
-	AppPassword      string        // the AppLogin instance password
-	NoCDRGrace       time.Duration // how long a recording waits for its CDR
-	NoCDRGraceSet    bool          // NoCDRGrace is configured, not the default
+	AppPassword      string        // the AppLogin password of this instance
+	NoCDRGrace       time.Duration // DefaultNoCDRGrace unless NoCDRGraceSet
+	NoCDRGraceSet    bool
 	Trace            map[string]string // category → level name
 }
 
 // Service reads, changes and applies settings.
 type Service struct {
 	db     Store
-	log    *slog.Logger
+	log    *slog.Logger // category UI
+	licLog *slog.Logger // category License: the licence count
 	levels *applog.Levels
 
 	mu      sync.Mutex
@@ -47,12 +52,13 @@ type Service struct {
 }
 
 // New returns a service over db that applies trace levels to levels (which
-// may be nil).
+// may be nil). It logs under applog.UI, changes of the licence count under
+// applog.License.
 func New(db Store, log *slog.Logger, levels *applog.Levels) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: db, log: log, levels: levels}
+	return &Service{db: db, log: log.With("category", applog.UI), licLog: log.With("category", applog.License), levels: levels}
 }
 
 // OnChange registers f to be called with the keys that changed after every
@@ -122,7 +128,7 @@ func (s *Service) apply(ctx context.Context, m map[string]string) {
 			}
 			lvl, err := ParseTrace(raw)
 			if err != nil {
-				s.log.Warn("ignoring stored trace level", "category", applog.UI, "key", TraceKey(cat), "err", err)
+				s.log.Warn("ignoring stored trace level", "key", TraceKey(cat), "err", err)
 				lvl, _ = ParseTrace(DefaultTrace)
 			}
 			_ = s.levels.Set(cat, lvl) // cat is a known category
@@ -133,8 +139,11 @@ func (s *Service) apply(ctx context.Context, m map[string]string) {
 	}
 }
 
-// Set validates every change before storing any, stores them, logs each
-// (secrets masked) as done by user, and applies them at once.
+// Set is the one way settings are written: it validates every change
+// (Validate; refusals are *invalid.Error, errors.Is ErrInvalid) before
+// storing any, stores them all or none (an empty value removes the
+// setting), logs each as done by user (secrets masked), and applies them
+// at once, running the OnChange hooks. The typed setters below call it.
 func (s *Service) Set(ctx context.Context, user string, changes map[string]string) error {
 	norm := make(map[string]string, len(changes))
 	for k, v := range changes {
@@ -145,18 +154,89 @@ func (s *Service) Set(ctx context.Context, user string, changes map[string]strin
 		}
 		norm[key] = nv
 	}
-	keys := slices.Sorted(maps.Keys(norm))
-	for _, k := range keys {
-		if err := s.db.SetSetting(ctx, k, norm[k]); err != nil {
-			return fmt.Errorf("settings: store %s: %w", k, err)
-		}
+	if len(norm) == 0 {
+		return nil
+	}
+	if err := s.db.SetSettings(ctx, norm); err != nil {
+		return fmt.Errorf("settings: set: %w", err)
+	}
+	for _, k := range slices.Sorted(maps.Keys(norm)) {
 		shown := norm[k]
-		if Secret(k) {
+		switch {
+		case Secret(k):
 			shown = "(changed)"
+		case shown == "":
+			shown = "(cleared)"
 		}
-		s.log.Info("setting changed", "category", applog.UI, "user", user, "key", k, "value", shown)
+		log := s.log
+		if k == KeyLicenceCount {
+			log = s.licLog
+		}
+		log.Info("setting changed", "user", user, "key", k, "value", shown)
 	}
 	return s.Load(ctx)
+}
+
+// CDRCredentials are the HTTP Basic user and password the PBX sends CDRs
+// with; an empty user means CDRs are accepted without.
+func (s *Service) CDRCredentials() (user, password string) {
+	v := s.Values()
+	return v.CDRUser, v.CDRPassword
+}
+
+// SetCDRUser changes the CDR user ("" removes it) as done by by.
+func (s *Service) SetCDRUser(ctx context.Context, by, user string) error {
+	return s.Set(ctx, by, map[string]string{KeyCDRUser: user})
+}
+
+// SetCDRPassword changes the CDR password ("" removes it) as done by by.
+func (s *Service) SetCDRPassword(ctx context.Context, by, password string) error {
+	return s.Set(ctx, by, map[string]string{KeyCDRPassword: password})
+}
+
+// AppPassword is the AppLogin password of this instance ("" when unset).
+func (s *Service) AppPassword() string { return s.Values().AppPassword }
+
+// SetAppPassword changes the AppLogin password ("" removes it) as done by
+// by.
+func (s *Service) SetAppPassword(ctx context.Context, by, password string) error {
+	return s.Set(ctx, by, map[string]string{KeyAppPassword: password})
+}
+
+// NoCDRGrace is how long a recording waits for its CDR before it shows
+// NoCDR, and whether that is configured (else DefaultNoCDRGrace).
+func (s *Service) NoCDRGrace() (time.Duration, bool) {
+	v := s.Values()
+	return v.NoCDRGrace, v.NoCDRGraceSet
+}
+
+// SetNoCDRGrace changes the NoCDR grace period (whole seconds, at most
+// MaxNoCDRGrace) as done by by.
+func (s *Service) SetNoCDRGrace(ctx context.Context, by string, d time.Duration) error {
+	if d%time.Second != 0 {
+		return invalid.New(KeyNoCDRGrace, "%v is not a whole number of seconds", d)
+	}
+	return s.Set(ctx, by, map[string]string{KeyNoCDRGrace: strconv.FormatInt(int64(d/time.Second), 10)})
+}
+
+// LicenceCount is the number of licences and whether one is configured
+// (licences are enforced only then).
+func (s *Service) LicenceCount() (n int, configured bool) {
+	v := s.Values()
+	return v.LicenceCount, v.LicenceSet
+}
+
+// SetLicenceCount sets the number of licences, enforcing them from then
+// on, as done by by. A count below the licences assigned is refused (by
+// the store, in the same transaction) with an *invalid.Error.
+func (s *Service) SetLicenceCount(ctx context.Context, by string, n int) error {
+	return s.Set(ctx, by, map[string]string{KeyLicenceCount: strconv.Itoa(n)})
+}
+
+// ClearLicenceCount stops enforcing licences (assignments are kept), as
+// done by by.
+func (s *Service) ClearLicenceCount(ctx context.Context, by string) error {
+	return s.Set(ctx, by, map[string]string{KeyLicenceCount: ""})
 }
 
 // Values returns the settings in force, typed, with defaults filled in;
@@ -167,21 +247,21 @@ func (s *Service) Values() Values {
 	m := s.applied
 	s.mu.Unlock()
 	v := Values{PBXName: m[KeyPBXName], LogRetentionDays: DefaultLogRetentionDays, CDRUser: m[KeyCDRUser],
-		CDRPassword: m[KeyCDRPassword], AppPassword: m[KeyAppPassword], Trace: map[string]string{}}
+		CDRPassword: m[KeyCDRPassword], AppPassword: m[KeyAppPassword], NoCDRGrace: DefaultNoCDRGrace,
+		Trace: map[string]string{}}
 	if raw, ok := m[KeyRetentionDays]; ok {
 		if n, err := ParseDays(KeyRetentionDays, raw); err == nil {
 			v.RetentionDays, v.RetentionSet = n, true
 		}
 	}
-	v.NoCDRGrace = DefaultNoCDRGrace
-	if raw, ok := m[KeyNoCDRGrace]; ok {
-		if n, err := strconv.Atoi(raw); err == nil && n >= 0 {
-			v.NoCDRGrace, v.NoCDRGraceSet = time.Duration(n)*time.Second, true
-		}
-	}
 	if raw, ok := m[KeyLogRetentionDays]; ok {
 		if n, err := ParseDays(KeyLogRetentionDays, raw); err == nil {
 			v.LogRetentionDays = n
+		}
+	}
+	if raw, ok := m[KeyNoCDRGrace]; ok {
+		if d, err := ParseNoCDRGrace(raw); err == nil {
+			v.NoCDRGrace, v.NoCDRGraceSet = d, true
 		}
 	}
 	if raw, ok := m[KeyLicenceCount]; ok {
@@ -200,9 +280,11 @@ func (s *Service) Values() Values {
 }
 
 // Problems lists what an admin still has to configure, e.g.
-// PBXNameMissing; empty when nothing is missing.
+// PBXNameMissing, in the words the UI shows; empty (not nil) when nothing
+// is missing. It is the one place that decides this: the API, the health
+// check and the start-up log report what it returns.
 func (s *Service) Problems() []string {
-	var out []string
+	out := []string{}
 	if s.Values().PBXName == "" {
 		out = append(out, PBXNameMissing)
 	}

@@ -4,15 +4,14 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"recordings/applog"
+	"recordings/internal/invalid"
 	"recordings/internal/testutil"
-	"recordings/store"
 )
 
 func TestValidate(t *testing.T) {
@@ -59,19 +58,18 @@ func TestValidate(t *testing.T) {
 		if err != nil && !errors.Is(err, ErrInvalid) {
 			t.Errorf("Validate(%q, %q): error %v is not ErrInvalid", tc.key, tc.in, err)
 		}
+		if e, ok := invalid.As(err); err != nil && (!ok || e.Field != tc.key || strings.Contains(e.Message, tc.key)) {
+			t.Errorf("Validate(%q, %q): error %#v, want an *invalid.Error for field %q", tc.key, tc.in, err, tc.key)
+		}
 	}
 	if CanonicalKey("trace.call information") != "trace.Call Information" || CanonicalKey("pbx_name") != "pbx_name" {
 		t.Error("CanonicalKey")
 	}
 }
 
-func setup(t *testing.T) (*store.DB, *Service, *applog.Levels, *testutil.LogBuffer) {
+func setup(t *testing.T) (*memStore, *Service, *applog.Levels, *testutil.LogBuffer) {
 	t.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "r.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := &memStore{m: map[string]string{}}
 	out := &testutil.LogBuffer{}
 	levels := applog.NewLevels(slog.LevelInfo)
 	return db, New(db, slog.New(slog.NewTextHandler(out, nil)), levels), levels, out
@@ -125,7 +123,7 @@ func TestSetApplies(t *testing.T) {
 	if !errors.Is(err, ErrInvalid) {
 		t.Fatalf("bad retention: %v", err)
 	}
-	if got, _, _ := db.Setting(ctx, KeyPBXName); got != "pbx1" {
+	if got := db.get(KeyPBXName); got != "pbx1" {
 		t.Errorf("pbx name %q stored although another value was rejected", got)
 	}
 }
@@ -145,9 +143,7 @@ func TestWatch(t *testing.T) {
 	ticks := make(chan time.Time)
 	done := make(chan error, 1)
 	go func() { done <- s.Watch(ctx, time.Minute, func(time.Duration) <-chan time.Time { return ticks }) }()
-	if err := db.SetSetting(ctx, "trace.Recording", "debug"); err != nil {
-		t.Fatal(err)
-	}
+	db.put("trace.Recording", "debug")
 	ticks <- time.Time{}
 	select {
 	case c := <-seen:
@@ -160,9 +156,7 @@ func TestWatch(t *testing.T) {
 	if levels.Level(applog.Recording) != slog.LevelDebug {
 		t.Error("level not applied")
 	}
-	if err := db.SetSetting(ctx, "trace.Recording", "garbage"); err != nil {
-		t.Fatal(err)
-	}
+	db.put("trace.Recording", "garbage")
 	ticks <- time.Time{}
 	<-seen
 	if levels.Level(applog.Recording) != slog.LevelInfo {

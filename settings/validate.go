@@ -5,8 +5,6 @@
 package settings
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -14,14 +12,16 @@ import (
 	"unicode/utf8"
 
 	"recordings/applog"
+	"recordings/internal/invalid"
 )
 
-// Setting keys as stored in the database.
+// Setting keys as stored in the database. Every package names a setting
+// by these constants.
 const (
 	KeyPBXName          = "pbx_name"
 	KeyRetentionDays    = "retention_days"     // recordings; 0 or unset keeps them forever
 	KeyLogRetentionDays = "log_retention_days" // log entries; unset means DefaultLogRetentionDays
-	KeyLicenceCount     = "licence_count"
+	KeyLicenceCount     = "licence_count"      // unset: licences are not enforced
 	KeyCDRUser          = "cdr_user"
 	KeyCDRPassword      = "cdr_password"
 	KeyAppPassword      = "instance_password"   // the AppLogin password of this instance
@@ -36,20 +36,19 @@ const (
 	MaxPBXName              = 128
 	MaxLicences             = 1_000_000
 	MaxCredential           = 256
-	MaxNoCDRGrace           = 7 * 24 * 3600
+	MaxNoCDRGrace           = 7 * 24 * 3600 // seconds
+	DefaultNoCDRGrace       = 15 * time.Minute
 	DefaultTrace            = "info"
 )
-
-// DefaultNoCDRGrace is how long a recording waits for its CDR when no
-// grace is configured.
-const DefaultNoCDRGrace = 15 * time.Minute
 
 // PBXNameMissing is what the admin view and the API report until the PBX
 // name is set.
 const PBXNameMissing = "PBX Name missing"
 
-// ErrInvalid marks a rejected value; the message says why.
-var ErrInvalid = errors.New("invalid setting")
+// ErrInvalid matches every rejected value (errors.Is). The errors are
+// *invalid.Error: Field is the setting key, Message says what is wrong in
+// words for the admin.
+var ErrInvalid = invalid.Err
 
 // TraceLevels are the values a category's trace level may take, quietest
 // first.
@@ -58,18 +57,14 @@ func TraceLevels() []string { return []string{"off", "error", "warn", "info", "d
 // TraceKey is the key of category's trace level.
 func TraceKey(category string) string { return KeyTracePrefix + category }
 
-func invalid(key, format string, args ...any) error {
-	return fmt.Errorf("%s: %s: %w", key, fmt.Sprintf(format, args...), ErrInvalid)
-}
-
 // ParseDays reads a retention period: a whole number of days, 0–11000.
 func ParseDays(key, s string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil {
-		return 0, invalid(key, "%.20q is not a whole number of days", s)
+		return 0, invalid.New(key, "%.20q is not a whole number of days", s)
 	}
 	if n < 0 || n > MaxRetentionDays {
-		return 0, invalid(key, "%d days is outside 0–%d", n, MaxRetentionDays)
+		return 0, invalid.New(key, "%d days is outside 0–%d", n, MaxRetentionDays)
 	}
 	return n, nil
 }
@@ -83,20 +78,30 @@ func ParseTrace(s string) (slog.Level, error) {
 			return applog.ParseLevel(v)
 		}
 	}
-	return 0, fmt.Errorf("trace level %.20q: one of %s: %w", s, strings.Join(TraceLevels(), ", "), ErrInvalid)
+	return 0, invalid.New("", "trace level %.20q is not one of %s", s, strings.Join(TraceLevels(), ", "))
+}
+
+// ParseNoCDRGrace reads the NoCDR grace setting: whole seconds from 0 to
+// MaxNoCDRGrace.
+func ParseNoCDRGrace(s string) (time.Duration, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 0 || n > MaxNoCDRGrace {
+		return 0, invalid.New(KeyNoCDRGrace, "%.20q is not a number of seconds from 0 to %d", s, MaxNoCDRGrace)
+	}
+	return time.Duration(n) * time.Second, nil
 }
 
 // checkText accepts printable UTF-8 of at most max bytes.
 func checkText(key, s string, max int) error {
 	if len(s) > max {
-		return invalid(key, "at most %d bytes", max)
+		return invalid.New(key, "at most %d bytes", max)
 	}
 	if !utf8.ValidString(s) {
-		return invalid(key, "not valid UTF-8")
+		return invalid.New(key, "not valid UTF-8")
 	}
 	for _, r := range s {
 		if r < ' ' || r == 0x7f {
-			return invalid(key, "control characters are not allowed")
+			return invalid.New(key, "control characters are not allowed")
 		}
 	}
 	return nil
@@ -104,7 +109,9 @@ func checkText(key, s string, max int) error {
 
 // Validate checks a value for key and returns it normalised as it is to be
 // stored. Every writer of settings (the UI's API, the command line) goes
-// through it.
+// through it (Service.Set calls it). An empty result removes the setting:
+// allowed for the PBX name, the credentials and the licence count (whose
+// absence means licences are not enforced).
 func Validate(key, value string) (string, error) {
 	switch key {
 	case KeyPBXName:
@@ -120,9 +127,12 @@ func Validate(key, value string) (string, error) {
 		}
 		return strconv.Itoa(n), nil
 	case KeyLicenceCount:
+		if strings.TrimSpace(value) == "" {
+			return "", nil
+		}
 		n, err := strconv.Atoi(strings.TrimSpace(value))
 		if err != nil || n < 0 || n > MaxLicences {
-			return "", invalid(key, "%.20q is not a count from 0 to %d", value, MaxLicences)
+			return "", invalid.New(key, "%.20q is not a count from 0 to %d", value, MaxLicences)
 		}
 		return strconv.Itoa(n), nil
 	case KeyCDRUser:
@@ -131,7 +141,7 @@ func Validate(key, value string) (string, error) {
 			return "", err
 		}
 		if strings.ContainsRune(v, ':') {
-			return "", invalid(key, "':' is not allowed in a user name (HTTP Basic)")
+			return "", invalid.New(key, "':' is not allowed in a user name (HTTP Basic)")
 		}
 		return v, nil
 	case KeyCDRPassword, KeyAppPassword:
@@ -140,22 +150,22 @@ func Validate(key, value string) (string, error) {
 		}
 		return value, nil
 	case KeyNoCDRGrace:
-		n, err := strconv.Atoi(strings.TrimSpace(value))
-		if err != nil || n < 0 || n > MaxNoCDRGrace {
-			return "", invalid(key, "%.20q is not a number of seconds from 0 to %d", value, MaxNoCDRGrace)
+		d, err := ParseNoCDRGrace(value)
+		if err != nil {
+			return "", err
 		}
-		return strconv.Itoa(n), nil
+		return strconv.Itoa(int(d / time.Second)), nil
 	}
 	if cat, ok := strings.CutPrefix(key, KeyTracePrefix); ok {
 		if _, known := applog.Canonical(cat); !known || cat == applog.System {
-			return "", invalid(key, "unknown category %.64q (known: %s)", cat, strings.Join(applog.Categories(), ", "))
+			return "", invalid.New(key, "unknown category %.64q (known: %s)", cat, strings.Join(applog.Categories(), ", "))
 		}
 		if _, err := ParseTrace(value); err != nil {
-			return "", fmt.Errorf("%s: %w", key, err)
+			return "", invalid.New(key, "trace level %.20q is not one of %s", value, strings.Join(TraceLevels(), ", "))
 		}
 		return strings.ToLower(strings.TrimSpace(value)), nil
 	}
-	return "", invalid(key, "unknown setting")
+	return "", invalid.New(key, "unknown setting")
 }
 
 // CanonicalKey returns key with a trace category spelled canonically

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"recordings/internal/invalid"
 )
 
 // App object types: the PBX app object a user signs in through decides
@@ -36,10 +38,10 @@ type AppObject struct {
 
 func checkAppObject(o AppObject) (AppObject, error) {
 	o.Name = strings.TrimSpace(o.Name)
-	if err := checkText("app object name", o.Name, maxAppObjectName, true); err != nil {
+	if err := checkText("name", o.Name, maxAppObjectName, true); err != nil {
 		return o, err
 	}
-	if err := checkText("display name", o.DisplayName, maxFieldLen, false); err != nil {
+	if err := checkText("display_name", o.DisplayName, maxFieldLen, false); err != nil {
 		return o, err
 	}
 	switch o.Type {
@@ -47,15 +49,15 @@ func checkAppObject(o AppObject) (AppObject, error) {
 		o.Type = AppObjectUser
 	case AppObjectUser, AppObjectAdmin:
 	default:
-		return o, fmt.Errorf("app object type %.20q: want %q or %q: %w", o.Type, AppObjectUser, AppObjectAdmin, ErrInvalid)
+		return o, invalid.New("type", "%.20q is not %q or %q", o.Type, AppObjectUser, AppObjectAdmin)
 	}
 	if len(o.Access) > maxAccessEntries {
-		return o, fmt.Errorf("access list of %d entries, at most %d: %w", len(o.Access), maxAccessEntries, ErrInvalid)
+		return o, invalid.New("access", "at most %d entries, not %d", maxAccessEntries, len(o.Access))
 	}
 	acc := make([]string, 0, len(o.Access))
 	for _, e := range o.Access {
 		e = strings.TrimSpace(e)
-		if err := checkText("access list entry", e, maxAccessEntry, true); err != nil {
+		if err := checkText("access", e, maxAccessEntry, true); err != nil {
 			return o, err
 		}
 		if !slices.ContainsFunc(acc, func(x string) bool { return strings.EqualFold(x, e) }) {

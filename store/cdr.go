@@ -188,7 +188,7 @@ func (db *DB) SetCallOwner(ctx context.Context, id int64, owner, source string) 
 	if err := checkText("owner", owner, maxFieldLen, false); err != nil {
 		return fmt.Errorf("store: set owner of %d: %w", id, err)
 	}
-	if err := checkText("owner source", source, maxFieldLen, false); err != nil {
+	if err := checkText("owner_source", source, maxFieldLen, false); err != nil {
 		return fmt.Errorf("store: set owner of %d: %w", id, err)
 	}
 	err := db.write(ctx, func(tx *sql.Tx) error {

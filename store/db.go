@@ -23,9 +23,16 @@ import (
 	"time"
 
 	"modernc.org/sqlite"
+
+	"recordings/applog"
+	"recordings/internal/invalid"
 )
 
-// Errors returned by the store; test with errors.Is.
+// Errors returned by the store; test with errors.Is. Input the store
+// refuses matches ErrInvalid (which is invalid.Err); where the input came
+// from a user, the error is an *invalid.Error naming the field (the
+// struct field in snake_case, e.g. "display_name") with a message fit to
+// show them.
 var (
 	ErrNotFound       = errors.New("store: not found")
 	ErrExists         = errors.New("store: already exists")
@@ -33,7 +40,7 @@ var (
 	ErrBadCredentials = errors.New("store: bad credentials")
 	ErrSchemaTooNew   = errors.New("store: database schema is newer than this program")
 	ErrState          = errors.New("store: operation not allowed in the recording's state")
-	ErrInvalid        = errors.New("store: invalid argument")
+	ErrInvalid        = invalid.Err
 )
 
 // SQLite result codes used to classify driver errors (from sqlite3.h).
@@ -96,7 +103,7 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
 
 // OpenOptions opens (creating if needed) the database at path, migrates it to
 // SchemaVersion and returns it. A database written by a newer program fails
-// with ErrSchemaTooNew.
+// with ErrSchemaTooNew. It logs (migrations, retries) under applog.System.
 func OpenOptions(ctx context.Context, path string, log *slog.Logger, opt Options) (*DB, error) {
 	if path == "" {
 		return nil, fmt.Errorf("store: open: empty path: %w", ErrInvalid)
@@ -114,7 +121,7 @@ func OpenOptions(ctx context.Context, path string, log *slog.Logger, opt Options
 	if err := createFile(abs); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	db := &DB{path: abs, log: log, now: opt.Now, cost: opt.BcryptCost, retry: opt.BusyRetries, ftsCap: 5000}
+	db := &DB{path: abs, log: log.With("category", applog.System), now: opt.Now, cost: opt.BcryptCost, retry: opt.BusyRetries, ftsCap: 5000}
 	if db.now == nil {
 		db.now = time.Now
 	}

@@ -6,15 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"recordings/internal/invalid"
+	"recordings/settings"
 )
 
-// SettingLicenceCount is the settings key of the number of
-// App(innovaphone-recorder) licences. While it is not set, licences are
-// not enforced: every recording is kept.
-const SettingLicenceCount = "licence_count"
-
-// MaxLicences bounds the licence count.
-const MaxLicences = 1_000_000
+// The number of App(innovaphone-recorder) licences is the setting
+// settings.KeyLicenceCount. While it is not set, licences are not
+// enforced: every recording is kept. Whoever writes it (SetSettings,
+// SetSetting), the store refuses a count below the licences assigned.
 
 // LicenceStatus is the licence situation the admin view shows.
 type LicenceStatus struct {
@@ -29,7 +29,7 @@ func (db *DB) licenceCount(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }) (int, bool, error) {
 	var v string
-	err := q.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, SettingLicenceCount).Scan(&v)
+	err := q.QueryRowContext(ctx, `SELECT value FROM settings WHERE key = ?`, settings.KeyLicenceCount).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}
@@ -38,38 +38,26 @@ func (db *DB) licenceCount(ctx context.Context, q interface {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
-		return 0, false, fmt.Errorf("setting %s = %.20q is not a count: %w", SettingLicenceCount, v, ErrInvalid)
+		return 0, false, fmt.Errorf("setting %s = %.20q is not a count: %w", settings.KeyLicenceCount, v, ErrInvalid)
 	}
 	return n, true, nil
 }
 
-// SetLicenceCount sets the number of licences (enforcing them from then
-// on); it cannot drop below the number assigned.
-func (db *DB) SetLicenceCount(ctx context.Context, n int) error {
-	if n < 0 || n > MaxLicences {
-		return fmt.Errorf("store: set licence count: %d is outside 0–%d: %w", n, MaxLicences, ErrInvalid)
+// checkLicenceCount refuses, inside a write, a licence count (as stored)
+// below the number of licences assigned.
+func checkLicenceCount(ctx context.Context, tx *sql.Tx, value string) error {
+	n, err := strconv.Atoi(value)
+	if err != nil || n < 0 || n > settings.MaxLicences {
+		return invalid.New(settings.KeyLicenceCount, "%.20q is not a count from 0 to %d", value, settings.MaxLicences)
 	}
-	err := db.write(ctx, func(tx *sql.Tx) error {
-		var assigned int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE licensed = 1`).Scan(&assigned); err != nil {
-			return err
-		}
-		if n < assigned {
-			return fmt.Errorf("%d licences are assigned, more than %d: take some back first: %w", assigned, n, ErrInvalid)
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
-			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, SettingLicenceCount, strconv.Itoa(n))
+	var assigned int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE licensed = 1`).Scan(&assigned); err != nil {
 		return err
-	})
-	if err != nil {
-		return fmt.Errorf("store: set licence count: %w", err)
+	}
+	if n < assigned {
+		return invalid.New(settings.KeyLicenceCount, "%d licences are assigned, more than %d: take some back first", assigned, n)
 	}
 	return nil
-}
-
-// ClearLicenceCount stops enforcing licences (assignments are kept).
-func (db *DB) ClearLicenceCount(ctx context.Context) error {
-	return db.DeleteSetting(ctx, SettingLicenceCount)
 }
 
 // SetUserLicensed assigns (on) or takes back the licence of an account.
@@ -88,7 +76,7 @@ func (db *DB) SetUserLicensed(ctx context.Context, user string, on bool) error {
 				return err
 			}
 			if configured && !already && assigned >= n {
-				return fmt.Errorf("all %d licences are assigned: %w", n, ErrInvalid)
+				return invalid.New("licensed", "all %d licences are assigned", n)
 			}
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE users SET licensed = ? WHERE name = ?`, on, user)

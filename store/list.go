@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"recordings/internal/invalid"
 	"recordings/store/listquery"
 )
 
@@ -50,7 +51,7 @@ func (db *DB) ListRecordings(ctx context.Context, f ListFilter) (_ []Recording, 
 	limit := f.Limit
 	switch {
 	case limit < 0:
-		return nil, "", fmt.Errorf("store: list recordings: negative limit %d: %w", limit, ErrInvalid)
+		return nil, "", fmt.Errorf("store: list recordings: %w", invalid.New("limit", "must not be negative"))
 	case limit == 0:
 		limit = DefaultListLimit
 	case limit > MaxListLimit:
@@ -60,8 +61,8 @@ func (db *DB) ListRecordings(ctx context.Context, f ListFilter) (_ []Recording, 
 		return nil, "", nil
 	}
 	if len(f.Owners) > maxListOwners {
-		return nil, "", fmt.Errorf("store: list recordings: %d owners, at most %d: %w",
-			len(f.Owners), maxListOwners, ErrInvalid)
+		return nil, "", fmt.Errorf("store: list recordings: %w",
+			invalid.New("owners", "at most %d, not %d", maxListOwners, len(f.Owners)))
 	}
 	if err := checkText("query", f.Query, maxQueryLen, false); err != nil {
 		return nil, "", fmt.Errorf("store: list recordings: %w", err)
@@ -110,7 +111,8 @@ func (db *DB) ListRecordings(ctx context.Context, f ListFilter) (_ []Recording, 
 	if f.Cursor != "" {
 		c, err := listquery.ParseCursor(f.Cursor)
 		if err != nil {
-			return nil, "", fmt.Errorf("store: list recordings: %w: %w", err, ErrInvalid)
+			// The text names listquery's ErrMalformed ("malformed cursor").
+			return nil, "", fmt.Errorf("store: list recordings: %w", invalid.New("cursor", "%v", err))
 		}
 		where = append(where, "(created_at, id) < (?, ?)")
 		args = append(args, c.Created, c.ID)

@@ -7,25 +7,17 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"recordings/applog"
+	"recordings/internal/invalid"
 )
 
-const (
-	maxLogBatch   = 10000
-	maxLogMessage = 8 << 10
-	maxLogAttrs   = 64 << 10
-)
+// LogEntry is one line of the UI's log views: the record applog hands its
+// sink, with ID assigned by the store (ignored on insert). applog owns the
+// type and its bounds; the store is one of its sinks.
+type LogEntry = applog.Record
 
-// LogEntry is one line of the UI's log views.
-type LogEntry struct {
-	ID          int64 // assigned by AddLogs; ignored on insert
-	Time        time.Time
-	Level       string // slog level name: "DEBUG", "INFO", "WARN", "ERROR" (or e.g. "INFO+2")
-	Category    string // e.g. "upload", "auth"
-	User        string // user name concerned, may be empty
-	RecordingID int64  // recording concerned, 0 for none
-	Message     string
-	Attrs       []byte // JSON object, may be nil
-}
+var _ applog.Sink = (*DB)(nil)
 
 // LogFilter selects log entries, newest first.
 type LogFilter struct {
@@ -41,18 +33,19 @@ type LogFilter struct {
 func parseLevel(s string) (slog.Level, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(s)); err != nil {
-		return 0, fmt.Errorf("log level %.20q: %w", s, ErrInvalid)
+		return 0, invalid.New("level", "%.20q is not a log level", s)
 	}
 	return l, nil
 }
 
-// AddLogs stores entries in one transaction.
+// AddLogs stores entries in one transaction (applog.Sink). Entries beyond
+// applog's bounds (MaxMessage, MaxAttrs, MaxField, MaxBatch) are refused.
 func (db *DB) AddLogs(ctx context.Context, entries []LogEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	if len(entries) > maxLogBatch {
-		return fmt.Errorf("store: add logs: %d entries, at most %d per batch: %w", len(entries), maxLogBatch, ErrInvalid)
+	if len(entries) > applog.MaxBatch {
+		return fmt.Errorf("store: add logs: %d entries, at most %d per batch: %w", len(entries), applog.MaxBatch, ErrInvalid)
 	}
 	levels := make([]slog.Level, len(entries))
 	for i, e := range entries {
@@ -61,8 +54,8 @@ func (db *DB) AddLogs(ctx context.Context, entries []LogEntry) error {
 			return fmt.Errorf("store: add logs: entry %d: %w", i, err)
 		}
 		levels[i] = l
-		if len(e.Message) > maxLogMessage || len(e.Attrs) > maxLogAttrs ||
-			len(e.Category) > maxFieldLen || len(e.User) > maxFieldLen {
+		if len(e.Message) > applog.MaxMessage || len(e.Attrs) > applog.MaxAttrs ||
+			len(e.Category) > applog.MaxField || len(e.User) > applog.MaxField {
 			return fmt.Errorf("store: add logs: entry %d is oversized: %w", i, ErrInvalid)
 		}
 	}
@@ -98,7 +91,7 @@ func (db *DB) Logs(ctx context.Context, f LogFilter) (_ []LogEntry, err error) {
 	limit := f.Limit
 	switch {
 	case limit < 0:
-		return nil, fmt.Errorf("store: logs: negative limit: %w", ErrInvalid)
+		return nil, fmt.Errorf("store: logs: %w", invalid.New("limit", "must not be negative"))
 	case limit == 0:
 		limit = 100
 	case limit > 1000:

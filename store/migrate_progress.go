@@ -31,7 +31,7 @@ func (db *DB) migrateSteps(ctx context.Context, steps []migration, target int, e
 	start := time.Now()
 	for i := v; i < target; i++ {
 		m := steps[i]
-		db.log.Info("store: migrating schema", "category", "System", "from", i, "to", i+1, "step", m.name)
+		db.log.Info("store: migrating schema", "from", i, "to", i+1, "step", m.name)
 		stop := db.reportProgress(i, m.name, every)
 		err := db.write(ctx, func(tx *sql.Tx) error {
 			if err := m.up(ctx, tx); err != nil {

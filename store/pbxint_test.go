@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"recordings/settings"
 )
 
 const (
@@ -180,7 +182,7 @@ func TestLicencesAndPurge(t *testing.T) {
 	if d, _, err := db.PurgeUnlicensed(ctx); err != nil || d != 0 {
 		t.Fatalf("purge unconfigured: %d %v", d, err)
 	}
-	if err := db.SetLicenceCount(ctx, 1); err != nil {
+	if err := db.SetSettings(ctx, map[string]string{settings.KeyLicenceCount: "1"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.SetUserLicensed(ctx, "ANNA", true); err != nil {
@@ -192,7 +194,7 @@ func TestLicencesAndPurge(t *testing.T) {
 	if err := db.SetUserLicensed(ctx, "ben", true); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("over count: %v", err)
 	}
-	if err := db.SetLicenceCount(ctx, 0); !errors.Is(err, ErrInvalid) {
+	if err := db.SetSettings(ctx, map[string]string{settings.KeyLicenceCount: "0"}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("below assigned: %v", err)
 	}
 	st, err := db.Licences(ctx)

@@ -9,20 +9,35 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"recordings/internal/invalid"
 )
+
+// State is where a recording is in its life, as stored in the database
+// and shown by the API.
+type State string
 
 // Recording states.
 const (
 	// StateReceiving: the upload is in progress (SHA256 == "") or complete
 	// and waiting for analysis (SHA256 != "").
-	StateReceiving = "receiving"
+	StateReceiving State = "receiving"
 	// StateReady: analysed, playable.
-	StateReady = "ready"
+	StateReady State = "ready"
 	// StateFailed: stored but cannot be rendered (Reason says why).
-	StateFailed = "failed"
+	StateFailed State = "failed"
 	// StateIncomplete: the upload was cut short; what arrived is kept.
-	StateIncomplete = "incomplete"
+	StateIncomplete State = "incomplete"
 )
+
+// Valid reports whether s is one of the recording states.
+func (s State) Valid() bool {
+	switch s {
+	case StateReceiving, StateReady, StateFailed, StateIncomplete:
+		return true
+	}
+	return false
+}
 
 // Bounds on what the store accepts.
 const (
@@ -44,7 +59,7 @@ type Recording struct {
 	Domain string
 	Name   string
 	FileName
-	State  string // StateReceiving, StateReady, StateFailed, StateIncomplete
+	State  State
 	Reason string // why it failed, e.g. "unsupported codec opus"
 
 	Size   int64  // bytes stored so far
@@ -83,7 +98,7 @@ func (r *Recording) Uploaded() bool { return r.SHA256 != "" }
 
 // Analysis is the outcome of analysing a completed upload.
 type Analysis struct {
-	State      string // StateReady, StateFailed or StateIncomplete
+	State      State // StateReady, StateFailed or StateIncomplete
 	Reason     string
 	Codec      string
 	DurationMS int64
@@ -145,19 +160,21 @@ func searchText(owner, peerName, peerNumber, regName string) string {
 	return strings.ToLower(owner + "\n" + peerName + "\n" + peerNumber + "\n" + regName)
 }
 
-func checkText(what, s string, maxLen int, required bool) error {
+// checkText accepts printable UTF-8 of at most maxLen bytes, and an empty
+// s only when not required; it refuses with an *invalid.Error for field.
+func checkText(field, s string, maxLen int, required bool) error {
 	if required && s == "" {
-		return fmt.Errorf("%s is empty: %w", what, ErrInvalid)
+		return invalid.New(field, "must not be empty")
 	}
 	if len(s) > maxLen {
-		return fmt.Errorf("%s is %d bytes, more than %d: %w", what, len(s), maxLen, ErrInvalid)
+		return invalid.New(field, "at most %d bytes, not %d", maxLen, len(s))
 	}
 	if !utf8.ValidString(s) {
-		return fmt.Errorf("%s is not valid UTF-8: %w", what, ErrInvalid)
+		return invalid.New(field, "not valid UTF-8")
 	}
 	for _, c := range s {
 		if c < 0x20 || c == 0x7f {
-			return fmt.Errorf("%s contains control character %U: %w", what, c, ErrInvalid)
+			return invalid.New(field, "control character %U is not allowed", c)
 		}
 	}
 	return nil
@@ -166,7 +183,7 @@ func checkText(what, s string, maxLen int, required bool) error {
 func checkFileName(fn FileName, owner string) error {
 	for _, f := range []struct {
 		what, v string
-	}{{"conf id", fn.ConfID}, {"mac", fn.MAC}, {"serial", fn.Serial}, {"reg name", fn.RegName}, {"owner", owner}} {
+	}{{"conf_id", fn.ConfID}, {"mac", fn.MAC}, {"serial", fn.Serial}, {"reg_name", fn.RegName}, {"owner", owner}} {
 		if err := checkText(f.what, f.v, maxFieldLen, false); err != nil {
 			return err
 		}
@@ -174,16 +191,8 @@ func checkFileName(fn FileName, owner string) error {
 	return nil
 }
 
-func validState(s string) bool {
-	switch s {
-	case StateReceiving, StateReady, StateFailed, StateIncomplete:
-		return true
-	}
-	return false
-}
-
-// BeginUpload starts storing a capture as recording (domain, name) in state
-// "receiving". If that recording exists it is replaced: its chunks are
+// BeginUpload starts storing a capture as recording (domain, name) in
+// StateReceiving. If that recording exists it is replaced: its chunks are
 // deleted and the row reset, keeping its id, and replaced is true. A
 // protected recording is never replaced (ErrProtected).
 func (db *DB) BeginUpload(ctx context.Context, domain, name string, fn FileName, owner string) (id int64, replaced bool, err error) {
@@ -242,7 +251,10 @@ func (db *DB) BeginUpload(ctx context.Context, domain, name string, fn FileName,
 func recordingState(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, id int64) error {
-	var state, sum string
+	var (
+		state State
+		sum   string
+	)
 	err := q.QueryRowContext(ctx, `SELECT state, sha256 FROM recordings WHERE id = ?`, id).Scan(&state, &sum)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -269,8 +281,8 @@ func (db *DB) AppendChunk(ctx context.Context, id int64, data []byte) error {
 		var seq, off int64
 		err := tx.QueryRowContext(ctx, `UPDATE recordings
 			SET size = size + ?1, nchunks = nchunks + 1, updated_at = ?2
-			WHERE id = ?3 AND state = 'receiving' AND sha256 = ''
-			RETURNING nchunks - 1, size - ?1`, len(data), db.nowMS(), id).Scan(&seq, &off)
+			WHERE id = ?3 AND state = ?4 AND sha256 = ''
+			RETURNING nchunks - 1, size - ?1`, len(data), db.nowMS(), id, StateReceiving).Scan(&seq, &off)
 		if errors.Is(err, sql.ErrNoRows) {
 			return recordingState(ctx, tx, id)
 		}
@@ -287,12 +299,12 @@ func (db *DB) AppendChunk(ctx context.Context, id int64, data []byte) error {
 	return nil
 }
 
-// FinishUpload ends an upload. With state "receiving" the capture is
-// complete and waits for SetAnalysis; sha256hex (64 hex digits) is then
-// required. With "incomplete" (or "failed") the upload was cut short; the
+// FinishUpload ends an upload. With StateReceiving the capture is complete
+// and waits for SetAnalysis; sha256hex (64 hex digits) is then required.
+// With StateIncomplete (or StateFailed) the upload was cut short; the
 // checksum may be empty. Only a recording still being received can finish.
-func (db *DB) FinishUpload(ctx context.Context, id int64, state string, sha256hex string) error {
-	if !validState(state) || state == StateReady {
+func (db *DB) FinishUpload(ctx context.Context, id int64, state State, sha256hex string) error {
+	if !state.Valid() || state == StateReady {
 		return fmt.Errorf("store: finish upload %d: state %q: %w", id, state, ErrInvalid)
 	}
 	if state == StateReceiving && sha256hex == "" {
@@ -306,7 +318,7 @@ func (db *DB) FinishUpload(ctx context.Context, id int64, state string, sha256he
 	}
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE recordings SET state = ?, sha256 = ?, updated_at = ?
-			WHERE id = ? AND state = 'receiving' AND sha256 = ''`, state, sha256hex, db.nowMS(), id)
+			WHERE id = ? AND state = ? AND sha256 = ''`, state, sha256hex, db.nowMS(), id, StateReceiving)
 		if err != nil {
 			return err
 		}
@@ -324,7 +336,7 @@ func (db *DB) FinishUpload(ctx context.Context, id int64, state string, sha256he
 // SetAnalysis records the analysis of a recording whose upload has ended
 // (it may be repeated, e.g. after an upgrade of the analyser).
 func (db *DB) SetAnalysis(ctx context.Context, id int64, a Analysis) error {
-	if !validState(a.State) || a.State == StateReceiving {
+	if !a.State.Valid() || a.State == StateReceiving {
 		return fmt.Errorf("store: set analysis of %d: state %q: %w", id, a.State, ErrInvalid)
 	}
 	if err := checkText("reason", a.Reason, maxReasonLen, false); err != nil {
@@ -339,8 +351,8 @@ func (db *DB) SetAnalysis(ctx context.Context, id int64, a Analysis) error {
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE recordings SET state = ?, reason = ?, codec = ?,
 			duration_ms = ?, updated_at = ?
-			WHERE id = ? AND NOT (state = 'receiving' AND sha256 = '')`,
-			a.State, a.Reason, a.Codec, a.DurationMS, db.nowMS(), id)
+			WHERE id = ? AND NOT (state = ? AND sha256 = '')`,
+			a.State, a.Reason, a.Codec, a.DurationMS, db.nowMS(), id, StateReceiving)
 		if err != nil {
 			return err
 		}
@@ -368,7 +380,7 @@ func (db *DB) SetAnalysis(ctx context.Context, id int64, a Analysis) error {
 // SetCDR fills the recording's call-detail fields and marks it CDR-backed.
 func (db *DB) SetCDR(ctx context.Context, id int64, c CDR) error {
 	for _, f := range []struct{ what, v string }{
-		{"direction", c.Direction}, {"peer name", c.PeerName}, {"peer number", c.PeerNumber}} {
+		{"direction", c.Direction}, {"peer_name", c.PeerName}, {"peer_number", c.PeerNumber}} {
 		if err := checkText(f.what, f.v, maxFieldLen, false); err != nil {
 			return fmt.Errorf("store: set CDR of %d: %w", id, err)
 		}
@@ -429,8 +441,8 @@ func (db *DB) RecordingByName(ctx context.Context, domain, name string) (Recordi
 
 // RecordingsInState lists the recordings in one state, oldest first, without
 // stats and envelope; meant for the transient states after a restart.
-func (db *DB) RecordingsInState(ctx context.Context, state string) (_ []Recording, err error) {
-	if !validState(state) {
+func (db *DB) RecordingsInState(ctx context.Context, state State) (_ []Recording, err error) {
+	if !state.Valid() {
 		return nil, fmt.Errorf("store: recordings in state %q: %w", state, ErrInvalid)
 	}
 	out, err := db.queryRecordings(ctx, `SELECT `+recColsLight+` FROM recordings WHERE state = ? ORDER BY id`, state)

@@ -132,7 +132,7 @@ func (db *DB) TrimExpired(ctx context.Context, id int64, before time.Time, maxBy
 	err = db.write(ctx, func(tx *sql.Tx) error {
 		var protected bool
 		var created int64
-		var state string
+		var state State
 		err := tx.QueryRowContext(ctx, `SELECT protected, created_at, state, size FROM recordings WHERE id = ?`, id).
 			Scan(&protected, &created, &state, &left)
 		if errors.Is(err, sql.ErrNoRows) {

@@ -38,7 +38,7 @@ func (db *DB) CreateAppSession(ctx context.Context, userID int64, ttl time.Durat
 	if role != "" && role != RoleUser && role != RoleAdmin {
 		return "", fmt.Errorf("store: create session: role %.20q: %w", role, ErrInvalid)
 	}
-	if err := checkText("app object", via, maxFieldLen, false); err != nil {
+	if err := checkText("app_object", via, maxFieldLen, false); err != nil {
 		return "", fmt.Errorf("store: create session: %w", err)
 	}
 	if ttl <= 0 {

@@ -5,6 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+
+	"recordings/settings"
 )
 
 // Setting returns the value of a setting and whether it is set.
@@ -20,21 +24,71 @@ func (db *DB) Setting(ctx context.Context, key string) (string, bool, error) {
 	return v, true, nil
 }
 
-// SetSetting stores a setting, replacing any previous value.
+// SetSetting stores a setting, replacing any previous value. The store
+// checks no value but the licence count (against the licences assigned);
+// settings.Service validates them all and is the writer to use.
 func (db *DB) SetSetting(ctx context.Context, key, value string) error {
-	if err := checkText("setting key", key, maxFieldLen, true); err != nil {
+	if err := checkSetting(key, value); err != nil {
 		return fmt.Errorf("store: set setting: %w", err)
 	}
-	if len(value) > maxBlobLen {
-		return fmt.Errorf("store: set setting %s: value of %d bytes: %w", key, len(value), ErrInvalid)
+	if err := db.write(ctx, func(tx *sql.Tx) error { return putSetting(ctx, tx, key, value) }); err != nil {
+		return fmt.Errorf("store: set setting: %w", err)
+	}
+	return nil
+}
+
+// SetSettings applies changes in one transaction, all or none: a key with
+// an empty value is removed, the others are stored. It is what
+// settings.Service writes through.
+func (db *DB) SetSettings(ctx context.Context, changes map[string]string) error {
+	keys := slices.Sorted(maps.Keys(changes))
+	for _, k := range keys {
+		if err := checkSetting(k, changes[k]); err != nil {
+			return fmt.Errorf("store: set settings: %w", err)
+		}
 	}
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
-			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
-		return err
+		for _, k := range keys {
+			var err error
+			if changes[k] == "" {
+				_, err = tx.ExecContext(ctx, `DELETE FROM settings WHERE key = ?`, k)
+			} else {
+				err = putSetting(ctx, tx, k, changes[k])
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("store: set setting %s: %w", key, err)
+		return fmt.Errorf("store: set settings: %w", err)
+	}
+	return nil
+}
+
+func checkSetting(key, value string) error {
+	if err := checkText("key", key, maxFieldLen, true); err != nil {
+		return err
+	}
+	if len(value) > maxBlobLen {
+		return fmt.Errorf("setting %s: value of %d bytes: %w", key, len(value), ErrInvalid)
+	}
+	return nil
+}
+
+// putSetting stores one setting inside a write, refusing a licence count
+// below the licences assigned. Its errors name the key (an *invalid.Error
+// names it as its field).
+func putSetting(ctx context.Context, tx *sql.Tx, key, value string) error {
+	if key == settings.KeyLicenceCount {
+		if err := checkLicenceCount(ctx, tx, value); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value); err != nil {
+		return fmt.Errorf("%s: %w", key, err)
 	}
 	return nil
 }

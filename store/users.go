@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"recordings/internal/invalid"
 	"recordings/pbx"
 )
 
@@ -56,12 +57,12 @@ type User struct {
 	Sees []string
 }
 
-// normalizeMAC is pbx.NormalizeMAC with the store's ErrInvalid added, so
-// that callers of the store see one kind of refusal.
+// normalizeMAC is pbx.NormalizeMAC refusing as an *invalid.Error (field
+// "macs"), so that callers of the store see one kind of refusal.
 func normalizeMAC(mac string) (string, error) {
 	m, err := pbx.NormalizeMAC(mac)
 	if err != nil {
-		return "", fmt.Errorf("%w: %w", err, ErrInvalid)
+		return "", invalid.New("macs", "%v", err)
 	}
 	return m, nil
 }
@@ -69,16 +70,16 @@ func normalizeMAC(mac string) (string, error) {
 // checkUser validates u and returns it normalised.
 func checkUser(u User) (User, error) {
 	u.Name = strings.TrimSpace(u.Name)
-	if err := checkText("user name", u.Name, maxUserName, true); err != nil {
+	if err := checkText("name", u.Name, maxUserName, true); err != nil {
 		return u, err
 	}
-	if err := checkText("display name", u.DisplayName, maxFieldLen, false); err != nil {
+	if err := checkText("display_name", u.DisplayName, maxFieldLen, false); err != nil {
 		return u, err
 	}
 	if u.E164 != "" {
 		digits := strings.TrimPrefix(u.E164, "+")
 		if len(digits) == 0 || len(digits) > 20 || strings.Trim(digits, "0123456789") != "" {
-			return u, fmt.Errorf("phone number %.40q is not [+]digits (at most 20): %w", u.E164, ErrInvalid)
+			return u, invalid.New("e164", "%.40q is not a phone number: digits with an optional leading +, at most 20", u.E164)
 		}
 	}
 	switch u.Role {
@@ -86,10 +87,10 @@ func checkUser(u User) (User, error) {
 		u.Role = RoleUser
 	case RoleUser, RoleAdmin:
 	default:
-		return u, fmt.Errorf("role %.20q: want %q or %q: %w", u.Role, RoleUser, RoleAdmin, ErrInvalid)
+		return u, invalid.New("role", "%.20q is not %q or %q", u.Role, RoleUser, RoleAdmin)
 	}
 	if len(u.MACs) > maxMACs {
-		return u, fmt.Errorf("%d MAC addresses, at most %d: %w", len(u.MACs), maxMACs, ErrInvalid)
+		return u, invalid.New("macs", "at most %d MAC addresses, not %d", maxMACs, len(u.MACs))
 	}
 	macs := make([]string, 0, len(u.MACs))
 	for _, m := range u.MACs {
@@ -109,7 +110,7 @@ func (db *DB) hashPassword(password string) (string, error) {
 		return "", nil
 	}
 	if len(password) > maxPasswordLen {
-		return "", fmt.Errorf("password longer than %d bytes: %w", maxPasswordLen, ErrInvalid)
+		return "", invalid.New("password", "at most %d bytes", maxPasswordLen)
 	}
 	cost := db.cost
 	if cost == 0 {

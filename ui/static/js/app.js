@@ -58,7 +58,8 @@ async function main() {
   ];
   if (admin) {
     const settings = new SettingsView(socket, (s) => {
-      // The server lists what is still to configure ("PBX Name missing").
+      // The server (settings.Service.Problems) lists what is still to
+      // configure, e.g. "PBX Name missing"; the page only shows it.
       const problems = s.problems ?? [];
       banner.hidden = problems.length === 0;
       banner.textContent = problems.length ? `${problems.join('; ')}: see Settings.` : '';
