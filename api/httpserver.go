@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"recordings/applog"
 	"recordings/metrics"
 )
 
@@ -46,7 +47,7 @@ func NewHTTPServer(h http.Handler, log *slog.Logger, t Timeouts, m *metrics.Metr
 	if t.MaxHeaderBytes <= 0 {
 		t.MaxHeaderBytes = DefaultMaxHeaderBytes
 	}
-	cw := &connWatch{log: log, m: m}
+	cw := &connWatch{log: log.With("category", applog.Recording), m: m}
 	return &http.Server{Handler: cw.handler(h), ReadHeaderTimeout: t.ReadHeader, IdleTimeout: t.Idle,
 		MaxHeaderBytes: t.MaxHeaderBytes, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ConnContext: cw.connContext, ConnState: cw.state}
@@ -95,7 +96,7 @@ func (cw *connWatch) state(c net.Conn, s http.ConnState) {
 			return
 		}
 		cw.m.ConnUnused()
-		cw.log.Debug("connection closed without a request", "category", "Recording",
+		cw.log.Debug("connection closed without a request",
 			"remote", c.RemoteAddr().String(), "open_for", time.Since(v.(*connInfo).opened).Round(time.Millisecond))
 	}
 }
