@@ -52,7 +52,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "create-admin":
 		return createAdminCmd(ctx, args, stdout, stderr)
 	case "version":
-		fmt.Fprintln(stdout, "recordings", version)
+		fmt.Fprintln(stdout, "recordings", buildVersion())
 		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The project's test command: installs what the tests need, then runs every test with -race.
+# The project's test command: installs what the tests need, then runs every test with -race:
+# the product's module, then the browser tests, a module of their own in e2e/.
 set -euo pipefail
 cd "$(dirname "$0")"
 # The browser tests (e2e/) drive Debian's Chromium and Firefox ESR; under CI=true they fail without them.
@@ -11,3 +12,4 @@ if [ ${#browsers[@]} -gt 0 ]; then
   apt-get update -qq && apt-get install -y -qq "${browsers[@]}" >/dev/null
 fi
 go test -race -count=1 ./...
+(cd e2e && go test -race -count=1 ./...)

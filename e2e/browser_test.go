@@ -33,9 +33,12 @@ type tabState struct {
 
 // newBrowser starts a fresh headless Chromium; call ready before using it.
 // Without Chromium the test fails under CI (CI=true) and is skipped
-// elsewhere.
+// elsewhere, and with -short always.
 func newBrowser(t *testing.T) *tab {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test (Chromium): skipped with -short")
+	}
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("browser tests need %s (apt-get install chromium): %v", chromiumPath, err)

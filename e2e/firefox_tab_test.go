@@ -30,9 +30,12 @@ type foxState struct {
 
 // newFirefox starts a fresh headless Firefox whose downloads go to
 // downloads; call ready before using it. Without Firefox the test fails
-// under CI (CI=true) and is skipped elsewhere.
+// under CI (CI=true) and is skipped elsewhere, and with -short always.
 func newFirefox(t *testing.T, downloads string) *foxTab {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test (Firefox): skipped with -short")
+	}
 	if _, err := os.Stat(firefoxPath); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("browser tests need %s (apt-get install firefox-esr): %v", firefoxPath, err)

@@ -28,12 +28,15 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"github.com/prometheus/procfs"
 
 	"recordings/internal/callgen"
 )
@@ -403,8 +406,6 @@ func storedSums(ctx context.Context, base, pw string) (map[string]string, error)
 	}
 }
 
-var connMetricRE = regexp.MustCompile(`(?m)^recordings_http_connections(_unused)?_total (\d+)$`)
-
 // connCounts reads the service's connection counters from /metrics.
 func connCounts(ctx context.Context, base string) (opened, unused int, err error) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
@@ -413,21 +414,24 @@ func connCounts(ctx context.Context, base string) (opened, unused int, err error
 		return 0, 0, err
 	}
 	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		return 0, 0, fmt.Errorf("metrics: %s %v", resp.Status, err)
+	if resp.StatusCode != http.StatusOK {
+		return 0, 0, fmt.Errorf("metrics: %s", resp.Status)
 	}
-	found := 0
-	for _, m := range connMetricRE.FindAllStringSubmatch(string(b), -1) {
-		n, _ := strconv.Atoi(m[2])
-		if m[1] == "" {
-			opened = n
-		} else {
-			unused = n
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		return 0, 0, fmt.Errorf("metrics: %w", err)
+	}
+	counter := func(name string) (int, bool) {
+		ms := families[name].GetMetric()
+		if len(ms) != 1 || ms[0].GetCounter() == nil {
+			return 0, false
 		}
-		found++
+		return int(ms[0].GetCounter().GetValue()), true
 	}
-	if found != 2 {
+	opened, ok1 := counter("recordings_http_connections_total")
+	unused, ok2 := counter("recordings_http_connections_unused_total")
+	if !ok1 || !ok2 {
 		return 0, 0, errors.New("metrics: no connection counters (an older binary?)")
 	}
 	return opened, unused, nil
@@ -543,10 +547,14 @@ func (m *monitor) run(ctx context.Context) {
 	if m.pid == 0 {
 		return
 	}
+	proc, err := procfs.NewProc(m.pid)
+	if err != nil {
+		return
+	}
 	t := time.NewTicker(m.every)
 	defer t.Stop()
 	for {
-		if s, err := readProc(m.pid); err == nil {
+		if s, err := readProc(proc); err == nil {
 			m.mu.Lock()
 			m.samples = append(m.samples, s)
 			m.mu.Unlock()
@@ -554,7 +562,7 @@ func (m *monitor) run(ctx context.Context) {
 		select {
 		case <-t.C:
 		case <-m.quit:
-			if s, err := readProc(m.pid); err == nil {
+			if s, err := readProc(proc); err == nil {
 				m.mu.Lock()
 				m.samples = append(m.samples, s)
 				m.mu.Unlock()
@@ -597,28 +605,13 @@ func (m *monitor) report(out io.Writer) {
 		q(0), q(0.25), q(0.5), q(0.75), q(1), peakRSS>>20)
 }
 
-const clockTicks = 100 // USER_HZ on Linux
-
-// readProc reads utime+stime and the resident set size of pid.
-func readProc(pid int) (sample, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+// readProc reads utime+stime and the resident set size of the process.
+func readProc(p procfs.Proc) (sample, error) {
+	st, err := p.Stat()
 	if err != nil {
 		return sample{}, err
 	}
-	// The command name may hold spaces: fields start after the last ')'.
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
-		return sample{}, errors.New("unexpected /proc stat format")
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 22 {
-		return sample{}, errors.New("short /proc stat")
-	}
-	// After the name: state(0) ... utime(11) stime(12) ... rss(21), in pages.
-	ut, _ := strconv.ParseInt(f[11], 10, 64)
-	st, _ := strconv.ParseInt(f[12], 10, 64)
-	rss, _ := strconv.ParseInt(f[21], 10, 64)
-	return sample{at: time.Now(), cpu: time.Duration(ut+st) * time.Second / clockTicks, rss: rss * int64(os.Getpagesize())}, nil
+	return sample{at: time.Now(), cpu: time.Duration(st.CPUTime() * float64(time.Second)), rss: int64(st.ResidentMemory())}, nil
 }
 
 func selfCPU() time.Duration {
