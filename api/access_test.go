@@ -18,6 +18,7 @@ import (
 // their own recordings and those of their app object's access list, and
 // nothing else.
 func TestAuthorizationWithAccessLists(t *testing.T) {
+	t.Parallel()
 	e := newPBXEnv(t,
 		store.User{Name: "alice", E164: "200"}, store.User{Name: "bob", E164: "201"},
 		store.User{Name: "carol", E164: "202"}, store.User{Name: "dave", E164: "203"})
@@ -150,6 +151,7 @@ func TestAuthorizationWithAccessLists(t *testing.T) {
 }
 
 func TestAppObjectAdminAPI(t *testing.T) {
+	t.Parallel()
 	e := newPBXEnv(t)
 	for _, c := range []struct {
 		method, path, body string
@@ -195,6 +197,7 @@ func TestAppObjectAdminAPI(t *testing.T) {
 // Recordings of users without a licence stay until the service restarts,
 // the admin sees beforehand how many will go, and start-up deletes them.
 func TestLicencesRestartPurge(t *testing.T) {
+	t.Parallel()
 	e := newPBXEnv(t, store.User{Name: "anna"}, store.User{Name: "ben"}, store.User{Name: "carla"}, store.User{Name: "erik"})
 	ctx := context.Background()
 	// Without a licence count nothing is enforced.

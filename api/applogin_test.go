@@ -52,6 +52,7 @@ func loginMsg(app, sip, dn, info, challenge, password string) []byte {
 // past the digest check (and is then refused only for its unknown app), a
 // changed one is refused as wrong.
 func TestAppLoginDigestVectors(t *testing.T) {
+	t.Parallel()
 	s, _, _ := newLoginServer(t)
 	for _, v := range []struct{ info, digest string }{
 		{"", "a205299ed2ef2786c311e0be1b14db343f2cadd906a6ae7b564eee34bda5e9a1"},
@@ -82,6 +83,7 @@ func TestAppLoginDigestVectors(t *testing.T) {
 }
 
 func TestAppLoginExchange(t *testing.T) {
+	t.Parallel()
 	s, clk, a := newLoginServer(t)
 	ctx := context.Background()
 	st := s.NewAppLoginConn()
@@ -142,6 +144,7 @@ func TestAppLoginExchange(t *testing.T) {
 }
 
 func TestAppLoginRateLimit(t *testing.T) {
+	t.Parallel()
 	s, clk, _ := newLoginServer(t)
 	ctx := context.Background()
 	st := s.NewAppLoginConn()

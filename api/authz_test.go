@@ -44,6 +44,7 @@ func basicAuth(user, pw string) func(*http.Request) {
 // carol reaches bob's recordings through her app object's access list
 // (issue 4).
 func TestAuthorizationMatrix(t *testing.T) {
+	t.Parallel()
 	e := newHostileEnv(t)
 	ctx := context.Background()
 	client := &http.Client{Timeout: 10 * time.Second}
@@ -305,6 +306,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 // every caller, every recording, every message that reaches a recording, and
 // the administrators' messages.
 func TestAuthorizationMatrixWebsocket(t *testing.T) {
+	t.Parallel()
 	e := newHostileEnv(t)
 	ctx := context.Background()
 	if _, err := e.db.CreateUser(ctx, store.User{Name: "carol", Role: store.RoleUser}, "carol-pw"); err != nil {

@@ -7,6 +7,7 @@ import (
 )
 
 func TestBackupCountingWriterOutcome(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		method string

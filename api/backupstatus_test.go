@@ -67,6 +67,7 @@ func (e *wsEnv) waitPhase(phase string) api.BackupStatus {
 }
 
 func TestBackupStatusAccess(t *testing.T) {
+	t.Parallel()
 	e := newWSEnv(t)
 	for _, tc := range []struct {
 		user string
@@ -83,6 +84,7 @@ func TestBackupStatusAccess(t *testing.T) {
 }
 
 func TestBackupStatusDone(t *testing.T) {
+	t.Parallel()
 	e := newWSEnv(t)
 	ids := []int64{e.upload("alice", 300), e.upload("bob", 300)}
 	tests := []struct {
@@ -148,6 +150,7 @@ func TestBackupStatusDone(t *testing.T) {
 // the backup ends failed, a second backup meanwhile is refused with 503
 // while the status shows the first one, and a following backup works.
 func TestBackupCancelled(t *testing.T) {
+	t.Parallel()
 	e := newWSEnv(t)
 	e.upload("alice", 300)
 	e.upload("bob", 300)

@@ -30,6 +30,7 @@ func (e *hostileEnv) metricValue(t *testing.T, name string) int {
 // that leaves) are counted apart from those that carried requests, so that
 // an upload dropped on the way in can be told from one the service broke.
 func TestUnusedConnectionsCounted(t *testing.T) {
+	t.Parallel()
 	e := newHostileEnv(t)
 	dial := func() net.Conn {
 		c, err := net.Dial("tcp", e.addr)

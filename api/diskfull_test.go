@@ -18,6 +18,7 @@ import (
 // a partial upload is handled cleanly and that the service recovers once
 // space returns.
 func TestDiskFull(t *testing.T) {
+	t.Parallel()
 	// Small stored chunks, so that a long upload hits the limit midway.
 	e := newEnv(t, func(c *app.Config) { c.Tuning.ChunkBytes = 16 << 10 })
 	ctx := context.Background()

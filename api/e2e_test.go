@@ -143,6 +143,7 @@ func expectedStereo(c callgen.Call) []int16 {
 }
 
 func TestUploadConvertServe(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	call := callgen.Default(150) // 3 s
 	capture := call.Bytes()
@@ -204,6 +205,7 @@ func TestUploadConvertServe(t *testing.T) {
 }
 
 func TestAccess(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	resp := e.do(http.MethodPut, "/example.com/recordings/Files/"+fileName, "", bytes.NewReader(callgen.Default(10).Bytes()))
 	if resp.StatusCode != http.StatusCreated {
@@ -260,6 +262,7 @@ func TestAccess(t *testing.T) {
 }
 
 func TestLoginCookie(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	resp := e.do(http.MethodPost, "/api/login", "", strings.NewReader(`{"name":"alice","password":"wrong"}`))
 	if resp.StatusCode != http.StatusUnauthorized {
@@ -292,6 +295,7 @@ func TestLoginCookie(t *testing.T) {
 }
 
 func TestBadUploads(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *app.Config) { c.MaxUpload = 64 << 10 })
 	good := callgen.Default(20).Bytes()
 	name := func(i int) string {
@@ -341,6 +345,7 @@ func TestBadUploads(t *testing.T) {
 // A client that disconnects midway leaves an "incomplete" recording that
 // converts up to the cut.
 func TestDisconnectMidway(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *app.Config) { c.Tuning.FlushInterval = time.Millisecond })
 	call := callgen.Default(100)
 	data := call.Bytes()

@@ -130,6 +130,7 @@ func (e *hostileEnv) send(t *testing.T, req string, trickle time.Duration) answe
 }
 
 func TestHostileInput(t *testing.T) {
+	t.Parallel()
 	e := newHostileEnv(t)
 	ctx := context.Background()
 	phone := basic("phone", "phone-pw")

@@ -19,6 +19,7 @@ import (
 // and the websocket API: oversized and malformed requests each get their
 // answer, and nothing stored changes.
 func TestHostileWebsocketAndCDR(t *testing.T) {
+	t.Parallel()
 	e := newHostileEnv(t)
 	ctx := context.Background()
 	phone := basic("phone", "phone-pw")

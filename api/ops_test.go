@@ -78,6 +78,7 @@ func captureName(i int) string {
 func plenty(string) (uint64, uint64, error) { return 10 << 30, 20 << 30, nil }
 
 func TestHealthz(t *testing.T) {
+	t.Parallel()
 	e := newOpsEnv(t, plenty)
 	resp, body := e.get("/healthz", "")
 	var rep health.Report
@@ -99,6 +100,7 @@ func TestHealthz(t *testing.T) {
 }
 
 func TestAdminStatus(t *testing.T) {
+	t.Parallel()
 	e := newOpsEnv(t, plenty)
 	if resp, _ := e.get("/api/admin/status", "alice"); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("user got %d", resp.StatusCode)
@@ -121,6 +123,7 @@ func TestAdminStatus(t *testing.T) {
 }
 
 func TestMetricsEndpoint(t *testing.T) {
+	t.Parallel()
 	e := newOpsEnv(t, plenty)
 	capture := callgen.Default(50).Bytes()
 	if code := e.put(captureName(0), bytes.NewReader(capture)); code != http.StatusCreated {
@@ -181,6 +184,7 @@ func (s *slowBody) Read(p []byte) (int, error) {
 // the integrity check, and that every recording in it plays once the
 // restored service has finished what was interrupted.
 func TestBackupDuringUploads(t *testing.T) {
+	t.Parallel()
 	e := newOpsEnv(t, plenty)
 	if resp, _ := e.get("/api/admin/backup", "alice"); resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("user got %d", resp.StatusCode)

@@ -103,6 +103,7 @@ func (e *pbxEnv) storedCDRs(conf string) []store.StoredCDR {
 }
 
 func TestCDREndpointForms(t *testing.T) {
+	t.Parallel()
 	internal := cdrXML(t, "internal.xml")
 	first, second, _ := bytes.Cut(bytes.TrimSpace(internal), []byte("\n"))
 	const conf = "e89277f0e909d31192e80090331032dd"
@@ -155,6 +156,7 @@ func TestCDREndpointForms(t *testing.T) {
 
 // A malformed request loses nothing that came before or after it.
 func TestCDRMalformedLosesNothing(t *testing.T) {
+	t.Parallel()
 	e := newPBXEnv(t)
 	path := "/example.com/recordings/cdr"
 	trunkOut, trunkIn := cdrXML(t, "trunk-out.xml"), cdrXML(t, "trunk-in.xml")
@@ -177,6 +179,7 @@ func TestCDRMalformedLosesNothing(t *testing.T) {
 }
 
 func TestCDRGatewaySamples(t *testing.T) {
+	t.Parallel()
 	e := newPBXEnv(t)
 	for _, s := range []string{"s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s12"} {
 		queries := gatewayQueries(t, s)
@@ -221,6 +224,7 @@ func TestCDRGatewaySamples(t *testing.T) {
 }
 
 func TestCDRCredentialsAndSizeCap(t *testing.T) {
+	t.Parallel()
 	e := newPBXEnv(t)
 	ctx := context.Background()
 	if err := e.app.Settings.Set(ctx, "admin", map[string]string{settings.KeyCDRUser: "pbx", settings.KeyCDRPassword: "s3cret"}); err != nil {
@@ -315,6 +319,7 @@ func pbxUsers() []store.User {
 }
 
 func TestOwnershipEndToEnd(t *testing.T) {
+	t.Parallel()
 	const gw = "009033060014"
 	type want struct {
 		owner, source, dir, peerName, peerNumber string
@@ -387,6 +392,7 @@ func TestOwnershipEndToEnd(t *testing.T) {
 // Gateway CDRs alone give the call facts of a gateway recording; nobody
 // owns it.
 func TestGatewayOnlyRecording(t *testing.T) {
+	t.Parallel()
 	e := newPBXEnv(t, pbxUsers()...)
 	id := e.upload("453b6335e909d311b89e009033060014-009033060014-1.pcap")
 	for _, q := range gatewayQueries(t, "s1") {
@@ -401,6 +407,7 @@ func TestGatewayOnlyRecording(t *testing.T) {
 }
 
 func TestNoCDRGraceAndLateCDR(t *testing.T) {
+	t.Parallel()
 	e := newPBXEnv(t, pbxUsers()...)
 	ctx := context.Background()
 	// A trunk recording: nobody is known until the CDR tells.
@@ -456,6 +463,7 @@ func TestNoCDRGraceAndLateCDR(t *testing.T) {
 }
 
 func TestUsersFilledFromCDR(t *testing.T) {
+	t.Parallel()
 	e := newPBXEnv(t, store.User{Name: "carla"}, store.User{Name: "ben", DisplayName: "old", E164: "999"})
 	e.postCDRs(cdrXML(t, "trunk-in.xml"))
 	ctx := context.Background()
@@ -476,6 +484,7 @@ func TestUsersFilledFromCDR(t *testing.T) {
 func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
 
 func TestPBXSettingsAPI(t *testing.T) {
+	t.Parallel()
 	e := newPBXEnv(t)
 	for _, c := range []struct {
 		body string
@@ -522,6 +531,7 @@ func TestPBXSettingsAPI(t *testing.T) {
 // Ownership follows an account's devices: adding a MAC gives its earlier
 // recordings to the account, removing it takes them away again.
 func TestAdminUserDevicesReassign(t *testing.T) {
+	t.Parallel()
 	e := newPBXEnv(t, store.User{Name: "zed"})
 	id := e.upload("0123456789abcdef0123456789abcdef-009033000099-1.pcap")
 	if r, _ := e.get(id, "admin"); r.Owner != "" {

@@ -56,6 +56,7 @@ func challengeOf(t *testing.T, c *wsClientConn) string {
 }
 
 func TestWSAppLoginAccessList(t *testing.T) {
+	t.Parallel()
 	e := appLoginEnv(t)
 	own, bobs, roots := e.upload("alice", 10), e.upload("bob", 10), e.upload("root", 10)
 	for _, id := range []int64{own, bobs, roots} {
@@ -114,6 +115,7 @@ func TestWSAppLoginAccessList(t *testing.T) {
 }
 
 func TestWSAppLoginSessionForHTTP(t *testing.T) {
+	t.Parallel()
 	e := appLoginEnv(t)
 	bobs, roots := e.upload("bob", 10), e.upload("root", 10)
 	e.waitReady(bobs)
@@ -154,6 +156,7 @@ func TestWSAppLoginSessionForHTTP(t *testing.T) {
 // app is refused), a wrong one is refused as such. Then a real sign-in
 // with the vectors' challenge and password.
 func TestWSAppLoginDigestVectorsAndReplay(t *testing.T) {
+	t.Parallel()
 	e := appLoginEnv(t)
 	e.s.SetChallenge(func() (string, error) { return "0123456789abcdef", nil })
 	c := e.mustDial("")
@@ -217,6 +220,7 @@ func TestWSAppLoginDigestVectorsAndReplay(t *testing.T) {
 }
 
 func TestWSAppLoginRateLimit(t *testing.T) {
+	t.Parallel()
 	e := appLoginEnv(t)
 	clk := testutil.NewClock(time.Now())
 	e.s.SetLoginClock(clk.Now)
@@ -244,6 +248,7 @@ func TestWSAppLoginRateLimit(t *testing.T) {
 // A connection a cookie signed in may sign in again by AppLogin; it then
 // acts as the AppLogin's user.
 func TestWSAppLoginOverCookieConnection(t *testing.T) {
+	t.Parallel()
 	e := appLoginEnv(t)
 	c := e.mustDial("root")
 	if r := c.call("GetSettings", nil); errOf(r) != "" {

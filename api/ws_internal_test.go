@@ -8,6 +8,7 @@ import (
 )
 
 func TestWSReply(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		mt   string
 		src  string

@@ -199,6 +199,7 @@ func listIDs(m map[string]any) []int64 {
 }
 
 func TestWSOrigin(t *testing.T) {
+	t.Parallel()
 	e := newWSEnv(t)
 	cookie := e.login("alice")
 	for _, tc := range []struct {
@@ -233,6 +234,7 @@ func TestWSOrigin(t *testing.T) {
 }
 
 func TestWSProtocol(t *testing.T) {
+	t.Parallel()
 	e := newWSEnv(t)
 
 	anon := e.mustDial("")
@@ -288,6 +290,7 @@ func TestWSProtocol(t *testing.T) {
 }
 
 func TestWSRecordings(t *testing.T) {
+	t.Parallel()
 	e := newWSEnv(t)
 	a1, a2, b1 := e.upload("alice", 25), e.upload("alice", 25), e.upload("bob", 25)
 	for _, id := range []int64{a1, a2, b1} {
@@ -346,6 +349,7 @@ func TestWSRecordings(t *testing.T) {
 }
 
 func TestWSPushes(t *testing.T) {
+	t.Parallel()
 	e := newWSEnv(t)
 	alice, bob, root := e.mustDial("alice"), e.mustDial("bob"), e.mustDial("root")
 	for _, c := range []*wsClientConn{alice, bob, root} {
@@ -393,6 +397,7 @@ func TestWSPushes(t *testing.T) {
 // sight), and an Added for a recording it was already shown comes as an
 // update.
 func TestWSPushAddedFirst(t *testing.T) {
+	t.Parallel()
 	e := newWSEnv(t)
 	alice := e.mustDial("alice")
 	if r := alice.call("Subscribe", nil); errOf(r) != "" {
@@ -436,6 +441,7 @@ func TestWSPushAddedFirst(t *testing.T) {
 }
 
 func TestWSSessionEnds(t *testing.T) {
+	t.Parallel()
 	e := newWSEnv(t)
 	cookie := e.login("alice")
 	c, _, err := e.dial(cookie, "")
@@ -461,6 +467,7 @@ func TestWSSessionEnds(t *testing.T) {
 // TestWSSettings changes settings over the websocket: every value is
 // checked before any is stored, and what is stored takes effect at once.
 func TestWSSettings(t *testing.T) {
+	t.Parallel()
 	e := newWSEnv(t)
 	root := e.mustDial("root")
 	r := root.call("GetSettings", nil)
@@ -514,6 +521,7 @@ func TestWSSettings(t *testing.T) {
 }
 
 func TestWSUsersAndLogs(t *testing.T) {
+	t.Parallel()
 	e := newWSEnv(t)
 	root, alice := e.mustDial("root"), e.mustDial("alice")
 	for _, tc := range []struct {
@@ -580,6 +588,7 @@ func TestWSUsersAndLogs(t *testing.T) {
 
 // A client that does not read is dropped; the others get every push in time.
 func TestWSSlowClient(t *testing.T) {
+	t.Parallel()
 	e := newWSEnv(t)
 	cookie := e.login("root")
 	fast := e.mustDial("root")
