@@ -65,15 +65,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		if resp.StatusCode != http.StatusCreated {
 			t.Fatalf("upload for %s: %d", owner, resp.StatusCode)
 		}
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-			rec, err := e.db.RecordingByName(ctx, "example.com", name)
-			if err == nil && rec.State == "ready" {
-				return rec
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("upload for %s not analysed: %+v %v", owner, rec, err)
-			}
+		rec, err := e.db.RecordingByName(ctx, "example.com", name)
+		if err != nil {
+			t.Fatal(err)
 		}
+		return e.app.WaitRecording(rec.ID, func(r store.Recording) bool { return r.State == store.StateReady })
 	}
 	do := func(c caller, method, path, body string) (int, string) {
 		t.Helper()
@@ -338,15 +334,11 @@ func TestAuthorizationMatrixWebsocket(t *testing.T) {
 			t.Fatalf("upload for %s: %v %v", owner, resp, err)
 		}
 		resp.Body.Close()
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-			rec, err := e.db.RecordingByName(ctx, "example.com", name)
-			if err == nil && rec.State == "ready" {
-				return rec.ID
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("upload for %s not analysed: %+v %v", owner, rec, err)
-			}
+		rec, err := e.db.RecordingByName(ctx, "example.com", name)
+		if err != nil {
+			t.Fatal(err)
 		}
+		return e.app.WaitRecording(rec.ID, func(r store.Recording) bool { return r.State == store.StateReady }).ID
 	}
 	shared := map[string]int64{"alice": upload("alice"), "bob": upload("bob"), "nobody": upload("nobody")}
 	shared["missing"] = shared["nobody"] + 1000

@@ -99,25 +99,16 @@ type recJSON struct {
 	Envelope   []byte `json:"envelope"`
 }
 
-// waitState polls the recording until it leaves "receiving" and is analysed.
+// waitState waits until the recording is analysed and returns it as the API shows it.
 func (e *env) waitState(id int64) recJSON {
 	e.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var r recJSON
-		resp := e.do(http.MethodGet, fmt.Sprintf("/api/recordings/%d", id), "admin", nil)
-		if err := json.Unmarshal(readAll(e.t, resp), &r); err != nil {
-			e.t.Fatal(err)
-		}
-		// An interrupted upload is "incomplete" before its analysis is stored.
-		if r.State != "receiving" && (r.State != "incomplete" || r.DurationMS > 0) {
-			return r
-		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("recording %d still receiving", id)
-		}
-		time.Sleep(20 * time.Millisecond)
+	e.app.WaitAnalysed(id)
+	var r recJSON
+	resp := e.do(http.MethodGet, fmt.Sprintf("/api/recordings/%d", id), "admin", nil)
+	if err := json.Unmarshal(readAll(e.t, resp), &r); err != nil {
+		e.t.Fatal(err)
 	}
+	return r
 }
 
 func (e *env) idOf(name string) int64 {

@@ -152,15 +152,7 @@ func TestHostileInput(t *testing.T) {
 		ids = append(ids, rec.ID)
 	}
 	for _, id := range ids {
-		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-			r, err := e.db.Recording(ctx, id)
-			if err != nil || time.Now().After(deadline) {
-				t.Fatalf("seed %d not analysed: %+v %v", id, r, err)
-			}
-			if r.State == "ready" {
-				break
-			}
-		}
+		e.app.WaitRecording(id, func(r store.Recording) bool { return r.State == store.StateReady })
 	}
 	aliceID, bobID := ids[0], ids[1]
 

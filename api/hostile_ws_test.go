@@ -13,6 +13,7 @@ import (
 	"github.com/coder/websocket"
 
 	"recordings/internal/callgen"
+	"recordings/store"
 )
 
 // TestHostileWebsocketAndCDR continues the catalogue on the CDR endpoint
@@ -27,13 +28,10 @@ func TestHostileWebsocketAndCDR(t *testing.T) {
 	if a := e.send(t, raw("PUT", "/example.com/recordings/Files/"+name, string(callgen.Default(50).Bytes()), phone), 0); a.status != 201 {
 		t.Fatalf("seed: %+v", a)
 	}
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if r, err := e.db.RecordingByName(ctx, "example.com", name); err == nil && r.State == "ready" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("seed not analysed")
-		}
+	if r, err := e.db.RecordingByName(ctx, "example.com", name); err != nil {
+		t.Fatal(err)
+	} else {
+		e.app.WaitRecording(r.ID, func(r store.Recording) bool { return r.State == store.StateReady })
 	}
 	before := digest(t, e.db)
 	cdr := "/example.com/recordings/cdr"

@@ -87,15 +87,7 @@ func (e *wsEnv) upload(owner string, packets int) int64 {
 
 func (e *wsEnv) waitReady(id int64) {
 	e.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		rec, err := e.db.Recording(e.ctx, id)
-		if err == nil && rec.State == store.StateReady {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	e.t.Fatalf("recording %d not ready", id)
+	e.app.WaitRecording(id, func(r store.Recording) bool { return r.State == store.StateReady })
 }
 
 // wsClientConn is a test client.

@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"recordings/events"
 	"recordings/internal/app"
 	"recordings/store"
 )
@@ -148,4 +149,47 @@ func (a *App) SessionCookie(name, password string) *http.Cookie {
 	}
 	a.T.Fatalf("apptest: login %s: no session cookie", name)
 	return nil
+}
+
+// WaitRecording waits until recording id satisfies ok and returns it. It
+// looks at the recording once at the start and again at every change the
+// service publishes for it, so it never polls and never sleeps; it fails
+// the test when a minute passes first.
+func (a *App) WaitRecording(id int64, ok func(store.Recording) bool) store.Recording {
+	a.T.Helper()
+	changed := make(chan struct{}, 1)
+	unsubscribe := a.Events.Subscribe(func(ev events.Recording) {
+		if ev.ID == id {
+			select {
+			case changed <- struct{}{}:
+			default:
+			}
+		}
+	})
+	defer unsubscribe()
+	timeout := time.After(time.Minute)
+	for {
+		rec, err := a.DB.Recording(a.Ctx, id)
+		if err == nil && ok(rec) {
+			return rec
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			a.T.Fatalf("apptest: recording %d: %v", id, err)
+		}
+		select {
+		case <-changed:
+		case <-timeout:
+			a.T.Fatalf("apptest: recording %d did not reach the state waited for within a minute (now %+v, %v)", id, rec, err)
+		}
+	}
+}
+
+// WaitAnalysed waits until recording id is analysed: ready, failed or an
+// analysed incomplete upload.
+func (a *App) WaitAnalysed(id int64) store.Recording {
+	a.T.Helper()
+	return a.WaitRecording(id, func(r store.Recording) bool {
+		return r.State == store.StateReady || r.State == store.StateFailed ||
+			(r.State == store.StateIncomplete && (r.Codec != "" || r.DurationMS > 0 || r.Reason != ""))
+	})
 }
