@@ -49,18 +49,7 @@ func newWSEnv(t *testing.T, opts ...apptest.Option) *wsEnv {
 // login signs in over HTTP and returns the session cookie.
 func (e *wsEnv) login(name string) *http.Cookie {
 	e.t.Helper()
-	res, err := http.Post(e.app.URL+"/api/login", "application/json", strings.NewReader(fmt.Sprintf(`{"name":%q,"password":%q}`, name, wsPassword)))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	res.Body.Close()
-	for _, c := range res.Cookies() {
-		if c.Name == api.SessionCookie {
-			return c
-		}
-	}
-	e.t.Fatalf("login %s: %s, no session cookie", name, res.Status)
-	return nil
+	return e.app.SessionCookie(name, wsPassword)
 }
 
 // upload stores a capture for owner over HTTP and returns its id.

@@ -11,7 +11,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -107,32 +106,11 @@ func (a *App) User(name string, role store.Role, password string) store.User {
 	return u
 }
 
-// Login signs name in with password through POST /api/login and returns a
-// client that carries the session cookie.
-func (a *App) Login(name, password string) *http.Client {
-	a.T.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		a.T.Fatal(err)
-	}
-	c := &http.Client{Jar: jar, Timeout: time.Minute}
-	res, err := c.Post(a.URL+"/api/login", "application/json",
-		strings.NewReader(fmt.Sprintf(`{"name":%q,"password":%q}`, name, password)))
-	if err != nil {
-		a.T.Fatal(err)
-	}
-	defer res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(res.Body)
-		a.T.Fatalf("apptest: login %s: %s: %s", name, res.Status, b)
-	}
-	return c
-}
-
-// SessionCookie signs name in and returns the session cookie.
+// SessionCookie signs name in with password through POST /api/login and
+// returns the session cookie.
 func (a *App) SessionCookie(name, password string) *http.Cookie {
 	a.T.Helper()
-	res, err := http.Post(a.URL+"/api/login", "application/json",
+	res, err := a.Client.Post(a.URL+"/api/login", "application/json",
 		strings.NewReader(fmt.Sprintf(`{"name":%q,"password":%q}`, name, password)))
 	if err != nil {
 		a.T.Fatal(err)
