@@ -6,8 +6,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -213,23 +215,51 @@ func TestSearchIndexFollowsChanges(t *testing.T) {
 	}
 }
 
+// recordHook is a slog.Handler that passes every record to fn.
+type recordHook func(slog.Record)
+
+func (h recordHook) Enabled(context.Context, slog.Level) bool { return true }
+func (h recordHook) Handle(_ context.Context, r slog.Record) error {
+	h(r)
+	return nil
+}
+func (h recordHook) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h recordHook) WithGroup(string) slog.Handler      { return h }
+
 // TestBusyRetry holds the write lock from another connection (as another
 // process would) and checks that writes wait and retry, or fail with a
-// busy error when retries are off.
+// busy error when retries are off. The lock is released when the store
+// reports its first retry (from its logger), not after a fixed time, so
+// the outcome does not depend on how fast the machine runs either side.
 func TestBusyRetry(t *testing.T) {
 	ctx := context.Background()
 	for _, c := range []struct {
 		name    string
 		retries int
-		hold    time.Duration
 		ok      bool
 	}{
-		{"retried until the lock is free", 0, 150 * time.Millisecond, true},
-		{"no retries", -1, 300 * time.Millisecond, false},
+		{"retried until the lock is free", 0, true},
+		{"no retries", -1, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			var (
+				tx      *sql.Tx // the other connection's, holding the write lock
+				retried atomic.Int32
+			)
+			log := slog.New(recordHook(func(r slog.Record) {
+				if r.Message != "store: database busy, retrying" {
+					return
+				}
+				if retried.Add(1) == 1 {
+					// Released between the failed attempt and the retry.
+					if err := tx.Commit(); err != nil {
+						t.Errorf("release the lock: %v", err)
+					}
+				}
+			}))
 			path := filepath.Join(t.TempDir(), "rec.db")
-			db, err := OpenOptions(ctx, path, nil, Options{BusyTimeout: 20 * time.Millisecond, BusyRetries: c.retries})
+			db, err := OpenOptions(ctx, path, log, Options{BusyTimeout: 20 * time.Millisecond, BusyRetries: c.retries})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -239,31 +269,31 @@ func TestBusyRetry(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer other.Close()
-			tx, err := other.BeginTx(ctx, nil) // BEGIN IMMEDIATE: takes the write lock
+			tx, err = other.BeginTx(ctx, nil) // BEGIN IMMEDIATE: takes the write lock
 			if err != nil {
 				t.Fatal(err)
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('other', '1')`); err != nil {
 				t.Fatal(err)
 			}
-			released := make(chan struct{})
-			go func() {
-				time.Sleep(c.hold)
-				tx.Commit()
-				close(released)
-			}()
 			err = db.SetSetting(ctx, "k", "v")
-			<-released
-			if c.ok && err != nil {
-				t.Fatalf("SetSetting while locked: %v", err)
-			}
-			if !c.ok && (err == nil || !isBusy(err)) {
-				t.Fatalf("SetSetting while locked, no retries = %v, want a busy error", err)
-			}
 			if c.ok {
+				if err != nil || retried.Load() != 1 {
+					t.Fatalf("SetSetting while locked: %v after %d retries, want success after 1", err, retried.Load())
+				}
 				if v, _, _ := db.Setting(ctx, "other"); v != "1" {
 					t.Errorf("the other connection's write is missing")
 				}
+				return
+			}
+			if err == nil || !isBusy(err) || retried.Load() != 0 {
+				t.Fatalf("SetSetting while locked, no retries = %v after %d retries, want a busy error at once", err, retried.Load())
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.SetSetting(ctx, "k", "v"); err != nil {
+				t.Errorf("SetSetting once the lock is free: %v", err)
 			}
 		})
 	}
