@@ -8,7 +8,9 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -66,6 +68,34 @@ func (l *lockedBuf) Write(p []byte) (int, error) {
 }
 func (l *lockedBuf) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
+// analysed returns a function that waits until the analysis of every
+// given recording has been stored and logged (the service tells of it with
+// an "updated" event, its last step); call it before Run.
+func analysed(t *testing.T, s *Service) func(ids ...int64) {
+	updated := make(chan int64, 64)
+	s.OnEvent(func(ev Event) {
+		if ev.Kind == "updated" {
+			updated <- ev.ID
+		}
+	})
+	return func(ids ...int64) {
+		t.Helper()
+		left := map[int64]bool{}
+		for _, id := range ids {
+			left[id] = true
+		}
+		timeout := time.After(30 * time.Second)
+		for len(left) > 0 {
+			select {
+			case id := <-updated:
+				delete(left, id)
+			case <-timeout:
+				t.Fatalf("recordings %v not analysed after 30 s", slices.Collect(maps.Keys(left)))
+			}
+		}
+	}
+}
+
 // brokenReader yields data, then fails.
 type brokenReader struct{ r io.Reader }
 
@@ -91,27 +121,27 @@ func TestObserverAndLogUser(t *testing.T) {
 	defer db.Close()
 	obs := &countObserver{}
 	s := New(db, log, Options{Observer: obs})
+	wait := analysed(t, s)
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
 
 	capture := callgen.Default(100).Bytes()
-	if _, _, err := s.Upload(ctx, "example.com", aliceName, bytes.NewReader(capture), int64(len(capture))); err != nil {
+	id1, _, err := s.Upload(ctx, "example.com", aliceName, bytes.NewReader(capture), int64(len(capture)))
+	if err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := s.Upload(ctx, "example.com", "bad name.pcap", bytes.NewReader(capture), -1); err == nil {
 		t.Fatal("bad name accepted")
 	}
 	name2 := strings.Replace(aliceName, "-1-", "-2-", 1)
-	if _, _, err := s.Upload(ctx, "example.com", name2, &brokenReader{bytes.NewReader(capture[:3000])}, -1); err == nil {
+	id2, _, err := s.Upload(ctx, "example.com", name2, &brokenReader{bytes.NewReader(capture[:3000])}, -1)
+	if err == nil {
 		t.Fatal("broken upload reported no error")
 	}
 	if err := s.WaitUploads(ctx); err != nil || s.Uploads() != 0 {
 		t.Fatalf("uploads left: %d, %v", s.Uploads(), err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for obs.snapshot().conv < 2 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	wait(id1, id2)
 	got := obs.snapshot()
 	if got.started != 2 || got.ok != 1 || got.failed != 1 || got.refused != 1 || got.conv != 2 {
 		t.Errorf("observer saw started %d ok %d failed %d refused %d converted %d", got.started, got.ok, got.failed, got.refused, got.conv)
@@ -180,32 +210,20 @@ func TestRestartAnalysesCompleteUploads(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := New(db, nil, Options{})
+	wait := analysed(t, s)
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
 	want := map[int64]string{id: store.StateReady, partial: store.StateIncomplete, cutShort: store.StateIncomplete}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ok := true
-		for rid, st := range want {
-			r, err := db.Recording(ctx, rid)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if r.State != st || r.DurationMS == 0 {
-				ok = false
-			}
+	// The last of these is queued after the empty upload was dropped.
+	wait(id, partial, cutShort)
+	for rid, st := range want {
+		r, err := db.Recording(ctx, rid)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if ok {
-			break
+		if r.State != st || r.DurationMS == 0 {
+			t.Errorf("recording %d: state %s, %d ms, want %s and a duration", rid, r.State, r.DurationMS, st)
 		}
-		if time.Now().After(deadline) {
-			for rid := range want {
-				r, _ := db.Recording(ctx, rid)
-				t.Errorf("recording %d: state %s, want %s", rid, r.State, want[rid])
-			}
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 	if _, err := db.Recording(ctx, empty); err == nil {
 		t.Error("interrupted upload with no bytes kept")
