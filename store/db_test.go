@@ -15,6 +15,7 @@ import (
 )
 
 func TestOpenPragmas(t *testing.T) {
+	t.Parallel()
 	db, _ := openTest(t)
 	ctx := context.Background()
 	for _, c := range []struct {
@@ -54,6 +55,7 @@ func TestOpenPragmas(t *testing.T) {
 }
 
 func TestReopenKeepsData(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "a", "b", "rec.db")
 	ctx := context.Background()
 	db, err := Open(ctx, path, nil)
@@ -78,6 +80,7 @@ func TestReopenKeepsData(t *testing.T) {
 }
 
 func TestSchemaTooNew(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "rec.db")
 	ctx := context.Background()
 	db, err := Open(ctx, path, nil)
@@ -103,6 +106,7 @@ func TestSchemaTooNew(t *testing.T) {
 }
 
 func TestOpenBadPath(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	if _, err := Open(ctx, "", nil); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Open(\"\") = %v, want ErrInvalid", err)
@@ -117,6 +121,7 @@ func TestOpenBadPath(t *testing.T) {
 // TestMigrateUpgrade stores data under schema 1 and checks that opening it
 // with the current program upgrades it and indexes the old rows.
 func TestMigrateUpgrade(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "rec.db")
 	ctx := context.Background()
 	db, err := OpenOptions(ctx, path, nil, Options{migrateTo: 1})
@@ -158,6 +163,7 @@ func TestMigrateUpgrade(t *testing.T) {
 // TestSearchIndexFollowsChanges checks the trigram index through replace,
 // owner change, CDR and delete.
 func TestSearchIndexFollowsChanges(t *testing.T) {
+	t.Parallel()
 	db, _ := openTest(t)
 	ctx := context.Background()
 	find := func(q string) []int64 {
@@ -232,6 +238,7 @@ func (h recordHook) WithGroup(string) slog.Handler      { return h }
 // reports its first retry (from its logger), not after a fixed time, so
 // the outcome does not depend on how fast the machine runs either side.
 func TestBusyRetry(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, c := range []struct {
 		name    string
@@ -302,6 +309,7 @@ func TestBusyRetry(t *testing.T) {
 // TestMigrateBlobs stores analysis blobs inline under schema 4 and checks
 // that the upgrade moves them to recording_blobs intact.
 func TestMigrateBlobs(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "rec.db")
 	ctx := context.Background()
 	db, err := OpenOptions(ctx, path, nil, Options{migrateTo: 4})

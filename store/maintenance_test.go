@@ -44,6 +44,7 @@ func checkSnapshot(t *testing.T, path string, want map[string][]byte) {
 }
 
 func TestBackupWhileWriting(t *testing.T) {
+	t.Parallel()
 	db, _ := openTest(t)
 	ctx := context.Background()
 
@@ -143,6 +144,7 @@ func TestBackupWhileWriting(t *testing.T) {
 }
 
 func TestVacuumAndSize(t *testing.T) {
+	t.Parallel()
 	db, _ := openTest(t)
 	ctx := context.Background()
 	var ids []int64

@@ -50,6 +50,7 @@ func openWriter(t testing.TB, path string, log *slog.Logger) *DB {
 // machine is, and the slow step is slow by sleeping on it, so the number of
 // progress lines is exact.
 func TestMigrationProgress(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, testMigrationProgress)
 }
 
@@ -187,6 +188,7 @@ func copyFile(t testing.TB, from, to string) {
 // TestMigrateFromV1 opens a small first-schema database with the current
 // program: every migration applies and the data reads back.
 func TestMigrateFromV1(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "v1.db")
 	makeV1Fixture(t, path, 500)
 	db, err := OpenOptions(context.Background(), path, nil, Options{})

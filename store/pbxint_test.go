@@ -14,6 +14,7 @@ const (
 )
 
 func TestCDRStoreAndIndex(t *testing.T) {
+	t.Parallel()
 	db, clk := openTest(t)
 	ctx := context.Background()
 	ids, err := db.AddCDRs(ctx, []NewCDR{
@@ -55,6 +56,7 @@ func TestCDRStoreAndIndex(t *testing.T) {
 }
 
 func TestMarkNoCDRAndLateCDR(t *testing.T) {
+	t.Parallel()
 	db, clk := openTest(t)
 	ctx := context.Background()
 	id, _, err := db.BeginUpload(ctx, "d", "x.pcap", FileName{ConfID: confA}, "")
@@ -90,6 +92,7 @@ func TestMarkNoCDRAndLateCDR(t *testing.T) {
 }
 
 func TestAppObjectsAndAccess(t *testing.T) {
+	t.Parallel()
 	db, _ := openTest(t)
 	ctx := context.Background()
 	for _, u := range []User{{Name: "anna", E164: "100"}, {Name: "Ben", E164: "101"}, {Name: "carla", E164: "102"}, {Name: "root", Role: RoleAdmin}} {
@@ -155,6 +158,7 @@ func TestAppObjectsAndAccess(t *testing.T) {
 }
 
 func TestLicencesAndPurge(t *testing.T) {
+	t.Parallel()
 	db, _ := openTest(t)
 	ctx := context.Background()
 	for _, n := range []string{"anna", "ben"} {
