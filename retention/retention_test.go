@@ -68,6 +68,7 @@ func fileSize(t *testing.T, path string) int64 {
 }
 
 func TestOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clk := testutil.NewClock(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
 	db := openDB(t, clk)
@@ -182,6 +183,7 @@ func TestOnce(t *testing.T) {
 }
 
 func TestOff(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clk := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	db := openDB(t, clk)
@@ -207,6 +209,7 @@ func TestOff(t *testing.T) {
 // tells when a run is over (Run asks it for the next wait), so nothing
 // here depends on how long a run takes.
 func TestSchedule(t *testing.T) {
+	t.Parallel()
 	clk := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	db := openDB(t, clk)
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -395,6 +398,7 @@ func (s *costStore) Checkpoint(context.Context) error {
 // TestBatchesStayShort: whatever the recordings' sizes and the store's
 // speed, the adaptive batches keep every write transaction under 100 ms.
 func TestBatchesStayShort(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		size    int64
@@ -408,6 +412,7 @@ func TestBatchesStayShort(t *testing.T) {
 		{"mixed sizes, slow disk", 0, 1000, 20 * time.Millisecond, 50 * time.Microsecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			policy := testutil.NewClock(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
 			watch := testutil.NewClock(time.Unix(0, 0))
 			cs := &costStore{clk: watch, perMiB: tc.perMiB, perPage: tc.perPage}
