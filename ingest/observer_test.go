@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"recordings/internal/callgen"
@@ -109,7 +110,17 @@ func (b *brokenReader) Read(p []byte) (int, error) {
 
 const aliceName = "0123456789abcdef0123456789abcdef-0090334455aa-1-alice.pcap"
 
+// TestObserverAndLogUser runs in a synctest bubble so that the uploads
+// start once Run has finished its start-up recovery (synctest.Wait returns
+// when Run waits for its workers). Uploads that complete while Run is still
+// recovering are analysed twice: Run takes them for uploads received
+// before a restart.
 func TestObserverAndLogUser(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, testObserverAndLogUser)
+}
+
+func testObserverAndLogUser(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	out := &lockedBuf{}
@@ -124,6 +135,7 @@ func TestObserverAndLogUser(t *testing.T) {
 	wait := analysed(t, s)
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
+	synctest.Wait() // Run has recovered (nothing) and waits for its workers
 
 	capture := callgen.Default(100).Bytes()
 	id1, _, err := s.Upload(ctx, "example.com", aliceName, bytes.NewReader(capture), int64(len(capture)))
@@ -168,6 +180,7 @@ func TestObserverAndLogUser(t *testing.T) {
 // TestRestartAnalysesCompleteUploads: an upload that arrived completely but
 // was not analysed before a stop is analysed at start, not marked incomplete.
 func TestRestartAnalysesCompleteUploads(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "r.db"), nil)

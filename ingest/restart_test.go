@@ -21,6 +21,7 @@ import (
 // not stay "receiving" for ever), and one marked incomplete whose analysis
 // the stop prevented.
 func TestRunFinishesWhatACrashLeft(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	db, err := store.OpenOptions(ctx, filepath.Join(t.TempDir(), "rec.db"), log, store.Options{BcryptCost: 4})
