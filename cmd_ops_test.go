@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"recordings/internal/callgen"
-	"recordings/internal/testutil"
 	"recordings/store"
 )
 
@@ -154,77 +153,134 @@ func TestCreateAdminCmd(t *testing.T) {
 	}
 }
 
+// watchedLog is a process log that wakes waiters at every write.
+type watchedLog struct {
+	mu      sync.Mutex
+	b       bytes.Buffer
+	written chan struct{} // closed (and replaced) by every Write
+}
+
+func newWatchedLog() *watchedLog { return &watchedLog{written: make(chan struct{})} }
+
+func (l *watchedLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	close(l.written)
+	l.written = make(chan struct{})
+	return l.b.Write(p)
+}
+
+func (l *watchedLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// await waits until the log matches re and returns the first match's
+// submatches. It fails the test when ended yields first (the service
+// stopped) or after 30 s: the wait is for real work of a whole service,
+// a bound for a hang, not for speed.
+func (l *watchedLog) await(t *testing.T, re *regexp.Regexp, ended <-chan error) []string {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		l.mu.Lock()
+		m := re.FindStringSubmatch(l.b.String())
+		written := l.written
+		l.mu.Unlock()
+		if m != nil {
+			return m
+		}
+		select {
+		case <-written:
+		case err := <-ended:
+			t.Fatalf("service ended (%v) before logging %q:\n%s", err, re, l)
+		case <-timeout:
+			t.Fatalf("no %q in the log after 30 s:\n%s", re, l)
+		}
+	}
+}
+
+// eventually checks cond every 20 ms until it holds, and fails the test
+// after 30 s. Only for outcomes of a service run that it announces
+// nowhere the test can wait on.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not after 30 s", what)
+		}
+	}
+}
+
 var listenRE = regexp.MustCompile(`listen=(\S+)`)
 
 // startServe runs serve on a loopback port and returns its address, the
 // process log and a function that stops it (like SIGTERM) and returns its
 // error.
-func startServe(t *testing.T, dbPath string, extra ...string) (string, *testutil.LogBuffer, func() error) {
+func startServe(t *testing.T, dbPath string, extra ...string) (string, *watchedLog, func() error) {
 	t.Helper()
 	t.Setenv("RECORDINGS_ADMIN_PASSWORD", "admin-password")
 	ctx, cancel := context.WithCancel(context.Background())
-	logs := &testutil.LogBuffer{}
+	logs := newWatchedLog()
 	done := make(chan error, 1)
 	args := append([]string{"serve", "-listen", "127.0.0.1:0", "-db", dbPath}, extra...)
 	go func() { done <- Run(ctx, args, io.Discard, logs) }()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if m := listenRE.FindStringSubmatch(logs.String()); m != nil {
-			stop := func() error {
-				cancel()
-				select {
-				case err := <-done:
-					return err
-				case <-time.After(20 * time.Second):
-					t.Fatal("serve did not stop")
-					return nil
-				}
-			}
-			return "http://" + m[1], logs, stop
-		}
+	m := logs.await(t, listenRE, done)
+	stop := func() error {
+		cancel()
 		select {
 		case err := <-done:
-			t.Fatalf("serve ended: %v\n%s", err, logs.String())
-		default:
+			return err
+		case <-time.After(60 * time.Second):
+			t.Fatal("serve did not stop")
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not start:\n%s", logs.String())
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
+	return "http://" + m[1], logs, stop
 }
 
-// trickle is an upload body that sends the capture slowly and can be held.
-type trickle struct {
-	b     []byte
-	piece int
-	pause time.Duration
-	sent  chan struct{} // closed after the first piece
-	once  sync.Once
+// heldBody is an upload body that sends its first piece bytes, then
+// nothing until release is closed, then the rest.
+type heldBody struct {
+	b       []byte
+	piece   int
+	sent    chan struct{} // closed once the first piece has been read
+	release chan struct{}
+	read    int
 }
 
-func (r *trickle) Read(p []byte) (int, error) {
+func (r *heldBody) Read(p []byte) (int, error) {
 	if len(r.b) == 0 {
 		return 0, io.EOF
 	}
-	if r.sent != nil {
-		defer r.once.Do(func() { close(r.sent) })
+	if r.read >= r.piece {
+		<-r.release
+	} else {
+		p = p[:min(len(p), r.piece-r.read)] // the client may read it in parts
 	}
-	time.Sleep(r.pause)
-	n := copy(p[:min(len(p), r.piece)], r.b)
+	n := copy(p, r.b)
 	r.b = r.b[n:]
+	if r.read < r.piece && r.read+n >= r.piece {
+		close(r.sent)
+	}
+	r.read += n
 	return n, nil
 }
 
+// TestServeShutdown stops the service while an upload is in flight: held
+// after its first piece, it is either let go once the shutdown has begun
+// (and must complete), or held beyond the shutdown timeout (and must be
+// kept as incomplete with what arrived).
 func TestServeShutdown(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		timeout string
-		pause   time.Duration
+		finish  bool        // the client sends the rest once the shutdown has begun
 		want    store.State // state after restart
 	}{
-		{"upload finishes within the timeout", "20s", 2 * time.Millisecond, store.StateReady},
-		{"upload cut at the timeout is kept", "300ms", 200 * time.Millisecond, store.StateIncomplete},
+		{"upload finishes within the timeout", "20s", true, store.StateReady},
+		{"upload cut at the timeout is kept", "300ms", false, store.StateIncomplete},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dbPath := filepath.Join(t.TempDir(), "rec.db")
@@ -235,7 +291,10 @@ func TestServeShutdown(t *testing.T) {
 				resp.Body.Close()
 			}
 			capture := callgen.Default(300).Bytes()
-			body := &trickle{b: capture, piece: 4096, pause: tc.pause, sent: make(chan struct{})}
+			body := &heldBody{b: capture, piece: 4096, sent: make(chan struct{}), release: make(chan struct{})}
+			var once sync.Once
+			release := func() { once.Do(func() { close(body.release) }) }
+			defer release()
 			name := fmt.Sprintf("%032x-0090334455aa-1-alice.pcap", 7)
 			status := make(chan int, 1)
 			go func() {
@@ -249,16 +308,23 @@ func TestServeShutdown(t *testing.T) {
 				status <- resp.StatusCode
 			}()
 			<-body.sent
-			time.Sleep(20 * time.Millisecond)
-			if err := stop(); err != nil {
+			logs.await(t, regexp.MustCompile(`msg="upload started"`), nil)
+			stopped := make(chan error, 1)
+			go func() { stopped <- stop() }()
+			down := logs.await(t, regexp.MustCompile(`msg="shutting down[^"]*".* uploads=(\d+)`), nil)
+			if down[1] != "1" {
+				t.Errorf("shutdown began with %s uploads in flight, want 1", down[1])
+			}
+			if tc.finish {
+				release()
+			}
+			if err := <-stopped; err != nil {
 				t.Fatalf("serve: %v\n%s", err, logs.String())
 			}
+			release() // a cut upload's client returns once its body is read
 			code := <-status
-			if tc.want == store.StateReady && code != http.StatusCreated {
+			if tc.finish && code != http.StatusCreated {
 				t.Errorf("upload answered %d, want 201", code)
-			}
-			if !strings.Contains(logs.String(), "shutting down") {
-				t.Errorf("no shutdown line:\n%s", logs.String())
 			}
 			// New connections are refused after the stop.
 			if _, err := http.Get(addr + "/healthz"); err == nil {
@@ -272,19 +338,16 @@ func TestServeShutdown(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			deadline := time.Now().Add(10 * time.Second)
-			for {
-				r, err := db.RecordingByName(context.Background(), "example.com", name)
-				if err == nil && r.State == tc.want && r.DurationMS > 0 {
-					if tc.want == store.StateReady && r.Size != int64(len(capture)) {
-						t.Errorf("stored %d of %d bytes", r.Size, len(capture))
-					}
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("recording after restart: %+v %v", r, err)
-				}
-				time.Sleep(20 * time.Millisecond)
+			var r store.Recording
+			eventually(t, "recording analysed after restart", func() bool {
+				r, err = db.RecordingByName(context.Background(), "example.com", name)
+				return err == nil && r.State == tc.want && r.DurationMS > 0
+			})
+			if tc.finish && r.Size != int64(len(capture)) {
+				t.Errorf("stored %d of %d bytes", r.Size, len(capture))
+			}
+			if !tc.finish && (r.Size < 4096 || r.Size >= int64(len(capture))) {
+				t.Errorf("stored %d bytes of a capture cut after the first 4096 of %d", r.Size, len(capture))
 			}
 		})
 	}

@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
-	"time"
 
-	"recordings/internal/testutil"
 	"recordings/settings"
 	"recordings/store"
 )
@@ -44,18 +43,12 @@ func TestServeStartupLicencePurge(t *testing.T) {
 	}
 	start := func() string {
 		t.Helper()
-		out := &testutil.LogBuffer{}
+		out := newWatchedLog()
 		sctx, cancel := context.WithCancel(ctx)
+		defer cancel()
 		done := make(chan error, 1)
 		go func() { done <- Run(sctx, []string{"serve", "-listen", "127.0.0.1:0", "-db", path}, out, out) }()
-		deadline := time.Now().Add(20 * time.Second)
-		for !strings.Contains(out.String(), "recordings started") {
-			if time.Now().After(deadline) {
-				cancel()
-				t.Fatalf("service did not start:\n%s", out)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		out.await(t, regexp.MustCompile(`recordings started`), done)
 		cancel()
 		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
 			t.Fatalf("serve: %v\n%s", err, out)

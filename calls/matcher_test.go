@@ -53,45 +53,55 @@ func begin(t testing.TB, db *store.DB, name string) int64 {
 // A CDR and an upload of the same call racing each other always end with
 // the CDR attached, whichever wins.
 func TestConcurrentCDRAndUpload(t *testing.T) {
+	t.Parallel()
 	xml := testXML(t, "trunk-in.xml")
 	for i := range 20 {
-		db := openDB(t, nil)
-		if _, err := db.CreateUser(context.Background(), store.User{Name: "carla"}, ""); err != nil {
-			t.Fatal(err)
-		}
-		var changes sync.Map
-		var broker events.Broker
-		broker.Subscribe(func(ev events.Recording) {
-			if ev.Kind == events.CDRAttached {
-				changes.Store(ev.ID, true)
-			}
+		t.Run(fmt.Sprint("round ", i), func(t *testing.T) {
+			t.Parallel()
+			cdrAndUploadRound(t, xml, i)
 		})
-		m := New(db, nil, Options{Events: &broker})
-		var wg sync.WaitGroup
-		var id int64
-		wg.Add(2)
-		go func() {
-			defer wg.Done()
-			id = begin(t, db, fmt.Sprintf("c2c2c2c2e909d31192e80090331032dd-009033060014-%d--TRUNK.pcap", i))
-			m.Attach(context.Background(), id)
-		}()
-		go func() {
-			defer wg.Done()
-			if _, err := m.AddPBX(context.Background(), "d", xml); err != nil {
-				t.Error(err)
-			}
-		}()
-		wg.Wait()
-		r, err := db.Recording(context.Background(), id)
-		if err != nil {
-			t.Fatal(err)
+	}
+}
+
+// cdrAndUploadRound races one CDR against the upload it belongs to, on a
+// fresh database.
+func cdrAndUploadRound(t *testing.T, xml []byte, i int) {
+	db := openDB(t, nil)
+	if _, err := db.CreateUser(context.Background(), store.User{Name: "carla"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	var changes sync.Map
+	var broker events.Broker
+	broker.Subscribe(func(ev events.Recording) {
+		if ev.Kind == events.CDRAttached {
+			changes.Store(ev.ID, true)
 		}
-		if r.Owner != "carla" || !r.CDR || r.OwnerSource != string(pbx.OwnerTrunkIn) {
-			t.Fatalf("round %d: %+v", i, r)
+	})
+	m := New(db, nil, Options{Events: &broker})
+	var wg sync.WaitGroup
+	var id int64
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		id = begin(t, db, fmt.Sprintf("c2c2c2c2e909d31192e80090331032dd-009033060014-%d--TRUNK.pcap", i))
+		m.Attach(context.Background(), id)
+	}()
+	go func() {
+		defer wg.Done()
+		if _, err := m.AddPBX(context.Background(), "d", xml); err != nil {
+			t.Error(err)
 		}
-		if _, ok := changes.Load(id); !ok {
-			t.Fatalf("round %d: no change notification", i)
-		}
+	}()
+	wg.Wait()
+	r, err := db.Recording(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Owner != "carla" || !r.CDR || r.OwnerSource != string(pbx.OwnerTrunkIn) {
+		t.Fatalf("round %d: %+v", i, r)
+	}
+	if _, ok := changes.Load(id); !ok {
+		t.Fatalf("round %d: no change notification", i)
 	}
 }
 
@@ -127,6 +137,7 @@ func TestDecideOwner(t *testing.T) {
 }
 
 func TestMalformedAndClip(t *testing.T) {
+	t.Parallel()
 	m := New(openDB(t, nil), nil, Options{})
 	for _, body := range []string{"", "<cdr", "<x/>", `<cdr utc="zz"/>`} {
 		if _, err := m.AddPBX(context.Background(), "d", []byte(body)); err == nil {
@@ -159,6 +170,7 @@ func validUTF8(s string) bool {
 }
 
 func TestGraceSetting(t *testing.T) {
+	t.Parallel()
 	db := openDB(t, nil)
 	m := New(db, nil, Options{Grace: time.Hour})
 	ctx := context.Background()
@@ -189,6 +201,7 @@ func BenchmarkAddPBXAndResolve(b *testing.B) {
 }
 
 func TestPruneCDRs(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	db := openDB(t, clock)

@@ -8,12 +8,16 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"recordings/events"
 	"recordings/internal/callgen"
 	"recordings/store"
 )
@@ -66,6 +70,35 @@ func (l *lockedBuf) Write(p []byte) (int, error) {
 }
 func (l *lockedBuf) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
+// analysed returns a broker to give the service and a function that waits
+// until the analysis of every given recording has been stored and logged
+// (the service publishes StateChanged as its last step).
+func analysed(t *testing.T) (*events.Broker, func(ids ...int64)) {
+	updated := make(chan int64, 64)
+	broker := &events.Broker{}
+	broker.Subscribe(func(ev events.Recording) {
+		if ev.Kind == events.StateChanged {
+			updated <- ev.ID
+		}
+	})
+	return broker, func(ids ...int64) {
+		t.Helper()
+		left := map[int64]bool{}
+		for _, id := range ids {
+			left[id] = true
+		}
+		timeout := time.After(30 * time.Second)
+		for len(left) > 0 {
+			select {
+			case id := <-updated:
+				delete(left, id)
+			case <-timeout:
+				t.Fatalf("recordings %v not analysed after 30 s", slices.Collect(maps.Keys(left)))
+			}
+		}
+	}
+}
+
 // brokenReader yields data, then fails.
 type brokenReader struct{ r io.Reader }
 
@@ -79,7 +112,17 @@ func (b *brokenReader) Read(p []byte) (int, error) {
 
 const aliceName = "0123456789abcdef0123456789abcdef-0090334455aa-1-alice.pcap"
 
+// TestObserverAndLogUser runs in a synctest bubble so that the uploads
+// start once Run has finished its start-up recovery (synctest.Wait returns
+// when Run waits for its workers). Uploads that complete while Run is still
+// recovering are analysed twice: Run takes them for uploads received
+// before a restart.
 func TestObserverAndLogUser(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, testObserverAndLogUser)
+}
+
+func testObserverAndLogUser(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	out := &lockedBuf{}
@@ -90,28 +133,29 @@ func TestObserverAndLogUser(t *testing.T) {
 	}
 	defer db.Close()
 	obs := &countObserver{}
-	s := New(db, log, Options{Observer: obs})
+	broker, wait := analysed(t)
+	s := New(db, log, Options{Observer: obs, Events: broker})
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
+	synctest.Wait() // Run has recovered (nothing) and waits for its workers
 
 	capture := callgen.Default(100).Bytes()
-	if _, _, err := s.Upload(ctx, "example.com", aliceName, bytes.NewReader(capture), int64(len(capture))); err != nil {
+	id1, _, err := s.Upload(ctx, "example.com", aliceName, bytes.NewReader(capture), int64(len(capture)))
+	if err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := s.Upload(ctx, "example.com", "bad name.pcap", bytes.NewReader(capture), -1); err == nil {
 		t.Fatal("bad name accepted")
 	}
 	name2 := strings.Replace(aliceName, "-1-", "-2-", 1)
-	if _, _, err := s.Upload(ctx, "example.com", name2, &brokenReader{bytes.NewReader(capture[:3000])}, -1); err == nil {
+	id2, _, err := s.Upload(ctx, "example.com", name2, &brokenReader{bytes.NewReader(capture[:3000])}, -1)
+	if err == nil {
 		t.Fatal("broken upload reported no error")
 	}
 	if err := s.WaitUploads(ctx); err != nil || s.Uploads() != 0 {
 		t.Fatalf("uploads left: %d, %v", s.Uploads(), err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for obs.snapshot().conv < 2 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	wait(id1, id2)
 	got := obs.snapshot()
 	if got.started != 2 || got.ok != 1 || got.failed != 1 || got.refused != 1 || got.conv != 2 {
 		t.Errorf("observer saw started %d ok %d failed %d refused %d converted %d", got.started, got.ok, got.failed, got.refused, got.conv)
@@ -138,6 +182,7 @@ func TestObserverAndLogUser(t *testing.T) {
 // TestRestartAnalysesCompleteUploads: an upload that arrived completely but
 // was not analysed before a stop is analysed at start, not marked incomplete.
 func TestRestartAnalysesCompleteUploads(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "r.db"), nil)
@@ -179,33 +224,21 @@ func TestRestartAnalysesCompleteUploads(t *testing.T) {
 	if err := db.FinishUpload(ctx, cutShort, store.StateIncomplete, ""); err != nil {
 		t.Fatal(err)
 	}
-	s := New(db, nil, Options{})
+	broker, wait := analysed(t)
+	s := New(db, nil, Options{Events: broker})
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
 	want := map[int64]store.State{id: store.StateReady, partial: store.StateIncomplete, cutShort: store.StateIncomplete}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		ok := true
-		for rid, st := range want {
-			r, err := db.Recording(ctx, rid)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if r.State != st || r.DurationMS == 0 {
-				ok = false
-			}
+	// The last of these is queued after the empty upload was dropped.
+	wait(id, partial, cutShort)
+	for rid, st := range want {
+		r, err := db.Recording(ctx, rid)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if ok {
-			break
+		if r.State != st || r.DurationMS == 0 {
+			t.Errorf("recording %d: state %s, %d ms, want %s and a duration", rid, r.State, r.DurationMS, st)
 		}
-		if time.Now().After(deadline) {
-			for rid := range want {
-				r, _ := db.Recording(ctx, rid)
-				t.Errorf("recording %d: state %s, want %s", rid, r.State, want[rid])
-			}
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 	if _, err := db.Recording(ctx, empty); err == nil {
 		t.Error("interrupted upload with no bytes kept")

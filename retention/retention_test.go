@@ -69,6 +69,7 @@ func fileSize(t *testing.T, path string) int64 {
 }
 
 func TestOnce(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clk := testutil.NewClock(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
 	db := openDB(t, clk)
@@ -189,6 +190,7 @@ func TestOnce(t *testing.T) {
 }
 
 func TestOff(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	clk := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	db := openDB(t, clk)
@@ -210,8 +212,11 @@ func TestOff(t *testing.T) {
 }
 
 // TestSchedule drives Run with a fake timer: a run at start, one per tick,
-// one per Kick, and the policy read afresh each time.
+// one per Kick, and the policy read afresh each time. The fake After also
+// tells when a run is over (Run asks it for the next wait), so nothing
+// here depends on how long a run takes.
 func TestSchedule(t *testing.T) {
+	t.Parallel()
 	clk := testutil.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	db := openDB(t, clk)
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -222,7 +227,7 @@ func TestSchedule(t *testing.T) {
 		runs = make(chan struct{}, 10)
 	)
 	ticks := make(chan time.Time)
-	var asked []time.Duration
+	asked := make(chan time.Duration, 10)
 	r := New(db, nil, Options{
 		Now: clk.Now,
 		Policy: func(context.Context) (Policy, error) {
@@ -232,27 +237,36 @@ func TestSchedule(t *testing.T) {
 			return Policy{RecordingDays: days}, nil
 		},
 		After: func(d time.Duration) <-chan time.Time {
-			mu.Lock()
-			asked = append(asked, d)
-			mu.Unlock()
+			asked <- d
 			return ticks
 		},
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- r.Run(ctx) }()
-	wait := func(what string) {
+	// ran waits for one run: its policy is read, then Run asks After for
+	// the next 24 h, and reads the policy no more until it is woken.
+	ran := func(what string) {
 		t.Helper()
 		select {
 		case <-runs:
-		case <-time.After(5 * time.Second):
+		case <-time.After(30 * time.Second):
 			t.Fatalf("no run %s", what)
 		}
+		select {
+		case d := <-asked:
+			if d != 24*time.Hour {
+				t.Errorf("%s: After asked for %v, want 24h", what, d)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("the run %s did not end", what)
+		}
+		select {
+		case <-runs:
+			t.Fatalf("%s: more than one run", what)
+		default:
+		}
 	}
-	wait("at start")
-	clk.Advance(10 * 24 * time.Hour)
-	ticks <- clk.Now()
-	wait("after a day")
 	count := func() int {
 		n, _, err := db.ListRecordings(context.Background(), store.ListFilter{})
 		if err != nil {
@@ -260,6 +274,10 @@ func TestSchedule(t *testing.T) {
 		}
 		return len(n)
 	}
+	ran("at start")
+	clk.Advance(10 * 24 * time.Hour)
+	ticks <- clk.Now()
+	ran("after a day")
 	if count() != 1 {
 		t.Fatal("deleted with retention off")
 	}
@@ -267,23 +285,13 @@ func TestSchedule(t *testing.T) {
 	days = 5
 	mu.Unlock()
 	r.Kick()
-	wait("after Kick")
-	// Kick's run finishes before Run waits again; wait for the next After.
-	deadline := time.Now().Add(5 * time.Second)
-	for count() != 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	ran("after Kick")
 	if count() != 0 {
 		t.Error("setting 5 days did not delete the 10-day-old recording")
 	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(asked) < 2 || asked[0] != 24*time.Hour {
-		t.Errorf("After asked for %v, want 24h each", asked)
 	}
 }
 
@@ -397,6 +405,7 @@ func (s *costStore) Checkpoint(context.Context) error {
 // TestBatchesStayShort: whatever the recordings' sizes and the store's
 // speed, the adaptive batches keep every write transaction under 100 ms.
 func TestBatchesStayShort(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		size    int64
@@ -410,6 +419,7 @@ func TestBatchesStayShort(t *testing.T) {
 		{"mixed sizes, slow disk", 0, 1000, 20 * time.Millisecond, 50 * time.Microsecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			policy := testutil.NewClock(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
 			watch := testutil.NewClock(time.Unix(0, 0))
 			cs := &costStore{clk: watch, perMiB: tc.perMiB, perPage: tc.perPage}

@@ -130,7 +130,9 @@ func TestSetApplies(t *testing.T) {
 
 // TestWatch: a value written straight into the database (by another
 // writer) takes effect at the next tick, and a bad stored level falls back
-// to the default instead of breaking logging.
+// to the default instead of breaking logging. The fake timer also tells
+// when Watch has finished a reload (it asks for the next tick), so that
+// "no hook call" is checked after the reload, not after a guessed time.
 func TestWatch(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	db, s, levels, _ := setup(t)
@@ -141,33 +143,54 @@ func TestWatch(t *testing.T) {
 	}
 	<-seen
 	ticks := make(chan time.Time)
+	waiting := make(chan struct{}, 4) // Watch waits for a tick
 	done := make(chan error, 1)
-	go func() { done <- s.Watch(ctx, time.Minute, func(time.Duration) <-chan time.Time { return ticks }) }()
+	go func() {
+		done <- s.Watch(ctx, time.Minute, func(time.Duration) <-chan time.Time {
+			waiting <- struct{}{}
+			return ticks
+		})
+	}()
+	// tick wakes Watch and returns once it has reloaded and waits again.
+	tick := func() {
+		t.Helper()
+		ticks <- time.Time{}
+		select {
+		case <-waiting:
+		case <-time.After(30 * time.Second):
+			t.Fatal("Watch did not come back to wait")
+		}
+	}
+	<-waiting
 	db.put("trace.Recording", "debug")
-	ticks <- time.Time{}
+	tick()
 	select {
 	case c := <-seen:
 		if !slices.Equal(c, []string{"trace.Recording"}) {
 			t.Errorf("changed %q", c)
 		}
-	case <-time.After(5 * time.Second):
+	default:
 		t.Fatal("change not picked up")
 	}
 	if levels.Level(applog.Recording) != slog.LevelDebug {
 		t.Error("level not applied")
 	}
 	db.put("trace.Recording", "garbage")
-	ticks <- time.Time{}
-	<-seen
+	tick()
+	select {
+	case <-seen:
+	default:
+		t.Fatal("change to a bad level not picked up")
+	}
 	if levels.Level(applog.Recording) != slog.LevelInfo {
 		t.Errorf("bad stored level gave %v, want the default INFO", levels.Level(applog.Recording))
 	}
 	// No change: no hook call.
-	ticks <- time.Time{}
+	tick()
 	select {
 	case c := <-seen:
 		t.Errorf("hook called without a change: %q", c)
-	case <-time.After(50 * time.Millisecond):
+	default:
 	}
 	cancel()
 	if err := <-done; err != nil {

@@ -13,6 +13,7 @@ import (
 // TestConcurrentWritersReaders runs uploads from several goroutines while
 // others list recordings and read captures, then checks every capture.
 func TestConcurrentWritersReaders(t *testing.T) {
+	t.Parallel()
 	db, _ := openTest(t)
 	ctx := context.Background()
 	const (

@@ -6,6 +6,7 @@ import (
 )
 
 func TestNewDatabasePageSize(t *testing.T) {
+	t.Parallel()
 	db, _ := openTest(t)
 	var ps, av int
 	if err := db.r.QueryRowContext(context.Background(), "PRAGMA page_size").Scan(&ps); err != nil {

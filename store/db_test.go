@@ -6,13 +6,16 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
 func TestOpenPragmas(t *testing.T) {
+	t.Parallel()
 	db, _ := openTest(t)
 	ctx := context.Background()
 	for _, c := range []struct {
@@ -52,6 +55,7 @@ func TestOpenPragmas(t *testing.T) {
 }
 
 func TestReopenKeepsData(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "a", "b", "rec.db")
 	ctx := context.Background()
 	db, err := Open(ctx, path, nil)
@@ -76,6 +80,7 @@ func TestReopenKeepsData(t *testing.T) {
 }
 
 func TestSchemaTooNew(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "rec.db")
 	ctx := context.Background()
 	db, err := Open(ctx, path, nil)
@@ -101,6 +106,7 @@ func TestSchemaTooNew(t *testing.T) {
 }
 
 func TestOpenBadPath(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	if _, err := Open(ctx, "", nil); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Open(\"\") = %v, want ErrInvalid", err)
@@ -115,6 +121,7 @@ func TestOpenBadPath(t *testing.T) {
 // TestMigrateUpgrade stores data under schema 1 and checks that opening it
 // with the current program upgrades it and indexes the old rows.
 func TestMigrateUpgrade(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "rec.db")
 	ctx := context.Background()
 	db, err := OpenOptions(ctx, path, nil, Options{migrateTo: 1})
@@ -156,6 +163,7 @@ func TestMigrateUpgrade(t *testing.T) {
 // TestSearchIndexFollowsChanges checks the trigram index through replace,
 // owner change, CDR and delete.
 func TestSearchIndexFollowsChanges(t *testing.T) {
+	t.Parallel()
 	db, _ := openTest(t)
 	ctx := context.Background()
 	find := func(q string) []int64 {
@@ -213,23 +221,52 @@ func TestSearchIndexFollowsChanges(t *testing.T) {
 	}
 }
 
+// recordHook is a slog.Handler that passes every record to fn.
+type recordHook func(slog.Record)
+
+func (h recordHook) Enabled(context.Context, slog.Level) bool { return true }
+func (h recordHook) Handle(_ context.Context, r slog.Record) error {
+	h(r)
+	return nil
+}
+func (h recordHook) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h recordHook) WithGroup(string) slog.Handler      { return h }
+
 // TestBusyRetry holds the write lock from another connection (as another
 // process would) and checks that writes wait and retry, or fail with a
-// busy error when retries are off.
+// busy error when retries are off. The lock is released when the store
+// reports its first retry (from its logger), not after a fixed time, so
+// the outcome does not depend on how fast the machine runs either side.
 func TestBusyRetry(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, c := range []struct {
 		name    string
 		retries int
-		hold    time.Duration
 		ok      bool
 	}{
-		{"retried until the lock is free", 0, 150 * time.Millisecond, true},
-		{"no retries", -1, 300 * time.Millisecond, false},
+		{"retried until the lock is free", 0, true},
+		{"no retries", -1, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			var (
+				tx      *sql.Tx // the other connection's, holding the write lock
+				retried atomic.Int32
+			)
+			log := slog.New(recordHook(func(r slog.Record) {
+				if r.Message != "store: database busy, retrying" {
+					return
+				}
+				if retried.Add(1) == 1 {
+					// Released between the failed attempt and the retry.
+					if err := tx.Commit(); err != nil {
+						t.Errorf("release the lock: %v", err)
+					}
+				}
+			}))
 			path := filepath.Join(t.TempDir(), "rec.db")
-			db, err := OpenOptions(ctx, path, nil, Options{BusyTimeout: 20 * time.Millisecond, BusyRetries: c.retries})
+			db, err := OpenOptions(ctx, path, log, Options{BusyTimeout: 20 * time.Millisecond, BusyRetries: c.retries})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -239,31 +276,31 @@ func TestBusyRetry(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer other.Close()
-			tx, err := other.BeginTx(ctx, nil) // BEGIN IMMEDIATE: takes the write lock
+			tx, err = other.BeginTx(ctx, nil) // BEGIN IMMEDIATE: takes the write lock
 			if err != nil {
 				t.Fatal(err)
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO settings (key, value) VALUES ('other', '1')`); err != nil {
 				t.Fatal(err)
 			}
-			released := make(chan struct{})
-			go func() {
-				time.Sleep(c.hold)
-				tx.Commit()
-				close(released)
-			}()
 			err = db.SetSetting(ctx, "k", "v")
-			<-released
-			if c.ok && err != nil {
-				t.Fatalf("SetSetting while locked: %v", err)
-			}
-			if !c.ok && (err == nil || !isBusy(err)) {
-				t.Fatalf("SetSetting while locked, no retries = %v, want a busy error", err)
-			}
 			if c.ok {
+				if err != nil || retried.Load() != 1 {
+					t.Fatalf("SetSetting while locked: %v after %d retries, want success after 1", err, retried.Load())
+				}
 				if v, _, _ := db.Setting(ctx, "other"); v != "1" {
 					t.Errorf("the other connection's write is missing")
 				}
+				return
+			}
+			if err == nil || !isBusy(err) || retried.Load() != 0 {
+				t.Fatalf("SetSetting while locked, no retries = %v after %d retries, want a busy error at once", err, retried.Load())
+			}
+			if err := tx.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			if err := db.SetSetting(ctx, "k", "v"); err != nil {
+				t.Errorf("SetSetting once the lock is free: %v", err)
 			}
 		})
 	}
@@ -272,6 +309,7 @@ func TestBusyRetry(t *testing.T) {
 // TestMigrateBlobs stores analysis blobs inline under schema 4 and checks
 // that the upgrade moves them to recording_blobs intact.
 func TestMigrateBlobs(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "rec.db")
 	ctx := context.Background()
 	db, err := OpenOptions(ctx, path, nil, Options{migrateTo: 4})

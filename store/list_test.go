@@ -85,6 +85,7 @@ func reference(all []Recording, f ListFilter) []int64 {
 }
 
 func TestListRecordings(t *testing.T) {
+	t.Parallel()
 	db, clk := openTest(t)
 	start := clk.Now()
 	all := listFixture(t, db, clk, 130)
@@ -163,6 +164,7 @@ func TestListRecordings(t *testing.T) {
 }
 
 func TestListRecordingsDefaultsAndErrors(t *testing.T) {
+	t.Parallel()
 	db, clk := openTest(t)
 	all := listFixture(t, db, clk, 60)
 	ctx := context.Background()
@@ -196,6 +198,7 @@ func TestListRecordingsDefaultsAndErrors(t *testing.T) {
 func cursorString(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 
 func TestListQueryPlans(t *testing.T) {
+	t.Parallel()
 	db, _ := openTest(t)
 	ctx := context.Background()
 	for _, c := range []struct {
@@ -235,6 +238,7 @@ func TestListQueryPlans(t *testing.T) {
 }
 
 func TestListQueryPlanFTS(t *testing.T) {
+	t.Parallel()
 	db, _ := openTest(t)
 	rows, err := db.r.QueryContext(context.Background(), "EXPLAIN QUERY PLAN SELECT "+recColsLight+
 		" FROM recordings NOT INDEXED WHERE instr(search, ?) > 0 AND (created_at, id) < (?, ?)"+

@@ -10,6 +10,7 @@ import (
 )
 
 func TestLogs(t *testing.T) {
+	t.Parallel()
 	db, clk := openTest(t)
 	ctx := context.Background()
 	levels := []string{"DEBUG", "INFO", "WARN", "ERROR"}

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 )
 
 // checkSnapshot opens a backup file on its own and verifies it.
@@ -45,11 +44,13 @@ func checkSnapshot(t *testing.T, path string, want map[string][]byte) {
 }
 
 func TestBackupWhileWriting(t *testing.T) {
+	t.Parallel()
 	db, _ := openTest(t)
 	ctx := context.Background()
 
 	var (
 		mu       sync.Mutex
+		grown    = sync.NewCond(&mu)   // signalled when done grows or the writer fails
 		done     = map[string][]byte{} // completed uploads
 		stop     atomic.Bool
 		wg       sync.WaitGroup
@@ -67,6 +68,7 @@ func TestBackupWhileWriting(t *testing.T) {
 				err = db.FinishUpload(ctx, id, StateReceiving, sumHex(data))
 			}
 			mu.Lock()
+			grown.Broadcast()
 			if err != nil {
 				writeErr = err
 				mu.Unlock()
@@ -88,19 +90,14 @@ func TestBackupWhileWriting(t *testing.T) {
 
 	for round := range 3 {
 		// Let the writer get ahead a little.
-		for {
-			mu.Lock()
-			n, werr := len(done), writeErr
-			mu.Unlock()
-			if n > (round+1)*3 {
-				break
-			}
-			if werr != nil {
-				t.Fatal(werr)
-			}
-			runtimeYield()
-		}
 		mu.Lock()
+		for len(done) <= (round+1)*3 && writeErr == nil {
+			grown.Wait()
+		}
+		if writeErr != nil {
+			mu.Unlock()
+			t.Fatal(writeErr)
+		}
 		before := make(map[string][]byte, len(done))
 		for k, v := range done {
 			before[k] = v
@@ -146,9 +143,8 @@ func TestBackupWhileWriting(t *testing.T) {
 	}
 }
 
-func runtimeYield() { time.Sleep(2 * time.Millisecond) }
-
 func TestVacuumAndSize(t *testing.T) {
+	t.Parallel()
 	db, _ := openTest(t)
 	ctx := context.Background()
 	var ids []int64

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -42,24 +43,29 @@ func openWriter(t testing.TB, path string, log *slog.Logger) *DB {
 	return &DB{path: path, w: w, log: log, now: time.Now, retry: 3, busy: 5 * time.Second}
 }
 
+// TestMigrationProgress runs in a synctest bubble: the progress ticker
+// follows the bubble's fake clock, which moves only while every goroutine
+// in the bubble is blocked. A step's SQL (CPU and file I/O, never "durably
+// blocking") therefore takes no time on that clock however loaded the
+// machine is, and the slow step is slow by sleeping on it, so the number of
+// progress lines is exact.
 func TestMigrationProgress(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, testMigrationProgress)
+}
+
+func testMigrationProgress(t *testing.T) {
 	ctx := context.Background()
 	out := &lockedBuffer{}
 	db := openWriter(t, filepath.Join(t.TempDir(), "m.db"), slog.New(slog.NewTextHandler(out, nil)))
-	defer db.w.Close()
+	defer db.w.Close() // inside the bubble: it ends the pool's opener goroutine
 	steps := []migration{
 		{"quick", func(ctx context.Context, tx *sql.Tx) error {
 			_, err := tx.ExecContext(ctx, `CREATE TABLE t (x INTEGER)`)
 			return err
 		}},
 		{"slow", func(ctx context.Context, tx *sql.Tx) error {
-			// Runs until two progress lines have been logged (or 10 s
-			// pass, which the check below then reports): no assumption on
-			// how promptly a loaded machine runs the progress ticker.
-			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) &&
-				strings.Count(out.String(), "migration still running") < 2; {
-				time.Sleep(5 * time.Millisecond)
-			}
+			time.Sleep(60 * time.Millisecond) // the ticker fires at 25 and 50 ms
 			_, err := tx.ExecContext(ctx, `INSERT INTO t VALUES (1)`)
 			return err
 		}},
@@ -73,8 +79,14 @@ func TestMigrationProgress(t *testing.T) {
 	if err := db.migrateSteps(ctx, steps, 2, 25*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(out.String(), "migration still running"); n < 2 || !strings.Contains(out.String(), "step=slow") {
-		t.Errorf("%d progress lines for a slow step reported every 25 ms:\n%s", n, out.String())
+	var progress []string
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.Contains(line, "migration still running") {
+			progress = append(progress, line)
+		}
+	}
+	if len(progress) != 2 || !strings.Contains(progress[0], "step=slow") || !strings.Contains(progress[1], "step=slow") {
+		t.Errorf("%d progress lines for a 60 ms step reported every 25 ms, want 2 naming the step:\n%s", len(progress), out.String())
 	}
 	if !strings.Contains(out.String(), "schema migrated") {
 		t.Errorf("no summary:\n%s", out.String())
@@ -176,6 +188,7 @@ func copyFile(t testing.TB, from, to string) {
 // TestMigrateFromV1 opens a small first-schema database with the current
 // program: every migration applies and the data reads back.
 func TestMigrateFromV1(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "v1.db")
 	makeV1Fixture(t, path, 500)
 	db, err := OpenOptions(context.Background(), path, nil, Options{})

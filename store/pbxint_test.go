@@ -16,6 +16,7 @@ const (
 )
 
 func TestCDRStoreAndIndex(t *testing.T) {
+	t.Parallel()
 	db, clk := openTest(t)
 	ctx := context.Background()
 	ids, err := db.AddCDRs(ctx, []NewCDR{
@@ -57,6 +58,7 @@ func TestCDRStoreAndIndex(t *testing.T) {
 }
 
 func TestMarkNoCDRAndLateCDR(t *testing.T) {
+	t.Parallel()
 	db, clk := openTest(t)
 	ctx := context.Background()
 	id, _, err := db.BeginUpload(ctx, "d", "x.pcap", FileName{ConfID: confA}, "")
@@ -92,6 +94,7 @@ func TestMarkNoCDRAndLateCDR(t *testing.T) {
 }
 
 func TestAppObjectsAndAccess(t *testing.T) {
+	t.Parallel()
 	db, _ := openTest(t)
 	ctx := context.Background()
 	for _, u := range []User{{Name: "anna", E164: "100"}, {Name: "Ben", E164: "101"}, {Name: "carla", E164: "102"}, {Name: "root", Role: RoleAdmin}} {
@@ -157,6 +160,7 @@ func TestAppObjectsAndAccess(t *testing.T) {
 }
 
 func TestLicencesAndPurge(t *testing.T) {
+	t.Parallel()
 	db, _ := openTest(t)
 	ctx := context.Background()
 	for _, n := range []string{"anna", "ben"} {

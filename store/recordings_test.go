@@ -12,6 +12,7 @@ import (
 )
 
 func TestCaptureRoundTrip(t *testing.T) {
+	t.Parallel()
 	db, _ := openTest(t)
 	ctx := context.Background()
 	for i, c := range []struct {
@@ -57,6 +58,7 @@ func TestCaptureRoundTrip(t *testing.T) {
 }
 
 func TestCaptureSeek(t *testing.T) {
+	t.Parallel()
 	db, _ := openTest(t)
 	ctx := context.Background()
 	const chunk = 1000
@@ -120,6 +122,7 @@ func TestCaptureSeek(t *testing.T) {
 }
 
 func TestUploadReplace(t *testing.T) {
+	t.Parallel()
 	db, clk := openTest(t)
 	ctx := context.Background()
 	first := randBytes(1, 5000)
@@ -195,6 +198,7 @@ func equalRecording(a, b Recording) bool {
 }
 
 func TestRecordingLifecycle(t *testing.T) {
+	t.Parallel()
 	db, clk := openTest(t)
 	ctx := context.Background()
 	fn := FileName{ConfID: "abc", MAC: "009033010203", Serial: "s1", RegName: "alice"}
@@ -294,6 +298,7 @@ func second[T any](_ T, err error) error { return err }
 func third[A, B any](_ A, _ B, err error) error { return err }
 
 func TestIncompleteUpload(t *testing.T) {
+	t.Parallel()
 	db, _ := openTest(t)
 	ctx := context.Background()
 	id, _, err := db.BeginUpload(ctx, "d", "cut.pcap", FileName{}, "")
@@ -317,6 +322,7 @@ func TestIncompleteUpload(t *testing.T) {
 }
 
 func TestProtectDelete(t *testing.T) {
+	t.Parallel()
 	db, _ := openTest(t)
 	ctx := context.Background()
 	data := randBytes(3, 3000)

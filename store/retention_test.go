@@ -12,6 +12,7 @@ import (
 )
 
 func TestExpiredAndTrim(t *testing.T) {
+	t.Parallel()
 	db, clk := openTest(t)
 	ctx := context.Background()
 	add := func(name string, chunks int) int64 {

@@ -8,6 +8,7 @@ import (
 )
 
 func TestTrigramStatsCache(t *testing.T) {
+	t.Parallel()
 	t0 := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 	var s trigramStats
 	s.put("abc", 7, t0)
@@ -44,6 +45,7 @@ func TestTrigramStatsCache(t *testing.T) {
 // the plan to the trigram index after it became common, and the other way
 // round; either way the result is every matching row.
 func TestSearchWithStaleCounts(t *testing.T) {
+	t.Parallel()
 	db, clk := openTest(t)
 	db.ftsCap = 4 // small, so that a few rows make a trigram common
 	ctx := context.Background()

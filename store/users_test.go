@@ -10,6 +10,7 @@ import (
 )
 
 func TestUsers(t *testing.T) {
+	t.Parallel()
 	db, clk := openTest(t)
 	ctx := context.Background()
 	if n, err := db.UserCount(ctx); err != nil || n != 0 {
@@ -133,6 +134,7 @@ func TestUsers(t *testing.T) {
 }
 
 func TestSessions(t *testing.T) {
+	t.Parallel()
 	db, clk := openTest(t)
 	ctx := context.Background()
 	u, err := db.CreateUser(ctx, User{Name: "alice"}, "pw")
@@ -214,6 +216,7 @@ func TestSessions(t *testing.T) {
 }
 
 func TestSettings(t *testing.T) {
+	t.Parallel()
 	db, _ := openTest(t)
 	ctx := context.Background()
 	if _, ok, err := db.Setting(ctx, "retention"); ok || err != nil {

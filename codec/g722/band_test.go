@@ -76,6 +76,7 @@ func (st *refBand) adapt(dq int32) {
 // (|D| ≤ 10228), including long runs of one sign that push the coefficients
 // to their limits.
 func TestAdaptAgainstLiteral(t *testing.T) {
+	t.Parallel()
 	rng := rand.New(rand.NewPCG(3, 4))
 	var fast band
 	var ref refBand
@@ -118,6 +119,7 @@ func TestAdaptAgainstLiteral(t *testing.T) {
 
 // TestScaleFactorBounds checks the bounds the fast paths rely on.
 func TestScaleFactorBounds(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		table []int32

@@ -84,6 +84,7 @@ func decodeAll(t *testing.T, rate int, in []byte) []int16 {
 }
 
 func TestBitExact(t *testing.T) {
+	t.Parallel()
 	in, ref := readRef(t)
 	got := decodeAll(t, 64000, in)
 	checkSame(t, got, ref)
@@ -102,6 +103,7 @@ func TestBitExact(t *testing.T) {
 // 160 octets (20 ms, a common RTP packetisation) and 80 (10 ms), and expects
 // exactly the output of a single call: all state carries across calls.
 func TestChunked(t *testing.T) {
+	t.Parallel()
 	in, ref := readRef(t)
 	for _, size := range []int{1, 7, 80, 160, 161, 4096} {
 		t.Run(fmt.Sprintf("%d octets", size), func(t *testing.T) {
@@ -124,6 +126,7 @@ func TestChunked(t *testing.T) {
 // TestLowerRates checks modes 2 and 3 against spandsp's decoder, which wraps
 // where the reference saturates (see testdata/README.md).
 func TestLowerRates(t *testing.T) {
+	t.Parallel()
 	in, _ := readRef(t)
 	for _, tc := range []struct {
 		rate  int
@@ -160,6 +163,7 @@ func TestLowerRates(t *testing.T) {
 
 // TestModesDiffer guards against a mode being silently decoded as another.
 func TestModesDiffer(t *testing.T) {
+	t.Parallel()
 	in, _ := readRef(t)
 	in = in[:8000]
 	a, b, c := decodeAll(t, 64000, in), decodeAll(t, 56000, in), decodeAll(t, 48000, in)
@@ -177,6 +181,7 @@ func i16bytes(s []int16) []byte {
 }
 
 func TestReset(t *testing.T) {
+	t.Parallel()
 	in, ref := readRef(t)
 	d := NewDecoder()
 	buf := make([]int16, d.MaxSamples(len(in)))
@@ -195,6 +200,7 @@ func TestReset(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
+	t.Parallel()
 	d := NewDecoder()
 	for _, tc := range []struct {
 		name string
@@ -232,6 +238,7 @@ func TestErrors(t *testing.T) {
 // A short destination must not disturb the state: the stream continues as
 // if the failing call had not been made.
 func TestErrorKeepsState(t *testing.T) {
+	t.Parallel()
 	in, ref := readRef(t)
 	d := NewDecoder()
 	buf := make([]int16, 320)
@@ -250,6 +257,7 @@ func TestErrorKeepsState(t *testing.T) {
 }
 
 func TestConceal(t *testing.T) {
+	t.Parallel()
 	in, ref := readRef(t)
 	// A stretch of speech about 1 s in.
 	const at = 16000 / 2 // octets

@@ -9,6 +9,7 @@ import (
 )
 
 func TestDecoderInfo(t *testing.T) {
+	t.Parallel()
 	d := NewDecoder()
 	if d.Name() != "G729" || d.SampleRate() != 8000 || d.ClockRate() != 8000 || d.FrameSamples() != 80 {
 		t.Fatalf("info: %s %d %d %d", d.Name(), d.SampleRate(), d.ClockRate(), d.FrameSamples())
@@ -16,6 +17,7 @@ func TestDecoderInfo(t *testing.T) {
 }
 
 func TestPayloadLengths(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		n       int
 		samples int
@@ -67,6 +69,7 @@ func TestPayloadLengths(t *testing.T) {
 
 // Several frames in one payload decode like the same frames one by one.
 func TestMultiFramePayload(t *testing.T) {
+	t.Parallel()
 	frames := readFrameFile(t, filepath.Join("testdata", "rtp", "mix_vad.frames"))
 	want := decodeFrames(t, NewDecoder(), frames)
 
@@ -109,6 +112,7 @@ func TestMultiFramePayload(t *testing.T) {
 }
 
 func TestReset(t *testing.T) {
+	t.Parallel()
 	frames := readFrameFile(t, filepath.Join("testdata", "rtp", "mix_loss.frames"))[:300]
 	d := NewDecoder()
 	first := decodeFrames(t, d, frames)
@@ -203,6 +207,7 @@ func benchmarkFrames(b *testing.B, name string) {
 }
 
 func TestUnpackSpeech(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(7, 8))
 	for iter := 0; iter < 10000; iter++ {
 		var f [SpeechBytes]byte
@@ -222,6 +227,7 @@ func TestUnpackSpeech(t *testing.T) {
 }
 
 func TestFrameLevelAPI(t *testing.T) {
+	t.Parallel()
 	d := NewDecoder()
 	dst := make([]int16, FrameSamples)
 	if _, err := d.DecodeSpeech(dst, make([]byte, 9)); !errors.Is(err, ErrPayload) {
@@ -282,6 +288,7 @@ func TestFrameLevelAPI(t *testing.T) {
 }
 
 func TestZeroValueDecoder(t *testing.T) {
+	t.Parallel()
 	frames := readFrameFile(t, filepath.Join("testdata", "rtp", "mix_loss.frames"))[:200]
 	var d Decoder
 	got := decodeFrames(t, &d, frames)

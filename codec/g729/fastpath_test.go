@@ -91,6 +91,7 @@ func randLPC(r *rand.Rand, a []int16) {
 }
 
 func TestFastPathsMatchReference(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(1, 2))
 	for iter := 0; iter < 20000; iter++ {
 		var a [lpcOrder + 1]int16
@@ -179,6 +180,7 @@ func refLspPoly(lsp []int16, f *[6]int32) {
 }
 
 func TestLspPolyMatchesReference(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(3, 4))
 	for iter := 0; iter < 200000; iter++ {
 		var lsp [lpcOrder]int16
@@ -225,6 +227,7 @@ func BenchmarkSynFilt(b *testing.B) {
 }
 
 func TestRandomMatchesReference(t *testing.T) {
+	t.Parallel()
 	for s := int32(min16); s <= max16; s++ {
 		seed := int16(s)
 		want := extractL(lAdd(lShr(lMult(seed, 31821), 1), 13849))
@@ -255,6 +258,7 @@ func refPostProcess(p *postProcess, sig []int16) {
 }
 
 func TestPostProcessMatchesReference(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(9, 10))
 	for iter := 0; iter < 20000; iter++ {
 		var p, q postProcess
@@ -287,6 +291,7 @@ func TestPostProcessMatchesReference(t *testing.T) {
 }
 
 func TestPostfilterStepsMatchReference(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(11, 12))
 	for iter := 0; iter < 20000; iter++ {
 		var sig [subLen]int16
@@ -321,6 +326,7 @@ func TestPostfilterStepsMatchReference(t *testing.T) {
 }
 
 func TestWeightAzMatchesReference(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(13, 14))
 	for iter := 0; iter < 20000; iter++ {
 		var a [lpcOrder + 1]int16
@@ -347,6 +353,7 @@ func TestWeightAzMatchesReference(t *testing.T) {
 }
 
 func TestAbsBound(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(15, 16))
 	for iter := 0; iter < 20000; iter++ {
 		x := make([]int16, r.IntN(64))
@@ -403,6 +410,7 @@ func refAgc(pastGain *int16, in, out []int16) {
 }
 
 func TestAgcMatchesReference(t *testing.T) {
+	t.Parallel()
 	r := rand.New(rand.NewPCG(17, 18))
 	for iter := 0; iter < 20000; iter++ {
 		var in, out [subLen]int16
@@ -433,6 +441,7 @@ func TestAgcMatchesReference(t *testing.T) {
 // each mode and LSF the MA coefficients are positive and, with the
 // codebook factor, sum to less than 32768.
 func TestLsfPredictorSums(t *testing.T) {
+	t.Parallel()
 	for name, tab := range map[string]struct {
 		fg  *[2][maNP][lpcOrder]int16
 		sum *[2][lpcOrder]int16

@@ -133,6 +133,7 @@ func decodeITUFile(t *testing.T, bitPath string) []int16 {
 }
 
 func TestAnnexAVectors(t *testing.T) {
+	t.Parallel()
 	names := []string{"algthm", "erasure", "fixed", "lsp", "overflow", "parity", "pitch", "speech", "tame", "test"}
 	for _, name := range names {
 		t.Run(name, func(t *testing.T) {
@@ -144,6 +145,7 @@ func TestAnnexAVectors(t *testing.T) {
 }
 
 func TestAnnexBVectors(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ bit, out string }{
 		{"tstseq1a.bit", "tstseq1a.out"},
 		{"tstseq2a.bit", "tstseq2a.out"},

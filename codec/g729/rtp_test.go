@@ -62,6 +62,7 @@ func decodeFrames(t testing.TB, d *Decoder, frames [][]byte) []int16 {
 }
 
 func TestRTPVectors(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"mix", "mix_vad", "mix_loss"} {
 		t.Run(name, func(t *testing.T) {
 			frames := readFrameFile(t, filepath.Join("testdata", "rtp", name+".frames"))

@@ -38,9 +38,11 @@ const (
 	uploads   = 100
 	piecePkts = 10                     // packet pairs per written piece: 200 ms of call
 	pace      = 200 * time.Millisecond // real time
-	shortPkts = 50                     // 1 s calls: done long before the kill
-	longPkts  = 600                    // 12 s calls: cut by the kill
-	killAfter = 3 * time.Second
+	shortPkts = 50                     // 1 s calls: done before the kill
+	longPkts  = 1500                   // 30 s calls: cut by the kill
+	// The kill comes once every short call is done and every long one
+	// has at least this many pieces stored, while they go on streaming.
+	killPieces = 5
 )
 
 // buildBinary compiles the appliance once into dir.
@@ -164,10 +166,13 @@ func fileName(i int) string {
 	return fmt.Sprintf("%032x-009033302ab1-%d--user%d.pcap", i+1, i+1, i%7)
 }
 
+// piece is the size of the pieces u is sent in.
+func (u *upload) piece() int { return len(u.data) / (u.packets / piecePkts) }
+
 // stream PUTs u.data with chunked encoding, one 200 ms piece per 200 ms.
 func stream(ctx context.Context, c *http.Client, base string, u *upload) {
 	pr, pw := io.Pipe()
-	piece := len(u.data) / (u.packets / piecePkts)
+	piece := u.piece()
 	go func() {
 		t := time.NewTicker(pace)
 		defer t.Stop()
@@ -241,39 +246,53 @@ func get(t *testing.T, c *http.Client, url string) (int, http.Header, []byte) {
 	return resp.StatusCode, resp.Header, b
 }
 
+func list(t *testing.T, c *http.Client, base string) []recording {
+	t.Helper()
+	code, _, b := get(t, c, base+"/api/recordings?limit=500")
+	if code != http.StatusOK {
+		t.Fatalf("list: %d %s", code, b)
+	}
+	var out struct {
+		Recordings []recording `json:"recordings"`
+		Next       string      `json:"next"`
+	}
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Next != "" {
+		t.Fatalf("more than 500 recordings listed")
+	}
+	return out.Recordings
+}
+
+// await lists the recordings every 100 ms until done accepts them, and
+// fails after a minute: the server's work is waited for, not timed.
+func await(t *testing.T, c *http.Client, base, what string, done func([]recording) bool) []recording {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		recs := list(t, c, base)
+		if done(recs) {
+			return recs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not after a minute: %+v", what, recs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // settled lists every recording once none is still receiving or awaiting analysis.
 func settled(t *testing.T, c *http.Client, base string) []recording {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		code, _, b := get(t, c, base+"/api/recordings?limit=500")
-		if code != http.StatusOK {
-			t.Fatalf("list: %d %s", code, b)
-		}
-		var out struct {
-			Recordings []recording `json:"recordings"`
-			Next       string      `json:"next"`
-		}
-		if err := json.Unmarshal(b, &out); err != nil {
-			t.Fatal(err)
-		}
-		if out.Next != "" {
-			t.Fatalf("more than 500 recordings listed")
-		}
-		pending := 0
-		for _, r := range out.Recordings {
+	return await(t, c, base, "every recording analysed after restart", func(recs []recording) bool {
+		for _, r := range recs {
 			if r.State == "receiving" || (r.State == "incomplete" && r.DurationMS == 0 && r.Reason == "") {
-				pending++
+				return false
 			}
 		}
-		if pending == 0 {
-			return out.Recordings
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d recordings still pending 30 s after restart: %+v", pending, out.Recordings)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return true
+	})
 }
 
 func integrityCheck(t *testing.T, path string) {
@@ -324,11 +343,39 @@ func TestKillMidUpload(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 0, DisableKeepAlives: true}}
-	var wg sync.WaitGroup
+	var wg, short sync.WaitGroup
+	short.Add(uploads / 2)
 	for _, u := range ups {
-		wg.Go(func() { stream(ctx, client, srv.url, u) })
+		wg.Go(func() {
+			stream(ctx, client, srv.url, u)
+			if u.packets == shortPkts {
+				short.Done()
+			}
+		})
 	}
-	time.Sleep(killAfter)
+	// Kill while the long calls stream, once the short ones are answered
+	// and every long one has its first second stored: a slow machine
+	// makes the kill come later, not miss what it is meant to hit.
+	shortDone := make(chan struct{})
+	go func() { short.Wait(); close(shortDone) }()
+	select {
+	case <-shortDone:
+	case <-time.After(time.Minute):
+		t.Fatal("the short calls are not answered after a minute")
+	}
+	ac := login(t, srv.url)
+	await(t, ac, srv.url, "long calls stored up to the kill point", func(recs []recording) bool {
+		size := map[string]int64{}
+		for _, r := range recs {
+			size[r.Name] = r.Size
+		}
+		for _, u := range ups {
+			if u.packets == longPkts && size[u.name] < int64(killPieces*u.piece()) {
+				return false
+			}
+		}
+		return true
+	})
 	srv.kill(t)
 	wg.Wait()
 	cancel()
