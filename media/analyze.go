@@ -293,7 +293,7 @@ func (a *Analysis) plan(e *engine) error {
 	last := a.islands[len(a.islands)-1]
 	a.startNS = startNS
 	a.Start = time.Unix(0, startNS).UTC()
-	span := last.endNS - last.shiftNS - startNS
+	span := satSub(satSub(last.endNS, last.shiftNS), startNS)
 	if limit := a.opt.MaxDuration.Nanoseconds(); span > limit || span < 0 {
 		a.Warnings = append(a.Warnings, fmt.Sprintf("timeline of %v capped at %v", time.Duration(span), a.opt.MaxDuration))
 		span = limit
@@ -330,7 +330,7 @@ func islands(segs []segment, idle int64) ([]island, int64) {
 	for _, g := range segs {
 		if n := len(out); n > 0 {
 			cur := &out[n-1]
-			if gap := g.start - cur.endNS; gap <= idle {
+			if gap := satSub(g.start, cur.endNS); gap <= idle {
 				cur.endNS = max(cur.endNS, g.end)
 				continue
 			} else {

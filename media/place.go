@@ -69,6 +69,14 @@ type placeLimits struct {
 	idle          int64 // Options.MaxIdle
 }
 
+// satSub is a-b, saturated.
+func satSub(a, b int64) int64 {
+	if b == math.MinInt64 {
+		return satAdd(satAdd(a, math.MaxInt64), 1)
+	}
+	return satAdd(a, -b)
+}
+
 // place positions a packet with extended timestamp ts, clock rate clock,
 // captured at capNS, whose audio lasts durNS (0 for comfort noise). The first
 // packet of a stream is anchored at startNS (its capture time, or the end of
