@@ -6,7 +6,6 @@
 package convert
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -25,7 +24,7 @@ func Analyze(open Opener, opt media.Options) (*media.Analysis, error) {
 		return nil, fmt.Errorf("open capture: %w", err)
 	}
 	defer rc.Close()
-	src, err := newCaptureSource(bufio.NewReaderSize(rc, 64<<10))
+	src, err := newCaptureSource(rc)
 	if err != nil {
 		return nil, err
 	}
@@ -44,7 +43,7 @@ func Render(a *media.Analysis, open Opener, sink media.PCMSink) error {
 		return fmt.Errorf("open capture: %w", err)
 	}
 	defer rc.Close()
-	src, err := newCaptureSource(bufio.NewReaderSize(rc, 64<<10))
+	src, err := newCaptureSource(rc)
 	if err != nil {
 		return err
 	}

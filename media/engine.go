@@ -95,7 +95,10 @@ func (e *engine) warn(format string, args ...any) {
 
 // timeNS converts a capture time to Unix nanoseconds when representable.
 func timeNS(t time.Time) (int64, bool) {
-	if y := t.Year(); y < 1678 || y > 2261 {
+	// The years 1678 to 2261 (Unix seconds of 1678-01-01 and of the last
+	// second of 2261), without the cost of Year.
+	const minSec, maxSec = -9214560000, 9214646399
+	if sec := t.Unix(); sec < minSec || sec > maxSec {
 		return 0, false
 	}
 	return t.UnixNano(), true
@@ -145,7 +148,7 @@ func (e *engine) feed(p *Packet) {
 		payload = payload[:len(payload)-pad]
 	}
 	key := streamKey{src: p.Src, dst: p.Dst, ssrc: e.hdr.SSRC}
-	s := e.streams[key]
+	s := e.lookup(key)
 	if s == nil {
 		if len(e.list) >= e.opt.MaxStreams {
 			if e.dropped == 0 {
@@ -168,6 +171,20 @@ func (e *engine) feed(p *Packet) {
 		e.holding = append(e.holding, s)
 	}
 	e.ageRelease()
+}
+
+// lookup returns the stream of key or nil. A call has few streams: up to
+// eight are compared directly, which is cheaper than hashing the key.
+func (e *engine) lookup(key streamKey) *stream {
+	if len(e.list) <= 8 {
+		for _, s := range e.list {
+			if s.key == key {
+				return s
+			}
+		}
+		return nil
+	}
+	return e.streams[key]
 }
 
 func (e *engine) addMap(m rtpmap) {

@@ -94,9 +94,11 @@ func (t *timeline) emit(to int64) {
 // ...) and clears them.
 func (t *timeline) interleave(dst []int16, i, n int64) {
 	l, r := t.buf[0][i:i+n], t.buf[1][i:i+n]
+	r = r[:len(l)]
 	dst = dst[:2*len(l)]
-	for k := range l {
-		dst[2*k], dst[2*k+1] = l[k], r[k]
+	for k, v := range l {
+		d := dst[2*k : 2*k+2 : 2*k+2]
+		d[0], d[1] = v, r[k]
 	}
 	clear(l)
 	clear(r)
