@@ -2,6 +2,7 @@ package media
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net/netip"
@@ -190,6 +191,47 @@ func slicesSortByTime(p []capPacket) {
 	for i := 1; i < len(p); i++ { // insertion sort, stable
 		for j := i; j > 0 && p[j].at < p[j-1].at; j-- {
 			p[j], p[j-1] = p[j-1], p[j]
+		}
+	}
+}
+
+// cancellingSource cancels its context after after packets and counts the
+// packets read.
+type cancellingSource struct {
+	fakeSource
+	after  int
+	cancel func()
+}
+
+func (c *cancellingSource) Next() (Packet, error) {
+	if c.i == c.after {
+		c.cancel()
+	}
+	return c.fakeSource.Next()
+}
+
+// TestRenderStopsWhenCancelled: a render whose context is done stops within
+// ctxCheckPackets packets, also while nothing reaches the sink.
+func TestRenderStopsWhenCancelled(t *testing.T) {
+	pkts := callPackets(t, time.Minute, false) // 6000 packets
+	a, err := Analyze(&fakeSource{pkts: pkts}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, after := range []int{0, 1000, 4321} {
+		ctx, cancel := context.WithCancel(context.Background())
+		src := &cancellingSource{fakeSource: fakeSource{pkts: pkts}, after: after, cancel: cancel}
+		var k countSink
+		err := a.RenderContext(ctx, src, &k)
+		cancel()
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("after %d packets: err %v", after, err)
+		}
+		if src.i > after+ctxCheckPackets+1 {
+			t.Errorf("cancelled after %d packets, read %d", after, src.i)
+		}
+		if k.frames >= a.Samples {
+			t.Errorf("cancelled after %d packets, rendered everything", after)
 		}
 	}
 }

@@ -1,10 +1,24 @@
 package media
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 )
+
+// ctxSink passes frames on while ctx is not done.
+type ctxSink struct {
+	ctx context.Context
+	out PCMSink
+}
+
+func (c ctxSink) WriteFrames(stereo []int16) error {
+	if err := c.ctx.Err(); err != nil {
+		return err
+	}
+	return c.out.WriteFrames(stereo)
+}
 
 // rstream is the render state of one stream.
 type rstream struct {
@@ -45,17 +59,34 @@ const maxPayloadSamples = 1 << 20
 // where Analyze's read ended is returned after the (padded) output is
 // complete; sink errors are returned at once.
 func (a *Analysis) Render(src Source, out PCMSink) error {
+	return a.RenderContext(context.Background(), src, out)
+}
+
+// ctxCheckPackets is how often (in packets read) RenderContext looks at its
+// context.
+const ctxCheckPackets = 256
+
+// RenderContext is Render that stops, returning ctx's error, once ctx is
+// done: it looks every ctxCheckPackets packets and whenever a block of
+// output is written, so a client that went away stops its render even while
+// the output is discarded (a Range far into the file).
+func (a *Analysis) RenderContext(ctx context.Context, src Source, out PCMSink) error {
 	if a == nil || a.SampleRate <= 0 || a.dir == nil {
 		return errors.New("media: Render needs the result of a successful Analyze")
 	}
 	o := a.opt
 	ringNS := (o.ResyncAhead + o.ResyncBehind + o.ReorderWindow).Nanoseconds() + 2e9
 	r := &renderer{a: a, rate: a.SampleRate,
-		tl: newTimeline(nsToSamples(ringNS, a.SampleRate, true), a.Samples, out)}
+		tl: newTimeline(nsToSamples(ringNS, a.SampleRate, true), a.Samples, ctxSink{ctx, out})}
 	r.tl.fill = r.fillTo
 	e := newEngine(o, true, r)
 	var readErr error
 	for r.tl.err == nil {
+		if e.packets%ctxCheckPackets == 0 {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("media: render: %w", err)
+			}
+		}
 		p, err := src.Next()
 		if err != nil {
 			if !errors.Is(err, io.EOF) && (!a.readErr || e.packets < a.Packets) {
@@ -73,6 +104,9 @@ func (a *Analysis) Render(src Source, out PCMSink) error {
 	}
 	r.tl.emit(a.Samples)
 	if r.tl.err != nil {
+		if err := ctx.Err(); err != nil && errors.Is(r.tl.err, err) {
+			return fmt.Errorf("media: render: %w", err)
+		}
 		return fmt.Errorf("media: writing PCM: %w", r.tl.err)
 	}
 	return readErr
