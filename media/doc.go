@@ -55,11 +55,11 @@
 // its source or its destination address:port has audio ending at E, and the
 // new stream's first audio packet arrives no earlier than E − tol and no
 // later than E + (the old stream's last packet time) + tol, with tol = 10 ms
-// + twice the old stream's RFC 3550 interarrival jitter, the new audio
-// starts exactly at E (no overlap, no gap; of several candidates the end
-// nearest to the arrival wins). A later arrival is a real pause and is
-// placed by its capture time. Later packets
-// are placed by their RTP timestamp (scaled by the codec's clock rate), which
+// + twice the old stream's RFC 3550 interarrival jitter (that part at most
+// 60 ms), the new audio starts exactly at E (no overlap, no gap; of several
+// candidates the end nearest to the arrival wins). A later arrival is a real
+// pause and is placed by its capture time. Later packets are placed by
+// their RTP timestamp (scaled by the codec's clock rate), which
 // keeps both channels in sync with each other and with the capture clock. A
 // timestamp that does not advance continues the stream seamlessly after the
 // previous packet. A position more than ResyncAhead (default 2 s) ahead of,
@@ -95,14 +95,17 @@
 // but for at most 2 s per gap: the rest of a longer gap is silence that costs
 // no decoding (the stream's run breaks and restarts at the next packet).
 // For G.711 and G.722 (whose concealment fades to zero within two frames)
-// the output is unchanged; a G.729 decoder's concealment or built-in comfort
-// noise stops after 2 s of a gap instead of running on through it.
+// the samples are the same as with concealment through the whole gap, except
+// that a stream interpolated to a higher output rate loses the filter's
+// ramp-in of a few samples before the packet after the gap; a G.729
+// decoder's concealment or built-in comfort noise stops after 2 s of a gap
+// instead of running on through it.
 // After an RFC 3389 comfort-noise packet (payload type 13 or a "CN" rtpmap)
 // the gap up to the next audio is filled with white noise at the signalled
 // level from a per-stream deterministic generator. Telephone events (RFC
 // 4733) are counted and skipped. Silences are filled before their part of
-// the timeline is written out, so even hour-long DTX periods get their
-// comfort noise.
+// the timeline is written out, so DTX periods of up to MaxIdle get their
+// comfort noise (generated, not decoded: its cost is that of the samples).
 //
 // Overlap: on each channel the first write to an output sample wins. Gap
 // fills are written only when the packet ending the gap arrives (or when

@@ -334,13 +334,18 @@ const maxSegments = 1024
 // twice the old stream's interarrival jitter.
 const joinSlackNS = 10_000_000
 
+// maxJoinJitterNS caps the jitter part of that tolerance: a stream that
+// jitters by more is not continued sample-exact.
+const maxJoinJitterNS = 60_000_000
+
 // continuation returns where the first audio packet of s, captured at capNS,
 // is anchored: its capture time, or the end of the audio of the stream it
 // continues. A stream continues another (an SSRC change: transfer,
 // re-INVITE, device switch) when both share their source or their
-// destination address and port, and the new packet arrives between
-// joinSlack+2·jitter before and one packet time + joinSlack+2·jitter after
-// where the old stream's audio ends. Of several candidates the one ending
+// destination address and port, and the new packet arrives between tol
+// before and one packet time + tol after where the old stream's audio ends,
+// with tol = joinSlackNS + 2 × the old stream's interarrival jitter (that
+// part at most maxJoinJitterNS). Of several candidates the one ending
 // nearest to capNS wins.
 func (e *engine) continuation(s *stream, capNS int64) int64 {
 	best, bestD := capNS, int64(-1)
@@ -349,7 +354,7 @@ func (e *engine) continuation(s *stream, capNS int64) int64 {
 			continue
 		}
 		end := o.pl.expectedNS
-		tol := joinSlackNS + 2*o.jitNS
+		tol := joinSlackNS + min(2*o.jitNS, maxJoinJitterNS)
 		d := capNS - end
 		if d < -tol || d > o.lastDurNS+tol {
 			continue
