@@ -33,6 +33,20 @@ func (s *Server) audio(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
+	ctx := r.Context()
+	if r.Method != http.MethodHead {
+		rctx, release, err := p.Acquire(ctx)
+		if errors.Is(err, convert.ErrBusy) {
+			w.Header().Set("Retry-After", "1")
+			httpError(w, http.StatusServiceUnavailable, "too many audio renders; try again")
+			return
+		}
+		if err != nil {
+			return // the client went away while waiting
+		}
+		defer release()
+		ctx = rctx
+	}
 	size := p.Size()
 	h := w.Header()
 	h.Set("Content-Type", "audio/wav")
@@ -58,7 +72,7 @@ func (s *Server) audio(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
 		return
 	}
-	if err := convert.WriteWAVRange(p.Analysis, p.Open, w, off, length); err != nil {
+	if err := convert.WriteWAVRangeContext(ctx, p.Analysis, p.Open, w, off, length); err != nil {
 		s.cnvLog.Warn("wav stream broke off", "user", rec.Owner, "id", rec.ID, "err", err)
 	}
 }

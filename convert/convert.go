@@ -6,7 +6,7 @@
 package convert
 
 import (
-	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -25,7 +25,7 @@ func Analyze(open Opener, opt media.Options) (*media.Analysis, error) {
 		return nil, fmt.Errorf("open capture: %w", err)
 	}
 	defer rc.Close()
-	src, err := newCaptureSource(bufio.NewReaderSize(rc, 64<<10))
+	src, err := newCaptureSource(rc)
 	if err != nil {
 		return nil, err
 	}
@@ -39,16 +39,21 @@ func Analyze(open Opener, opt media.Options) (*media.Analysis, error) {
 
 // Render runs the second pass: it decodes the capture described by a into sink.
 func Render(a *media.Analysis, open Opener, sink media.PCMSink) error {
+	return RenderContext(context.Background(), a, open, sink)
+}
+
+// RenderContext is Render that stops with ctx's error once ctx is done.
+func RenderContext(ctx context.Context, a *media.Analysis, open Opener, sink media.PCMSink) error {
 	rc, err := open()
 	if err != nil {
 		return fmt.Errorf("open capture: %w", err)
 	}
 	defer rc.Close()
-	src, err := newCaptureSource(bufio.NewReaderSize(rc, 64<<10))
+	src, err := newCaptureSource(rc)
 	if err != nil {
 		return err
 	}
-	if err := a.Render(src, sink); err != nil {
+	if err := a.RenderContext(ctx, src, sink); err != nil {
 		return fmt.Errorf("render audio: %w", err)
 	}
 	return nil
@@ -61,11 +66,16 @@ func WAVSize(a *media.Analysis) int64 {
 
 // WriteWAV writes the whole stereo WAV file (header and samples) to w.
 func WriteWAV(a *media.Analysis, open Opener, w io.Writer) error {
+	return WriteWAVContext(context.Background(), a, open, w)
+}
+
+// WriteWAVContext is WriteWAV that stops with ctx's error once ctx is done.
+func WriteWAVContext(ctx context.Context, a *media.Analysis, open Opener, w io.Writer) error {
 	if _, err := w.Write(media.WAVHeader(a.SampleRate, 2, a.Samples)); err != nil {
 		return fmt.Errorf("write wav header: %w", err)
 	}
 	sink := media.NewWAVSink(w)
-	if err := Render(a, open, sink); err != nil {
+	if err := RenderContext(ctx, a, open, sink); err != nil {
 		return err
 	}
 	if err := sink.Flush(); err != nil {
@@ -107,8 +117,14 @@ func (ww *windowWriter) Write(p []byte) (int, error) {
 
 // WriteWAVRange writes bytes [off, off+length) of the WAV file to w.
 func WriteWAVRange(a *media.Analysis, open Opener, w io.Writer, off, length int64) error {
+	return WriteWAVRangeContext(context.Background(), a, open, w, off, length)
+}
+
+// WriteWAVRangeContext is WriteWAVRange that stops with ctx's error once ctx
+// is done (a client that went away).
+func WriteWAVRangeContext(ctx context.Context, a *media.Analysis, open Opener, w io.Writer, off, length int64) error {
 	ww := &windowWriter{w: w, off: off, end: off + length}
-	err := WriteWAV(a, open, ww)
+	err := WriteWAVContext(ctx, a, open, ww)
 	if errors.Is(err, errWindowDone) {
 		return nil
 	}

@@ -19,6 +19,7 @@ type captureSource struct {
 	bad     int
 }
 
+// newCaptureSource reads r through pcap.Reader, which buffers it.
 func newCaptureSource(r io.Reader) (*captureSource, error) {
 	pr, err := pcap.NewReader(r)
 	if err != nil {

@@ -86,6 +86,7 @@ type Service struct {
 	convLog *slog.Logger // category Converting: analyses
 	opt     Options
 	jobs    chan int64
+	renders *convert.Pool // playback renders (see Prepared.Acquire)
 
 	mu    sync.Mutex
 	cache map[int64]cached // analyses for rendering, keyed by recording id
@@ -110,6 +111,7 @@ func New(db *store.DB, log *slog.Logger, opt Options) *Service {
 	}
 	s := &Service{db: db, log: log.With("category", applog.Recording), convLog: log.With("category", applog.Converting),
 		opt: opt, jobs: make(chan int64, 1024), cache: map[int64]cached{}, uploading: map[string]int{}}
+	s.renders = convert.NewPool(convert.PoolConfig{})
 	// A recording deleted anywhere (the apps, retention) leaves the cache.
 	opt.Events.Subscribe(func(ev events.Recording) {
 		if ev.Kind == events.Deleted {
@@ -471,7 +473,7 @@ func (s *Service) analyse(ctx context.Context, id int64) {
 	a, err := convert.Analyze(s.opener(ctx, id), s.opt.Media)
 	if err == nil {
 		env := media.Envelope(envelopePoints, a.Samples)
-		if err = convert.Render(a, s.opener(ctx, id), env); err == nil {
+		if err = convert.RenderContext(ctx, a, s.opener(ctx, id), env); err == nil {
 			res.Envelope = env.Bytes()
 		}
 	}
@@ -568,6 +570,7 @@ func (s *Service) Forget(id int64) { s.forget(id) }
 type Prepared struct {
 	Analysis *media.Analysis
 	Open     convert.Opener
+	pool     *convert.Pool
 }
 
 // Size is the WAV file's length in bytes.
@@ -581,12 +584,12 @@ func (s *Service) Prepare(ctx context.Context, rec store.Recording) (Prepared, e
 	s.mu.Unlock()
 	open := s.opener(ctx, rec.ID)
 	if ok && c.sha == rec.SHA256 {
-		return Prepared{Analysis: c.a, Open: open}, nil
+		return Prepared{Analysis: c.a, Open: open, pool: s.renders}, nil
 	}
 	a, err := convert.Analyze(open, s.opt.Media)
 	if err != nil {
 		return Prepared{}, err
 	}
 	s.remember(rec.ID, rec.SHA256, a)
-	return Prepared{Analysis: a, Open: open}, nil
+	return Prepared{Analysis: a, Open: open, pool: s.renders}, nil
 }

@@ -1,10 +1,13 @@
 package media
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
+	"sort"
 	"time"
 
 	"recordings/codec"
@@ -37,6 +40,14 @@ type Options struct {
 	// more than ResyncAhead (default 2 s) ahead of, or ResyncBehind (default
 	// 10 s) behind its capture time re-anchors its stream on the capture clock.
 	ResyncAhead, ResyncBehind time.Duration
+	// MaxIdle is the longest gap the packets of one stream may leave and
+	// still have it filled (loss concealment, DTX, comfort noise) and kept
+	// on the timeline (default 60 s, at most 1 h). A longer gap between two
+	// consecutive packets of a stream is a discontinuity: the packet after
+	// it is placed at its capture time and the gap stays unfilled. A stretch
+	// of the capture longer than MaxIdle in which no rendered stream has
+	// audio is shortened to MaxIdle on the timeline.
+	MaxIdle time.Duration
 	// MaxStreams caps the number of RTP streams tracked (default 64).
 	MaxStreams int
 
@@ -64,6 +75,10 @@ func (o Options) withDefaults() Options {
 	}
 	o.ResyncAhead = min(o.ResyncAhead, time.Minute)
 	o.ResyncBehind = min(o.ResyncBehind, time.Minute)
+	if o.MaxIdle <= 0 {
+		o.MaxIdle = time.Minute
+	}
+	o.MaxIdle = min(o.MaxIdle, time.Hour)
 	if o.MaxStreams <= 0 {
 		o.MaxStreams = 64
 	}
@@ -97,11 +112,14 @@ type StreamStats struct {
 	CN          int64          `json:"cn"`        // RFC 3389 comfort-noise packets
 	Events      int64          `json:"events"`    // RFC 4733 telephone-event packets (skipped)
 	Resyncs     int64          `json:"resyncs"`   // timestamp jumps re-anchored on the capture clock
-	Rendered    bool           `json:"rendered"`  // part of the output
-	Note        string         `json:"note,omitempty"`
-	First       time.Time      `json:"first"` // capture time of the first packet
-	Last        time.Time      `json:"last"`  // capture time of the last packet
-	DurationMS  int64          `json:"duration_ms"`
+	// Discontinuities are gaps longer than Options.MaxIdle between two
+	// packets: not filled, the packet after them placed by capture time.
+	Discontinuities int64     `json:"discontinuities,omitempty"`
+	Rendered        bool      `json:"rendered"` // part of the output
+	Note            string    `json:"note,omitempty"`
+	First           time.Time `json:"first"` // capture time of the first packet
+	Last            time.Time `json:"last"`  // capture time of the last packet
+	DurationMS      int64     `json:"duration_ms"`
 
 	key streamKey
 }
@@ -123,13 +141,21 @@ type Analysis struct {
 	opt     Options
 	startNS int64
 	dir     map[streamKey]planned // rendered streams
+	islands []island              // the covered stretches of the capture clock, in order
 	readErr bool                  // pass 1 ended on a read error after Packets packets
 }
 
 // planned is the render plan of one stream.
 type planned struct {
-	ch    int   // 0 local, 1 remote
-	endNS int64 // capture-clock end of its last audio
+	ch   int       // 0 local, 1 remote
+	segs []segment // capture-clock stretches of its audio, one per discontinuity
+}
+
+// island is a stretch of the capture clock covered by the audio of rendered
+// streams; idle time between islands beyond Options.MaxIdle is cut from the
+// timeline. shiftNS is the idle time cut before the island.
+type island struct {
+	startNS, endNS, shiftNS int64
 }
 
 // DurationMS is the length of the timeline in milliseconds.
@@ -176,7 +202,7 @@ func (a *Analysis) plan(e *engine) error {
 			SSRC: s.key.ssrc, Src: s.key.src, Dst: s.key.dst,
 			Packets: s.packets, Lost: s.j.lost(), Duplicates: s.j.dups,
 			Reordered: s.j.reordered, Late: s.j.late, GapMS: s.pl.gapNS / 1e6,
-			CN: s.cn, Events: s.events, Resyncs: s.pl.resyncs,
+			CN: s.cn, Events: s.events, Resyncs: s.pl.resyncs, Discontinuities: s.pl.breaks,
 			First: time.Unix(0, s.firstNS).UTC(), Last: time.Unix(0, s.lastNS).UTC(),
 			key: s.key,
 		}
@@ -213,7 +239,7 @@ func (a *Analysis) plan(e *engine) error {
 			a.SampleRate = max(a.SampleRate, s.maxRate)
 		}
 	}
-	var startNS, endNS int64
+	var segs []segment
 	first := true
 	for i, s := range e.list {
 		st := &a.Streams[i]
@@ -232,13 +258,11 @@ func (a *Analysis) plan(e *engine) error {
 		if st.Resyncs > 0 {
 			e.warn("stream %s: %d timestamp jumps re-anchored on the capture clock", streamName(st), st.Resyncs)
 		}
-		a.dir[s.key] = planned{ch: chans[i], endNS: s.maxEndNS}
-		if first || s.minPosNS < startNS {
-			startNS = s.minPosNS
+		if st.Discontinuities > 0 {
+			e.warn("stream %s: %d gaps longer than %v left unfilled and placed by capture time", streamName(st), st.Discontinuities, a.opt.MaxIdle)
 		}
-		if first || s.maxEndNS > endNS {
-			endNS = s.maxEndNS
-		}
+		a.dir[s.key] = planned{ch: chans[i], segs: s.segs}
+		segs = append(segs, s.segs...)
 		first = false
 	}
 	a.Warnings = e.warns
@@ -259,9 +283,17 @@ func (a *Analysis) plan(e *engine) error {
 	case !sides[1]:
 		a.Warnings = append(a.Warnings, "only the local side has audio; the remote channel is silent")
 	}
+	var cut int64
+	a.islands, cut = islands(segs, a.opt.MaxIdle.Nanoseconds())
+	if n := len(a.islands) - 1; n > 0 {
+		a.Warnings = append(a.Warnings, fmt.Sprintf("%d stretches without audio longer than %v shortened to %v (%v cut)",
+			n, a.opt.MaxIdle, a.opt.MaxIdle, time.Duration(cut)))
+	}
+	startNS := a.islands[0].startNS
+	last := a.islands[len(a.islands)-1]
 	a.startNS = startNS
 	a.Start = time.Unix(0, startNS).UTC()
-	span := endNS - startNS
+	span := satSub(satSub(last.endNS, last.shiftNS), startNS)
 	if limit := a.opt.MaxDuration.Nanoseconds(); span > limit || span < 0 {
 		a.Warnings = append(a.Warnings, fmt.Sprintf("timeline of %v capped at %v", time.Duration(span), a.opt.MaxDuration))
 		span = limit
@@ -285,4 +317,37 @@ func nsToSamples(ns int64, rate int, up bool) int64 {
 
 func streamName(st *StreamStats) string {
 	return fmt.Sprintf("%s->%s ssrc %08x", st.Src, st.Dst, st.SSRC)
+}
+
+// islands merges the segments of the rendered streams into the covered
+// stretches of the capture clock: segments less than idle apart join (the
+// silence between them stays), longer idle stretches are cut to idle. It
+// returns the islands in order and the total time cut.
+func islands(segs []segment, idle int64) ([]island, int64) {
+	slices.SortFunc(segs, func(a, b segment) int { return cmp.Compare(a.start, b.start) })
+	var out []island
+	var shift int64
+	for _, g := range segs {
+		if n := len(out); n > 0 {
+			cur := &out[n-1]
+			if gap := satSub(g.start, cur.endNS); gap <= idle {
+				cur.endNS = max(cur.endNS, g.end)
+				continue
+			} else {
+				shift = satAdd(shift, gap-idle)
+			}
+		}
+		out = append(out, island{startNS: g.start, endNS: max(g.end, g.start), shiftNS: shift})
+	}
+	return out, shift
+}
+
+// compressNS maps a capture-clock position to the timeline: the position
+// minus the idle time cut before it.
+func (a *Analysis) compressNS(ns int64) int64 {
+	i := sort.Search(len(a.islands), func(i int) bool { return a.islands[i].startNS > ns }) - 1
+	if i < 0 {
+		return ns
+	}
+	return ns - a.islands[i].shiftNS
 }

@@ -50,8 +50,16 @@
 // next packet confirms it (RFC 3550 A.1 probation; the lone packet is
 // dropped as late).
 //
-// The first packet of a stream is anchored at its capture time; later packets
-// are placed by their RTP timestamp (scaled by the codec's clock rate), which
+// The first packet of a stream is anchored at its capture time, or, after an
+// SSRC change, at the end of the stream it continues: when a stream sharing
+// its source or its destination address:port has audio ending at E, and the
+// new stream's first audio packet arrives no earlier than E − tol and no
+// later than E + (the old stream's last packet time) + tol, with tol = 10 ms
+// + twice the old stream's RFC 3550 interarrival jitter (that part at most
+// 60 ms), the new audio starts exactly at E (no overlap, no gap; of several
+// candidates the end nearest to the arrival wins). A later arrival is a real
+// pause and is placed by its capture time. Later packets are placed by
+// their RTP timestamp (scaled by the codec's clock rate), which
 // keeps both channels in sync with each other and with the capture clock. A
 // timestamp that does not advance continues the stream seamlessly after the
 // previous packet. A position more than ResyncAhead (default 2 s) ahead of,
@@ -59,19 +67,45 @@
 // re-anchors the stream at the capture time (a counted "resync", with a
 // warning): absurd timestamp jumps cannot stretch the timeline or shift one
 // channel against the other, while packets delayed by a network stall are
-// still placed by their timestamps. The timeline spans from the earliest
-// placed audio to the end of the latest, capped at MaxDuration (default
-// 12 h).
+// still placed by their timestamps.
+//
+// Work is bounded by the input, not by the time a capture claims. A gap of
+// more than MaxIdle (default 60 s) between two consecutive packets of one
+// stream (after the placement above, so whether the RTP timestamps, the
+// capture times or both jump) is a discontinuity: the packet after it is
+// placed at its capture time, a new segment of the stream starts, and the
+// gap is neither filled nor counted as GapMS. The stretches of capture time
+// covered by the segments of the rendered streams (each from its first
+// placed sample to the end of its last audio, the gaps of up to MaxIdle
+// inside included) are merged; where no rendered stream has audio for more
+// than MaxIdle, the timeline keeps only MaxIdle of that idle stretch (with a
+// warning), so a stream's timeline never extends more than MaxIdle beyond
+// what its packets can explain. Reason: a few packets whose timestamps and
+// capture times jump by twelve hours used to render twelve hours of
+// concealment (2.76 GB of WAV at 16 kHz, 46 s of CPU for a 664-byte upload);
+// now they render one minute of silence. The threshold is generous enough
+// that real pauses (DTX on both sides, a short inactive hold) stay as they
+// were, and low enough that a tiny capture cannot claim more than MaxIdle per
+// packet. The timeline spans the merged stretches, capped at MaxDuration
+// (default 12 h).
 //
 // Gaps between consecutive packets are filled with the decoder's Conceal
 // frames (loss when sequence numbers are missing, DTX otherwise; G.711's
-// concealment is silence, codecs with built-in comfort noise produce it).
+// concealment is silence, codecs with built-in comfort noise produce it),
+// but for at most 2 s per gap: the rest of a longer gap is silence that costs
+// no decoding (the stream's run breaks and restarts at the next packet).
+// For G.711 and G.722 (whose concealment fades to zero within two frames)
+// the samples are the same as with concealment through the whole gap, except
+// that a stream interpolated to a higher output rate loses the filter's
+// ramp-in of a few samples before the packet after the gap; a G.729
+// decoder's concealment or built-in comfort noise stops after 2 s of a gap
+// instead of running on through it.
 // After an RFC 3389 comfort-noise packet (payload type 13 or a "CN" rtpmap)
 // the gap up to the next audio is filled with white noise at the signalled
 // level from a per-stream deterministic generator. Telephone events (RFC
 // 4733) are counted and skipped. Silences are filled before their part of
-// the timeline is written out, so even hour-long DTX periods get their
-// comfort noise.
+// the timeline is written out, so DTX periods of up to MaxIdle get their
+// comfort noise (generated, not decoded: its cost is that of the samples).
 //
 // Overlap: on each channel the first write to an output sample wins. Gap
 // fills are written only when the packet ending the gap arrives (or when

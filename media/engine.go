@@ -41,6 +41,17 @@ type stream struct {
 	minPosNS, maxEndNS                               int64
 	minRate, maxRate                                 int
 
+	// segs are the stretches of the capture clock the stream's audio covers,
+	// split at its discontinuities (placement.brk); seg is the index of the
+	// current one. Pass 2 counts seg the same way and reads the ends from
+	// the analysis. At most maxSegments; later ones extend the last.
+	segs []segment
+	seg  int
+	// For the SSRC-change rule: capture time and duration of the last audio
+	// packet and the RFC 3550 interarrival jitter estimate, in ns.
+	lastAudioNS, lastDurNS, jitNS int64
+	prevTsNS                      int64 // nsOf of the previous audio packet's timestamp
+
 	r *rstream // render state (pass 2 only)
 }
 
@@ -59,6 +70,7 @@ type engine struct {
 	holding []*stream
 	hdr     rtp.Header
 	maxCap  int64
+	lim     placeLimits
 	keep    bool    // copy held payloads (pass 2)
 	h       handler // nil in pass 1
 	cur     *stream
@@ -69,7 +81,8 @@ type engine struct {
 }
 
 func newEngine(opt Options, keep bool, h handler) *engine {
-	e := &engine{opt: opt, streams: make(map[streamKey]*stream), keep: keep, h: h}
+	e := &engine{opt: opt, streams: make(map[streamKey]*stream), keep: keep, h: h,
+		lim: placeLimits{ahead: opt.ResyncAhead.Nanoseconds(), behind: opt.ResyncBehind.Nanoseconds(), idle: opt.MaxIdle.Nanoseconds()}}
 	e.out = e.release
 	return e
 }
@@ -82,7 +95,10 @@ func (e *engine) warn(format string, args ...any) {
 
 // timeNS converts a capture time to Unix nanoseconds when representable.
 func timeNS(t time.Time) (int64, bool) {
-	if y := t.Year(); y < 1678 || y > 2261 {
+	// The years 1678 to 2261 (Unix seconds of 1678-01-01 and of the last
+	// second of 2261), without the cost of Year.
+	const minSec, maxSec = -9214560000, 9214646399
+	if sec := t.Unix(); sec < minSec || sec > maxSec {
 		return 0, false
 	}
 	return t.UnixNano(), true
@@ -132,7 +148,7 @@ func (e *engine) feed(p *Packet) {
 		payload = payload[:len(payload)-pad]
 	}
 	key := streamKey{src: p.Src, dst: p.Dst, ssrc: e.hdr.SSRC}
-	s := e.streams[key]
+	s := e.lookup(key)
 	if s == nil {
 		if len(e.list) >= e.opt.MaxStreams {
 			if e.dropped == 0 {
@@ -155,6 +171,20 @@ func (e *engine) feed(p *Packet) {
 		e.holding = append(e.holding, s)
 	}
 	e.ageRelease()
+}
+
+// lookup returns the stream of key or nil. A call has few streams: up to
+// eight are compared directly, which is cheaper than hashing the key.
+func (e *engine) lookup(key streamKey) *stream {
+	if len(e.list) <= 8 {
+		for _, s := range e.list {
+			if s.key == key {
+				return s
+			}
+		}
+		return nil
+	}
+	return e.streams[key]
 }
 
 func (e *engine) addMap(m rtpmap) {
@@ -258,15 +288,83 @@ func (e *engine) release(r *relPkt) {
 		}
 		s.maxRate = max(s.maxRate, rate)
 	}
-	pl := s.pl.place(ts, ps.clock, r.capNS, durNS, e.opt.ResyncAhead.Nanoseconds(), e.opt.ResyncBehind.Nanoseconds())
+	startNS := r.capNS
+	if !s.pl.anchored && ps.kind == kindAudio {
+		startNS = e.continuation(s, r.capNS)
+	}
+	pl := s.pl.place(ts, ps.clock, r.capNS, startNS, durNS, e.lim)
 	end := satAdd(pl.posNS, durNS)
 	if !s.placed {
 		s.placed, s.minPosNS, s.maxEndNS = true, pl.posNS, end
+		s.segs = append(s.segs, segment{pl.posNS, end})
 	} else {
 		s.minPosNS = min(s.minPosNS, pl.posNS)
 		s.maxEndNS = max(s.maxEndNS, end)
+		if pl.brk && len(s.segs) < maxSegments {
+			s.segs = append(s.segs, segment{pl.posNS, end})
+			s.seg++
+		} else {
+			g := &s.segs[len(s.segs)-1]
+			g.start, g.end = min(g.start, pl.posNS), max(g.end, end)
+		}
+	}
+	if ps.kind == kindAudio {
+		if s.lastDurNS > 0 && !pl.brk && !pl.resync {
+			d := (r.capNS - s.lastAudioNS) - (pl.posNS - s.prevTsNS)
+			d = max(min(d, 1e9), -1e9)
+			if d < 0 {
+				d = -d
+			}
+			s.jitNS += (d - s.jitNS) / 16
+		}
+		s.lastAudioNS, s.lastDurNS, s.prevTsNS = r.capNS, durNS, pl.posNS
 	}
 	if e.h != nil {
 		e.h.packet(s, r, ps, pl)
 	}
+}
+
+// segment is a stretch [start, end) of the capture clock, in ns.
+type segment struct{ start, end int64 }
+
+// maxSegments bounds the segments kept per stream.
+const maxSegments = 1024
+
+// joinSlackNS is the arrival tolerance of the SSRC-change rule on top of
+// twice the old stream's interarrival jitter.
+const joinSlackNS = 10_000_000
+
+// maxJoinJitterNS caps the jitter part of that tolerance: a stream that
+// jitters by more is not continued sample-exact.
+const maxJoinJitterNS = 60_000_000
+
+// continuation returns where the first audio packet of s, captured at capNS,
+// is anchored: its capture time, or the end of the audio of the stream it
+// continues. A stream continues another (an SSRC change: transfer,
+// re-INVITE, device switch) when both share their source or their
+// destination address and port, and the new packet arrives between tol
+// before and one packet time + tol after where the old stream's audio ends,
+// with tol = joinSlackNS + 2 × the old stream's interarrival jitter (that
+// part at most maxJoinJitterNS). Of several candidates the one ending
+// nearest to capNS wins.
+func (e *engine) continuation(s *stream, capNS int64) int64 {
+	best, bestD := capNS, int64(-1)
+	for _, o := range e.list {
+		if o == s || o.lastDurNS <= 0 || (o.key.src != s.key.src && o.key.dst != s.key.dst) {
+			continue
+		}
+		end := o.pl.expectedNS
+		tol := joinSlackNS + min(2*o.jitNS, maxJoinJitterNS)
+		d := capNS - end
+		if d < -tol || d > o.lastDurNS+tol {
+			continue
+		}
+		if d < 0 {
+			d = -d
+		}
+		if bestD < 0 || d < bestD {
+			best, bestD = end, d
+		}
+	}
+	return best
 }

@@ -18,6 +18,7 @@ type placer struct {
 
 	firstNS, endNS int64
 	resyncs        int64
+	breaks         int64 // discontinuities: gaps longer than Options.MaxIdle
 	gapNS          int64
 }
 
@@ -26,6 +27,10 @@ type placement struct {
 	posNS  int64 // capture-clock position of the packet's first sample
 	gapNS  int64 // fill needed before the packet (>0) relative to the expected position
 	resync bool  // the segment was re-anchored on the capture clock
+	// brk: the packet starts a new segment of the stream after a gap longer
+	// than Options.MaxIdle; it is placed at its capture time and the gap is
+	// neither filled nor counted in gapNS.
+	brk bool
 }
 
 // extendTs unwraps a 32-bit timestamp relative to the previous one.
@@ -58,14 +63,30 @@ func satAdd(a, b int64) int64 {
 	return s
 }
 
+// placeLimits are the thresholds of place, in ns.
+type placeLimits struct {
+	ahead, behind int64 // Options.ResyncAhead, ResyncBehind
+	idle          int64 // Options.MaxIdle
+}
+
+// satSub is a-b, saturated.
+func satSub(a, b int64) int64 {
+	if b == math.MinInt64 {
+		return satAdd(satAdd(a, math.MaxInt64), 1)
+	}
+	return satAdd(a, -b)
+}
+
 // place positions a packet with extended timestamp ts, clock rate clock,
-// captured at capNS, whose audio lasts durNS (0 for comfort noise).
-func (p *placer) place(ts int64, clock int, capNS, durNS, aheadNS, behindNS int64) placement {
+// captured at capNS, whose audio lasts durNS (0 for comfort noise). The first
+// packet of a stream is anchored at startNS (its capture time, or the end of
+// the stream it continues after an SSRC change).
+func (p *placer) place(ts int64, clock int, capNS, startNS, durNS int64, lim placeLimits) placement {
 	var pl placement
 	switch {
 	case !p.anchored:
-		p.anchored, p.anchorNS, p.anchorTs, p.clock = true, capNS, ts, int64(clock)
-		p.firstNS, p.expectedNS, p.endNS = capNS, capNS, capNS
+		p.anchored, p.anchorNS, p.anchorTs, p.clock = true, startNS, ts, int64(clock)
+		p.firstNS, p.expectedNS, p.endNS = startNS, startNS, startNS
 	case int64(clock) != p.clock:
 		// Clock rate change within the stream: continue where the previous audio ended.
 		p.anchorNS, p.anchorTs, p.clock = p.expectedNS, ts, int64(clock)
@@ -74,13 +95,20 @@ func (p *placer) place(ts int64, clock int, capNS, durNS, aheadNS, behindNS int6
 		p.anchorNS, p.anchorTs = p.expectedNS, ts
 	}
 	pos := p.nsOf(ts)
-	if skew := pos - capNS; skew > aheadNS || skew < -behindNS {
+	if skew := pos - capNS; skew > lim.ahead || skew < -lim.behind {
 		p.anchorNS, p.anchorTs = capNS, ts
 		pos = capNS
 		p.resyncs++
 		pl.resync = true
 	}
-	if gap := pos - p.expectedNS; gap > 0 {
+	if gap := pos - p.expectedNS; gap > lim.idle {
+		// More idle time than the packets can explain: a discontinuity,
+		// placed by arrival time; the gap is not filled.
+		p.anchorNS, p.anchorTs = capNS, ts
+		pos = capNS
+		p.breaks++
+		pl.brk = true
+	} else if gap > 0 {
 		pl.gapNS = gap
 		p.gapNS += gap
 	}

@@ -1,24 +1,41 @@
 package media
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 )
 
+// ctxSink passes frames on while ctx is not done.
+type ctxSink struct {
+	ctx context.Context
+	out PCMSink
+}
+
+func (c ctxSink) WriteFrames(stereo []int16) error {
+	if err := c.ctx.Err(); err != nil {
+		return err
+	}
+	return c.out.WriteFrames(stereo)
+}
+
 // rstream is the render state of one stream.
 type rstream struct {
-	ch       int   // 0 local, 1 remote, -1 not rendered
-	endOut   int64 // output position where the stream's audio ends (from pass 1)
-	rate, l  int
-	rs       *interp
-	inRun    bool
-	runStart int64 // output position of the run's first native sample
-	nIn      int64 // native samples in the run
-	emitted  int64 // output samples written for the run
-	cn       bool
-	noise    comfortNoise
-	last     *ptState // payload type of the last decoded audio, used for concealment
+	ch        int       // 0 local, 1 remote, -1 not rendered
+	segs      []segment // from pass 1
+	seg       int       // segment of endOut
+	endOut    int64     // output position where the current segment's audio ends (from pass 1)
+	concealed int64     // native samples concealed since the last decoded audio
+	rate, l   int
+	rs        *interp
+	inRun     bool
+	runStart  int64 // output position of the run's first native sample
+	nIn       int64 // native samples in the run
+	emitted   int64 // output samples written for the run
+	cn        bool
+	noise     comfortNoise
+	last      *ptState // payload type of the last decoded audio, used for concealment
 }
 
 func (rs *rstream) runOut() int64 { return rs.runStart + rs.nIn*int64(rs.l) }
@@ -42,17 +59,34 @@ const maxPayloadSamples = 1 << 20
 // where Analyze's read ended is returned after the (padded) output is
 // complete; sink errors are returned at once.
 func (a *Analysis) Render(src Source, out PCMSink) error {
+	return a.RenderContext(context.Background(), src, out)
+}
+
+// ctxCheckPackets is how often (in packets read) RenderContext looks at its
+// context.
+const ctxCheckPackets = 256
+
+// RenderContext is Render that stops, returning ctx's error, once ctx is
+// done: it looks every ctxCheckPackets packets and whenever a block of
+// output is written, so a client that went away stops its render even while
+// the output is discarded (a Range far into the file).
+func (a *Analysis) RenderContext(ctx context.Context, src Source, out PCMSink) error {
 	if a == nil || a.SampleRate <= 0 || a.dir == nil {
 		return errors.New("media: Render needs the result of a successful Analyze")
 	}
 	o := a.opt
 	ringNS := (o.ResyncAhead + o.ResyncBehind + o.ReorderWindow).Nanoseconds() + 2e9
 	r := &renderer{a: a, rate: a.SampleRate,
-		tl: newTimeline(nsToSamples(ringNS, a.SampleRate, true), a.Samples, out)}
+		tl: newTimeline(nsToSamples(ringNS, a.SampleRate, true), a.Samples, ctxSink{ctx, out})}
 	r.tl.fill = r.fillTo
 	e := newEngine(o, true, r)
 	var readErr error
 	for r.tl.err == nil {
+		if e.packets%ctxCheckPackets == 0 {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("media: render: %w", err)
+			}
+		}
 		p, err := src.Next()
 		if err != nil {
 			if !errors.Is(err, io.EOF) && (!a.readErr || e.packets < a.Packets) {
@@ -70,6 +104,9 @@ func (a *Analysis) Render(src Source, out PCMSink) error {
 	}
 	r.tl.emit(a.Samples)
 	if r.tl.err != nil {
+		if err := ctx.Err(); err != nil && errors.Is(r.tl.err, err) {
+			return fmt.Errorf("media: render: %w", err)
+		}
 		return fmt.Errorf("media: writing PCM: %w", r.tl.err)
 	}
 	return readErr
@@ -77,7 +114,7 @@ func (a *Analysis) Render(src Source, out PCMSink) error {
 
 // outPos converts a capture-clock position to an output sample index.
 func (r *renderer) outPos(ns int64) int64 {
-	d := ns - r.a.startNS
+	d := r.a.compressNS(ns) - r.a.startNS
 	if d < 0 {
 		return -nsToSamples(-d, r.rate, true)
 	}
@@ -90,7 +127,7 @@ func (r *renderer) packet(s *stream, p *relPkt, ps *ptState, pl placement) {
 		if !ok {
 			pl.ch = -1
 		}
-		s.r = &rstream{ch: pl.ch, endOut: r.outPos(pl.endNS), noise: newComfortNoise(s.key.ssrc)}
+		s.r = &rstream{ch: pl.ch, segs: pl.segs, seg: -1, noise: newComfortNoise(s.key.ssrc)}
 		if ok {
 			r.active = append(r.active, s.r)
 		}
@@ -98,6 +135,14 @@ func (r *renderer) packet(s *stream, p *relPkt, ps *ptState, pl placement) {
 	rs := s.r
 	if rs.ch < 0 {
 		return
+	}
+	if rs.seg != s.seg && s.seg < len(rs.segs) {
+		rs.seg, rs.endOut = s.seg, r.outPos(rs.segs[s.seg].end)
+	}
+	if pl.brk {
+		// A discontinuity: the gap stays silent and a new run starts.
+		r.endRun(rs)
+		rs.cn, rs.concealed = false, 0
 	}
 	pos := r.outPos(pl.posNS)
 	switch ps.kind {
@@ -129,6 +174,7 @@ func (r *renderer) packet(s *stream, p *relPkt, ps *ptState, pl placement) {
 		if len(r.dec) < need {
 			r.dec = make([]int16, need)
 		}
+		rs.concealed = 0
 		n, err := d.Decode(r.dec[:need], p.payload)
 		if err != nil || n <= 0 {
 			return // the next packet's gap fill conceals it
@@ -167,10 +213,7 @@ func (r *renderer) fillTo(to int64) {
 // gapTo starts a run at pos or fills the stream from its end up to pos.
 func (r *renderer) gapTo(rs *rstream, pos int64) {
 	if !rs.inRun {
-		rs.inRun, rs.runStart, rs.nIn, rs.emitted = true, pos, 0, 0
-		if rs.rs != nil {
-			rs.rs.reset()
-		}
+		r.startRun(rs, pos)
 		return
 	}
 	l := int64(rs.l)
@@ -187,13 +230,20 @@ func (r *renderer) gapTo(rs *rstream, pos int64) {
 	if skip := (r.tl.flushed-rs.runOut())/l - 2*frame; skip > 0 {
 		skip = min(skip, n)
 		r.endRun(rs)
-		start := rs.runOut() + skip*l
-		rs.inRun, rs.runStart, rs.nIn, rs.emitted = true, start, 0, 0
-		if rs.rs != nil {
-			rs.rs.reset()
-		}
+		r.startRun(rs, rs.runOut()+skip*l)
 		n -= skip
 	}
+	m := n // samples to fill; the rest of the gap stays silent
+	if !rs.cn {
+		// Concealment for at most maxConcealNS per gap: the rest costs
+		// nothing (the run breaks and the next one starts after it).
+		m = 0
+		if rs.last != nil {
+			m = min(n, max(nsToSamples(maxConcealNS, rs.rate, true)-rs.concealed, 0))
+		}
+	}
+	rest := n - m
+	n = m
 	if int64(len(r.fill)) < frame {
 		r.fill = make([]int16, frame)
 	}
@@ -207,13 +257,31 @@ func (r *renderer) gapTo(rs *rstream, pos int64) {
 			if c, err := rs.last.dec.Conceal(f); err != nil || c <= 0 {
 				clear(f)
 			}
+			rs.concealed += frame // the decoder produced a whole frame
 		default:
 			clear(f)
 		}
 		r.push(rs, f[:k])
 		n -= k
 	}
+	if rest > 0 {
+		r.endRun(rs)
+		r.startRun(rs, rs.runStart+rest*l)
+	}
 }
+
+// startRun starts a run of rs at output position pos.
+func (r *renderer) startRun(rs *rstream, pos int64) {
+	rs.inRun, rs.runStart, rs.nIn, rs.emitted = true, pos, 0, 0
+	if rs.rs != nil {
+		rs.rs.reset()
+	}
+}
+
+// maxConcealNS is how much of one gap is filled by the decoder's
+// concealment (loss concealment, or comfort noise of codecs with built-in
+// DTX); the rest of a longer gap is silence and costs no decoding.
+const maxConcealNS = 2_000_000_000
 
 // push appends native samples to the stream's run.
 func (r *renderer) push(rs *rstream, smp []int16) {

@@ -7,7 +7,7 @@ package media
 type timeline struct {
 	size    int64
 	buf     [2][]int16
-	set     [2][]bool
+	set     [2][]uint64 // one bit per sample of buf: written
 	flushed int64
 	total   int64
 	frames  []int16
@@ -26,7 +26,7 @@ func newTimeline(size, total int64, sink PCMSink) *timeline {
 	t := &timeline{size: size, total: total, sink: sink, frames: make([]int16, 2*emitChunk)}
 	for c := range 2 {
 		t.buf[c] = make([]int16, size)
-		t.set[c] = make([]bool, size)
+		t.set[c] = make([]uint64, (size+63)/64)
 	}
 	return t
 }
@@ -56,16 +56,11 @@ func (t *timeline) write(ch int, pos int64, s []int16) {
 		if pos < t.flushed { // only after a sink error
 			return
 		}
-		buf, set := t.buf[ch], t.set[ch]
 		i := pos % t.size
-		for _, v := range s[:n] {
-			if !set[i] {
-				buf[i], set[i] = v, true
-			}
-			i++
-			if i == t.size {
-				i = 0
-			}
+		m := min(n, t.size-i) // up to the end of the ring
+		writeFirst(t.buf[ch], t.set[ch], i, s[:m])
+		if m < n {
+			writeFirst(t.buf[ch], t.set[ch], 0, s[m:n])
 		}
 		s, pos = s[n:], pos+n
 	}
@@ -84,17 +79,67 @@ func (t *timeline) emit(to int64) {
 		}
 		if t.err == nil {
 			i := t.flushed % t.size
-			l, r, ls, rs := t.buf[0], t.buf[1], t.set[0], t.set[1]
-			for k := range n {
-				t.frames[2*k], t.frames[2*k+1] = l[i], r[i]
-				l[i], r[i], ls[i], rs[i] = 0, 0, false, false
-				i++
-				if i == t.size {
-					i = 0
-				}
+			m := min(n, t.size-i)
+			t.interleave(t.frames, i, m)
+			if m < n {
+				t.interleave(t.frames[2*m:], 0, n-m)
 			}
 			t.err = t.sink.WriteFrames(t.frames[:2*n])
 		}
 		t.flushed += n
+	}
+}
+
+// interleave moves ring positions [i, i+n) of both channels into dst (L, R,
+// ...) and clears them.
+func (t *timeline) interleave(dst []int16, i, n int64) {
+	l, r := t.buf[0][i:i+n], t.buf[1][i:i+n]
+	r = r[:len(l)]
+	dst = dst[:2*len(l)]
+	for k, v := range l {
+		d := dst[2*k : 2*k+2 : 2*k+2]
+		d[0], d[1] = v, r[k]
+	}
+	clear(l)
+	clear(r)
+	for c := range 2 {
+		clearBits(t.set[c], i, n)
+	}
+}
+
+// writeFirst stores s at buf[i:] where the samples are not yet written
+// (first write wins) and marks them written. Whole words of unwritten
+// samples are copied at once.
+func writeFirst(buf []int16, set []uint64, i int64, s []int16) {
+	dst := buf[i : i+int64(len(s))]
+	for k := 0; k < len(s); {
+		idx := i + int64(k)
+		b := uint(idx & 63)
+		m := min(64-int(b), len(s)-k)
+		mask := (^uint64(0) >> (64 - uint(m))) << b
+		w := &set[idx>>6]
+		switch have := *w & mask; have {
+		case 0:
+			copy(dst[k:k+m], s[k:k+m])
+		case mask:
+		default:
+			for j := range m {
+				if have&(1<<(b+uint(j))) == 0 {
+					dst[k+j] = s[k+j]
+				}
+			}
+		}
+		*w |= mask
+		k += m
+	}
+}
+
+// clearBits clears bits [i, i+n) of set.
+func clearBits(set []uint64, i, n int64) {
+	for n > 0 {
+		b := uint(i & 63)
+		m := min(64-int64(b), n)
+		set[i>>6] &^= (^uint64(0) >> (64 - uint(m))) << b
+		i, n = i+m, n-m
 	}
 }

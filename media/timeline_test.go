@@ -135,12 +135,70 @@ func TestTimeline(t *testing.T) {
 				sc.audio(l1, k, 0, time.Duration(k)*20*ms, 0, 160*k)
 				sc.audio(r, k, 0, time.Duration(k)*20*ms, 1, 160*k)
 			}
+			// The new SSRC arrives 3 ms after the old one's next packet was
+			// due: it continues sample-exact after the old one.
+			for k := range 25 {
+				sc.audio(l2, k, 0, 503*ms+time.Duration(k)*20*ms, 0, 4000+160*k)
+			}
+		}, check: func(t *testing.T, a *Analysis) {
+			if len(a.Streams) != 3 || a.Streams[2].Direction != Local || a.Streams[2].SSRC != 0x1002 || a.Samples != 8000 {
+				t.Errorf("streams %+v samples %d", a.Streams, a.Samples)
+			}
+		}},
+		{name: "SSRC change arriving early continues", build: func(sc *scen) {
+			l1, l2 := newLeg(1, true), newLeg(2, true)
+			l2.seq0, l2.ts0 = 5000, 999999
+			for k := range 25 {
+				sc.audio(l1, k, 0, time.Duration(k)*20*ms, 0, 160*k)
+			}
+			for k := range 25 { // 8 ms early: the old stream's last packet was late
+				sc.audio(l2, k, 0, 492*ms+time.Duration(k)*20*ms, 0, 4000+160*k)
+			}
+		}, check: func(t *testing.T, a *Analysis) {
+			if a.Samples != 8000 || a.Streams[1].GapMS != 0 {
+				t.Errorf("samples %d streams %+v", a.Samples, a.Streams)
+			}
+		}},
+		{name: "SSRC change one lost packet later continues", build: func(sc *scen) {
+			l1, l2 := newLeg(1, true), newLeg(2, true)
+			l2.seq0, l2.ts0 = 5000, 999999
+			for k := range 25 {
+				sc.audio(l1, k, 0, time.Duration(k)*20*ms, 0, 160*k)
+			}
+			for k := range 25 { // up to a packet time plus jitter after the end
+				sc.audio(l2, k, 0, 527*ms+time.Duration(k)*20*ms, 0, 4000+160*k)
+			}
+		}, check: func(t *testing.T, a *Analysis) {
+			if a.Samples != 8000 {
+				t.Errorf("samples %d", a.Samples)
+			}
+		}},
+		{name: "SSRC change after a pause is placed by arrival", build: func(sc *scen) {
+			l1, l2 := newLeg(1, true), newLeg(2, true)
+			l2.seq0, l2.ts0 = 5000, 999999
+			for k := range 25 {
+				sc.audio(l1, k, 0, time.Duration(k)*20*ms, 0, 160*k)
+			}
+			for k := range 25 {
+				sc.audio(l2, k, 0, 800*ms+time.Duration(k)*20*ms, 0, 6400+160*k)
+			}
+		}, check: func(t *testing.T, a *Analysis) {
+			if a.Samples != 6400+4000 {
+				t.Errorf("samples %d", a.Samples)
+			}
+		}},
+		{name: "new SSRC from another address is placed by arrival", build: func(sc *scen) {
+			l1 := newLeg(1, true)
+			l2 := &leg{src: "192.168.1.11:16386", dst: "192.168.1.21:40000", ssrc: 0x1002, pt: 8, seq0: 5000, ts0: 999999, id: 2}
+			for k := range 25 {
+				sc.audio(l1, k, 0, time.Duration(k)*20*ms, 0, 160*k)
+			}
 			for k := range 25 {
 				sc.audio(l2, k, 0, 503*ms+time.Duration(k)*20*ms, 0, 4024+160*k)
 			}
 		}, check: func(t *testing.T, a *Analysis) {
-			if len(a.Streams) != 3 || a.Streams[2].Direction != Local || a.Streams[2].SSRC != 0x1002 {
-				t.Errorf("streams %+v", a.Streams)
+			if a.Samples != 4024+4000 {
+				t.Errorf("samples %d", a.Samples)
 			}
 		}},
 		{name: "DTX gap", build: func(sc *scen) {

@@ -1,7 +1,6 @@
 package media
 
 import (
-	"bufio"
 	"encoding/binary"
 	"io"
 	"math"
@@ -39,31 +38,62 @@ func WAVHeader(sampleRate, channels int, frames int64) []byte {
 }
 
 // WAVSink is a PCMSink writing little-endian 16-bit samples to a writer
-// through a buffer. Call Flush at the end.
+// through its own 64 KiB buffer (converted in place, copied once). Call
+// Flush at the end.
 type WAVSink struct {
-	w   *bufio.Writer
-	buf [8192]byte
+	w   io.Writer
+	buf []byte
+	n   int
+	err error
 }
 
 // NewWAVSink returns a sink writing samples (no header) to w.
 func NewWAVSink(w io.Writer) *WAVSink {
-	return &WAVSink{w: bufio.NewWriterSize(w, 64<<10)}
+	return &WAVSink{w: w, buf: make([]byte, 64<<10)}
 }
 
 // WriteFrames writes interleaved samples.
 func (s *WAVSink) WriteFrames(stereo []int16) error {
 	for len(stereo) > 0 {
-		n := min(len(stereo), len(s.buf)/2)
-		for i, v := range stereo[:n] {
-			binary.LittleEndian.PutUint16(s.buf[2*i:], uint16(v))
+		if s.err != nil {
+			return s.err
 		}
-		if _, err := s.w.Write(s.buf[:2*n]); err != nil {
-			return err
+		if s.n == len(s.buf) {
+			if err := s.Flush(); err != nil {
+				return err
+			}
 		}
+		n := min(len(stereo), (len(s.buf)-s.n)/2)
+		b := s.buf[s.n : s.n+2*n]
+		in := stereo[:n]
+		k := 0
+		for ; k+4 <= len(in); k += 4 { // four samples per store
+			x := in[k : k+4 : k+4]
+			binary.LittleEndian.PutUint64(b[2*k:], uint64(uint16(x[0]))|uint64(uint16(x[1]))<<16|
+				uint64(uint16(x[2]))<<32|uint64(uint16(x[3]))<<48)
+		}
+		for ; k < len(in); k++ {
+			binary.LittleEndian.PutUint16(b[2*k:], uint16(in[k]))
+		}
+		s.n += 2 * n
 		stereo = stereo[n:]
 	}
 	return nil
 }
 
 // Flush writes buffered samples to the underlying writer.
-func (s *WAVSink) Flush() error { return s.w.Flush() }
+func (s *WAVSink) Flush() error {
+	if s.err != nil || s.n == 0 {
+		return s.err
+	}
+	n, err := s.w.Write(s.buf[:s.n])
+	if err == nil && n < s.n {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		s.err = err
+		return err
+	}
+	s.n = 0
+	return nil
+}
