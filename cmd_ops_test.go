@@ -165,7 +165,7 @@ func startServe(t *testing.T, dbPath string, extra ...string) (string, *testutil
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := &testutil.LogBuffer{}
 	done := make(chan error, 1)
-	args := append([]string{"serve", "-listen", "127.0.0.1:0", "-db", dbPath}, extra...)
+	args := append([]string{"serve", "-listen", "127.0.0.1:0", "-listen-tls", "127.0.0.1:0", "-db", dbPath}, extra...)
 	go func() { done <- Run(ctx, args, io.Discard, logs) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {

@@ -47,7 +47,9 @@ func TestServeStartupLicencePurge(t *testing.T) {
 		out := &testutil.LogBuffer{}
 		sctx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
-		go func() { done <- Run(sctx, []string{"serve", "-listen", "127.0.0.1:0", "-db", path}, out, out) }()
+		go func() {
+			done <- Run(sctx, []string{"serve", "-listen", "127.0.0.1:0", "-listen-tls", "off", "-db", path}, out, out)
+		}()
 		deadline := time.Now().Add(20 * time.Second)
 		for !strings.Contains(out.String(), "recordings started") {
 			if time.Now().After(deadline) {
