@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -46,7 +47,7 @@ func (s *Server) sameOrigin(next http.Handler) http.Handler {
 	})
 }
 
-var errCookieWithoutOrigin = fmt.Errorf("session cookie without Origin or Sec-Fetch-Site")
+var errCookieWithoutOrigin = errors.New("session cookie without Origin or Sec-Fetch-Site")
 
 func hasSessionCookie(r *http.Request) bool {
 	c, err := r.Cookie(sessionCookie)

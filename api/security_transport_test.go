@@ -396,6 +396,16 @@ func TestTLS(t *testing.T) {
 	if _, err := e.app.Client.Get(e.app.TLSURL + "/healthz"); err == nil {
 		t.Error("a client that does not trust the certificate connected")
 	}
+	// A phone with an https:// Record-to URL.
+	name := fmt.Sprintf("%032x-0090334455aa-1-alice.pcap", 11)
+	code, body, _ = e.send(client, http.MethodPut, e.app.TLSURL+"/example.com/recordings/Files/"+name,
+		string(callgen.Default(50).Bytes()), "Basic", secPhone+":"+secPhonePW)
+	if code != http.StatusCreated {
+		t.Fatalf("upload over HTTPS: %d %s", code, body)
+	}
+	if _, err := e.app.DB.RecordingByName(e.app.Ctx, "example.com", name); err != nil {
+		t.Fatalf("the upload over HTTPS: %v", err)
+	}
 
 	creds := `{"name":"alice","password":"alice-pw"}`
 	for _, tc := range []struct {
