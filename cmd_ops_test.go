@@ -224,7 +224,7 @@ func startServe(t *testing.T, dbPath string, extra ...string) (string, *watchedL
 	ctx, cancel := context.WithCancel(context.Background())
 	logs := newWatchedLog()
 	done := make(chan error, 1)
-	args := append([]string{"serve", "-listen", "127.0.0.1:0", "-db", dbPath}, extra...)
+	args := append([]string{"serve", "-listen", "127.0.0.1:0", "-listen-tls", "127.0.0.1:0", "-db", dbPath}, extra...)
 	go func() { done <- Run(ctx, args, io.Discard, logs) }()
 	m := logs.await(t, listenRE, done)
 	stop := func() error {

@@ -9,12 +9,16 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"recordings/applog"
 	"recordings/convert"
 	"recordings/health"
 	"recordings/internal/app"
+	"recordings/internal/tlscert"
 	"recordings/media"
 )
 
@@ -70,14 +74,45 @@ type config struct {
 	logLevel               string        // process log (stdout/stderr) level
 	shutdown               time.Duration // how long uploads in flight may take at SIGTERM
 	minFree                uint64        // free disk below which /healthz fails
+
+	listenTLS        string // HTTPS listen address, or "off"
+	listenTLSDefault bool   // listenTLS is the default, not chosen
+	tlsCert, tlsKey  string // PEM files; none: self-signed, kept next to the database
+	tlsHosts         string // more names for the self-signed certificate, comma-separated
+	behindTLSProxy   bool
+	frameAncestors   string
+	metricsToken     string
 }
+
+// off is the listen address that turns a listener off.
+const off = "off"
+
+// minMetricsToken is the shortest scrape token accepted.
+const minMetricsToken = 16
 
 func parseServeFlags(args []string, stderr io.Writer) (config, error) {
 	c := config{listen: envOr("RECORDINGS_LISTEN", ":8080"), db: envOr("RECORDINGS_DB", "./data/recordings.db"),
-		uploadUser: os.Getenv("RECORDINGS_UPLOAD_USER"), uploadPass: os.Getenv("RECORDINGS_UPLOAD_PASSWORD")}
+		uploadUser: os.Getenv("RECORDINGS_UPLOAD_USER"), uploadPass: os.Getenv("RECORDINGS_UPLOAD_PASSWORD"),
+		listenTLS: envOr("RECORDINGS_LISTEN_TLS", ":8443"), tlsCert: os.Getenv("RECORDINGS_TLS_CERT"),
+		tlsKey: os.Getenv("RECORDINGS_TLS_KEY"), tlsHosts: os.Getenv("RECORDINGS_TLS_HOSTS"),
+		frameAncestors: os.Getenv("RECORDINGS_FRAME_ANCESTORS"), metricsToken: os.Getenv("RECORDINGS_METRICS_TOKEN")}
+	if v := os.Getenv("RECORDINGS_BEHIND_TLS_PROXY"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return c, fmt.Errorf("RECORDINGS_BEHIND_TLS_PROXY=%q: want true or false", v)
+		}
+		c.behindTLSProxy = b
+	}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.listen, "listen", c.listen, "listen address (env RECORDINGS_LISTEN)")
+	fs.StringVar(&c.listen, "listen", c.listen, "plain HTTP listen address, or off (env RECORDINGS_LISTEN)")
+	fs.StringVar(&c.listenTLS, "listen-tls", c.listenTLS, "HTTPS listen address, or off (env RECORDINGS_LISTEN_TLS)")
+	fs.StringVar(&c.tlsCert, "tls-cert", c.tlsCert, "HTTPS certificate chain, PEM; without it and -tls-key a self-signed certificate is generated and kept next to the database (env RECORDINGS_TLS_CERT)")
+	fs.StringVar(&c.tlsKey, "tls-key", c.tlsKey, "private key of -tls-cert, PEM (env RECORDINGS_TLS_KEY)")
+	fs.StringVar(&c.tlsHosts, "tls-hosts", c.tlsHosts, "more DNS names or addresses for a generated certificate, comma-separated (env RECORDINGS_TLS_HOSTS)")
+	fs.BoolVar(&c.behindTLSProxy, "behind-tls-proxy", c.behindTLSProxy, "browsers come through a TLS-terminating proxy that sets X-Forwarded-Proto: https (env RECORDINGS_BEHIND_TLS_PROXY)")
+	fs.StringVar(&c.frameAncestors, "frame-ancestors", c.frameAncestors, "who may show the apps in a frame: CSP sources such as the myApps client's origin https://pbx.example.com; default 'self' (env RECORDINGS_FRAME_ANCESTORS)")
+	fs.StringVar(&c.metricsToken, "metrics-token", c.metricsToken, "bearer token for /metrics and the details of /healthz (prefer env RECORDINGS_METRICS_TOKEN: flags show in ps)")
 	fs.StringVar(&c.db, "db", c.db, "SQLite database file (env RECORDINGS_DB)")
 	fs.Int64Var(&c.maxUpload, "max-upload", 4<<30, "largest accepted capture upload in bytes")
 	c.logLevel = envOr("RECORDINGS_LOG_LEVEL", "info")
@@ -90,10 +125,49 @@ func parseServeFlags(args []string, stderr io.Writer) (config, error) {
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("serve: unexpected arguments %q", fs.Args())
 	}
+	c.listenTLSDefault = os.Getenv("RECORDINGS_LISTEN_TLS") == ""
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "listen-tls" {
+			c.listenTLSDefault = false
+		}
+	})
 	if c.shutdown <= 0 {
 		return c, errors.New("serve: -shutdown-timeout must be positive")
 	}
+	if c.listen == "" {
+		c.listen = off
+	}
+	if c.listenTLS == "" {
+		c.listenTLS = off
+	}
+	switch {
+	case c.listen == off && c.listenTLS == off:
+		return c, errors.New("serve: -listen and -listen-tls are both off")
+	case (c.tlsCert == "") != (c.tlsKey == ""):
+		return c, errors.New("serve: -tls-cert and -tls-key go together")
+	case c.tlsCert != "" && c.listenTLS == off:
+		return c, errors.New("serve: -tls-cert is given but -listen-tls is off")
+	case c.metricsToken != "" && len(c.metricsToken) < minMetricsToken:
+		return c, fmt.Errorf("serve: the metrics token must have at least %d characters", minMetricsToken)
+	}
 	return c, nil
+}
+
+// tlsConfig is the HTTPS part of the service's configuration.
+func (c config) tlsConfig() app.TLSConfig {
+	if c.listenTLS == off {
+		return app.TLSConfig{}
+	}
+	t := app.TLSConfig{On: true, CertFile: c.tlsCert, KeyFile: c.tlsKey}
+	if c.tlsCert == "" {
+		t.Hosts = tlscert.DefaultHosts(c.listenTLS)
+		for _, h := range strings.Split(c.tlsHosts, ",") {
+			if h = strings.TrimSpace(h); h != "" && !slices.Contains(t.Hosts, h) {
+				t.Hosts = append(t.Hosts, h)
+			}
+		}
+	}
+	return t
 }
 
 func envOr(key, def string) string {
@@ -114,7 +188,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	a, err := app.New(ctx, app.Config{DB: cfg.db, MaxUpload: cfg.maxUpload, UploadUser: cfg.uploadUser,
 		UploadPassword: cfg.uploadPass, AdminPassword: os.Getenv("RECORDINGS_ADMIN_PASSWORD"), LogOutput: stderr,
-		LogLevel: level, ShutdownTimeout: cfg.shutdown, MinFree: cfg.minFree, Version: buildVersion()})
+		LogLevel: level, ShutdownTimeout: cfg.shutdown, MinFree: cfg.minFree, Version: buildVersion(),
+		TLS: cfg.tlsConfig(), BehindTLSProxy: cfg.behindTLSProxy, FrameAncestors: cfg.frameAncestors,
+		MetricsToken: cfg.metricsToken})
 	if err != nil {
 		return err
 	}
@@ -124,11 +200,37 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 			a.Log.Error("closing", "err", err)
 		}
 	}()
-	ln, err := net.Listen("tcp", cfg.listen)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+	var lns []net.Listener
+	defer func() {
+		for _, ln := range lns {
+			ln.Close() // Run closes them; this is for an early return
+		}
+	}()
+	if cfg.listen != off {
+		ln, err := net.Listen("tcp", cfg.listen)
+		if err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
+		lns = append(lns, ln)
 	}
-	return a.Run(ctx, ln)
+	if cfg.listenTLS != off {
+		ln, err := net.Listen("tcp", cfg.listenTLS)
+		switch {
+		case err == nil:
+			lns = append(lns, ln)
+			if lns[len(lns)-1], err = a.ListenTLS(ln); err != nil {
+				return err
+			}
+		case cfg.listenTLSDefault && len(lns) > 0:
+			// An upgraded installation keeps serving what it served
+			// before when the new default port is taken.
+			a.Log.Error("HTTPS not started: its default address is not available; set -listen-tls (RECORDINGS_LISTEN_TLS) to a free address, or to off",
+				"listen_tls", cfg.listenTLS, "err", err)
+		default:
+			return fmt.Errorf("listen-tls (HTTPS; off turns it off): %w", err)
+		}
+	}
+	return a.Run(ctx, lns...)
 }
 
 // fileOpener re-opens a named capture file for each pass; "-" spools stdin

@@ -47,7 +47,9 @@ func TestServeStartupLicencePurge(t *testing.T) {
 		sctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		done := make(chan error, 1)
-		go func() { done <- Run(sctx, []string{"serve", "-listen", "127.0.0.1:0", "-db", path}, out, out) }()
+		go func() {
+			done <- Run(sctx, []string{"serve", "-listen", "127.0.0.1:0", "-listen-tls", "off", "-db", path}, out, out)
+		}()
 		out.await(t, regexp.MustCompile(`recordings started`), done)
 		cancel()
 		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {

@@ -63,7 +63,7 @@ func TestAuthorizationWithAccessLists(t *testing.T) {
 		{who{"alice", nil}, []string{"alice", "bob"}}, // own + team (bob by number)
 		{who{"bob", nil}, []string{"bob"}},            // no app object
 		{who{"carol", nil}, []string{"carol"}},        // not on anyone's list herself
-		{who{"dave-session", []string{"Cookie", "recordings_session=" + tok}}, []string{"alice", "carol", "dave"}}, // through sup
+		{who{"dave-session", []string{"Cookie", "recordings_session=" + tok, "Origin", e.app.URL}}, []string{"alice", "carol", "dave"}}, // through sup
 		{who{"admin", nil}, []string{"", "alice", "bob", "carol", "dave"}},
 	}
 	for _, tc := range cases {

@@ -89,7 +89,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: tok, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: int(s.opt.SessionTTL.Seconds())})
+		SameSite: http.SameSiteStrictMode, Secure: s.secureRequest(r), MaxAge: int(s.opt.SessionTTL.Seconds())})
 	s.log.Info("signed in", "user", u.Name)
 	writeJSON(w, http.StatusOK, userView(u))
 }
@@ -101,7 +101,8 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: s.secureRequest(r), MaxAge: -1})
 	w.WriteHeader(http.StatusNoContent)
 }
 

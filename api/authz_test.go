@@ -96,7 +96,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return func(r *http.Request) { r.AddCookie(&http.Cookie{Name: "recordings_session", Value: tok}) }
+		return func(r *http.Request) {
+			r.AddCookie(&http.Cookie{Name: "recordings_session", Value: tok})
+			r.Header.Set("Origin", base) // as the app's page sends it
+		}
 	}
 	// carol's default app object lists bob.
 	if _, err := e.db.CreateUser(ctx, store.User{Name: "carol", Role: store.RoleUser}, "carol-pw"); err != nil {

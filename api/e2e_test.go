@@ -276,7 +276,7 @@ func TestLoginCookie(t *testing.T) {
 	if b := readAll(t, me); me.StatusCode != http.StatusOK || !strings.Contains(string(b), `"alice"`) {
 		t.Fatalf("me: %d %s", me.StatusCode, b)
 	}
-	out := e.do(http.MethodPost, "/api/logout", "", nil, "Cookie", "recordings_session="+cookie.Value)
+	out := e.do(http.MethodPost, "/api/logout", "", nil, "Cookie", "recordings_session="+cookie.Value, "Origin", e.app.URL)
 	if out.StatusCode != http.StatusNoContent {
 		t.Fatalf("logout: %d", out.StatusCode)
 	}

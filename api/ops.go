@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"recordings/health"
+	"recordings/store"
 )
 
 // backups admits one admin backup at a time (a snapshot is a full copy)
@@ -24,7 +26,7 @@ func newBackups(now func() time.Time) backups {
 // routeOps adds /healthz, /metrics and the admin routes.
 func (s *Server) routeOps(apiMux, mux *http.ServeMux) {
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.Handle("GET /metrics", s.m.Handler())
+	mux.Handle("GET /metrics", s.opsOnly(s.m.Handler()))
 	apiMux.Handle("GET /api/admin/status", s.admin(s.adminStatus))
 	apiMux.Handle("GET /api/admin/backup", s.admin(s.backup))
 	apiMux.Handle("GET /api/admin/backup/status", s.admin(s.backupStatus))
@@ -37,7 +39,9 @@ func (s *Server) healthReport(ctx context.Context) health.Report {
 }
 
 // healthz answers 200 when the service can work (database reachable, disk
-// space left) and 503 otherwise, with the details as JSON either way.
+// space left) and 503 otherwise. Anonymous callers learn only that,
+// {"status":"ok"} or {"status":"fail"}; an admin or the scrape token gets
+// the details (sizes, free disk, configuration problems).
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	rep := s.healthReport(r.Context())
 	w.Header().Set("Cache-Control", "no-store")
@@ -45,7 +49,70 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	if !rep.OK() {
 		code = http.StatusServiceUnavailable
 	}
+	ok, _, err := s.opsAccess(r)
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	if !ok {
+		writeJSON(w, code, struct {
+			Status string `json:"status"`
+		}{rep.Status})
+		return
+	}
 	writeJSON(w, code, rep)
+}
+
+// opsAccess tells whether r may read the service's internals (/metrics,
+// the details of /healthz): it carries the configured scrape token as
+// "Authorization: Bearer <token>", or an admin's session or Basic
+// credentials. Wrong or missing credentials are no error, just no access;
+// signedIn says that r came from a valid account that is no admin.
+func (s *Server) opsAccess(r *http.Request) (ok, signedIn bool, err error) {
+	if tok, isBearer := bearerToken(r); isBearer {
+		return s.opt.MetricsToken != "" && equalSecret(tok, s.opt.MetricsToken), false, nil
+	}
+	u, err := s.identify(r)
+	switch {
+	case err == nil:
+		return u.Role == store.RoleAdmin, true, nil
+	case errors.Is(err, errNoCredentials), errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrBadCredentials):
+		return false, false, nil
+	default:
+		return false, false, err
+	}
+}
+
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	return strings.TrimSpace(tok), true
+}
+
+// opsOnly serves h to the scrape token and admins: 401 to others, 403 to
+// a signed-in user who is no admin.
+func (s *Server) opsOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ok, signedIn, err := s.opsAccess(r)
+		switch {
+		case err != nil:
+			s.internalError(w, r, err)
+		case ok:
+			h.ServeHTTP(w, r)
+		case signedIn:
+			httpError(w, http.StatusForbidden, "administrators only")
+		default:
+			if s.opt.MetricsToken != "" {
+				w.Header().Add("WWW-Authenticate", `Bearer realm="recordings"`)
+			}
+			if r.Header.Get("Sec-Fetch-Mode") == "" {
+				w.Header().Add("WWW-Authenticate", `Basic realm="recordings", charset="UTF-8"`)
+			}
+			httpError(w, http.StatusUnauthorized, "an admin sign-in or the metrics token is required")
+		}
+	})
 }
 
 // statusJSON is the admin overview.

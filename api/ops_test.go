@@ -80,7 +80,7 @@ func plenty(string) (uint64, uint64, error) { return 10 << 30, 20 << 30, nil }
 func TestHealthz(t *testing.T) {
 	t.Parallel()
 	e := newOpsEnv(t, plenty)
-	resp, body := e.get("/healthz", "")
+	resp, body := e.get("/healthz", "admin") // the details need an admin (security_transport_test.go)
 	var rep health.Report
 	if err := json.Unmarshal(body, &rep); err != nil {
 		t.Fatal(err)
@@ -93,7 +93,7 @@ func TestHealthz(t *testing.T) {
 	}
 
 	low := newOpsEnv(t, func(string) (uint64, uint64, error) { return 1 << 20, 20 << 30, nil })
-	resp, body = low.get("/healthz", "")
+	resp, body = low.get("/healthz", "admin")
 	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "low") {
 		t.Errorf("low disk: %d %s", resp.StatusCode, body)
 	}
@@ -144,7 +144,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	var body []byte
 	for time.Now().Before(deadline) {
-		_, body = e.get("/metrics", "")
+		_, body = e.get("/metrics", "admin")
 		if strings.Contains(string(body), `recordings_conversion_seconds_count{state="ready"} 1`) {
 			break
 		}

@@ -17,7 +17,7 @@ func (s *Server) routeUI(apiMux, mux *http.ServeMux) {
 		// other three-segment patterns).
 		mux.HandleFunc("GET /{domain}/recordings/{page}", s.appPage)
 		mux.HandleFunc("GET /{$}", s.signInPage)
-		mux.Handle("GET /", http.FileServerFS(s.opt.UI)) // scripts, styles, images
+		mux.Handle("GET /", s.withPageHeaders(http.FileServerFS(s.opt.UI))) // scripts, styles, images
 	}
 }
 
@@ -42,15 +42,9 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// pageCSP keeps the pages to their own scripts, styles and media.
-const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"media-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'self'"
-
 func (s *Server) servePage(w http.ResponseWriter, r *http.Request, name string) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", pageCSP)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
+	s.pageHeaders(h) // browser.go
 	h.Set("Cache-Control", "no-cache")
 	http.ServeFileFS(w, r, s.opt.UI, name)
 }
@@ -62,6 +56,7 @@ func (s *Server) appPage(w http.ResponseWriter, r *http.Request) {
 	case "innovaphone-recordings.htm", "innovaphone-recordingsadmin.htm":
 		s.servePage(w, r, "app.html")
 	default:
+		s.pageHeaders(w.Header())
 		httpError(w, http.StatusNotFound, "no such page")
 	}
 }

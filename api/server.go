@@ -62,6 +62,15 @@ type Options struct {
 	// default DefaultUploadIdle.
 	UploadIdle time.Duration
 	Version    string // shown in the admin status
+	// BehindTLSProxy: requests marked X-Forwarded-Proto: https came over
+	// TLS to the administrator's proxy (session cookies are Secure then).
+	BehindTLSProxy bool
+	// FrameAncestors is the pages' CSP frame-ancestors source list (see
+	// ParseFrameAncestors); "" means DefaultFrameAncestors.
+	FrameAncestors string
+	// MetricsToken, when set, is the bearer token that reads /metrics and
+	// the details of /healthz (ops.go).
+	MetricsToken string
 }
 
 // Server is the HTTP front of the appliance.
@@ -82,6 +91,7 @@ type Server struct {
 	cnvLog *slog.Logger // Converting: WAV rendering
 	licLog *slog.Logger // License
 
+	csp     string    // the pages' Content-Security-Policy (browser.go)
 	ws      wsHub     // websocket clients (wsconn.go)
 	pbx     *pbxState // AppLogin (applogin.go)
 	backups backups   // admin backups (ops.go)
@@ -102,8 +112,12 @@ func New(d Deps, opt Options) (*Server, error) {
 	if opt.UploadIdle <= 0 {
 		opt.UploadIdle = DefaultUploadIdle
 	}
+	frames, err := ParseFrameAncestors(opt.FrameAncestors)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{db: d.DB, ing: d.Ingest, cdrs: d.Calls, set: d.Settings, bus: d.Events, hc: d.Health, m: d.Metrics,
-		opt: opt, pbx: newPBXState(opt.Now), backups: newBackups(opt.Now),
+		opt: opt, pbx: newPBXState(opt.Now), backups: newBackups(opt.Now), csp: pageCSP(frames),
 		log:    d.Log.With("category", applog.UI),
 		recLog: d.Log.With("category", applog.Recording),
 		cdrLog: d.Log.With("category", applog.CallInformation),
@@ -132,13 +146,13 @@ func (s *Server) Handler() http.Handler {
 	s.routePBX(mux, apiMux)   // CDRs, app objects, licences (pbx.go)
 	s.routeOps(apiMux, mux)   // health, metrics, admin status and backup (ops.go)
 	s.routeUI(apiMux, mux)    // websocket API, session probe and the apps' pages (pages.go)
-	return s.guardPaths(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return s.sameOrigin(s.guardPaths(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/") {
 			apiMux.ServeHTTP(w, r)
 			return
 		}
 		mux.ServeHTTP(w, r)
-	}))
+	})))
 }
 
 // guardPaths refuses capture paths with escapes or dot segments before the

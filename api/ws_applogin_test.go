@@ -141,6 +141,7 @@ func TestWSAppLoginSessionForHTTP(t *testing.T) {
 	// Signing out ends the connection's rights too.
 	req, _ := http.NewRequest("POST", e.app.URL+"/api/logout", nil)
 	req.AddCookie(&http.Cookie{Name: api.SessionCookie, Value: tok})
+	req.Header.Set("Origin", e.app.URL)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

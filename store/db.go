@@ -16,7 +16,6 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -115,13 +114,19 @@ func OpenOptions(ctx context.Context, path string, log *slog.Logger, opt Options
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
-		return nil, fmt.Errorf("store: open %s: create directory: %w", path, err)
+	db := &DB{path: abs, log: log.With("category", applog.System), now: opt.Now, cost: opt.BcryptCost, retry: opt.BusyRetries, ftsCap: 5000}
+	// The file holds password hashes, session tokens and the instance
+	// password: it, its folder (when created here) and SQLite's side files
+	// are private to the service's user (private.go).
+	if err := makePrivateDir(filepath.Dir(abs), db.log); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	if err := createFile(abs); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	db := &DB{path: abs, log: log.With("category", applog.System), now: opt.Now, cost: opt.BcryptCost, retry: opt.BusyRetries, ftsCap: 5000}
+	if err := tightenFiles(db.log, db.files()...); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	if db.now == nil {
 		db.now = time.Now
 	}
@@ -153,6 +158,12 @@ func OpenOptions(ctx context.Context, path string, log *slog.Logger, opt Options
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	db.w = w
+	// The WAL and shared-memory files exist now; SQLite gives them the
+	// database's mode, but one left by an older version may be wider.
+	if err := tightenFiles(db.log, db.files()...); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
 	if err := db.migrate(ctx, opt.migrateTo); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)

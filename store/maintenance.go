@@ -72,12 +72,18 @@ func (db *DB) BackupTo(ctx context.Context, path string) (err error) {
 	return nil
 }
 
-// vacuumInto snapshots the database into the new file path. It uses a
-// connection of its own (the read pool is query-only, which VACUUM INTO
-// refuses), a reader in WAL terms, so writes continue meanwhile.
+// vacuumInto snapshots the database into the new file path, mode 0600
+// like the database. It uses a connection of its own (the read pool is
+// query-only, which VACUUM INTO refuses), a reader in WAL terms, so writes
+// continue meanwhile.
 func (db *DB) vacuumInto(ctx context.Context, path string) error {
 	if strings.ContainsRune(path, 0) {
 		return fmt.Errorf("store: backup: bad path: %w", ErrInvalid)
+	}
+	// VACUUM INTO writes into an empty file as into a new one, keeping its
+	// mode; SQLite would create one readable by everyone (less the umask).
+	if err := createPrivate(path); err != nil {
+		return fmt.Errorf("store: backup: %w", err)
 	}
 	snap, err := sql.Open("sqlite", dsn(db.path, roleSnapshot, db.busy))
 	if err != nil {

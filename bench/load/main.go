@@ -11,6 +11,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -43,6 +44,7 @@ import (
 
 type config struct {
 	bin, url, adminPW string
+	metricsToken      string
 	pid               int
 	calls             int
 	duration, piece   time.Duration
@@ -58,6 +60,8 @@ func main() {
 	flag.StringVar(&c.url, "url", "", "base URL of a running service (with -pid for its CPU and memory)")
 	flag.IntVar(&c.pid, "pid", 0, "process id of the service given by -url")
 	flag.StringVar(&c.adminPW, "admin-password", "load-admin", "admin password (set on the started binary; that of the -url service otherwise)")
+	flag.StringVar(&c.metricsToken, "metrics-token", os.Getenv("RECORDINGS_METRICS_TOKEN"),
+		"scrape token for /metrics (set on the started binary, generated when empty; for -url, the admin password is used without it)")
 	flag.IntVar(&c.calls, "calls", 200, "concurrent calls (phones)")
 	flag.DurationVar(&c.duration, "duration", time.Minute, "length of each call, streamed in real time")
 	flag.DurationVar(&c.piece, "piece", 200*time.Millisecond, "call time per written piece of the upload")
@@ -159,7 +163,12 @@ func run(c config, out io.Writer) error {
 
 	base, pid := c.url, c.pid
 	if c.bin != "" {
-		srv, err := startServer(ctx, c.bin, c.adminPW, c.serverLog)
+		if c.metricsToken == "" {
+			b := make([]byte, 16)
+			_, _ = rand.Read(b)
+			c.metricsToken = hex.EncodeToString(b)
+		}
+		srv, err := startServer(ctx, c.bin, c.adminPW, c.metricsToken, c.serverLog)
 		if err != nil {
 			return err
 		}
@@ -278,7 +287,7 @@ func run(c config, out io.Writer) error {
 	for msg, n := range why {
 		fmt.Fprintf(out, "failed uploads: %d with %s\n", n, msg)
 	}
-	if opened, unused, err := connCounts(ctx, base); err != nil {
+	if opened, unused, err := connCounts(ctx, base, c.metricsToken, c.adminPW); err != nil {
 		fmt.Fprintf(out, "server connections: %v\n", err)
 	} else {
 		// Each upload and each read-back request is one connection; one
@@ -406,9 +415,15 @@ func storedSums(ctx context.Context, base, pw string) (map[string]string, error)
 	}
 }
 
-// connCounts reads the service's connection counters from /metrics.
-func connCounts(ctx context.Context, base string) (opened, unused int, err error) {
+// connCounts reads the service's connection counters from /metrics, with
+// the scrape token or else as admin.
+func connCounts(ctx context.Context, base, token, adminPW string) (opened, unused int, err error) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/metrics", nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	} else {
+		req.SetBasicAuth("admin", adminPW)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, 0, err
@@ -447,14 +462,15 @@ type server struct {
 
 var listenRE = regexp.MustCompile(`listen=(127\.0\.0\.1:\d+)`)
 
-func startServer(ctx context.Context, bin, adminPW, logFile string) (*server, error) {
+func startServer(ctx context.Context, bin, adminPW, metricsToken, logFile string) (*server, error) {
 	dir, err := os.MkdirTemp("", "recordings-load-*")
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "RECORDINGS_LISTEN=127.0.0.1:0", "RECORDINGS_DB="+filepath.Join(dir, "rec.db"),
-		"RECORDINGS_ADMIN_PASSWORD="+adminPW)
+	cmd.Env = append(os.Environ(), "RECORDINGS_LISTEN=127.0.0.1:0", "RECORDINGS_LISTEN_TLS=off",
+		"RECORDINGS_DB="+filepath.Join(dir, "rec.db"), "RECORDINGS_ADMIN_PASSWORD="+adminPW,
+		"RECORDINGS_METRICS_TOKEN="+metricsToken)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err

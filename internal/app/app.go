@@ -13,6 +13,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -32,6 +33,7 @@ import (
 	"recordings/events"
 	"recordings/health"
 	"recordings/ingest"
+	"recordings/internal/tlscert"
 	"recordings/metrics"
 	"recordings/retention"
 	"recordings/settings"
@@ -59,7 +61,35 @@ type Config struct {
 	Version         string
 	UI              fs.FS // the web apps; default the embedded ui.Files()
 
+	// TLS makes HTTPS available (App.ListenTLS); off by default.
+	TLS TLSConfig
+	// BehindTLSProxy declares that browsers reach the service through a
+	// TLS-terminating proxy: a request the proxy marks with
+	// X-Forwarded-Proto: https gets Secure session cookies. The header is
+	// trusted for nothing else.
+	BehindTLSProxy bool
+	// FrameAncestors is the CSP frame-ancestors source list of the pages:
+	// who may show the apps in a frame (the myApps client's origin, e.g.
+	// "https://pbx.example.com"); default 'self'.
+	FrameAncestors string
+	// MetricsToken, when set, lets a scraper read /metrics and the details
+	// of /healthz with "Authorization: Bearer <token>".
+	MetricsToken string
+
 	Tuning Tuning
+}
+
+// TLSConfig configures HTTPS.
+type TLSConfig struct {
+	On bool
+	// CertFile and KeyFile are a certificate chain and its private key
+	// (PEM), re-read when they change. Both empty: a self-signed
+	// certificate is generated on first use and kept next to the database
+	// (tlscert.SelfSignedCert and tlscert.SelfSignedKey, mode 0600).
+	CertFile, KeyFile string
+	// Hosts are the DNS names and IP addresses a generated certificate is
+	// made for; default tlscert.DefaultHosts("").
+	Hosts []string
 }
 
 // Tuning are the knobs tests turn; production leaves them zero.
@@ -90,6 +120,10 @@ type App struct {
 	Metrics   *metrics.Metrics
 	Health    *health.Checker
 	API       *api.Server
+	// TLS is the HTTPS configuration when Config.TLS is on, else nil.
+	TLS *tls.Config
+	// Certificate is the HTTPS certificate source when Config.TLS is on.
+	Certificate *tlscert.Source
 
 	cfg      Config
 	handler  http.Handler
@@ -102,7 +136,7 @@ type App struct {
 // creates the first admin on a fresh one, purges unlicensed users'
 // recordings when licences are enforced, and wires every component. Call
 // Run to serve and Close when done.
-func New(ctx context.Context, cfg Config) (a *App, err error) {
+func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if cfg.DB == "" {
 		return nil, errors.New("app: no database path")
 	}
@@ -118,7 +152,7 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 	if cfg.Tuning.SettingsPoll <= 0 {
 		cfg.Tuning.SettingsPoll = 10 * time.Second
 	}
-	a = &App{cfg: cfg, Events: &events.Broker{}, Metrics: metrics.New()}
+	a := &App{cfg: cfg, Events: &events.Broker{}, Metrics: metrics.New()}
 
 	// The process log stays plain text for people; applog also stores the
 	// records for the UI once the database is open (queued until then).
@@ -182,12 +216,18 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 	for _, p := range a.Settings.Problems() {
 		a.Log.Warn("configuration incomplete: "+p, "category", applog.UI)
 	}
+	if cfg.TLS.On {
+		if err := a.setupTLS(); err != nil {
+			return nil, err
+		}
+	}
 	a.Health = &health.Checker{Ping: a.DB.Ping, Size: a.DB.Size, Dir: filepath.Dir(a.DB.Path()), MinFree: cfg.MinFree,
 		Problems: a.Settings.Problems, Disk: cfg.Tuning.Disk}
 	a.API, err = api.New(api.Deps{DB: a.DB, Ingest: a.Ingest, Calls: a.Calls, Settings: a.Settings, Events: a.Events,
 		Health: a.Health, Metrics: a.Metrics, Log: a.Log},
 		api.Options{UI: cfg.UI, UploadUser: cfg.UploadUser, UploadPassword: cfg.UploadPassword, Now: cfg.Tuning.Now,
-			SessionTTL: cfg.Tuning.SessionTTL, UploadIdle: cfg.Tuning.UploadIdle, Version: cfg.Version})
+			SessionTTL: cfg.Tuning.SessionTTL, UploadIdle: cfg.Tuning.UploadIdle, Version: cfg.Version,
+			BehindTLSProxy: cfg.BehindTLSProxy, FrameAncestors: cfg.FrameAncestors, MetricsToken: cfg.MetricsToken})
 	if err != nil {
 		return nil, err
 	}
@@ -195,18 +235,67 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 	return a, nil
 }
 
+// setupTLS loads or generates the HTTPS certificate and logs which one
+// is in use.
+func (a *App) setupTLS() error {
+	t := a.cfg.TLS
+	opt := tlscert.Options{Now: a.cfg.Tuning.Now, Log: a.Log.With("category", applog.System)}
+	var err error
+	if t.CertFile != "" || t.KeyFile != "" {
+		a.Certificate, err = tlscert.Files(t.CertFile, t.KeyFile, opt)
+	} else {
+		hosts := t.Hosts
+		if len(hosts) == 0 {
+			hosts = tlscert.DefaultHosts("")
+		}
+		a.Certificate, err = tlscert.SelfSigned(filepath.Dir(a.DB.Path()), hosts, opt)
+	}
+	if err != nil {
+		return err
+	}
+	a.TLS = a.Certificate.Config()
+	a.Log.Info("HTTPS certificate", tlscert.Attrs(a.Certificate.Certificate().Leaf)...)
+	return nil
+}
+
+// tlsListener is a listener whose connections speak TLS.
+type tlsListener struct{ net.Listener }
+
+// ListenTLS makes ln serve HTTPS when given to Run. It needs Config.TLS.
+func (a *App) ListenTLS(ln net.Listener) (net.Listener, error) {
+	if a.TLS == nil {
+		return nil, errors.New("app: HTTPS is not configured")
+	}
+	return tlsListener{tls.NewListener(ln, a.TLS)}, nil
+}
+
 // Handler is the service's HTTP handler.
 func (a *App) Handler() http.Handler { return a.handler }
 
-// Run serves HTTP on ln and runs the background work (analyses, CDR
-// matching, retention, settings reloads) until ctx ends or one of them
-// fails. Then it stops accepting connections, lets uploads in flight
-// finish for Config.ShutdownTimeout, cuts the rest (kept as incomplete) and
-// returns once everything has stopped. It does not close the database.
-func (a *App) Run(ctx context.Context, ln net.Listener) error {
+// Run serves HTTP on each listener (HTTPS on those from ListenTLS) and
+// runs the background work (analyses, CDR matching, retention, settings
+// reloads) until ctx ends or one of them fails. Then it stops accepting
+// connections, lets uploads in flight finish for Config.ShutdownTimeout,
+// cuts the rest (kept as incomplete) and returns once everything has
+// stopped. It does not close the database.
+func (a *App) Run(ctx context.Context, lns ...net.Listener) error {
+	if len(lns) == 0 {
+		return errors.New("app: run: no listener")
+	}
 	hs := api.NewHTTPServer(a.handler, a.Log, a.cfg.Tuning.HTTP, a.Metrics)
 	hs.RegisterOnShutdown(a.API.CloseWebsockets) // Shutdown does not wait for websockets
-	a.Log.Info("recordings started", "version", a.cfg.Version, "listen", ln.Addr().String(), "db", a.DB.Path())
+	attrs := []any{"version", a.cfg.Version}
+	for _, ln := range lns {
+		if _, ok := ln.(tlsListener); ok {
+			attrs = append(attrs, "listen_tls", ln.Addr().String())
+		} else {
+			attrs = append(attrs, "listen", ln.Addr().String())
+		}
+	}
+	a.Log.Info("recordings started", append(attrs, "db", a.DB.Path())...)
+	if a.TLS == nil && !a.cfg.BehindTLSProxy {
+		a.Log.Warn("serving plain HTTP only: passwords, session cookies and recordings cross the network unencrypted")
+	}
 
 	// Ingest outlives the HTTP server: uploads in flight at shutdown are
 	// finished (or kept as incomplete) before its workers stop.
@@ -217,12 +306,14 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	g.Go(func() error { return a.Calls.Run(gctx, 0) })
 	g.Go(func() error { return a.Retention.Run(gctx) })
 	g.Go(func() error { return a.Settings.Watch(gctx, a.cfg.Tuning.SettingsPoll, nil) })
-	g.Go(func() error {
-		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("http: %w", err)
-		}
-		return nil
-	})
+	for _, ln := range lns {
+		g.Go(func() error {
+			if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("http: %w", err)
+			}
+			return nil
+		})
+	}
 	g.Go(func() error {
 		<-gctx.Done()
 		defer stopIngest()

@@ -38,6 +38,9 @@ type App struct {
 	// Client is an HTTP client of its own (no cookies), whose idle
 	// connections are closed when the test ends.
 	Client *http.Client
+	// TLSURL is https://127.0.0.1:port when the configuration turns TLS
+	// on (the service then serves both), else "".
+	TLSURL string
 }
 
 // Option adjusts the configuration before the service is built.
@@ -70,8 +73,25 @@ func New(t testing.TB, opts ...Option) *App {
 		a.Close()
 		t.Fatalf("apptest: listen: %v", err)
 	}
+	lns := []net.Listener{ln}
+	var tlsURL string
+	if a.TLS != nil {
+		// HTTPS on a second port, as the serve command does.
+		tln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err == nil {
+			tlsURL = "https://" + tln.Addr().String()
+			tln, err = a.ListenTLS(tln)
+		}
+		if err != nil {
+			cancel()
+			ln.Close()
+			a.Close()
+			t.Fatalf("apptest: listen TLS: %v", err)
+		}
+		lns = append(lns, tln)
+	}
 	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, ln) }()
+	go func() { done <- a.Run(ctx, lns...) }()
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	t.Cleanup(func() {
 		tr.CloseIdleConnections()
@@ -84,7 +104,7 @@ func New(t testing.TB, opts ...Option) *App {
 		}
 	})
 	return &App{App: a, T: t, Ctx: ctx, URL: "http://" + ln.Addr().String(), Addr: ln.Addr().String(),
-		Client: &http.Client{Transport: tr}}
+		Client: &http.Client{Transport: tr}, TLSURL: tlsURL}
 }
 
 // User creates the account name with role and password, or, when it exists

@@ -87,7 +87,7 @@ var listenRE = regexp.MustCompile(`listen=(127\.0\.0\.1:\d+)`)
 func start(t *testing.T, bin, db string) *server {
 	t.Helper()
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "RECORDINGS_LISTEN=127.0.0.1:0", "RECORDINGS_DB="+db,
+	cmd.Env = append(os.Environ(), "RECORDINGS_LISTEN=127.0.0.1:0", "RECORDINGS_LISTEN_TLS=off", "RECORDINGS_DB="+db,
 		"RECORDINGS_ADMIN_PASSWORD="+adminPW)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

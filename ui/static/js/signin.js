@@ -1,18 +1,13 @@
 // The sign-in page: signs a person in and sends them to the app for their role.
 import { login, me } from './api.js';
-
-const appPath = /^\/([^/?#]+)\/recordings\/innovaphone-recordings(admin)?\.htm$/;
+import { target as appTarget } from './nextpage.js';
 
 /** target picks the app page for user u, honouring a safe ?next=. */
 function target(u) {
-  const admin = u.role === 'admin';
   const next = new URLSearchParams(location.search).get('next') ?? '';
-  const m = appPath.exec(next);
-  let domain = m ? m[1] : encodeURIComponent(location.hostname || 'local');
-  if (domain === '' || domain === '.' || domain === '..') domain = 'local';
-  const wantsAdmin = m ? Boolean(m[2]) : admin;
-  const page = wantsAdmin && admin ? 'innovaphone-recordingsadmin.htm' : 'innovaphone-recordings.htm';
-  return `/${domain}/recordings/${page}`;
+  const path = appTarget(u, next, location.hostname);
+  // Belt and braces: never leave this origin.
+  return new URL(path, location.origin).origin === location.origin ? path : '/';
 }
 
 async function main() {
