@@ -67,6 +67,9 @@ type config struct {
 	listen, db             string
 	maxUpload              int64
 	uploadUser, uploadPass string
+	cdrUser, cdrPass       string
+	instancePass           string
+	anonymousNets          string        // source networks allowed without credentials
 	logLevel               string        // process log (stdout/stderr) level
 	shutdown               time.Duration // how long uploads in flight may take at SIGTERM
 	minFree                uint64        // free disk below which /healthz fails
@@ -74,7 +77,9 @@ type config struct {
 
 func parseServeFlags(args []string, stderr io.Writer) (config, error) {
 	c := config{listen: envOr("RECORDINGS_LISTEN", ":8080"), db: envOr("RECORDINGS_DB", "./data/recordings.db"),
-		uploadUser: os.Getenv("RECORDINGS_UPLOAD_USER"), uploadPass: os.Getenv("RECORDINGS_UPLOAD_PASSWORD")}
+		uploadUser: os.Getenv("RECORDINGS_UPLOAD_USER"), uploadPass: os.Getenv("RECORDINGS_UPLOAD_PASSWORD"),
+		cdrUser: os.Getenv("RECORDINGS_CDR_USER"), cdrPass: os.Getenv("RECORDINGS_CDR_PASSWORD"),
+		instancePass: os.Getenv("RECORDINGS_INSTANCE_PASSWORD"), anonymousNets: os.Getenv("RECORDINGS_ANONYMOUS_NETWORKS")}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.listen, "listen", c.listen, "listen address (env RECORDINGS_LISTEN)")
@@ -84,6 +89,8 @@ func parseServeFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.logLevel, "log-level", c.logLevel, "process log level: debug, info, warn, error (env RECORDINGS_LOG_LEVEL)")
 	fs.DurationVar(&c.shutdown, "shutdown-timeout", 30*time.Second, "at SIGTERM, how long uploads in flight may take to finish")
 	fs.Uint64Var(&c.minFree, "min-free", health.DefaultMinFree, "free disk bytes below which /healthz reports failure")
+	fs.StringVar(&c.anonymousNets, "anonymous-networks", c.anonymousNets,
+		"source networks (CIDRs or addresses, comma-separated) that may upload and post CDRs without credentials (env RECORDINGS_ANONYMOUS_NETWORKS)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -113,7 +120,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("-log-level: %w", err)
 	}
 	a, err := app.New(ctx, app.Config{DB: cfg.db, MaxUpload: cfg.maxUpload, UploadUser: cfg.uploadUser,
-		UploadPassword: cfg.uploadPass, AdminPassword: os.Getenv("RECORDINGS_ADMIN_PASSWORD"), LogOutput: stderr,
+		UploadPassword: cfg.uploadPass, CDRUser: cfg.cdrUser, CDRPassword: cfg.cdrPass, InstancePassword: cfg.instancePass,
+		AnonymousNetworks: cfg.anonymousNets, AdminPassword: os.Getenv("RECORDINGS_ADMIN_PASSWORD"), LogOutput: stderr,
 		LogLevel: level, ShutdownTimeout: cfg.shutdown, MinFree: cfg.minFree, Version: buildVersion()})
 	if err != nil {
 		return err

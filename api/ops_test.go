@@ -63,6 +63,7 @@ func (e *opsEnv) get(path, user string) (*http.Response, []byte) {
 
 func (e *opsEnv) put(name string, body io.Reader) int {
 	req, _ := http.NewRequest("PUT", e.app.URL+"/example.com/recordings/Files/"+name, body)
+	apptest.UploadAuth(req)
 	resp, err := e.app.Client.Do(req)
 	if err != nil {
 		return -1
@@ -136,7 +137,10 @@ func TestMetricsEndpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := e.app.Client.Post(e.app.URL+"/example.com/recordings/cdr", "text/xml", bytes.NewReader(xml))
+	req, _ := http.NewRequest("POST", e.app.URL+"/example.com/recordings/cdr", bytes.NewReader(xml))
+	req.Header.Set("Content-Type", "text/xml")
+	apptest.CDRAuth(req)
+	resp, err := e.app.Client.Do(req)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("CDR post: %v %v", resp, err)
 	}

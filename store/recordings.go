@@ -259,6 +259,28 @@ func (db *DB) BeginUpload(ctx context.Context, domain, name string, fn FileName,
 	return id, replaced, nil
 }
 
+// Domains returns up to n domains recordings were uploaded to, most used
+// first.
+func (db *DB) Domains(ctx context.Context, n int) (_ []string, err error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT domain FROM recordings GROUP BY domain ORDER BY count(*) DESC, domain LIMIT ?`, n)
+	if err != nil {
+		return nil, fmt.Errorf("store: domains: %w", err)
+	}
+	defer closeOnErr(rows, &err)
+	var out []string
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			return nil, fmt.Errorf("store: domains: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: domains: %w", err)
+	}
+	return out, nil
+}
+
 // HasHistory reports whether the database has received any upload or CDR:
 // an installation in use, as opposed to a fresh one.
 func (db *DB) HasHistory(ctx context.Context) (bool, error) {
