@@ -228,6 +228,8 @@ func TestServeShutdown(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dbPath := filepath.Join(t.TempDir(), "rec.db")
+			t.Setenv("RECORDINGS_UPLOAD_USER", "phone")
+			t.Setenv("RECORDINGS_UPLOAD_PASSWORD", "phone-password")
 			addr, logs, stop := startServe(t, dbPath, "-shutdown-timeout", tc.timeout)
 			if resp, err := http.Get(addr + "/healthz"); err != nil || resp.StatusCode != 200 {
 				t.Fatalf("healthz: %v %v", resp, err)
@@ -240,6 +242,7 @@ func TestServeShutdown(t *testing.T) {
 			status := make(chan int, 1)
 			go func() {
 				req, _ := http.NewRequest("PUT", addr+"/example.com/recordings/Files/"+name, body)
+				req.SetBasicAuth("phone", "phone-password")
 				resp, err := http.DefaultClient.Do(req)
 				if err != nil {
 					status <- -1

@@ -43,6 +43,8 @@ import (
 
 type config struct {
 	bin, url, adminPW string
+	uploadUser        string // the phones' upload credentials (HTTP Basic)
+	uploadPW          string
 	pid               int
 	calls             int
 	duration, piece   time.Duration
@@ -58,6 +60,8 @@ func main() {
 	flag.StringVar(&c.url, "url", "", "base URL of a running service (with -pid for its CPU and memory)")
 	flag.IntVar(&c.pid, "pid", 0, "process id of the service given by -url")
 	flag.StringVar(&c.adminPW, "admin-password", "load-admin", "admin password (set on the started binary; that of the -url service otherwise)")
+	flag.StringVar(&c.uploadUser, "upload-user", "load-phone", "upload user (set on the started binary; that of the -url service otherwise)")
+	flag.StringVar(&c.uploadPW, "upload-password", "load-upload-password", "upload password (set on the started binary; that of the -url service otherwise)")
 	flag.IntVar(&c.calls, "calls", 200, "concurrent calls (phones)")
 	flag.DurationVar(&c.duration, "duration", time.Minute, "length of each call, streamed in real time")
 	flag.DurationVar(&c.piece, "piece", 200*time.Millisecond, "call time per written piece of the upload")
@@ -159,7 +163,7 @@ func run(c config, out io.Writer) error {
 
 	base, pid := c.url, c.pid
 	if c.bin != "" {
-		srv, err := startServer(ctx, c.bin, c.adminPW, c.serverLog)
+		srv, err := startServer(ctx, c, c.serverLog)
 		if err != nil {
 			return err
 		}
@@ -206,7 +210,7 @@ func run(c config, out io.Writer) error {
 				p.err = ctx.Err()
 				return
 			}
-			p.stream(ctx, client, base, packets, c.piece, c.speed)
+			p.stream(ctx, client, base, c, packets)
 		})
 	}
 	wg.Wait()
@@ -294,7 +298,8 @@ func run(c config, out io.Writer) error {
 }
 
 // stream uploads the call, one piece per piece of call time.
-func (p *phone) stream(ctx context.Context, c *http.Client, base string, packets int, piece time.Duration, speed float64) {
+func (p *phone) stream(ctx context.Context, c *http.Client, base string, cfg config, packets int) {
+	piece, speed := cfg.piece, cfg.speed
 	pr, pw := io.Pipe()
 	pieces := max(1, packets/int(piece/(20*time.Millisecond)))
 	h := sha256.New()
@@ -334,6 +339,7 @@ func (p *phone) stream(ctx context.Context, c *http.Client, base string, packets
 		p.err = err
 		return
 	}
+	req.SetBasicAuth(cfg.uploadUser, cfg.uploadPW)
 	resp, err := c.Do(req)
 	if err != nil {
 		pr.CloseWithError(err)
@@ -447,14 +453,16 @@ type server struct {
 
 var listenRE = regexp.MustCompile(`listen=(127\.0\.0\.1:\d+)`)
 
-func startServer(ctx context.Context, bin, adminPW, logFile string) (*server, error) {
+func startServer(ctx context.Context, c config, logFile string) (*server, error) {
+	bin := c.bin
 	dir, err := os.MkdirTemp("", "recordings-load-*")
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "RECORDINGS_LISTEN=127.0.0.1:0", "RECORDINGS_DB="+filepath.Join(dir, "rec.db"),
-		"RECORDINGS_ADMIN_PASSWORD="+adminPW)
+		"RECORDINGS_ADMIN_PASSWORD="+c.adminPW, "RECORDINGS_UPLOAD_USER="+c.uploadUser,
+		"RECORDINGS_UPLOAD_PASSWORD="+c.uploadPW)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err

@@ -144,10 +144,11 @@ func New(ctx context.Context, cfg Config) (a *App, err error) {
 	sink.db = a.DB
 	logCtx, stopLogs := context.WithCancel(context.WithoutCancel(ctx))
 	a.stopLogs, a.logsDone = stopLogs, make(chan error, 1)
-	go func() { a.logsDone <- a.alog.Run(logCtx, 0, 0) }()
+	built := a // the closures use this: a is nil once a failure returns
+	go func() { built.logsDone <- built.alog.Run(logCtx, 0, 0) }()
 	defer func() {
 		if err != nil {
-			a.Close()
+			built.Close()
 		}
 	}()
 

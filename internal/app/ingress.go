@@ -52,9 +52,9 @@ func ensureCredentials(ctx context.Context, db *store.DB, set *settings.Service,
 			domain = ds[0]
 		}
 	}
-	base := "http://<this server>/" + domain + "/recordings"
+	base := "http://<server>/" + domain + "/recordings"
 	if _, ok := gen[settings.KeyUploadPassword]; ok {
-		recordTo := "http://" + url.UserPassword(v.UploadUser, v.UploadPassword).String() + "@<this server>/" +
+		recordTo := "http://" + url.UserPassword(v.UploadUser, v.UploadPassword).String() + "@<server>/" +
 			domain + "/recordings/Files/"
 		msg := "generated the upload credentials: phones and gateways must send them (HTTP Basic)"
 		if upgrade {
