@@ -150,7 +150,7 @@ func addCDR(ctx context.Context, tx *sql.Tx, now int64, c NewCDR) (AddedCDR, err
 	for _, conf := range slices.Compact(slices.Sorted(slices.Values(c.ConfIDs))) {
 		var dup int
 		err := tx.QueryRowContext(ctx, `SELECT count(*) FROM cdr_confs x JOIN cdrs c ON c.id = x.cdr_id
-			WHERE x.conf_id = ? AND c.kind = ? AND c.raw = ?`, conf, c.Kind, c.Raw).Scan(&dup)
+			WHERE x.conf_id = ? AND x.bytes = ? AND c.kind = ? AND c.raw = ?`, conf, size, c.Kind, c.Raw).Scan(&dup)
 		if err != nil {
 			return a, err
 		}
@@ -158,13 +158,25 @@ func addCDR(ctx context.Context, tx *sql.Tx, now int64, c NewCDR) (AddedCDR, err
 			a.Duplicates = append(a.Duplicates, conf)
 			continue
 		}
-		kept, err := confEntries(ctx, tx, conf)
-		if err != nil {
+		var (
+			n     int
+			total int64
+			worst sql.NullInt64
+		)
+		if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(bytes), 0), min(quality) FROM cdr_confs
+			WHERE conf_id = ?`, conf).Scan(&n, &total, &worst); err != nil {
 			return a, err
 		}
-		n, total := len(kept), int64(0)
-		for _, e := range kept {
-			total += e.bytes
+		fits := n+1 <= MaxCDRsPerConf && total+size <= MaxCDRBytesPerConf
+		if !fits && worst.Int64 >= int64(c.Quality) {
+			a.Full = append(a.Full, conf) // nothing worse to displace
+			continue
+		}
+		var kept []confEntry
+		if !fits {
+			if kept, err = confEntries(ctx, tx, conf); err != nil {
+				return a, err
+			}
 		}
 		// Worst first: lowest quality, and among equals the newest.
 		slices.SortFunc(kept, func(x, y confEntry) int {
