@@ -235,7 +235,8 @@ func (s *Service) Set(ctx context.Context, user string, changes map[string]strin
 }
 
 // CDRCredentials are the HTTP Basic user and password the PBX sends CDRs
-// with; an empty user means CDRs are accepted without.
+// with (the user may be empty; without a password no CDR is accepted
+// except from the anonymous networks).
 func (s *Service) CDRCredentials() (user, password string) {
 	v := s.Values()
 	return v.CDRUser, v.CDRPassword
@@ -246,7 +247,7 @@ func (s *Service) SetCDRUser(ctx context.Context, by, user string) error {
 	return s.Set(ctx, by, map[string]string{KeyCDRUser: user})
 }
 
-// SetCDRPassword changes the CDR password ("" removes it) as done by by.
+// SetCDRPassword changes the CDR password (never to "") as done by by.
 func (s *Service) SetCDRPassword(ctx context.Context, by, password string) error {
 	return s.Set(ctx, by, map[string]string{KeyCDRPassword: password})
 }
@@ -254,7 +255,7 @@ func (s *Service) SetCDRPassword(ctx context.Context, by, password string) error
 // AppPassword is the AppLogin password of this instance ("" when unset).
 func (s *Service) AppPassword() string { return s.Values().AppPassword }
 
-// SetAppPassword changes the AppLogin password ("" removes it) as done by
+// SetAppPassword changes the AppLogin password (never to "") as done by
 // by.
 func (s *Service) SetAppPassword(ctx context.Context, by, password string) error {
 	return s.Set(ctx, by, map[string]string{KeyAppPassword: password})
