@@ -37,6 +37,9 @@ func TestServeUpgradeGeneratesIngressCredentials(t *testing.T) {
 	if err := db.AppendChunk(ctx, id, []byte("an old capture")); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := db.AddCDRs(ctx, []store.NewCDR{{Kind: store.CDRKindPBX, Domain: "pbx.example", Raw: "<cdr/>"}}); err != nil {
+		t.Fatal(err)
+	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -140,5 +143,31 @@ func TestServeIngressFromEnvironment(t *testing.T) {
 	err = Run(context.Background(), []string{"serve", "-listen", "127.0.0.1:0", "-db", path}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "RECORDINGS_ANONYMOUS_NETWORKS") || !strings.Contains(err.Error(), "10.0.0.0/8") {
 		t.Fatalf("bad network list: %v", err)
+	}
+}
+
+// An installation that took uploads but never CDRs gets CDR credentials
+// too, without a problem it could never clear.
+func TestServeUpgradeWithoutCDRs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rec.db")
+	ctx := context.Background()
+	db, err := store.OpenOptions(ctx, path, nil, store.Options{BcryptCost: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.BeginUpload(ctx, "pbx.example", "old.pcap", store.FileName{}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, logs, stop := startServe(t, path)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "UPGRADE: capture uploads") || strings.Contains(out, "UPGRADE: CDRs") ||
+		!strings.Contains(out, "generated the CDR credentials") || strings.Contains(out, "CDRs need credentials since the upgrade") {
+		t.Fatalf("start-up log:\n%s", out)
 	}
 }

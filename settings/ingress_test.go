@@ -103,7 +103,7 @@ func TestEnsureCredentialsFresh(t *testing.T) {
 	if err := s.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	gen, err := s.EnsureCredentials(ctx, "start-up", false)
+	gen, err := s.EnsureCredentials(ctx, "start-up")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestEnsureCredentialsFresh(t *testing.T) {
 		t.Fatalf("problems: %q", got)
 	}
 	// The next start generates nothing.
-	if gen, err := s.EnsureCredentials(ctx, "start-up", true); err != nil || gen != nil {
+	if gen, err := s.EnsureCredentials(ctx, "start-up", PendingUpload, PendingCDR); err != nil || gen != nil {
 		t.Fatalf("second start: %v, %v", gen, err)
 	}
 }
@@ -151,7 +151,7 @@ func TestEnsureCredentialsUpgrade(t *testing.T) {
 	if err := s.Set(ctx, "admin", map[string]string{KeyCDRUser: "pbx", KeyPBXName: "pbx1"}); err != nil {
 		t.Fatal(err)
 	}
-	gen, err := s.EnsureCredentials(ctx, "start-up", true)
+	gen, err := s.EnsureCredentials(ctx, "start-up", PendingUpload, PendingCDR)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -367,10 +367,11 @@ func (s *Service) Problems() []string {
 // (GenerateSecret), and for the upload and CDR users DefaultUploadUser and
 // DefaultCDRUser when they are empty too. It stores them as done by by and
 // returns what it generated (key → value), for the caller to show once.
-// With upgrade (an installation that has received uploads or CDRs before)
-// the generated upload and CDR passwords are marked pending, which
-// Problems reports until a device has used them (Used).
-func (s *Service) EnsureCredentials(ctx context.Context, by string, upgrade bool) (map[string]string, error) {
+// inUse names the parts (PendingUpload, PendingCDR) devices used before
+// without credentials (an upgrade): a password generated for one of them
+// is marked pending, which Problems reports until a device has used it
+// (Used).
+func (s *Service) EnsureCredentials(ctx context.Context, by string, inUse ...string) (map[string]string, error) {
 	v := s.Values()
 	gen := map[string]string{}
 	var pending []string
@@ -388,7 +389,7 @@ func (s *Service) EnsureCredentials(ctx context.Context, by string, upgrade bool
 		if c.userKey != "" && c.user == "" && s.FixedBy(c.userKey) == "" {
 			gen[c.userKey] = c.defaultUser
 		}
-		if upgrade && c.part != "" {
+		if c.part != "" && slices.Contains(inUse, c.part) {
 			pending = append(pending, c.part)
 		}
 	}

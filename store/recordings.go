@@ -259,10 +259,11 @@ func (db *DB) BeginUpload(ctx context.Context, domain, name string, fn FileName,
 	return id, replaced, nil
 }
 
-// Domains returns up to n domains recordings were uploaded to, most used
-// first.
+// Domains returns up to n domains recordings were uploaded and CDRs posted
+// to, most used first.
 func (db *DB) Domains(ctx context.Context, n int) (_ []string, err error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT domain FROM recordings GROUP BY domain ORDER BY count(*) DESC, domain LIMIT ?`, n)
+	rows, err := db.r.QueryContext(ctx, `SELECT domain FROM (SELECT domain FROM recordings
+		UNION ALL SELECT domain FROM cdrs WHERE domain <> '') GROUP BY domain ORDER BY count(*) DESC, domain LIMIT ?`, n)
 	if err != nil {
 		return nil, fmt.Errorf("store: domains: %w", err)
 	}
@@ -281,15 +282,15 @@ func (db *DB) Domains(ctx context.Context, n int) (_ []string, err error) {
 	return out, nil
 }
 
-// HasHistory reports whether the database has received any upload or CDR:
-// an installation in use, as opposed to a fresh one.
-func (db *DB) HasHistory(ctx context.Context) (bool, error) {
-	var n int
-	err := db.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM recordings) OR EXISTS (SELECT 1 FROM cdrs)`).Scan(&n)
+// History reports whether the database has received any upload and any
+// CDR: an installation in use, as opposed to a fresh one.
+func (db *DB) History(ctx context.Context) (recordings, cdrs bool, err error) {
+	err = db.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM recordings), EXISTS (SELECT 1 FROM cdrs)`).Scan(
+		&recordings, &cdrs)
 	if err != nil {
-		return false, fmt.Errorf("store: history: %w", err)
+		return false, false, fmt.Errorf("store: history: %w", err)
 	}
-	return n != 0, nil
+	return recordings, cdrs, nil
 }
 
 // recordingState explains why an update matched no row: ErrNotFound, or

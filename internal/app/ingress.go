@@ -31,33 +31,42 @@ func fixIngress(set *settings.Service, cfg Config) error {
 
 // ensureCredentials generates the upload and CDR credentials and the
 // instance password where none is configured, and shows what it generated
-// once, on the process log only (log; never the stored log). On an
-// installation that has received uploads or CDRs before (an upgrade from a
+// once, on the process log only (log; never the stored log). Where the
+// installation has received uploads or CDRs before (an upgrade from a
 // version that accepted them without credentials) it says exactly what to
 // enter on the phones and the PBX, and the admin app shows it as a problem
 // until a device has used the new credentials.
 func ensureCredentials(ctx context.Context, db *store.DB, set *settings.Service, log *slog.Logger) error {
-	upgrade, err := db.HasHistory(ctx)
+	uploads, cdrs, err := db.History(ctx)
 	if err != nil {
 		return err
 	}
-	gen, err := set.EnsureCredentials(ctx, "start-up", upgrade)
+	var inUse []string
+	if uploads {
+		inUse = append(inUse, settings.PendingUpload)
+	}
+	if cdrs {
+		inUse = append(inUse, settings.PendingCDR)
+	}
+	gen, err := set.EnsureCredentials(ctx, "start-up", inUse...)
 	if err != nil || len(gen) == 0 {
 		return err
 	}
 	v := set.Values()
 	domain := "<domain>"
-	if upgrade {
+	if uploads || cdrs {
 		if ds, err := db.Domains(ctx, 1); err == nil && len(ds) == 1 {
 			domain = ds[0]
 		}
 	}
+	upgrade := false
 	base := "http://<server>/" + domain + "/recordings"
 	if _, ok := gen[settings.KeyUploadPassword]; ok {
 		recordTo := "http://" + url.UserPassword(v.UploadUser, v.UploadPassword).String() + "@<server>/" +
 			domain + "/recordings/Files/"
 		msg := "generated the upload credentials: phones and gateways must send them (HTTP Basic)"
-		if upgrade {
+		if uploads {
+			upgrade = true
 			msg = "UPGRADE: capture uploads now need credentials, uploads without them are refused (401): set the " +
 				"Record-to URL of every recording phone and gateway to the record_to below (or allow the phones' " +
 				"networks without credentials: -anonymous-networks)"
@@ -66,7 +75,8 @@ func ensureCredentials(ctx context.Context, db *store.DB, set *settings.Service,
 	}
 	if _, ok := gen[settings.KeyCDRPassword]; ok {
 		msg := "generated the CDR credentials: the PBX's CDR interface must send them (HTTP Basic)"
-		if upgrade {
+		if cdrs {
+			upgrade = true
 			msg = "UPGRADE: CDRs now need credentials, CDRs without them are refused (401): in the PBX's CDR " +
 				"interface (CDR0/CDR1), enter the user and password below for the URL cdr_url"
 		}
