@@ -167,7 +167,9 @@ func startServe(t *testing.T, dbPath string, extra ...string) (string, *testutil
 	done := make(chan error, 1)
 	args := append([]string{"serve", "-listen", "127.0.0.1:0", "-db", dbPath}, extra...)
 	go func() { done <- Run(ctx, args, io.Discard, logs) }()
-	deadline := time.Now().Add(10 * time.Second)
+	// Generous: the admin's bcrypt hash at the default cost, under -race
+	// on a busy machine, takes seconds.
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if m := listenRE.FindStringSubmatch(logs.String()); m != nil {
 			stop := func() error {
