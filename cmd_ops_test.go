@@ -182,7 +182,7 @@ func (l *watchedLog) String() string {
 // a bound for a hang, not for speed.
 func (l *watchedLog) await(t *testing.T, re *regexp.Regexp, ended <-chan error) []string {
 	t.Helper()
-	timeout := time.After(30 * time.Second)
+	timeout := time.After(60 * time.Second)
 	for {
 		l.mu.Lock()
 		m := re.FindStringSubmatch(l.b.String())
@@ -284,6 +284,8 @@ func TestServeShutdown(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dbPath := filepath.Join(t.TempDir(), "rec.db")
+			t.Setenv("RECORDINGS_UPLOAD_USER", "phone")
+			t.Setenv("RECORDINGS_UPLOAD_PASSWORD", "phone-password")
 			addr, logs, stop := startServe(t, dbPath, "-shutdown-timeout", tc.timeout)
 			if resp, err := http.Get(addr + "/healthz"); err != nil || resp.StatusCode != 200 {
 				t.Fatalf("healthz: %v %v", resp, err)
@@ -299,6 +301,7 @@ func TestServeShutdown(t *testing.T) {
 			status := make(chan int, 1)
 			go func() {
 				req, _ := http.NewRequest("PUT", addr+"/example.com/recordings/Files/"+name, body)
+				req.SetBasicAuth("phone", "phone-password")
 				resp, err := http.DefaultClient.Do(req)
 				if err != nil {
 					status <- -1

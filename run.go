@@ -71,6 +71,9 @@ type config struct {
 	listen, db             string
 	maxUpload              int64
 	uploadUser, uploadPass string
+	cdrUser, cdrPass       string
+	instancePass           string
+	anonymousNets          string        // source networks allowed without credentials
 	logLevel               string        // process log (stdout/stderr) level
 	shutdown               time.Duration // how long uploads in flight may take at SIGTERM
 	minFree                uint64        // free disk below which /healthz fails
@@ -95,7 +98,9 @@ func parseServeFlags(args []string, stderr io.Writer) (config, error) {
 		uploadUser: os.Getenv("RECORDINGS_UPLOAD_USER"), uploadPass: os.Getenv("RECORDINGS_UPLOAD_PASSWORD"),
 		listenTLS: envOr("RECORDINGS_LISTEN_TLS", ":8443"), tlsCert: os.Getenv("RECORDINGS_TLS_CERT"),
 		tlsKey: os.Getenv("RECORDINGS_TLS_KEY"), tlsHosts: os.Getenv("RECORDINGS_TLS_HOSTS"),
-		frameAncestors: os.Getenv("RECORDINGS_FRAME_ANCESTORS"), metricsToken: os.Getenv("RECORDINGS_METRICS_TOKEN")}
+		frameAncestors: os.Getenv("RECORDINGS_FRAME_ANCESTORS"), metricsToken: os.Getenv("RECORDINGS_METRICS_TOKEN"),
+		cdrUser: os.Getenv("RECORDINGS_CDR_USER"), cdrPass: os.Getenv("RECORDINGS_CDR_PASSWORD"),
+		instancePass: os.Getenv("RECORDINGS_INSTANCE_PASSWORD"), anonymousNets: os.Getenv("RECORDINGS_ANONYMOUS_NETWORKS")}
 	if v := os.Getenv("RECORDINGS_BEHIND_TLS_PROXY"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -119,6 +124,8 @@ func parseServeFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.logLevel, "log-level", c.logLevel, "process log level: debug, info, warn, error (env RECORDINGS_LOG_LEVEL)")
 	fs.DurationVar(&c.shutdown, "shutdown-timeout", 30*time.Second, "at SIGTERM, how long uploads in flight may take to finish")
 	fs.Uint64Var(&c.minFree, "min-free", health.DefaultMinFree, "free disk bytes below which /healthz reports failure")
+	fs.StringVar(&c.anonymousNets, "anonymous-networks", c.anonymousNets,
+		"source networks (CIDRs or addresses, comma-separated) that may upload and post CDRs without credentials (env RECORDINGS_ANONYMOUS_NETWORKS)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -187,7 +194,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("-log-level: %w", err)
 	}
 	a, err := app.New(ctx, app.Config{DB: cfg.db, MaxUpload: cfg.maxUpload, UploadUser: cfg.uploadUser,
-		UploadPassword: cfg.uploadPass, AdminPassword: os.Getenv("RECORDINGS_ADMIN_PASSWORD"), LogOutput: stderr,
+		UploadPassword: cfg.uploadPass, CDRUser: cfg.cdrUser, CDRPassword: cfg.cdrPass, InstancePassword: cfg.instancePass,
+		AnonymousNetworks: cfg.anonymousNets, AdminPassword: os.Getenv("RECORDINGS_ADMIN_PASSWORD"), LogOutput: stderr,
 		LogLevel: level, ShutdownTimeout: cfg.shutdown, MinFree: cfg.minFree, Version: buildVersion(),
 		TLS: cfg.tlsConfig(), BehindTLSProxy: cfg.behindTLSProxy, FrameAncestors: cfg.frameAncestors,
 		MetricsToken: cfg.metricsToken})

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -104,18 +103,4 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: s.secureRequest(r), MaxAge: -1})
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// uploadAllowed checks the phones' upload credentials when configured.
-func (s *Server) uploadAllowed(r *http.Request) bool {
-	if s.opt.UploadUser == "" && s.opt.UploadPassword == "" {
-		return true
-	}
-	name, pw, ok := r.BasicAuth()
-	if !ok {
-		return false
-	}
-	okUser := subtle.ConstantTimeCompare([]byte(name), []byte(s.opt.UploadUser))
-	okPW := subtle.ConstantTimeCompare([]byte(pw), []byte(s.opt.UploadPassword))
-	return okUser&okPW == 1
 }

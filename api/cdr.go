@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"recordings/calls"
+	"recordings/settings"
 	"recordings/store"
 )
 
@@ -30,17 +32,21 @@ const cdrLogExcerpt = 2048
 //   - gateway key/value records: the GET query itself
 //     (event=A:Call&…&ref=<confid>) or a POST body in query or text form.
 //
-// It answers 200 with an empty body once the records are stored, 400 for a
-// malformed record (logged, nothing stored from that request), 401 without
-// the configured credentials.
+// It answers 200 with an empty body once the records are stored (or
+// refused for a conference that holds as many records as good already), 400
+// for a malformed record (nothing stored from that request), 401 without
+// the CDR credentials (or a source in an anonymous network), 413 above 1
+// MiB. Refusals are counted in the aggregated log of refused CDR requests.
 func (s *Server) cdr(w http.ResponseWriter, r *http.Request) {
-	if !s.cdrAllowed(r) {
-		s.cdrLog.Warn("CDR refused: wrong or missing credentials", "remote", r.RemoteAddr)
+	v := s.set.Values()
+	if ok, reason := s.ingressCheck(r, v.CDRUser, v.CDRPassword); !ok {
+		s.rejects.cdrs.Refused(peerHost(r), "401 "+reason)
 		w.Header().Set("WWW-Authenticate", `Basic realm="recordings cdr", charset="UTF-8"`)
 		httpError(w, http.StatusUnauthorized, "CDR credentials required")
 		return
 	}
 	if r.ContentLength > maxCDRBody || int64(len(r.URL.RawQuery)) > maxCDRBody {
+		s.rejects.cdrs.Refused(peerHost(r), "413 CDR request larger than 1 MiB")
 		httpError(w, http.StatusRequestEntityTooLarge, "CDR request larger than 1 MiB")
 		return
 	}
@@ -48,6 +54,7 @@ func (s *Server) cdr(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
+			s.rejects.cdrs.Refused(peerHost(r), "413 CDR request larger than 1 MiB")
 			httpError(w, http.StatusRequestEntityTooLarge, "CDR request larger than 1 MiB")
 			return
 		}
@@ -61,12 +68,18 @@ func (s *Server) cdr(w http.ResponseWriter, r *http.Request) {
 	}
 	domain := r.PathValue("domain")
 	var (
-		records int
+		total   calls.Result
 		changed []int64
 	)
+	add := func(res calls.Result) {
+		total.Records += res.Records
+		total.Duplicates += res.Duplicates
+		total.Refused += res.Refused
+		changed = append(changed, res.Recordings...)
+	}
 	for _, x := range xmls {
 		res, err := s.cdrs.AddPBX(r.Context(), domain, x)
-		records, changed = records+res.Records, append(changed, res.Recordings...)
+		add(res)
 		if err != nil {
 			s.cdrFailed(w, r, err, x)
 			return
@@ -74,15 +87,20 @@ func (s *Server) cdr(w http.ResponseWriter, r *http.Request) {
 	}
 	if gateway != nil {
 		res, err := s.cdrs.AddGateway(r.Context(), domain, gateway)
-		records, changed = records+res.Records, append(changed, res.Recordings...)
+		add(res)
 		if err != nil {
 			s.cdrFailed(w, r, err, gateway)
 			return
 		}
 	}
-	s.cdrLog.Debug("CDRs received", "records", records, "recordings", len(changed),
-		"remote", r.RemoteAddr)
-	s.m.CDRsReceived(records, len(changed) > 0)
+	if total.Refused > 0 {
+		s.rejects.cdrs.Refused(peerHost(r), fmt.Sprintf("%d records not kept: their conferences hold %d records as good",
+			total.Refused, store.MaxCDRsPerConf))
+	}
+	s.cdrLog.Debug("CDRs received", "records", total.Records, "duplicates", total.Duplicates, "refused", total.Refused,
+		"recordings", len(changed), "remote", r.RemoteAddr)
+	s.m.CDRsReceived(total.Records, len(changed) > 0)
+	s.used(r.Context(), settings.PendingCDR)
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -132,9 +150,13 @@ func splitCDRRequest(r *http.Request, body []byte) (xmls [][]byte, gateway []byt
 	return xmls, gateway, nil
 }
 
+// cdrRefused answers a malformed request 400 and counts it in the
+// aggregated log (with the start of what was sent); the full excerpt goes
+// to the debug log.
 func (s *Server) cdrRefused(w http.ResponseWriter, r *http.Request, err error, text []byte) {
-	s.cdrLog.Warn("CDR refused", "remote", r.RemoteAddr, "err", err,
+	s.cdrLog.Debug("CDR refused", "remote", r.RemoteAddr, "err", err,
 		"query", excerpt([]byte(r.URL.RawQuery)), "body", excerpt(text))
+	s.rejects.cdrs.Refused(peerHost(r), fmt.Sprintf("400 %v; body starts %.64q", err, text))
 	httpError(w, http.StatusBadRequest, err.Error())
 }
 
@@ -155,20 +177,6 @@ func excerpt(b []byte) string {
 		return string(b[:cdrLogExcerpt]) + "…(" + strconv.Itoa(len(b)) + " bytes)"
 	}
 	return string(b)
-}
-
-// cdrAllowed checks the CDR credentials when the admin set them.
-func (s *Server) cdrAllowed(r *http.Request) bool {
-	v := s.set.Values()
-	if v.CDRUser == "" && v.CDRPassword == "" {
-		return true
-	}
-	name, got, ok := r.BasicAuth()
-	if !ok {
-		return false
-	}
-	okUser, okPW := equalSecret(name, v.CDRUser), equalSecret(got, v.CDRPassword)
-	return okUser && okPW
 }
 
 // listCDRs shows stored CDRs, newest first (?before=<id>&limit=<n>).

@@ -42,6 +42,7 @@ func BenchmarkCDREndpoint(b *testing.B) {
 		body := "msg=" + url.QueryEscape(strings.ReplaceAll(string(xml), "e89277f0e909d31192e80090331032dd", conf))
 		req := httptest.NewRequest(http.MethodPost, "/d/recordings/cdr", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		apptest.CDRAuth(req)
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
 		if w.Code != http.StatusOK {

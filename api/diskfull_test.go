@@ -61,7 +61,7 @@ func TestDiskFull(t *testing.T) {
 			if tc.chunked {
 				resp = e.chunkedPUT(path(n), tc.body, 4000)
 			} else {
-				resp = e.do(http.MethodPut, path(n), "", bytes.NewReader(tc.body))
+				resp = e.do(http.MethodPut, path(n), asPhone, bytes.NewReader(tc.body))
 			}
 			if msg := readAll(t, resp); resp.StatusCode != http.StatusInsufficientStorage || !bytes.Contains(msg, []byte("storage full")) {
 				t.Fatalf("PUT with the disk full: %d %s, want 507 storage full", resp.StatusCode, msg)

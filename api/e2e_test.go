@@ -44,13 +44,28 @@ func newEnv(t *testing.T, opts ...apptest.Option) *env {
 	return &env{t: t, db: a.DB, app: a}
 }
 
+// The user of env.do that sends the upload credentials (a phone) and the
+// one that sends the CDR credentials (the PBX); no account has these names.
+const (
+	asPhone = "(phone)"
+	asPBX   = "(pbx)"
+)
+
+// do sends a request as user: an account (HTTP Basic with the password
+// "<name>-pw"), asPhone, asPBX, or "" for no credentials.
 func (e *env) do(method, path, user string, body io.Reader, hdr ...string) *http.Response {
 	e.t.Helper()
 	req, err := http.NewRequest(method, e.app.URL+path, body)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if user != "" {
+	switch user {
+	case "":
+	case asPhone:
+		apptest.UploadAuth(req)
+	case asPBX:
+		apptest.CDRAuth(req)
+	default:
 		req.SetBasicAuth(user, user+"-pw")
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
@@ -85,7 +100,7 @@ func (e *env) chunkedPUT(path string, data []byte, piece int) *http.Response {
 		}
 		pw.Close()
 	}()
-	return e.do(http.MethodPut, path, "", pr)
+	return e.do(http.MethodPut, path, asPhone, pr)
 }
 
 type recJSON struct {
@@ -185,20 +200,21 @@ func TestUploadConvertServe(t *testing.T) {
 		t.Fatalf("Content-Range = %q", cr)
 	}
 
-	// Replacing the file answers 204 and converts the new content.
-	resp = e.do(http.MethodPut, path, "", bytes.NewReader(capture))
-	if resp.StatusCode != http.StatusNoContent {
+	// The capture is written once: sending it again is refused (409) and
+	// changes nothing.
+	resp = e.do(http.MethodPut, path, asPhone, bytes.NewReader(capture[:24]))
+	if resp.StatusCode != http.StatusConflict {
 		t.Fatalf("replace PUT: %d", resp.StatusCode)
 	}
-	if rec := e.waitState(id); rec.State != "ready" {
-		t.Fatalf("after replace: %+v", rec)
+	if got := readAll(t, e.do(http.MethodGet, path, "admin", nil)); !bytes.Equal(got, capture) {
+		t.Fatalf("capture after a refused replace: %d bytes", len(got))
 	}
 }
 
 func TestAccess(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	resp := e.do(http.MethodPut, "/example.com/recordings/Files/"+fileName, "", bytes.NewReader(callgen.Default(10).Bytes()))
+	resp := e.do(http.MethodPut, "/example.com/recordings/Files/"+fileName, asPhone, bytes.NewReader(callgen.Default(10).Bytes()))
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("PUT: %d", resp.StatusCode)
 	}
@@ -314,7 +330,7 @@ func TestBadUploads(t *testing.T) {
 		{"wrong method", name(7), good, http.MethodPost, http.StatusMethodNotAllowed, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			resp := e.do(tc.method, tc.path, "", bytes.NewReader(tc.body))
+			resp := e.do(tc.method, tc.path, asPhone, bytes.NewReader(tc.body))
 			if b := readAll(t, resp); resp.StatusCode != tc.want {
 				t.Fatalf("%d %s, want %d", resp.StatusCode, b, tc.want)
 			}
@@ -343,6 +359,7 @@ func TestDisconnectMidway(t *testing.T) {
 	cut := len(data) / 2
 	pr, pw := io.Pipe()
 	req, _ := http.NewRequest(http.MethodPut, e.app.URL+"/example.com/recordings/Files/"+fileName, pr)
+	apptest.UploadAuth(req)
 	errc := make(chan error, 1)
 	go func() {
 		_, err := e.app.Client.Do(req)
@@ -379,5 +396,13 @@ func TestDisconnectMidway(t *testing.T) {
 		if g := int16(binary.LittleEndian.Uint16(wav[44+2*i:])); g != want[i] {
 			t.Fatalf("sample %d: got %d, want %d", i, g, want[i])
 		}
+	}
+	// The phone's retry of the cut upload replaces it (204): the whole call.
+	resp := e.do(http.MethodPut, "/example.com/recordings/Files/"+fileName, asPhone, bytes.NewReader(data))
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("retry of the cut upload: %d %s", resp.StatusCode, readAll(t, resp))
+	}
+	if rec := e.waitState(rec.ID); rec.State != "ready" || rec.Size != int64(len(data)) {
+		t.Fatalf("after the retry: %+v", rec)
 	}
 }

@@ -66,6 +66,12 @@ func (s *Server) HandleWSMessage(ctx context.Context, u store.User, msg []byte) 
 	return reply
 }
 
+// FlushRejects writes the aggregated lines of the refusals counted so far.
+func (s *Server) FlushRejects() {
+	s.rejects.uploads.FlushAll()
+	s.rejects.cdrs.FlushAll()
+}
+
 // Constants of the protocol that the external tests check against.
 const (
 	SessionCookie = sessionCookie

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"recordings/ingest"
+	"recordings/settings"
 	"recordings/store"
 )
 
@@ -17,29 +18,41 @@ func (s *Server) routeFiles(mux *http.ServeMux) {
 }
 
 // putCapture receives a phone's capture upload, streamed (chunked or with
-// Content-Length) and persisted as it arrives: 201 for a new file, 204 for a
-// replaced one.
+// Content-Length) and persisted as it arrives: 201 for a new file, 204 for
+// a cut upload sent again. It needs the upload credentials (or a source in
+// an anonymous network); captures are written once (409 for a name that is
+// complete or being uploaded). Every refusal is counted in the aggregated
+// log of refused uploads.
 func (s *Server) putCapture(w http.ResponseWriter, r *http.Request) {
-	if !s.uploadAllowed(r) {
+	v := s.set.Values()
+	if ok, reason := s.ingressCheck(r, v.UploadUser, v.UploadPassword); !ok {
+		s.rejects.uploads.Refused(peerHost(r), "401 "+reason)
 		w.Header().Set("WWW-Authenticate", `Basic realm="recordings upload", charset="UTF-8"`)
 		httpError(w, http.StatusUnauthorized, "upload credentials required")
 		return
 	}
 	domain, name := r.PathValue("domain"), r.PathValue("name")
 	_, replaced, err := s.ing.Upload(r.Context(), domain, name, newIdleBody(w, r, s.opt.UploadIdle), r.ContentLength)
+	refuse := func(code int, msg string) {
+		s.rejects.uploads.Refused(peerHost(r), strconv.Itoa(code)+" "+msg)
+		httpError(w, code, msg)
+	}
 	switch {
 	case err == nil:
-	case errors.Is(err, ingest.ErrBadName):
-		httpError(w, http.StatusBadRequest, err.Error())
+	case errors.Is(err, ingest.ErrBadName), errors.Is(err, ingest.ErrNotCapture):
+		refuse(http.StatusBadRequest, err.Error())
 		return
 	case errors.Is(err, ingest.ErrEmpty):
-		httpError(w, http.StatusBadRequest, "empty upload: the body holds no capture")
-		return
-	case errors.Is(err, ingest.ErrNotCapture):
-		httpError(w, http.StatusBadRequest, err.Error())
+		refuse(http.StatusBadRequest, "empty upload: the body holds no capture")
 		return
 	case errors.Is(err, ingest.ErrTooLarge):
-		httpError(w, http.StatusRequestEntityTooLarge, err.Error())
+		refuse(http.StatusRequestEntityTooLarge, err.Error())
+		return
+	case errors.Is(err, ingest.ErrExists):
+		refuse(http.StatusConflict, "a complete recording of this name exists: captures are written once")
+		return
+	case errors.Is(err, ingest.ErrBusy):
+		refuse(http.StatusConflict, "an upload of this name is in progress")
 		return
 	case store.IsDiskFull(err):
 		httpError(w, http.StatusInsufficientStorage, "storage full: upload refused")
@@ -50,6 +63,7 @@ func (s *Server) putCapture(w http.ResponseWriter, r *http.Request) {
 		httpError(w, http.StatusBadRequest, fmt.Sprintf("upload failed: %v", err))
 		return
 	}
+	s.used(r.Context(), settings.PendingUpload)
 	if replaced {
 		w.WriteHeader(http.StatusNoContent)
 		return

@@ -12,6 +12,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"recordings/internal/apptest"
 	"recordings/internal/callgen"
 	"recordings/store"
 )
@@ -35,6 +36,7 @@ func TestHostileWebsocketAndCDR(t *testing.T) {
 	}
 	before := digest(t, e.db)
 	cdr := "/example.com/recordings/cdr"
+	pbx := basic(apptest.CDRUser, apptest.CDRPassword)
 
 	t.Run("cdr", func(t *testing.T) {
 		for _, tc := range []struct {
@@ -42,13 +44,13 @@ func TestHostileWebsocketAndCDR(t *testing.T) {
 			status    int
 			msg       string
 		}{
-			{"body over 1 MiB", raw("POST", cdr, "<cdr>"+strings.Repeat("x", 1<<20)+"</cdr>", "Content-Type: text/xml"), 413, "larger than 1 MiB"},
-			{"body over 1 MiB, chunked", raw("POST", cdr, chunked([]byte("<cdr>"+strings.Repeat("x", 1<<20)), 64<<10), "Transfer-Encoding: chunked", "Content-Type: text/xml"), 413, "larger than 1 MiB"},
-			{"empty", raw("POST", cdr, "", "Content-Length: 0"), 400, "no CDR in the request"},
-			{"XML not closed", raw("POST", cdr, "<cdr><event type='rel'", "Content-Type: text/xml"), 400, ""},
-			{"XML entity bomb", raw("POST", cdr, `<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><cdr>&b;&b;&b;&b;</cdr>`, "Content-Type: text/xml"), 400, ""},
-			{"bad query escape", raw("GET", cdr+"?msg=%zz", ""), 400, "no CDR in the request"},
-			{"markup in msg", raw("GET", cdr+"?msg="+url.QueryEscape("<script>alert(1)</script>"), ""), 400, ""},
+			{"body over 1 MiB", raw("POST", cdr, "<cdr>"+strings.Repeat("x", 1<<20)+"</cdr>", "Content-Type: text/xml", pbx), 413, "larger than 1 MiB"},
+			{"body over 1 MiB, chunked", raw("POST", cdr, chunked([]byte("<cdr>"+strings.Repeat("x", 1<<20)), 64<<10), "Transfer-Encoding: chunked", "Content-Type: text/xml", pbx), 413, "larger than 1 MiB"},
+			{"empty", raw("POST", cdr, "", "Content-Length: 0", pbx), 400, "no CDR in the request"},
+			{"XML not closed", raw("POST", cdr, "<cdr><event type='rel'", "Content-Type: text/xml", pbx), 400, ""},
+			{"XML entity bomb", raw("POST", cdr, `<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><cdr>&b;&b;&b;&b;</cdr>`, "Content-Type: text/xml", pbx), 400, ""},
+			{"bad query escape", raw("GET", cdr+"?msg=%zz", "", pbx), 400, "no CDR in the request"},
+			{"markup in msg", raw("GET", cdr+"?msg="+url.QueryEscape("<script>alert(1)</script>"), "", pbx), 400, ""},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				a := e.send(t, tc.req, 0)

@@ -63,6 +63,7 @@ func (e *opsEnv) get(path, user string) (*http.Response, []byte) {
 
 func (e *opsEnv) put(name string, body io.Reader) int {
 	req, _ := http.NewRequest("PUT", e.app.URL+"/example.com/recordings/Files/"+name, body)
+	apptest.UploadAuth(req)
 	resp, err := e.app.Client.Do(req)
 	if err != nil {
 		return -1
@@ -136,7 +137,10 @@ func TestMetricsEndpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := e.app.Client.Post(e.app.URL+"/example.com/recordings/cdr", "text/xml", bytes.NewReader(xml))
+	req, _ := http.NewRequest("POST", e.app.URL+"/example.com/recordings/cdr", bytes.NewReader(xml))
+	req.Header.Set("Content-Type", "text/xml")
+	apptest.CDRAuth(req)
+	resp, err := e.app.Client.Do(req)
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("CDR post: %v %v", resp, err)
 	}
@@ -162,16 +166,23 @@ func TestMetricsEndpoint(t *testing.T) {
 	}
 }
 
-// slowBody streams b in pieces with pauses, like a phone recording a call.
+// slowBody streams b in pieces with pauses, like a phone recording a call;
+// with hold, it stops once holdAt bytes are left until hold is closed.
 type slowBody struct {
-	b     []byte
-	piece int
-	pause time.Duration
+	b      []byte
+	piece  int
+	pause  time.Duration
+	hold   <-chan struct{}
+	holdAt int
 }
 
 func (s *slowBody) Read(p []byte) (int, error) {
 	if len(s.b) == 0 {
 		return 0, io.EOF
+	}
+	if s.hold != nil && len(s.b) <= s.holdAt {
+		<-s.hold
+		s.hold = nil
 	}
 	time.Sleep(s.pause)
 	n := copy(p[:min(len(p), s.piece)], s.b)
@@ -196,28 +207,47 @@ func TestBackupDuringUploads(t *testing.T) {
 			t.Fatalf("upload %d: %d", i, code)
 		}
 	}
+	// The streams send half their call, then wait until the backup is taken.
 	var wg sync.WaitGroup
+	hold := make(chan struct{})
+	release := sync.OnceFunc(func() { close(hold) })
+	t.Cleanup(release)
 	for i := 5; i < 11; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			c := callgen.Default(400).Bytes()
-			if code := e.put(captureName(i), &slowBody{b: c, piece: 2000, pause: 5 * time.Millisecond}); code != http.StatusCreated {
+			body := &slowBody{b: c, piece: 2000, pause: 5 * time.Millisecond, hold: hold, holdAt: len(c) / 2}
+			if code := e.put(captureName(i), body); code != http.StatusCreated {
 				t.Errorf("streaming upload %d: %d", i, code)
 			}
 		}()
 	}
 	// Wait until the streams are under way and have stored something.
-	for start := time.Now(); e.ing.Uploads() < 6; {
-		if time.Since(start) > 10*time.Second {
+	storing := func() int {
+		recs, err := e.app.DB.RecordingsInState(context.Background(), store.StateReceiving)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, r := range recs {
+			if r.Size > 0 && !r.Uploaded() {
+				n++
+			}
+		}
+		return n
+	}
+	for start := time.Now(); storing() < 6; {
+		if time.Since(start) > 20*time.Second {
+			release()
 			wg.Wait()
-			t.Fatalf("only %d uploads in progress", e.ing.Uploads())
+			t.Fatalf("only %d uploads have stored something", storing())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	time.Sleep(250 * time.Millisecond)
 	resp, body := e.get("/api/admin/backup", "admin")
 	inFlight := e.ing.Uploads()
+	release()
 	if resp.StatusCode != 200 {
 		t.Fatalf("backup: %d %s", resp.StatusCode, body)
 	}

@@ -2,7 +2,6 @@ package api
 
 import (
 	"crypto/rand"
-	"crypto/subtle"
 	"net/http"
 	"time"
 
@@ -48,9 +47,4 @@ func (s *Server) admin(h http.HandlerFunc) http.Handler {
 		}
 		h(w, r)
 	})
-}
-
-// equalSecret compares in constant time.
-func equalSecret(a, b string) bool {
-	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }

@@ -37,11 +37,17 @@ type pbxEnv struct {
 
 func newPBXEnv(t *testing.T, users ...store.User) *pbxEnv {
 	t.Helper()
+	return newPBXEnvOpts(t, nil, users...)
+}
+
+// newPBXEnvOpts is newPBXEnv with further options for the service.
+func newPBXEnvOpts(t *testing.T, opts []apptest.Option, users ...store.User) *pbxEnv {
+	t.Helper()
 	clk := testutil.NewClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
 	logs := &testutil.LogBuffer{}
-	a := apptest.New(t, func(c *app.Config) {
+	a := apptest.New(t, append([]apptest.Option{func(c *app.Config) {
 		c.LogOutput, c.LogLevel, c.Tuning.Now = logs, slog.LevelDebug, clk.Now
-	})
+	}}, opts...)...)
 	a.User("admin", store.RoleAdmin, "admin-pw")
 	for _, u := range users {
 		if _, err := a.DB.CreateUser(a.Ctx, u, u.Name+"-pw"); err != nil {
@@ -130,7 +136,7 @@ func TestCDREndpointForms(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newPBXEnv(t)
-			resp := e.do(tc.method, tc.url, "", strings.NewReader(tc.body), "Content-Type", tc.ctype)
+			resp := e.do(tc.method, tc.url, asPBX, strings.NewReader(tc.body), "Content-Type", tc.ctype)
 			b := readAll(t, resp)
 			if resp.StatusCode != tc.want {
 				t.Fatalf("status %d (%s), want %d", resp.StatusCode, b, tc.want)
@@ -147,7 +153,8 @@ func TestCDREndpointForms(t *testing.T) {
 					t.Fatalf("stored %+v", c)
 				}
 			}
-			if tc.want == 400 && !strings.Contains(e.logs.String(), `category="Call Information"`) {
+			e.app.API.FlushRejects()
+			if tc.want == 400 && !strings.Contains(e.logs.String(), `msg="CDR requests refused" category="Call Information"`) {
 				t.Fatalf("refusal not logged under Call Information:\n%s", e.logs)
 			}
 		})
@@ -161,7 +168,7 @@ func TestCDRMalformedLosesNothing(t *testing.T) {
 	path := "/example.com/recordings/cdr"
 	trunkOut, trunkIn := cdrXML(t, "trunk-out.xml"), cdrXML(t, "trunk-in.xml")
 	for i, body := range [][]byte{trunkOut, []byte("<cdr <<<"), trunkIn} {
-		resp := e.do("POST", path, "", bytes.NewReader(body), "Content-Type", "text/xml")
+		resp := e.do("POST", path, asPBX, bytes.NewReader(body), "Content-Type", "text/xml")
 		want := 200
 		if i == 1 {
 			want = 400
@@ -192,7 +199,7 @@ func TestCDRGatewaySamples(t *testing.T) {
 		}
 		refs := map[string]int{}
 		for _, q := range queries {
-			resp := e.do("GET", "/gw.example/recordings/cdr?"+q, "", nil)
+			resp := e.do("GET", "/gw.example/recordings/cdr?"+q, asPBX, nil)
 			if b := readAll(t, resp); resp.StatusCode != 200 || len(b) != 0 {
 				t.Fatalf("%s: GET ?%s: %d %q", s, q, resp.StatusCode, b)
 			}
@@ -213,12 +220,12 @@ func TestCDRGatewaySamples(t *testing.T) {
 		}
 	}
 	// The text form is accepted as a POST body too.
-	resp := e.do("POST", "/gw.example/recordings/cdr", "", bytes.NewReader(readTestdata(t, filepath.Join(gatewaySamples, "s1.txt"))),
+	resp := e.do("POST", "/gw.example/recordings/cdr", asPBX, bytes.NewReader(readTestdata(t, filepath.Join(gatewaySamples, "s1.txt"))),
 		"Content-Type", "text/plain")
 	if resp.StatusCode != 200 {
 		t.Fatalf("text form: %d %s", resp.StatusCode, readAll(t, resp))
 	}
-	if resp := e.do("GET", "/gw.example/recordings/cdr?event=&ref=x", "", nil); resp.StatusCode != 400 {
+	if resp := e.do("GET", "/gw.example/recordings/cdr?event=&ref=x", asPBX, nil); resp.StatusCode != 400 {
 		t.Fatalf("gateway record without event: %d", resp.StatusCode)
 	}
 }
@@ -226,10 +233,6 @@ func TestCDRGatewaySamples(t *testing.T) {
 func TestCDRCredentialsAndSizeCap(t *testing.T) {
 	t.Parallel()
 	e := newPBXEnv(t)
-	ctx := context.Background()
-	if err := e.app.Settings.Set(ctx, "admin", map[string]string{settings.KeyCDRUser: "pbx", settings.KeyCDRPassword: "s3cret"}); err != nil {
-		t.Fatal(err)
-	}
 	body := cdrXML(t, "internal.xml")
 	post := func(user, pw string, b []byte) int {
 		req, _ := http.NewRequest("POST", e.app.URL+"/example.com/recordings/cdr", bytes.NewReader(b))
@@ -248,7 +251,8 @@ func TestCDRCredentialsAndSizeCap(t *testing.T) {
 	for _, tc := range []struct {
 		user, pw string
 		want     int
-	}{{"", "", 401}, {"pbx", "wrong", 401}, {"other", "s3cret", 401}, {"pbx", "s3cret", 200}} {
+	}{{"", "", 401}, {apptest.CDRUser, "wrong", 401}, {"other", apptest.CDRPassword, 401},
+		{apptest.UploadUser, apptest.UploadPassword, 401}, {apptest.CDRUser, apptest.CDRPassword, 200}} {
 		if got := post(tc.user, tc.pw, body); got != tc.want {
 			t.Errorf("credentials %q/%q: %d, want %d", tc.user, tc.pw, got, tc.want)
 		}
@@ -257,7 +261,7 @@ func TestCDRCredentialsAndSizeCap(t *testing.T) {
 		t.Fatalf("%d stored, want only the authorised request's 2", n)
 	}
 	big := append([]byte("<cdrs>"), bytes.Repeat([]byte(" "), 2<<20)...)
-	if got := post("pbx", "s3cret", big); got != http.StatusRequestEntityTooLarge {
+	if got := post(apptest.CDRUser, apptest.CDRPassword, big); got != http.StatusRequestEntityTooLarge {
 		t.Fatalf("oversized body: %d", got)
 	}
 }
@@ -292,7 +296,7 @@ func (e *pbxEnv) get(id int64, user string) (fullRec, int) {
 
 func (e *pbxEnv) upload(name string) int64 {
 	e.t.Helper()
-	resp := e.do("PUT", "/example.com/recordings/Files/"+name, "", bytes.NewReader(callgen.Default(10).Bytes()))
+	resp := e.do("PUT", "/example.com/recordings/Files/"+name, asPhone, bytes.NewReader(callgen.Default(10).Bytes()))
 	if resp.StatusCode != http.StatusCreated {
 		e.t.Fatalf("PUT %s: %d %s", name, resp.StatusCode, readAll(e.t, resp))
 	}
@@ -303,7 +307,7 @@ func (e *pbxEnv) upload(name string) int64 {
 
 func (e *pbxEnv) postCDRs(xml []byte) {
 	e.t.Helper()
-	resp := e.do("POST", "/example.com/recordings/cdr", "", bytes.NewReader(xml), "Content-Type", "text/xml")
+	resp := e.do("POST", "/example.com/recordings/cdr", asPBX, bytes.NewReader(xml), "Content-Type", "text/xml")
 	if resp.StatusCode != 200 {
 		e.t.Fatalf("POST CDRs: %d %s", resp.StatusCode, readAll(e.t, resp))
 	}
@@ -396,7 +400,7 @@ func TestGatewayOnlyRecording(t *testing.T) {
 	e := newPBXEnv(t, pbxUsers()...)
 	id := e.upload("453b6335e909d311b89e009033060014-009033060014-1.pcap")
 	for _, q := range gatewayQueries(t, "s1") {
-		if resp := e.do("GET", "/example.com/recordings/cdr?"+q, "", nil); resp.StatusCode != 200 {
+		if resp := e.do("GET", "/example.com/recordings/cdr?"+q, asPBX, nil); resp.StatusCode != 200 {
 			t.Fatalf("GET: %d", resp.StatusCode)
 		}
 	}
@@ -462,69 +466,117 @@ func TestNoCDRGraceAndLateCDR(t *testing.T) {
 	}
 }
 
-func TestUsersFilledFromCDR(t *testing.T) {
-	t.Parallel()
-	e := newPBXEnv(t, store.User{Name: "carla"}, store.User{Name: "ben", DisplayName: "old", E164: "999"})
-	e.postCDRs(cdrXML(t, "trunk-in.xml"))
-	ctx := context.Background()
-	for name, want := range map[string][2]string{"carla": {"Carla Cruz", "102"}, "ben": {"Ben Berg", "101"}} {
-		u, err := e.db.User(ctx, name)
-		if err != nil || u.DisplayName != want[0] || u.E164 != want[1] {
-			t.Fatalf("%s: %+v %v", name, u, err)
-		}
-	}
-	// Trunks and unknown users do not become accounts.
-	for _, n := range []string{"TRUNK", "dave"} {
-		if _, err := e.db.User(ctx, n); err == nil {
-			t.Fatalf("account %s created from a CDR", n)
-		}
-	}
-}
-
 func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
 
+// pbxSettings reads GET /api/admin/pbx.
+func (e *pbxEnv) pbxSettings() map[string]any {
+	e.t.Helper()
+	resp := e.do("GET", "/api/admin/pbx", "admin", nil)
+	if cc := resp.Header.Get("Cache-Control"); cc != "no-store" {
+		e.t.Fatalf("PBX settings with credentials cached: Cache-Control %q", cc)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(readAll(e.t, resp), &got); err != nil {
+		e.t.Fatal(err)
+	}
+	return got
+}
+
+// The credentials generated at the first start are shown to the admin (to
+// copy them to the phones and the PBX) and can be changed; passwords cannot
+// be cleared.
 func TestPBXSettingsAPI(t *testing.T) {
 	t.Parallel()
-	e := newPBXEnv(t)
+	e := newPBXEnvOpts(t, []apptest.Option{apptest.StoredCredentials})
+	got := e.pbxSettings()
+	for _, k := range []string{"upload_password", "cdr_password", "instance_password"} {
+		if pw, _ := got[k].(string); len(pw) < 16 {
+			t.Fatalf("%s generated: %q", k, pw)
+		}
+		// Logged once, on the process log.
+		if n := strings.Count(e.logs.String(), "password="+got[k].(string)); n != 1 {
+			t.Fatalf("%s is %d times in the process log", k, n)
+		}
+	}
+	if got["upload_user"] != settings.DefaultUploadUser || got["cdr_user"] != settings.DefaultCDRUser ||
+		len(got["fixed"].(map[string]any)) != 0 || len(got["anonymous_networks"].([]any)) != 0 {
+		t.Fatalf("generated settings: %v", got)
+	}
 	for _, c := range []struct {
 		body string
 		want int
 	}{
 		{`{"cdr_user":"a:b"}`, 400},
+		{`{"upload_user":"a:b"}`, 400},
 		{`{"cdr_password":"new\nline"}`, 400},
+		{`{"cdr_password":""}`, 400},
+		{`{"upload_password":""}`, 400},
+		{`{"instance_password":""}`, 400},
 		{`{"instance_password":"x\ny"}`, 400},
+		{`{"anonymous_networks":["10.0.0.1/8"]}`, 400},
+		{`{"anonymous_networks":"nope"}`, 400},
+		{`{"anonymous_networks":7}`, 400},
 		{`{"nocdr_grace_seconds":-1}`, 400},
 		{`{"unknown":1}`, 400},
-		{`{"cdr_user":"pbx","cdr_password":"hunter2","instance_password":"pwd","nocdr_grace_seconds":120}`, 200},
+		{`{"cdr_user":"pbx","cdr_password":"hunter2-cdr","instance_password":"pwd","upload_user":"phone",
+			"upload_password":"hunter2-upload","anonymous_networks":["192.0.2.0/24"," 2001:db8::1"],"nocdr_grace_seconds":120}`, 200},
 	} {
 		resp := e.do("PUT", "/api/admin/pbx", "admin", strings.NewReader(c.body))
-		b := readAll(t, resp)
-		if resp.StatusCode != c.want {
+		if b := readAll(t, resp); resp.StatusCode != c.want {
 			t.Fatalf("%s: %d %s", c.body, resp.StatusCode, b)
 		}
-		if strings.Contains(string(b), "hunter2") || strings.Contains(string(b), `"pwd"`) {
-			t.Fatalf("a password is shown: %s", b)
-		}
 	}
-	var got map[string]any
-	if err := json.Unmarshal(readAll(t, e.do("GET", "/api/admin/pbx", "admin", nil)), &got); err != nil {
-		t.Fatal(err)
-	}
-	if got["cdr_user"] != "pbx" || got["cdr_password_set"] != true || got["instance_password_set"] != true ||
-		got["nocdr_grace_seconds"] != float64(120) {
+	got = e.pbxSettings()
+	if got["cdr_user"] != "pbx" || got["cdr_password"] != "hunter2-cdr" || got["upload_user"] != "phone" ||
+		got["upload_password"] != "hunter2-upload" || got["instance_password"] != "pwd" ||
+		got["nocdr_grace_seconds"] != float64(120) || fmt.Sprint(got["anonymous_networks"]) != "[192.0.2.0/24 2001:db8::1]" {
 		t.Fatalf("settings: %v", got)
 	}
 	if strings.Contains(e.logs.String(), "hunter2") {
 		t.Fatal("a password was logged")
 	}
-	// CDRs now need the credentials.
-	if resp := e.do("POST", "/example.com/recordings/cdr", "", bytes.NewReader(cdrXML(t, "internal.xml"))); resp.StatusCode != 401 {
-		t.Fatalf("CDR without credentials: %d", resp.StatusCode)
+	// CDRs need the new credentials.
+	post := func(user, pw string) int {
+		req, _ := http.NewRequest("POST", e.app.URL+"/example.com/recordings/cdr", bytes.NewReader(cdrXML(t, "internal.xml")))
+		if user != "" {
+			req.SetBasicAuth(user, pw)
+		}
+		resp, err := e.app.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
 	}
-	// Clearing them opens the endpoint again.
-	e.do("PUT", "/api/admin/pbx", "admin", strings.NewReader(`{"cdr_user":"","cdr_password":""}`))
-	if resp := e.do("POST", "/example.com/recordings/cdr", "", bytes.NewReader(cdrXML(t, "internal.xml"))); resp.StatusCode != 200 {
-		t.Fatalf("CDR after clearing credentials: %d", resp.StatusCode)
+	if code := post("", ""); code != 401 {
+		t.Fatalf("CDR without credentials: %d", code)
+	}
+	if code := post(settings.DefaultCDRUser, got["cdr_password"].(string)+"x"); code != 401 {
+		t.Fatalf("CDR with a wrong password: %d", code)
+	}
+	if code := post("pbx", "hunter2-cdr"); code != 200 {
+		t.Fatalf("CDR with the new credentials: %d", code)
+	}
+}
+
+// Credentials given at start-up are shown, marked as fixed, and cannot be
+// changed through the API.
+func TestPBXSettingsFixedAtStart(t *testing.T) {
+	t.Parallel()
+	e := newPBXEnvOpts(t, []apptest.Option{func(c *app.Config) { c.AnonymousNetworks = "198.51.100.0/24" }})
+	got := e.pbxSettings()
+	fixed := got["fixed"].(map[string]any)
+	if got["upload_password"] != apptest.UploadPassword || got["cdr_user"] != apptest.CDRUser ||
+		fixed["upload_password"] != "RECORDINGS_UPLOAD_PASSWORD" || fixed["cdr_user"] != "RECORDINGS_CDR_USER" ||
+		fixed["anonymous_networks"] == nil || fixed["instance_password"] != nil {
+		t.Fatalf("settings: %v", got)
+	}
+	resp := e.do("PUT", "/api/admin/pbx", "admin", strings.NewReader(`{"cdr_password":"other-password"}`))
+	if b := readAll(t, resp); resp.StatusCode != 400 || !strings.Contains(string(b), "RECORDINGS_CDR_PASSWORD") {
+		t.Fatalf("changing a fixed password: %d %s", resp.StatusCode, b)
+	}
+	if e.app.Settings.Values().CDRPassword != apptest.CDRPassword {
+		t.Fatal("the fixed password changed")
 	}
 }
 

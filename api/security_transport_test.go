@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"recordings/internal/app"
 	"recordings/internal/apptest"
@@ -169,7 +170,7 @@ func TestCrossSiteStateChange(t *testing.T) {
 	alice := e.app.SessionCookie("alice", "alice-pw")
 	admin := e.app.SessionCookie("admin", "admin-pw")
 	cookie := func(c *http.Cookie) string { return c.Name + "=" + c.Value }
-	if err := e.app.Settings.Set(e.app.Ctx, "test", map[string]string{settings.KeyCDRUser: "pbx"}); err != nil {
+	if err := e.app.Settings.Set(e.app.Ctx, "test", map[string]string{settings.KeyNoCDRGrace: "600"}); err != nil {
 		t.Fatal(err)
 	}
 	rec := fmt.Sprintf("/api/recordings/%d", id)
@@ -180,7 +181,7 @@ func TestCrossSiteStateChange(t *testing.T) {
 	changes := []attempt{
 		{http.MethodPut, rec + "/protected", `{"protected":true}`, alice},
 		{http.MethodDelete, rec, "", alice},
-		{http.MethodPut, "/api/admin/pbx", `{"cdr_user":"attacker"}`, admin},
+		{http.MethodPut, "/api/admin/pbx", `{"nocdr_grace_seconds":60}`, admin},
 		{http.MethodPost, "/api/logout", "", alice},
 	}
 	attacks := []struct {
@@ -210,8 +211,8 @@ func TestCrossSiteStateChange(t *testing.T) {
 	if err != nil || r.Protected {
 		t.Fatalf("recording after the attacks: %+v %v", r, err)
 	}
-	if v := e.app.Settings.Values().CDRUser; v != "pbx" {
-		t.Fatalf("CDR user after the attacks: %q", v)
+	if v := e.app.Settings.Values().NoCDRGrace; v != 10*time.Minute {
+		t.Fatalf("NoCDR grace after the attacks: %v", v)
 	}
 	for _, c := range []*http.Cookie{alice, admin} {
 		if _, err := e.app.DB.SessionUser(e.app.Ctx, c.Value); err != nil {
@@ -228,7 +229,7 @@ func TestCrossSiteStateChange(t *testing.T) {
 		"Cookie", cookie(alice), "Sec-Fetch-Site", "same-origin"); code != http.StatusOK {
 		t.Fatalf("same-origin (fetch metadata) unprotect: %d %s", code, body)
 	}
-	if code, body, _ := e.do(http.MethodPut, "/api/admin/pbx", `{"cdr_user":"pbx2"}`, "Basic", "admin:admin-pw"); code != http.StatusOK {
+	if code, body, _ := e.do(http.MethodPut, "/api/admin/pbx", `{"nocdr_grace_seconds":900}`, "Basic", "admin:admin-pw"); code != http.StatusOK {
 		t.Fatalf("script with Basic credentials: %d %s", code, body)
 	}
 	if code, body, _ := e.do(http.MethodDelete, rec, "", own...); code != http.StatusNoContent && code != http.StatusOK {

@@ -52,12 +52,9 @@ func (d Deps) check() error {
 
 // Options configure the HTTP layer; zero values take the defaults.
 type Options struct {
-	// UploadUser and UploadPassword, when set, protect capture uploads with
-	// HTTP Basic credentials (the phones' WebDAV account).
-	UploadUser, UploadPassword string
-	SessionTTL                 time.Duration // default 12 h
-	UI                         fs.FS         // the web apps; nil serves none
-	Now                        func() time.Time
+	SessionTTL time.Duration // default 12 h
+	UI         fs.FS         // the web apps; nil serves none
+	Now        func() time.Time
 	// UploadIdle cuts off an upload that sends nothing for this long;
 	// default DefaultUploadIdle.
 	UploadIdle time.Duration
@@ -95,6 +92,7 @@ type Server struct {
 	ws      wsHub     // websocket clients (wsconn.go)
 	pbx     *pbxState // AppLogin (applogin.go)
 	backups backups   // admin backups (ops.go)
+	rejects rejects   // refused uploads and CDRs, logged per source and minute (ingress.go)
 }
 
 // New returns a server over d. It subscribes to d.Events to push recording
@@ -124,6 +122,7 @@ func New(d Deps, opt Options) (*Server, error) {
 		cnvLog: d.Log.With("category", applog.Converting),
 		licLog: d.Log.With("category", applog.License),
 	}
+	s.rejects = s.newRejects()
 	s.ws.unsubscribe = d.Events.Subscribe(s.push)
 	return s, nil
 }

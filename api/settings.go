@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 
 	"recordings/applog"
+	"recordings/internal/invalid"
 	"recordings/settings"
 	"recordings/store"
 )
@@ -81,39 +84,81 @@ func (s *Server) routeSettings(apiMux *http.ServeMux) {
 }
 
 // pbxSettingsJSON is the PBX integration's settings as the admin API shows
-// them; passwords are never shown, only whether they are set.
+// them, credentials included: the administrator copies them into the
+// phones' Record-to URL, the PBX's CDR interface and its App objects. The
+// answer is not cached.
 type pbxSettingsJSON struct {
-	CDRUser            string `json:"cdr_user"`
-	CDRPasswordSet     bool   `json:"cdr_password_set"`
-	AppPasswordSet     bool   `json:"instance_password_set"`
-	NoCDRGraceSeconds  int    `json:"nocdr_grace_seconds"`
-	NoCDRGraceFromConf bool   `json:"nocdr_grace_configured"`
+	UploadUser        string   `json:"upload_user"`
+	UploadPassword    string   `json:"upload_password"`
+	CDRUser           string   `json:"cdr_user"`
+	CDRPassword       string   `json:"cdr_password"`
+	CDRPasswordSet    bool     `json:"cdr_password_set"`
+	AppPassword       string   `json:"instance_password"`
+	AppPasswordSet    bool     `json:"instance_password_set"`
+	AnonymousNetworks []string `json:"anonymous_networks"`
+	// Fixed names the settings given at start-up (key → the environment
+	// variable or flag): they cannot be changed here.
+	Fixed              map[string]string `json:"fixed"`
+	NoCDRGraceSeconds  int               `json:"nocdr_grace_seconds"`
+	NoCDRGraceFromConf bool              `json:"nocdr_grace_configured"`
 }
 
 func (s *Server) getPBXSettings(w http.ResponseWriter, r *http.Request) {
 	v := s.set.Values()
-	writeJSON(w, http.StatusOK, pbxSettingsJSON{CDRUser: v.CDRUser, CDRPasswordSet: v.CDRPassword != "",
-		AppPasswordSet: v.AppPassword != "", NoCDRGraceSeconds: int(v.NoCDRGrace.Seconds()), NoCDRGraceFromConf: v.NoCDRGraceSet})
+	out := pbxSettingsJSON{UploadUser: v.UploadUser, UploadPassword: v.UploadPassword, CDRUser: v.CDRUser,
+		CDRPassword: v.CDRPassword, CDRPasswordSet: v.CDRPassword != "", AppPassword: v.AppPassword,
+		AppPasswordSet: v.AppPassword != "", AnonymousNetworks: []string{}, Fixed: map[string]string{},
+		NoCDRGraceSeconds: int(v.NoCDRGrace.Seconds()), NoCDRGraceFromConf: v.NoCDRGraceSet}
+	for _, n := range v.AnonymousNets {
+		out.AnonymousNetworks = append(out.AnonymousNetworks, settings.FormatNetworks([]netip.Prefix{n}))
+	}
+	for _, k := range []string{settings.KeyUploadUser, settings.KeyUploadPassword, settings.KeyCDRUser,
+		settings.KeyCDRPassword, settings.KeyAppPassword, settings.KeyAnonymousNets} {
+		if by := s.set.FixedBy(k); by != "" {
+			out.Fixed[k] = by
+		}
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, out)
 }
 
-// setPBXSettings changes the settings given: cdr_user, cdr_password,
-// instance_password (strings; "" clears) and nocdr_grace_seconds.
+// setPBXSettings changes the settings given: upload_user, upload_password,
+// cdr_user, cdr_password, instance_password (strings; a user name "" is
+// cleared, a password cannot be), anonymous_networks (a list, or one
+// string with commas; [] or "" clears) and nocdr_grace_seconds.
 func (s *Server) setPBXSettings(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		CDRUser     *string `json:"cdr_user"`
-		CDRPassword *string `json:"cdr_password"`
-		AppPassword *string `json:"instance_password"`
-		Grace       *int    `json:"nocdr_grace_seconds"`
+		UploadUser     *string         `json:"upload_user"`
+		UploadPassword *string         `json:"upload_password"`
+		CDRUser        *string         `json:"cdr_user"`
+		CDRPassword    *string         `json:"cdr_password"`
+		AppPassword    *string         `json:"instance_password"`
+		Networks       json.RawMessage `json:"anonymous_networks"`
+		Grace          *int            `json:"nocdr_grace_seconds"`
 	}
 	if !decodeJSON(w, r, &req) {
 		return
 	}
 	changes := map[string]string{}
-	for key, v := range map[string]*string{settings.KeyCDRUser: req.CDRUser, settings.KeyCDRPassword: req.CDRPassword,
-		settings.KeyAppPassword: req.AppPassword} {
+	for key, v := range map[string]*string{settings.KeyUploadUser: req.UploadUser,
+		settings.KeyUploadPassword: req.UploadPassword, settings.KeyCDRUser: req.CDRUser,
+		settings.KeyCDRPassword: req.CDRPassword, settings.KeyAppPassword: req.AppPassword} {
 		if v != nil {
 			changes[key] = *v
 		}
+	}
+	if len(req.Networks) > 0 && string(req.Networks) != "null" {
+		var list []string
+		var one string
+		switch {
+		case json.Unmarshal(req.Networks, &list) == nil:
+			one = strings.Join(list, ",")
+		case json.Unmarshal(req.Networks, &one) == nil:
+		default:
+			s.fail(w, r, invalid.New(settings.KeyAnonymousNets, "a list of networks, e.g. [\"192.0.2.0/24\"]"))
+			return
+		}
+		changes[settings.KeyAnonymousNets] = one
 	}
 	if req.Grace != nil {
 		changes[settings.KeyNoCDRGrace] = strconv.Itoa(*req.Grace)

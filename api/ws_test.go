@@ -59,6 +59,7 @@ func (e *wsEnv) upload(owner string, packets int) int64 {
 	_, _ = rand.Read(conf)
 	name := hex.EncodeToString(conf) + "-009033aabbcc-1-" + owner + ".pcap"
 	req, _ := http.NewRequest(http.MethodPut, e.app.URL+"/example.com/recordings/Files/"+name, bytes.NewReader(callgen.Default(packets).Bytes()))
+	apptest.UploadAuth(req)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatal(err)

@@ -1,16 +1,20 @@
 // Package calls joins recordings with the PBX's call detail records: it
-// stores incoming CDRs (PBX XML and gateway records), works out each
-// recording's owner and call facts with pbx.Resolve whichever of the two
-// arrives first, marks recordings that got no CDR within a grace period as
-// NoCDR, and enforces the recorder licences at start-up.
+// stores incoming CDRs (PBX XML and gateway records, parsed once into
+// facts), works out each recording's owner and call facts with pbx.Resolve
+// whichever of the two arrives first, marks recordings that got no CDR
+// within a grace period as NoCDR, and enforces the recorder licences at
+// start-up. CDRs are facts about calls, not about accounts: they never
+// change an account (names and numbers come from the admin and the PBX
+// directory).
 package calls
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -47,14 +51,28 @@ type Options struct {
 // DefaultKeepCDRs is how long CDRs are kept by default.
 const DefaultKeepCDRs = 90 * 24 * time.Hour
 
+// MaxConfsPerRequest bounds the conferences one CDR request may name: the
+// matching work a request causes is at most this many conferences, each
+// with at most store.MaxCDRsPerConf records and 64 recordings. A PBX
+// record names one to a few.
+const MaxConfsPerRequest = 64
+
+// lockStripes is how many locks the resolutions of different conferences
+// are spread over.
+const lockStripes = 64
+
 // Matcher attaches CDRs to recordings. It is safe for concurrent use.
 type Matcher struct {
 	db  *store.DB
 	log *slog.Logger
 	opt Options
-	// mu serialises resolutions, so that a CDR stored before the lock is
-	// taken is seen by whichever resolution runs last.
-	mu sync.Mutex
+	// locks serialise the resolutions of one conference (striped by its
+	// id), so that a CDR stored before the lock is taken is seen by
+	// whichever resolution of the conference runs last; resolutions of
+	// other conferences run in parallel. No lock is held while a request
+	// is parsed.
+	locks [lockStripes]sync.Mutex
+	seed  maphash.Seed
 }
 
 // New returns a matcher over db; it logs under applog.CallInformation.
@@ -71,17 +89,30 @@ func New(db *store.DB, log *slog.Logger, opt Options) *Matcher {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Matcher{db: db, log: log.With("category", applog.CallInformation), opt: opt}
+	return &Matcher{db: db, log: log.With("category", applog.CallInformation), opt: opt, seed: maphash.MakeSeed()}
+}
+
+// lock takes the lock of conference conf (of recording id when it has no
+// conference id) and returns its unlock.
+func (m *Matcher) lock(conf string, id int64) func() {
+	if conf == "" {
+		conf = "#" + strconv.FormatInt(id, 10)
+	}
+	mu := &m.locks[maphash.String(m.seed, strings.ToLower(conf))%lockStripes]
+	mu.Lock()
+	return mu.Unlock
 }
 
 // Result says what one CDR request did.
 type Result struct {
 	Records    int     // records stored
+	Duplicates int     // records stored before (sent again), not stored twice
+	Refused    int     // records not stored: their conferences hold as many records as good already
 	Recordings []int64 // recordings whose details changed
 }
 
 // AddPBX stores the PBX CDRs in body (the XML of the `msg` parameter or a
-// raw XML body, one or more <cdr>), fills in the accounts they name and
+// raw XML body, one or more <cdr>), each parsed once into its facts, and
 // attaches them to every recording of every conference they name.
 func (m *Matcher) AddPBX(ctx context.Context, domain string, body []byte) (Result, error) {
 	cdrs, err := pbx.ParseCDRs(body)
@@ -89,58 +120,80 @@ func (m *Matcher) AddPBX(ctx context.Context, domain string, body []byte) (Resul
 		return Result{}, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	recs := make([]store.NewCDR, 0, len(cdrs))
-	var confs []string
 	for i := range cdrs {
 		c := &cdrs[i]
-		parsed, err := json.Marshal(c)
+		facts, err := c.Facts()
 		if err != nil {
-			return Result{}, fmt.Errorf("encode CDR: %w", err)
+			return Result{}, err
 		}
-		ids := c.ConfIDs()
-		recs = append(recs, store.NewCDR{Kind: store.CDRKindPBX, Domain: domain, Raw: c.Raw, Parsed: parsed, ConfIDs: ids})
-		confs = appendNew(confs, ids...)
+		recs = append(recs, store.NewCDR{Kind: store.CDRKindPBX, Domain: domain, Raw: c.Raw, Parsed: facts,
+			Quality: c.Quality(), ConfIDs: c.ConfIDs()})
 	}
-	if _, err := m.db.AddCDRs(ctx, recs); err != nil {
-		if errors.Is(err, store.ErrInvalid) {
-			return Result{}, fmt.Errorf("%w: %w", ErrMalformed, err)
-		}
-		return Result{}, err
-	}
-	m.fillUsers(ctx, cdrs)
-	changed, err := m.attachConfs(ctx, confs)
-	return Result{Records: len(recs), Recordings: changed}, err
+	return m.add(ctx, recs)
 }
 
 // AddGateway stores gateway CDR records (the raw query of the gateway's
-// GET, or a form/text body) and attaches them by their ref.
+// GET, or a form/text body), each parsed once into its facts, and attaches
+// them by their ref.
 func (m *Matcher) AddGateway(ctx context.Context, domain string, body []byte) (Result, error) {
 	gws, err := pbx.ParseGatewayCDR(body)
 	if err != nil {
 		return Result{}, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	recs := make([]store.NewCDR, 0, len(gws))
-	var confs []string
 	for i := range gws {
 		g := &gws[i]
-		parsed, err := json.Marshal(g)
+		facts, err := g.Facts()
 		if err != nil {
-			return Result{}, fmt.Errorf("encode gateway CDR: %w", err)
+			return Result{}, err
 		}
 		var ids []string
 		if pbx.IsConfID(g.Ref) {
 			ids = []string{strings.ToLower(g.Ref)}
 		}
-		recs = append(recs, store.NewCDR{Kind: store.CDRKindGateway, Domain: domain, Raw: g.Raw, Parsed: parsed, ConfIDs: ids})
-		confs = appendNew(confs, ids...)
+		recs = append(recs, store.NewCDR{Kind: store.CDRKindGateway, Domain: domain, Raw: g.Raw, Parsed: facts,
+			Quality: g.Quality(), ConfIDs: ids})
 	}
-	if _, err := m.db.AddCDRs(ctx, recs); err != nil {
+	return m.add(ctx, recs)
+}
+
+// add stores parsed records and resolves the conferences whose records
+// changed.
+func (m *Matcher) add(ctx context.Context, recs []store.NewCDR) (Result, error) {
+	var confs []string
+	for _, r := range recs {
+		confs = appendNew(confs, r.ConfIDs...)
+	}
+	if len(confs) > MaxConfsPerRequest {
+		return Result{}, fmt.Errorf("%w: the request names %d conferences, at most %d", ErrMalformed,
+			len(confs), MaxConfsPerRequest)
+	}
+	added, err := m.db.AddCDRs(ctx, recs)
+	if err != nil {
 		if errors.Is(err, store.ErrInvalid) {
 			return Result{}, fmt.Errorf("%w: %w", ErrMalformed, err)
 		}
 		return Result{}, err
 	}
-	changed, err := m.attachConfs(ctx, confs)
-	return Result{Records: len(recs), Recordings: changed}, err
+	var res Result
+	confs = confs[:0]
+	for _, a := range added {
+		switch {
+		case a.ID != 0:
+			res.Records++
+			confs = appendNew(confs, a.Confs...)
+		case len(a.Full) > 0:
+			res.Refused++
+		default:
+			res.Duplicates++
+		}
+		if len(a.Full) > 0 {
+			m.log.Debug("CDR not kept: its conferences hold as many records as good", "conf", a.Full[0],
+				"conferences", len(a.Full))
+		}
+	}
+	res.Recordings, err = m.attachConfs(ctx, confs)
+	return res, err
 }
 
 func appendNew(list []string, items ...string) []string {
@@ -159,25 +212,42 @@ func appendNew(list []string, items ...string) []string {
 	return list
 }
 
-// attachConfs re-resolves every recording of the conferences.
+// attachConfs re-resolves every recording of the conferences, loading
+// each conference's facts once.
 func (m *Matcher) attachConfs(ctx context.Context, confs []string) ([]int64, error) {
 	var changed []int64
 	var errs []error
 	for _, conf := range confs {
-		recs, err := m.db.RecordingsByConf(ctx, conf)
+		ids, err := m.resolveConf(ctx, conf)
+		changed = append(changed, ids...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return changed, errors.Join(errs...)
+}
+
+func (m *Matcher) resolveConf(ctx context.Context, conf string) ([]int64, error) {
+	unlock := m.lock(conf, 0)
+	defer unlock()
+	recs, err := m.db.RecordingsByConf(ctx, conf)
+	if err != nil || len(recs) == 0 {
+		return nil, err
+	}
+	f, err := m.facts(ctx, conf)
+	if err != nil {
+		return nil, err
+	}
+	var changed []int64
+	var errs []error
+	for _, rec := range recs {
+		ok, err := m.resolveWith(ctx, rec, f)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		for _, rec := range recs {
-			ok, err := m.resolve(ctx, rec.ID)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			if ok {
-				changed = append(changed, rec.ID)
-			}
+		if ok {
+			changed = append(changed, rec.ID)
 		}
 	}
 	return changed, errors.Join(errs...)
@@ -196,46 +266,75 @@ func (m *Matcher) Attach(ctx context.Context, id int64) {
 func (m *Matcher) Resolve(ctx context.Context, id int64) (bool, error) { return m.resolve(ctx, id) }
 
 func (m *Matcher) resolve(ctx context.Context, id int64) (bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	rec, err := m.db.Recording(ctx, id)
 	if err != nil {
 		return false, fmt.Errorf("resolve recording %d: %w", id, err)
 	}
-	var (
-		cdrs []pbx.CDR
-		gws  []pbx.GatewayCDR
-	)
+	conf := ""
 	if pbx.IsConfID(rec.ConfID) {
-		stored, err := m.db.CDRsByConf(ctx, rec.ConfID)
-		if err != nil {
+		conf = strings.ToLower(rec.ConfID)
+	}
+	unlock := m.lock(conf, id)
+	defer unlock()
+	// Read again under the lock: a resolution that ran meanwhile changed it.
+	if rec, err = m.db.Recording(ctx, id); err != nil {
+		return false, fmt.Errorf("resolve recording %d: %w", id, err)
+	}
+	var f callFacts
+	if conf != "" {
+		if f, err = m.facts(ctx, conf); err != nil {
 			return false, fmt.Errorf("resolve recording %d: %w", id, err)
 		}
-		for _, s := range stored {
-			switch s.Kind {
-			case store.CDRKindPBX:
-				c, err := pbx.ParseCDRs([]byte(s.Raw))
-				if err != nil {
-					m.log.Warn("stored CDR no longer parses", "cdr", s.ID, "err", err)
-					continue
-				}
-				cdrs = append(cdrs, c...)
-			case store.CDRKindGateway:
-				g, err := pbx.ParseGatewayCDR([]byte(s.Raw))
-				if err != nil {
-					m.log.Warn("stored gateway CDR no longer parses", "cdr", s.ID, "err", err)
-					continue
-				}
-				gws = append(gws, g...)
+	}
+	return m.resolveWith(ctx, rec, f)
+}
+
+// callFacts are the stored records of one conference.
+type callFacts struct {
+	cdrs []pbx.CDR
+	gws  []pbx.GatewayCDR
+}
+
+// facts reads the stored facts of conference conf: at most
+// store.MaxCDRsPerConf records, decoded, never parsed again.
+func (m *Matcher) facts(ctx context.Context, conf string) (callFacts, error) {
+	stored, err := m.db.CDRFactsByConf(ctx, conf)
+	if err != nil {
+		return callFacts{}, err
+	}
+	var f callFacts
+	for _, s := range stored {
+		switch s.Kind {
+		case store.CDRKindPBX:
+			c, err := pbx.CDRFromFacts(s.Parsed)
+			if err != nil {
+				m.log.Warn("stored CDR has no facts", "cdr", s.ID, "err", err)
+				continue
 			}
+			f.cdrs = append(f.cdrs, c)
+		case store.CDRKindGateway:
+			g, err := pbx.GatewayFromFacts(s.Parsed)
+			if err != nil {
+				m.log.Warn("stored gateway CDR has no facts", "cdr", s.ID, "err", err)
+				continue
+			}
+			f.gws = append(f.gws, g)
 		}
 	}
+	return f, nil
+}
+
+// resolveWith works out rec's owner and call facts from the facts of its
+// conference and stores what changed; the caller holds the conference's
+// lock.
+func (m *Matcher) resolveWith(ctx context.Context, rec store.Recording, f callFacts) (bool, error) {
+	id := rec.ID
 	fn := pbx.FileName{ConfID: rec.ConfID, MAC: rec.MAC, Serial: rec.Serial, RegName: rec.RegName}
-	info, err := pbx.Resolve(fn, cdrs, gws, directory{ctx: ctx, db: m.db})
+	info, err := pbx.Resolve(fn, f.cdrs, f.gws, directory{ctx: ctx, db: m.db})
 	if err != nil {
 		return false, fmt.Errorf("resolve recording %d: %w", id, err)
 	}
-	owner, source := decideOwner(rec, info, cdrs)
+	owner, source := decideOwner(rec, info, f.cdrs)
 	changed := false
 	if owner != rec.Owner || source != rec.OwnerSource {
 		if err := m.db.SetCallOwner(ctx, id, owner, source); err != nil {
@@ -304,48 +403,6 @@ func decideOwner(rec store.Recording, info pbx.CallInfo, cdrs []pbx.CDR) (owner,
 		}
 	}
 	return owner, ""
-}
-
-// fillUsers copies display name (cn) and number (e164) from the records of
-// real users to the accounts of the same name.
-func (m *Matcher) fillUsers(ctx context.Context, cdrs []pbx.CDR) {
-	seen := map[string]bool{}
-	for i := range cdrs {
-		c := &cdrs[i]
-		key := strings.ToLower(c.H323)
-		if !c.IsRealUser() || c.H323 == "" || seen[key] {
-			continue
-		}
-		seen[key] = true
-		u, err := m.db.User(ctx, c.H323)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			m.log.Warn("CDR: look up user", "user", c.H323, "err", err)
-			continue
-		}
-		changed := false
-		if c.CN != "" && c.CN != u.DisplayName {
-			u.DisplayName, changed = clip(c.CN), true
-		}
-		if c.E164 != "" && c.E164 != u.E164 && validNumber(c.E164) {
-			u.E164, changed = c.E164, true
-		}
-		if !changed {
-			continue
-		}
-		if err := m.db.UpdateUser(ctx, u); err != nil {
-			m.log.Warn("CDR: update user", "user", u.Name, "err", err)
-			continue
-		}
-		m.log.Info("user details from CDR", "user", u.Name, "cn", u.DisplayName, "e164", u.E164)
-	}
-}
-
-func validNumber(s string) bool {
-	d := strings.TrimPrefix(s, "+")
-	return d != "" && len(d) <= 20 && strings.Trim(d, "0123456789") == ""
 }
 
 // Grace is the NoCDR grace period in force: the setting

@@ -1,6 +1,7 @@
 package calls
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -193,8 +194,16 @@ func BenchmarkAddPBXAndResolve(b *testing.B) {
 	xml := testXML(b, "transfer.xml")
 	begin(b, db, "bbbb0000e909d31192e80090331032dd-009033000001-1--anna.pcap")
 	b.ReportAllocs()
+	i := 0
 	for b.Loop() {
-		if _, err := m.AddPBX(context.Background(), "d", xml); err != nil {
+		// A fresh conference each round, like a stream of calls; every
+		// tenth is the recorded one's (marked, so no round repeats one).
+		x := bytes.ReplaceAll(xml, []byte("<cdr "), []byte(fmt.Sprintf(`<cdr round="%d" `, i)))
+		if i%10 != 0 {
+			x = bytes.ReplaceAll(x, []byte("bbbb0000"), []byte(fmt.Sprintf("%08x", i)))
+		}
+		i++
+		if _, err := m.AddPBX(context.Background(), "d", x); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -11,15 +12,15 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
-	"github.com/chromedp/chromedp/kb"
 
+	"recordings/internal/apptest"
+	"recordings/internal/callgen"
 	"recordings/store"
 )
 
-// The PBX integration settings the test sets: passwords that must never
-// come back into the page.
+// The PBX integration settings the test sets.
 const (
-	cdrUser     = "pbx-cdr"
+	cdrUser     = "pbx-cdr-new"
 	cdrPassword = "cdr-Secret-7q!x"
 	appPassword = "app-Secret-4k#z"
 )
@@ -28,59 +29,111 @@ const (
 const cdrConf = "e89277f0e909d31192e80090331032dd"
 
 // TestAdminPBXSettings drives the admin app's "PBX integration" settings in
-// Chromium: the CDR address of the domain, the CDR user and password, the
-// AppLogin instance password and the NoCDR grace time; an invalid grace
-// refused in the page; passwords write-only across a reload; clearing;
-// a server refusal shown; and, through the CDR endpoint, that the stored
-// credentials are the ones the server asks the PBX for.
+// Chromium: the Record-to URL and the CDR address of the domain with the
+// credentials generated at the first start (hidden until shown, to copy to
+// the phones and the PBX), changing and generating them, the networks
+// allowed without credentials, the AppLogin instance password and the
+// NoCDR grace time; invalid input refused in the page (a password cannot
+// be cleared); a server refusal shown; and, through the upload and CDR
+// endpoints, that the credentials shown are the ones the server asks for.
 func TestAdminPBXSettings(t *testing.T) {
 	shots := artifacts(t)
 	b := newBrowser(t)
-	e := startEnv(t)
+	e := startEnv(t, apptest.StoredCredentials)
 	e.createUser("root", "Administrator", store.RoleAdmin)
 	raw, err := os.ReadFile(filepath.Join("..", "pbx", "testdata", "cdr", "internal.xml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	cdr, _, _ := bytes.Cut(bytes.TrimSpace(raw), []byte("\n")) // one <cdr> of conference cdrConf
+	generated := e.app.Settings.Values()
+	if len(generated.UploadPassword) < 16 || len(generated.CDRPassword) < 16 || len(generated.AppPassword) < 16 {
+		t.Fatalf("credentials generated at the first start: %+v", generated)
+	}
 
 	b.ready("")
 	b.signIn(e.url, "root")
 	b.do("settings tab", chromedp.Click(`#tab-settings`))
 	const sec = `#panel-settings form.pbx-settings`
-	b.waitFor("the PBX settings", `document.querySelector('`+sec+` .secret-cdr_password .secret-state')?.textContent === 'not set'`)
+	field := func(name string) string { return sec + ` input[name=` + name + `]` }
+	b.waitFor("the PBX settings", `document.querySelector('`+field("upload_password")+`')?.value !== ''`)
 
 	var url string
-	t.Run("CDR address of this domain", func(t *testing.T) {
+	t.Run("addresses and generated credentials of this domain", func(t *testing.T) {
 		b := b.on(t)
-		url = eval[string](b, `document.querySelector('`+sec+` input.cdr-url').value`)
 		domain := eval[string](b, `location.pathname.split('/')[1]`)
+		url = eval[string](b, `document.querySelector('`+sec+` input.cdr-url').value`)
 		if want := e.url + "/" + domain + "/recordings/cdr"; url != want || domain == "" {
 			t.Fatalf("CDR address %q, want %q", url, want)
 		}
-		if msg := eval[string](b, `document.querySelector('`+sec+` .cdr-auth').textContent`); !strings.Contains(msg, "accepted from anyone") {
-			t.Errorf("with no credentials the page says %q", msg)
+		if got, want := eval[string](b, `document.querySelector('`+sec+` input.record-to-url').value`),
+			e.url+"/"+domain+"/recordings/Files/"; got != want {
+			t.Errorf("Record-to URL %q, want %q", got, want)
 		}
-		// Nothing configured: the open endpoint takes a CDR.
-		if code := e.postCDR(url, "", "", cdr); code != http.StatusOK {
-			t.Errorf("CDR without credentials while none are set: %d, want 200", code)
+		// The Record-to URL with the credentials shows the password once
+		// the password field shows it.
+		withAuth := strings.Replace(e.url, "http://", "http://"+generated.UploadUser+":"+generated.UploadPassword+"@", 1) +
+			"/" + domain + "/recordings/Files/"
+		authURL := `document.querySelector('` + sec + ` input.record-to-url-auth').value`
+		if got := eval[string](b, authURL); strings.Contains(got, generated.UploadPassword) || !strings.Contains(got, "•") {
+			t.Errorf("Record-to URL with credentials shows the hidden password: %q", got)
 		}
+		b.do("show the upload password", chromedp.Click(sec+` .secret-upload_password .show-btn`))
+		if got := eval[string](b, authURL); got != withAuth {
+			t.Errorf("Record-to URL with credentials %q, want %q", got, withAuth)
+		}
+		for name, want := range map[string]string{"upload_user": generated.UploadUser, "upload_password": generated.UploadPassword,
+			"cdr_user": generated.CDRUser, "cdr_password": generated.CDRPassword, "instance_password": generated.AppPassword} {
+			if got := eval[string](b, `document.querySelector('`+field(name)+`').value`); got != want {
+				t.Errorf("%s shows %q, want %q", name, got, want)
+			}
+		}
+		// Hidden until asked for.
+		if typ := eval[string](b, `document.querySelector('`+field("cdr_password")+`').type`); typ != "password" {
+			t.Errorf("CDR password field of type %q", typ)
+		}
+		b.do("show", chromedp.Click(sec+` .secret-cdr_password .show-btn`))
+		b.waitFor("shown", `document.querySelector('`+field("cdr_password")+`').type === 'text' && `+
+			`document.querySelector('`+sec+` .secret-cdr_password .show-btn').getAttribute('aria-pressed') === 'true'`)
+		// The generated credentials are the ones the endpoints ask for.
+		if code := e.postCDR(url, "", "", cdr); code != http.StatusUnauthorized {
+			t.Errorf("CDR without credentials: %d, want 401", code)
+		}
+		if code := e.postCDR(url, generated.CDRUser, generated.CDRPassword, cdr); code != http.StatusOK {
+			t.Errorf("CDR with the generated credentials: %d, want 200", code)
+		}
+		e.upload("alice", callgen.Default(10).Bytes())
 	})
 
 	fillForm := func(b *tab, grace string) {
-		b.set(sec+` input[name=cdr_user]`, cdrUser)
-		b.set(sec+` input[name=cdr_password]`, cdrPassword)
-		b.set(sec+` input[name=instance_password]`, appPassword)
-		b.set(sec+` input[name=nocdr_grace_minutes]`, grace)
+		b.set(field("cdr_user"), cdrUser)
+		b.set(field("cdr_password"), cdrPassword)
+		b.set(field("instance_password"), appPassword)
+		b.set(field("anonymous_networks"), "192.0.2.0/24, 198.51.100.7")
+		b.set(field("nocdr_grace_minutes"), grace)
 		b.do("save", chromedp.Click(sec+` button.save-pbx-btn`))
 	}
 	pbxStatus := `document.querySelector('#panel-settings .pbx-section .status')`
+	unchanged := func(t *testing.T) {
+		t.Helper()
+		m, err := e.db.Settings(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, want := range map[string]string{"cdr_user": generated.CDRUser, "cdr_password": generated.CDRPassword,
+			"instance_password": generated.AppPassword, "upload_password": generated.UploadPassword, "nocdr_grace_seconds": "",
+			"anonymous_networks": ""} {
+			if m[k] != want {
+				t.Errorf("the refused form stored %s = %q", k, m[k])
+			}
+		}
+	}
 
-	t.Run("invalid grace refused in the page", func(t *testing.T) {
+	t.Run("invalid input refused in the page", func(t *testing.T) {
 		b := b.on(t)
 		fillForm(b, "20000")
-		b.waitFor("the field error", `document.querySelector('`+sec+` input[name=nocdr_grace_minutes]').getAttribute('aria-invalid') === 'true'`)
-		if msg := eval[string](b, `document.querySelector('`+sec+` input[name=nocdr_grace_minutes]').parentElement.querySelector('.field-error').textContent`); !strings.Contains(msg, "10080") {
+		b.waitFor("the field error", `document.querySelector('`+field("nocdr_grace_minutes")+`').getAttribute('aria-invalid') === 'true'`)
+		if msg := eval[string](b, `document.querySelector('`+field("nocdr_grace_minutes")+`').parentElement.querySelector('.field-error').textContent`); !strings.Contains(msg, "10080") {
 			t.Errorf("grace error %q, want the 10080-minute limit", msg)
 		}
 		if msg := eval[string](b, pbxStatus+`.textContent`); !strings.HasPrefix(msg, "Not saved") {
@@ -89,149 +142,93 @@ func TestAdminPBXSettings(t *testing.T) {
 		if name := eval[string](b, `document.activeElement?.name ?? ''`); name != "nocdr_grace_minutes" {
 			t.Errorf("focus on %q, want the invalid grace field", name)
 		}
-		m, err := e.db.Settings(e.ctx)
-		if err != nil {
-			t.Fatal(err)
+		unchanged(t)
+		b.set(field("nocdr_grace_minutes"), "30")
+		b.set(field("upload_password"), "")
+		b.set(field("anonymous_networks"), "nowhere")
+		b.do("save", chromedp.Click(sec+` button.save-pbx-btn`))
+		b.waitFor("the password error", `document.querySelector('`+field("upload_password")+`').getAttribute('aria-invalid') === 'true'`)
+		if msg := eval[string](b, `document.querySelector('`+sec+` .secret-upload_password .field-error').textContent`); !strings.Contains(msg, "required") {
+			t.Errorf("empty password error %q", msg)
 		}
-		for _, k := range []string{"cdr_user", "cdr_password", "instance_password", "nocdr_grace_seconds"} {
-			if v, ok := m[k]; ok {
-				t.Errorf("the refused form stored %s = %q", k, v)
-			}
+		if !eval[bool](b, `document.querySelector('`+field("anonymous_networks")+`').getAttribute('aria-invalid') === 'true'`) {
+			t.Error("the bad network is not marked")
 		}
+		unchanged(t)
 		b.screenshot(shots, "admin-pbx-settings-invalid")
 	})
 
+	var newUploadPW string
 	t.Run("save", func(t *testing.T) {
 		b := b.on(t)
+		b.do("generate an upload password", chromedp.Click(sec+` .secret-upload_password .generate-btn`))
+		newUploadPW = eval[string](b, `document.querySelector('`+field("upload_password")+`').value`)
+		if len(newUploadPW) < 16 || newUploadPW == generated.UploadPassword {
+			t.Fatalf("generated upload password %q", newUploadPW)
+		}
+		if got := eval[string](b, `document.querySelector('`+sec+` input.record-to-url-auth').value`); !strings.Contains(got, ":"+newUploadPW+"@") {
+			t.Errorf("Record-to URL with credentials %q does not follow the new password", got)
+		}
 		fillForm(b, "30")
 		b.waitFor("saved", pbxStatus+`.textContent === 'PBX settings saved.'`)
 		m, err := e.db.Settings(e.ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for k, want := range map[string]string{"cdr_user": cdrUser, "cdr_password": cdrPassword,
-			"instance_password": appPassword, "nocdr_grace_seconds": "1800"} {
+		for k, want := range map[string]string{"cdr_user": cdrUser, "cdr_password": cdrPassword, "upload_password": newUploadPW,
+			"instance_password": appPassword, "nocdr_grace_seconds": "1800", "anonymous_networks": "192.0.2.0/24, 198.51.100.7"} {
 			if m[k] != want {
 				t.Errorf("stored %s = %q, want %q", k, m[k], want)
 			}
 		}
-		got, body := e.adminPBX()
-		want := adminPBX{CDRUser: cdrUser, CDRPasswordSet: true, InstancePasswordSet: true, GraceSeconds: 1800, GraceConfigured: true}
+		got, _ := e.adminPBX()
+		want := adminPBX{CDRUser: cdrUser, CDRPassword: cdrPassword, UploadPassword: newUploadPW, InstancePassword: appPassword,
+			GraceSeconds: 1800, GraceConfigured: true}
 		if got != want {
 			t.Errorf("GET /api/admin/pbx = %+v, want %+v", got, want)
 		}
-		if strings.Contains(body, cdrPassword) || strings.Contains(body, appPassword) {
-			t.Errorf("GET /api/admin/pbx shows a password: %s", body)
+		if msg := eval[string](b, `document.querySelector('`+sec+` .cdr-auth').textContent`); !strings.Contains(msg, "192.0.2.0/24") {
+			t.Errorf("CDR authentication text %q does not name the networks", msg)
 		}
-		for _, f := range []string{"cdr_password", "instance_password"} {
-			if v := eval[string](b, `document.querySelector('`+sec+` input[name=`+f+`]').value`); v != "" {
-				t.Errorf("%s field keeps %q after saving", f, v)
-			}
-		}
+		e.upload("alice", callgen.Default(10).Bytes()) // with the new password, now in force
 	})
 
-	t.Run("reload: passwords set, never shown", func(t *testing.T) {
+	t.Run("reload: the saved values", func(t *testing.T) {
 		b := b.on(t)
 		b.do("reload", chromedp.Reload())
-		b.waitFor("the PBX settings", `document.querySelector('`+sec+` .secret-instance_password .secret-state')?.textContent === 'set'`)
-		if s := eval[string](b, `document.querySelector('`+sec+` .secret-cdr_password .secret-state').textContent`); s != "set" {
-			t.Errorf("CDR password state %q, want set", s)
-		}
-		if v := eval[string](b, `document.querySelector('`+sec+` input[name=cdr_user]').value`); v != cdrUser {
-			t.Errorf("CDR user field %q, want %q", v, cdrUser)
-		}
-		if v := eval[string](b, `document.querySelector('`+sec+` input[name=nocdr_grace_minutes]').value`); v != "30" {
-			t.Errorf("grace field %q, want 30", v)
-		}
-		// The password text nowhere: not in the markup, not in any field's
-		// value (which the markup does not show), not in the page's text.
-		page := eval[string](b, `document.documentElement.outerHTML + '\n' +
-			[...document.querySelectorAll('input, textarea, select')].map(el => el.value).join('\n') + '\n' + document.body.innerText`)
-		for _, pw := range []string{cdrPassword, appPassword} {
-			if strings.Contains(page, pw) {
-				t.Errorf("the page shows the password %q", pw)
+		b.waitFor("the PBX settings", `document.querySelector('`+field("instance_password")+`')?.value === '`+appPassword+`'`)
+		for name, want := range map[string]string{"cdr_user": cdrUser, "cdr_password": cdrPassword, "upload_password": newUploadPW,
+			"anonymous_networks": "192.0.2.0/24, 198.51.100.7", "nocdr_grace_minutes": "30"} {
+			if v := eval[string](b, `document.querySelector('`+field(name)+`').value`); v != want {
+				t.Errorf("%s field %q, want %q", name, v, want)
 			}
-		}
-		if msg := eval[string](b, `document.querySelector('`+sec+` .cdr-auth').textContent`); !strings.Contains(msg, "only with this user and password") {
-			t.Errorf("CDR authentication text %q", msg)
 		}
 		b.screenshot(shots, "admin-pbx-settings")
 	})
 
-	t.Run("CDR endpoint takes the stored credentials", func(t *testing.T) {
+	t.Run("CDR endpoint takes the saved credentials", func(t *testing.T) {
 		for _, tc := range []struct {
 			name, user, pw string
 			want           int
 		}{
 			{"no credentials", "", "", http.StatusUnauthorized},
+			{"the generated ones", generated.CDRUser, generated.CDRPassword, http.StatusUnauthorized},
 			{"wrong password", cdrUser, "not-the-password", http.StatusUnauthorized},
 			{"wrong user", "someone", cdrPassword, http.StatusUnauthorized},
 			{"instance password", cdrUser, appPassword, http.StatusUnauthorized},
 			{"configured", cdrUser, cdrPassword, http.StatusOK},
 		} {
 			before := e.cdrCount()
-			if code := e.postCDR(url, tc.user, tc.pw, cdr); code != tc.want {
+			// The record is stored already (sent with the generated
+			// credentials): mark it, so that a stored one counts as new.
+			rec := bytes.Replace(cdr, []byte("<cdr "), []byte(fmt.Sprintf("<cdr test=%q ", tc.name)), 1)
+			if code := e.postCDR(url, tc.user, tc.pw, rec); code != tc.want {
 				t.Errorf("%s: %d, want %d", tc.name, code, tc.want)
 			}
 			added := e.cdrCount() - before
 			if (tc.want == http.StatusOK) != (added == 1) {
 				t.Errorf("%s: %d CDRs stored", tc.name, added)
 			}
-		}
-	})
-
-	t.Run("clear", func(t *testing.T) {
-		b := b.on(t)
-		clearBtn := sec + ` .secret-cdr_password .clear-btn`
-		// By keyboard: Enter opens the confirmation, Escape cancels it, the
-		// focus returns to the button and the password stays.
-		b.do("clear, cancel", chromedp.Focus(clearBtn), chromedp.KeyEvent(kb.Enter),
-			chromedp.WaitVisible(`#panel-settings dialog[open]`), chromedp.KeyEvent(kb.Escape))
-		b.waitFor("the dialog closed", `document.querySelector('#panel-settings dialog[open]') === null`)
-		b.waitFor("the focus back", `document.activeElement === document.querySelector('`+clearBtn+`')`)
-		if m, _ := e.db.Settings(e.ctx); m["cdr_password"] != cdrPassword {
-			t.Fatalf("cancel cleared the CDR password")
-		}
-		b.do("clear", chromedp.Click(clearBtn), chromedp.WaitVisible(`#panel-settings dialog[open]`),
-			chromedp.Click(`#panel-settings dialog button[value=clear]`))
-		b.waitFor("not set", `document.querySelector('`+sec+` .secret-cdr_password .secret-state').textContent === 'not set'`)
-		if !eval[bool](b, `document.querySelector('`+clearBtn+`').hidden`) {
-			t.Error("the clear button stays for a password that is not set")
-		}
-		got, _ := e.adminPBX()
-		if got.CDRPasswordSet || !got.InstancePasswordSet || got.CDRUser != cdrUser {
-			t.Errorf("after clearing the CDR password: %+v", got)
-		}
-		if code := e.postCDR(url, cdrUser, cdrPassword, cdr); code != http.StatusUnauthorized {
-			t.Errorf("CDR with the cleared password: %d, want 401", code)
-		}
-		if code := e.postCDR(url, cdrUser, "", cdr); code != http.StatusOK {
-			t.Errorf("CDR with the user and no password: %d, want 200", code)
-		}
-
-		// The user is cleared by emptying its field; the endpoint is open again.
-		b.set(sec+` input[name=cdr_user]`, "")
-		b.do("save", chromedp.Click(sec+` button.save-pbx-btn`))
-		b.waitFor("saved", pbxStatus+`.textContent === 'PBX settings saved.'`)
-		b.waitFor("the open warning", `document.querySelector('`+sec+` .cdr-auth').textContent.includes('accepted from anyone')`)
-		if code := e.postCDR(url, "", "", cdr); code != http.StatusOK {
-			t.Errorf("CDR without credentials after clearing both: %d, want 200", code)
-		}
-
-		b.do("clear the instance password", chromedp.Click(sec+` .secret-instance_password .clear-btn`),
-			chromedp.WaitVisible(`#panel-settings dialog[open]`), chromedp.Click(`#panel-settings dialog button[value=clear]`))
-		b.waitFor("not set", `document.querySelector('`+sec+` .secret-instance_password .secret-state').textContent === 'not set'`)
-		m, err := e.db.Settings(e.ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, k := range []string{"cdr_user", "cdr_password", "instance_password"} {
-			if v, ok := m[k]; ok {
-				t.Errorf("%s still stored: %q", k, v)
-			}
-		}
-		if m["nocdr_grace_seconds"] != "1800" {
-			t.Errorf("clearing changed the grace to %q", m["nocdr_grace_seconds"])
 		}
 	})
 
@@ -251,7 +248,7 @@ func TestAdminPBXSettings(t *testing.T) {
 		if err := e.db.UpdateUser(e.ctx, root); err != nil {
 			t.Fatal(err)
 		}
-		b.set(sec+` input[name=nocdr_grace_minutes]`, "45")
+		b.set(field("nocdr_grace_minutes"), "45")
 		b.do("save", chromedp.Click(sec+` button.save-pbx-btn`))
 		b.waitFor("the refusal", pbxStatus+`.textContent === 'Not saved: administrators only' && `+pbxStatus+`.getAttribute('role') === 'alert'`)
 		if m, _ := e.db.Settings(e.ctx); m["nocdr_grace_seconds"] != "1800" {
@@ -262,13 +259,43 @@ func TestAdminPBXSettings(t *testing.T) {
 	b.checkClean()
 }
 
+// TestAdminPBXSettingsFixed: credentials given when the service started
+// are shown read-only, with where to change them.
+func TestAdminPBXSettingsFixed(t *testing.T) {
+	b := newBrowser(t)
+	e := startEnv(t)
+	e.createUser("root", "Administrator", store.RoleAdmin)
+	b.ready("")
+	b.signIn(e.url, "root")
+	b.do("settings tab", chromedp.Click(`#tab-settings`))
+	const sec = `#panel-settings form.pbx-settings`
+	b.waitFor("the PBX settings", `document.querySelector('`+sec+` input[name=upload_password]')?.value === '`+apptest.UploadPassword+`'`)
+	for _, name := range []string{"upload_user", "upload_password", "cdr_user", "cdr_password"} {
+		if !eval[bool](b, `document.querySelector('`+sec+` input[name=`+name+`]').readOnly`) {
+			t.Errorf("%s is editable", name)
+		}
+	}
+	if eval[bool](b, `document.querySelector('`+sec+` input[name=instance_password]').readOnly`) {
+		t.Error("the instance password, not given at start, is read-only")
+	}
+	note := eval[string](b, `document.querySelector('`+sec+` .secret-upload_password .fixed-note').textContent`)
+	if !strings.Contains(note, "RECORDINGS_UPLOAD_PASSWORD") {
+		t.Errorf("fixed note %q", note)
+	}
+	if !eval[bool](b, `document.querySelector('`+sec+` .secret-upload_password .generate-btn').hidden`) {
+		t.Error("a fixed password offers Generate")
+	}
+	b.checkClean()
+}
+
 // adminPBX is GET /api/admin/pbx.
 type adminPBX struct {
-	CDRUser             string `json:"cdr_user"`
-	CDRPasswordSet      bool   `json:"cdr_password_set"`
-	InstancePasswordSet bool   `json:"instance_password_set"`
-	GraceSeconds        int    `json:"nocdr_grace_seconds"`
-	GraceConfigured     bool   `json:"nocdr_grace_configured"`
+	CDRUser          string `json:"cdr_user"`
+	CDRPassword      string `json:"cdr_password"`
+	UploadPassword   string `json:"upload_password"`
+	InstancePassword string `json:"instance_password"`
+	GraceSeconds     int    `json:"nocdr_grace_seconds"`
+	GraceConfigured  bool   `json:"nocdr_grace_configured"`
 }
 
 // adminPBX asks the server for the PBX settings as the admin root and

@@ -34,13 +34,13 @@ type env struct {
 
 const password = "correct horse battery"
 
-func startEnv(t *testing.T) *env {
+func startEnv(t *testing.T, opts ...apptest.Option) *env {
 	t.Helper()
-	a := apptest.New(t, func(c *app.Config) {
+	a := apptest.New(t, append([]apptest.Option{func(c *app.Config) {
 		if testing.Verbose() {
 			c.LogOutput, c.LogLevel = os.Stderr, slog.LevelWarn
 		}
-	})
+	}}, opts...)...)
 	return &env{t: t, ctx: a.Ctx, app: a, db: a.DB, url: a.URL, domain: "example.com"}
 }
 
@@ -51,7 +51,8 @@ func (e *env) createUser(name, display string, role store.Role) {
 	}
 }
 
-// upload PUTs a capture as the phone of owner would and returns its id.
+// upload PUTs a capture as the phone of owner would, with the upload
+// credentials in force, and returns its id.
 func (e *env) upload(owner string, body []byte) int64 {
 	e.t.Helper()
 	conf := make([]byte, 16)
@@ -61,6 +62,8 @@ func (e *env) upload(owner string, body []byte) int64 {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	v := e.app.Settings.Values() // the upload credentials in force
+	req.SetBasicAuth(v.UploadUser, v.UploadPassword)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		e.t.Fatalf("upload: %v", err)

@@ -77,6 +77,11 @@ var (
 	ErrEmpty    = errors.New("empty upload")
 	// ErrNotCapture: the body does not start like a pcap or pcapng file.
 	ErrNotCapture = errors.New("not a pcap or pcapng capture")
+	// ErrExists: a complete recording of that name is stored (or a
+	// protected one); captures are written once.
+	ErrExists = errors.New("a complete recording of this name exists: captures are written once")
+	// ErrBusy: an upload of that name is being received.
+	ErrBusy = errors.New("an upload of this name is in progress")
 )
 
 // Service runs uploads and analyses against one store.
@@ -94,7 +99,7 @@ type Service struct {
 
 	inflight  atomic.Int64 // uploads being received
 	upMu      sync.Mutex
-	uploading map[string]int // domain + NUL + name of the uploads being received
+	uploading map[string]struct{} // domain + NUL + name of the uploads being received
 }
 
 type cached struct {
@@ -110,7 +115,7 @@ func New(db *store.DB, log *slog.Logger, opt Options) *Service {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{db: db, log: log.With("category", applog.Recording), convLog: log.With("category", applog.Converting),
-		opt: opt, jobs: make(chan int64, 1024), cache: map[int64]cached{}, uploading: map[string]int{}}
+		opt: opt, jobs: make(chan int64, 1024), cache: map[int64]cached{}, uploading: map[string]struct{}{}}
 	s.renders = convert.NewPool(convert.PoolConfig{})
 	// A recording deleted anywhere (the apps, retention) leaves the cache.
 	opt.Events.Subscribe(func(ev events.Recording) {
@@ -176,7 +181,7 @@ func (s *Service) Run(ctx context.Context) error {
 func (s *Service) recoverUpload(ctx context.Context, left store.Recording) {
 	s.upMu.Lock()
 	defer s.upMu.Unlock()
-	if s.uploading[uploadKey(left.Domain, left.Name)] > 0 {
+	if _, busy := s.uploading[uploadKey(left.Domain, left.Name)]; busy {
 		return
 	}
 	r, err := s.db.Recording(ctx, left.ID)
@@ -214,20 +219,14 @@ func uploadKey(domain, name string) string { return domain + "\x00" + name }
 // arrives. declared is the Content-Length, or -1 when unknown (chunked).
 // When the body breaks off, what arrived is kept as incomplete and analysed;
 // the error is returned too.
+//
+// Captures are written once: an upload of a name that is being received
+// (ErrBusy) or whose capture is complete (ErrExists) is refused before
+// anything is read or stored; only a cut upload may be sent again, and
+// replaced is true then.
 func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reader, declared int64) (id int64, replaced bool, err error) {
 	s.inflight.Add(1)
 	defer s.inflight.Add(-1)
-	key := uploadKey(domain, name)
-	s.upMu.Lock()
-	s.uploading[key]++
-	s.upMu.Unlock()
-	defer func() {
-		s.upMu.Lock()
-		if s.uploading[key]--; s.uploading[key] <= 0 {
-			delete(s.uploading, key)
-		}
-		s.upMu.Unlock()
-	}()
 	started := false
 	defer func() {
 		if started {
@@ -235,6 +234,19 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 		} else if err != nil {
 			s.opt.Observer.UploadRefused()
 		}
+	}()
+	key := uploadKey(domain, name)
+	s.upMu.Lock()
+	if _, busy := s.uploading[key]; busy {
+		s.upMu.Unlock()
+		return 0, false, ErrBusy
+	}
+	s.uploading[key] = struct{}{}
+	s.upMu.Unlock()
+	defer func() {
+		s.upMu.Lock()
+		delete(s.uploading, key)
+		s.upMu.Unlock()
 	}()
 	fn, err := pbx.ParseFileName(name)
 	if err != nil {
@@ -245,6 +257,15 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 	}
 	if declared == 0 {
 		return 0, false, ErrEmpty
+	}
+	switch old, err := s.db.RecordingByName(ctx, domain, name); {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return 0, false, fmt.Errorf("look up %s: %w", name, err)
+	case old.Protected:
+		return 0, false, fmt.Errorf("%w (recording %d is protected)", ErrExists, old.ID)
+	case !old.Replaceable():
+		return 0, false, fmt.Errorf("%w (recording %d, %s)", ErrExists, old.ID, old.State)
 	}
 	// Read the first bytes before touching the store, so that an empty body
 	// never replaces a stored capture.
@@ -265,6 +286,9 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 	}
 	sf := store.FileName{ConfID: fn.ConfID, MAC: fn.MAC, Serial: fn.Serial, RegName: fn.RegName}
 	id, replaced, err = s.db.BeginUpload(ctx, domain, name, sf, fn.RegName)
+	if errors.Is(err, store.ErrComplete) || errors.Is(err, store.ErrProtected) {
+		return 0, false, fmt.Errorf("%w: %w", ErrExists, err)
+	}
 	if err != nil {
 		return 0, false, fmt.Errorf("begin upload: %w", err)
 	}

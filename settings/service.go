@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,10 +35,18 @@ type Values struct {
 	LicenceSet       bool // a licence count is configured
 	CDRUser          string
 	CDRPassword      string
-	AppPassword      string        // the AppLogin password of this instance
-	NoCDRGrace       time.Duration // DefaultNoCDRGrace unless NoCDRGraceSet
-	NoCDRGraceSet    bool
-	Trace            map[string]string // category → level name
+	AppPassword      string // the AppLogin password of this instance
+	UploadUser       string // HTTP Basic credentials of capture uploads
+	UploadPassword   string
+	// AnonymousNets are the source networks that may upload and post CDRs
+	// without credentials (empty: none).
+	AnonymousNets []netip.Prefix
+	// Pending lists the generated credentials the devices have not used
+	// since an upgrade (PendingUpload, PendingCDR).
+	Pending       []string
+	NoCDRGrace    time.Duration // DefaultNoCDRGrace unless NoCDRGraceSet
+	NoCDRGraceSet bool
+	Trace         map[string]string // category → level name
 }
 
 // Service reads, changes and applies settings.
@@ -47,9 +57,13 @@ type Service struct {
 	levels *applog.Levels
 
 	mu      sync.Mutex
-	applied map[string]string // the raw settings last applied
+	applied map[string]string // the raw settings last applied (fixed ones included)
+	fixed   map[string]fixed  // values given at start-up, in force over the stored ones
 	hooks   []func(ctx context.Context, changed []string)
 }
+
+// fixed is a value given at start-up and where it came from.
+type fixed struct{ value, origin string }
 
 // New returns a service over db that applies trace levels to levels (which
 // may be nil). It logs under applog.UI, changes of the licence count under
@@ -69,6 +83,38 @@ func (s *Service) OnChange(f func(ctx context.Context, changed []string)) {
 	s.hooks = append(s.hooks, f)
 }
 
+// Fix puts value in force for key over any stored value, for as long as
+// the service runs: the configuration given at start-up (flags and
+// environment). origin names it for the admin (e.g.
+// "RECORDINGS_UPLOAD_PASSWORD"); Set refuses to change the key. The value is
+// validated like any other; an empty value fixes nothing. Call it before
+// Load.
+func (s *Service) Fix(key, value, origin string) error {
+	if value == "" {
+		return nil
+	}
+	key = CanonicalKey(key)
+	v, err := Validate(key, value)
+	if err != nil {
+		return fmt.Errorf("%s: %w", origin, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fixed == nil {
+		s.fixed = map[string]fixed{}
+	}
+	s.fixed[key] = fixed{value: v, origin: origin}
+	return nil
+}
+
+// FixedBy says where a value fixed at start-up came from ("" when key is
+// not fixed).
+func (s *Service) FixedBy(key string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fixed[CanonicalKey(key)].origin
+}
+
 // Load reads the settings and applies them; call it at start. Changes made
 // to the database by other writers are picked up by Watch or the next Load.
 func (s *Service) Load(ctx context.Context) error {
@@ -76,6 +122,14 @@ func (s *Service) Load(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("settings: load: %w", err)
 	}
+	if m == nil {
+		m = map[string]string{}
+	}
+	s.mu.Lock()
+	for k, f := range s.fixed {
+		m[k] = f.value
+	}
+	s.mu.Unlock()
 	s.apply(ctx, m)
 	return nil
 }
@@ -148,6 +202,9 @@ func (s *Service) Set(ctx context.Context, user string, changes map[string]strin
 	norm := make(map[string]string, len(changes))
 	for k, v := range changes {
 		key := CanonicalKey(k)
+		if by := s.FixedBy(key); by != "" {
+			return invalid.New(key, "set by %s when the service started: change it there", by)
+		}
 		nv, err := Validate(key, v)
 		if err != nil {
 			return err
@@ -178,7 +235,8 @@ func (s *Service) Set(ctx context.Context, user string, changes map[string]strin
 }
 
 // CDRCredentials are the HTTP Basic user and password the PBX sends CDRs
-// with; an empty user means CDRs are accepted without.
+// with (the user may be empty; without a password no CDR is accepted
+// except from the anonymous networks).
 func (s *Service) CDRCredentials() (user, password string) {
 	v := s.Values()
 	return v.CDRUser, v.CDRPassword
@@ -189,7 +247,7 @@ func (s *Service) SetCDRUser(ctx context.Context, by, user string) error {
 	return s.Set(ctx, by, map[string]string{KeyCDRUser: user})
 }
 
-// SetCDRPassword changes the CDR password ("" removes it) as done by by.
+// SetCDRPassword changes the CDR password (never to "") as done by by.
 func (s *Service) SetCDRPassword(ctx context.Context, by, password string) error {
 	return s.Set(ctx, by, map[string]string{KeyCDRPassword: password})
 }
@@ -197,7 +255,7 @@ func (s *Service) SetCDRPassword(ctx context.Context, by, password string) error
 // AppPassword is the AppLogin password of this instance ("" when unset).
 func (s *Service) AppPassword() string { return s.Values().AppPassword }
 
-// SetAppPassword changes the AppLogin password ("" removes it) as done by
+// SetAppPassword changes the AppLogin password (never to "") as done by
 // by.
 func (s *Service) SetAppPassword(ctx context.Context, by, password string) error {
 	return s.Set(ctx, by, map[string]string{KeyAppPassword: password})
@@ -247,8 +305,14 @@ func (s *Service) Values() Values {
 	m := s.applied
 	s.mu.Unlock()
 	v := Values{PBXName: m[KeyPBXName], LogRetentionDays: DefaultLogRetentionDays, CDRUser: m[KeyCDRUser],
-		CDRPassword: m[KeyCDRPassword], AppPassword: m[KeyAppPassword], NoCDRGrace: DefaultNoCDRGrace,
-		Trace: map[string]string{}}
+		CDRPassword: m[KeyCDRPassword], AppPassword: m[KeyAppPassword], UploadUser: m[KeyUploadUser],
+		UploadPassword: m[KeyUploadPassword], NoCDRGrace: DefaultNoCDRGrace, Trace: map[string]string{}}
+	if nets, err := ParseNetworks(m[KeyAnonymousNets]); err == nil {
+		v.AnonymousNets = nets
+	}
+	if p, err := Validate(KeyIngressPending, m[KeyIngressPending]); err == nil && p != "" {
+		v.Pending = strings.Split(p, ",")
+	}
 	if raw, ok := m[KeyRetentionDays]; ok {
 		if n, err := ParseDays(KeyRetentionDays, raw); err == nil {
 			v.RetentionDays, v.RetentionSet = n, true
@@ -285,8 +349,71 @@ func (s *Service) Values() Values {
 // check and the start-up log report what it returns.
 func (s *Service) Problems() []string {
 	out := []string{}
-	if s.Values().PBXName == "" {
+	v := s.Values()
+	if v.PBXName == "" {
 		out = append(out, PBXNameMissing)
 	}
+	if slices.Contains(v.Pending, PendingUpload) {
+		out = append(out, UploadCredentialsPending)
+	}
+	if slices.Contains(v.Pending, PendingCDR) {
+		out = append(out, CDRCredentialsPending)
+	}
 	return out
+}
+
+// EnsureCredentials gives the upload and CDR credentials and the instance
+// password a value where none is configured or fixed: a generated password
+// (GenerateSecret), and for the upload and CDR users DefaultUploadUser and
+// DefaultCDRUser when they are empty too. It stores them as done by by and
+// returns what it generated (key → value), for the caller to show once.
+// inUse names the parts (PendingUpload, PendingCDR) devices used before
+// without credentials (an upgrade): a password generated for one of them
+// is marked pending, which Problems reports until a device has used it
+// (Used).
+func (s *Service) EnsureCredentials(ctx context.Context, by string, inUse ...string) (map[string]string, error) {
+	v := s.Values()
+	gen := map[string]string{}
+	var pending []string
+	for _, c := range []struct {
+		userKey, user, passKey, pass, defaultUser, part string
+	}{
+		{KeyUploadUser, v.UploadUser, KeyUploadPassword, v.UploadPassword, DefaultUploadUser, PendingUpload},
+		{KeyCDRUser, v.CDRUser, KeyCDRPassword, v.CDRPassword, DefaultCDRUser, PendingCDR},
+		{"", "", KeyAppPassword, v.AppPassword, "", ""},
+	} {
+		if c.pass != "" {
+			continue
+		}
+		gen[c.passKey] = GenerateSecret()
+		if c.userKey != "" && c.user == "" && s.FixedBy(c.userKey) == "" {
+			gen[c.userKey] = c.defaultUser
+		}
+		if c.part != "" && slices.Contains(inUse, c.part) {
+			pending = append(pending, c.part)
+		}
+	}
+	if len(gen) == 0 {
+		return nil, nil
+	}
+	changes := maps.Clone(gen)
+	if len(pending) > 0 {
+		changes[KeyIngressPending] = strings.Join(append(slices.Clone(v.Pending), pending...), ",")
+	}
+	if err := s.Set(ctx, by, changes); err != nil {
+		return nil, fmt.Errorf("settings: generate credentials: %w", err)
+	}
+	return gen, nil
+}
+
+// Used records that a device used the ingress part (PendingUpload or
+// PendingCDR) successfully, which ends its pending problem. It writes only
+// when the part is pending.
+func (s *Service) Used(ctx context.Context, part string) error {
+	v := s.Values()
+	if !slices.Contains(v.Pending, part) {
+		return nil
+	}
+	rest := slices.DeleteFunc(slices.Clone(v.Pending), func(p string) bool { return p == part })
+	return s.Set(ctx, "system", map[string]string{KeyIngressPending: strings.Join(rest, ",")})
 }

@@ -5,7 +5,10 @@
 package settings
 
 import (
+	"crypto/rand"
 	"log/slog"
+	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +28,10 @@ const (
 	KeyCDRUser          = "cdr_user"
 	KeyCDRPassword      = "cdr_password"
 	KeyAppPassword      = "instance_password"   // the AppLogin password of this instance
+	KeyUploadUser       = "upload_user"         // HTTP Basic user of capture uploads
+	KeyUploadPassword   = "upload_password"     // HTTP Basic password of capture uploads
+	KeyAnonymousNets    = "anonymous_networks"  // source networks that may upload and post CDRs without credentials
+	KeyIngressPending   = "ingress_pending"     // credentials generated at an upgrade and not yet used: "upload", "cdr"
 	KeyNoCDRGrace       = "nocdr_grace_seconds" // how long a recording waits for its CDR
 	KeyTracePrefix      = "trace."              // + category, e.g. "trace.Converting"
 )
@@ -36,6 +43,7 @@ const (
 	MaxPBXName              = 128
 	MaxLicences             = 1_000_000
 	MaxCredential           = 256
+	MaxAnonymousNets        = 64            // entries of anonymous_networks
 	MaxNoCDRGrace           = 7 * 24 * 3600 // seconds
 	DefaultNoCDRGrace       = 15 * time.Minute
 	DefaultTrace            = "info"
@@ -44,6 +52,34 @@ const (
 // PBXNameMissing is what the admin view and the API report until the PBX
 // name is set.
 const PBXNameMissing = "PBX Name missing"
+
+// The user names the first start gives the upload and CDR credentials when
+// none are configured (the passwords are generated).
+const (
+	DefaultUploadUser = "recorder"
+	DefaultCDRUser    = "pbx-cdr"
+)
+
+// The parts of KeyIngressPending: which generated credentials the devices
+// have not used yet.
+const (
+	PendingUpload = "upload"
+	PendingCDR    = "cdr"
+)
+
+// Problems reported while KeyIngressPending names a part.
+const (
+	UploadCredentialsPending = "Uploads need credentials since the upgrade: enter the upload user and password " +
+		"in the phones' and gateways' Record-to URL (Settings, PBX integration)"
+	CDRCredentialsPending = "CDRs need credentials since the upgrade: enter the CDR user and password " +
+		"in the PBX's CDR interface (Settings, PBX integration)"
+)
+
+// GenerateSecret returns a new random password: 26 characters (A–Z, 2–7)
+// holding 130 random bits, safe to put in a URL as they are. Every
+// credential the service generates (upload, CDR, instance password) comes
+// from here.
+func GenerateSecret() string { return rand.Text() }
 
 // ErrInvalid matches every rejected value (errors.Is). The errors are
 // *invalid.Error: Field is the setting key, Message says what is wrong in
@@ -110,8 +146,9 @@ func checkText(key, s string, max int) error {
 // Validate checks a value for key and returns it normalised as it is to be
 // stored. Every writer of settings (the UI's API, the command line) goes
 // through it (Service.Set calls it). An empty result removes the setting:
-// allowed for the PBX name, the credentials and the licence count (whose
-// absence means licences are not enforced).
+// allowed for the PBX name, the user names, the anonymous networks and the
+// licence count (whose absence means licences are not enforced); the
+// passwords cannot be removed, only replaced.
 func Validate(key, value string) (string, error) {
 	switch key {
 	case KeyPBXName:
@@ -135,7 +172,7 @@ func Validate(key, value string) (string, error) {
 			return "", invalid.New(key, "%.20q is not a count from 0 to %d", value, MaxLicences)
 		}
 		return strconv.Itoa(n), nil
-	case KeyCDRUser:
+	case KeyCDRUser, KeyUploadUser:
 		v := strings.TrimSpace(value)
 		if err := checkText(key, v, MaxCredential); err != nil {
 			return "", err
@@ -144,11 +181,32 @@ func Validate(key, value string) (string, error) {
 			return "", invalid.New(key, "':' is not allowed in a user name (HTTP Basic)")
 		}
 		return v, nil
-	case KeyCDRPassword, KeyAppPassword:
+	case KeyCDRPassword, KeyAppPassword, KeyUploadPassword:
+		if value == "" {
+			return "", invalid.New(key, "a password is required: it cannot be cleared (enter a new one instead)")
+		}
 		if err := checkText(key, value, MaxCredential); err != nil {
 			return "", err
 		}
 		return value, nil
+	case KeyAnonymousNets:
+		nets, err := ParseNetworks(value)
+		if err != nil {
+			return "", err
+		}
+		return FormatNetworks(nets), nil
+	case KeyIngressPending:
+		var out []string
+		for _, p := range strings.FieldsFunc(value, isListSep) {
+			if p != PendingUpload && p != PendingCDR {
+				return "", invalid.New(key, "%.20q is not %q or %q", p, PendingUpload, PendingCDR)
+			}
+			if !slices.Contains(out, p) {
+				out = append(out, p)
+			}
+		}
+		slices.Sort(out)
+		return strings.Join(out, ","), nil
 	case KeyNoCDRGrace:
 		d, err := ParseNoCDRGrace(value)
 		if err != nil {
@@ -181,4 +239,61 @@ func CanonicalKey(key string) string {
 }
 
 // Secret reports whether a setting's value must not be shown or logged.
-func Secret(key string) bool { return key == KeyCDRPassword || key == KeyAppPassword }
+func Secret(key string) bool {
+	return key == KeyCDRPassword || key == KeyAppPassword || key == KeyUploadPassword
+}
+
+func isListSep(r rune) bool {
+	return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == ';'
+}
+
+// ParseNetworks reads a list of source networks (commas or spaces between
+// entries), each a CIDR prefix ("192.0.2.0/24", "2001:db8::/32") or a
+// single address ("192.0.2.7"). A prefix with host bits set is refused, so
+// that a typo cannot open more (or less) than the admin meant.
+func ParseNetworks(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.FieldsFunc(s, isListSep) {
+		if len(out) == MaxAnonymousNets {
+			return nil, invalid.New(KeyAnonymousNets, "at most %d networks", MaxAnonymousNets)
+		}
+		var p netip.Prefix
+		if strings.Contains(f, "/") {
+			var err error
+			if p, err = netip.ParsePrefix(f); err != nil {
+				return nil, invalid.New(KeyAnonymousNets, "%.64q is not a network such as 192.0.2.0/24 or 2001:db8::/32", f)
+			}
+			if p.Addr().Is4In6() {
+				return nil, invalid.New(KeyAnonymousNets, "%.64q: write an IPv4 network as such (e.g. 192.0.2.0/24)", f)
+			}
+			if m := p.Masked(); m != p {
+				return nil, invalid.New(KeyAnonymousNets, "%.64q has host bits set: did you mean %s?", f, m)
+			}
+		} else {
+			a, err := netip.ParseAddr(f)
+			if err != nil || a.Zone() != "" {
+				return nil, invalid.New(KeyAnonymousNets, "%.64q is not an IP address or a network such as 192.0.2.0/24", f)
+			}
+			a = a.Unmap()
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+// FormatNetworks writes networks as ParseNetworks reads them, single
+// addresses without their prefix length.
+func FormatNetworks(nets []netip.Prefix) string {
+	parts := make([]string, len(nets))
+	for i, p := range nets {
+		if p.IsSingleIP() {
+			parts[i] = p.Addr().String()
+		} else {
+			parts[i] = p.String()
+		}
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,10 +1,12 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -15,23 +17,46 @@ const (
 	CDRKindGateway = "gateway" // a key/value record of a gateway
 )
 
-// Bounds on stored CDRs.
+// Bounds on stored CDRs. A conference keeps at most MaxCDRsPerConf records
+// of at most MaxCDRBytesPerConf raw bytes in all: a PBX sends one record
+// per object per call (a few per conference), a gateway one per call event
+// (about 20 per conference in the samples), each a few hundred bytes to a
+// few KiB. Beyond the caps the better records stay (see AddCDRs).
 const (
-	MaxCDRRawLen    = 1 << 20 // bytes of one raw record
-	maxCDRConfs     = 64      // conference ids one record may be indexed under
-	maxCDRsPerConf  = 1000    // records CDRsByConf returns at most
-	maxRecsPerConf  = 1000    // recordings RecordingsByConf returns at most
-	DefaultCDRLimit = 100
+	MaxCDRRawLen       = 1 << 20 // bytes of one raw record
+	MaxCDRsPerConf     = 64      // records kept per conference
+	MaxCDRBytesPerConf = 1 << 20 // raw bytes kept per conference
+	maxCDRConfs        = 64      // conference ids one record may be indexed under
+	maxRecsPerConf     = 64      // recordings RecordingsByConf returns at most (the newest)
+	DefaultCDRLimit    = 100
 )
 
 // NewCDR is a call detail record to store: the raw text as received, its
-// parsed form (JSON) and the conference ids it is indexed under.
+// parsed facts (JSON, see pbx.CDR.Facts), how much it looks like a record
+// of the PBX's own (pbx.CDR.Quality) and the conference ids it is indexed
+// under.
 type NewCDR struct {
 	Kind    string // CDRKindPBX or CDRKindGateway
 	Domain  string // the domain of the request path it arrived on
 	Raw     string
 	Parsed  []byte
+	Quality int
 	ConfIDs []string // lower-case conference ids (32 hex digits)
+}
+
+// AddedCDR says what AddCDRs did with one record.
+type AddedCDR struct {
+	ID int64 // 0: not stored
+	// Confs are the conferences the record is indexed under now.
+	Confs []string
+	// Full are the conferences that already hold as many records (or
+	// bytes) as they may, none of them worse than this one: the record is
+	// not indexed there.
+	Full []string
+	// Duplicates are the conferences that hold the same record already.
+	Duplicates []string
+	// Evicted is how many worse records it displaced.
+	Evicted int
 }
 
 // StoredCDR is a stored call detail record.
@@ -45,6 +70,13 @@ type StoredCDR struct {
 	ConfIDs    []string
 }
 
+// CDRFacts is the part of a stored record that matching reads.
+type CDRFacts struct {
+	ID     int64
+	Kind   string
+	Parsed []byte
+}
+
 func checkConfID(c string) error {
 	if len(c) != 32 || strings.Trim(c, "0123456789abcdef") != "" {
 		return fmt.Errorf("conference id %.40q is not 32 lower-case hex digits: %w", c, ErrInvalid)
@@ -52,8 +84,17 @@ func checkConfID(c string) error {
 	return nil
 }
 
-// AddCDRs stores records in one transaction and returns their ids.
-func (db *DB) AddCDRs(ctx context.Context, recs []NewCDR) ([]int64, error) {
+// AddCDRs stores records in one transaction. Each record is indexed under
+// each of its conferences unless the conference holds the same record
+// already, or is full: MaxCDRsPerConf records or MaxCDRBytesPerConf raw
+// bytes. A full conference takes a record only by dropping worse ones
+// (lower Quality; among equals the newest goes first), and never drops one
+// as good as the newcomer, so a flood of junk for a conference neither
+// grows it without bound nor keeps out a better record arriving later. A
+// record indexed under none of the conferences it names is not stored; one
+// naming none is stored (for the admin's list) without an index. Records
+// no conference keeps any more are deleted.
+func (db *DB) AddCDRs(ctx context.Context, recs []NewCDR) ([]AddedCDR, error) {
 	for i, c := range recs {
 		if c.Kind != CDRKindPBX && c.Kind != CDRKindGateway {
 			return nil, fmt.Errorf("store: add CDRs: record %d: kind %.20q: %w", i, c.Kind, ErrInvalid)
@@ -75,30 +116,135 @@ func (db *DB) AddCDRs(ctx context.Context, recs []NewCDR) ([]int64, error) {
 			}
 		}
 	}
-	ids := make([]int64, 0, len(recs))
+	var out []AddedCDR
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		ids = ids[:0]
+		out = make([]AddedCDR, len(recs))
 		now := db.nowMS()
-		for _, c := range recs {
-			var id int64
-			if err := tx.QueryRowContext(ctx, `INSERT INTO cdrs (kind, received_at, domain, raw, parsed)
-				VALUES (?, ?, ?, ?, ?) RETURNING id`, c.Kind, now, c.Domain, c.Raw, c.Parsed).Scan(&id); err != nil {
+		for i, c := range recs {
+			a, err := addCDR(ctx, tx, now, c)
+			if err != nil {
 				return err
 			}
-			for _, conf := range c.ConfIDs {
-				if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO cdr_confs (conf_id, cdr_id) VALUES (?, ?)`,
-					conf, id); err != nil {
-					return err
-				}
-			}
-			ids = append(ids, id)
+			out[i] = a
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: add CDRs: %w", err)
 	}
-	return ids, nil
+	return out, nil
+}
+
+// confEntry is one record indexed under a conference.
+type confEntry struct {
+	cdr     int64
+	quality int
+	bytes   int64
+}
+
+// addCDR stores one record within AddCDRs' transaction.
+func addCDR(ctx context.Context, tx *sql.Tx, now int64, c NewCDR) (AddedCDR, error) {
+	var a AddedCDR
+	size := int64(len(c.Raw))
+	var evict []int64
+	for _, conf := range slices.Compact(slices.Sorted(slices.Values(c.ConfIDs))) {
+		var dup int
+		err := tx.QueryRowContext(ctx, `SELECT count(*) FROM cdr_confs x JOIN cdrs c ON c.id = x.cdr_id
+			WHERE x.conf_id = ? AND x.bytes = ? AND c.kind = ? AND c.raw = ?`, conf, size, c.Kind, c.Raw).Scan(&dup)
+		if err != nil {
+			return a, err
+		}
+		if dup > 0 {
+			a.Duplicates = append(a.Duplicates, conf)
+			continue
+		}
+		var (
+			n     int
+			total int64
+			worst sql.NullInt64
+		)
+		if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(bytes), 0), min(quality) FROM cdr_confs
+			WHERE conf_id = ?`, conf).Scan(&n, &total, &worst); err != nil {
+			return a, err
+		}
+		fits := n+1 <= MaxCDRsPerConf && total+size <= MaxCDRBytesPerConf
+		if !fits && worst.Int64 >= int64(c.Quality) {
+			a.Full = append(a.Full, conf) // nothing worse to displace
+			continue
+		}
+		var kept []confEntry
+		if !fits {
+			if kept, err = confEntries(ctx, tx, conf); err != nil {
+				return a, err
+			}
+		}
+		// Worst first: lowest quality, and among equals the newest.
+		slices.SortFunc(kept, func(x, y confEntry) int {
+			return cmp.Or(cmp.Compare(x.quality, y.quality), cmp.Compare(y.cdr, x.cdr))
+		})
+		var drop []int64
+		for _, e := range kept {
+			if n+1 <= MaxCDRsPerConf && total+size <= MaxCDRBytesPerConf {
+				break
+			}
+			if e.quality >= c.Quality {
+				break
+			}
+			drop = append(drop, e.cdr)
+			n, total = n-1, total-e.bytes
+		}
+		if n+1 > MaxCDRsPerConf || total+size > MaxCDRBytesPerConf {
+			a.Full = append(a.Full, conf)
+			continue
+		}
+		for _, id := range drop {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM cdr_confs WHERE conf_id = ? AND cdr_id = ?`, conf, id); err != nil {
+				return a, err
+			}
+		}
+		evict = append(evict, drop...)
+		a.Evicted += len(drop)
+		a.Confs = append(a.Confs, conf)
+	}
+	// Records that lost their last conference go.
+	for _, id := range evict {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM cdrs WHERE id = ?
+			AND NOT EXISTS (SELECT 1 FROM cdr_confs WHERE cdr_id = ?)`, id, id); err != nil {
+			return a, err
+		}
+	}
+	if len(a.Confs) == 0 && len(c.ConfIDs) > 0 {
+		return a, nil
+	}
+	if err := tx.QueryRowContext(ctx, `INSERT INTO cdrs (kind, received_at, domain, raw, parsed)
+		VALUES (?, ?, ?, ?, ?) RETURNING id`, c.Kind, now, c.Domain, c.Raw, c.Parsed).Scan(&a.ID); err != nil {
+		return a, err
+	}
+	for _, conf := range a.Confs {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO cdr_confs (conf_id, cdr_id, quality, bytes) VALUES (?, ?, ?, ?)`,
+			conf, a.ID, c.Quality, size); err != nil {
+			return a, err
+		}
+	}
+	return a, nil
+}
+
+// confEntries lists the records indexed under conf.
+func confEntries(ctx context.Context, tx *sql.Tx, conf string) (_ []confEntry, err error) {
+	rows, err := tx.QueryContext(ctx, `SELECT cdr_id, quality, bytes FROM cdr_confs WHERE conf_id = ?`, conf)
+	if err != nil {
+		return nil, err
+	}
+	defer closeOnErr(rows, &err)
+	var out []confEntry
+	for rows.Next() {
+		var e confEntry
+		if err := rows.Scan(&e.cdr, &e.quality, &e.bytes); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }
 
 const cdrCols = `c.id, c.kind, c.received_at, c.domain, c.raw, c.parsed,
@@ -141,11 +287,38 @@ func (db *DB) queryCDRs(ctx context.Context, what, q string, args ...any) (_ []S
 }
 
 // CDRsByConf returns the records indexed under conference id conf (any
-// case), oldest first, at most 1000.
+// case), oldest first (at most MaxCDRsPerConf, the best ones).
 func (db *DB) CDRsByConf(ctx context.Context, conf string) ([]StoredCDR, error) {
 	conf = strings.ToLower(conf)
 	return db.queryCDRs(ctx, "CDRs of conference "+conf, `SELECT `+cdrCols+` FROM cdrs c
-		WHERE c.id IN (SELECT cdr_id FROM cdr_confs WHERE conf_id = ?) ORDER BY c.id LIMIT ?`, conf, maxCDRsPerConf)
+		WHERE c.id IN (SELECT cdr_id FROM cdr_confs WHERE conf_id = ? ORDER BY quality DESC, cdr_id LIMIT ?)
+		ORDER BY c.id`, conf, MaxCDRsPerConf)
+}
+
+// CDRFactsByConf returns the parsed facts of the records indexed under
+// conference id conf (any case), oldest first: at most MaxCDRsPerConf, the
+// best ones, whatever an older database still holds beyond the cap.
+func (db *DB) CDRFactsByConf(ctx context.Context, conf string) (_ []CDRFacts, err error) {
+	conf = strings.ToLower(conf)
+	rows, err := db.r.QueryContext(ctx, `SELECT c.id, c.kind, c.parsed FROM cdrs c
+		WHERE c.id IN (SELECT cdr_id FROM cdr_confs WHERE conf_id = ? ORDER BY quality DESC, cdr_id LIMIT ?)
+		ORDER BY c.id`, conf, MaxCDRsPerConf)
+	if err != nil {
+		return nil, fmt.Errorf("store: CDR facts of conference %s: %w", conf, err)
+	}
+	defer closeOnErr(rows, &err)
+	var out []CDRFacts
+	for rows.Next() {
+		var f CDRFacts
+		if err := rows.Scan(&f.ID, &f.Kind, &f.Parsed); err != nil {
+			return nil, fmt.Errorf("store: CDR facts of conference %s: %w", conf, err)
+		}
+		out = append(out, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: CDR facts of conference %s: %w", conf, err)
+	}
+	return out, nil
 }
 
 // CDRs lists stored records newest first: limit of them (0 means 100, at
@@ -172,10 +345,13 @@ func (db *DB) PruneCDRs(ctx context.Context, before time.Time) (int64, error) {
 }
 
 // RecordingsByConf lists the recordings (without stats and envelope) whose
-// file name carries conference id conf (any case), oldest first.
+// file name carries conference id conf (any case), oldest first: the
+// newest 64 (a call has a recording per phone and gateway that recorded
+// it, a handful).
 func (db *DB) RecordingsByConf(ctx context.Context, conf string) (_ []Recording, err error) {
 	conf = strings.ToLower(conf)
-	out, err := db.queryRecordings(ctx, `SELECT `+recColsLight+` FROM recordings WHERE conf_id = ? ORDER BY id LIMIT ?`,
+	out, err := db.queryRecordings(ctx, `SELECT `+recColsLight+` FROM recordings WHERE id IN
+		(SELECT id FROM recordings WHERE conf_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id`,
 		conf, maxRecsPerConf)
 	if err != nil {
 		return nil, fmt.Errorf("store: recordings of conference %s: %w", conf, err)

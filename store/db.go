@@ -39,7 +39,10 @@ var (
 	ErrBadCredentials = errors.New("store: bad credentials")
 	ErrSchemaTooNew   = errors.New("store: database schema is newer than this program")
 	ErrState          = errors.New("store: operation not allowed in the recording's state")
-	ErrInvalid        = invalid.Err
+	// ErrComplete: a capture of that name arrived completely; captures are
+	// written once.
+	ErrComplete = errors.New("store: a complete recording of this name exists")
+	ErrInvalid  = invalid.Err
 )
 
 // SQLite result codes used to classify driver errors (from sqlite3.h).

@@ -19,13 +19,14 @@ func TestCDRStoreAndIndex(t *testing.T) {
 	t.Parallel()
 	db, clk := openTest(t)
 	ctx := context.Background()
-	ids, err := db.AddCDRs(ctx, []NewCDR{
+	added, err := db.AddCDRs(ctx, []NewCDR{
 		{Kind: CDRKindPBX, Domain: "d", Raw: "<cdr a/>", Parsed: []byte(`{"a":1}`), ConfIDs: []string{confA, confB}},
 		{Kind: CDRKindGateway, Raw: "event=A:Call&ref=" + confA, ConfIDs: []string{confA}},
 	})
-	if err != nil || len(ids) != 2 {
-		t.Fatalf("add: %v %v", ids, err)
+	if err != nil || len(added) != 2 || added[0].ID == 0 || added[1].ID == 0 || len(added[0].Confs) != 2 {
+		t.Fatalf("add: %+v %v", added, err)
 	}
+	ids := []int64{added[0].ID, added[1].ID}
 	got, err := db.CDRsByConf(ctx, "E89277F0E909D31192E80090331032DD")
 	if err != nil || len(got) != 2 || got[0].Raw != "<cdr a/>" || string(got[0].Parsed) != `{"a":1}` ||
 		!slices.Equal(got[0].ConfIDs, []string{confB, confA}) && !slices.Equal(got[0].ConfIDs, []string{confA, confB}) ||

@@ -96,6 +96,14 @@ type Recording struct {
 // called with a checksum).
 func (r *Recording) Uploaded() bool { return r.SHA256 != "" }
 
+// Replaceable reports whether an upload of the same name may replace the
+// recording: captures are written once, so only an upload that broke off
+// (incomplete, or still receiving without its checksum when no upload of
+// it is running) may be sent again, and never a protected one.
+func (r *Recording) Replaceable() bool {
+	return !r.Protected && (r.State == StateIncomplete || (r.State == StateReceiving && !r.Uploaded()))
+}
+
 // Analysis is the outcome of analysing a completed upload.
 type Analysis struct {
 	State      State // StateReady, StateFailed or StateIncomplete
@@ -192,9 +200,12 @@ func checkFileName(fn FileName, owner string) error {
 }
 
 // BeginUpload starts storing a capture as recording (domain, name) in
-// StateReceiving. If that recording exists it is replaced: its chunks are
-// deleted and the row reset, keeping its id, and replaced is true. A
-// protected recording is never replaced (ErrProtected).
+// StateReceiving. If that recording exists and is Replaceable (a cut
+// upload sent again) it is replaced: its chunks are deleted and the row
+// reset, keeping its id, and replaced is true. A complete recording (ready,
+// failed, or received and waiting for its analysis) is never replaced
+// (ErrComplete), nor a protected one (ErrProtected). The caller makes sure
+// no upload of the same name is running (ingest does).
 func (db *DB) BeginUpload(ctx context.Context, domain, name string, fn FileName, owner string) (id int64, replaced bool, err error) {
 	if err := checkText("domain", domain, maxNameLen, true); err != nil {
 		return 0, false, fmt.Errorf("store: begin upload: %w", err)
@@ -208,9 +219,9 @@ func (db *DB) BeginUpload(ctx context.Context, domain, name string, fn FileName,
 	err = db.write(ctx, func(tx *sql.Tx) error {
 		now := db.nowMS()
 		search := searchText(owner, "", "", fn.RegName)
-		var protected bool
-		err := tx.QueryRowContext(ctx, `SELECT id, protected FROM recordings WHERE domain = ? AND name = ?`,
-			domain, name).Scan(&id, &protected)
+		var old Recording
+		err := tx.QueryRowContext(ctx, `SELECT id, protected, state, sha256 FROM recordings WHERE domain = ? AND name = ?`,
+			domain, name).Scan(&id, &old.Protected, &old.State, &old.SHA256)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			replaced = false
@@ -221,8 +232,10 @@ func (db *DB) BeginUpload(ctx context.Context, domain, name string, fn FileName,
 			).Scan(&id)
 		case err != nil:
 			return err
-		case protected:
+		case old.Protected:
 			return ErrProtected
+		case !old.Replaceable():
+			return ErrComplete
 		}
 		replaced = true
 		if _, err := tx.ExecContext(ctx, `DELETE FROM chunks WHERE recording_id = ?`, id); err != nil {
@@ -244,6 +257,40 @@ func (db *DB) BeginUpload(ctx context.Context, domain, name string, fn FileName,
 		return 0, false, fmt.Errorf("store: begin upload %s/%s: %w", domain, name, err)
 	}
 	return id, replaced, nil
+}
+
+// Domains returns up to n domains recordings were uploaded and CDRs posted
+// to, most used first.
+func (db *DB) Domains(ctx context.Context, n int) (_ []string, err error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT domain FROM (SELECT domain FROM recordings
+		UNION ALL SELECT domain FROM cdrs WHERE domain <> '') GROUP BY domain ORDER BY count(*) DESC, domain LIMIT ?`, n)
+	if err != nil {
+		return nil, fmt.Errorf("store: domains: %w", err)
+	}
+	defer closeOnErr(rows, &err)
+	var out []string
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			return nil, fmt.Errorf("store: domains: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: domains: %w", err)
+	}
+	return out, nil
+}
+
+// History reports whether the database has received any upload and any
+// CDR: an installation in use, as opposed to a fresh one.
+func (db *DB) History(ctx context.Context) (recordings, cdrs bool, err error) {
+	err = db.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM recordings), EXISTS (SELECT 1 FROM cdrs)`).Scan(
+		&recordings, &cdrs)
+	if err != nil {
+		return false, false, fmt.Errorf("store: history: %w", err)
+	}
+	return recordings, cdrs, nil
 }
 
 // recordingState explains why an update matched no row: ErrNotFound, or

@@ -121,59 +121,108 @@ func TestCaptureSeek(t *testing.T) {
 	}
 }
 
+// Captures are written once: a complete recording (received, ready or
+// failed) is never replaced; only a cut upload (incomplete) may be sent
+// again, and replacing it keeps its id and drops what it held.
 func TestUploadReplace(t *testing.T) {
 	t.Parallel()
 	db, clk := openTest(t)
 	ctx := context.Background()
 	first := randBytes(1, 5000)
 	id := upload(t, db, "d", "call.pcap", "alice", first, 1000)
-	if err := db.SetAnalysis(ctx, id, Analysis{State: StateReady, Codec: "PCMA", DurationMS: 1234,
+	for _, st := range []State{StateReceiving, StateReady, StateFailed} {
+		if st != StateReceiving {
+			if err := db.SetAnalysis(ctx, id, Analysis{State: st, Codec: "PCMA", DurationMS: 1234}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, _, err := db.BeginUpload(ctx, "d", "call.pcap", FileName{ConfID: "c2", RegName: "carol"}, "carol"); !errors.Is(err, ErrComplete) {
+			t.Fatalf("BeginUpload over a %s recording: %v, want ErrComplete", st, err)
+		}
+		rec, err := db.Recording(ctx, id)
+		if err != nil || rec.Owner != "alice" || rec.SHA256 != sumHex(first) || rec.Size != int64(len(first)) {
+			t.Fatalf("%s recording changed by a refused upload: %+v %v", st, rec, err)
+		}
+	}
+
+	// A cut upload may be sent again.
+	cut, _, err := db.BeginUpload(ctx, "d", "cut.pcap", FileName{RegName: "alice"}, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AppendChunk(ctx, cut, first[:1000]); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.FinishUpload(ctx, cut, StateIncomplete, sumHex(first[:1000])); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetAnalysis(ctx, cut, Analysis{State: StateIncomplete, Codec: "PCMA", DurationMS: 1234,
 		Stats: []byte(`{"a":1}`), Envelope: []byte{1, 2, 3}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SetCDR(ctx, id, CDR{Direction: "in", PeerName: "Bob", PeerNumber: "123",
+	if err := db.SetCDR(ctx, cut, CDR{Direction: "in", PeerName: "Bob", PeerNumber: "123",
 		ConnectedAt: clk.Now(), CallMS: 999}); err != nil {
 		t.Fatal(err)
 	}
 	clk.Advance(time.Minute)
-
-	id2, replaced, err := db.BeginUpload(ctx, "d", "call.pcap", FileName{ConfID: "c2", RegName: "carol"}, "carol")
+	id2, replaced, err := db.BeginUpload(ctx, "d", "cut.pcap", FileName{ConfID: "c2", RegName: "carol"}, "carol")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !replaced || id2 != id {
-		t.Fatalf("BeginUpload over an existing name = id %d replaced %v, want id %d replaced true", id2, replaced, id)
+	if !replaced || id2 != cut {
+		t.Fatalf("BeginUpload over a cut upload = id %d replaced %v, want id %d replaced true", id2, replaced, cut)
 	}
-	rec, err := db.Recording(ctx, id)
+	rec, err := db.Recording(ctx, cut)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Recording{ID: id, Domain: "d", Name: "call.pcap", FileName: FileName{ConfID: "c2", RegName: "carol"},
+	want := Recording{ID: cut, Domain: "d", Name: "cut.pcap", FileName: FileName{ConfID: "c2", RegName: "carol"},
 		State: StateReceiving, Owner: "carol", CreatedAt: clk.Now(), UpdatedAt: clk.Now()}
 	if !equalRecording(rec, want) {
 		t.Errorf("replaced recording = %+v\nwant %+v", rec, want)
 	}
 	var chunks int
-	if err := db.w.QueryRowContext(ctx, `SELECT count(*) FROM chunks WHERE recording_id = ?`, id).Scan(&chunks); err != nil {
+	if err := db.w.QueryRowContext(ctx, `SELECT count(*) FROM chunks WHERE recording_id = ?`, cut).Scan(&chunks); err != nil {
 		t.Fatal(err)
 	}
 	if chunks != 0 {
 		t.Errorf("%d chunks left after replace", chunks)
 	}
+	// Begun again and cut before its checksum (a crash): still replaceable.
+	if _, replaced, err := db.BeginUpload(ctx, "d", "cut.pcap", FileName{}, ""); err != nil || !replaced {
+		t.Fatalf("BeginUpload over an upload left receiving: %v %v", replaced, err)
+	}
 	second := randBytes(2, 1500)
-	if err := db.AppendChunk(ctx, id, second); err != nil {
+	if err := db.AppendChunk(ctx, cut, second); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.FinishUpload(ctx, id, StateReceiving, sumHex(second)); err != nil {
+	if err := db.FinishUpload(ctx, cut, StateReceiving, sumHex(second)); err != nil {
 		t.Fatal(err)
 	}
-	cr, err := db.OpenCapture(ctx, id)
+	cr, err := db.OpenCapture(ctx, cut)
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, err := io.ReadAll(cr)
 	if err != nil || !bytes.Equal(got, second) {
 		t.Fatalf("capture after replace: %d bytes, err %v; want the %d new bytes", len(got), err, len(second))
+	}
+	// A protected cut upload stays as it is.
+	prot, _, err := db.BeginUpload(ctx, "d", "prot.pcap", FileName{}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AppendChunk(ctx, prot, first[:100]); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.FinishUpload(ctx, prot, StateIncomplete, sumHex(first[:100])); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetProtected(ctx, prot, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.BeginUpload(ctx, "d", "prot.pcap", FileName{}, ""); !errors.Is(err, ErrProtected) {
+		t.Fatalf("BeginUpload over a protected cut upload: %v", err)
 	}
 	// A different name in the same domain is a new recording.
 	id3, replaced, err := db.BeginUpload(ctx, "d", "other.pcap", FileName{}, "")

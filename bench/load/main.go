@@ -45,6 +45,8 @@ import (
 type config struct {
 	bin, url, adminPW string
 	metricsToken      string
+	uploadUser        string // the phones' upload credentials (HTTP Basic)
+	uploadPW          string
 	pid               int
 	calls             int
 	duration, piece   time.Duration
@@ -62,6 +64,8 @@ func main() {
 	flag.StringVar(&c.adminPW, "admin-password", "load-admin", "admin password (set on the started binary; that of the -url service otherwise)")
 	flag.StringVar(&c.metricsToken, "metrics-token", os.Getenv("RECORDINGS_METRICS_TOKEN"),
 		"scrape token for /metrics (set on the started binary, generated when empty; for -url, the admin password is used without it)")
+	flag.StringVar(&c.uploadUser, "upload-user", "load-phone", "upload user (set on the started binary; that of the -url service otherwise)")
+	flag.StringVar(&c.uploadPW, "upload-password", "load-upload-password", "upload password (set on the started binary; that of the -url service otherwise)")
 	flag.IntVar(&c.calls, "calls", 200, "concurrent calls (phones)")
 	flag.DurationVar(&c.duration, "duration", time.Minute, "length of each call, streamed in real time")
 	flag.DurationVar(&c.piece, "piece", 200*time.Millisecond, "call time per written piece of the upload")
@@ -168,7 +172,7 @@ func run(c config, out io.Writer) error {
 			_, _ = rand.Read(b)
 			c.metricsToken = hex.EncodeToString(b)
 		}
-		srv, err := startServer(ctx, c.bin, c.adminPW, c.metricsToken, c.serverLog)
+		srv, err := startServer(ctx, c, c.serverLog)
 		if err != nil {
 			return err
 		}
@@ -215,7 +219,7 @@ func run(c config, out io.Writer) error {
 				p.err = ctx.Err()
 				return
 			}
-			p.stream(ctx, client, base, packets, c.piece, c.speed)
+			p.stream(ctx, client, base, c, packets)
 		})
 	}
 	wg.Wait()
@@ -303,7 +307,8 @@ func run(c config, out io.Writer) error {
 }
 
 // stream uploads the call, one piece per piece of call time.
-func (p *phone) stream(ctx context.Context, c *http.Client, base string, packets int, piece time.Duration, speed float64) {
+func (p *phone) stream(ctx context.Context, c *http.Client, base string, cfg config, packets int) {
+	piece, speed := cfg.piece, cfg.speed
 	pr, pw := io.Pipe()
 	pieces := max(1, packets/int(piece/(20*time.Millisecond)))
 	h := sha256.New()
@@ -343,6 +348,7 @@ func (p *phone) stream(ctx context.Context, c *http.Client, base string, packets
 		p.err = err
 		return
 	}
+	req.SetBasicAuth(cfg.uploadUser, cfg.uploadPW)
 	resp, err := c.Do(req)
 	if err != nil {
 		pr.CloseWithError(err)
@@ -462,15 +468,17 @@ type server struct {
 
 var listenRE = regexp.MustCompile(`listen=(127\.0\.0\.1:\d+)`)
 
-func startServer(ctx context.Context, bin, adminPW, metricsToken, logFile string) (*server, error) {
+func startServer(ctx context.Context, c config, logFile string) (*server, error) {
+	bin := c.bin
 	dir, err := os.MkdirTemp("", "recordings-load-*")
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "RECORDINGS_LISTEN=127.0.0.1:0", "RECORDINGS_LISTEN_TLS=off",
-		"RECORDINGS_DB="+filepath.Join(dir, "rec.db"), "RECORDINGS_ADMIN_PASSWORD="+adminPW,
-		"RECORDINGS_METRICS_TOKEN="+metricsToken)
+		"RECORDINGS_DB="+filepath.Join(dir, "rec.db"), "RECORDINGS_ADMIN_PASSWORD="+c.adminPW,
+		"RECORDINGS_METRICS_TOKEN="+c.metricsToken, "RECORDINGS_UPLOAD_USER="+c.uploadUser,
+		"RECORDINGS_UPLOAD_PASSWORD="+c.uploadPW)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err

@@ -46,9 +46,18 @@ import (
 type Config struct {
 	DB        string // SQLite database file (created with its folder)
 	MaxUpload int64  // largest accepted capture upload; default 4 GiB
-	// UploadUser and UploadPassword, when set, protect capture uploads
-	// with HTTP Basic credentials.
+	// The ingress credentials (HTTP Basic) and the AppLogin instance
+	// password given at start-up (environment): each one set is in force
+	// over the stored setting, which the admin then cannot change. Unset
+	// ones come from the settings; missing there, the first start
+	// generates them (see ingress.go).
 	UploadUser, UploadPassword string
+	CDRUser, CDRPassword       string
+	InstancePassword           string
+	// AnonymousNetworks, when set, fixes the source networks that may
+	// upload and post CDRs without credentials (a list of CIDRs and
+	// addresses).
+	AnonymousNetworks string
 	// AdminPassword is the password of the first admin account on a fresh
 	// database; "" generates one and logs it once.
 	AdminPassword string
@@ -169,10 +178,11 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	sink.db = a.DB
 	logCtx, stopLogs := context.WithCancel(context.WithoutCancel(ctx))
 	a.stopLogs, a.logsDone = stopLogs, make(chan error, 1)
-	go func() { a.logsDone <- a.alog.Run(logCtx, 0, 0) }()
+	built := a // the closures use this: a is nil once a failure returns
+	go func() { built.logsDone <- built.alog.Run(logCtx, 0, 0) }()
 	defer func() {
 		if err != nil {
-			a.Close()
+			built.Close()
 		}
 	}()
 
@@ -182,6 +192,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		return nil, err
 	}
 	a.Settings = settings.New(a.DB, a.Log, levels)
+	if err := fixIngress(a.Settings, cfg); err != nil {
+		return nil, err
+	}
 	a.Metrics.WatchDatabase(a.DB.Size)
 	a.Metrics.WatchLogs(func() int64 { return a.alog.Dropped() + a.alog.Failed() })
 	a.Events.Subscribe(a.Metrics.RecordingEvent)
@@ -213,6 +226,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err := a.Settings.Load(ctx); err != nil {
 		return nil, err
 	}
+	if err := ensureCredentials(ctx, a.DB, a.Settings, slog.New(text)); err != nil {
+		return nil, err
+	}
 	for _, p := range a.Settings.Problems() {
 		a.Log.Warn("configuration incomplete: "+p, "category", applog.UI)
 	}
@@ -225,9 +241,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Problems: a.Settings.Problems, Disk: cfg.Tuning.Disk}
 	a.API, err = api.New(api.Deps{DB: a.DB, Ingest: a.Ingest, Calls: a.Calls, Settings: a.Settings, Events: a.Events,
 		Health: a.Health, Metrics: a.Metrics, Log: a.Log},
-		api.Options{UI: cfg.UI, UploadUser: cfg.UploadUser, UploadPassword: cfg.UploadPassword, Now: cfg.Tuning.Now,
-			SessionTTL: cfg.Tuning.SessionTTL, UploadIdle: cfg.Tuning.UploadIdle, Version: cfg.Version,
-			BehindTLSProxy: cfg.BehindTLSProxy, FrameAncestors: cfg.FrameAncestors, MetricsToken: cfg.MetricsToken})
+		api.Options{UI: cfg.UI, Now: cfg.Tuning.Now, SessionTTL: cfg.Tuning.SessionTTL, UploadIdle: cfg.Tuning.UploadIdle,
+			Version: cfg.Version, BehindTLSProxy: cfg.BehindTLSProxy, FrameAncestors: cfg.FrameAncestors,
+			MetricsToken: cfg.MetricsToken})
 	if err != nil {
 		return nil, err
 	}
@@ -306,6 +322,7 @@ func (a *App) Run(ctx context.Context, lns ...net.Listener) error {
 	g.Go(func() error { return a.Calls.Run(gctx, 0) })
 	g.Go(func() error { return a.Retention.Run(gctx) })
 	g.Go(func() error { return a.Settings.Watch(gctx, a.cfg.Tuning.SettingsPoll, nil) })
+	g.Go(func() error { return a.API.Run(gctx) })
 	for _, ln := range lns {
 		g.Go(func() error {
 			if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -27,6 +27,29 @@ import (
 // starts with.
 const AdminPassword = "admin-password"
 
+// The ingress credentials every test app starts with, given as at start-up
+// (like the environment), so they are in force and cannot be changed
+// through the admin API; a test of the stored or generated ones clears
+// them with an option (see StoredCredentials).
+const (
+	UploadUser     = "test-phone"
+	UploadPassword = "test-upload-password"
+	CDRUser        = "test-pbx"
+	CDRPassword    = "test-cdr-password"
+)
+
+// StoredCredentials starts the service without the fixed ingress
+// credentials: they come from the settings, generated at the first start.
+func StoredCredentials(c *app.Config) {
+	c.UploadUser, c.UploadPassword, c.CDRUser, c.CDRPassword = "", "", "", ""
+}
+
+// UploadAuth puts the upload credentials on req (a phone's capture PUT).
+func UploadAuth(req *http.Request) { req.SetBasicAuth(UploadUser, UploadPassword) }
+
+// CDRAuth puts the CDR credentials on req (the PBX's CDR interface).
+func CDRAuth(req *http.Request) { req.SetBasicAuth(CDRUser, CDRPassword) }
+
 // App is a running service.
 type App struct {
 	*app.App
@@ -54,6 +77,10 @@ func New(t testing.TB, opts ...Option) *App {
 	cfg := app.Config{
 		DB:              filepath.Join(t.TempDir(), "recordings.db"),
 		AdminPassword:   AdminPassword,
+		UploadUser:      UploadUser,
+		UploadPassword:  UploadPassword,
+		CDRUser:         CDRUser,
+		CDRPassword:     CDRPassword,
 		ShutdownTimeout: 5 * time.Second,
 		Version:         "test",
 		Tuning:          app.Tuning{BcryptCost: bcrypt.MinCost},

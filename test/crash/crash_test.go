@@ -33,13 +33,15 @@ import (
 )
 
 const (
-	domain    = "example.com"
-	adminPW   = "crash-test-admin"
-	uploads   = 100
-	piecePkts = 10                     // packet pairs per written piece: 200 ms of call
-	pace      = 200 * time.Millisecond // real time
-	shortPkts = 50                     // 1 s calls: done before the kill
-	longPkts  = 1500                   // 30 s calls: cut by the kill
+	domain  = "example.com"
+	adminPW = "crash-test-admin"
+	// The phones' upload credentials, given to the service as at start-up.
+	uploadUser, uploadPW = "crash-phone", "crash-test-upload"
+	uploads              = 100
+	piecePkts            = 10                     // packet pairs per written piece: 200 ms of call
+	pace                 = 200 * time.Millisecond // real time
+	shortPkts            = 50                     // 1 s calls: done before the kill
+	longPkts             = 1500                   // 30 s calls: cut by the kill
 	// The kill comes once every short call is done and every long one
 	// has at least this many pieces stored, while they go on streaming.
 	killPieces = 5
@@ -88,7 +90,8 @@ func start(t *testing.T, bin, db string) *server {
 	t.Helper()
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "RECORDINGS_LISTEN=127.0.0.1:0", "RECORDINGS_LISTEN_TLS=off", "RECORDINGS_DB="+db,
-		"RECORDINGS_ADMIN_PASSWORD="+adminPW)
+		"RECORDINGS_ADMIN_PASSWORD="+adminPW, "RECORDINGS_UPLOAD_USER="+uploadUser,
+		"RECORDINGS_UPLOAD_PASSWORD="+uploadPW)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -194,6 +197,7 @@ func stream(ctx context.Context, c *http.Client, base string, u *upload) {
 		u.err = err
 		return
 	}
+	req.SetBasicAuth(uploadUser, uploadPW)
 	resp, err := c.Do(req)
 	if err != nil {
 		pr.CloseWithError(err)

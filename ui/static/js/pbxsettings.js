@@ -1,14 +1,20 @@
-// The admin's PBX integration settings (GET/PUT /api/admin/pbx): the
-// credentials the PBX's CDR interface posts with, the AppLogin password of
-// the innovaphone App objects, and the NoCDR grace time. Passwords are
-// write-only: the page shows whether one is set, never its text.
+// The admin's PBX integration settings (GET/PUT /api/admin/pbx): what the
+// administrator enters on the phones and gateways (the Record-to URL with
+// the upload user and password) and on the PBX (the CDR address with the
+// CDR user and password, the AppLogin password of the App objects), the
+// networks whose devices may send without credentials, and the NoCDR grace
+// time. The credentials are shown (hidden until asked for) so that they can
+// be copied; they can be changed, not cleared. Settings given when the
+// service started (environment) are shown read-only.
 import { adminCall } from './api.js';
-import { h, uid, StatusLine, ConfirmDialog } from './dom.js';
+import { h, uid, StatusLine } from './dom.js';
 
 /** maxGraceSeconds is the server's limit for nocdr_grace_seconds (7 days). */
 export const maxGraceSeconds = 7 * 24 * 3600;
-/** maxCredentialBytes is the server's limit for the user and passwords. */
+/** maxCredentialBytes is the server's limit for the users and passwords. */
 export const maxCredentialBytes = 256;
+/** maxNetworks is the server's limit of anonymous networks. */
+export const maxNetworks = 64;
 const defaultGraceSeconds = 15 * 60;
 
 /**
@@ -35,15 +41,52 @@ export function minutesText(seconds) {
 }
 
 /**
- * credentialError checks a CDR user name or a password as the server does;
- * '' when valid. An empty value is valid (it clears or keeps the setting).
+ * credentialError checks a user name or a password as the server does;
+ * '' when valid. A password is required (it cannot be cleared); a user
+ * name may be empty.
  */
 export function credentialError(value, isUser) {
   const v = String(value);
+  if (!isUser && v === '') return 'A password is required: enter one or generate one.';
   if (new TextEncoder().encode(v).length > maxCredentialBytes) return `At most ${maxCredentialBytes} bytes.`;
   if (/[\u0000-\u001f\u007f]/.test(v)) return 'No control characters or line breaks.';
   if (isUser && v.includes(':')) return 'A user name cannot contain ":" (HTTP Basic).';
   return '';
+}
+
+/** networkList splits the networks field into its entries. */
+export function networkList(text) {
+  return String(text).split(/[\s,;]+/).filter((s) => s !== '');
+}
+
+/**
+ * networksError checks the networks field roughly (the server checks
+ * exactly); '' when valid.
+ */
+export function networksError(text) {
+  const list = networkList(text);
+  if (list.length > maxNetworks) return `At most ${maxNetworks} networks.`;
+  const bad = list.find((n) => !/^[0-9A-Fa-f:.]+(\/\d{1,3})?$/.test(n) || !/[.:]/.test(n));
+  if (bad) return `"${bad}" is not a network such as 192.0.2.0/24 or an address such as 192.0.2.7.`;
+  return '';
+}
+
+/**
+ * generatePassword makes a password like the server's generated ones: 26
+ * characters of A–Z and 2–7 (130 random bits), safe in a URL.
+ */
+export function generatePassword() {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const bytes = new Uint8Array(26);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => alphabet[b % 32]).join('');
+}
+
+/** appBase is origin + /{domain}/recordings of the page's location. */
+function appBase(loc) {
+  const m = /^\/([^/]+)\/recordings\//.exec(loc.pathname);
+  const domain = m ? m[1] : encodeURIComponent(loc.hostname || 'local');
+  return `${loc.origin}/${domain}/recordings`;
 }
 
 /**
@@ -51,9 +94,20 @@ export function credentialError(value, isUser) {
  * admin app was opened for (/{domain}/recordings/…).
  */
 export function cdrURL(loc) {
-  const m = /^\/([^/]+)\/recordings\//.exec(loc.pathname);
-  const domain = m ? m[1] : encodeURIComponent(loc.hostname || 'local');
-  return `${loc.origin}/${domain}/recordings/cdr`;
+  return `${appBase(loc)}/cdr`;
+}
+
+/**
+ * recordToURL is the Record-to URL of the phones and gateways for the
+ * domain the admin app was opened for: they add the file name. With user
+ * or password, the credentials are put in the URL (percent-encoded); with
+ * mask, the password is shown as dots.
+ */
+export function recordToURL(loc, user, password, mask) {
+  const plain = `${appBase(loc)}/Files/`;
+  if (!user && !password) return plain;
+  const pw = mask ? '\u2022'.repeat(8) : encodeURIComponent(password ?? '');
+  return plain.replace(/^(https?:\/\/)/, `$1${encodeURIComponent(user ?? '')}:${pw}@`);
 }
 
 export class PBXSettingsView {
@@ -62,17 +116,37 @@ export class PBXSettingsView {
     this.loaded = null;
     this.fields = [];
 
-    const urlID = uid('pbx-cdr-url');
-    this.url = h('input', {
-      id: urlID, class: 'cdr-url', readonly: true, value: cdrURL(location), spellcheck: 'false',
-      onfocus: () => this.url.select(),
-    });
-    const copy = h('button', { type: 'button', class: 'act copy-url-btn', onclick: () => this.copyURL() }, 'Copy');
+    this.recordTo = this.urlField('pbx-record-to', 'record-to-url', 'Record-to URL for this domain');
+    this.recordToAuth = this.urlField('pbx-record-to-auth', 'record-to-url-auth', 'Record-to URL with the upload user and password');
+    this.cdrAddr = this.urlField('pbx-cdr-url', 'cdr-url', 'CDR address for this domain');
     this.cdrAuth = h('p', { class: 'cdr-auth', 'aria-live': 'polite' });
 
-    this.user = this.textField('cdr_user', 'CDR user', 'Empty, together with an empty password: CDRs are accepted without authentication.', true);
+    this.uploadUser = this.textField('upload_user', 'Upload user', 'The user name the phones send (HTTP Basic).');
+    this.uploadPW = this.secretField('upload_password', 'Upload password', 'upload password');
+    this.cdrUser = this.textField('cdr_user', 'CDR user', 'The user name the PBX sends (HTTP Basic).');
     this.cdrPW = this.secretField('cdr_password', 'CDR password', 'CDR password');
     this.appPW = this.secretField('instance_password', 'Instance password', 'instance password');
+    for (const f of [this.uploadUser, this.uploadPW]) f.input.addEventListener('input', () => this.showURLs());
+
+    const netID = uid('pbx-networks');
+    const netHelp = uid('pbx-networks-help');
+    const netErr = uid('pbx-networks-err');
+    this.networks = {
+      name: 'anonymous_networks',
+      input: h('input', {
+        id: netID, name: 'anonymous_networks', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'off',
+        placeholder: 'e.g. 192.0.2.0/24, 198.51.100.7', 'aria-describedby': `${netHelp} ${netErr}`,
+        oninput: () => this.check(this.networks, false),
+      }),
+      err: h('p', { id: netErr, class: 'field-error', 'aria-live': 'polite' }),
+      fixed: h('p', { class: 'help fixed-note', hidden: true }),
+      validate: (v) => networksError(v),
+    };
+    this.networks.el = h('div', { class: 'field' }, h('label', { for: netID }, 'Networks allowed without credentials'),
+      this.networks.input,
+      h('p', { id: netHelp, class: 'help' },
+        'Only for devices that cannot send credentials (13r2 phones): their uploads and CDRs are accepted without user and password when they come from these networks (CIDR such as 192.0.2.0/24, or single addresses, separated by commas). Empty: none. The source is the connection\u2019s address; a proxy in between hides it.'),
+      this.networks.fixed, this.networks.err);
 
     const graceID = uid('pbx-grace');
     const graceHelp = uid('pbx-grace-help');
@@ -87,18 +161,18 @@ export class PBXSettingsView {
       err: h('p', { id: graceErr, class: 'field-error', 'aria-live': 'polite' }),
       validate: (v) => graceError(v),
     };
-    this.fields.push(this.user, this.cdrPW, this.appPW, this.grace);
-
-    this.dialog = new ConfirmDialog('clear', 'Clear password');
+    this.fields.push(this.uploadUser, this.uploadPW, this.cdrUser, this.cdrPW, this.appPW, this.networks, this.grace);
 
     this.form = h('form', { class: 'settings pbx-settings', novalidate: true, onsubmit: (ev) => { ev.preventDefault(); this.save(); } },
+      h('fieldset', { class: 'group' }, h('legend', null, 'Phones and gateways (Record-to URL)'),
+        h('p', { class: 'help' },
+          'Set the Record-to URL of every recording phone and gateway to this address, with the upload user and password below (HTTP Basic; the second address carries them). Uploads without them are refused.'),
+        this.recordTo.el, this.recordToAuth.el, this.uploadUser.el, this.uploadPW.el),
       h('fieldset', { class: 'group' }, h('legend', null, 'CDR interface'),
         h('p', { class: 'help' },
           'Set the PBX\u2019s CDR interface (CDR0 or CDR1) to send its records by HTTP to this address, with the user and password below (HTTP Basic).'),
-        h('div', { class: 'field' }, h('label', { for: urlID }, 'CDR address for this domain'),
-          h('span', { class: 'inline-edit url-line' }, this.url, copy)),
-        this.cdrAuth,
-        this.user.el, this.cdrPW.el),
+        this.cdrAddr.el, this.cdrAuth, this.cdrUser.el, this.cdrPW.el),
+      h('fieldset', { class: 'group' }, h('legend', null, 'Devices without credentials'), this.networks.el),
       h('fieldset', { class: 'group' }, h('legend', null, 'App sign-in (AppLogin)'),
         h('p', { class: 'help' },
           'The password of this service\u2019s App objects in the PBX (the same for all of them). The PBX signs its users in to the apps with it.'),
@@ -110,54 +184,93 @@ export class PBXSettingsView {
       h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary save-pbx-btn' }, 'Save PBX settings')));
 
     this.el = h('section', { class: 'pbx-section', 'aria-labelledby': 'pbx-title' },
-      h('h2', { id: 'pbx-title' }, 'PBX integration'), this.status.el, this.form, this.dialog.el);
+      h('h2', { id: 'pbx-title' }, 'PBX integration'), this.status.el, this.form);
+    this.showURLs();
   }
 
-  textField(name, label, help, isUser) {
+  // urlField: a read-only address with a copy button (which copies
+  // f.copyValue when set: the address with the password shown as dots).
+  urlField(idPrefix, cls, label) {
+    const id = uid(idPrefix);
+    const f = {
+      input: h('input', {
+        id, class: `url-value ${cls}`, readonly: true, spellcheck: 'false', onfocus: () => f.input.select(),
+      }),
+      copyValue: null,
+    };
+    const copy = h('button', {
+      type: 'button', class: `act copy-btn copy-${cls}`, 'aria-label': `Copy the ${label.toLowerCase()}`,
+      onclick: () => this.copy(f.input, label, f.copyValue),
+    }, 'Copy');
+    f.el = h('div', { class: 'field' }, h('label', { for: id }, label), h('span', { class: 'inline-edit url-line' }, f.input, copy));
+    return f;
+  }
+
+  textField(name, label, help) {
     const id = uid(`pbx-${name}`);
     const helpID = `${id}-help`;
     const errID = `${id}-err`;
     const f = {
+      name,
       input: h('input', {
         id, name, maxlength: String(maxCredentialBytes), autocomplete: 'off', spellcheck: 'false', autocapitalize: 'off',
         'aria-describedby': `${helpID} ${errID}`, oninput: () => this.check(f, false),
       }),
       err: h('p', { id: errID, class: 'field-error', 'aria-live': 'polite' }),
-      validate: (v) => credentialError(v.trim(), isUser),
+      fixed: h('p', { class: 'help fixed-note', hidden: true }),
+      validate: (v) => credentialError(v.trim(), true),
     };
     f.el = h('div', { class: 'field' }, h('label', { for: id }, label), f.input,
-      h('p', { id: helpID, class: 'help' }, help), f.err);
+      h('p', { id: helpID, class: 'help' }, help), f.fixed, f.err);
     return f;
   }
 
-  // secretField: the state ("set"/"not set") with a clear action, and an
-  // empty field for a new password.
+  // secretField: the password, hidden until shown, with Show, Copy and
+  // Generate.
   secretField(name, label, noun) {
     const id = uid(`pbx-${name}`);
-    const stateID = `${id}-state`;
     const helpID = `${id}-help`;
     const errID = `${id}-err`;
     const f = {
       name,
       label,
-      noun,
-      state: h('strong', { class: 'secret-state' }),
       input: h('input', {
-        id, name, type: 'password', autocomplete: 'new-password', spellcheck: 'false', autocapitalize: 'off',
-        'aria-describedby': `${stateID} ${helpID} ${errID}`, oninput: () => this.check(f, false),
+        id, name, type: 'password', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'off',
+        maxlength: String(maxCredentialBytes), 'aria-describedby': `${helpID} ${errID}`,
+        oninput: () => this.check(f, false),
       }),
       err: h('p', { id: errID, class: 'field-error', 'aria-live': 'polite' }),
+      fixed: h('p', { class: 'help fixed-note', hidden: true }),
       validate: (v) => credentialError(v, false),
     };
-    f.clear = h('button', {
-      type: 'button', class: 'act danger clear-btn', hidden: true, 'aria-label': `Clear the ${noun}`,
-      onclick: () => this.confirmClear(f),
-    }, 'Clear');
-    f.el = h('div', { class: `field secret secret-${name}` },
-      h('p', { class: 'secret-line' }, h('span', { id: stateID }, `${label}: `, f.state), f.clear),
-      h('label', { for: id }, `New ${noun}`), f.input,
-      h('p', { id: helpID, class: 'help' }, 'Leave empty to keep the current one. It is never shown again.'), f.err);
+    f.show = h('button', {
+      type: 'button', class: 'act show-btn', 'aria-pressed': 'false', 'aria-label': `Show the ${noun}`,
+      onclick: () => this.toggleShown(f),
+    }, 'Show');
+    f.copy = h('button', {
+      type: 'button', class: 'act copy-btn', 'aria-label': `Copy the ${noun}`, onclick: () => this.copy(f.input, label),
+    }, 'Copy');
+    f.generate = h('button', {
+      type: 'button', class: 'act generate-btn', 'aria-label': `Generate a new ${noun}`,
+      onclick: () => {
+        f.input.value = generatePassword();
+        this.check(f, false);
+        this.showURLs();
+        this.status.info(`New ${noun} generated: save to put it in force, then enter it where it is used.`);
+      },
+    }, 'Generate');
+    f.el = h('div', { class: `field secret secret-${name}` }, h('label', { for: id }, label),
+      h('span', { class: 'inline-edit secret-line' }, f.input, f.show, f.copy, f.generate),
+      h('p', { id: helpID, class: 'help' }, 'Changing it here means changing it where it is entered too.'), f.fixed, f.err);
     return f;
+  }
+
+  toggleShown(f) {
+    const shown = f.input.type === 'password';
+    f.input.type = shown ? 'text' : 'password';
+    f.show.textContent = shown ? 'Hide' : 'Show';
+    f.show.setAttribute('aria-pressed', shown ? 'true' : 'false');
+    this.showURLs();
   }
 
   async start() {
@@ -170,10 +283,19 @@ export class PBXSettingsView {
 
   // fill shows the server's settings in every field.
   fill(p) {
-    this.showState(p);
-    this.user.input.value = p.cdr_user ?? '';
-    this.cdrPW.input.value = '';
-    this.appPW.input.value = '';
+    this.loaded = p;
+    const fixed = p.fixed ?? {};
+    for (const f of [this.uploadUser, this.uploadPW, this.cdrUser, this.cdrPW, this.appPW]) {
+      f.input.value = p[f.name] ?? '';
+    }
+    this.networks.input.value = (p.anonymous_networks ?? []).join(', ');
+    for (const f of [this.uploadUser, this.uploadPW, this.cdrUser, this.cdrPW, this.appPW, this.networks]) {
+      const by = fixed[f.name];
+      f.input.readOnly = !!by;
+      if (f.generate) f.generate.hidden = !!by;
+      f.fixed.hidden = !by;
+      f.fixed.textContent = by ? `Set by ${by} when the service started: change it there.` : '';
+    }
     const secs = p.nocdr_grace_seconds ?? defaultGraceSeconds;
     this.grace.input.value = minutesText(secs);
     this.grace.help.textContent = `How long a new recording waits for its CDR before it is marked NoCDR: 0 to ${maxGraceSeconds / 60} minutes (7 days). `
@@ -182,27 +304,21 @@ export class PBXSettingsView {
       f.err.textContent = '';
       f.input.setAttribute('aria-invalid', 'false');
     }
+    this.showURLs();
+    const nets = p.anonymous_networks ?? [];
+    this.cdrAuth.textContent = 'CDRs are accepted only with the CDR user and password below (HTTP Basic)'
+      + (nets.length ? `, or without them from ${nets.join(', ')}.` : '.');
   }
 
-  // showState shows which passwords are set and what the CDR interface
-  // needs, leaving the fields alone.
-  showState(p) {
-    this.loaded = p;
-    for (const [f, set] of [[this.cdrPW, p.cdr_password_set], [this.appPW, p.instance_password_set]]) {
-      f.state.textContent = set ? 'set' : 'not set';
-      f.state.classList.toggle('is-set', !!set);
-      f.clear.hidden = !set;
-    }
-    if (!p.cdr_user && !p.cdr_password_set) {
-      this.cdrAuth.textContent = 'CDRs are accepted from anyone who can reach this address: no user or password is set.';
-      this.cdrAuth.className = 'cdr-auth warn';
-    } else {
-      let need = 'this user and password';
-      if (!p.cdr_password_set) need = 'this user and an empty password';
-      else if (!p.cdr_user) need = 'this password and an empty user name';
-      this.cdrAuth.textContent = `CDRs are accepted only with ${need} (HTTP Basic).`;
-      this.cdrAuth.className = 'cdr-auth';
-    }
+  // showURLs shows the addresses to enter on the phones and the PBX; the
+  // upload password in the Record-to URL stays dots while its field hides it.
+  showURLs() {
+    const user = this.uploadUser.input.value.trim();
+    const pw = this.uploadPW.input.value;
+    this.recordTo.input.value = recordToURL(location);
+    this.recordToAuth.copyValue = recordToURL(location, user, pw);
+    this.recordToAuth.input.value = recordToURL(location, user, pw, this.uploadPW.input.type === 'password');
+    this.cdrAddr.input.value = cdrURL(location);
   }
 
   check(f, focus) {
@@ -213,20 +329,25 @@ export class PBXSettingsView {
     return msg === '';
   }
 
-  async copyURL() {
+  async copy(input, label, value) {
     try {
-      await navigator.clipboard.writeText(this.url.value);
-      this.status.info('CDR address copied.');
+      await navigator.clipboard.writeText(value ?? input.value);
+      this.status.info(`${label} copied.`);
     } catch {
-      this.url.focus();
-      this.url.select();
-      this.status.info('The address is selected: copy it with Ctrl+C (or \u2318C).');
+      if (value && value !== input.value) {
+        this.status.error('Copying is not allowed here: show the password, then copy the address by hand.');
+        return;
+      }
+      input.focus();
+      input.select();
+      this.status.info('Selected: copy it with Ctrl+C (or \u2318C).');
     }
   }
 
   async save() {
     let firstBad = null;
     for (const f of this.fields) {
+      if (f.input.readOnly) continue;
       if (!this.check(f, false) && !firstBad) firstBad = f;
     }
     if (firstBad) {
@@ -236,10 +357,17 @@ export class PBXSettingsView {
     }
     const loaded = this.loaded ?? {};
     const body = {};
-    const user = this.user.input.value.trim();
-    if (user !== (loaded.cdr_user ?? '')) body.cdr_user = user;
-    if (this.cdrPW.input.value !== '') body.cdr_password = this.cdrPW.input.value;
-    if (this.appPW.input.value !== '') body.instance_password = this.appPW.input.value;
+    for (const f of [this.uploadUser, this.cdrUser]) {
+      const v = f.input.value.trim();
+      if (!f.input.readOnly && v !== (loaded[f.name] ?? '')) body[f.name] = v;
+    }
+    for (const f of [this.uploadPW, this.cdrPW, this.appPW]) {
+      if (!f.input.readOnly && f.input.value !== (loaded[f.name] ?? '')) body[f.name] = f.input.value;
+    }
+    if (!this.networks.input.readOnly) {
+      const nets = networkList(this.networks.input.value);
+      if (nets.join(',') !== (loaded.anonymous_networks ?? []).join(',')) body.anonymous_networks = nets;
+    }
     const secs = graceSeconds(this.grace.input.value);
     if (secs !== loaded.nocdr_grace_seconds) body.nocdr_grace_seconds = secs;
     if (Object.keys(body).length === 0) {
@@ -251,25 +379,6 @@ export class PBXSettingsView {
       this.status.info('PBX settings saved.');
     } catch (err) {
       this.status.error(`Not saved: ${err.message}`);
-    }
-  }
-
-  confirmClear(f) {
-    this.dialog.ask(`Clear the ${f.noun}?`, f.name === 'cdr_password'
-      ? 'The PBX\u2019s CDRs will then be accepted without a password (and without any authentication if no CDR user is set).'
-      : 'App sign-ins from the PBX will fail until a new instance password is set here and in the App objects.',
-    () => this.clearPassword(f), () => f.clear.focus());
-  }
-
-  async clearPassword(f) {
-    try {
-      this.showState(await adminCall('PUT', '/api/admin/pbx', { [f.name]: '' }));
-      f.input.value = '';
-      this.status.info(`${f.label} cleared.`);
-      f.input.focus();
-    } catch (err) {
-      this.status.error(`Not cleared: ${err.message}`);
-      f.clear.focus();
     }
   }
 }
