@@ -21,6 +21,7 @@ var migrations = []migration{
 	{"pbx integration: CDRs, app objects, licences", migratePBX}, // pbxint.go
 	{"case-insensitive owner index", migrateOwnerNocase},
 	{"analysis blobs in their own table", migrateBlobs},
+	{peopleMigration, migratePeople}, // migrate_people.go
 }
 
 // SchemaVersion is the schema version this program creates and understands.
