@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"recordings/applog"
@@ -84,6 +85,10 @@ type Server struct {
 
 	ws      wsHub     // websocket clients (wsconn.go)
 	pbx     *pbxState // AppLogin (applogin.go)
+	thr     *throttle // sign-in throttle (throttle.go)
+	// sessionsPruned is when (unix seconds) expired and idle sessions were
+	// last deleted (pruneSessions).
+	sessionsPruned atomic.Int64
 	backups backups   // admin backups (ops.go)
 }
 
@@ -103,13 +108,14 @@ func New(d Deps, opt Options) (*Server, error) {
 		opt.UploadIdle = DefaultUploadIdle
 	}
 	s := &Server{db: d.DB, ing: d.Ingest, cdrs: d.Calls, set: d.Settings, bus: d.Events, hc: d.Health, m: d.Metrics,
-		opt: opt, pbx: newPBXState(opt.Now), backups: newBackups(opt.Now),
+		opt: opt, pbx: newPBXState(), backups: newBackups(opt.Now),
 		log:    d.Log.With("category", applog.UI),
 		recLog: d.Log.With("category", applog.Recording),
 		cdrLog: d.Log.With("category", applog.CallInformation),
 		cnvLog: d.Log.With("category", applog.Converting),
 		licLog: d.Log.With("category", applog.License),
 	}
+	s.thr = newThrottle(opt.Now, s.log)
 	s.ws.unsubscribe = d.Events.Subscribe(s.push)
 	return s, nil
 }

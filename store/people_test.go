@@ -39,7 +39,7 @@ func TestCheckNewPassword(t *testing.T) {
 	t.Parallel()
 	for pw, ok := range map[string]bool{
 		"": false, "short": false, "123456789": false, "1234567890": true,
-		"äöüäöüäöüä": true, // ten characters, twenty bytes
+		"äöüäöüäöüä":            true, // ten characters, twenty bytes
 		strings.Repeat("x", 72): true, strings.Repeat("x", 73): false,
 	} {
 		err := CheckNewPassword(pw)

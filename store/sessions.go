@@ -162,6 +162,15 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID int64) (int64, erro
 	return db.deleteCount(ctx, "delete sessions of user", `DELETE FROM sessions WHERE user_id = ?`, userID)
 }
 
+// SessionCount is the number of stored sessions, live or not yet removed.
+func (db *DB) SessionCount(ctx context.Context) (int, error) {
+	var n int
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM sessions`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count sessions: %w", err)
+	}
+	return n, nil
+}
+
 // DeleteExpiredSessions removes expired and idle sessions and returns how
 // many.
 func (db *DB) DeleteExpiredSessions(ctx context.Context) (int64, error) {
