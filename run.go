@@ -16,6 +16,7 @@ import (
 	"recordings/health"
 	"recordings/internal/app"
 	"recordings/media"
+	"recordings/store"
 )
 
 const usage = `usage: recordings [command] [flags]
@@ -70,6 +71,7 @@ type config struct {
 	logLevel               string        // process log (stdout/stderr) level
 	shutdown               time.Duration // how long uploads in flight may take at SIGTERM
 	minFree                uint64        // free disk below which /healthz fails
+	sessionIdle            time.Duration // sessions unused this long end
 }
 
 func parseServeFlags(args []string, stderr io.Writer) (config, error) {
@@ -84,6 +86,11 @@ func parseServeFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.logLevel, "log-level", c.logLevel, "process log level: debug, info, warn, error (env RECORDINGS_LOG_LEVEL)")
 	fs.DurationVar(&c.shutdown, "shutdown-timeout", 30*time.Second, "at SIGTERM, how long uploads in flight may take to finish")
 	fs.Uint64Var(&c.minFree, "min-free", health.DefaultMinFree, "free disk bytes below which /healthz reports failure")
+	idle, err := envDuration("RECORDINGS_SESSION_IDLE", store.DefaultSessionIdle)
+	if err != nil {
+		return c, err
+	}
+	fs.DurationVar(&c.sessionIdle, "session-idle", idle, "a sign-in session unused this long ends (env RECORDINGS_SESSION_IDLE)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -93,7 +100,24 @@ func parseServeFlags(args []string, stderr io.Writer) (config, error) {
 	if c.shutdown <= 0 {
 		return c, errors.New("serve: -shutdown-timeout must be positive")
 	}
+	if c.sessionIdle < time.Minute {
+		return c, errors.New("serve: -session-idle must be at least 1m")
+	}
 	return c, nil
+}
+
+// envDuration reads a duration (e.g. "8h") from the environment, def when
+// unset.
+func envDuration(key string, def time.Duration) (time.Duration, error) {
+	v := os.Getenv(key)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", key, err)
+	}
+	return d, nil
 }
 
 func envOr(key, def string) string {
@@ -114,7 +138,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	a, err := app.New(ctx, app.Config{DB: cfg.db, MaxUpload: cfg.maxUpload, UploadUser: cfg.uploadUser,
 		UploadPassword: cfg.uploadPass, AdminPassword: os.Getenv("RECORDINGS_ADMIN_PASSWORD"), LogOutput: stderr,
-		LogLevel: level, ShutdownTimeout: cfg.shutdown, MinFree: cfg.minFree, Version: buildVersion()})
+		LogLevel: level, ShutdownTimeout: cfg.shutdown, MinFree: cfg.minFree, Version: buildVersion(),
+		SessionIdle: cfg.sessionIdle})
 	if err != nil {
 		return err
 	}
