@@ -86,10 +86,11 @@ type Server struct {
 	ws      wsHub     // websocket clients (wsconn.go)
 	pbx     *pbxState // AppLogin (applogin.go)
 	thr     *throttle // sign-in throttle (throttle.go)
-	// sessionsPruned is when (unix seconds) expired and idle sessions were
-	// last deleted (pruneSessions).
-	sessionsPruned atomic.Int64
 	backups backups   // admin backups (ops.go)
+
+	// sessionsPruned is when (unix seconds) expired and idle sessions were
+	// last deleted (pruneSessions in auth.go).
+	sessionsPruned atomic.Int64
 }
 
 // New returns a server over d. It subscribes to d.Events to push recording
