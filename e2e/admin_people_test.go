@@ -98,6 +98,7 @@ func TestAdminPeople(t *testing.T) {
 	t.Run("alice changes her password", func(t *testing.T) {
 		b := b.on(t)
 		b.do("sign out", chromedp.Click(`#signout`))
+		b.waitFor("the sign-in page", `location.pathname === '/' && !document.getElementById('signin')?.hidden`)
 		b.signIn(e.url, "alice")
 		dlg := `dialog.password-dialog`
 		b.do("open", chromedp.Click(`#change-password`), chromedp.WaitVisible(dlg))
