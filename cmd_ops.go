@@ -109,8 +109,11 @@ func createAdminCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 	if *pw == "" {
 		*pw = os.Getenv("RECORDINGS_ADMIN_PASSWORD")
 	}
-	if len(*pw) < 8 {
-		return errors.New("create-admin: a password of at least 8 characters is required (-password or RECORDINGS_ADMIN_PASSWORD)")
+	if *pw == "" {
+		return errors.New("create-admin: a password is required (-password or RECORDINGS_ADMIN_PASSWORD)")
+	}
+	if err := store.CheckNewPassword(*pw); err != nil {
+		return fmt.Errorf("create-admin: %w", err)
 	}
 	*name = strings.TrimSpace(*name)
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -135,10 +138,18 @@ func createAdminCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 				return fmt.Errorf("create-admin: %w", err)
 			}
 		}
+		// SetPassword ends every session of the account, also those of a
+		// running service (its websockets close at their next request or
+		// push check): whoever knew the old password is out.
 		if err := d.SetPassword(ctx, u.Name, *pw); err != nil {
 			return fmt.Errorf("create-admin: %w", err)
 		}
-		fmt.Fprintf(stdout, "%s exists: made administrator with the new password\n", u.Name)
+		if u.Disabled {
+			if err := d.SetUserDisabled(ctx, u.Name, false); err != nil {
+				return fmt.Errorf("create-admin: %w", err)
+			}
+		}
+		fmt.Fprintf(stdout, "%s exists: made administrator with the new password; its sessions were ended\n", u.Name)
 	}
 	return nil
 }

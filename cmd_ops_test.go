@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
+	"recordings/internal/apptest"
 	"recordings/internal/callgen"
 	"recordings/store"
 )
@@ -353,5 +356,74 @@ func TestServeShutdown(t *testing.T) {
 				t.Errorf("stored %d bytes of a capture cut after the first 4096 of %d", r.Size, len(capture))
 			}
 		})
+	}
+}
+
+// The attack: someone holds a stolen session of the admin. create-admin,
+// run against the database of the running service, resets the password:
+// the stolen session is refused at once (REST) and its websocket ends at
+// its next request; the new password signs in.
+func TestCreateAdminEndsStolenSessions(t *testing.T) {
+	a := apptest.New(t)
+	stolen := a.SessionCookie("admin", apptest.AdminPassword)
+	me := func() int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", a.URL+"/api/me", nil)
+		req.AddCookie(stolen)
+		res, err := a.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if code := me(); code != http.StatusOK {
+		t.Fatalf("stolen session before the reset: %d", code)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(a.URL, "http")+"/api/ws",
+		&websocket.DialOptions{HTTPHeader: http.Header{"Cookie": {stolen.String()}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	t.Setenv("RECORDINGS_ADMIN_PASSWORD", "")
+	out, err := run(t, "create-admin", "-db", a.DB.Path(), "-name", "admin", "-password", "a-brand-new-password")
+	if err != nil || !strings.Contains(out, "sessions were ended") {
+		t.Fatalf("create-admin: %v\n%s", err, out)
+	}
+	if code := me(); code != http.StatusUnauthorized {
+		t.Errorf("stolen session after the reset: %d, want 401", code)
+	}
+	if err := ws.Write(ctx, websocket.MessageText, []byte(`{"mt":"ListUsers","src":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	_, msg, err := ws.Read(ctx)
+	if err != nil || !strings.Contains(string(msg), "session ended") {
+		t.Errorf("stolen websocket after the reset: %s %v", msg, err)
+	}
+	if _, _, err := ws.Read(ctx); websocket.CloseStatus(err) != 4401 {
+		t.Errorf("stolen websocket not closed: %v", err)
+	}
+	if _, err := a.DB.Authenticate(ctx, "admin", "a-brand-new-password"); err != nil {
+		t.Errorf("new password: %v", err)
+	}
+}
+
+// A RECORDINGS_ADMIN_PASSWORD shorter than store.MinPasswordLen stops the
+// start with a message naming it, before any database is created.
+func TestServeRefusesShortAdminPassword(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rec.db")
+	t.Setenv("RECORDINGS_ADMIN_PASSWORD", "too-short")
+	err := Run(context.Background(), []string{"serve", "-listen", "127.0.0.1:0", "-db", path}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "RECORDINGS_ADMIN_PASSWORD") || !strings.Contains(err.Error(), "at least") {
+		t.Fatalf("serve with a short admin password: %v", err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("the database was created: %v", err)
+	}
+	if _, err := run(t, "create-admin", "-db", path, "-password", "too-short"); err == nil {
+		t.Error("create-admin took a short password")
 	}
 }

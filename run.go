@@ -20,6 +20,7 @@ import (
 	"recordings/internal/app"
 	"recordings/internal/tlscert"
 	"recordings/media"
+	"recordings/store"
 )
 
 const usage = `usage: recordings [command] [flags]
@@ -85,6 +86,7 @@ type config struct {
 	behindTLSProxy   bool
 	frameAncestors   string
 	metricsToken     string
+	sessionIdle      time.Duration // sessions unused this long end
 }
 
 // off is the listen address that turns a listener off.
@@ -126,6 +128,11 @@ func parseServeFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Uint64Var(&c.minFree, "min-free", health.DefaultMinFree, "free disk bytes below which /healthz reports failure")
 	fs.StringVar(&c.anonymousNets, "anonymous-networks", c.anonymousNets,
 		"source networks (CIDRs or addresses, comma-separated) that may upload and post CDRs without credentials (env RECORDINGS_ANONYMOUS_NETWORKS)")
+	idle, err := envDuration("RECORDINGS_SESSION_IDLE", store.DefaultSessionIdle)
+	if err != nil {
+		return c, err
+	}
+	fs.DurationVar(&c.sessionIdle, "session-idle", idle, "a sign-in session unused this long ends (env RECORDINGS_SESSION_IDLE)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -148,6 +155,8 @@ func parseServeFlags(args []string, stderr io.Writer) (config, error) {
 		c.listenTLS = off
 	}
 	switch {
+	case c.sessionIdle < time.Minute:
+		return c, errors.New("serve: -session-idle must be at least 1m")
 	case c.listen == off && c.listenTLS == off:
 		return c, errors.New("serve: -listen and -listen-tls are both off")
 	case (c.tlsCert == "") != (c.tlsKey == ""):
@@ -177,6 +186,20 @@ func (c config) tlsConfig() app.TLSConfig {
 	return t
 }
 
+// envDuration reads a duration (e.g. "8h") from the environment, def when
+// unset.
+func envDuration(key string, def time.Duration) (time.Duration, error) {
+	v := os.Getenv(key)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", key, err)
+	}
+	return d, nil
+}
+
 func envOr(key, def string) string {
 	if v := os.Getenv(key); v != "" {
 		return v
@@ -198,7 +221,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		AnonymousNetworks: cfg.anonymousNets, AdminPassword: os.Getenv("RECORDINGS_ADMIN_PASSWORD"), LogOutput: stderr,
 		LogLevel: level, ShutdownTimeout: cfg.shutdown, MinFree: cfg.minFree, Version: buildVersion(),
 		TLS: cfg.tlsConfig(), BehindTLSProxy: cfg.behindTLSProxy, FrameAncestors: cfg.frameAncestors,
-		MetricsToken: cfg.metricsToken})
+		MetricsToken: cfg.metricsToken, SessionIdle: cfg.sessionIdle})
 	if err != nil {
 		return err
 	}

@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"strings"
 
 	"recordings/store"
 )
@@ -10,7 +9,8 @@ import (
 // canView is the access rule of recordings, the one every path that shows,
 // serves, changes or pushes a recording goes through: admins see all; users
 // their own and those of the owners their app object's access list opens
-// (u.Sees, filled at sign-in by the store).
+// (u.Sees, filled at sign-in by the store). Names are compared in their
+// normalised form (store.NameKey), as the store's list filter does.
 func canView(u store.User, owner string) bool {
 	if u.Role == store.RoleAdmin {
 		return true
@@ -18,11 +18,12 @@ func canView(u store.User, owner string) bool {
 	if u.Name == "" || owner == "" {
 		return false
 	}
-	if strings.EqualFold(owner, u.Name) {
+	k := store.NameKey(owner)
+	if k == store.NameKey(u.Name) {
 		return true
 	}
 	for _, o := range u.Sees {
-		if strings.EqualFold(o, owner) {
+		if store.NameKey(o) == k {
 			return true
 		}
 	}

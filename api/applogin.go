@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"sync"
 	"time"
 
 	"recordings/pbx"
@@ -90,32 +89,44 @@ func (e errAppLogin) Error() string { return e.msg }
 
 // appLogin checks an AppLogin message and signs the user in. It returns
 // the signed-in user (with Via and Sees filled) and the session token. A
-// refusal is an errAppLogin (logged, counted against remote); other errors
+// refusal is an errAppLogin (logged; a wrong digest counts against remote
+// and the account named in the sign-in throttle, throttle.go); other errors
 // are internal.
-func (s *Server) appLogin(ctx context.Context, st *appLoginConn, remote string, body []byte) (store.User, string, error) {
-	host := remoteHost(remote)
+func (s *Server) appLogin(ctx context.Context, st *appLoginConn, remote string, body []byte) (_ store.User, _ string, err error) {
 	// The challenge is used up whatever happens next.
 	challenge, issued := st.challenge, st.issued
 	st.challenge = ""
-	if !s.pbx.limiter.allow(host) {
-		s.log.Warn("AppLogin refused: too many failures", "remote", remote)
-		return store.User{}, "", errAppLogin{"too many failed sign-ins: try again later"}
+	var req appLoginRequest
+	jsonErr := json.Unmarshal(body, &req)
+	att, terr := s.thr.begin("applogin", remote, req.SIP)
+	if terr != nil {
+		return store.User{}, "", errAppLogin{terr.Error()}
 	}
-	fail := func(reason string, args ...any) (store.User, string, error) {
-		s.pbx.limiter.fail(host)
+	defer func() {
+		if err != nil {
+			att.abandoned() // no-op after failed
+		}
+	}()
+	// guess refuses a sign-in that may be a guess (counted); refuse one
+	// the digest has vouched for (a configuration problem, not counted).
+	guess := func(reason string, args ...any) (store.User, string, error) {
+		att.failed()
 		s.log.Warn("AppLogin refused", append([]any{"remote", remote, "reason", reason}, args...)...)
 		return store.User{}, "", errAppLogin{reason}
 	}
-	var req appLoginRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		return fail("bad AppLogin message: " + err.Error())
+	refuseLogin := func(reason string, args ...any) (store.User, string, error) {
+		s.log.Warn("AppLogin refused", append([]any{"remote", remote, "reason", reason}, args...)...)
+		return store.User{}, "", errAppLogin{reason}
+	}
+	if jsonErr != nil {
+		return guess("bad AppLogin message: " + jsonErr.Error())
 	}
 	if challenge == "" || s.opt.Now().Sub(issued) > appChallengeTTL {
-		return fail("no valid challenge: send AppChallenge first", "sip", req.SIP)
+		return guess("no valid challenge: send AppChallenge first", "sip", req.SIP)
 	}
 	password := s.set.Values().AppPassword
 	if password == "" {
-		return fail("AppLogin is not configured (no instance password)", "sip", req.SIP)
+		return guess("AppLogin is not configured (no instance password)", "sip", req.SIP)
 	}
 	info := ""
 	if len(req.Info) > 0 && !bytes.Equal(req.Info, []byte("null")) {
@@ -131,7 +142,7 @@ func (s *Server) appLogin(ctx context.Context, st *appLoginConn, remote string, 
 		}
 	}
 	if !ok {
-		return fail("wrong digest", "app", req.App, "sip", req.SIP)
+		return guess("wrong digest", "app", req.App, "sip", req.SIP)
 	}
 	var role store.Role
 	switch req.App {
@@ -140,32 +151,33 @@ func (s *Server) appLogin(ctx context.Context, st *appLoginConn, remote string, 
 	case appAdmin:
 		role = store.RoleAdmin
 	default:
-		return fail(fmt.Sprintf("unknown app %.64q (want %s or %s)", req.App, appUser, appAdmin), "sip", req.SIP)
+		return refuseLogin(fmt.Sprintf("unknown app %.64q (want %s or %s)", req.App, appUser, appAdmin), "sip", req.SIP)
 	}
 	if req.SIP == "" {
-		return fail("AppLogin without sip (user name)")
+		return refuseLogin("AppLogin without sip (user name)")
 	}
 	var inf struct {
 		AppObj string `json:"appobj"`
 	}
 	if info != "" {
 		if err := json.Unmarshal(req.Info, &inf); err != nil {
-			return fail("info is not a JSON object: "+err.Error(), "sip", req.SIP)
+			return refuseLogin("info is not a JSON object: "+err.Error(), "sip", req.SIP)
 		}
 	}
 	if inf.AppObj != "" {
 		o, err := s.db.AppObjectByName(ctx, inf.AppObj)
 		if errors.Is(err, store.ErrNotFound) {
-			return fail(fmt.Sprintf("app object %.64q is not configured here", inf.AppObj), "sip", req.SIP)
+			return refuseLogin(fmt.Sprintf("app object %.64q is not configured here", inf.AppObj), "sip", req.SIP)
 		}
 		if err != nil {
 			return store.User{}, "", err
 		}
 		if (o.Type == store.AppObjectAdmin) != (role == store.RoleAdmin) {
-			return fail(fmt.Sprintf("app object %s is of type %s, not for app %s", o.Name, o.Type, req.App), "sip", req.SIP)
+			return refuseLogin(fmt.Sprintf("app object %s is of type %s, not for app %s", o.Name, o.Type, req.App), "sip", req.SIP)
 		}
 		inf.AppObj = o.Name
 	}
+	// The account is the one whose normalised name is sip's (store.NameKey).
 	u, err := s.db.User(ctx, req.SIP)
 	if errors.Is(err, store.ErrNotFound) {
 		// The PBX vouches for the user: make a PBX-only account.
@@ -178,9 +190,12 @@ func (s *Server) appLogin(ctx context.Context, st *appLoginConn, remote string, 
 	}
 	if err != nil {
 		if errors.Is(err, store.ErrInvalid) {
-			return fail("sip is not a valid user name: "+err.Error(), "sip", req.SIP)
+			return refuseLogin("sip is not a valid user name: "+err.Error(), "sip", req.SIP)
 		}
 		return store.User{}, "", err
+	}
+	if u.Disabled {
+		return refuseLogin("this account is disabled", "sip", req.SIP)
 	}
 	tok, err := s.db.CreateAppSession(ctx, u.ID, s.opt.SessionTTL, inf.AppObj, role)
 	if err != nil {
@@ -190,9 +205,10 @@ func (s *Server) appLogin(ctx context.Context, st *appLoginConn, remote string, 
 	if err != nil {
 		return store.User{}, "", err
 	}
-	s.pbx.limiter.succeed(host)
+	att.succeeded()
 	s.log.Info("signed in by AppLogin", "user", su.Name, "app", req.App, "app_object", su.Via,
 		"remote", remote)
+	s.pruneSessions(ctx)
 	return su, tok, nil
 }
 
@@ -229,76 +245,6 @@ func remoteHost(addr string) string {
 	return addr
 }
 
-// Rate limiting of failed AppLogins per remote address: after
-// loginMaxFails failures within loginWindow the address is refused
-// without checking until loginWindow after its last failure.
-const (
-	loginMaxFails   = 5
-	loginWindow     = time.Minute
-	loginMaxTracked = 10000
-)
-
-type loginLimiter struct {
-	now   func() time.Time
-	mu    sync.Mutex
-	fails map[string]*loginFails
-}
-
-type loginFails struct {
-	n    int
-	last time.Time
-}
-
-func newLoginLimiter(now func() time.Time) *loginLimiter {
-	if now == nil {
-		now = time.Now
-	}
-	return &loginLimiter{now: now, fails: map[string]*loginFails{}}
-}
-
-func (l *loginLimiter) allow(host string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	f, ok := l.fails[host]
-	if !ok {
-		return true
-	}
-	if l.now().Sub(f.last) > loginWindow {
-		delete(l.fails, host)
-		return true
-	}
-	return f.n < loginMaxFails
-}
-
-func (l *loginLimiter) fail(host string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if len(l.fails) >= loginMaxTracked {
-		for k, f := range l.fails {
-			if now.Sub(f.last) > loginWindow {
-				delete(l.fails, k)
-			}
-		}
-	}
-	f, ok := l.fails[host]
-	if !ok || now.Sub(f.last) > loginWindow {
-		if !ok && len(l.fails) >= loginMaxTracked {
-			return // full of live entries: do not grow without bound
-		}
-		f = &loginFails{}
-		l.fails[host] = f
-	}
-	f.n++
-	f.last = now
-}
-
-func (l *loginLimiter) succeed(host string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.fails, host)
-}
-
 // wsAppChallenge answers {"mt":"AppChallenge"} on the websocket.
 func (s *Server) wsAppChallenge(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {
 	return s.appChallenge(&c.app)
@@ -315,9 +261,8 @@ func (s *Server) wsAppLogin(ctx context.Context, c *wsClient, u store.User, body
 	}
 	if res.OK {
 		c.mu.Lock()
-		c.user = user
+		c.user, c.token, c.checked, c.gen = user, tok, s.opt.Now(), s.ws.rights.Load()
 		c.mu.Unlock()
-		c.token = tok // read by this connection's read loop only, which runs this handler
 	}
 	return res, nil
 }

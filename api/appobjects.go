@@ -66,6 +66,7 @@ func (s *Server) createAppObject(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.rightsChanged()
 	s.log.Info("app object created", "user", userFrom(r.Context()).Name, "app_object", o.Name,
 		"type", o.Type, "access", len(o.Access))
 	writeJSON(w, http.StatusCreated, appObjectView(o))
@@ -86,6 +87,7 @@ func (s *Server) updateAppObject(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, notFoundAs(err, "no such app object"))
 		return
 	}
+	s.rightsChanged()
 	s.log.Info("app object changed", "user", userFrom(r.Context()).Name, "app_object", name)
 	s.getAppObject(w, r)
 }
@@ -96,6 +98,7 @@ func (s *Server) deleteAppObject(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, notFoundAs(err, "no such app object"))
 		return
 	}
+	s.rightsChanged()
 	s.log.Info("app object deleted", "user", userFrom(r.Context()).Name, "app_object", name)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -38,6 +38,10 @@ func clientFacing(err error) (status int, msg string, ok bool) {
 	if errors.As(err, &ce) {
 		return ce.status, ce.msg, true
 	}
+	var th *errThrottled
+	if errors.As(err, &th) {
+		return http.StatusTooManyRequests, th.Error(), true
+	}
 	if ie, isInvalid := invalid.As(err); isInvalid {
 		return http.StatusBadRequest, ie.Error(), true
 	}
@@ -50,6 +54,9 @@ func clientFacing(err error) (status int, msg string, ok bool) {
 // fail answers a REST request with err: what clientFacing allows, else a
 // logged 500 that leaks nothing.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if s.refuseSignIn(w, err) { // with its Retry-After
+		return
+	}
 	if status, msg, ok := clientFacing(err); ok {
 		httpError(w, status, msg)
 		return

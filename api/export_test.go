@@ -14,11 +14,26 @@ import (
 // protocol's published vectors).
 func (s *Server) SetChallenge(f func() (string, error)) { s.pbx.challenge = f }
 
-// SetLoginClock sets the clock of the AppLogin failure limiter.
-func (s *Server) SetLoginClock(now func() time.Time) { s.pbx.limiter.now = now }
+// SetLoginClock sets the clock of the sign-in throttle.
+func (s *Server) SetLoginClock(now func() time.Time) {
+	s.thr.mu.Lock()
+	defer s.thr.mu.Unlock()
+	s.thr.now = now
+}
 
 // ForgetLoginFailures clears the failures counted against host.
-func (s *Server) ForgetLoginFailures(host string) { s.pbx.limiter.succeed(host) }
+func (s *Server) ForgetLoginFailures(host string) { s.thr.forget(host) }
+
+// ForgetAllLoginFailures clears everything the sign-in throttle counted,
+// for tests that sign in wrongly on purpose many times (the authorization
+// matrix) and test something else than the throttle.
+func (s *Server) ForgetAllLoginFailures() {
+	s.thr.mu.Lock()
+	defer s.thr.mu.Unlock()
+	clear(s.thr.sources)
+	clear(s.thr.accounts)
+	clear(s.thr.trusted)
+}
 
 // Subscribers is how many websocket clients receive pushes.
 func (s *Server) Subscribers() int { return len(s.ws.subscribers()) }
@@ -61,7 +76,8 @@ func (c *AppLoginConn) Login(ctx context.Context, remote string, msg []byte) (st
 // HandleWSMessage answers one websocket message of a connection signed in
 // as u, as the read loop would.
 func (s *Server) HandleWSMessage(ctx context.Context, u store.User, msg []byte) []byte {
-	c := &wsClient{send: make(chan []byte, 1), drain: make(chan struct{}), cancel: func(error) {}, user: u}
+	c := &wsClient{send: make(chan []byte, 1), drain: make(chan struct{}), cancel: func(error) {}, user: u,
+		basicPW: u.PasswordAt, checked: s.opt.Now(), gen: s.ws.rights.Load()}
 	reply, _ := s.wsHandle(ctx, c, msg)
 	return reply
 }
@@ -87,8 +103,9 @@ type BackupStatus = backupStatusJSON
 // PushRecording pushes rec to the subscribed clients as a change of it.
 func (s *Server) PushRecording(rec store.Recording) { s.pushRecording(s.ws.subscribers(), rec) }
 
-// The AppLogin failure limiter's bounds.
+// The sign-in throttle's bounds: failures before the first delay, and the
+// longest delay.
 const (
-	LoginMaxFails = loginMaxFails
-	LoginWindow   = loginWindow
+	LoginMaxFails = throttleFree
+	LoginWindow   = throttleMaxDelay
 )

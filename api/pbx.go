@@ -3,7 +3,6 @@ package api
 import (
 	"crypto/rand"
 	"net/http"
-	"time"
 
 	"recordings/pbx"
 	"recordings/store"
@@ -11,14 +10,13 @@ import (
 
 // pbxState is the server's mutable state of the PBX integration.
 type pbxState struct {
-	limiter *loginLimiter
 	// challenge makes AppLogin challenges (tests replace it to use the
 	// protocol's published vectors).
 	challenge func() (string, error)
 }
 
-func newPBXState(now func() time.Time) *pbxState {
-	return &pbxState{limiter: newLoginLimiter(now), challenge: func() (string, error) { return pbx.NewChallenge(rand.Reader) }}
+func newPBXState() *pbxState {
+	return &pbxState{challenge: func() (string, error) { return pbx.NewChallenge(rand.Reader) }}
 }
 
 // routePBX registers the CDR endpoint and the admin API of app objects,

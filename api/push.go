@@ -23,6 +23,10 @@ import (
 // even when a CDR attaches before the upload's own event is out, and a
 // recording that comes into a user's sight (a CDR made it theirs) arrives
 // as added. An update can never precede the add.
+//
+// Each push goes to a client's current rights (pushUser): a client whose
+// session ended gets nothing (its connection was closed when the session
+// ended here, or is when the push finds it ended).
 
 // push is the server's subscriber on the event broker. It never blocks on a
 // client.
@@ -62,7 +66,11 @@ func (s *Server) pushRecording(subs []*wsClient, rec store.Recording) {
 		return msg
 	}
 	for _, c := range subs {
-		if !canView(c.currentUser(), rec.Owner) {
+		u, ok := s.pushUser(c)
+		if !ok {
+			continue // its rights ended (or could not be checked): nothing goes out
+		}
+		if !canView(u, rec.Owner) {
 			// No longer visible to this client (e.g. owner changed): it goes.
 			if c.forgot(rec.ID) {
 				if gone == nil {
@@ -93,7 +101,7 @@ func (s *Server) pushRecording(subs []*wsClient, rec store.Recording) {
 func (s *Server) pushDeleted(subs []*wsClient, id int64) {
 	msg := deletedMsg(id)
 	for _, c := range subs {
-		if c.forgot(id) {
+		if _, ok := s.pushUser(c); ok && c.forgot(id) {
 			c.enqueue(msg)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"recordings/applog"
@@ -91,8 +92,13 @@ type Server struct {
 	csp     string    // the pages' Content-Security-Policy (browser.go)
 	ws      wsHub     // websocket clients (wsconn.go)
 	pbx     *pbxState // AppLogin (applogin.go)
+	thr     *throttle // sign-in throttle (throttle.go)
 	backups backups   // admin backups (ops.go)
 	rejects rejects   // refused uploads and CDRs, logged per source and minute (ingress.go)
+
+	// sessionsPruned is when (unix seconds) expired and idle sessions were
+	// last deleted (pruneSessions in auth.go).
+	sessionsPruned atomic.Int64
 }
 
 // New returns a server over d. It subscribes to d.Events to push recording
@@ -115,7 +121,7 @@ func New(d Deps, opt Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{db: d.DB, ing: d.Ingest, cdrs: d.Calls, set: d.Settings, bus: d.Events, hc: d.Health, m: d.Metrics,
-		opt: opt, pbx: newPBXState(opt.Now), backups: newBackups(opt.Now), csp: pageCSP(frames),
+		opt: opt, pbx: newPBXState(), backups: newBackups(opt.Now), csp: pageCSP(frames),
 		log:    d.Log.With("category", applog.UI),
 		recLog: d.Log.With("category", applog.Recording),
 		cdrLog: d.Log.With("category", applog.CallInformation),
@@ -123,6 +129,7 @@ func New(d Deps, opt Options) (*Server, error) {
 		licLog: d.Log.With("category", applog.License),
 	}
 	s.rejects = s.newRejects()
+	s.thr = newThrottle(opt.Now, s.log)
 	s.ws.unsubscribe = d.Events.Subscribe(s.push)
 	return s, nil
 }

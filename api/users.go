@@ -13,12 +13,15 @@ import (
 
 // Users: the one JSON shape of an account, the signed-in user (GET /api/me,
 // websocket GetMe) and the admin's account management (websocket ListUsers
-// and CreateUser, REST GET and PUT /api/admin/users…).
+// and CreateUser, REST GET and PUT /api/admin/users…). The people's
+// operations — changing one's password, an admin's reset, disable, delete
+// and reassignment of recordings — are in people.go.
 
 func (s *Server) routeUsers(apiMux *http.ServeMux) {
 	apiMux.Handle("GET /api/me", s.authed(s.me))
 	apiMux.Handle("GET /api/admin/users", s.admin(s.restListUsers))
 	apiMux.Handle("PUT /api/admin/users/{name}", s.admin(s.restUpdateUser))
+	s.routePeople(apiMux)
 	apiMux.Handle("PUT /api/admin/users/{name}/appobject", s.admin(s.restSetUserAppObject))
 	apiMux.Handle("PUT /api/admin/users/{name}/licence", s.admin(s.restSetUserLicence))
 }
@@ -33,6 +36,8 @@ type userJSON struct {
 	MACs        []string  `json:"macs"`
 	Licensed    bool      `json:"licensed"`
 	HasPassword bool      `json:"has_password"`
+	PasswordSet time.Time `json:"password_set,omitzero"` // when the password was last set
+	Disabled    bool      `json:"disabled"`
 	Created     time.Time `json:"created,omitzero"`
 	// AppObject is the app object in effect: of a signed-in user the one
 	// the sign-in came through (or the account's default), of an account
@@ -53,7 +58,8 @@ func userView(u store.User) userJSON {
 		ao = u.AppObject
 	}
 	return userJSON{ID: u.ID, Name: u.Name, DisplayName: u.DisplayName, E164: u.E164, Role: string(u.Role), MACs: macs,
-		Licensed: u.Licensed, HasPassword: u.HasPassword, Created: u.CreatedAt.UTC(), AppObject: ao, Sees: u.Sees}
+		Licensed: u.Licensed, HasPassword: u.HasPassword, PasswordSet: u.PasswordAt.UTC(), Disabled: u.Disabled,
+		Created: u.CreatedAt.UTC(), AppObject: ao, Sees: u.Sees}
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
@@ -121,8 +127,9 @@ func (s *Server) wsCreateUser(ctx context.Context, c *wsClient, u store.User, bo
 		return nil, invalid.New("e164", "digits with an optional leading +, at most 20")
 	case req.Role != "" && req.Role != string(store.RoleUser) && req.Role != string(store.RoleAdmin):
 		return nil, invalid.New("role", `"user" or "admin"`)
-	case len(req.Password) < 8 || len(req.Password) > 72:
-		return nil, invalid.New("password", "8 to 72 bytes")
+	}
+	if err := store.CheckNewPassword(req.Password); err != nil {
+		return nil, err
 	}
 	role := store.Role(req.Role)
 	if role == "" {
@@ -131,7 +138,9 @@ func (s *Server) wsCreateUser(ctx context.Context, c *wsClient, u store.User, bo
 	nu, err := s.db.CreateUser(ctx, store.User{Name: req.Name, DisplayName: strings.TrimSpace(req.DisplayName), E164: req.E164, Role: role}, req.Password)
 	if err != nil {
 		if errors.Is(err, store.ErrExists) {
-			return nil, refuse(http.StatusConflict, "a user named %q exists already", req.Name)
+			// Names are compared in their normalised form (store.NameKey).
+			return nil, refuse(http.StatusConflict,
+				"a user named %q, or one differing only in case or look-alike characters, exists already", req.Name)
 		}
 		return nil, err
 	}
@@ -174,7 +183,7 @@ func (s *Server) restUpdateUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, notFoundAs(err, "no such user"))
 		return
 	}
-	oldMACs := u.MACs
+	oldMACs, oldRole := u.MACs, u.Role
 	if req.DisplayName != nil {
 		u.DisplayName = strings.TrimSpace(*req.DisplayName)
 	}
@@ -196,6 +205,13 @@ func (s *Server) restUpdateUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("user changed", "user", userFrom(ctx).Name, "account", u.Name)
+	if u.Role != oldRole {
+		// The store ended the account's sessions; its websockets go too.
+		n := s.closeUserSockets(u.ID, nil, "role changed")
+		s.log.Info("role changed: sessions ended", "user", userFrom(ctx).Name, "account", u.Name,
+			"from", string(oldRole), "to", string(u.Role), "websockets", n)
+	}
+	s.rightsChanged() // the number may open another access list
 	macs := append(append([]string{}, oldMACs...), u.MACs...)
 	if _, err := s.cdrs.RefreshDevices(ctx, u.Name, macs); err != nil {
 		s.cdrLog.Warn("re-resolve recordings after user change", "account", u.Name, "err", err)
@@ -225,6 +241,7 @@ func (s *Server) restSetUserAppObject(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, notFoundAs(err, "no such user or app object"))
 		return
 	}
+	s.rightsChanged()
 	s.log.Info("default app object set", "user", userFrom(r.Context()).Name,
 		"account", r.PathValue("name"), "app_object", *req.AppObject)
 	w.WriteHeader(http.StatusNoContent)

@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"recordings/api"
 	"recordings/internal/testutil"
@@ -147,8 +150,11 @@ func TestWSAppLoginSessionForHTTP(t *testing.T) {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	if r := c.call("ListRecordings", nil); !strings.Contains(errOf(r), "session ended") {
-		t.Fatalf("after logout: %v", r)
+	// The logout closed the connection signed in with that session.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, _, err := c.c.Read(ctx); websocket.CloseStatus(err) != api.WSCloseSignIn {
+		t.Fatalf("after logout: read %v, want close %d", err, api.WSCloseSignIn)
 	}
 }
 

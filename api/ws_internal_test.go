@@ -3,6 +3,7 @@ package api
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"recordings/store"
 )
@@ -37,10 +38,11 @@ func TestWSReply(t *testing.T) {
 
 // BenchmarkPush measures fanning one recording change out to 50 subscribers.
 func BenchmarkPush(b *testing.B) {
-	var s Server
+	now := time.Now()
+	s := Server{opt: Options{Now: func() time.Time { return now }}}
 	for range 50 {
 		c := &wsClient{send: make(chan []byte, 1<<20), cancel: func(error) {}, subscribed: true,
-			user: store.User{Name: "root", Role: store.RoleAdmin}}
+			user: store.User{Name: "root", Role: store.RoleAdmin}, checked: now}
 		s.ws.add(c)
 	}
 	rec := store.Recording{ID: 7, Owner: "alice", State: "ready", PeerName: "Bob", PeerNumber: "+4970311"}

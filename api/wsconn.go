@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -27,6 +28,11 @@ const (
 	wsPingInterval  = 30 * time.Second
 	wsSignInTimeout = 30 * time.Second // an anonymous connection must sign in within this
 	wsMaxSeen       = 100_000          // recording ids remembered per client for delete pushes
+	// wsPushRecheck: a push re-checks the client's session or account when
+	// its last check is older than this (or rights changed since, see
+	// wsHub.rights), so that a session ended elsewhere (the CLI, expiry)
+	// gets no pushes for longer.
+	wsPushRecheck = 10 * time.Second
 
 	// Close codes in the private range (4000–4999).
 	wsCloseSignIn = websocket.StatusCode(4401) // sign in again (no or expired session)
@@ -40,6 +46,10 @@ type wsHub struct {
 	closed  bool
 	// unsubscribe ends the server's subscription to recording changes.
 	unsubscribe func()
+	// rights counts changes that may change what a signed-in client may
+	// do or see (accounts, app objects): a push to a client checked under
+	// an older count re-checks first.
+	rights atomic.Uint64
 }
 
 func (h *wsHub) add(c *wsClient) bool {
@@ -61,7 +71,8 @@ func (h *wsHub) remove(c *wsClient) {
 	delete(h.clients, c)
 }
 
-// subscribers returns the clients that asked for pushes.
+// subscribers returns the clients that asked for pushes (a revoked client
+// never did: revoke unsubscribes it).
 func (h *wsHub) subscribers() []*wsClient {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -74,19 +85,178 @@ func (h *wsHub) subscribers() []*wsClient {
 	return out
 }
 
+// matching returns the clients for which match (called under the client's
+// lock) is true.
+func (h *wsHub) matching(match func(c *wsClient) bool) []*wsClient {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []*wsClient
+	for c := range h.clients {
+		c.mu.Lock()
+		ok := !c.revoked && match(c)
+		c.mu.Unlock()
+		if ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // wsClient is one websocket connection.
 type wsClient struct {
 	send   chan []byte
 	drain  chan struct{} // closed: write what is queued, then stop
 	cancel context.CancelCauseFunc
-	token  string       // session token from the upgrade request or AppLogin; "" for HTTP Basic
-	remote string       // the client's address, for AppLogin's rate limit
+	remote string       // the client's address, for the sign-in throttle
 	app    appLoginConn // AppLogin challenge state (applogin.go); read loop only
+	// closeConn starts the closing handshake with code (nil in tests that
+	// drive wsHandle without a connection).
+	closeConn func(code websocket.StatusCode, reason string)
+	// endAfterReply: the session ended by the request being answered (the
+	// client changed its own password): answer, then close.
+	endAfterReply atomic.Bool
 
 	mu         sync.Mutex
 	user       store.User // zero until signed in
+	token      string     // session token from the upgrade request or AppLogin; "" for HTTP Basic
+	basicPW    time.Time  // signed in by HTTP Basic: the password's PasswordAt then
+	checked    time.Time  // when the rights were last checked
+	gen        uint64     // wsHub.rights at that check
+	revoked    bool       // the session ended: no more answers or pushes
 	subscribed bool
 	seen       map[int64]struct{} // recordings this client was shown (listed or pushed)
+}
+
+// errSessionEnded: the session or account of a websocket client no longer
+// allows what it signed in for.
+var errSessionEnded = errors.New("session ended")
+
+// revoke ends the client's rights at once: it is unsubscribed, its user
+// forgotten and its connection closed with wsCloseSignIn, or, afterReply,
+// closed once the request being handled is answered.
+func (c *wsClient) revoke(afterReply bool, why string) {
+	c.mu.Lock()
+	if c.revoked {
+		c.mu.Unlock()
+		return
+	}
+	c.revoked, c.user, c.subscribed, c.token = true, store.User{}, false, ""
+	c.mu.Unlock()
+	if afterReply {
+		c.endAfterReply.Store(true)
+		return
+	}
+	if c.closeConn != nil {
+		c.closeConn(wsCloseSignIn, why)
+	}
+}
+
+func (c *wsClient) isRevoked() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.revoked
+}
+
+// closeUserSockets ends the websockets signed in as account id (a changed
+// password, a role change, a disabled or deleted account): they get close
+// code 4401 within moments and nothing more before it. self, when one of
+// them (the request came over it), is answered first. It returns how many
+// it closed.
+func (s *Server) closeUserSockets(id int64, self *wsClient, why string) int {
+	s.ws.rights.Add(1)
+	cs := s.ws.matching(func(c *wsClient) bool { return c.user.ID == id })
+	for _, c := range cs {
+		c.revoke(c == self, why)
+	}
+	return len(cs)
+}
+
+// closeSessionSockets ends the websockets signed in with session token (a
+// logout).
+func (s *Server) closeSessionSockets(token string, self *wsClient) int {
+	cs := s.ws.matching(func(c *wsClient) bool { return c.token != "" && c.token == token })
+	for _, c := range cs {
+		c.revoke(c == self, "signed out")
+	}
+	return len(cs)
+}
+
+// rightsChanged tells the websocket clients that what they may see may have
+// changed (an account's number, an app object's access list): the next
+// push to each re-checks its session first.
+func (s *Server) rightsChanged() { s.ws.rights.Add(1) }
+
+// wsRecheck loads the client's current rights: its session's (touch: as a
+// use of it) or, signed in by HTTP Basic, its account's, which must still
+// exist, be enabled and have the password it signed in with. A session or
+// account that no longer allows this is errSessionEnded.
+func (s *Server) wsRecheck(ctx context.Context, c *wsClient, touch bool) (store.User, error) {
+	c.mu.Lock()
+	u, token, basicPW, revoked := c.user, c.token, c.basicPW, c.revoked
+	c.mu.Unlock()
+	if revoked || u.ID == 0 {
+		return store.User{}, errSessionEnded
+	}
+	gen := s.ws.rights.Load()
+	var (
+		fresh store.User
+		err   error
+	)
+	switch {
+	case token != "" && touch:
+		fresh, err = s.db.SessionUser(ctx, token)
+	case token != "":
+		fresh, err = s.db.CheckSession(ctx, token)
+	default:
+		fresh, err = s.db.ActiveUser(ctx, u.ID)
+		if err == nil && !fresh.PasswordAt.Equal(basicPW) {
+			err = store.ErrNotFound // the password changed since
+		}
+	}
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrDisabled) {
+			return store.User{}, errSessionEnded
+		}
+		return store.User{}, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.revoked:
+		return store.User{}, errSessionEnded
+	case c.token != token || c.user.ID != u.ID:
+		return c.user, nil // signed in anew meanwhile (AppLogin): that one holds
+	}
+	c.user, c.checked, c.gen = fresh, s.opt.Now(), gen
+	return fresh, nil
+}
+
+// pushUser is the user a push to c is for: its current rights, re-checked
+// when they may have changed since the last check (rightsChanged) or that
+// check is older than wsPushRecheck. ok is false when nothing may be
+// pushed; a session found ended closes the connection.
+func (s *Server) pushUser(c *wsClient) (store.User, bool) {
+	c.mu.Lock()
+	u, revoked, checked, gen := c.user, c.revoked, c.checked, c.gen
+	c.mu.Unlock()
+	if revoked || u.Name == "" {
+		return store.User{}, false
+	}
+	if gen == s.ws.rights.Load() && s.opt.Now().Sub(checked) < wsPushRecheck {
+		return u, true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	fresh, err := s.wsRecheck(ctx, c, false)
+	if errors.Is(err, errSessionEnded) {
+		c.revoke(false, "session ended")
+		return store.User{}, false
+	}
+	if err != nil {
+		s.log.Warn("websocket push: check session", "err", err)
+		return store.User{}, false
+	}
+	return fresh, true
 }
 
 var errWSSlow = errors.New("client too slow: send queue full")
@@ -172,6 +342,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		if c, cerr := r.Cookie(sessionCookie); cerr == nil {
 			token = c.Value
 		}
+	case s.refuseSignIn(w, err):
+		return // throttled or disabled
 	case errors.Is(err, errNoCredentials), errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrBadCredentials):
 		// Anonymous: the connection may still sign in with a message (see
 		// wsAnonymous), or is closed after wsSignInTimeout.
@@ -191,7 +363,13 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancelCause(r.Context())
 	defer cancel(nil)
 	c := &wsClient{send: make(chan []byte, wsSendQueue), drain: make(chan struct{}), cancel: cancel, token: token, user: user,
-		remote: r.RemoteAddr}
+		remote: r.RemoteAddr, checked: s.opt.Now(), gen: s.ws.rights.Load(),
+		// A revocation closes from another goroutine; the read loop then
+		// sees the close and ends the connection.
+		closeConn: func(code websocket.StatusCode, reason string) { go conn.Close(code, reason) }}
+	if token == "" {
+		c.basicPW = user.PasswordAt
+	}
 	if !s.ws.add(c) {
 		conn.Close(websocket.StatusGoingAway, "server shutting down")
 		return

@@ -35,6 +35,12 @@ var wsHandlers = map[string]wsHandler{
 	"SetSettings":     {fn: (*Server).wsSetSettings, admin: true},
 	"ListUsers":       {fn: (*Server).wsListUsers, admin: true},
 	"CreateUser":      {fn: (*Server).wsCreateUser, admin: true},
+	// Passwords and accounts (people.go).
+	"ChangePassword":     {fn: (*Server).wsChangePassword},
+	"ResetPassword":      {fn: (*Server).wsResetPassword, admin: true},
+	"SetUserDisabled":    {fn: (*Server).wsSetUserDisabled, admin: true},
+	"DeleteUser":         {fn: (*Server).wsDeleteUser, admin: true},
+	"ReassignRecordings": {fn: (*Server).wsReassignRecordings, admin: true},
 	// An app may sign in again over a connection that a cookie signed in.
 	"AppChallenge": {fn: (*Server).wsAppChallenge},
 	"AppLogin":     {fn: (*Server).wsAppLogin},
@@ -50,8 +56,12 @@ var wsAnonymous = map[string]wsHandler{
 }
 
 // wsHandle answers one request. closeNow asks to end the connection (the
-// session ended).
+// session ended). Every request of a signed-in client first re-checks its
+// rights (wsRecheck): its session, or for HTTP Basic its account.
 func (s *Server) wsHandle(ctx context.Context, c *wsClient, data []byte) (reply []byte, closeNow bool) {
+	if c.isRevoked() {
+		return nil, true // closing already: answer nothing more
+	}
 	var env wsEnvelope
 	if err := json.Unmarshal(data, &env); err != nil {
 		return wsErrorReply("", nil, "message is not a JSON object: "+err.Error()), false
@@ -67,20 +77,19 @@ func (s *Server) wsHandle(ctx context.Context, c *wsClient, data []byte) (reply 
 			// stays open for AppChallenge/AppLogin until wsSignInTimeout.
 			return wsErrorReply(env.MT, env.Src, "sign-in required"), false
 		}
-	} else if c.token != "" {
-		// Re-check the session, so that signing out ends the connection's rights.
-		fresh, err := s.db.SessionUser(ctx, c.token)
+	} else {
+		// Re-check, so that a sign-out, a changed password or role, a
+		// disabled or deleted account ends the connection's rights.
+		fresh, err := s.wsRecheck(ctx, c, true)
 		if err != nil {
-			if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrBadCredentials) {
+			if errors.Is(err, errSessionEnded) {
+				c.revoke(true, "session ended")
 				return wsErrorReply(env.MT, env.Src, "session ended: sign in again"), true
 			}
 			s.log.Error("websocket: check session", "err", err)
 			return wsErrorReply(env.MT, env.Src, "internal error"), false
 		}
 		u = fresh
-		c.mu.Lock()
-		c.user = fresh
-		c.mu.Unlock()
 	}
 	if !ok {
 		return wsErrorReply(env.MT, env.Src, fmt.Sprintf("unknown message type %.64q", env.MT)), false
@@ -89,20 +98,21 @@ func (s *Server) wsHandle(ctx context.Context, c *wsClient, data []byte) (reply 
 		return wsErrorReply(env.MT, env.Src, "administrators only"), false
 	}
 	res, err := h.fn(s, ctx, c, u, data)
+	closeNow = c.endAfterReply.Load()
 	if err != nil {
 		_, msg, ok := clientFacing(err)
 		if !ok {
 			s.log.Error("websocket request failed", "mt", env.MT, "user", u.Name, "err", err)
 			msg = "internal error"
 		}
-		return wsErrorReply(env.MT, env.Src, msg), false
+		return wsErrorReply(env.MT, env.Src, msg), closeNow
 	}
 	out, err := wsReply(env.MT, env.Src, res)
 	if err != nil {
 		s.log.Error("websocket: encode reply", "mt", env.MT, "err", err)
-		return wsErrorReply(env.MT, env.Src, "internal error"), false
+		return wsErrorReply(env.MT, env.Src, "internal error"), closeNow
 	}
-	return out, false
+	return out, closeNow
 }
 
 // wsReply builds {"mt":"<mt>Result","src":…, …res's fields}.

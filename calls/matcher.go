@@ -380,12 +380,16 @@ func clip(s string) string {
 	return s
 }
 
-// decideOwner picks the owner to store: the rule's result when there is
+// decideOwner picks the owner to store: the one an administrator gave
+// (store.OwnerByAdmin) stands; else the rule's result when there is
 // one. Otherwise the recording keeps the owner it was given at upload (the
 // registration name of its file name); one a rule gave earlier that no
 // longer applies (an account lost a device) falls back to the registration
 // name. A name the CDRs show to be a trunk or waiting queue owns nothing.
 func decideOwner(rec store.Recording, info pbx.CallInfo, cdrs []pbx.CDR) (owner, source string) {
+	if rec.OwnerSource == store.OwnerByAdmin {
+		return rec.Owner, rec.OwnerSource // an administrator's reassignment stands
+	}
 	if info.Owner != "" {
 		return info.Owner, string(info.OwnerSource)
 	}

@@ -238,8 +238,9 @@ func TestAdminPBXSettings(t *testing.T) {
 
 	t.Run("server refusal shown", func(t *testing.T) {
 		b := b.on(t)
-		// root stops being an admin while the page is open: the server
-		// refuses the change and the page says why.
+		// root stops being an admin while the page is open: that ends
+		// root's sessions, so the server refuses the change and the page
+		// says why.
 		root, err := e.db.User(e.ctx, "root")
 		if err != nil {
 			t.Fatal(err)
@@ -250,7 +251,7 @@ func TestAdminPBXSettings(t *testing.T) {
 		}
 		b.set(field("nocdr_grace_minutes"), "45")
 		b.do("save", chromedp.Click(sec+` button.save-pbx-btn`))
-		b.waitFor("the refusal", pbxStatus+`.textContent === 'Not saved: administrators only' && `+pbxStatus+`.getAttribute('role') === 'alert'`)
+		b.waitFor("the refusal", pbxStatus+`.textContent === 'Not saved: sign-in required' && `+pbxStatus+`.getAttribute('role') === 'alert'`)
 		if m, _ := e.db.Settings(e.ctx); m["nocdr_grace_seconds"] != "1800" {
 			t.Errorf("grace %q after the refusal, want 1800", m["nocdr_grace_seconds"])
 		}

@@ -424,7 +424,7 @@ func (r appsRun) adminApp(t *testing.T, b driver) {
 		b.typeText(`#panel-users input[name=display_name]`, "Carol <b>C</b>")
 		b.typeText(`#panel-users input[name=e164]`, "+4970311999")
 		b.typeText(`#panel-users input[name=password]`, "secret-pass-1")
-		b.click(`#panel-users form button[type=submit]`)
+		b.click(`#panel-users form.create-user button[type=submit]`)
 		b.waitFor("carol in the list", `document.querySelector('table.users tbody').textContent.includes('Carol <b>C</b>')`)
 		if _, err := e.db.Authenticate(e.ctx, "carol", "secret-pass-1"); err != nil {
 			t.Errorf("the new user cannot sign in: %v", err)

@@ -60,7 +60,7 @@ func checkAppObject(o AppObject) (AppObject, error) {
 		if err := checkText("access", e, maxAccessEntry, true); err != nil {
 			return o, err
 		}
-		if !slices.ContainsFunc(acc, func(x string) bool { return strings.EqualFold(x, e) }) {
+		if !slices.ContainsFunc(acc, func(x string) bool { return SameName(x, e) }) {
 			acc = append(acc, e)
 		}
 	}
@@ -236,7 +236,8 @@ func (db *DB) SetUserAppObject(ctx context.Context, user, appObject string) erro
 				return err
 			}
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE users SET app_object = ? WHERE name = ?`, appObject, user)
+		sel, args := userByName(user)
+		res, err := tx.ExecContext(ctx, `UPDATE users SET app_object = ? WHERE id = `+sel, append([]any{appObject}, args...)...)
 		if err != nil {
 			return err
 		}
@@ -272,7 +273,7 @@ func (db *DB) AccessOwners(ctx context.Context, name string) (_ []string, err er
 		if err := rows.Scan(&n); err != nil {
 			return nil, fmt.Errorf("store: access list of %.64q: %w", name, err)
 		}
-		if !slices.ContainsFunc(out, func(x string) bool { return strings.EqualFold(x, n) }) {
+		if !slices.ContainsFunc(out, func(x string) bool { return SameName(x, n) }) {
 			out = append(out, n)
 		}
 	}

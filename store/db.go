@@ -37,6 +37,7 @@ var (
 	ErrExists         = errors.New("store: already exists")
 	ErrProtected      = errors.New("store: recording is protected")
 	ErrBadCredentials = errors.New("store: bad credentials")
+	ErrDisabled       = errors.New("store: account disabled")
 	ErrSchemaTooNew   = errors.New("store: database schema is newer than this program")
 	ErrState          = errors.New("store: operation not allowed in the recording's state")
 	// ErrComplete: a capture of that name arrived completely; captures are
@@ -67,6 +68,9 @@ type Options struct {
 	// BusyTimeout is how long a statement waits for a lock held by another
 	// connection or process before failing with SQLITE_BUSY; 0 means 5 s.
 	BusyTimeout time.Duration
+	// SessionIdle ends a session that was not used for this long (see
+	// SessionUser); 0 means DefaultSessionIdle.
+	SessionIdle time.Duration
 	// BusyRetries is how many times a write transaction that failed with
 	// SQLITE_BUSY (after BusyTimeout) is retried; 0 means 3,
 	// negative means none.
@@ -87,6 +91,7 @@ type DB struct {
 	cost  int
 	retry int
 	busy  time.Duration
+	idle  time.Duration // sessions' idle timeout
 
 	// ftsCap: a query with fewer trigram-index candidates than this is
 	// answered from the candidates (see ListRecordings); 0 disables.
@@ -133,6 +138,10 @@ func OpenOptions(ctx context.Context, path string, log *slog.Logger, opt Options
 	if db.now == nil {
 		db.now = time.Now
 	}
+	db.idle = opt.SessionIdle
+	if db.idle <= 0 {
+		db.idle = DefaultSessionIdle
+	}
 	db.busy = opt.BusyTimeout
 	if db.busy <= 0 {
 		db.busy = 5 * time.Second
@@ -170,6 +179,12 @@ func OpenOptions(ctx context.Context, path string, log *slog.Logger, opt Options
 	if err := db.migrate(ctx, opt.migrateTo); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if opt.migrateTo == 0 || opt.migrateTo > peopleStep() {
+		if err := db.warnNameCollisions(ctx); err != nil {
+			w.Close()
+			return nil, fmt.Errorf("store: open %s: %w", path, err)
+		}
 	}
 
 	r, err := sql.Open("sqlite", dsn(abs, roleReader, db.busy))

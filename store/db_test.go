@@ -130,11 +130,7 @@ func TestMigrateUpgrade(t *testing.T) {
 	}
 	var ids []int64
 	for i, owner := range []string{"Müller", "schmidt", "müllerin"} {
-		id, _, err := db.BeginUpload(ctx, "d", fmt.Sprint(i), FileName{RegName: owner}, owner)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, id)
+		ids = append(ids, insertOldRecording(t, db, fmt.Sprint(i), owner))
 	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
@@ -316,14 +312,8 @@ func TestMigrateBlobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	with, _, err := db.BeginUpload(ctx, "d", "with", FileName{}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	without, _, err := db.BeginUpload(ctx, "d", "without", FileName{}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	with := insertOldRecording(t, db, "with", "")
+	without := insertOldRecording(t, db, "without", "")
 	if _, err := db.w.ExecContext(ctx, `UPDATE recordings SET stats = ?, envelope = ? WHERE id = ?`,
 		[]byte(`{"x":1}`), []byte{1, 2, 3}, with); err != nil {
 		t.Fatal(err)
@@ -358,4 +348,20 @@ func TestMigrateBlobs(t *testing.T) {
 	if err := db.IntegrityCheck(ctx); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// insertOldRecording adds a recording named name owned by owner to a
+// database at an older schema version (the columns of the first schema
+// only, so that today's BeginUpload's newer columns are not needed).
+func insertOldRecording(t *testing.T, db *DB, name, owner string) int64 {
+	t.Helper()
+	var id int64
+	now := db.nowMS()
+	if err := db.w.QueryRowContext(context.Background(), `INSERT INTO recordings
+		(domain, name, reg_name, state, created_at, updated_at, owner, search)
+		VALUES ('d', ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		name, owner, StateReceiving, now, now, owner, searchText(owner, "", "", owner)).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
 }

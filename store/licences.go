@@ -71,15 +71,17 @@ func (db *DB) SetUserLicensed(ctx context.Context, user string, on bool) error {
 			}
 			var assigned int
 			var already bool
-			if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(max(name = ? COLLATE NOCASE), 0)
-				FROM users WHERE licensed = 1`, user).Scan(&assigned, &already); err != nil {
+			sel, args := userByName(user)
+			if err := tx.QueryRowContext(ctx, `SELECT count(*), coalesce(max(id = `+sel+`), 0)
+				FROM users WHERE licensed = 1`, args...).Scan(&assigned, &already); err != nil {
 				return err
 			}
 			if configured && !already && assigned >= n {
 				return invalid.New("licensed", "all %d licences are assigned", n)
 			}
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE users SET licensed = ? WHERE name = ?`, on, user)
+		sel, args := userByName(user)
+		res, err := tx.ExecContext(ctx, `UPDATE users SET licensed = ? WHERE id = `+sel, append([]any{on}, args...)...)
 		if err != nil {
 			return err
 		}
@@ -97,7 +99,7 @@ func (db *DB) SetUserLicensed(ctx context.Context, user string, on bool) error {
 // unlicensedCond selects recordings whose owner holds no licence. Recordings
 // without owner (no CDR, nobody known) are not attributed to anyone and are
 // kept.
-const unlicensedCond = `owner <> '' AND owner COLLATE NOCASE NOT IN (SELECT name FROM users WHERE licensed = 1)`
+const unlicensedCond = `owner <> '' AND owner_key NOT IN (SELECT name_key FROM users WHERE licensed = 1)`
 
 // Licences reports the licence situation.
 func (db *DB) Licences(ctx context.Context) (LicenceStatus, error) {

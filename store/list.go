@@ -23,7 +23,7 @@ const (
 // first (by creation time, then id).
 type ListFilter struct {
 	// Owners restricts the result to recordings owned by these user names
-	// (case-insensitive);
+	// (compared in their normalised form, NameKey);
 	// nil means every owner, an empty non-nil slice matches nothing.
 	Owners []string
 	// Query is a case-insensitive substring of the owner, peer name, peer
@@ -73,9 +73,9 @@ func (db *DB) ListRecordings(ctx context.Context, f ListFilter) (_ []Recording, 
 		args  []any
 	)
 	if f.Owners != nil {
-		where = append(where, "owner COLLATE NOCASE IN (?"+strings.Repeat(", ?", len(f.Owners)-1)+")")
+		where = append(where, "owner_key IN (?"+strings.Repeat(", ?", len(f.Owners)-1)+")")
 		for _, o := range f.Owners {
-			args = append(args, o)
+			args = append(args, NameKey(o))
 		}
 	}
 	useFTS := false

@@ -210,8 +210,8 @@ func TestListQueryPlans(t *testing.T) {
 		{"first page", "", nil, "recordings_created"},
 		{"cursor", "WHERE (created_at, id) < (?, ?)", []any{1, 2}, "recordings_created"},
 		{"query", "WHERE instr(search, ?) > 0", []any{"x"}, "USING INDEX recordings_created"},
-		{"owner", "WHERE owner COLLATE NOCASE IN (?)", []any{"a"}, "recordings_owner (owner=?)"},
-		{"owner and query", "WHERE owner COLLATE NOCASE IN (?) AND instr(search, ?) > 0", []any{"a", "b"}, "USING INDEX recordings_owner (owner=?)"},
+		{"owner", "WHERE owner_key IN (?)", []any{"a"}, "recordings_owner (owner_key=?)"},
+		{"owner and query", "WHERE owner_key IN (?) AND instr(search, ?) > 0", []any{"a", "b"}, "USING INDEX recordings_owner (owner_key=?)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rows, err := db.r.QueryContext(ctx, "EXPLAIN QUERY PLAN SELECT "+recColsLight+

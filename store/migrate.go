@@ -22,6 +22,7 @@ var migrations = []migration{
 	{"case-insensitive owner index", migrateOwnerNocase},
 	{"analysis blobs in their own table", migrateBlobs},
 	{"CDR facts parsed once, per-conference caps", migrateCDRFacts}, // cdrfacts.go
+	{peopleMigration, migratePeople},                                // migrate_people.go
 }
 
 // SchemaVersion is the schema version this program creates and understands.

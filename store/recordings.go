@@ -226,9 +226,9 @@ func (db *DB) BeginUpload(ctx context.Context, domain, name string, fn FileName,
 		case errors.Is(err, sql.ErrNoRows):
 			replaced = false
 			return tx.QueryRowContext(ctx, `INSERT INTO recordings
-				(domain, name, conf_id, mac, serial, reg_name, state, created_at, updated_at, owner, search)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-				domain, name, fn.ConfID, fn.MAC, fn.Serial, fn.RegName, StateReceiving, now, now, owner, search,
+				(domain, name, conf_id, mac, serial, reg_name, state, created_at, updated_at, owner, owner_key, search)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				domain, name, fn.ConfID, fn.MAC, fn.Serial, fn.RegName, StateReceiving, now, now, owner, NameKey(owner), search,
 			).Scan(&id)
 		case err != nil:
 			return err
@@ -247,10 +247,10 @@ func (db *DB) BeginUpload(ctx context.Context, domain, name string, fn FileName,
 		_, err = tx.ExecContext(ctx, `UPDATE recordings SET
 			conf_id = ?, mac = ?, serial = ?, reg_name = ?, state = ?, reason = '', size = 0,
 			nchunks = 0, sha256 = '', created_at = ?, updated_at = ?, codec = '', duration_ms = 0,
-			protected = 0, owner = ?, direction = '', peer_name = '',
+			protected = 0, owner = ?, owner_key = ?, direction = '', peer_name = '',
 			peer_number = '', connected_at = NULL, call_ms = 0, cdr = 0, no_cdr = 0, owner_source = '', search = ?
 			WHERE id = ?`,
-			fn.ConfID, fn.MAC, fn.Serial, fn.RegName, StateReceiving, now, now, owner, search, id)
+			fn.ConfID, fn.MAC, fn.Serial, fn.RegName, StateReceiving, now, now, owner, NameKey(owner), search, id)
 		return err
 	})
 	if err != nil {

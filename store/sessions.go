@@ -13,6 +13,14 @@ import (
 
 const tokenBytes = 32
 
+// DefaultSessionIdle ends a session unused for this long (Options.SessionIdle).
+const DefaultSessionIdle = 8 * time.Hour
+
+// touchEvery is how stale last_seen may get before a use of the session
+// writes it again: the idle timeout is exact to this much, and a busy
+// session costs one write per touchEvery, not one per request.
+const touchEvery = time.Minute
+
 // tokenHash is what the database keeps of a session token.
 func tokenHash(token string) ([]byte, bool) {
 	raw, err := base64.RawURLEncoding.DecodeString(token)
@@ -25,7 +33,8 @@ func tokenHash(token string) ([]byte, bool) {
 
 // CreateSession starts a login session for user userID lasting ttl and
 // returns its token (43 base64url characters). Only the token's SHA-256 is
-// stored.
+// stored. Besides ending after ttl, a session ends when unused for the idle
+// timeout (Options.SessionIdle; each use through SessionUser slides it).
 func (db *DB) CreateSession(ctx context.Context, userID int64, ttl time.Duration) (string, error) {
 	return db.CreateAppSession(ctx, userID, ttl, "", "")
 }
@@ -52,9 +61,9 @@ func (db *DB) CreateAppSession(ctx context.Context, userID int64, ttl time.Durat
 	h := sha256.Sum256(raw[:])
 	now := db.now()
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at, app_object, role)
-			SELECT ?, id, ?, ?, ?, ? FROM users WHERE id = ?`, h[:], now.UnixMilli(), now.Add(ttl).UnixMilli(),
-			via, string(role), userID)
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at, app_object, role, last_seen)
+			SELECT ?, id, ?, ?, ?, ?, ? FROM users WHERE id = ? AND disabled = 0`, h[:], now.UnixMilli(), now.Add(ttl).UnixMilli(),
+			via, string(role), now.UnixMilli(), userID)
 		if err != nil {
 			return err
 		}
@@ -73,9 +82,20 @@ func (db *DB) CreateAppSession(ctx context.Context, userID int64, ttl time.Durat
 	return token, nil
 }
 
-// SessionUser returns the user of a live session; unknown, malformed and
-// expired tokens fail with ErrNotFound.
+// SessionUser returns the user of a live session and counts this as a use
+// of it (sliding its idle timeout); unknown, malformed, expired and idle
+// tokens, and sessions of a disabled account, fail with ErrNotFound.
 func (db *DB) SessionUser(ctx context.Context, token string) (User, error) {
+	return db.sessionUser(ctx, token, true)
+}
+
+// CheckSession is SessionUser without counting a use: for checks the
+// person did not cause (a websocket push).
+func (db *DB) CheckSession(ctx context.Context, token string) (User, error) {
+	return db.sessionUser(ctx, token, false)
+}
+
+func (db *DB) sessionUser(ctx context.Context, token string, touch bool) (User, error) {
 	h, ok := tokenHash(token)
 	if !ok {
 		return User{}, fmt.Errorf("store: session: %w", ErrNotFound)
@@ -83,9 +103,12 @@ func (db *DB) SessionUser(ctx context.Context, token string) (User, error) {
 	var (
 		uid       int64
 		via, role string
+		seen      int64
 	)
-	err := db.r.QueryRowContext(ctx, `SELECT user_id, app_object, role FROM sessions WHERE token_hash = ? AND expires_at > ?`,
-		h, db.nowMS()).Scan(&uid, &via, &role)
+	now := db.nowMS()
+	err := db.r.QueryRowContext(ctx, `SELECT user_id, app_object, role, last_seen FROM sessions
+		WHERE token_hash = ? AND expires_at > ? AND last_seen > ?`,
+		h, now, now-db.idle.Milliseconds()).Scan(&uid, &via, &role, &seen)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = ErrNotFound
 	}
@@ -93,8 +116,20 @@ func (db *DB) SessionUser(ctx context.Context, token string) (User, error) {
 		return User{}, fmt.Errorf("store: session: %w", err)
 	}
 	u, _, err := db.user(ctx, `u.id = ?`, uid)
+	if err == nil && u.Disabled {
+		err = ErrNotFound
+	}
 	if err != nil {
 		return User{}, fmt.Errorf("store: session: %w", err)
+	}
+	if touch && now-seen >= touchEvery.Milliseconds() {
+		err := db.write(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, `UPDATE sessions SET last_seen = max(last_seen, ?) WHERE token_hash = ?`, now, h)
+			return err
+		})
+		if err != nil {
+			return User{}, fmt.Errorf("store: session: %w", err)
+		}
 	}
 	if role != "" {
 		u.Role = Role(role)
@@ -127,9 +162,21 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID int64) (int64, erro
 	return db.deleteCount(ctx, "delete sessions of user", `DELETE FROM sessions WHERE user_id = ?`, userID)
 }
 
-// DeleteExpiredSessions removes expired sessions and returns how many.
+// SessionCount is the number of stored sessions, live or not yet removed.
+func (db *DB) SessionCount(ctx context.Context) (int, error) {
+	var n int
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM sessions`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count sessions: %w", err)
+	}
+	return n, nil
+}
+
+// DeleteExpiredSessions removes expired and idle sessions and returns how
+// many.
 func (db *DB) DeleteExpiredSessions(ctx context.Context) (int64, error) {
-	return db.deleteCount(ctx, "delete expired sessions", `DELETE FROM sessions WHERE expires_at <= ?`, db.nowMS())
+	now := db.nowMS()
+	return db.deleteCount(ctx, "delete expired sessions", `DELETE FROM sessions WHERE expires_at <= ? OR last_seen <= ?`,
+		now, now-db.idle.Milliseconds())
 }
 
 func (db *DB) deleteCount(ctx context.Context, what, query string, args ...any) (int64, error) {

@@ -33,7 +33,7 @@ const (
 // User is an account of the web UI and, by name, the owner of recordings.
 type User struct {
 	ID          int64
-	Name        string // unique, case-insensitive
+	Name        string // unique in its normalised form (NameKey)
 	DisplayName string
 	E164        string   // phone number, e.g. "+4970311234567"; may be empty
 	Role        Role     // RoleUser or RoleAdmin; empty means RoleUser on create
@@ -42,6 +42,12 @@ type User struct {
 	// HasPassword is false for PBX-only users, who cannot log in locally.
 	// It is read-only: set passwords with CreateUser or SetPassword.
 	HasPassword bool
+	// PasswordAt is when the password was last set (zero: before this was
+	// recorded, or none). Read-only.
+	PasswordAt time.Time
+	// Disabled accounts cannot sign in by any path (read-only here:
+	// SetUserDisabled).
+	Disabled bool
 
 	// AppObject is the account's default app object (SetUserAppObject):
 	// its access list applies to sign-ins that name no app object.
@@ -152,10 +158,16 @@ func (db *DB) CreateUser(ctx context.Context, u User, password string) (User, er
 		return User{}, fmt.Errorf("store: create user %s: %w", u.Name, err)
 	}
 	now := db.nowMS()
+	pwAt := int64(0)
+	if hash != "" {
+		pwAt = now
+	}
 	err = db.write(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO users (name, display_name, e164, role, password_hash, created_at)
-			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-			u.Name, u.DisplayName, u.E164, string(u.Role), hash, now).Scan(&u.ID)
+		// name_key is unique (with name_dup 0): a name that differs from
+		// an existing one only in case or look-alike characters is taken.
+		err := tx.QueryRowContext(ctx, `INSERT INTO users (name, name_key, display_name, e164, role, password_hash,
+			password_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			u.Name, NameKey(u.Name), u.DisplayName, u.E164, string(u.Role), hash, pwAt, now).Scan(&u.ID)
 		if isUnique(err) {
 			return ErrExists
 		}
@@ -169,27 +181,50 @@ func (db *DB) CreateUser(ctx context.Context, u User, password string) (User, er
 	}
 	u.CreatedAt = fromMS(now)
 	u.HasPassword = hash != ""
+	u.PasswordAt = fromMS(pwAt)
 	return u, nil
+}
+
+// userByName is the SQL of the id of the account named name, and its
+// arguments: the account whose normalised name is NameKey(name), preferring
+// among accounts of an older schema whose names collide (name_dup, see
+// migratePeople) the one spelled exactly as given, else the oldest.
+func userByName(name string) (string, []any) {
+	return `(SELECT id FROM users WHERE name_key = ? ORDER BY name = ? COLLATE BINARY DESC, name_dup LIMIT 1)`,
+		[]any{NameKey(name), name}
 }
 
 // UpdateUser changes the display name, phone number, role and MAC
 // addresses of the user named u.Name (names do not change: they own
-// recordings). If u.ID is set it must be that user's id.
+// recordings). If u.ID is set it must be that user's id. A change of role
+// ends the user's sessions.
 func (db *DB) UpdateUser(ctx context.Context, u User) error {
 	u, err := checkUser(u)
 	if err != nil {
 		return fmt.Errorf("store: update user: %w", err)
 	}
+	sel, args := userByName(u.Name)
 	err = db.write(ctx, func(tx *sql.Tx) error {
-		var id int64
-		err := tx.QueryRowContext(ctx, `UPDATE users SET display_name = ?, e164 = ?, role = ?
-			WHERE name = ? AND (? = 0 OR id = ?) RETURNING id`,
-			u.DisplayName, u.E164, string(u.Role), u.Name, u.ID, u.ID).Scan(&id)
+		var (
+			id   int64
+			role string
+		)
+		err := tx.QueryRowContext(ctx, `SELECT id, role FROM users WHERE id = `+sel+` AND (? = 0 OR id = ?)`,
+			append(args, u.ID, u.ID)...).Scan(&id, &role)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET display_name = ?, e164 = ?, role = ? WHERE id = ?`,
+			u.DisplayName, u.E164, string(u.Role), id); err != nil {
+			return err
+		}
+		if role != string(u.Role) {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id); err != nil {
+				return err
+			}
 		}
 		return setMACs(ctx, tx, id, u.MACs)
 	})
@@ -200,14 +235,71 @@ func (db *DB) UpdateUser(ctx context.Context, u User) error {
 }
 
 // SetPassword replaces a user's password; an empty one turns local login
-// off. Existing sessions stay valid (see DeleteUserSessions).
+// off. It ends every session of the user (someone who knew the old
+// password may hold one). It does not check the password policy: callers
+// that take a password from a person check CheckNewPassword first.
 func (db *DB) SetPassword(ctx context.Context, name, password string) error {
 	hash, err := db.hashPassword(password)
 	if err != nil {
 		return fmt.Errorf("store: set password of %s: %w", name, err)
 	}
-	return db.updateOne(ctx, "set password of "+name,
-		`UPDATE users SET password_hash = ? WHERE name = ?`, hash, name)
+	sel, args := userByName(name)
+	return db.updateUserEndSessions(ctx, "set password of "+name,
+		`UPDATE users SET password_hash = ?, password_at = ? WHERE id = `+sel+` RETURNING id`,
+		append([]any{hash, db.nowMS()}, args...)...)
+}
+
+// updateUserEndSessions runs an UPDATE of one user that returns its id and
+// deletes the user's sessions in the same transaction; no such user is
+// ErrNotFound.
+func (db *DB) updateUserEndSessions(ctx context.Context, what, query string, args ...any) error {
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		var id int64
+		err := tx.QueryRowContext(ctx, query, args...).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", what, err)
+	}
+	return nil
+}
+
+// SetUserDisabled disables (on) or enables an account. Disabling ends its
+// sessions; a disabled account cannot sign in by any path. An account
+// disabled because its name collides with an older one (see migratePeople)
+// cannot be enabled.
+func (db *DB) SetUserDisabled(ctx context.Context, name string, on bool) error {
+	sel, args := userByName(name)
+	if !on {
+		err := db.write(ctx, func(tx *sql.Tx) error {
+			var id, dup int64
+			err := tx.QueryRowContext(ctx, `SELECT id, name_dup FROM users WHERE id = `+sel, args...).Scan(&id, &dup)
+			if errors.Is(err, sql.ErrNoRows) {
+				return ErrNotFound
+			}
+			if err != nil {
+				return err
+			}
+			if dup != 0 {
+				return invalid.New("disabled", "the name collides with an older account's; delete one of them instead")
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE users SET disabled = 0 WHERE id = ?`, id)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("store: enable user %.64q: %w", name, err)
+		}
+		return nil
+	}
+	return db.updateUserEndSessions(ctx, fmt.Sprintf("disable user %.64q", name),
+		`UPDATE users SET disabled = 1 WHERE id = `+sel+` RETURNING id`, args...)
 }
 
 // dummy is a hash compared against when the user is unknown, so that
@@ -228,9 +320,11 @@ func (db *DB) dummy() []byte {
 }
 
 // Authenticate checks a local login. Unknown users, PBX-only users and
-// wrong passwords all fail with ErrBadCredentials after a bcrypt compare.
+// wrong passwords all fail with ErrBadCredentials after a bcrypt compare;
+// a disabled account with the right password fails with ErrDisabled.
 func (db *DB) Authenticate(ctx context.Context, name, password string) (User, error) {
-	u, hash, err := db.user(ctx, `u.name = ?`, name)
+	sel, args := userByName(name)
+	u, hash, err := db.user(ctx, `u.id = `+sel, args...)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return User{}, fmt.Errorf("store: authenticate %.64q: %w", name, err)
 	}
@@ -241,6 +335,9 @@ func (db *DB) Authenticate(ctx context.Context, name, password string) (User, er
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
 		return User{}, ErrBadCredentials
 	}
+	if u.Disabled {
+		return User{}, ErrDisabled
+	}
 	if u, err = db.withAccess(ctx, u, ""); err != nil {
 		return User{}, fmt.Errorf("store: authenticate %.64q: %w", name, err)
 	}
@@ -248,7 +345,8 @@ func (db *DB) Authenticate(ctx context.Context, name, password string) (User, er
 }
 
 const userCols = `u.id, u.name, u.display_name, u.e164, u.role, u.password_hash, u.created_at, u.app_object, u.licensed,
-	(SELECT group_concat(mac, ',') FROM (SELECT mac FROM user_macs WHERE user_id = u.id ORDER BY mac))`
+	(SELECT group_concat(mac, ',') FROM (SELECT mac FROM user_macs WHERE user_id = u.id ORDER BY mac)),
+	u.disabled, u.password_at`
 
 func scanUser(s scanner) (User, string, error) {
 	var (
@@ -257,10 +355,13 @@ func scanUser(s scanner) (User, string, error) {
 		role    string
 		created int64
 		macs    sql.NullString
+		pwAt    int64
 	)
-	if err := s.Scan(&u.ID, &u.Name, &u.DisplayName, &u.E164, &role, &hash, &created, &u.AppObject, &u.Licensed, &macs); err != nil {
+	if err := s.Scan(&u.ID, &u.Name, &u.DisplayName, &u.E164, &role, &hash, &created, &u.AppObject, &u.Licensed, &macs,
+		&u.Disabled, &pwAt); err != nil {
 		return User{}, "", err
 	}
+	u.PasswordAt = fromMS(pwAt)
 	u.Role = Role(role)
 	u.CreatedAt = fromMS(created)
 	u.HasPassword = hash != ""
@@ -279,9 +380,11 @@ func (db *DB) user(ctx context.Context, cond string, args ...any) (User, string,
 	return u, hash, err
 }
 
-// User returns the user with this name (case-insensitive).
+// User returns the user with this name, compared in its normalised form
+// (NameKey).
 func (db *DB) User(ctx context.Context, name string) (User, error) {
-	u, _, err := db.user(ctx, `u.name = ?`, name)
+	sel, args := userByName(name)
+	u, _, err := db.user(ctx, `u.id = `+sel, args...)
 	if err != nil {
 		return User{}, fmt.Errorf("store: user %.64q: %w", name, err)
 	}
@@ -341,7 +444,25 @@ func (db *DB) UserCount(ctx context.Context) (int, error) {
 }
 
 // DeleteUser deletes a user with its sessions and MAC addresses; its
-// recordings keep the owner name.
+// recordings keep the owner name (ReassignRecordings gives them another).
 func (db *DB) DeleteUser(ctx context.Context, name string) error {
-	return db.updateOne(ctx, "delete user "+name, `DELETE FROM users WHERE name = ?`, name)
+	sel, args := userByName(name)
+	return db.updateOne(ctx, fmt.Sprintf("delete user %.64q", name), `DELETE FROM users WHERE id = `+sel, args...)
+}
+
+// ActiveUser returns the account with this id as signed in without a
+// session (HTTP Basic): its own role and default app object's access list.
+// A deleted account is ErrNotFound, a disabled one ErrDisabled.
+func (db *DB) ActiveUser(ctx context.Context, id int64) (User, error) {
+	u, _, err := db.user(ctx, `u.id = ?`, id)
+	if err == nil && u.Disabled {
+		err = ErrDisabled
+	}
+	if err == nil {
+		u, err = db.withAccess(ctx, u, "")
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("store: user %d: %w", id, err)
+	}
+	return u, nil
 }

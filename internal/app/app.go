@@ -59,7 +59,8 @@ type Config struct {
 	// addresses).
 	AnonymousNetworks string
 	// AdminPassword is the password of the first admin account on a fresh
-	// database; "" generates one and logs it once.
+	// database; "" generates one and logs it once. One shorter than
+	// store.MinPasswordLen stops New (whether or not it is used).
 	AdminPassword string
 	LogOutput     io.Writer  // the process log; default io.Discard
 	LogLevel      slog.Level // of the process log
@@ -84,6 +85,10 @@ type Config struct {
 	// MetricsToken, when set, lets a scraper read /metrics and the details
 	// of /healthz with "Authorization: Bearer <token>".
 	MetricsToken string
+	// SessionIdle ends a session unused for this long; default
+	// store.DefaultSessionIdle (8 h). Sessions also end Tuning.SessionTTL
+	// after sign-in.
+	SessionIdle time.Duration
 
 	Tuning Tuning
 }
@@ -171,7 +176,14 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.alog = applog.New(text, levels, sink, 8192)
 	a.Log = a.alog.Slog()
 
-	a.DB, err = store.OpenOptions(ctx, cfg.DB, a.Log, store.Options{Now: cfg.Tuning.Now, BcryptCost: cfg.Tuning.BcryptCost})
+	if cfg.AdminPassword != "" {
+		if err := store.CheckNewPassword(cfg.AdminPassword); err != nil {
+			return nil, fmt.Errorf("RECORDINGS_ADMIN_PASSWORD: %w (it sets the first admin's password: choose a longer one, "+
+				"or unset it to have one generated)", err)
+		}
+	}
+	a.DB, err = store.OpenOptions(ctx, cfg.DB, a.Log, store.Options{Now: cfg.Tuning.Now, BcryptCost: cfg.Tuning.BcryptCost,
+		SessionIdle: cfg.SessionIdle})
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}

@@ -8,6 +8,7 @@ import { LogView } from './logs.js';
 import { SettingsView } from './settings.js';
 import { UsersView } from './users.js';
 import { AppObjectsView } from './appobjects.js';
+import { PasswordDialog } from './password.js';
 
 const wantsAdmin = /innovaphone-recordingsadmin\.htm$/.test(location.pathname);
 
@@ -33,6 +34,22 @@ async function main() {
   document.getElementById('signout').addEventListener('click', async () => {
     try { await logout(); } finally { location.assign('/'); }
   });
+  let socket = null;
+  const pwButton = document.getElementById('change-password');
+  if (user.has_password) {
+    // Changing the password ends every session, this one too: the page
+    // then goes to the sign-in page (the socket closes with 4401).
+    const dialog = new PasswordDialog(true, 'Change password');
+    document.body.append(dialog.el);
+    pwButton.hidden = false;
+    pwButton.addEventListener('click', () => {
+      dialog.ask('Change your password', 'You are signed out everywhere afterwards and sign in with the new password.',
+        async (pw) => {
+          if (!socket) throw new Error('not connected yet');
+          await socket.request('ChangePassword', { old: pw.old, new: pw.new });
+        });
+    });
+  }
   if (wantsAdmin && !admin) {
     clear(mainEl).append(h('section', { class: 'view' },
       h('h2', null, 'Administrators only'),
@@ -44,7 +61,7 @@ async function main() {
   document.title = title;
 
   const conn = document.getElementById('conn');
-  const socket = new Socket();
+  socket = new Socket();
   socket.onState = (s) => {
     conn.textContent = s === 'offline' ? 'Connection lost – reconnecting…' : '';
     conn.classList.toggle('error', s === 'offline');
@@ -65,7 +82,7 @@ async function main() {
       banner.textContent = problems.length ? `${problems.join('; ')}: see Settings.` : '';
     });
     views.push({ id: 'settings', label: 'Settings', view: settings });
-    const users = new UsersView(socket);
+    const users = new UsersView(socket, user.name);
     views.push({ id: 'users', label: 'Users', view: users });
     // App object changes show in the users' app object choices.
     const appObjects = new AppObjectsView(() => {

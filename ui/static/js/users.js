@@ -1,8 +1,12 @@
 // The admin's user list and the form to add a user; per user the default
-// app object, the device MACs and the licence, with the licence count.
+// app object, the device MACs and the licence, with the licence count; per
+// account a password reset, disable/enable and delete (each ends the
+// account's sessions at once), and handing an owner's recordings to
+// another user (also those of a deleted account).
 import { adminCall } from './api.js';
-import { h, clear, uid, StatusLine } from './dom.js';
+import { h, clear, uid, StatusLine, ConfirmDialog } from './dom.js';
 import { dateTimeText } from './format.js';
+import { PasswordDialog, minPasswordLength } from './password.js';
 
 /** parseList splits a comma/newline/space separated list. */
 export function parseList(text) {
@@ -17,8 +21,10 @@ export function licenceText(l) {
 }
 
 export class UsersView {
-  constructor(socket) {
+  /** me is the signed-in admin's name: their own row has no disable or delete. */
+  constructor(socket, me) {
     this.socket = socket;
+    this.me = me ?? '';
     this.status = new StatusLine();
     this.tbody = h('tbody');
     const f = (label, input) => {
@@ -30,10 +36,10 @@ export class UsersView {
     this.display = h('input', { name: 'display_name', maxlength: '128', autocomplete: 'off' });
     this.e164 = h('input', { name: 'e164', inputmode: 'tel', pattern: '\\+?[0-9]{1,20}', autocomplete: 'off' });
     this.role = h('select', { name: 'role' }, h('option', { value: 'user' }, 'user'), h('option', { value: 'admin' }, 'admin'));
-    this.password = h('input', { name: 'password', type: 'password', required: true, minlength: '8', maxlength: '72', autocomplete: 'new-password' });
+    this.password = h('input', { name: 'password', type: 'password', required: true, minlength: String(minPasswordLength), maxlength: '72', autocomplete: 'new-password' });
     this.form = h('form', { class: 'create-user', onsubmit: (ev) => { ev.preventDefault(); this.create(); } },
       f('User name', this.name), f('Display name', this.display), f('Number (E.164)', this.e164),
-      f('Role', this.role), f('Password (8 or more characters)', this.password),
+      f('Role', this.role), f(`Password (${minPasswordLength} or more characters)`, this.password),
       h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Add user')));
     const countID = uid('lic-count');
     const countHelp = uid('lic-help');
@@ -47,15 +53,29 @@ export class UsersView {
       h('div', { class: 'field' }, h('label', { for: countID }, 'Licence count'), this.licCount,
         h('p', { id: countHelp, class: 'help' }, 'Empty: licences are not enforced and every recording is kept.')),
       h('div', { class: 'buttons' }, h('button', { type: 'submit' }, 'Save licence count')));
+    this.reassignFrom = h('input', { name: 'from', required: true, maxlength: '256', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'off' });
+    this.reassignTo = h('select', { name: 'to', required: true });
+    this.reassignForm = h('form', { class: 'filters reassign', onsubmit: (ev) => { ev.preventDefault(); this.reassign(); } },
+      f('Recordings of (a user, also a deleted one)', this.reassignFrom), f('Give them to', this.reassignTo),
+      h('div', { class: 'buttons' }, h('button', { type: 'submit' }, 'Reassign recordings')));
     this.appObjects = [];
+    this.users = [];
+    this.pwDialog = new PasswordDialog(false, 'Set password');
+    this.disableDialog = new ConfirmDialog('disable', 'Disable account');
+    this.deleteDialog = new ConfirmDialog('delete', 'Delete account');
+    this.reassignDialog = new ConfirmDialog('reassign', 'Reassign recordings');
     this.el = h('section', { class: 'view', 'aria-labelledby': 'users-title' },
       h('h2', { id: 'users-title' }, 'Users'), this.status.el,
       this.licSummary, this.purge,
       h('div', { class: 'table-wrap' }, h('table', { class: 'users' },
-        h('thead', null, h('tr', null, ['Name', 'Display name', 'Number', 'Role', 'Created', 'App object', 'Devices (MACs)', 'Licence'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('thead', null, h('tr', null, ['Name', 'Display name', 'Number', 'Role', 'Created', 'Status', 'Account', 'App object', 'Devices (MACs)', 'Licence'].map((t) => h('th', { scope: 'col' }, t)))),
         this.tbody)),
       h('h2', null, 'Add a user'), this.form,
-      h('h2', null, 'Licences'), this.licForm);
+      h('h2', null, 'Give recordings to another user'),
+      h('p', { class: 'help' }, 'Recordings stay when their user is deleted; here they get a new owner.'),
+      this.reassignForm,
+      h('h2', null, 'Licences'), this.licForm,
+      this.pwDialog.el, this.disableDialog.el, this.deleteDialog.el, this.reassignDialog.el);
   }
 
   async start() {
@@ -85,6 +105,10 @@ export class UsersView {
     for (const u of users) {
       this.tbody.append(this.row(u, pbx.get(u.name)));
     }
+    this.users = users;
+    const chosen = this.reassignTo.value;
+    clear(this.reassignTo).append(h('option', { value: '' }, '(choose a user)'),
+      ...users.map((u) => h('option', { value: u.name, selected: u.name === chosen }, u.name)));
   }
 
   showLicences(l) {
@@ -104,6 +128,8 @@ export class UsersView {
       h('td', { 'data-label': 'Number' }, u.e164 ?? ''),
       h('td', { 'data-label': 'Role' }, u.role),
       h('td', { 'data-label': 'Created' }, dateTimeText(u.created)),
+      h('td', { 'data-label': 'Status', class: 'user-status' }, u.disabled ? 'disabled' : 'active'),
+      h('td', { 'data-label': 'Account', class: 'actions' }, this.accountActions(u)),
     ];
     if (!p) return h('tr', { 'data-name': u.name }, cells);
     const aoID = uid('u-ao');
@@ -136,6 +162,87 @@ export class UsersView {
       h('td', { 'data-label': 'Licence' },
         h('span', { class: 'inline-edit' }, lic, h('label', { for: licID }, 'licensed', h('span', { class: 'visually-hidden' }, ` (${u.name})`)))));
     return h('tr', { 'data-name': u.name }, cells);
+  }
+
+  accountActions(u) {
+    const self = u.name === this.me;
+    return [
+      h('button', {
+        type: 'button', class: 'act reset-pw-btn', 'aria-label': `Set a new password for ${u.name}`,
+        onclick: () => this.resetPassword(u.name),
+      }, 'Set password'),
+      self ? null : h('button', {
+        type: 'button', class: 'act disable-btn', 'aria-label': `${u.disabled ? 'Enable' : 'Disable'} ${u.name}`,
+        onclick: () => this.setDisabled(u.name, !u.disabled),
+      }, u.disabled ? 'Enable' : 'Disable'),
+      self ? null : h('button', {
+        type: 'button', class: 'act danger delete-btn', 'aria-label': `Delete ${u.name}`,
+        onclick: () => this.remove(u.name),
+      }, 'Delete'),
+    ];
+  }
+
+  resetPassword(name) {
+    this.pwDialog.ask(`New password for ${name}`,
+      `${name} is signed out everywhere and signs in with the new password from now on.`,
+      async (pw) => {
+        await this.socket.request('ResetPassword', { name, password: pw.new });
+        this.status.info(`${name} has a new password and was signed out everywhere.`);
+        await this.start();
+      });
+  }
+
+  setDisabled(name, disabled) {
+    const apply = async () => {
+      try {
+        await this.socket.request('SetUserDisabled', { name, disabled });
+        this.status.info(disabled ? `${name} is disabled and was signed out everywhere.` : `${name} is enabled.`);
+        await this.start();
+      } catch (err) {
+        this.status.error(`${disabled ? 'Not disabled' : 'Not enabled'}: ${err.message}`);
+      }
+    };
+    if (!disabled) {
+      apply();
+      return;
+    }
+    this.disableDialog.ask(`Disable ${name}?`,
+      `${name} is signed out everywhere at once and cannot sign in (neither here nor through the PBX) until enabled again. Their recordings stay.`,
+      apply, () => {});
+  }
+
+  remove(name) {
+    this.deleteDialog.ask(`Delete ${name}?`,
+      `The account goes and ${name} is signed out everywhere. Their recordings stay under the name ${name}; give them to another user below. To keep someone out, disable the account instead: a sign-in through the PBX creates a deleted account anew.`,
+      async () => {
+        try {
+          await this.socket.request('DeleteUser', { name });
+          this.status.info(`${name} deleted. Their recordings stay; give them to another user below.`);
+          this.reassignFrom.value = name;
+          await this.start();
+        } catch (err) {
+          this.status.error(`Not deleted: ${err.message}`);
+        }
+      }, () => {});
+  }
+
+  reassign() {
+    if (!this.reassignForm.reportValidity()) return;
+    const from = this.reassignFrom.value.trim();
+    const to = this.reassignTo.value;
+    this.reassignDialog.ask(`Give the recordings of ${from} to ${to}?`,
+      `Every recording of ${from} then belongs to ${to}; call data arriving later does not change that.`,
+      async () => {
+        try {
+          const res = await this.socket.request('ReassignRecordings', { from, to });
+          const n = res.moved ?? 0;
+          const text = `${n} ${n === 1 ? 'recording' : 'recordings'} of ${from} now ${n === 1 ? 'belongs' : 'belong'} to ${to}.`;
+          if (res.warning) this.status.error(`${text} ${res.warning}.`);
+          else this.status.info(text);
+        } catch (err) {
+          this.status.error(`Not reassigned: ${err.message}`);
+        }
+      }, () => {});
   }
 
   async setAppObject(name, select) {
