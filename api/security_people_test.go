@@ -98,17 +98,7 @@ func withCookie(c *http.Cookie) func(*http.Request) {
 
 // dialBasic opens a websocket signed in with HTTP Basic credentials.
 func (e *wsEnv) dialBasic(name, password string) (*wsClientConn, *http.Response, error) {
-	h := http.Header{}
-	h.Set("Authorization", "Basic "+basicToken(name, password))
-	ctx, cancel := context.WithTimeout(e.ctx, 5*time.Second)
-	defer cancel()
-	c, res, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.app.URL, "http")+"/api/ws", &websocket.DialOptions{HTTPHeader: h})
-	if err != nil {
-		return nil, res, err
-	}
-	c.SetReadLimit(1 << 20)
-	e.t.Cleanup(func() { c.CloseNow() })
-	return &wsClientConn{t: e.t, c: c}, res, nil
+	return e.dialHeader(http.Header{"Authorization": {"Basic " + basicToken(name, password)}})
 }
 
 func basicToken(name, password string) string {

@@ -297,13 +297,10 @@ func (a *signInAttempt) succeeded() {
 	if a.done {
 		return
 	}
-	a.done = true
 	t := a.t
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if s := t.sources[a.source]; s != nil && s.inflight > 0 {
-		s.inflight--
-	}
+	a.finish()
 	if a.acctKey != "" {
 		k := trustKey{a.source, a.acctKey}
 		if _, ok := t.trusted[k]; !ok {
@@ -319,11 +316,16 @@ func (a *signInAttempt) abandoned() {
 	if a.done {
 		return
 	}
+	a.t.mu.Lock()
+	defer a.t.mu.Unlock()
+	a.finish()
+}
+
+// finish marks the attempt done and frees its source's place among the
+// password checks running at once; t.mu is held.
+func (a *signInAttempt) finish() {
 	a.done = true
-	t := a.t
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if s := t.sources[a.source]; s != nil && s.inflight > 0 {
+	if s := a.t.sources[a.source]; s != nil && s.inflight > 0 {
 		s.inflight--
 	}
 }

@@ -95,6 +95,11 @@ func (e *wsEnv) dial(cookie *http.Cookie, origin string) (*wsClientConn, *http.R
 	if origin != "" {
 		h.Set("Origin", origin)
 	}
+	return e.dialHeader(h)
+}
+
+// dialHeader opens a websocket with the request headers h.
+func (e *wsEnv) dialHeader(h http.Header) (*wsClientConn, *http.Response, error) {
 	ctx, cancel := context.WithTimeout(e.ctx, 5*time.Second)
 	defer cancel()
 	c, res, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(e.app.URL, "http")+"/api/ws", &websocket.DialOptions{HTTPHeader: h})
