@@ -246,3 +246,43 @@ func TestRestartAnalysesCompleteUploads(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// TestUploadBeforeRecoveryAnalysedOnce: an upload that completes before Run
+// has recovered what a stop left behind is left to its own analysis, not
+// queued a second time by the recovery (it looks like a receiving upload
+// with its checksum stored).
+func TestUploadBeforeRecoveryAnalysedOnce(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		out := &lockedBuf{}
+		db, err := store.Open(ctx, filepath.Join(t.TempDir(), "r.db"), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		obs := &countObserver{}
+		broker, wait := analysed(t)
+		s := New(db, slog.New(slog.NewTextHandler(out, nil)), Options{Observer: obs, Events: broker})
+		capture := callgen.Default(50).Bytes()
+		id, _, err := s.Upload(ctx, "example.com", aliceName, bytes.NewReader(capture), int64(len(capture)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- s.Run(ctx) }()
+		wait(id)
+		synctest.Wait() // the workers are idle: anything queued twice has run
+		if c := obs.snapshot(); c.conv != 1 {
+			t.Errorf("converted %d times, want once", c.conv)
+		}
+		if strings.Contains(out.String(), "received before restart") {
+			t.Errorf("the recovery took this process's upload for a left-over one:\n%s", out)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	})
+}

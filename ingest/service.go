@@ -100,6 +100,12 @@ type Service struct {
 	inflight  atomic.Int64 // uploads being received
 	upMu      sync.Mutex
 	uploading map[string]struct{} // domain + NUL + name of the uploads being received
+	// recovered is set once Run has finished what a stop left behind;
+	// until then begun holds the uploads this process began, which the
+	// recovery must leave to their own completion (they queue their own
+	// analysis).
+	recovered bool
+	begun     map[string]struct{}
 }
 
 type cached struct {
@@ -115,7 +121,8 @@ func New(db *store.DB, log *slog.Logger, opt Options) *Service {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Service{db: db, log: log.With("category", applog.Recording), convLog: log.With("category", applog.Converting),
-		opt: opt, jobs: make(chan int64, 1024), cache: map[int64]cached{}, uploading: map[string]struct{}{}}
+		opt: opt, jobs: make(chan int64, 1024), cache: map[int64]cached{}, uploading: map[string]struct{}{},
+		begun: map[string]struct{}{}}
 	s.renders = convert.NewPool(convert.PoolConfig{})
 	// A recording deleted anywhere (the apps, retention) leaves the cache.
 	opt.Events.Subscribe(func(ev events.Recording) {
@@ -163,14 +170,29 @@ func (s *Service) Run(ctx context.Context) error {
 		s.recoverUpload(ctx, r)
 	}
 	for _, r := range cut {
+		if s.begunHere(r) {
+			continue // cut off in this process, which queued its analysis
+		}
 		if r.Codec == "" && r.DurationMS == 0 {
 			// Marked incomplete, but stopped before its analysis was stored.
 			s.log.Info("analysing incomplete upload left unanalysed", "user", r.Owner, "id", r.ID, "name", r.Name)
 			s.enqueue(r.ID)
 		}
 	}
+	s.upMu.Lock()
+	s.recovered, s.begun = true, nil
+	s.upMu.Unlock()
 	wg.Wait()
 	return nil
+}
+
+// begunHere reports whether this process began an upload of r's name
+// while Run was recovering.
+func (s *Service) begunHere(r store.Recording) bool {
+	s.upMu.Lock()
+	defer s.upMu.Unlock()
+	_, ok := s.begun[uploadKey(r.Domain, r.Name)]
+	return ok
 }
 
 // recoverUpload finishes what a stop left of an upload: analyse it when it
@@ -181,8 +203,12 @@ func (s *Service) Run(ctx context.Context) error {
 func (s *Service) recoverUpload(ctx context.Context, left store.Recording) {
 	s.upMu.Lock()
 	defer s.upMu.Unlock()
-	if _, busy := s.uploading[uploadKey(left.Domain, left.Name)]; busy {
+	key := uploadKey(left.Domain, left.Name)
+	if _, busy := s.uploading[key]; busy {
 		return
+	}
+	if _, ok := s.begun[key]; ok {
+		return // begun by this process after the stop: it finishes itself
 	}
 	r, err := s.db.Recording(ctx, left.ID)
 	if err != nil || r.State != store.StateReceiving {
@@ -242,6 +268,9 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 		return 0, false, ErrBusy
 	}
 	s.uploading[key] = struct{}{}
+	if !s.recovered {
+		s.begun[key] = struct{}{}
+	}
 	s.upMu.Unlock()
 	defer func() {
 		s.upMu.Lock()
