@@ -616,9 +616,6 @@ func (s *Service) forget(id int64) {
 	delete(s.cache, id)
 }
 
-// Forget drops any cached state of a deleted recording.
-func (s *Service) Forget(id int64) { s.forget(id) }
-
 // Prepared is a recording ready to be rendered to WAV.
 type Prepared struct {
 	Analysis *media.Analysis
