@@ -147,6 +147,7 @@ func (s *Server) Handler() http.Handler {
 	s.routeAuth(apiMux)       // sign-in, sign-out, who am I (auth.go)
 	s.routeRecordings(apiMux) // list, get, audio, protect, delete (recordings.go)
 	s.routeFiles(mux)         // the phones' capture uploads (files.go)
+	s.routeWebDAV(mux)        // WebDAV manners on the Files collection (webdav.go)
 	s.routeUsers(apiMux)      // accounts (users.go)
 	s.routeSettings(apiMux)   // PBX integration settings (settings.go)
 	s.routePBX(mux, apiMux)   // CDRs, app objects, licences (pbx.go)
