@@ -52,10 +52,10 @@ type PBXChange struct {
 	// MACs are the account's devices now, OldMACs before; Moved are MACs
 	// taken from other accounts.
 	MACs, OldMACs, Moved []string
-	Created bool // a new account
-	Linked  bool // an account of the same name without guid became the PBX user
-	Revived bool // a user marked deleted is back
-	Deleted bool // marked deleted
+	Created              bool // a new account
+	Linked               bool // an account of the same name without guid became the PBX user
+	Revived              bool // a user marked deleted is back
+	Deleted              bool // marked deleted
 	// Refused says why the row was not (fully) applied; the rest of the
 	// batch was.
 	Refused error
