@@ -464,6 +464,31 @@ func TestReresolveOnDeviceMove(t *testing.T) {
 	}
 }
 
+// TestReresolveOnRename: recordings made under a user's registration name
+// follow the user when the PBX renames it; the old name finds the user.
+func TestReresolveOnRename(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	table := pbxsim.NewUsersTable(pbxsim.SimUser{GUID: "ga", H323: "alice"})
+	e.connect(table)
+	old := e.upload("old.pcap", mac(5), "alice")
+	if old.Owner != "alice" || old.OwnerSource != string(pbx.OwnerByRegName) {
+		t.Fatalf("before: owner %q by %q", old.Owner, old.OwnerSource)
+	}
+	if err := table.Update(pbxsim.SimUser{GUID: "ga", H323: "anna"}); err != nil {
+		t.Fatal(err)
+	}
+	e.wait(pbxlink.EventApplied)
+	e.waitUpdated(old.ID)
+	if r := e.recording(old.ID); r.Owner != "anna" || r.OwnerSource != string(pbx.OwnerByRegName) {
+		t.Errorf("after the rename: owner %q by %q", r.Owner, r.OwnerSource)
+	}
+	// A phone still registered under the old name records for anna.
+	if r := e.upload("late.pcap", mac(5), "alice"); r.Owner != "anna" {
+		t.Errorf("recording under the old name owned by %q", r.Owner)
+	}
+}
+
 // logRecorder is a slog.Handler keeping the records.
 type logRecorder struct {
 	mu   sync.Mutex

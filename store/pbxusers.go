@@ -41,6 +41,14 @@ func migratePBXUsers(ctx context.Context, tx *sql.Tx) error {
 		`ALTER TABLE users ADD COLUMN pbx_gen INTEGER NOT NULL DEFAULT 0`,
 		`ALTER TABLE users ADD COLUMN pbx_at INTEGER NOT NULL DEFAULT 0`,
 		`CREATE UNIQUE INDEX users_pbx_guid ON users (pbx_guid) WHERE pbx_guid <> ''`,
+		// The names a replicated user had before the PBX renamed it, so
+		// that recordings made under an old name follow the user
+		// (DirectoryUser).
+		`CREATE TABLE pbx_former_names (
+			name_key TEXT PRIMARY KEY,
+			user_id  INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE
+		)`,
+		`CREATE INDEX pbx_former_names_user ON pbx_former_names (user_id)`,
 	)
 }
 
@@ -179,6 +187,12 @@ func (db *DB) putPBXUser(ctx context.Context, tx *sql.Tx, gen int64, u pbx.PbxUs
 					ErrExists, self.name, u.H323)
 				c.Name, rename, args = self.name, "", nil
 			} else if err := displace(holder); err != nil {
+				return c, err
+			}
+		}
+		if rename != "" && !SameName(self.name, c.Name) {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO pbx_former_names (name_key, user_id) VALUES (?, ?)
+				ON CONFLICT (name_key) DO UPDATE SET user_id = excluded.user_id`, NameKey(self.name), id); err != nil {
 				return c, err
 			}
 		}
@@ -414,3 +428,21 @@ func (db *DB) RecordingIDsToReresolve(ctx context.Context, names, macs []string)
 // whose owner is an account deleted on the PBX.
 const ownerDeletedSQL = `EXISTS (SELECT 1 FROM users WHERE users.name_key = recordings.owner_key
 	AND users.name_dup = 0 AND users.pbx_deleted = 1 AND recordings.owner_key <> '')`
+
+// DirectoryUser is the account that owns recordings made under the name:
+// the account of that name unless the PBX deleted it, else the replicated
+// user who had that name before the PBX renamed it (unless deleted).
+func (db *DB) DirectoryUser(ctx context.Context, name string) (User, error) {
+	u, err := db.User(ctx, name)
+	switch {
+	case err == nil && !u.PBXDeleted:
+		return u, nil
+	case err == nil, errors.Is(err, ErrNotFound):
+		u, _, err = db.user(ctx, `u.id = (SELECT user_id FROM pbx_former_names WHERE name_key = ?)
+			AND u.pbx_deleted = 0 AND u.name_key <> ?`, NameKey(name), NameKey(name))
+		if err == nil {
+			return u, nil
+		}
+	}
+	return User{}, fmt.Errorf("store: directory user %.64q: %w", name, err)
+}

@@ -204,6 +204,15 @@ func TestPBXUsersMovesAndRenames(t *testing.T) {
 	if _, err := db.User(ctx, "alice"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("old name still found: %v", err)
 	}
+	if u, err := db.DirectoryUser(ctx, "ALICE"); err != nil || u.Name != "anna" {
+		t.Errorf("directory user of the old name: %+v, %v", u, err)
+	}
+	if u, err := db.DirectoryUser(ctx, "dora"); err != nil || u.Name != "dora" {
+		t.Errorf("directory user of a local account: %+v, %v", u, err)
+	}
+	if _, err := db.DirectoryUser(ctx, "nobody"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("directory user nobody: %v", err)
+	}
 	// A rename onto a local account's name is refused, the rest stored.
 	cs = putPBX(t, db, 1, pbx.PbxUser{GUID: "g1", H323: "dora", DN: "Anna D", HasDevices: true, MACs: []string{"0090330000ee"}})
 	if !errors.Is(cs[0].Refused, ErrExists) || cs[0].Name != "anna" {
@@ -246,6 +255,9 @@ func TestRecordingsOfDeletedPBXUser(t *testing.T) {
 	}
 	if _, _, err := db.DeletePBXUser(ctx, "g1"); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := db.DirectoryUser(ctx, "alice"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a deleted user in the directory: %v", err)
 	}
 	r, err := db.Recording(ctx, a)
 	if err != nil || r.Owner != "alice" || !r.OwnerDeleted {
