@@ -27,7 +27,7 @@ import (
 // env is the service side of a test: database, broker, matcher, the
 // replication client and what it reports.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	db      *store.DB
 	events  *events.Broker
 	matcher *calls.Matcher
@@ -37,7 +37,7 @@ type env struct {
 	logs    *logRecorder
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	logs := &logRecorder{}
@@ -531,4 +531,42 @@ func (l *logRecorder) all() []string {
 		out = append(out, r.Level.String()+" "+r.Message)
 	}
 	return out
+}
+
+// BenchmarkUsersLoad measures a full load of 2000 users over the pipe:
+// the first (every user new) and a reconnect with nothing changed.
+func BenchmarkUsersLoad(b *testing.B) {
+	const n = 2000
+	var users []pbxsim.SimUser
+	for i := range n {
+		users = append(users, pbxsim.SimUser{GUID: fmt.Sprintf("g%05d", i), H323: fmt.Sprintf("user%05d", i),
+			CN: "User", DN: "U", E164: fmt.Sprint(10000 + i), Devices: []string{mac(i)}})
+	}
+	for _, first := range []bool{true, false} {
+		name := "reconnect"
+		if first {
+			name = "first"
+		}
+		b.Run(name, func(b *testing.B) {
+			e := newEnv(b)
+			table := pbxsim.NewUsersTable(users...)
+			if !first {
+				p, _ := e.connect(table)
+				p.Close()
+			}
+			for b.Loop() {
+				if first {
+					b.StopTimer()
+					e = newEnv(b)
+					b.StartTimer()
+				}
+				p, ev := e.connect(table)
+				if ev.Rows != n {
+					b.Fatalf("load: %+v", ev)
+				}
+				p.Close()
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "µs/user")
+		})
+	}
 }

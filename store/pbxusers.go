@@ -95,8 +95,10 @@ func (db *DB) PutPBXUsers(ctx context.Context, gen int64, users []pbx.PbxUser) (
 	var out []PBXChange
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		out = make([]PBXChange, 0, len(users))
+		st := &stmtCache{tx: tx}
+		defer st.close()
 		for _, u := range users {
-			c, err := db.putPBXUser(ctx, tx, gen, u)
+			c, err := db.putPBXUser(ctx, st, gen, u)
 			if err != nil {
 				return fmt.Errorf("guid %s: %w", u.GUID, err)
 			}
@@ -110,6 +112,52 @@ func (db *DB) PutPBXUsers(ctx context.Context, gen int64, users []pbx.PbxUser) (
 	return out, nil
 }
 
+// stmtCache prepares each statement of a transaction once (a batch of
+// rows runs the same few statements over and over).
+type stmtCache struct {
+	tx *sql.Tx
+	m  map[string]*sql.Stmt
+}
+
+func (c *stmtCache) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if s, ok := c.m[query]; ok {
+		return s, nil
+	}
+	s, err := c.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if c.m == nil {
+		c.m = map[string]*sql.Stmt{}
+	}
+	c.m[query] = s
+	return s, nil
+}
+
+func (c *stmtCache) exec(ctx context.Context, query string, args ...any) error {
+	s, err := c.stmt(ctx, query)
+	if err == nil {
+		_, err = s.ExecContext(ctx, args...)
+	}
+	return err
+}
+
+// queryRow runs query and scans its one row into dest (sql.ErrNoRows if
+// none).
+func (c *stmtCache) queryRow(ctx context.Context, query string, args []any, dest ...any) error {
+	s, err := c.stmt(ctx, query)
+	if err != nil {
+		return err
+	}
+	return s.QueryRowContext(ctx, args...).Scan(dest...)
+}
+
+func (c *stmtCache) close() {
+	for _, s := range c.m {
+		_ = s.Close()
+	}
+}
+
 type acct struct {
 	id      int64
 	name    string
@@ -119,18 +167,17 @@ type acct struct {
 	hasPW   bool
 }
 
-func scanAcct(row *sql.Row) (acct, bool, error) {
+func (c *stmtCache) acct(ctx context.Context, cond string, arg any) (acct, bool, error) {
 	var a acct
-	err := row.Scan(&a.id, &a.name, &a.guid, &a.dup, &a.deleted, &a.hasPW)
+	err := c.queryRow(ctx, `SELECT id, name, pbx_guid, name_dup, pbx_deleted, password_hash <> '' FROM users WHERE `+cond,
+		[]any{arg}, &a.id, &a.name, &a.guid, &a.dup, &a.deleted, &a.hasPW)
 	if errors.Is(err, sql.ErrNoRows) {
 		return acct{}, false, nil
 	}
 	return a, err == nil, err
 }
 
-const acctCols = `id, name, pbx_guid, name_dup, pbx_deleted, password_hash <> ''`
-
-func (db *DB) putPBXUser(ctx context.Context, tx *sql.Tx, gen int64, u pbx.PbxUser) (PBXChange, error) {
+func (db *DB) putPBXUser(ctx context.Context, st *stmtCache, gen int64, u pbx.PbxUser) (PBXChange, error) {
 	c := PBXChange{GUID: u.GUID, Name: u.H323}
 	if !u.IsUser() || u.GUID == "" {
 		c.Refused = fmt.Errorf("%w: not a user object (guid %q, pseudo %q)", ErrInvalid, u.GUID, u.Pseudo)
@@ -153,12 +200,12 @@ func (db *DB) putPBXUser(ctx context.Context, tx *sql.Tx, gen int64, u pbx.PbxUs
 	now := db.nowMS()
 	key := NameKey(u.H323)
 
-	self, found, err := scanAcct(tx.QueryRowContext(ctx, `SELECT `+acctCols+` FROM users WHERE pbx_guid = ?`, u.GUID))
+	// (pbx_guid <> '' lets SQLite use the partial index users_pbx_guid.)
+	self, found, err := st.acct(ctx, `pbx_guid = ? AND pbx_guid <> ''`, u.GUID)
 	if err != nil {
 		return c, err
 	}
-	holder, held, err := scanAcct(tx.QueryRowContext(ctx,
-		`SELECT `+acctCols+` FROM users WHERE name_key = ? AND name_dup = 0`, key))
+	holder, held, err := st.acct(ctx, `name_key = ? AND name_dup = 0`, key)
 	if err != nil {
 		return c, err
 	}
@@ -171,9 +218,8 @@ func (db *DB) putPBXUser(ctx context.Context, tx *sql.Tx, gen int64, u pbx.PbxUs
 	// are unique); recordings owned under the name go with the name.
 	displace := func(a acct) error {
 		moved := fmt.Sprintf("%s~%d", a.name, a.id)
-		_, err := tx.ExecContext(ctx, `UPDATE users SET name = ?, name_key = ?, name_dup = 0, pbx_at = ? WHERE id = ?`,
+		return st.exec(ctx, `UPDATE users SET name = ?, name_key = ?, name_dup = 0, pbx_at = ? WHERE id = ?`,
 			moved, NameKey(moved), now, a.id)
-		return err
 	}
 	var id int64
 	switch {
@@ -191,12 +237,12 @@ func (db *DB) putPBXUser(ctx context.Context, tx *sql.Tx, gen int64, u pbx.PbxUs
 			}
 		}
 		if rename != "" && !SameName(self.name, c.Name) {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO pbx_former_names (name_key, user_id) VALUES (?, ?)
+			if err := st.exec(ctx, `INSERT INTO pbx_former_names (name_key, user_id) VALUES (?, ?)
 				ON CONFLICT (name_key) DO UPDATE SET user_id = excluded.user_id`, NameKey(self.name), id); err != nil {
 				return c, err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET `+rename+` display_name = ?, e164 = ?,
+		if err := st.exec(ctx, `UPDATE users SET `+rename+` display_name = ?, e164 = ?,
 			pbx_cn = ?, pbx_dn = ?, pbx_deleted = 0, pbx_gen = ?, pbx_at = ? WHERE id = ?`,
 			append(args, display, e164, u.CN, u.DN, gen, now, id)...); err != nil {
 			return c, err
@@ -204,7 +250,7 @@ func (db *DB) putPBXUser(ctx context.Context, tx *sql.Tx, gen int64, u pbx.PbxUs
 	case held && holder.guid == "":
 		id, c.OldName, c.Linked = holder.id, holder.name, true
 		// The PBX's spelling of the name (the same key) from now on.
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET name = ?, pbx_guid = ?, display_name = ?, e164 = ?,
+		if err := st.exec(ctx, `UPDATE users SET name = ?, pbx_guid = ?, display_name = ?, e164 = ?,
 			pbx_cn = ?, pbx_dn = ?, pbx_deleted = 0, pbx_gen = ?, pbx_at = ? WHERE id = ?`,
 			u.H323, u.GUID, display, e164, u.CN, u.DN, gen, now, id); err != nil {
 			return c, err
@@ -216,14 +262,14 @@ func (db *DB) putPBXUser(ctx context.Context, tx *sql.Tx, gen int64, u pbx.PbxUs
 			}
 		}
 		c.Created = true
-		if err := tx.QueryRowContext(ctx, `INSERT INTO users (name, name_key, display_name, e164, role, password_hash,
+		if err := st.queryRow(ctx, `INSERT INTO users (name, name_key, display_name, e164, role, password_hash,
 			password_at, created_at, pbx_guid, pbx_cn, pbx_dn, pbx_gen, pbx_at)
 			VALUES (?, ?, ?, ?, ?, '', 0, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			u.H323, key, display, e164, string(RoleUser), now, u.GUID, u.CN, u.DN, gen, now).Scan(&id); err != nil {
+			[]any{u.H323, key, display, e164, string(RoleUser), now, u.GUID, u.CN, u.DN, gen, now}, &id); err != nil {
 			return c, err
 		}
 	}
-	if c.OldMACs, err = macsOf(ctx, tx, id); err != nil {
+	if c.OldMACs, err = st.macsOf(ctx, id); err != nil {
 		return c, err
 	}
 	c.MACs = c.OldMACs
@@ -236,22 +282,12 @@ func (db *DB) putPBXUser(ctx context.Context, tx *sql.Tx, gen int64, u pbx.PbxUs
 		}
 		slices.Sort(macs)
 		macs = slices.Compact(macs)
-		// The PBX is the authority on devices: a MAC another account
-		// holds moves to this one.
-		for _, m := range macs {
-			var other int64
-			err := tx.QueryRowContext(ctx, `DELETE FROM user_macs WHERE mac = ? AND user_id <> ? RETURNING user_id`,
-				m, id).Scan(&other)
-			if err == nil {
-				c.Moved = append(c.Moved, m)
-			} else if !errors.Is(err, sql.ErrNoRows) {
+		if !slices.Equal(macs, c.OldMACs) {
+			if c.Moved, err = st.setPBXMACs(ctx, id, c.OldMACs, macs); err != nil {
 				return c, err
 			}
+			c.MACs = macs
 		}
-		if err := setMACs(ctx, tx, id, macs); err != nil {
-			return c, err
-		}
-		c.MACs = macs
 	}
 	if c.Created {
 		c.OldName = ""
@@ -259,8 +295,49 @@ func (db *DB) putPBXUser(ctx context.Context, tx *sql.Tx, gen int64, u pbx.PbxUs
 	return c, nil
 }
 
+// setPBXMACs gives account id the devices macs instead of old and returns
+// the MACs it took from other accounts: the PBX is the authority on
+// devices.
+func (c *stmtCache) setPBXMACs(ctx context.Context, id int64, old, macs []string) (moved []string, err error) {
+	for _, m := range old {
+		if !slices.Contains(macs, m) {
+			if err := c.exec(ctx, `DELETE FROM user_macs WHERE mac = ?`, m); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, m := range macs {
+		if slices.Contains(old, m) {
+			continue
+		}
+		var other int64
+		err := c.queryRow(ctx, `DELETE FROM user_macs WHERE mac = ? RETURNING user_id`, []any{m}, &other)
+		switch {
+		case err == nil:
+			moved = append(moved, m)
+		case !errors.Is(err, sql.ErrNoRows):
+			return nil, err
+		}
+		if err := c.exec(ctx, `INSERT INTO user_macs (mac, user_id) VALUES (?, ?)`, m, id); err != nil {
+			return nil, err
+		}
+	}
+	return moved, nil
+}
+
+func (c *stmtCache) macsOf(ctx context.Context, id int64) ([]string, error) {
+	s, err := c.stmt(ctx, `SELECT mac FROM user_macs WHERE user_id = ? ORDER BY mac`)
+	if err != nil {
+		return nil, err
+	}
+	return macRows(s.QueryContext(ctx, id))
+}
+
 func macsOf(ctx context.Context, tx *sql.Tx, id int64) ([]string, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT mac FROM user_macs WHERE user_id = ? ORDER BY mac`, id)
+	return macRows(tx.QueryContext(ctx, `SELECT mac FROM user_macs WHERE user_id = ? ORDER BY mac`, id))
+}
+
+func macRows(rows *sql.Rows, err error) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -284,7 +361,7 @@ func (db *DB) TouchPBXUsers(ctx context.Context, gen int64, guids []string) erro
 	}
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		for _, g := range guids {
-			if _, err := tx.ExecContext(ctx, `UPDATE users SET pbx_gen = ? WHERE pbx_guid = ?`, gen, g); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE users SET pbx_gen = ? WHERE pbx_guid = ? AND pbx_guid <> ''`, gen, g); err != nil {
 				return err
 			}
 		}
@@ -301,7 +378,7 @@ func (db *DB) TouchPBXUsers(ctx context.Context, gen int64, guids []string) erro
 func (db *DB) DeletePBXUser(ctx context.Context, guid string) (c PBXChange, found bool, err error) {
 	err = db.write(ctx, func(tx *sql.Tx) error {
 		var cs []PBXChange
-		cs, err = db.markPBXDeleted(ctx, tx, `pbx_guid = ? AND pbx_deleted = 0`, guid)
+		cs, err = db.markPBXDeleted(ctx, tx, `pbx_guid = ? AND pbx_guid <> '' AND pbx_deleted = 0`, guid)
 		if len(cs) == 1 {
 			c, found = cs[0], true
 		}

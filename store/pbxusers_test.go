@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"recordings/pbx"
@@ -275,5 +276,42 @@ func TestRecordingsOfDeletedPBXUser(t *testing.T) {
 	}
 	if _, err := db.RecordingIDsToReresolve(ctx, nil, []string{"nomac"}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("bad MAC: %v", err)
+	}
+}
+
+// TestPBXUserQueryPlans: the look-ups of one replicated row use indexes
+// (a full load must not scan the accounts once per row).
+func TestPBXUserQueryPlans(t *testing.T) {
+	t.Parallel()
+	db, _ := openTest(t)
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`SELECT id FROM users WHERE pbx_guid = ? AND pbx_guid <> ''`, []any{"g"}},
+		{`SELECT id FROM users WHERE name_key = ? AND name_dup = 0`, []any{"k"}},
+		{`UPDATE users SET pbx_gen = ? WHERE pbx_guid = ? AND pbx_guid <> ''`, []any{1, "g"}},
+		{`DELETE FROM user_macs WHERE mac = ?`, []any{"m"}},
+		{`SELECT mac FROM user_macs WHERE user_id = ? ORDER BY mac`, []any{1}},
+		{`SELECT user_id FROM pbx_former_names WHERE name_key = ?`, []any{"k"}},
+	} {
+		rows, err := db.r.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q.sql, q.args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		p := strings.Join(plan, "; ")
+		if strings.Contains(p, "SCAN") {
+			t.Errorf("%s: plan %q scans", q.sql, p)
+		}
 	}
 }
