@@ -49,6 +49,11 @@ func migratePBXUsers(ctx context.Context, tx *sql.Tx) error {
 			user_id  INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE
 		)`,
 		`CREATE INDEX pbx_former_names_user ON pbx_former_names (user_id)`,
+		// RecordingIDsToReresolve looks recordings up by device and by
+		// registration name for every changed user (each user of a first
+		// load): without these, each look-up read every recording.
+		`CREATE INDEX recordings_mac ON recordings (mac)`,
+		`CREATE INDEX recordings_reg_name ON recordings (reg_name COLLATE NOCASE)`,
 	)
 }
 
@@ -471,13 +476,16 @@ func (db *DB) RecordingIDsToReresolve(ctx context.Context, names, macs []string)
 	if len(names) > 4 || len(macs) > 4*maxMACs {
 		return nil, fmt.Errorf("store: recordings to re-resolve: %d names, %d MACs: %w", len(names), len(macs), ErrInvalid)
 	}
-	var or []string
+	// One index look-up per name and device (recordings_reg_name,
+	// recordings_owner, recordings_mac), the candidates then by rowid.
+	var parts []string
 	var args []any
 	for _, n := range names {
 		if n == "" {
 			continue
 		}
-		or = append(or, `reg_name = ? COLLATE NOCASE`, `owner_key = ?`)
+		parts = append(parts, `SELECT id FROM recordings WHERE reg_name = ? COLLATE NOCASE`,
+			`SELECT id FROM recordings WHERE owner_key = ?`)
 		args = append(args, n, NameKey(n))
 	}
 	for _, m := range macs {
@@ -485,13 +493,13 @@ func (db *DB) RecordingIDsToReresolve(ctx context.Context, names, macs []string)
 		if err != nil {
 			return nil, fmt.Errorf("store: recordings to re-resolve: %w", err)
 		}
-		or = append(or, `mac = ?`)
+		parts = append(parts, `SELECT id FROM recordings WHERE mac = ?`)
 		args = append(args, n)
 	}
-	if len(or) == 0 {
+	if len(parts) == 0 {
 		return nil, nil
 	}
-	q := `SELECT id FROM recordings WHERE (` + strings.Join(or, " OR ") + `) AND owner_source <> ?
+	q := `SELECT id FROM recordings WHERE id IN (` + strings.Join(parts, " UNION ") + `) AND owner_source <> ?
 		AND NOT ` + ownerDeletedSQL + ` ORDER BY id DESC LIMIT ?`
 	args = append(args, OwnerByAdmin, maxDirRefresh)
 	ids, err := queryIDs(ctx, db.r, q, args...)

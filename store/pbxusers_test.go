@@ -294,6 +294,10 @@ func TestPBXUserQueryPlans(t *testing.T) {
 		{`DELETE FROM user_macs WHERE mac = ?`, []any{"m"}},
 		{`SELECT mac FROM user_macs WHERE user_id = ? ORDER BY mac`, []any{1}},
 		{`SELECT user_id FROM pbx_former_names WHERE name_key = ?`, []any{"k"}},
+		{`SELECT id FROM recordings WHERE id IN (SELECT id FROM recordings WHERE reg_name = ? COLLATE NOCASE
+			UNION SELECT id FROM recordings WHERE owner_key = ? UNION SELECT id FROM recordings WHERE mac = ?)
+			AND owner_source <> ? AND NOT ` + ownerDeletedSQL + ` ORDER BY id DESC LIMIT ?`,
+			[]any{"a", "a", "m1", OwnerByAdmin, 10}},
 	} {
 		rows, err := db.r.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+q.sql, q.args...)
 		if err != nil {
