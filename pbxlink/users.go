@@ -148,6 +148,9 @@ func (u *Users) Disconnected() {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if c := u.conn; c != nil && c.rep.State() == pbx.ReplicaLoading {
+		// The rows that came are current: store them (the connection's
+		// context is over), but mark nobody deleted.
+		u.flush(context.WithoutCancel(c.ctx), c)
 		u.log.Warn("connection to the PBX ended during the initial load of its users: no user is marked deleted",
 			"rows", c.rep.Rows())
 	}

@@ -294,6 +294,56 @@ func TestUsersReconnectMarksVanished(t *testing.T) {
 	}
 }
 
+// stallingTable answers the first n ReplicateNext, then none (a PBX whose
+// connection is about to drop); stalled is closed then.
+type stallingTable struct {
+	*pbxsim.UsersTable
+	n       int
+	stalled chan struct{}
+}
+
+func (s *stallingTable) Serve(send func(msg any) error, mt, src string, raw json.RawMessage) error {
+	if mt == "ReplicateNext" {
+		if s.n == 0 {
+			close(s.stalled)
+		}
+		if s.n--; s.n < 0 {
+			return nil
+		}
+	}
+	return s.UsersTable.Serve(send, mt, src, raw)
+}
+
+// TestUsersDropDuringLoad: a connection that ends during the initial load
+// stores the rows that came and marks nobody deleted.
+func TestUsersDropDuringLoad(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	p, _ := e.connect(pbxsim.NewUsersTable(pbxsim.SimUser{GUID: "gold", H323: "old"}))
+	p.Close()
+	var users []pbxsim.SimUser
+	for i := range 50 {
+		users = append(users, pbxsim.SimUser{GUID: fmt.Sprint("g", i), H323: fmt.Sprint("u", i)})
+	}
+	table := &stallingTable{UsersTable: pbxsim.NewUsersTable(users...), n: 30, stalled: make(chan struct{})}
+	p = pbxsim.NewPipe(context.Background(), info, []pbxlink.Client{e.users}, map[string]pbxsim.Handler{"PbxTableUsers": table})
+	<-table.stalled
+	p.Close()
+	all, err := e.db.Users(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 31 { // old and the 30 rows delivered
+		t.Errorf("%d accounts after a load cut after 30 rows, want 31", len(all))
+	}
+	if u := e.user("old"); u.PBXDeleted {
+		t.Error("a user not yet delivered was marked deleted")
+	}
+	if n := e.logs.count(slog.LevelWarn, "ended during the initial load"); n != 1 {
+		t.Errorf("%d warnings about the cut load", n)
+	}
+}
+
 func TestUsersMalformedRows(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
