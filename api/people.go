@@ -160,6 +160,10 @@ func (s *Server) deleteUser(ctx context.Context, admin store.User, self *wsClien
 	if u.ID == admin.ID {
 		return refuse(http.StatusConflict, "you cannot delete your own account")
 	}
+	if u.PBXGUID != "" && !u.PBXDeleted {
+		// The replication would bring it back at its next update.
+		return refuse(http.StatusConflict, "%s is a user of the PBX: delete it on the PBX", u.Name)
+	}
 	if err := s.db.DeleteUser(ctx, u.Name); err != nil {
 		return notFoundAs(err, "no such user")
 	}

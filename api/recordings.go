@@ -47,19 +47,23 @@ type recordingJSON struct {
 	// CDRState: "cdr" (call details attached), "pending" (within the
 	// grace period) or "NoCDR" (none arrived in time; Owner then shows
 	// "NoCDR" unless a known account owns it).
-	CDRState    string          `json:"cdr_state"`
-	OwnerSource string          `json:"owner_source,omitempty"`
-	ConnectedAt *time.Time      `json:"connected_at,omitempty"` // from the CDR: when the call was connected
-	CallMS      int64           `json:"call_ms,omitempty"`      // from the CDR: connected time of the call
-	Stats       json.RawMessage `json:"stats,omitempty"`
-	Envelope    []byte          `json:"envelope,omitempty"`
+	CDRState    string `json:"cdr_state"`
+	OwnerSource string `json:"owner_source,omitempty"`
+	// OwnerDeleted: the owner is a user the PBX deleted (the recording
+	// stays theirs).
+	OwnerDeleted bool            `json:"owner_deleted,omitempty"`
+	ConnectedAt  *time.Time      `json:"connected_at,omitempty"` // from the CDR: when the call was connected
+	CallMS       int64           `json:"call_ms,omitempty"`      // from the CDR: connected time of the call
+	Stats        json.RawMessage `json:"stats,omitempty"`
+	Envelope     []byte          `json:"envelope,omitempty"`
 }
 
 func recordingView(r store.Recording, detail bool) recordingJSON {
 	v := recordingJSON{ID: r.ID, Domain: r.Domain, Name: r.Name, ConfID: r.ConfID, MAC: r.MAC, Owner: r.Owner,
 		State: string(r.State), Reason: r.Reason, Size: r.Size, SHA256: r.SHA256, Created: r.CreatedAt.UTC(),
 		Codec: r.Codec, DurationMS: r.DurationMS, Protected: r.Protected, Direction: r.Direction,
-		PeerName: r.PeerName, PeerNumber: r.PeerNumber, CDR: r.CDR, OwnerSource: r.OwnerSource, CallMS: r.CallMS}
+		PeerName: r.PeerName, PeerNumber: r.PeerNumber, CDR: r.CDR, OwnerSource: r.OwnerSource, CallMS: r.CallMS,
+		OwnerDeleted: r.OwnerDeleted}
 	if !r.ConnectedAt.IsZero() {
 		t := r.ConnectedAt.UTC()
 		v.ConnectedAt = &t

@@ -46,6 +46,15 @@ type userJSON struct {
 	// Sees: of a signed-in user, the owners the app object's access list
 	// opens besides the user's own.
 	Sees []string `json:"sees,omitempty"`
+	// Source is "pbx" for a user replicated from the PBX (its display
+	// name, number and devices follow the PBX), "local" for a local
+	// account. PBXGUID, CN and DN are the PBX object's; PBXDeleted says
+	// the PBX deleted the user (its recordings stay, marked).
+	Source     string `json:"source"`
+	PBXGUID    string `json:"pbx_guid,omitempty"`
+	CN         string `json:"cn,omitempty"`
+	DN         string `json:"dn,omitempty"`
+	PBXDeleted bool   `json:"pbx_deleted,omitempty"`
 }
 
 func userView(u store.User) userJSON {
@@ -57,9 +66,14 @@ func userView(u store.User) userJSON {
 	if ao == "" {
 		ao = u.AppObject
 	}
-	return userJSON{ID: u.ID, Name: u.Name, DisplayName: u.DisplayName, E164: u.E164, Role: string(u.Role), MACs: macs,
+	v := userJSON{ID: u.ID, Name: u.Name, DisplayName: u.DisplayName, E164: u.E164, Role: string(u.Role), MACs: macs,
 		Licensed: u.Licensed, HasPassword: u.HasPassword, PasswordSet: u.PasswordAt.UTC(), Disabled: u.Disabled,
-		Created: u.CreatedAt.UTC(), AppObject: ao, Sees: u.Sees}
+		Created: u.CreatedAt.UTC(), AppObject: ao, Sees: u.Sees, Source: "local", PBXGUID: u.PBXGUID, CN: u.CN, DN: u.DN,
+		PBXDeleted: u.PBXDeleted}
+	if u.PBXGUID != "" {
+		v.Source = "pbx"
+	}
+	return v
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {

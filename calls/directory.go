@@ -9,7 +9,11 @@ import (
 )
 
 // directory is the pbx.Directory of the appliance's accounts: names
-// (h323), numbers (e164), display names and device MACs as stored.
+// (h323), numbers (e164), display names and device MACs as stored, local
+// accounts and users replicated from the PBX alike (one account per
+// name; a name the PBX renamed finds the user under its new name); a user
+// deleted on the PBX is no longer found (its recordings keep it as owner,
+// but it owns nothing new).
 type directory struct {
 	ctx context.Context
 	db  *store.DB
@@ -25,7 +29,7 @@ func (d directory) UserByName(h323 string) (pbx.User, bool, error) {
 	if h323 == "" {
 		return pbx.User{}, false, nil
 	}
-	u, err := d.db.User(d.ctx, h323)
+	u, err := d.db.DirectoryUser(d.ctx, h323)
 	if errors.Is(err, store.ErrNotFound) {
 		return pbx.User{}, false, nil
 	}

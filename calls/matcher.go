@@ -241,7 +241,7 @@ func (m *Matcher) resolveConf(ctx context.Context, conf string) ([]int64, error)
 	var changed []int64
 	var errs []error
 	for _, rec := range recs {
-		ok, err := m.resolveWith(ctx, rec, f)
+		ok, err := m.resolveWith(ctx, rec, f, events.CDRAttached)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -266,6 +266,11 @@ func (m *Matcher) Attach(ctx context.Context, id int64) {
 func (m *Matcher) Resolve(ctx context.Context, id int64) (bool, error) { return m.resolve(ctx, id) }
 
 func (m *Matcher) resolve(ctx context.Context, id int64) (bool, error) {
+	return m.resolveAs(ctx, id, events.CDRAttached)
+}
+
+// resolveAs resolves recording id and publishes a change as kind.
+func (m *Matcher) resolveAs(ctx context.Context, id int64, kind events.Kind) (bool, error) {
 	rec, err := m.db.Recording(ctx, id)
 	if err != nil {
 		return false, fmt.Errorf("resolve recording %d: %w", id, err)
@@ -286,7 +291,7 @@ func (m *Matcher) resolve(ctx context.Context, id int64) (bool, error) {
 			return false, fmt.Errorf("resolve recording %d: %w", id, err)
 		}
 	}
-	return m.resolveWith(ctx, rec, f)
+	return m.resolveWith(ctx, rec, f, kind)
 }
 
 // callFacts are the stored records of one conference.
@@ -326,8 +331,8 @@ func (m *Matcher) facts(ctx context.Context, conf string) (callFacts, error) {
 
 // resolveWith works out rec's owner and call facts from the facts of its
 // conference and stores what changed; the caller holds the conference's
-// lock.
-func (m *Matcher) resolveWith(ctx context.Context, rec store.Recording, f callFacts) (bool, error) {
+// lock. A change is published as kind.
+func (m *Matcher) resolveWith(ctx context.Context, rec store.Recording, f callFacts, kind events.Kind) (bool, error) {
 	id := rec.ID
 	fn := pbx.FileName{ConfID: rec.ConfID, MAC: rec.MAC, Serial: rec.Serial, RegName: rec.RegName}
 	info, err := pbx.Resolve(fn, f.cdrs, f.gws, directory{ctx: ctx, db: m.db})
@@ -359,7 +364,7 @@ func (m *Matcher) resolveWith(ctx context.Context, rec store.Recording, f callFa
 	if changed {
 		m.log.Debug("call details attached", "id", id, "owner", owner, "rule", source,
 			"matched", info.Matched, "direction", info.Direction)
-		m.opt.Events.Publish(events.Recording{Kind: events.CDRAttached, ID: id, By: events.ByPBX})
+		m.opt.Events.Publish(events.Recording{Kind: kind, ID: id, By: events.ByPBX})
 	}
 	return changed, nil
 }
@@ -501,6 +506,36 @@ func (m *Matcher) RefreshDevices(ctx context.Context, regName string, macs []str
 	}
 	if n > 0 {
 		m.log.Info("recordings reassigned after a user change", "user", regName, "count", n)
+	}
+	return n, errors.Join(errs...)
+}
+
+// DirectoryChanged re-resolves the recordings whose owner may differ after
+// the PBX's user table changed the accounts named names (a user's old and
+// new name) or the devices macs (its old and new ones, and those it took
+// from others): the ones store.RecordingIDsToReresolve lists, which leaves
+// alone what an administrator reassigned and what a user deleted on the
+// PBX owns. Each recording whose owner or call facts changed is published
+// as events.Updated by the PBX; it returns how many.
+func (m *Matcher) DirectoryChanged(ctx context.Context, names, macs []string) (int, error) {
+	ids, err := m.db.RecordingIDsToReresolve(ctx, names, macs)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, id := range ids {
+		ok, err := m.resolveAs(ctx, id, events.Updated)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if ok {
+			n++
+		}
+	}
+	if n > 0 {
+		m.log.Info("recordings re-resolved after a change of the PBX's users", "users", names, "count", n)
 	}
 	return n, errors.Join(errs...)
 }

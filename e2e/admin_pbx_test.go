@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"recordings/pbx"
 	"recordings/store"
 )
 
@@ -155,6 +156,27 @@ func TestAdminPBX(t *testing.T) {
 		if me.AppObject != "team" || !slices.Contains(me.Sees, "bob") {
 			t.Errorf("alice's sign-in: app object %q, sees %q; want team and bob", me.AppObject, me.Sees)
 		}
+	})
+
+	t.Run("users replicated from the PBX", func(t *testing.T) {
+		b := b.on(t)
+		if _, err := e.db.PutPBXUsers(e.ctx, 1, []pbx.PbxUser{{GUID: "g-carl", H323: "carl", DN: "Carl Clausen",
+			MACs: []string{"009033aabb09"}, HasDevices: true}}); err != nil {
+			t.Fatal(err)
+		}
+		b.do("users tab", chromedp.Click(`#tab-users`))
+		b.do("reload", chromedp.Reload())
+		carl := `#panel-users tr[data-name="carl"]`
+		b.waitFor("carl marked as a PBX user", `document.querySelector('`+carl+` .pbx-badge') !== null`)
+		if !eval[bool](b, `document.querySelector('`+carl+` input.macs-input').readOnly && document.querySelector('`+carl+` .save-macs-btn').hidden`) {
+			t.Error("the devices of a PBX user are editable")
+		}
+		if _, _, err := e.db.DeletePBXUser(e.ctx, "g-carl"); err != nil {
+			t.Fatal(err)
+		}
+		b.do("reload", chromedp.Reload())
+		b.waitFor("carl marked deleted on the PBX", `document.querySelector('`+carl+` .pbx-deleted') !== null`)
+		b.screenshot(shots, "admin-users-pbx-replicated")
 	})
 
 	t.Run("phone screen", func(t *testing.T) {

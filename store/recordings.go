@@ -90,6 +90,8 @@ type Recording struct {
 	// OwnerSource is the rule that decided Owner ("" = the file name's
 	// registration name at upload, see pbx.OwnerSource for the others).
 	OwnerSource string
+	// OwnerDeleted: the owner is a user deleted on the PBX (read-only).
+	OwnerDeleted bool
 }
 
 // Uploaded reports whether the whole capture has arrived (FinishUpload was
@@ -126,7 +128,8 @@ type CDR struct {
 // recCols are the columns scanRecording reads, blobs last.
 const recColsLight = `id, domain, name, conf_id, mac, serial, reg_name, state, reason,
 	size, nchunks, sha256, created_at, updated_at, codec, duration_ms, protected, owner,
-	direction, peer_name, peer_number, connected_at, call_ms, cdr, no_cdr, owner_source`
+	direction, peer_name, peer_number, connected_at, call_ms, cdr, no_cdr, owner_source,
+	` + ownerDeletedSQL
 
 // The analysis blobs live in their own table so that recordings rows stay
 // small: lists and searches never read past a waveform.
@@ -147,7 +150,7 @@ func scanRecording(s scanner, full bool) (Recording, error) {
 	dest := []any{&r.ID, &r.Domain, &r.Name, &r.ConfID, &r.MAC, &r.Serial, &r.RegName,
 		&r.State, &r.Reason, &r.Size, &r.Chunks, &r.SHA256, &created, &updated, &r.Codec,
 		&r.DurationMS, &protected, &r.Owner, &r.Direction, &r.PeerName, &r.PeerNumber,
-		&connected, &r.CallMS, &hasCDR, &noCDR, &r.OwnerSource}
+		&connected, &r.CallMS, &hasCDR, &noCDR, &r.OwnerSource, &r.OwnerDeleted}
 	if full {
 		dest = append(dest, &r.Stats, &r.Envelope)
 	}

@@ -56,6 +56,14 @@ type User struct {
 	// (read-only here: SetUserLicensed).
 	Licensed bool
 
+	// Replicated from the PBX (PbxTableUsers; read-only here, see
+	// pbxusers.go): PBXGUID is the PBX object's guid ("" for a local
+	// account), CN and DN its common and display names, PBXDeleted that
+	// the PBX deleted it (its recordings stay).
+	PBXGUID    string
+	CN, DN     string
+	PBXDeleted bool
+
 	// The sign-in, filled by SessionUser and Authenticate (zero elsewhere):
 	// Via is the app object whose access list applies ("" none), Sees the
 	// owner names its access list adds to the user's own recordings.
@@ -206,16 +214,34 @@ func (db *DB) UpdateUser(ctx context.Context, u User) error {
 	sel, args := userByName(u.Name)
 	err = db.write(ctx, func(tx *sql.Tx) error {
 		var (
-			id   int64
-			role string
+			id                  int64
+			role, dn, e164, gid string
+			pbxDeleted          bool
 		)
-		err := tx.QueryRowContext(ctx, `SELECT id, role FROM users WHERE id = `+sel+` AND (? = 0 OR id = ?)`,
-			append(args, u.ID, u.ID)...).Scan(&id, &role)
+		err := tx.QueryRowContext(ctx, `SELECT id, role, display_name, e164, pbx_guid, pbx_deleted FROM users
+			WHERE id = `+sel+` AND (? = 0 OR id = ?)`,
+			append(args, u.ID, u.ID)...).Scan(&id, &role, &dn, &e164, &gid, &pbxDeleted)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return err
+		}
+		if gid != "" && !pbxDeleted {
+			// The PBX's replication owns these; a change here would be
+			// undone by its next update.
+			macs, err := macsOf(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			switch {
+			case u.DisplayName != dn:
+				return invalid.New("display_name", "the PBX manages this user: change the name there")
+			case u.E164 != e164:
+				return invalid.New("e164", "the PBX manages this user: change the number there")
+			case !slices.Equal(u.MACs, macs):
+				return invalid.New("macs", "the PBX manages this user's devices: change them there")
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `UPDATE users SET display_name = ?, e164 = ?, role = ? WHERE id = ?`,
 			u.DisplayName, u.E164, string(u.Role), id); err != nil {
@@ -346,7 +372,7 @@ func (db *DB) Authenticate(ctx context.Context, name, password string) (User, er
 
 const userCols = `u.id, u.name, u.display_name, u.e164, u.role, u.password_hash, u.created_at, u.app_object, u.licensed,
 	(SELECT group_concat(mac, ',') FROM (SELECT mac FROM user_macs WHERE user_id = u.id ORDER BY mac)),
-	u.disabled, u.password_at`
+	u.disabled, u.password_at, u.pbx_guid, u.pbx_cn, u.pbx_dn, u.pbx_deleted`
 
 func scanUser(s scanner) (User, string, error) {
 	var (
@@ -358,7 +384,7 @@ func scanUser(s scanner) (User, string, error) {
 		pwAt    int64
 	)
 	if err := s.Scan(&u.ID, &u.Name, &u.DisplayName, &u.E164, &role, &hash, &created, &u.AppObject, &u.Licensed, &macs,
-		&u.Disabled, &pwAt); err != nil {
+		&u.Disabled, &pwAt, &u.PBXGUID, &u.CN, &u.DN, &u.PBXDeleted); err != nil {
 		return User{}, "", err
 	}
 	u.PasswordAt = fromMS(pwAt)

@@ -240,7 +240,10 @@ export class RecordingsView {
       h('td', { 'data-label': 'Protected', class: 'prot' }, rec.protected ? h('span', { class: 'badge' }, 'protected') : ''),
       h('td', { class: 'actions' }, play, download, protect, del),
     ];
-    if (this.admin) cells.splice(2, 0, h('td', { 'data-label': 'User' }, rec.owner ?? ''));
+    if (this.admin) {
+      cells.splice(2, 0, h('td', { 'data-label': 'User' }, rec.owner ?? '',
+        rec.owner_deleted ? [' ', h('span', { class: 'badge owner-deleted' }, 'deleted on the PBX')] : null));
+    }
     return h('tr', { 'data-id': String(rec.id), class: rec.protected ? 'is-protected' : null }, cells);
   }
 

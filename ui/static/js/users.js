@@ -123,7 +123,9 @@ export class UsersView {
 
   row(u, p) {
     const cells = [
-      h('td', { 'data-label': 'Name', class: 'user-name' }, u.name),
+      h('td', { 'data-label': 'Name', class: 'user-name' }, u.name,
+        u.pbx_deleted ? [' ', h('span', { class: 'badge pbx-deleted', title: 'Deleted on the PBX: its recordings stay' }, 'deleted on PBX')]
+          : u.source === 'pbx' ? [' ', h('span', { class: 'badge pbx-badge', title: 'Replicated from the PBX' }, 'PBX')] : null),
       h('td', { 'data-label': 'Display name' }, u.display_name ?? ''),
       h('td', { 'data-label': 'Number' }, u.e164 ?? ''),
       h('td', { 'data-label': 'Role' }, u.role),
@@ -143,9 +145,12 @@ export class UsersView {
     const macs = h('input', {
       id: macID, class: 'macs-input', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'off',
       value: (p.macs ?? []).join(', '), placeholder: '00:90:33:aa:bb:cc',
+      // The PBX manages the devices of its users.
+      readonly: u.source === 'pbx' && !u.pbx_deleted,
     });
     const saveMACs = h('button', {
       type: 'button', class: 'act save-macs-btn', 'aria-label': `Save devices of ${u.name}`,
+      hidden: u.source === 'pbx' && !u.pbx_deleted,
       onclick: () => this.setMACs(u.name, macs),
     }, 'Save');
     const licID = uid('u-lic');
