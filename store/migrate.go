@@ -23,6 +23,7 @@ var migrations = []migration{
 	{"analysis blobs in their own table", migrateBlobs},
 	{"CDR facts parsed once, per-conference caps", migrateCDRFacts}, // cdrfacts.go
 	{peopleMigration, migratePeople},                                // migrate_people.go
+	{"captures in object storage, per-recording data keys", migrateBlobStore}, // blobs.go
 }
 
 // SchemaVersion is the schema version this program creates and understands.

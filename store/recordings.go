@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"recordings/internal/invalid"
+	"recordings/internal/sealed"
 )
 
 // State is where a recording is in its life, as stored in the database
@@ -225,11 +226,15 @@ func (db *DB) BeginUpload(ctx context.Context, domain, name string, fn FileName,
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			replaced = false
-			return tx.QueryRowContext(ctx, `INSERT INTO recordings
+			if err := tx.QueryRowContext(ctx, `INSERT INTO recordings
 				(domain, name, conf_id, mac, serial, reg_name, state, created_at, updated_at, owner, owner_key, search)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 				domain, name, fn.ConfID, fn.MAC, fn.Serial, fn.RegName, StateReceiving, now, now, owner, NameKey(owner), search,
-			).Scan(&id)
+			).Scan(&id); err != nil {
+				return err
+			}
+			_, err := db.newDataKey(ctx, tx, id)
+			return err
 		case err != nil:
 			return err
 		case old.Protected:
@@ -248,9 +253,14 @@ func (db *DB) BeginUpload(ctx context.Context, domain, name string, fn FileName,
 			conf_id = ?, mac = ?, serial = ?, reg_name = ?, state = ?, reason = '', size = 0,
 			nchunks = 0, sha256 = '', created_at = ?, updated_at = ?, codec = '', duration_ms = 0,
 			protected = 0, owner = ?, owner_key = ?, direction = '', peer_name = '',
-			peer_number = '', connected_at = NULL, call_ms = 0, cdr = 0, no_cdr = 0, owner_source = '', search = ?
+			peer_number = '', connected_at = NULL, call_ms = 0, cdr = 0, no_cdr = 0, owner_source = '', search = ?,
+			blob_loc = '', blob_key = '', blob_seg = 0
 			WHERE id = ?`,
 			fn.ConfID, fn.MAC, fn.Serial, fn.RegName, StateReceiving, now, now, owner, NameKey(owner), search, id)
+		if err != nil {
+			return err
+		}
+		_, err = db.newDataKey(ctx, tx, id)
 		return err
 	})
 	if err != nil {
@@ -336,8 +346,18 @@ func (db *DB) AppendChunk(ctx context.Context, id int64, data []byte) error {
 		if err != nil {
 			return err
 		}
+		stored := data
+		dk, err := db.dataKey(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if dk != nil {
+			if stored, err = dk.SealTo(make([]byte, 0, sealed.SealedLen(len(data))), data, id, off); err != nil {
+				return err
+			}
+		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO chunks (recording_id, seq, off, data) VALUES (?, ?, ?, ?)`,
-			id, seq, off, data)
+			id, seq, off, stored)
 		return err
 	})
 	if err != nil {
