@@ -139,6 +139,7 @@ func (c *CaptureReader) loadSegment(pos int64) error {
 	} else {
 		out, err := c.loc.dk.OpenTo(c.buf[:0], raw, c.id, plainOff)
 		if err != nil {
+			c.buf = c.buf[:0] // Open overwrote it
 			return fmt.Errorf("store: read capture %d at %d from %s: segment %d: %w", c.id, pos, c.loc.loc, i, err)
 		}
 		c.buf = out
@@ -180,6 +181,7 @@ func (c *CaptureReader) loadChunk(pos int64) (err error) {
 	if c.loc.dk != nil {
 		out, err := c.loc.dk.OpenTo(c.buf[:0], data, c.id, off)
 		if err != nil {
+			c.buf = c.buf[:0] // Open overwrote it
 			return fmt.Errorf("store: read capture %d at %d: chunk at %d: %w", c.id, pos, off, err)
 		}
 		c.buf = out

@@ -21,8 +21,8 @@ var migrations = []migration{
 	{"pbx integration: CDRs, app objects, licences", migratePBX}, // pbxint.go
 	{"case-insensitive owner index", migrateOwnerNocase},
 	{"analysis blobs in their own table", migrateBlobs},
-	{"CDR facts parsed once, per-conference caps", migrateCDRFacts}, // cdrfacts.go
-	{peopleMigration, migratePeople},                                // migrate_people.go
+	{"CDR facts parsed once, per-conference caps", migrateCDRFacts},           // cdrfacts.go
+	{peopleMigration, migratePeople},                                          // migrate_people.go
 	{"captures in object storage, per-recording data keys", migrateBlobStore}, // blobs.go
 }
 
