@@ -352,7 +352,7 @@ func TestMigrateWhileUploading(t *testing.T) {
 		stop = make(chan struct{})
 	)
 	add := func(i int) {
-		data := randBytes(uint64(100+i), 1000+i*7919%400000)
+		data := randBytes(uint64(100+i), 1000+i*7919%150000)
 		id := upload(t, e.db, "d", "u"+hex.EncodeToString([]byte{byte(i), byte(i >> 8)})+".pcap", "a", data, 40000)
 		if err := e.db.SetAnalysis(ctx, id, Analysis{State: StateReady}); err != nil {
 			t.Error(err)
@@ -367,7 +367,7 @@ func TestMigrateWhileUploading(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		for i := 10; ; i++ {
+		for i := 10; i < 40; i++ { // bounded: a few go on after the migrations
 			select {
 			case <-stop:
 				return
