@@ -65,6 +65,18 @@ func ParseURL(s string) (bucket, prefix string, err error) {
 	return bucket, prefix, nil
 }
 
+// Canonical is location in its canonical form s3://bucket[/prefix].
+func Canonical(location string) (string, error) {
+	bucket, prefix, err := ParseURL(location)
+	if err != nil {
+		return "", err
+	}
+	if prefix == "" {
+		return "s3://" + bucket, nil
+	}
+	return "s3://" + bucket + "/" + prefix, nil
+}
+
 // checkBucket applies S3's bucket naming rules (3–63 lower-case letters,
 // digits, dots and hyphens, starting and ending with a letter or digit).
 func checkBucket(b string) error {
@@ -119,10 +131,7 @@ func Open(location string, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("s3blob: %s: %w", location, err)
 	}
-	loc := "s3://" + bucket
-	if prefix != "" {
-		loc += "/" + prefix
-	}
+	loc, _ := Canonical(location)
 	return &Store{c: c, bucket: bucket, prefix: prefix, loc: loc}, nil
 }
 

@@ -775,3 +775,7 @@ func (db *DB) KeyMasters(ctx context.Context) (map[string]int64, error) {
 	}
 	return out, rows.Err()
 }
+
+// BlobsAt returns the object store at location (added with AddBlobs or
+// found by the resolver).
+func (db *DB) BlobsAt(location string) (Blobs, error) { return db.blobs.get(location) }

@@ -30,12 +30,14 @@ import (
 	"recordings/api"
 	"recordings/applog"
 	"recordings/calls"
+	"recordings/capstore"
 	"recordings/events"
 	"recordings/health"
 	"recordings/ingest"
 	"recordings/internal/tlscert"
 	"recordings/metrics"
 	"recordings/retention"
+	"recordings/s3blob"
 	"recordings/settings"
 	"recordings/store"
 	"recordings/ui"
@@ -90,6 +92,18 @@ type Config struct {
 	// after sign-in.
 	SessionIdle time.Duration
 
+	// CaptureStore is where completed captures are kept: "" or "sqlite"
+	// (the database, the default) or s3://bucket/prefix (an S3-compatible
+	// object store reached with S3). Uploads are always spooled to the
+	// database first and shipped once analysed.
+	CaptureStore string
+	S3           s3blob.Config
+	// KeyFile holds the master key for encryption at rest ("" = captures
+	// are stored in clear). An unusable file does not stop the service:
+	// it starts without a key, reports the problem in /healthz, and stores
+	// new captures in clear rather than lose calls.
+	KeyFile string
+
 	Tuning Tuning
 }
 
@@ -115,6 +129,9 @@ type Tuning struct {
 	UploadIdle    time.Duration    // an upload silent this long is cut off
 	SessionTTL    time.Duration
 	SettingsPoll  time.Duration // how often settings are re-read; default 10 s
+	// CaptureInterval is how often captures waiting for the object store
+	// are retried; default 10 s.
+	CaptureInterval time.Duration
 	HTTP          api.Timeouts  // the HTTP server's connection timeouts
 	// Disk reports free and total bytes at a path for /healthz; default
 	// the file system's (health.DiskSpace).
@@ -131,6 +148,7 @@ type App struct {
 	Ingest    *ingest.Service
 	Calls     *calls.Matcher
 	Retention *retention.Runner
+	Captures  *capstore.Runner
 	Metrics   *metrics.Metrics
 	Health    *health.Checker
 	API       *api.Server
@@ -182,8 +200,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 				"or unset it to have one generated)", err)
 		}
 	}
+	master, keyProblem := loadKey(cfg.KeyFile, a.Log)
 	a.DB, err = store.OpenOptions(ctx, cfg.DB, a.Log, store.Options{Now: cfg.Tuning.Now, BcryptCost: cfg.Tuning.BcryptCost,
-		SessionIdle: cfg.SessionIdle})
+		SessionIdle: cfg.SessionIdle, MasterKey: master, Blobs: blobResolver(cfg.S3)})
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -207,6 +226,11 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err := fixIngress(a.Settings, cfg); err != nil {
 		return nil, err
 	}
+	if err := setCaptureStore(ctx, a.DB, cfg.CaptureStore, cfg.S3, a.Log); err != nil {
+		return nil, err
+	}
+	a.Captures = capstore.New(a.DB, a.Log, capstore.Options{Interval: cfg.Tuning.CaptureInterval, KeyProblem: keyProblem})
+	a.Events.Subscribe(a.Captures.RecordingEvent)
 	a.Metrics.WatchDatabase(a.DB.Size)
 	a.Metrics.WatchLogs(func() int64 { return a.alog.Dropped() + a.alog.Failed() })
 	a.Events.Subscribe(a.Metrics.RecordingEvent)
@@ -250,7 +274,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		}
 	}
 	a.Health = &health.Checker{Ping: a.DB.Ping, Size: a.DB.Size, Dir: filepath.Dir(a.DB.Path()), MinFree: cfg.MinFree,
-		Problems: a.Settings.Problems, Disk: cfg.Tuning.Disk}
+		Problems: a.Settings.Problems, Disk: cfg.Tuning.Disk, Captures: a.Captures.Check}
 	a.API, err = api.New(api.Deps{DB: a.DB, Ingest: a.Ingest, Calls: a.Calls, Settings: a.Settings, Events: a.Events,
 		Health: a.Health, Metrics: a.Metrics, Log: a.Log},
 		api.Options{UI: cfg.UI, Now: cfg.Tuning.Now, SessionTTL: cfg.Tuning.SessionTTL, UploadIdle: cfg.Tuning.UploadIdle,
@@ -333,6 +357,7 @@ func (a *App) Run(ctx context.Context, lns ...net.Listener) error {
 	g.Go(func() error { return a.Ingest.Run(ingCtx) })
 	g.Go(func() error { return a.Calls.Run(gctx, 0) })
 	g.Go(func() error { return a.Retention.Run(gctx) })
+	g.Go(func() error { return a.Captures.Run(gctx) })
 	g.Go(func() error { return a.Settings.Watch(gctx, a.cfg.Tuning.SettingsPoll, nil) })
 	g.Go(func() error { return a.API.Run(gctx) })
 	for _, ln := range lns {
