@@ -39,6 +39,7 @@ type Runner struct {
 
 	mu     sync.Mutex
 	status Status
+	passed chan struct{} // closed at the end of the next pass
 }
 
 // Status is what the last pass found.
@@ -63,7 +64,16 @@ func New(db *store.DB, log *slog.Logger, opt Options) *Runner {
 	if opt.Interval <= 0 {
 		opt.Interval = 10 * time.Second
 	}
-	return &Runner{db: db, log: log.With("category", applog.System), opt: opt, kick: make(chan struct{}, 1)}
+	return &Runner{db: db, log: log.With("category", applog.System), opt: opt, kick: make(chan struct{}, 1),
+		passed: make(chan struct{})}
+}
+
+// NextPass returns a channel closed when the next pass has ended (tests
+// wait on it rather than sleep).
+func (r *Runner) NextPass() <-chan struct{} {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.passed
 }
 
 // Kick asks for a pass soon (a capture was analysed, say).
@@ -107,6 +117,7 @@ func (r *Runner) Pass(ctx context.Context) {
 	target, _ := r.db.CaptureTarget(ctx)
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	defer func() { close(r.passed); r.passed = make(chan struct{}) }()
 	prev := r.status.LastError
 	r.status.Target, r.status.LastPass = target, time.Now()
 	r.status.Shipped += int64(shipped)
