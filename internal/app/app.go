@@ -132,7 +132,7 @@ type Tuning struct {
 	// CaptureInterval is how often captures waiting for the object store
 	// are retried; default 10 s.
 	CaptureInterval time.Duration
-	HTTP          api.Timeouts  // the HTTP server's connection timeouts
+	HTTP            api.Timeouts // the HTTP server's connection timeouts
 	// Disk reports free and total bytes at a path for /healthz; default
 	// the file system's (health.DiskSpace).
 	Disk func(path string) (free, total uint64, err error)
