@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"slices"
@@ -20,6 +21,7 @@ import (
 	"recordings/internal/app"
 	"recordings/internal/tlscert"
 	"recordings/media"
+	"recordings/replica"
 	"recordings/store"
 )
 
@@ -30,6 +32,7 @@ commands:
   convert IN OUT   convert a pcap/pcapng capture to a stereo WAV ("-" = stdin/stdout)
   inspect IN       print the capture's RTP streams and warnings as JSON
   backup OUT.db    write a consistent snapshot of the database (while it runs)
+  restore OUT.db   rebuild the database from its replica (-from URL, -timestamp T)
   check            run the database integrity check (exit status 1 on failure)
   create-admin     create an administrator, or reset one's password
   version          print the version
@@ -54,6 +57,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return backupCmd(ctx, args, stdout, stderr)
 	case "check":
 		return checkCmd(ctx, args, stdout, stderr)
+	case "restore":
+		return restoreCmd(ctx, args, stdout, stderr)
 	case "create-admin":
 		return createAdminCmd(ctx, args, stdout, stderr)
 	case "version":
@@ -87,6 +92,8 @@ type config struct {
 	frameAncestors   string
 	metricsToken     string
 	sessionIdle      time.Duration // sessions unused this long end
+	replicaURL       string        // continuous replication target; "" = the admin app's setting
+	s3               replica.S3    // how an s3:// replica is reached
 }
 
 // off is the listen address that turns a listener off.
@@ -102,7 +109,8 @@ func parseServeFlags(args []string, stderr io.Writer) (config, error) {
 		tlsKey: os.Getenv("RECORDINGS_TLS_KEY"), tlsHosts: os.Getenv("RECORDINGS_TLS_HOSTS"),
 		frameAncestors: os.Getenv("RECORDINGS_FRAME_ANCESTORS"), metricsToken: os.Getenv("RECORDINGS_METRICS_TOKEN"),
 		cdrUser: os.Getenv("RECORDINGS_CDR_USER"), cdrPass: os.Getenv("RECORDINGS_CDR_PASSWORD"),
-		instancePass: os.Getenv("RECORDINGS_INSTANCE_PASSWORD"), anonymousNets: os.Getenv("RECORDINGS_ANONYMOUS_NETWORKS")}
+		instancePass: os.Getenv("RECORDINGS_INSTANCE_PASSWORD"), anonymousNets: os.Getenv("RECORDINGS_ANONYMOUS_NETWORKS"),
+		replicaURL: os.Getenv("RECORDINGS_REPLICA_URL"), s3: replica.S3FromEnv(os.Getenv)}
 	if v := os.Getenv("RECORDINGS_BEHIND_TLS_PROXY"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -128,6 +136,9 @@ func parseServeFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Uint64Var(&c.minFree, "min-free", health.DefaultMinFree, "free disk bytes below which /healthz reports failure")
 	fs.StringVar(&c.anonymousNets, "anonymous-networks", c.anonymousNets,
 		"source networks (CIDRs or addresses, comma-separated) that may upload and post CDRs without credentials (env RECORDINGS_ANONYMOUS_NETWORKS)")
+	fs.StringVar(&c.replicaURL, "replica-url", c.replicaURL,
+		"replicate the database continuously to file:///folder or s3://bucket/prefix; unset: as set in the admin app (env RECORDINGS_REPLICA_URL)")
+	s3Flags(fs, &c.s3)
 	idle, err := envDuration("RECORDINGS_SESSION_IDLE", store.DefaultSessionIdle)
 	if err != nil {
 		return c, err
@@ -216,12 +227,13 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("-log-level: %w", err)
 	}
+	replica.DropCABundle(slog.New(slog.NewTextHandler(stderr, nil)))
 	a, err := app.New(ctx, app.Config{DB: cfg.db, MaxUpload: cfg.maxUpload, UploadUser: cfg.uploadUser,
 		UploadPassword: cfg.uploadPass, CDRUser: cfg.cdrUser, CDRPassword: cfg.cdrPass, InstancePassword: cfg.instancePass,
 		AnonymousNetworks: cfg.anonymousNets, AdminPassword: os.Getenv("RECORDINGS_ADMIN_PASSWORD"), LogOutput: stderr,
 		LogLevel: level, ShutdownTimeout: cfg.shutdown, MinFree: cfg.minFree, Version: buildVersion(),
 		TLS: cfg.tlsConfig(), BehindTLSProxy: cfg.behindTLSProxy, FrameAncestors: cfg.frameAncestors,
-		MetricsToken: cfg.metricsToken, SessionIdle: cfg.sessionIdle})
+		MetricsToken: cfg.metricsToken, SessionIdle: cfg.sessionIdle, ReplicaURL: cfg.replicaURL, S3: cfg.s3})
 	if err != nil {
 		return err
 	}
