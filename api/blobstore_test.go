@@ -16,10 +16,9 @@ import (
 	"recordings/internal/apptest"
 	"recordings/internal/blobtest"
 	"recordings/internal/callgen"
+	"recordings/replica"
 	"recordings/s3blob"
 )
-
-func TestMain(m *testing.M) { os.Exit(blobtest.Main(m)) }
 
 // writeKey writes a key file of 32 bytes b and returns its path.
 func writeKey(t *testing.T, b byte) string {
@@ -63,7 +62,8 @@ func TestCapturesInObjectStore(t *testing.T) {
 	t.Parallel()
 	b, cfg := blobtest.Bucket(t, "site")
 	e := newEnv(t, func(c *app.Config) {
-		c.CaptureStore, c.S3, c.KeyFile = b.Location(), cfg, writeKey(t, 1)
+		c.CaptureStore, c.KeyFile = b.Location(), writeKey(t, 1)
+		c.S3 = replica.S3{Endpoint: cfg.Endpoint, Region: cfg.Region, AccessKeyID: cfg.AccessKey, SecretAccessKey: cfg.SecretKey}
 		c.Tuning.CaptureInterval = time.Hour // passes only when kicked
 	})
 	ctx := context.Background()

@@ -20,8 +20,6 @@ import (
 	"recordings/s3blob"
 )
 
-func TestMain(m *testing.M) { os.Exit(blobtest.Main(m)) }
-
 func testKey(t testing.TB, b byte) *sealed.Key {
 	t.Helper()
 	k, err := sealed.NewKey(bytes.Repeat([]byte{b}, sealed.KeyLen))

@@ -36,8 +36,8 @@ import (
 	"recordings/ingest"
 	"recordings/internal/tlscert"
 	"recordings/metrics"
+	"recordings/replica"
 	"recordings/retention"
-	"recordings/s3blob"
 	"recordings/settings"
 	"recordings/store"
 	"recordings/ui"
@@ -91,13 +91,19 @@ type Config struct {
 	// store.DefaultSessionIdle (8 h). Sessions also end Tuning.SessionTTL
 	// after sign-in.
 	SessionIdle time.Duration
+	// ReplicaURL, when set, fixes where the database is replicated
+	// continuously (file:///folder or s3://bucket/prefix) over the
+	// replica_url setting of the admin app.
+	ReplicaURL string
+	// S3 is how an s3:// replica is reached (endpoint, region, keys).
+	S3 replica.S3
 
 	// CaptureStore is where completed captures are kept: "" or "sqlite"
 	// (the database, the default) or s3://bucket/prefix (an S3-compatible
 	// object store reached with S3). Uploads are always spooled to the
 	// database first and shipped once analysed.
+	// The object store is reached with S3, as the replica.
 	CaptureStore string
-	S3           s3blob.Config
 	// KeyFile holds the master key for encryption at rest ("" = captures
 	// are stored in clear). An unusable file does not stop the service:
 	// it starts without a key, reports the problem in /healthz, and stores
@@ -151,6 +157,7 @@ type App struct {
 	Captures  *capstore.Runner
 	Metrics   *metrics.Metrics
 	Health    *health.Checker
+	Replica   *replica.Service // continuous replication of the database
 	API       *api.Server
 	// TLS is the HTTPS configuration when Config.TLS is on, else nil.
 	TLS *tls.Config
@@ -202,7 +209,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 	master, keyProblem := loadKey(cfg.KeyFile, a.Log)
 	a.DB, err = store.OpenOptions(ctx, cfg.DB, a.Log, store.Options{Now: cfg.Tuning.Now, BcryptCost: cfg.Tuning.BcryptCost,
-		SessionIdle: cfg.SessionIdle, MasterKey: master, Blobs: blobResolver(cfg.S3)})
+		SessionIdle: cfg.SessionIdle, MasterKey: master, Blobs: blobResolver(s3Config(cfg.S3))})
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -226,7 +233,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err := fixIngress(a.Settings, cfg); err != nil {
 		return nil, err
 	}
-	if err := setCaptureStore(ctx, a.DB, cfg.CaptureStore, cfg.S3, a.Log); err != nil {
+	if err := setCaptureStore(ctx, a.DB, cfg.CaptureStore, s3Config(cfg.S3), a.Log); err != nil {
 		return nil, err
 	}
 	a.Captures = capstore.New(a.DB, a.Log, capstore.Options{Interval: cfg.Tuning.CaptureInterval, KeyProblem: keyProblem})
@@ -251,7 +258,20 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		},
 		Events: a.Events,
 	})
+	a.Replica = replica.New(a.DB.Path(), a.Log.With("category", applog.System),
+		replica.Options{S3: cfg.S3, AutoCheckpoint: a.DB.SetAutoCheckpoint})
+	if err := a.Metrics.Registry().Register(replica.Collector(a.Replica.Status)); err != nil {
+		return nil, fmt.Errorf("replica metrics: %w", err)
+	}
+	if err := a.Settings.Fix(settings.KeyReplicaURL, cfg.ReplicaURL, "-replica-url (RECORDINGS_REPLICA_URL)"); err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
 	a.Settings.OnChange(func(_ context.Context, changed []string) {
+		for _, k := range changed {
+			if k == settings.KeyReplicaURL {
+				a.Replica.SetURL(a.Settings.Values().ReplicaURL)
+			}
+		}
 		for _, k := range changed {
 			if k == settings.KeyRetentionDays || k == settings.KeyLogRetentionDays {
 				a.Retention.Kick()
@@ -276,7 +296,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.Health = &health.Checker{Ping: a.DB.Ping, Size: a.DB.Size, Dir: filepath.Dir(a.DB.Path()), MinFree: cfg.MinFree,
 		Problems: a.Settings.Problems, Disk: cfg.Tuning.Disk, Captures: a.Captures.Check}
 	a.API, err = api.New(api.Deps{DB: a.DB, Ingest: a.Ingest, Calls: a.Calls, Settings: a.Settings, Events: a.Events,
-		Health: a.Health, Metrics: a.Metrics, Log: a.Log},
+		Health: a.Health, Metrics: a.Metrics, Log: a.Log, Replica: a.Replica},
 		api.Options{UI: cfg.UI, Now: cfg.Tuning.Now, SessionTTL: cfg.Tuning.SessionTTL, UploadIdle: cfg.Tuning.UploadIdle,
 			Version: cfg.Version, BehindTLSProxy: cfg.BehindTLSProxy, FrameAncestors: cfg.FrameAncestors,
 			MetricsToken: cfg.MetricsToken})
@@ -348,6 +368,18 @@ func (a *App) Run(ctx context.Context, lns ...net.Listener) error {
 	if a.TLS == nil && !a.cfg.BehindTLSProxy {
 		a.Log.Warn("serving plain HTTP only: passwords, session cookies and recordings cross the network unencrypted")
 	}
+
+	// Replication outlives everything that writes: it stops (shipping what
+	// is pending) once the rest has, and before Close closes the database.
+	repCtx, stopReplica := context.WithCancel(context.WithoutCancel(ctx))
+	repDone := make(chan error, 1)
+	go func() { repDone <- a.Replica.Run(repCtx) }()
+	defer func() {
+		stopReplica()
+		if err := <-repDone; err != nil {
+			a.Log.Error("replication", "err", err)
+		}
+	}()
 
 	// Ingest outlives the HTTP server: uploads in flight at shutdown are
 	// finished (or kept as incomplete) before its workers stop.

@@ -8,9 +8,15 @@ import (
 
 	"recordings/applog"
 	"recordings/internal/sealed"
+	"recordings/replica"
 	"recordings/s3blob"
 	"recordings/store"
 )
+
+// s3Config is the object store's share of the S3 configuration.
+func s3Config(s replica.S3) s3blob.Config {
+	return s3blob.Config{Endpoint: s.Endpoint, Region: s.Region, AccessKey: s.AccessKeyID, SecretKey: s.SecretAccessKey}
+}
 
 // loadKey reads the master key for encryption at rest. A key file that
 // cannot be used is logged and returned as a problem: the service starts
