@@ -44,11 +44,11 @@ type target struct {
 	s3  replica.S3
 }
 
-func fileTarget(t *testing.T) target {
+func fileTarget(t testing.TB) target {
 	return target{url: "file://" + filepath.Join(t.TempDir(), "replica")}
 }
 
-func s3Target(t *testing.T) target {
+func s3Target(t testing.TB) target {
 	srv := s3test.Env(t)
 	b := srv.Bucket(t)
 	return target{url: "s3://" + b + "/db", s3: replica.S3{Endpoint: srv.Endpoint, Region: srv.Region,
@@ -62,7 +62,7 @@ type running struct {
 	stop func() // stops replication (shipping what is pending) and closes the database
 }
 
-func start(t *testing.T, tg target) running {
+func start(t testing.TB, tg target) running {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.OpenOptions(ctx, filepath.Join(t.TempDir(), "rec.db"), testLog(t), store.Options{BcryptCost: bcrypt.MinCost})
@@ -93,7 +93,7 @@ func start(t *testing.T, tg target) running {
 }
 
 // upload stores a complete capture and returns its SHA-256.
-func upload(t *testing.T, db *store.DB, name string, data []byte) string {
+func upload(t testing.TB, db *store.DB, name string, data []byte) string {
 	t.Helper()
 	ctx := context.Background()
 	id, _, err := db.BeginUpload(ctx, "example.com", name, store.FileName{RegName: "alice"}, "alice")
@@ -160,7 +160,7 @@ func TestReplicateAndRestore(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name   string
-		target func(*testing.T) target
+		target func(testing.TB) target
 	}{
 		{"file", fileTarget},
 		{"s3", s3Target},
@@ -274,7 +274,7 @@ func TestRestoreToPointInTime(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name   string
-		target func(*testing.T) target
+		target func(testing.TB) target
 	}{
 		{"file", fileTarget},
 		{"s3", s3Target},
