@@ -75,10 +75,10 @@ func NewClient(rawURL string, s S3) (litestream.ReplicaClient, error) {
 
 // Intervals of the engine: how often the WAL is read for new transactions
 // and how often they are shipped. Together they bound the recovery point
-// (about 0.5 s plus the time of one upload).
+// (about 0.3 s plus the time of one upload).
 const (
-	DefaultMonitorInterval = 200 * time.Millisecond
-	DefaultSyncInterval    = 250 * time.Millisecond
+	DefaultMonitorInterval = 100 * time.Millisecond
+	DefaultSyncInterval    = 200 * time.Millisecond
 )
 
 // Options tune a Service; zero values take the defaults.
@@ -225,6 +225,7 @@ func (s *Service) replicate(ctx context.Context, u string, changed <-chan struct
 	engineLog := slog.New(&errorTap{next: s.log.Handler(), onError: func(msg string) { s.fail(u, errors.New(msg)) }})
 	db := litestream.NewDB(s.path)
 	db.MonitorInterval = s.opt.MonitorInterval
+	db.BusyTimeout = 5 * time.Second // as the service's own connections: a long write must not fail its start
 	r := litestream.NewReplicaWithClient(db, client)
 	r.SyncInterval = s.opt.SyncInterval
 	db.Replica = r

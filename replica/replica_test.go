@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -43,11 +44,11 @@ type target struct {
 	s3  replica.S3
 }
 
-func fileTarget(t *testing.T) target {
+func fileTarget(t testing.TB) target {
 	return target{url: "file://" + filepath.Join(t.TempDir(), "replica")}
 }
 
-func s3Target(t *testing.T) target {
+func s3Target(t testing.TB) target {
 	srv := s3test.Env(t)
 	b := srv.Bucket(t)
 	return target{url: "s3://" + b + "/db", s3: replica.S3{Endpoint: srv.Endpoint, Region: srv.Region,
@@ -61,7 +62,7 @@ type running struct {
 	stop func() // stops replication (shipping what is pending) and closes the database
 }
 
-func start(t *testing.T, tg target) running {
+func start(t testing.TB, tg target) running {
 	t.Helper()
 	ctx := context.Background()
 	db, err := store.OpenOptions(ctx, filepath.Join(t.TempDir(), "rec.db"), testLog(t), store.Options{BcryptCost: bcrypt.MinCost})
@@ -92,7 +93,7 @@ func start(t *testing.T, tg target) running {
 }
 
 // upload stores a complete capture and returns its SHA-256.
-func upload(t *testing.T, db *store.DB, name string, data []byte) string {
+func upload(t testing.TB, db *store.DB, name string, data []byte) string {
 	t.Helper()
 	ctx := context.Background()
 	id, _, err := db.BeginUpload(ctx, "example.com", name, store.FileName{RegName: "alice"}, "alice")
@@ -159,7 +160,7 @@ func TestReplicateAndRestore(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		name   string
-		target func(*testing.T) target
+		target func(testing.TB) target
 	}{
 		{"file", fileTarget},
 		{"s3", s3Target},
@@ -265,4 +266,54 @@ func TestStatusReportsUnreachableReplica(t *testing.T) {
 		time.Sleep(20 * time.Millisecond) // polling a condition
 	}
 	upload(t, r.db, "b.pcap", []byte("more data"))
+}
+
+// TestRestoreToPointInTime: a restore with a timestamp between two batches
+// of recordings has the first batch and not the second.
+func TestRestoreToPointInTime(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		target func(testing.TB) target
+	}{
+		{"file", fileTarget},
+		{"s3", s3Target},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tg := tc.target(t)
+			r := start(t, tg)
+			upload(t, r.db, "before.pcap", []byte("first batch"))
+			waitCaughtUp(t, r.svc)
+			at := time.Now()
+			for time.Since(at) < 5*time.Millisecond { // the replica's timestamps have millisecond resolution
+				runtime.Gosched()
+			}
+			upload(t, r.db, "after.pcap", []byte("second batch"))
+			waitCaughtUp(t, r.svc)
+			r.stop()
+
+			dir := t.TempDir()
+			for _, c := range []struct {
+				at         time.Time
+				wantBefore bool
+				wantAfter  bool
+			}{
+				{at, true, false},
+				{time.Time{}, true, true},
+			} {
+				out := filepath.Join(dir, fmt.Sprintf("at-%d.db", c.at.UnixNano()))
+				if _, err := replica.Restore(context.Background(), tg.url, out, replica.RestoreOptions{S3: tg.s3, Timestamp: c.at}); err != nil {
+					t.Fatalf("restore to %v: %v", c.at, err)
+				}
+				got := recordings(t, out)
+				if _, ok := got["before.pcap"]; ok != c.wantBefore {
+					t.Errorf("restore to %v: before.pcap there: %v, want %v", c.at, ok, c.wantBefore)
+				}
+				if _, ok := got["after.pcap"]; ok != c.wantAfter {
+					t.Errorf("restore to %v: after.pcap there: %v, want %v", c.at, ok, c.wantAfter)
+				}
+			}
+		})
+	}
 }

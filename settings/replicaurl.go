@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"path"
 	"strings"
+	"unicode"
 
 	"recordings/internal/invalid"
 )
@@ -47,6 +48,13 @@ func ParseReplicaURL(s string) (ReplicaURL, error) {
 	s = strings.TrimSpace(s)
 	if err := checkText(KeyReplicaURL, s, MaxReplicaURL); err != nil {
 		return ReplicaURL{}, err
+	}
+	if strings.ContainsFunc(s, unicode.IsSpace) {
+		return ReplicaURL{}, invalid.New(KeyReplicaURL, "%.64q: no spaces in a replica URL", s)
+	}
+	if strings.ContainsAny(s, "?#%\\") {
+		return ReplicaURL{}, invalid.New(KeyReplicaURL,
+			"%.64q: no query, fragment, %%-escapes or backslashes here (S3 keys and endpoint come from the environment)", s)
 	}
 	u, err := url.Parse(s)
 	if err != nil {
