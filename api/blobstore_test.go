@@ -154,6 +154,13 @@ func TestWrongKeyFile(t *testing.T) {
 			if rec := e.waitState(id); rec.State != "ready" || rec.Size != int64(len(capture)) {
 				t.Fatalf("recording changed: %+v", rec)
 			}
+			var shown struct {
+				Encrypted, Unreadable bool
+			}
+			if err := json.Unmarshal(readAll(t, e.do(http.MethodGet, fmt.Sprintf("/api/recordings/%d", id), "admin", nil)), &shown); err != nil ||
+				!shown.Encrypted || !shown.Unreadable {
+				t.Fatalf("recording shown as %+v (%v), want encrypted and unreadable", shown, err)
+			}
 		})
 	}
 	t.Run("with key A again", func(t *testing.T) {

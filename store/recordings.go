@@ -91,7 +91,14 @@ type Recording struct {
 	// OwnerSource is the rule that decided Owner ("" = the file name's
 	// registration name at upload, see pbx.OwnerSource for the others).
 	OwnerSource string
+	// KeyID names the master key that wraps the capture's data key ("" =
+	// stored in clear); see DB.Readable.
+	KeyID string
 }
+
+// Readable reports whether the configured master key can read r's capture
+// (always, for one stored in clear).
+func (db *DB) Readable(r Recording) bool { return r.KeyID == "" || r.KeyID == db.MasterKeyID() }
 
 // Uploaded reports whether the whole capture has arrived (FinishUpload was
 // called with a checksum).
@@ -127,7 +134,8 @@ type CDR struct {
 // recCols are the columns scanRecording reads, blobs last.
 const recColsLight = `id, domain, name, conf_id, mac, serial, reg_name, state, reason,
 	size, nchunks, sha256, created_at, updated_at, codec, duration_ms, protected, owner,
-	direction, peer_name, peer_number, connected_at, call_ms, cdr, no_cdr, owner_source`
+	direction, peer_name, peer_number, connected_at, call_ms, cdr, no_cdr, owner_source,
+	coalesce((SELECT master FROM capture_keys WHERE recording_id = recordings.id), '')`
 
 // The analysis blobs live in their own table so that recordings rows stay
 // small: lists and searches never read past a waveform.
@@ -148,7 +156,7 @@ func scanRecording(s scanner, full bool) (Recording, error) {
 	dest := []any{&r.ID, &r.Domain, &r.Name, &r.ConfID, &r.MAC, &r.Serial, &r.RegName,
 		&r.State, &r.Reason, &r.Size, &r.Chunks, &r.SHA256, &created, &updated, &r.Codec,
 		&r.DurationMS, &protected, &r.Owner, &r.Direction, &r.PeerName, &r.PeerNumber,
-		&connected, &r.CallMS, &hasCDR, &noCDR, &r.OwnerSource}
+		&connected, &r.CallMS, &hasCDR, &noCDR, &r.OwnerSource, &r.KeyID}
 	if full {
 		dest = append(dest, &r.Stats, &r.Envelope)
 	}
