@@ -21,6 +21,7 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -90,6 +91,16 @@ func NewDataKey() (*Key, error) {
 func (k *Key) ID() string {
 	h := sha256.Sum256(append([]byte("recordings master key id\x00"), k.raw[:]...))
 	return hex.EncodeToString(h[:8])
+}
+
+// Derive returns a 32-byte key for another use of the master key, named by
+// label (HMAC-SHA256 of the label under the key): e.g. an SSE-C key for the
+// database replica, so that no second secret has to be kept. Keys derived
+// with different labels are independent.
+func (k *Key) Derive(label string) []byte {
+	m := hmac.New(sha256.New, k.raw[:])
+	m.Write([]byte("recordings derived key\x00" + label))
+	return m.Sum(nil)
 }
 
 // ParseKey reads a master key from a key file's contents: 64 hex digits,

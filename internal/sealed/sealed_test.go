@@ -95,6 +95,18 @@ func TestWrapRotate(t *testing.T) {
 	}
 }
 
+func TestDerive(t *testing.T) {
+	t.Parallel()
+	a, b := mustKey(t, 1), mustKey(t, 2)
+	x, y := a.Derive("replica sse-c"), a.Derive("other")
+	if len(x) != KeyLen || bytes.Equal(x, y) || bytes.Equal(x, b.Derive("replica sse-c")) || !bytes.Equal(x, a.Derive("replica sse-c")) {
+		t.Fatal("derived keys are not distinct per key and label, or not stable")
+	}
+	if bytes.Equal(x, a.raw[:]) {
+		t.Fatal("derived key equals the master key")
+	}
+}
+
 func TestKeyFile(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
