@@ -40,7 +40,14 @@ type Runner struct {
 	mu     sync.Mutex
 	status Status
 	passed chan struct{} // closed at the end of the next pass
+	// stats are the last counts and when they were taken: counting scans
+	// an index of every recording, so a busy /healthz reuses them.
+	stats   store.CaptureStats
+	statsAt time.Time
 }
+
+// statsTTL is how long Check reuses counts.
+const statsTTL = 5 * time.Second
 
 // Status is what the last pass found.
 type Status struct {
@@ -118,6 +125,7 @@ func (r *Runner) Pass(ctx context.Context) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	defer func() { close(r.passed); r.passed = make(chan struct{}) }()
+	r.statsAt = time.Time{} // a pass changes the counts
 	prev := r.status.LastError
 	r.status.Target, r.status.LastPass = target, time.Now()
 	r.status.Shipped += int64(shipped)
@@ -193,9 +201,17 @@ func (r *Runner) pass(ctx context.Context) (int, error) {
 // object store is unreachable, while encrypted captures cannot be read
 // with the configured key, and while the key file is unusable.
 func (r *Runner) Check(ctx context.Context) (any, error) {
-	st, err := r.db.CaptureStats(ctx)
-	if err != nil {
-		return nil, err
+	r.mu.Lock()
+	st, fresh := r.stats, time.Since(r.statsAt) < statsTTL
+	r.mu.Unlock()
+	if !fresh {
+		var err error
+		if st, err = r.db.CaptureStats(ctx); err != nil {
+			return nil, err
+		}
+		r.mu.Lock()
+		r.stats, r.statsAt = st, time.Now()
+		r.mu.Unlock()
 	}
 	r.mu.Lock()
 	rep := Report{Status: r.status, CaptureStats: st, KeyID: r.db.MasterKeyID(), KeyProblem: r.opt.KeyProblem}
