@@ -170,3 +170,52 @@ func TestWrongKeyFile(t *testing.T) {
 		}
 	})
 }
+
+// TestMissingBucketKeepsUploads: with the bucket missing, uploads are
+// acknowledged and playable from the database, /healthz and the admin
+// status say why; once the bucket exists they are shipped.
+func TestMissingBucketKeepsUploads(t *testing.T) {
+	t.Parallel()
+	missing := blobtest.Missing(t)
+	cfg := blobtest.Server(t)
+	e := newEnv(t, func(c *app.Config) {
+		c.CaptureStore = missing.Location()
+		c.S3 = replica.S3{Endpoint: cfg.Endpoint, Region: cfg.Region, AccessKeyID: cfg.AccessKey, SecretAccessKey: cfg.SecretKey}
+		c.Tuning.CaptureInterval = time.Hour
+	})
+	ctx := context.Background()
+	capture := callgen.Default(50).Bytes()
+	path := "/example.com/recordings/Files/" + fileName
+	if resp := e.chunkedPUT(path, capture, 1000); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("PUT: %d", resp.StatusCode)
+	}
+	id := e.idOf(fileName)
+	e.waitState(id)
+	waitCaptures(t, e.app, func() bool {
+		_, err := e.app.Captures.Check(ctx)
+		return err != nil && strings.Contains(err.Error(), "1 captures wait in the database")
+	})
+	resp := e.do(http.MethodGet, "/api/admin/status", "admin", nil)
+	if body := readAll(t, resp); !strings.Contains(string(body), "the bucket does not exist") {
+		t.Fatalf("admin status does not say what is wrong: %s", body)
+	}
+	if resp := e.do(http.MethodGet, "/healthz", "admin", nil); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("healthz %d with the bucket missing", resp.StatusCode)
+	}
+	if got := readAll(t, e.do(http.MethodGet, path, "admin", nil)); !bytes.Equal(got, capture) {
+		t.Fatal("capture not playable while the bucket is missing")
+	}
+	if err := missing.MakeBucket(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitCaptures(t, e.app, func() bool {
+		st, err := e.db.CaptureStats(ctx)
+		return err == nil && st.InObjects == 1
+	})
+	if _, err := e.app.Captures.Check(ctx); err != nil {
+		t.Fatalf("still reported after shipping: %v", err)
+	}
+	if got := readAll(t, e.do(http.MethodGet, path, "admin", nil)); !bytes.Equal(got, capture) {
+		t.Fatal("capture differs after shipping")
+	}
+}
