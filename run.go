@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"slices"
@@ -20,6 +21,7 @@ import (
 	"recordings/internal/app"
 	"recordings/internal/tlscert"
 	"recordings/media"
+	"recordings/replica"
 	"recordings/store"
 )
 
@@ -30,8 +32,12 @@ commands:
   convert IN OUT   convert a pcap/pcapng capture to a stereo WAV ("-" = stdin/stdout)
   inspect IN       print the capture's RTP streams and warnings as JSON
   backup OUT.db    write a consistent snapshot of the database (while it runs)
+  restore OUT.db   rebuild the database from its replica (-from URL, -timestamp T)
   check            run the database integrity check (exit status 1 on failure)
   create-admin     create an administrator, or reset one's password
+  migrate-captures -to sqlite|s3://bucket/prefix
+                   move the captures between the database and an object store (while it runs)
+  rotate-key       rewrap the recordings' data keys under a new master key
   version          print the version
 
 Run "recordings COMMAND -h" for a command's flags.
@@ -54,8 +60,14 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return backupCmd(ctx, args, stdout, stderr)
 	case "check":
 		return checkCmd(ctx, args, stdout, stderr)
+	case "restore":
+		return restoreCmd(ctx, args, stdout, stderr)
 	case "create-admin":
 		return createAdminCmd(ctx, args, stdout, stderr)
+	case "migrate-captures":
+		return migrateCapturesCmd(ctx, args, stdout, stderr)
+	case "rotate-key":
+		return rotateKeyCmd(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "recordings", buildVersion())
 		return nil
@@ -87,6 +99,10 @@ type config struct {
 	frameAncestors   string
 	metricsToken     string
 	sessionIdle      time.Duration // sessions unused this long end
+	replicaURL       string        // continuous replication target; "" = the admin app's setting
+	s3               replica.S3    // how an s3:// replica is reached
+	captureStore     string        // sqlite or s3://bucket/prefix
+	keyFile          string        // master key for encryption at rest
 }
 
 // off is the listen address that turns a listener off.
@@ -102,7 +118,9 @@ func parseServeFlags(args []string, stderr io.Writer) (config, error) {
 		tlsKey: os.Getenv("RECORDINGS_TLS_KEY"), tlsHosts: os.Getenv("RECORDINGS_TLS_HOSTS"),
 		frameAncestors: os.Getenv("RECORDINGS_FRAME_ANCESTORS"), metricsToken: os.Getenv("RECORDINGS_METRICS_TOKEN"),
 		cdrUser: os.Getenv("RECORDINGS_CDR_USER"), cdrPass: os.Getenv("RECORDINGS_CDR_PASSWORD"),
-		instancePass: os.Getenv("RECORDINGS_INSTANCE_PASSWORD"), anonymousNets: os.Getenv("RECORDINGS_ANONYMOUS_NETWORKS")}
+		instancePass: os.Getenv("RECORDINGS_INSTANCE_PASSWORD"), anonymousNets: os.Getenv("RECORDINGS_ANONYMOUS_NETWORKS"),
+		replicaURL: os.Getenv("RECORDINGS_REPLICA_URL"), s3: replica.S3FromEnv(os.Getenv),
+		captureStore: envOr("RECORDINGS_CAPTURE_STORE", "sqlite"), keyFile: os.Getenv("RECORDINGS_KEY_FILE")}
 	if v := os.Getenv("RECORDINGS_BEHIND_TLS_PROXY"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -128,6 +146,13 @@ func parseServeFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Uint64Var(&c.minFree, "min-free", health.DefaultMinFree, "free disk bytes below which /healthz reports failure")
 	fs.StringVar(&c.anonymousNets, "anonymous-networks", c.anonymousNets,
 		"source networks (CIDRs or addresses, comma-separated) that may upload and post CDRs without credentials (env RECORDINGS_ANONYMOUS_NETWORKS)")
+	fs.StringVar(&c.replicaURL, "replica-url", c.replicaURL,
+		"replicate the database continuously to file:///folder or s3://bucket/prefix; unset: as set in the admin app (env RECORDINGS_REPLICA_URL)")
+	s3Flags(fs, &c.s3)
+	fs.StringVar(&c.captureStore, "capture-store", c.captureStore,
+		"where completed captures are kept: sqlite (the database) or s3://bucket/prefix; S3 endpoint and credentials from RECORDINGS_S3_ENDPOINT, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (env RECORDINGS_CAPTURE_STORE)")
+	fs.StringVar(&c.keyFile, "key-file", c.keyFile,
+		"master key for encryption at rest of the captures (64 hex digits, mode 0600, kept apart from the data); unset: stored in clear (env RECORDINGS_KEY_FILE)")
 	idle, err := envDuration("RECORDINGS_SESSION_IDLE", store.DefaultSessionIdle)
 	if err != nil {
 		return c, err
@@ -147,6 +172,9 @@ func parseServeFlags(args []string, stderr io.Writer) (config, error) {
 	})
 	if c.shutdown <= 0 {
 		return c, errors.New("serve: -shutdown-timeout must be positive")
+	}
+	if _, err := app.ParseCaptureStore(c.captureStore); err != nil {
+		return c, fmt.Errorf("serve: -capture-store: %w", err)
 	}
 	if c.listen == "" {
 		c.listen = off
@@ -216,12 +244,14 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("-log-level: %w", err)
 	}
+	replica.DropCABundle(slog.New(slog.NewTextHandler(stderr, nil)))
 	a, err := app.New(ctx, app.Config{DB: cfg.db, MaxUpload: cfg.maxUpload, UploadUser: cfg.uploadUser,
 		UploadPassword: cfg.uploadPass, CDRUser: cfg.cdrUser, CDRPassword: cfg.cdrPass, InstancePassword: cfg.instancePass,
 		AnonymousNetworks: cfg.anonymousNets, AdminPassword: os.Getenv("RECORDINGS_ADMIN_PASSWORD"), LogOutput: stderr,
 		LogLevel: level, ShutdownTimeout: cfg.shutdown, MinFree: cfg.minFree, Version: buildVersion(),
 		TLS: cfg.tlsConfig(), BehindTLSProxy: cfg.behindTLSProxy, FrameAncestors: cfg.frameAncestors,
-		MetricsToken: cfg.metricsToken, SessionIdle: cfg.sessionIdle})
+		MetricsToken: cfg.metricsToken, SessionIdle: cfg.sessionIdle, ReplicaURL: cfg.replicaURL, S3: cfg.s3,
+		CaptureStore: cfg.captureStore, KeyFile: cfg.keyFile})
 	if err != nil {
 		return err
 	}

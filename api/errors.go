@@ -66,6 +66,13 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // internalError logs err and answers 500 without leaking details.
 func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, store.ErrUnreadable) {
+		// Encryption at rest with a missing or wrong key file: the
+		// recording is kept, and plays again once the key is back.
+		s.log.Warn("recording unreadable with the configured key", "method", r.Method, "path", r.URL.Path, "err", err)
+		httpError(w, http.StatusServiceUnavailable, "the recording is encrypted and the configured key cannot read it")
+		return
+	}
 	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	httpError(w, http.StatusInternalServerError, "internal error")
 }

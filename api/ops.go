@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"recordings/health"
+	"recordings/replica"
 	"recordings/store"
 )
 
@@ -125,13 +126,15 @@ type statusJSON struct {
 	UploadsNow       int64         `json:"uploads_in_progress"`
 	DatabaseFree     int64         `json:"database_free_bytes"`
 	Health           health.Report `json:"health"`
+	// Replica is the continuous replication's state (replica.go).
+	Replica replica.Status `json:"replica"`
 }
 
 func (s *Server) adminStatus(w http.ResponseWriter, r *http.Request) {
 	v := s.set.Values()
 	st := statusJSON{Version: s.opt.Version, PBXName: v.PBXName, Problems: append([]string{}, s.set.Problems()...),
 		RetentionDays: v.RetentionDays, LogRetentionDays: v.LogRetentionDays, UploadsNow: s.ing.Uploads(),
-		Health: s.healthReport(r.Context())}
+		Health: s.healthReport(r.Context()), Replica: s.replicaStatus()}
 	if n, err := s.db.FreeSize(r.Context()); err == nil {
 		st.DatabaseFree = n
 	}

@@ -59,7 +59,7 @@ func (s *Server) pushRecording(subs []*wsClient, rec store.Recording) {
 		msg, err := json.Marshal(struct {
 			MT        string        `json:"mt"`
 			Recording recordingJSON `json:"recording"`
-		}{mt, recordingView(rec, false)})
+		}{mt, s.recordingView(rec, false)})
 		if err != nil {
 			s.log.Error("websocket push: encode", "err", err)
 		}

@@ -51,14 +51,19 @@ type recordingJSON struct {
 	OwnerSource string `json:"owner_source,omitempty"`
 	// OwnerDeleted: the owner is a user the PBX deleted (the recording
 	// stays theirs).
-	OwnerDeleted bool            `json:"owner_deleted,omitempty"`
-	ConnectedAt  *time.Time      `json:"connected_at,omitempty"` // from the CDR: when the call was connected
-	CallMS       int64           `json:"call_ms,omitempty"`      // from the CDR: connected time of the call
-	Stats        json.RawMessage `json:"stats,omitempty"`
-	Envelope     []byte          `json:"envelope,omitempty"`
+	OwnerDeleted bool       `json:"owner_deleted,omitempty"`
+	ConnectedAt  *time.Time `json:"connected_at,omitempty"` // from the CDR: when the call was connected
+	CallMS       int64      `json:"call_ms,omitempty"`      // from the CDR: connected time of the call
+	// Encrypted: the capture is encrypted at rest; Unreadable: and the
+	// configured key cannot read it (key file missing or another one):
+	// it is kept, and plays again once the right key is back.
+	Encrypted  bool            `json:"encrypted,omitempty"`
+	Unreadable bool            `json:"unreadable,omitempty"`
+	Stats      json.RawMessage `json:"stats,omitempty"`
+	Envelope   []byte          `json:"envelope,omitempty"`
 }
 
-func recordingView(r store.Recording, detail bool) recordingJSON {
+func (s *Server) recordingView(r store.Recording, detail bool) recordingJSON {
 	v := recordingJSON{ID: r.ID, Domain: r.Domain, Name: r.Name, ConfID: r.ConfID, MAC: r.MAC, Owner: r.Owner,
 		State: string(r.State), Reason: r.Reason, Size: r.Size, SHA256: r.SHA256, Created: r.CreatedAt.UTC(),
 		Codec: r.Codec, DurationMS: r.DurationMS, Protected: r.Protected, Direction: r.Direction,
@@ -68,6 +73,7 @@ func recordingView(r store.Recording, detail bool) recordingJSON {
 		t := r.ConnectedAt.UTC()
 		v.ConnectedAt = &t
 	}
+	v.Encrypted, v.Unreadable = r.KeyID != "", !s.db.Readable(r)
 	switch {
 	case r.CDR:
 		v.CDRState = "cdr"
@@ -135,7 +141,7 @@ func (s *Server) listRecordings(ctx context.Context, u store.User, req listReque
 		if seen != nil {
 			seen(rec.ID)
 		}
-		out.Recordings = append(out.Recordings, recordingView(rec, false))
+		out.Recordings = append(out.Recordings, s.recordingView(rec, false))
 	}
 	return out, nil
 }
@@ -237,7 +243,7 @@ func (s *Server) restRecording(w http.ResponseWriter, r *http.Request) (store.Re
 
 func (s *Server) restGetRecording(w http.ResponseWriter, r *http.Request) {
 	if rec, ok := s.restRecording(w, r); ok {
-		writeJSON(w, http.StatusOK, recordingView(rec, true))
+		writeJSON(w, http.StatusOK, s.recordingView(rec, true))
 	}
 }
 
@@ -260,7 +266,7 @@ func (s *Server) restSetProtected(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, recordingView(rec, false))
+	writeJSON(w, http.StatusOK, s.recordingView(rec, false))
 }
 
 func (s *Server) restDeleteRecording(w http.ResponseWriter, r *http.Request) {
@@ -303,7 +309,7 @@ func (s *Server) wsGetRecording(ctx context.Context, c *wsClient, u store.User, 
 		return nil, err
 	}
 	c.saw(rec.ID)
-	return recordingReply{recordingView(rec, true)}, nil
+	return recordingReply{s.recordingView(rec, true)}, nil
 }
 
 func (s *Server) wsSetProtected(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {
@@ -321,7 +327,7 @@ func (s *Server) wsSetProtected(ctx context.Context, c *wsClient, u store.User, 
 	if err != nil {
 		return nil, err
 	}
-	return recordingReply{recordingView(rec, false)}, nil
+	return recordingReply{s.recordingView(rec, false)}, nil
 }
 
 func (s *Server) wsDeleteRecording(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {

@@ -25,6 +25,7 @@ import (
 	"recordings/health"
 	"recordings/ingest"
 	"recordings/metrics"
+	"recordings/replica"
 	"recordings/settings"
 	"recordings/store"
 )
@@ -40,7 +41,13 @@ type Deps struct {
 	Health   *health.Checker
 	Metrics  *metrics.Metrics
 	Log      *slog.Logger
+	// Replica reports the continuous replication (optional: nil shows
+	// replication as off).
+	Replica ReplicaStatus
 }
+
+// ReplicaStatus is the replication state source (replica.Service).
+type ReplicaStatus interface{ Status() replica.Status }
 
 func (d Deps) check() error {
 	switch {
@@ -80,6 +87,7 @@ type Server struct {
 	bus  *events.Broker
 	hc   *health.Checker
 	m    *metrics.Metrics
+	rep  ReplicaStatus // nil: no replication
 	opt  Options
 
 	// One logger per log category the HTTP layer writes under.
@@ -120,7 +128,7 @@ func New(d Deps, opt Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{db: d.DB, ing: d.Ingest, cdrs: d.Calls, set: d.Settings, bus: d.Events, hc: d.Health, m: d.Metrics,
+	s := &Server{db: d.DB, ing: d.Ingest, cdrs: d.Calls, set: d.Settings, bus: d.Events, hc: d.Health, m: d.Metrics, rep: d.Replica,
 		opt: opt, pbx: newPBXState(), backups: newBackups(opt.Now), csp: pageCSP(frames),
 		log:    d.Log.With("category", applog.UI),
 		recLog: d.Log.With("category", applog.Recording),
@@ -152,6 +160,7 @@ func (s *Server) Handler() http.Handler {
 	s.routeSettings(apiMux)   // PBX integration settings (settings.go)
 	s.routePBX(mux, apiMux)   // CDRs, app objects, licences (pbx.go)
 	s.routeOps(apiMux, mux)   // health, metrics, admin status and backup (ops.go)
+	s.routeReplica(apiMux)    // continuous replication (replica.go)
 	s.routeUI(apiMux, mux)    // websocket API, session probe and the apps' pages (pages.go)
 	return s.sameOrigin(s.guardPaths(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/") {

@@ -20,6 +20,9 @@ type Checker struct {
 	Problems func() []string
 	// Disk returns free and total bytes; default DiskSpace.
 	Disk func(path string) (free, total uint64, err error)
+	// Captures reports the capture stores (object store, encryption keys):
+	// a detail shown to admins, and an error when something is wrong.
+	Captures func(ctx context.Context) (detail any, err error)
 }
 
 // Report is the JSON /healthz answers.
@@ -31,7 +34,12 @@ type Report struct {
 	DiskTotal     uint64   `json:"disk_total_bytes,omitempty"`
 	Disk          string   `json:"disk"`
 	Problems      []string `json:"problems,omitempty"` // configuration still missing, e.g. "PBX Name missing"
-	Took          string   `json:"took"`
+	// Captures is "ok" or what is wrong with the capture stores (object
+	// store unreachable, encrypted captures unreadable); CaptureStores the
+	// details (capstore.Report).
+	Captures      string `json:"captures,omitempty"`
+	CaptureStores any    `json:"capture_stores,omitempty"`
+	Took          string `json:"took"`
 }
 
 // OK reports whether the service can work.
@@ -76,6 +84,14 @@ func (c *Checker) Check(ctx context.Context) Report {
 	}
 	if c.Problems != nil {
 		r.Problems = c.Problems()
+	}
+	if c.Captures != nil {
+		detail, err := c.Captures(ctx)
+		r.Captures, r.CaptureStores = "ok", detail
+		if err != nil {
+			r.Captures = err.Error()
+			fail()
+		}
 	}
 	r.Took = time.Since(start).Round(time.Microsecond).String()
 	return r

@@ -533,6 +533,12 @@ func (s *Service) analyse(ctx context.Context, id int64) {
 	if err != nil && ctx.Err() != nil {
 		return // shutting down, not a bad capture: leave it for the next start
 	}
+	if errors.Is(err, store.ErrUnreadable) {
+		// Not a bad capture: the key file is missing or another one. The
+		// recording stays as it is until the right key is back.
+		s.convLog.Error("analyse: capture unreadable with the configured key", "user", rec.Owner, "id", id, "err", err)
+		return
+	}
 	if err != nil {
 		res.State, res.Reason = store.StateFailed, failureReason(err)
 	} else {

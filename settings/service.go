@@ -47,6 +47,9 @@ type Values struct {
 	NoCDRGrace    time.Duration // DefaultNoCDRGrace unless NoCDRGraceSet
 	NoCDRGraceSet bool
 	Trace         map[string]string // category → level name
+	// ReplicaURL is where the database is replicated (canonical, see
+	// ParseReplicaURL); "" when replication is off.
+	ReplicaURL string
 }
 
 // Service reads, changes and applies settings.
@@ -327,6 +330,9 @@ func (s *Service) Values() Values {
 		if d, err := ParseNoCDRGrace(raw); err == nil {
 			v.NoCDRGrace, v.NoCDRGraceSet = d, true
 		}
+	}
+	if u, err := validateReplicaURL(m[KeyReplicaURL]); err == nil {
+		v.ReplicaURL = u
 	}
 	if raw, ok := m[KeyLicenceCount]; ok {
 		if n, err := strconv.Atoi(raw); err == nil && n >= 0 {

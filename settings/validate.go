@@ -207,6 +207,8 @@ func Validate(key, value string) (string, error) {
 		}
 		slices.Sort(out)
 		return strings.Join(out, ","), nil
+	case KeyReplicaURL:
+		return validateReplicaURL(value)
 	case KeyNoCDRGrace:
 		d, err := ParseNoCDRGrace(value)
 		if err != nil {

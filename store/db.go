@@ -25,6 +25,7 @@ import (
 
 	"recordings/applog"
 	"recordings/internal/invalid"
+	"recordings/internal/sealed"
 )
 
 // Errors returned by the store; test with errors.Is. Input the store
@@ -76,6 +77,14 @@ type Options struct {
 	// negative means none.
 	BusyRetries int
 
+	// MasterKey, when set, encrypts new captures: each recording gets a
+	// data key wrapped by it (package sealed). Captures whose key another
+	// master key wraps are unreadable (ErrUnreadable) and kept.
+	MasterKey *sealed.Key
+	// Blobs finds the object store of a location recorded with a capture
+	// (see Blobs); nil: only stores added with AddBlobs are known.
+	Blobs BlobResolver
+
 	// migrateTo stops migrations at this version (tests of upgrades); 0
 	// means SchemaVersion.
 	migrateTo int
@@ -98,6 +107,9 @@ type DB struct {
 	ftsCap int
 	// trigrams caches trigram counts for the search plan.
 	trigrams trigramStats
+
+	master *sealed.Key // nil: captures are stored in clear
+	blobs  blobCache
 
 	dummyOnce sync.Once
 	dummyHash []byte
@@ -122,7 +134,8 @@ func OpenOptions(ctx context.Context, path string, log *slog.Logger, opt Options
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	db := &DB{path: abs, log: log.With("category", applog.System), now: opt.Now, cost: opt.BcryptCost, retry: opt.BusyRetries, ftsCap: 5000}
+	db := &DB{path: abs, log: log.With("category", applog.System), now: opt.Now, cost: opt.BcryptCost, retry: opt.BusyRetries, ftsCap: 5000,
+		master: opt.MasterKey, blobs: blobCache{resolve: opt.Blobs}}
 	// The file holds password hashes, session tokens and the instance
 	// password: it, its folder (when created here) and SQLite's side files
 	// are private to the service's user (private.go).

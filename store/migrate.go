@@ -21,9 +21,10 @@ var migrations = []migration{
 	{"pbx integration: CDRs, app objects, licences", migratePBX}, // pbxint.go
 	{"case-insensitive owner index", migrateOwnerNocase},
 	{"analysis blobs in their own table", migrateBlobs},
-	{"CDR facts parsed once, per-conference caps", migrateCDRFacts}, // cdrfacts.go
-	{peopleMigration, migratePeople},                                // migrate_people.go
-	{pbxUsersMigration, migratePBXUsers},                            // pbxusers.go
+	{"CDR facts parsed once, per-conference caps", migrateCDRFacts},           // cdrfacts.go
+	{peopleMigration, migratePeople},                                          // migrate_people.go
+	{pbxUsersMigration, migratePBXUsers},                                      // pbxusers.go
+	{"captures in object storage, per-recording data keys", migrateBlobStore}, // blobs.go
 }
 
 // SchemaVersion is the schema version this program creates and understands.

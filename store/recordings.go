@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"recordings/internal/invalid"
+	"recordings/internal/sealed"
 )
 
 // State is where a recording is in its life, as stored in the database
@@ -92,7 +93,14 @@ type Recording struct {
 	OwnerSource string
 	// OwnerDeleted: the owner is a user deleted on the PBX (read-only).
 	OwnerDeleted bool
+	// KeyID names the master key that wraps the capture's data key ("" =
+	// stored in clear); see DB.Readable.
+	KeyID string
 }
+
+// Readable reports whether the configured master key can read r's capture
+// (always, for one stored in clear).
+func (db *DB) Readable(r Recording) bool { return r.KeyID == "" || r.KeyID == db.MasterKeyID() }
 
 // Uploaded reports whether the whole capture has arrived (FinishUpload was
 // called with a checksum).
@@ -129,7 +137,8 @@ type CDR struct {
 const recColsLight = `id, domain, name, conf_id, mac, serial, reg_name, state, reason,
 	size, nchunks, sha256, created_at, updated_at, codec, duration_ms, protected, owner,
 	direction, peer_name, peer_number, connected_at, call_ms, cdr, no_cdr, owner_source,
-	` + ownerDeletedSQL
+	` + ownerDeletedSQL + `,
+	coalesce((SELECT master FROM capture_keys WHERE recording_id = recordings.id), '')`
 
 // The analysis blobs live in their own table so that recordings rows stay
 // small: lists and searches never read past a waveform.
@@ -150,7 +159,7 @@ func scanRecording(s scanner, full bool) (Recording, error) {
 	dest := []any{&r.ID, &r.Domain, &r.Name, &r.ConfID, &r.MAC, &r.Serial, &r.RegName,
 		&r.State, &r.Reason, &r.Size, &r.Chunks, &r.SHA256, &created, &updated, &r.Codec,
 		&r.DurationMS, &protected, &r.Owner, &r.Direction, &r.PeerName, &r.PeerNumber,
-		&connected, &r.CallMS, &hasCDR, &noCDR, &r.OwnerSource, &r.OwnerDeleted}
+		&connected, &r.CallMS, &hasCDR, &noCDR, &r.OwnerSource, &r.OwnerDeleted, &r.KeyID}
 	if full {
 		dest = append(dest, &r.Stats, &r.Envelope)
 	}
@@ -228,11 +237,15 @@ func (db *DB) BeginUpload(ctx context.Context, domain, name string, fn FileName,
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			replaced = false
-			return tx.QueryRowContext(ctx, `INSERT INTO recordings
+			if err := tx.QueryRowContext(ctx, `INSERT INTO recordings
 				(domain, name, conf_id, mac, serial, reg_name, state, created_at, updated_at, owner, owner_key, search)
 				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 				domain, name, fn.ConfID, fn.MAC, fn.Serial, fn.RegName, StateReceiving, now, now, owner, NameKey(owner), search,
-			).Scan(&id)
+			).Scan(&id); err != nil {
+				return err
+			}
+			_, err := db.newDataKey(ctx, tx, id)
+			return err
 		case err != nil:
 			return err
 		case old.Protected:
@@ -251,9 +264,14 @@ func (db *DB) BeginUpload(ctx context.Context, domain, name string, fn FileName,
 			conf_id = ?, mac = ?, serial = ?, reg_name = ?, state = ?, reason = '', size = 0,
 			nchunks = 0, sha256 = '', created_at = ?, updated_at = ?, codec = '', duration_ms = 0,
 			protected = 0, owner = ?, owner_key = ?, direction = '', peer_name = '',
-			peer_number = '', connected_at = NULL, call_ms = 0, cdr = 0, no_cdr = 0, owner_source = '', search = ?
+			peer_number = '', connected_at = NULL, call_ms = 0, cdr = 0, no_cdr = 0, owner_source = '', search = ?,
+			blob_loc = '', blob_key = '', blob_seg = 0
 			WHERE id = ?`,
 			fn.ConfID, fn.MAC, fn.Serial, fn.RegName, StateReceiving, now, now, owner, NameKey(owner), search, id)
+		if err != nil {
+			return err
+		}
+		_, err = db.newDataKey(ctx, tx, id)
 		return err
 	})
 	if err != nil {
@@ -339,8 +357,18 @@ func (db *DB) AppendChunk(ctx context.Context, id int64, data []byte) error {
 		if err != nil {
 			return err
 		}
+		stored := data
+		dk, err := db.dataKey(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if dk != nil {
+			if stored, err = dk.SealTo(make([]byte, 0, sealed.SealedLen(len(data))), data, id, off); err != nil {
+				return err
+			}
+		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO chunks (recording_id, seq, off, data) VALUES (?, ?, ?, ?)`,
-			id, seq, off, data)
+			id, seq, off, stored)
 		return err
 	})
 	if err != nil {

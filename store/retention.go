@@ -20,18 +20,26 @@ type Expired struct {
 	CreatedAt time.Time
 }
 
+// readableKey is true for a recording stored in clear or whose data key
+// the master key named by the next parameter wraps.
+const readableKey = `NOT EXISTS (SELECT 1 FROM capture_keys k WHERE k.recording_id = recordings.id AND k.master <> ?)`
+
 // maxExpiredBatch bounds one ExpiredRecordings/DeleteExpired call.
 const maxExpiredBatch = 1000
 
 // ExpiredRecordings lists up to limit recordings created before before that
-// are neither protected nor still being received, oldest first.
+// are neither protected nor still being received, oldest first. Encrypted
+// recordings the configured master key cannot read are never listed: a
+// wrong or missing key file must not make retention delete what it cannot
+// read (they expire once the right key is back; an admin may still delete
+// one by hand).
 func (db *DB) ExpiredRecordings(ctx context.Context, before time.Time, limit int) (_ []Expired, err error) {
 	if limit <= 0 || limit > maxExpiredBatch {
 		return nil, fmt.Errorf("store: expired recordings: limit %d outside 1–%d: %w", limit, maxExpiredBatch, ErrInvalid)
 	}
 	rows, err := db.r.QueryContext(ctx, `SELECT id, domain, name, owner, size, created_at FROM recordings
-		WHERE created_at < ? AND protected = 0 AND state <> ?
-		ORDER BY created_at, id LIMIT ?`, before.UnixMilli(), StateReceiving, limit)
+		WHERE created_at < ? AND protected = 0 AND state <> ? AND `+readableKey+`
+		ORDER BY created_at, id LIMIT ?`, before.UnixMilli(), StateReceiving, db.MasterKeyID(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: expired recordings: %w", err)
 	}
@@ -65,12 +73,12 @@ func (db *DB) DeleteExpired(ctx context.Context, ids []int64, before time.Time) 
 	if len(ids) > maxExpiredBatch {
 		return nil, fmt.Errorf("store: delete expired: %d ids, at most %d: %w", len(ids), maxExpiredBatch, ErrInvalid)
 	}
-	args := make([]any, 0, len(ids)+2)
-	args = append(args, before.UnixMilli(), StateReceiving)
+	args := make([]any, 0, len(ids)+3)
+	args = append(args, before.UnixMilli(), StateReceiving, db.MasterKeyID())
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	q := `DELETE FROM recordings WHERE created_at < ? AND protected = 0 AND state <> ?
+	q := `DELETE FROM recordings WHERE created_at < ? AND protected = 0 AND state <> ? AND ` + readableKey + `
 		AND id IN (?` + strings.Repeat(",?", len(ids)-1) + `) RETURNING id`
 	var deleted []int64
 	err := db.write(ctx, func(tx *sql.Tx) (err error) {
@@ -130,40 +138,51 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 // no longer expired is left alone (kept false).
 func (db *DB) TrimExpired(ctx context.Context, id int64, before time.Time, maxBytes int64) (left int64, kept bool, err error) {
 	err = db.write(ctx, func(tx *sql.Tx) error {
-		var protected bool
+		var protected, readable bool
 		var created int64
 		var state State
-		err := tx.QueryRowContext(ctx, `SELECT protected, created_at, state, size FROM recordings WHERE id = ?`, id).
-			Scan(&protected, &created, &state, &left)
+		var blobKey string
+		err := tx.QueryRowContext(ctx, `SELECT protected, created_at, state, size, blob_key, `+readableKey+`
+			FROM recordings WHERE id = ?`, db.MasterKeyID(), id).
+			Scan(&protected, &created, &state, &left, &blobKey, &readable)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
-		if protected || created >= before.UnixMilli() || state == StateReceiving {
+		if protected || created >= before.UnixMilli() || state == StateReceiving || !readable {
 			kept = true
 			return nil
 		}
+		if blobKey != "" {
+			// One object: queued for deletion (by the trigger) as the
+			// recording lets go of it.
+			left = 0
+			_, err := tx.ExecContext(ctx, `UPDATE recordings SET blob_loc = '', blob_key = '', blob_seg = 0, size = 0, nchunks = 0
+				WHERE id = ?`, id)
+			return err
+		}
 		// The highest chunk numbers whose sizes sum to at most maxBytes.
-		rows, err := tx.QueryContext(ctx, `SELECT seq, length(data) FROM chunks WHERE recording_id = ? ORDER BY seq DESC`, id)
+		rows, err := tx.QueryContext(ctx, `SELECT seq, off, length(data) FROM chunks WHERE recording_id = ? ORDER BY seq DESC`, id)
 		if err != nil {
 			return err
 		}
 		var (
-			from  int64 = -1
-			bytes int64
+			from    int64 = -1
+			fromOff int64
+			bytes   int64
 		)
 		for rows.Next() {
-			var seq, n int64
-			if err := rows.Scan(&seq, &n); err != nil {
+			var seq, off, n int64
+			if err := rows.Scan(&seq, &off, &n); err != nil {
 				rows.Close()
 				return err
 			}
 			if from >= 0 && bytes+n > maxBytes {
 				break
 			}
-			from, bytes = seq, bytes+n
+			from, fromOff, bytes = seq, off, bytes+n
 		}
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 			return err
@@ -174,7 +193,7 @@ func (db *DB) TrimExpired(ctx context.Context, id int64, before time.Time, maxBy
 		if _, err := tx.ExecContext(ctx, `DELETE FROM chunks WHERE recording_id = ? AND seq >= ?`, id, from); err != nil {
 			return err
 		}
-		left -= bytes
+		left = fromOff // the capture's bytes before the first chunk deleted (chunks may be sealed)
 		_, err = tx.ExecContext(ctx, `UPDATE recordings SET size = ?, nchunks = ? WHERE id = ?`, left, from, id)
 		return err
 	})

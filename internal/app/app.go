@@ -30,11 +30,13 @@ import (
 	"recordings/api"
 	"recordings/applog"
 	"recordings/calls"
+	"recordings/capstore"
 	"recordings/events"
 	"recordings/health"
 	"recordings/ingest"
 	"recordings/internal/tlscert"
 	"recordings/metrics"
+	"recordings/replica"
 	"recordings/retention"
 	"recordings/settings"
 	"recordings/store"
@@ -89,6 +91,24 @@ type Config struct {
 	// store.DefaultSessionIdle (8 h). Sessions also end Tuning.SessionTTL
 	// after sign-in.
 	SessionIdle time.Duration
+	// ReplicaURL, when set, fixes where the database is replicated
+	// continuously (file:///folder or s3://bucket/prefix) over the
+	// replica_url setting of the admin app.
+	ReplicaURL string
+	// S3 is how an s3:// replica is reached (endpoint, region, keys).
+	S3 replica.S3
+
+	// CaptureStore is where completed captures are kept: "" or "sqlite"
+	// (the database, the default) or s3://bucket/prefix (an S3-compatible
+	// object store reached with S3). Uploads are always spooled to the
+	// database first and shipped once analysed.
+	// The object store is reached with S3, as the replica.
+	CaptureStore string
+	// KeyFile holds the master key for encryption at rest ("" = captures
+	// are stored in clear). An unusable file does not stop the service:
+	// it starts without a key, reports the problem in /healthz, and stores
+	// new captures in clear rather than lose calls.
+	KeyFile string
 
 	Tuning Tuning
 }
@@ -115,7 +135,10 @@ type Tuning struct {
 	UploadIdle    time.Duration    // an upload silent this long is cut off
 	SessionTTL    time.Duration
 	SettingsPoll  time.Duration // how often settings are re-read; default 10 s
-	HTTP          api.Timeouts  // the HTTP server's connection timeouts
+	// CaptureInterval is how often captures waiting for the object store
+	// are retried; default 10 s.
+	CaptureInterval time.Duration
+	HTTP            api.Timeouts // the HTTP server's connection timeouts
 	// Disk reports free and total bytes at a path for /healthz; default
 	// the file system's (health.DiskSpace).
 	Disk func(path string) (free, total uint64, err error)
@@ -131,8 +154,10 @@ type App struct {
 	Ingest    *ingest.Service
 	Calls     *calls.Matcher
 	Retention *retention.Runner
+	Captures  *capstore.Runner
 	Metrics   *metrics.Metrics
 	Health    *health.Checker
+	Replica   *replica.Service // continuous replication of the database
 	API       *api.Server
 	// TLS is the HTTPS configuration when Config.TLS is on, else nil.
 	TLS *tls.Config
@@ -182,8 +207,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 				"or unset it to have one generated)", err)
 		}
 	}
+	master, keyProblem := loadKey(cfg.KeyFile, a.Log)
 	a.DB, err = store.OpenOptions(ctx, cfg.DB, a.Log, store.Options{Now: cfg.Tuning.Now, BcryptCost: cfg.Tuning.BcryptCost,
-		SessionIdle: cfg.SessionIdle})
+		SessionIdle: cfg.SessionIdle, MasterKey: master, Blobs: blobResolver(s3Config(cfg.S3))})
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
@@ -207,6 +233,11 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err := fixIngress(a.Settings, cfg); err != nil {
 		return nil, err
 	}
+	if err := setCaptureStore(ctx, a.DB, cfg.CaptureStore, s3Config(cfg.S3), a.Log); err != nil {
+		return nil, err
+	}
+	a.Captures = capstore.New(a.DB, a.Log, capstore.Options{Interval: cfg.Tuning.CaptureInterval, KeyProblem: keyProblem})
+	a.Events.Subscribe(a.Captures.RecordingEvent)
 	a.Metrics.WatchDatabase(a.DB.Size)
 	a.Metrics.WatchLogs(func() int64 { return a.alog.Dropped() + a.alog.Failed() })
 	a.Events.Subscribe(a.Metrics.RecordingEvent)
@@ -227,7 +258,20 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		},
 		Events: a.Events,
 	})
+	a.Replica = replica.New(a.DB.Path(), a.Log.With("category", applog.System),
+		replica.Options{S3: cfg.S3, AutoCheckpoint: a.DB.SetAutoCheckpoint})
+	if err := a.Metrics.Registry().Register(replica.Collector(a.Replica.Status)); err != nil {
+		return nil, fmt.Errorf("replica metrics: %w", err)
+	}
+	if err := a.Settings.Fix(settings.KeyReplicaURL, cfg.ReplicaURL, "-replica-url (RECORDINGS_REPLICA_URL)"); err != nil {
+		return nil, fmt.Errorf("configuration: %w", err)
+	}
 	a.Settings.OnChange(func(_ context.Context, changed []string) {
+		for _, k := range changed {
+			if k == settings.KeyReplicaURL {
+				a.Replica.SetURL(a.Settings.Values().ReplicaURL)
+			}
+		}
 		for _, k := range changed {
 			if k == settings.KeyRetentionDays || k == settings.KeyLogRetentionDays {
 				a.Retention.Kick()
@@ -250,9 +294,9 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		}
 	}
 	a.Health = &health.Checker{Ping: a.DB.Ping, Size: a.DB.Size, Dir: filepath.Dir(a.DB.Path()), MinFree: cfg.MinFree,
-		Problems: a.Settings.Problems, Disk: cfg.Tuning.Disk}
+		Problems: a.Settings.Problems, Disk: cfg.Tuning.Disk, Captures: a.Captures.Check}
 	a.API, err = api.New(api.Deps{DB: a.DB, Ingest: a.Ingest, Calls: a.Calls, Settings: a.Settings, Events: a.Events,
-		Health: a.Health, Metrics: a.Metrics, Log: a.Log},
+		Health: a.Health, Metrics: a.Metrics, Log: a.Log, Replica: a.Replica},
 		api.Options{UI: cfg.UI, Now: cfg.Tuning.Now, SessionTTL: cfg.Tuning.SessionTTL, UploadIdle: cfg.Tuning.UploadIdle,
 			Version: cfg.Version, BehindTLSProxy: cfg.BehindTLSProxy, FrameAncestors: cfg.FrameAncestors,
 			MetricsToken: cfg.MetricsToken})
@@ -325,6 +369,18 @@ func (a *App) Run(ctx context.Context, lns ...net.Listener) error {
 		a.Log.Warn("serving plain HTTP only: passwords, session cookies and recordings cross the network unencrypted")
 	}
 
+	// Replication outlives everything that writes: it stops (shipping what
+	// is pending) once the rest has, and before Close closes the database.
+	repCtx, stopReplica := context.WithCancel(context.WithoutCancel(ctx))
+	repDone := make(chan error, 1)
+	go func() { repDone <- a.Replica.Run(repCtx) }()
+	defer func() {
+		stopReplica()
+		if err := <-repDone; err != nil {
+			a.Log.Error("replication", "err", err)
+		}
+	}()
+
 	// Ingest outlives the HTTP server: uploads in flight at shutdown are
 	// finished (or kept as incomplete) before its workers stop.
 	ingCtx, stopIngest := context.WithCancel(context.WithoutCancel(ctx))
@@ -333,6 +389,7 @@ func (a *App) Run(ctx context.Context, lns ...net.Listener) error {
 	g.Go(func() error { return a.Ingest.Run(ingCtx) })
 	g.Go(func() error { return a.Calls.Run(gctx, 0) })
 	g.Go(func() error { return a.Retention.Run(gctx) })
+	g.Go(func() error { return a.Captures.Run(gctx) })
 	g.Go(func() error { return a.Settings.Watch(gctx, a.cfg.Tuning.SettingsPoll, nil) })
 	g.Go(func() error { return a.API.Run(gctx) })
 	for _, ln := range lns {

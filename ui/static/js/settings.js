@@ -1,9 +1,10 @@
 // The admin's settings form: retention, PBX name, trace levels; the PBX
-// integration (pbxsettings.js); and the database backup with its progress
-// (backup.js).
+// integration (pbxsettings.js); the database backup with its progress
+// (backup.js); and the continuous replication (replica.js).
 import { h, uid, StatusLine } from './dom.js';
 import { PBXSettingsView } from './pbxsettings.js';
 import { BackupView } from './backup.js';
+import { ReplicaView } from './replica.js';
 
 export const maxRetentionDays = 11000;
 
@@ -45,15 +46,18 @@ export class SettingsView {
       h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Save settings')));
     this.pbxSettings = new PBXSettingsView();
     this.backup = new BackupView();
+    this.replica = new ReplicaView();
     this.el = h('section', { class: 'view', 'aria-labelledby': 'settings-title' },
       h('h2', { id: 'settings-title' }, 'Settings'), this.status.el, this.form,
       this.pbxSettings.el,
-      this.backup.el);
+      this.backup.el,
+      this.replica.el);
   }
 
   async start() {
     this.pbxSettings.start(); // its own API and status line
     this.backup.start(); // its own status line and poller
+    this.replica.start(); // its own form, state line and poller
     try {
       const res = await this.socket.request('GetSettings');
       this.fill(res.settings);
