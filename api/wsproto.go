@@ -41,6 +41,7 @@ var wsHandlers = map[string]wsHandler{
 	"SetUserDisabled":    {fn: (*Server).wsSetUserDisabled, admin: true},
 	"DeleteUser":         {fn: (*Server).wsDeleteUser, admin: true},
 	"ReassignRecordings": {fn: (*Server).wsReassignRecordings, admin: true},
+	"GetPbxStatus":       {fn: (*Server).wsGetPbxStatus, admin: true},
 	// An app may sign in again over a connection that a cookie signed in.
 	"AppChallenge": {fn: (*Server).wsAppChallenge},
 	"AppLogin":     {fn: (*Server).wsAppLogin},
@@ -61,6 +62,10 @@ var wsAnonymous = map[string]wsHandler{
 func (s *Server) wsHandle(ctx context.Context, c *wsClient, data []byte) (reply []byte, closeNow bool) {
 	if c.isRevoked() {
 		return nil, true // closing already: answer nothing more
+	}
+	if p := c.pbxSession(); p != nil {
+		p.Handle(data) // the PBX's connection (pbxconn.go): it answers itself
+		return nil, false
 	}
 	var env wsEnvelope
 	if err := json.Unmarshal(data, &env); err != nil {
