@@ -74,7 +74,7 @@ type config struct {
 	uploadUser, uploadPass string
 	cdrUser, cdrPass       string
 	instancePass           string
-	domain                 string // the domain this instance serves
+	domain                 string        // the domain this instance serves
 	anonymousNets          string        // source networks allowed without credentials
 	logLevel               string        // process log (stdout/stderr) level
 	shutdown               time.Duration // how long uploads in flight may take at SIGTERM

@@ -123,7 +123,7 @@ type Tuning struct {
 	// PbxInfoTimeout is how soon after its login the PBX must send
 	// PbxInfo; default pbxlink.DefaultInfoTimeout.
 	PbxInfoTimeout time.Duration
-	HTTP          api.Timeouts  // the HTTP server's connection timeouts
+	HTTP           api.Timeouts // the HTTP server's connection timeouts
 	// Disk reports free and total bytes at a path for /healthz; default
 	// the file system's (health.DiskSpace).
 	Disk func(path string) (free, total uint64, err error)
@@ -151,7 +151,7 @@ type App struct {
 	PBX      *pbxlink.Hub
 	Licences *pbxlink.Licences
 
-	cfg      Config
+	cfg Config
 	// purgeDue: the licence purge waits for the PBX's first answer.
 	purgeDue atomic.Bool
 	handler  http.Handler
