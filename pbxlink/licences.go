@@ -67,6 +67,7 @@ type Licences struct {
 	timer   *time.Timer
 	last    *LicenceAnswer
 	lastErr string
+	notify  chan struct{} // closed (and replaced) when State changes
 }
 
 // NewLicences returns the licence client.
@@ -80,7 +81,7 @@ func NewLicences(opt LicenceOptions) *Licences {
 	if opt.MaxUsers <= 0 {
 		opt.MaxUsers = 100_000
 	}
-	return &Licences{opt: opt}
+	return &Licences{opt: opt, notify: make(chan struct{})}
 }
 
 // API implements Client.
@@ -108,7 +109,21 @@ func (l *Licences) Disconnected() {
 	l.s, l.ctx = nil, nil
 }
 
+// changed wakes the waiters on Changed. l.mu is held.
+func (l *Licences) changed() {
+	close(l.notify)
+	l.notify = make(chan struct{})
+}
+
+// Changed returns a channel closed at the next change of State.
+func (l *Licences) Changed() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.notify
+}
+
 func (l *Licences) reset() {
+	defer l.changed()
 	if l.timer != nil {
 		l.timer.Stop()
 	}
@@ -138,6 +153,7 @@ func (l *Licences) start(gen int) {
 	}
 	if err != nil {
 		l.lastErr = "cannot list the users to check: " + err.Error()
+		l.changed()
 		return
 	}
 	l.reset()
