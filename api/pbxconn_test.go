@@ -481,3 +481,49 @@ func waitLicences(t *testing.T, a *apptest.App, n int) {
 		}
 	}
 }
+
+// With -domain the instance expects a PBX from the start, takes its PBX
+// on /api/ws too (the domain from the login), refuses another domain's,
+// and the typed-in licences give way to the PBX's.
+func TestPBXDomain(t *testing.T) {
+	t.Parallel()
+	a, _ := pbxApp(t, func(c *app.Config) { c.Domain = "example.com" })
+	ctx := ctxMinute(t)
+	if p := healthProblems(t, a); !slices.Contains(p, pbxlink.NotConnected) {
+		t.Fatalf("healthz with a domain and no PBX: %v", p)
+	}
+	other := pbxsim.New(pbxsim.Options{URL: "ws://" + a.Addr + "/other.example/recordings/innovaphone-recordingsadmin",
+		Password: testInstancePassword, App: "innovaphone-recordingsadmin", SystemName: "other.example"})
+	t.Cleanup(other.Close)
+	if err := other.Connect(ctx); !errors.Is(err, pbxsim.ErrLoginRefused) || !strings.Contains(err.Error(), "serves domain") {
+		t.Fatalf("other domain: %v", err)
+	}
+	sim := pbxsim.New(pbxsim.Options{URL: "ws://" + a.Addr + "/api/ws", Password: testInstancePassword,
+		Lics: func() *int { n := 3; return &n }()})
+	t.Cleanup(sim.Close)
+	if err := sim.Connect(ctx); err != nil {
+		t.Fatalf("on /api/ws: %v", err)
+	}
+	st := waitPBX(a, func(st pbxlink.Status) bool {
+		return slices.ContainsFunc(st.Connections, func(c pbxlink.ConnStatus) bool { return c.Connected && c.InfoReceived })
+	})
+	for _, c := range st.Connections {
+		if c.Connected && (c.Domain != "example.com" || c.Lics == nil || *c.Lics != 3 || len(c.APIs) != 0) {
+			t.Fatalf("connection: %+v", c)
+		}
+	}
+	for _, c := range []struct{ path, body string }{
+		{"/api/admin/licences", `{"count":5}`}, {"/api/admin/users/admin/licence", `{"licensed":true}`},
+	} {
+		req, _ := http.NewRequest("PUT", a.URL+c.path, strings.NewReader(c.body))
+		req.SetBasicAuth("admin", "admin-pw")
+		res, err := a.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusConflict {
+			t.Fatalf("PUT %s with licences from the PBX: %d", c.path, res.StatusCode)
+		}
+	}
+}
