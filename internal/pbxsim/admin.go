@@ -12,13 +12,13 @@ import (
 // GetAppLics; CheckAppLic as innovaphone's jslicenseexample uses it) with
 // licences set per user.
 type AdminAPI struct {
-	mu       sync.Mutex
-	lic      string          // the licence name served, e.g. App(innovaphone-recorder)
-	count    int             // licences installed
-	users    map[string]bool // h323 → holds lic
-	hold     bool            // CheckAppLic goes unanswered
-	checks   int
-	checked  chan struct{} // signalled at every CheckAppLic
+	mu      sync.Mutex
+	lic     string          // the licence name served, e.g. App(innovaphone-recorder)
+	count   int             // licences installed
+	users   map[string]bool // h323 → holds lic
+	hold    bool            // CheckAppLic goes unanswered
+	checks  int
+	checked chan struct{} // signalled at every CheckAppLic
 }
 
 // NewAdminAPI serves licence lic (count installed) to nobody yet.
