@@ -39,7 +39,7 @@ export class PBXStatusView {
   constructor(socket) {
     this.socket = socket;
     this.body = h('div', { class: 'pbx-status', 'aria-live': 'polite' });
-    this.el = h('section', { class: 'pbx-section', 'aria-labelledby': 'pbx-status-title' },
+    this.el = h('section', { class: 'pbx-connection', 'aria-labelledby': 'pbx-status-title' },
       h('h2', { id: 'pbx-status-title' }, 'PBX connection'), this.body);
     socket.on('PbxStatus', (m) => this.fill(m.pbx));
   }
