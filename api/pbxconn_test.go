@@ -221,12 +221,34 @@ func TestPBXAppURLUserLogin(t *testing.T) {
 	t.Parallel()
 	a, _ := pbxApp(t)
 	ctx := ctxMinute(t)
-	conn, _, err := websocket.Dial(ctx, "ws://"+a.Addr+"/example.com/recordings", nil)
+	conn, call := dialApp(t, a, "/example.com/recordings")
+	res := userLogin(t, call, "alice", `{"cn":"Alice Arm","unlicensed":true}`)
+	if res["ok"] != true || res["user"] != "alice" {
+		t.Fatalf("user login: %v", res)
+	}
+	defer conn.CloseNow()
+	if _, err := a.DB.User(ctx, "alice"); err != nil {
+		t.Fatalf("account: %v", err)
+	}
+	if res := call(map[string]any{"mt": "GetMe"}); res["mt"] != "GetMeResult" || res["error"] != nil {
+		t.Fatalf("GetMe: %v", res)
+	}
+	if a.PBX.Status().Connected {
+		t.Fatal("a user's login became the PBX connection")
+	}
+}
+
+// dialApp opens an AppWebsocket connection to path and returns a call
+// function that sends one message and reads the next.
+func dialApp(t *testing.T, a *apptest.App, path string) (*websocket.Conn, func(map[string]any) map[string]any) {
+	t.Helper()
+	ctx := ctxMinute(t)
+	conn, _, err := websocket.Dial(ctx, "ws://"+a.Addr+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.CloseNow()
-	call := func(msg map[string]any) map[string]any {
+	t.Cleanup(func() { conn.CloseNow() })
+	return conn, func(msg map[string]any) map[string]any {
 		t.Helper()
 		b, _ := json.Marshal(msg)
 		if err := conn.Write(ctx, websocket.MessageText, b); err != nil {
@@ -242,23 +264,15 @@ func TestPBXAppURLUserLogin(t *testing.T) {
 		}
 		return out
 	}
+}
+
+// userLogin signs sip in with the user app as myApps would, info as given.
+func userLogin(t *testing.T, call func(map[string]any) map[string]any, sip, info string) map[string]any {
+	t.Helper()
 	ch, _ := call(map[string]any{"mt": "AppChallenge"})["challenge"].(string)
-	info := `{"cn":"Alice Arm","unlicensed":true}`
-	res := call(map[string]any{"mt": "AppLogin", "app": "innovaphone-recordings", "domain": "example.com", "sip": "alice",
-		"guid": "g", "dn": "Alice", "info": json.RawMessage(info),
-		"digest": pbx.AppLoginDigest("innovaphone-recordings", "example.com", "alice", "g", "Alice", info, ch, testInstancePassword)})
-	if res["ok"] != true || res["user"] != "alice" {
-		t.Fatalf("user login: %v", res)
-	}
-	if _, err := a.DB.User(ctx, "alice"); err != nil {
-		t.Fatalf("account: %v", err)
-	}
-	if res := call(map[string]any{"mt": "GetMe"}); res["mt"] != "GetMeResult" || res["error"] != nil {
-		t.Fatalf("GetMe: %v", res)
-	}
-	if a.PBX.Status().Connected {
-		t.Fatal("a user's login became the PBX connection")
-	}
+	return call(map[string]any{"mt": "AppLogin", "app": "innovaphone-recordings", "domain": "example.com", "sip": sip,
+		"guid": "g", "dn": sip, "info": json.RawMessage(info),
+		"digest": pbx.AppLoginDigest("innovaphone-recordings", "example.com", sip, "g", sip, info, ch, testInstancePassword)})
 }
 
 // Malformed messages on the PBX connection get error answers; the
@@ -510,6 +524,19 @@ func TestPBXDomain(t *testing.T) {
 	for _, c := range st.Connections {
 		if c.Connected && (c.Domain != "example.com" || c.Lics == nil || *c.Lics != 3 || len(c.APIs) != 0) {
 			t.Fatalf("connection: %+v", c)
+		}
+	}
+	// A user's AppLogin says whether the PBX licensed the user.
+	for _, tc := range []struct {
+		sip, info string
+		licensed  bool
+	}{{"ulla", `{"cn":"Ulla","unlicensed":true}`, false}, {"lena", `{"cn":"Lena"}`, true}} {
+		_, call := dialApp(t, a, "/example.com/recordings/innovaphone-recordings")
+		if res := userLogin(t, call, tc.sip, tc.info); res["ok"] != true {
+			t.Fatalf("login %s: %v", tc.sip, res)
+		}
+		if u, err := a.DB.User(ctx, tc.sip); err != nil || u.Licensed != tc.licensed {
+			t.Fatalf("%s: licensed %v (%v), want %v", tc.sip, u.Licensed, err, tc.licensed)
 		}
 	}
 	for _, c := range []struct{ path, body string }{
