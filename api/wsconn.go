@@ -385,12 +385,16 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.ws.remove(c)
+	var endWhy string // why the read loop ended, when the service ended it
 	defer func() {
 		if p := c.pbxSession(); p != nil {
 			reason := "the PBX closed the connection"
-			if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+			switch cause := context.Cause(ctx); {
+			case cause != nil && !errors.Is(cause, context.Canceled):
 				reason = cause.Error()
-			} else if r.Context().Err() != nil {
+			case endWhy != "":
+				reason = endWhy
+			case r.Context().Err() != nil:
 				reason = "the service is shutting down"
 			}
 			p.End(reason)
@@ -413,6 +417,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 
 	status, reason := s.wsReadLoop(ctx, conn, c)
+	endWhy = reason
 	if ctx.Err() == nil && status != 0 {
 		// A deliberate close: let the writer send what is queued (such as
 		// the answer saying why) before the close frame.
