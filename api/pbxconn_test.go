@@ -554,3 +554,28 @@ func TestPBXDomain(t *testing.T) {
 		}
 	}
 }
+
+// A message above the size limit ends the PBX connection (the PBX
+// reconnects); the reason is shown to the admin.
+func TestPBXMessageTooBig(t *testing.T) {
+	t.Parallel()
+	a, _ := pbxApp(t)
+	ctx := ctxMinute(t)
+	sim := newSim(a, testInstancePassword, nil)
+	if err := sim.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitPBX(a, connectedWithInfo)
+	big := []byte(`{"mt":"KeepAlive","pad":"` + strings.Repeat("x", pbxlink.MaxMessage) + `"}`)
+	if err := sim.Send(ctx, big); err != nil {
+		t.Fatal(err)
+	}
+	st := waitPBX(a, func(st pbxlink.Status) bool { return !st.Connected })
+	if why := st.Connections[0].DisconnectWhy; !strings.Contains(why, "too big") {
+		t.Fatalf("disconnect reason %q", why)
+	}
+	if err := sim.Restore(ctx); err != nil {
+		t.Fatalf("reconnect: %v", err)
+	}
+	waitPBX(a, connectedWithInfo)
+}

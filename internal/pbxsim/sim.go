@@ -136,9 +136,11 @@ func (s *Sim) Done() <-chan struct{} {
 var ErrLoginRefused = errors.New("pbxsim: login refused")
 
 // Connect dials the App object's URL, logs in (AppChallenge, AppLogin
-// with the digest under the password) and sends PbxInfo. A refused login
-// is ErrLoginRefused with the service's reason.
+// with the digest under the password) and sends PbxInfo, ending its
+// earlier connection first. A refused login is ErrLoginRefused with the
+// service's reason.
 func (s *Sim) Connect(ctx context.Context) error {
+	s.Drop() // a connection of its own still open ends first
 	conn, _, err := websocket.Dial(ctx, s.opt.URL, nil)
 	if err != nil {
 		return fmt.Errorf("pbxsim: dial %s: %w", s.opt.URL, err)
