@@ -201,6 +201,13 @@ func TestPBXConnection(t *testing.T) {
 	if p := healthProblems(t, a); slices.Contains(p, pbxlink.NotConnected) {
 		t.Fatalf("healthz after the restore: %v", p)
 	}
+	// The PBX's CDR interface reaches the service with the CDR credentials.
+	if code, err := sim.PostCDR(ctx, string(cdrXML(t, "trunk-in.xml"))); err != nil || code != http.StatusOK {
+		t.Fatalf("CDR: %d %v", code, err)
+	}
+	if cdrs, err := a.DB.CDRs(ctx, 0, 10); err != nil || len(cdrs) == 0 || cdrs[0].Domain != "example.com" {
+		t.Fatalf("stored CDRs: %+v %v", cdrs, err)
+	}
 	// A second login of the same domain replaces the first.
 	second := newSim(a, testInstancePassword, pbxsim.NewAdminAPI(pbxlink.Licence, 5))
 	if err := second.Connect(ctx); err != nil {

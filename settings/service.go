@@ -431,7 +431,11 @@ func (s *Service) PBXSeen(ctx context.Context, domain string) error {
 	if slices.Contains(v.PBXSeen, domain) {
 		return nil
 	}
-	return s.Set(ctx, "system", map[string]string{KeyPBXSeen: strings.Join(append(slices.Clone(v.PBXSeen), domain), ",")})
+	next, err := Validate(KeyPBXSeen, strings.Join(append(slices.Clone(v.PBXSeen), domain), ","))
+	if err != nil || next == strings.Join(v.PBXSeen, ",") {
+		return nil // not a domain to remember, or the list is full: a PBX is expected either way
+	}
+	return s.Set(ctx, "system", map[string]string{KeyPBXSeen: next})
 }
 
 // Used records that a device used the ingress part (PendingUpload or

@@ -171,24 +171,26 @@ func Validate(key, value string) (string, error) {
 			return "", err
 		}
 		if strings.ContainsAny(v, "/?#%\\ ") {
-			return "", invalid.New(key, "%.64q is not a domain: no '/', '?', '#', '%%', '\\' or spaces", v)
+			return "", invalid.New(key, "%.64q: no '/', '?', '#', '%%', '\\' or spaces allowed (a System Name such as example.com)", v)
 		}
 		if v == "api" {
-			return "", invalid.New(key, "\"api\" cannot be a domain (the service's own paths begin with /api/)")
+			return "", invalid.New(key, "\"api\" is reserved: the service's own paths begin with /api/")
 		}
 		return v, nil
 	case KeyPBXSeen:
+		// Only whether it is empty matters; the list is kept short (the
+		// domains that do not fit are left out).
 		var out []string
+		size := 0
 		for _, d := range strings.FieldsFunc(value, isListSep) {
-			if len(d) > MaxDomain || strings.ContainsAny(d, "/?#%") {
-				return "", invalid.New(key, "%.64q is not a domain", d)
+			if err := checkText(key, d, MaxDomain); err != nil || strings.ContainsAny(d, "/?#%") {
+				return "", invalid.New(key, "%.64q is not a System Name", d)
 			}
-			if !slices.Contains(out, d) {
-				out = append(out, d)
+			if slices.Contains(out, d) || size+len(d)+1 > MaxCredential {
+				continue
 			}
-		}
-		if len(out) > 64 {
-			out = out[:64]
+			out = append(out, d)
+			size += len(d) + 1
 		}
 		slices.Sort(out)
 		return strings.Join(out, ","), nil
