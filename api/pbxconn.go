@@ -169,6 +169,7 @@ type pbxLicencesJSON struct {
 	Used      *int   `json:"used,omitempty"`
 	Users     int    `json:"users_checked"`
 	Licensed  int    `json:"users_licensed"`
+	Unknown   int    `json:"users_unknown"` // the PBX could not check them
 	LastError string `json:"last_error,omitempty"`
 }
 
@@ -184,7 +185,7 @@ func (s *Server) pbxStatus() pbxStatusJSON {
 			if a.Used >= 0 {
 				l.Used = &a.Used
 			}
-			l.Users = len(a.Licensed)
+			l.Users, l.Unknown = len(a.Licensed), len(a.Unknown)
 			for _, on := range a.Licensed {
 				if on {
 					l.Licensed++

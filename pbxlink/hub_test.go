@@ -279,7 +279,6 @@ func TestLicencesNoAnswer(t *testing.T) {
 		drop        bool
 		want        string
 	}{
-		{name: "error", reply: `{"api":"PbxAdminApi","mt":"CheckAppLicResult","src":"%s","error":"unknown"}`, want: "could not check"},
 		{name: "bad", reply: `{"api":"PbxAdminApi","mt":"CheckAppLicResult","src":"%s","ok":"yes"}`, want: "bad CheckAppLicResult"},
 		{name: "drop", drop: true, want: "disconnected"},
 	} {
@@ -312,6 +311,37 @@ func TestLicencesNoAnswer(t *testing.T) {
 			default:
 			}
 		})
+	}
+}
+
+// A user the PBX cannot check is left undecided; the others are answered.
+func TestLicencesUnknownUser(t *testing.T) {
+	t.Parallel()
+	got := make(chan LicenceAnswer, 1)
+	l := NewLicences(LicenceOptions{
+		Users:  func(context.Context) ([]string, error) { return []string{"ghost", "anna"}, nil },
+		Answer: func(_ context.Context, a LicenceAnswer) { got <- a },
+	})
+	h := NewHub(Options{Clients: []Client{l}})
+	c := &fakeConn{sent: make(chan struct{}, 1)}
+	s := h.Attach(Login{Domain: "d"}, c)
+	s.Handle(info("p", AdminAPI))
+	for len(c.messages()) < 3 {
+		<-c.sent
+	}
+	for _, m := range c.messages() {
+		switch {
+		case m["mt"] == "GetAppLics":
+			s.Handle([]byte(fmt.Sprintf(`{"api":"PbxAdminApi","mt":"GetAppLicsResult","src":%q}`, m["src"])))
+		case m["h323"] == "ghost":
+			s.Handle([]byte(fmt.Sprintf(`{"api":"PbxAdminApi","mt":"CheckAppLicResult","src":%q,"error":"no such user"}`, m["src"])))
+		default:
+			s.Handle([]byte(fmt.Sprintf(`{"api":"PbxAdminApi","mt":"CheckAppLicResult","src":%q,"ok":true}`, m["src"])))
+		}
+	}
+	a := <-got
+	if !slices.Equal(a.Unknown, []string{"ghost"}) || len(a.Licensed) != 1 || !a.Licensed["anna"] || a.Count != -1 {
+		t.Fatalf("answer: %+v", a)
 	}
 }
 

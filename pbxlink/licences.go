@@ -29,6 +29,9 @@ const DefaultLicenceTimeout = 2 * time.Minute
 type LicenceAnswer struct {
 	Domain   string          // the PBX connection's domain (its Login.Domain)
 	Licensed map[string]bool // user (as asked) → holds Licence
+	// Unknown are the users the PBX answered with an error (it could not
+	// check them): nothing is decided about them.
+	Unknown []string
 	// Count and Used are GetAppLicsResult's figures for Licence; -1 when
 	// the PBX did not report them.
 	Count, Used int
@@ -255,10 +258,11 @@ func (l *Licences) Handle(ctx context.Context, m Msg) {
 		l.lics = true
 	case "CheckAppLicResult":
 		if len(res.Error) > 0 && string(res.Error) != "null" && string(res.Error) != "false" {
-			// The PBX could not check: no answer for this user, so no
-			// answer at all (nothing may be purged on it).
-			l.abandon(fmt.Sprintf("the PBX could not check the licence of %.64q: %s", user, res.Error))
-			return
+			// The PBX could not check this user (e.g. no such user
+			// there): no answer about them, so nothing changes for them.
+			l.answer.Unknown = append(l.answer.Unknown, user)
+			l.opt.Log.Debug("licences: the PBX could not check a user", "user", user, "error", string(res.Error))
+			break
 		}
 		l.answer.Licensed[user] = res.OK != nil && *res.OK
 	default:
