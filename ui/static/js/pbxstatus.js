@@ -29,6 +29,7 @@ export function pbxLines(st) {
   if (l?.from_pbx) {
     let text = l.checking ? 'Licences: reading them from the PBX…' : `Licences from the PBX: ${l.users_licensed} of ${l.users_checked} users licensed`;
     if (!l.checking && l.count != null) text += `, ${l.used ?? '?'} of ${l.count} App(innovaphone-recorder) licences used`;
+    if (!l.checking && l.users_unknown) text += ` (${l.users_unknown} not known to the PBX)`;
     lines.push(`${text}.`);
     if (l.last_error) lines.push(`Licence check: ${l.last_error}`);
   }
