@@ -124,9 +124,32 @@ func (h *Hub) changed() {
 	}
 }
 
+// maxRecords bounds the domains whose past connections are remembered
+// (a refused login names any domain it likes).
+const maxRecords = 32
+
+// rec returns domain's record, making room by forgetting the oldest record
+// of a domain without a connection. h.mu is held.
 func (h *Hub) rec(domain string) *record {
 	r := h.records[domain]
 	if r == nil {
+		if len(h.records) >= maxRecords {
+			oldest := ""
+			var at time.Time
+			for d, o := range h.records {
+				if h.sessions[d] != nil {
+					continue
+				}
+				t := o.lastErrorAt
+				if o.disconnectAt.After(t) {
+					t = o.disconnectAt
+				}
+				if oldest == "" || t.Before(at) {
+					oldest, at = d, t
+				}
+			}
+			delete(h.records, oldest)
+		}
 		r = &record{}
 		h.records[domain] = r
 	}

@@ -165,6 +165,24 @@ func TestHubClients(t *testing.T) {
 	}
 }
 
+// Refused logins naming ever new domains do not grow the hub without
+// bound.
+func TestHubRecordsBounded(t *testing.T) {
+	t.Parallel()
+	h := NewHub(Options{})
+	s := h.Attach(Login{Domain: "kept"}, &fakeConn{})
+	for i := range 1000 {
+		h.Failed(fmt.Sprintf("d%d", i), "wrong digest")
+	}
+	st := h.Status()
+	if len(st.Connections) > maxRecords+1 || !slices.ContainsFunc(st.Connections, func(c ConnStatus) bool {
+		return c.Domain == "kept" && c.Connected
+	}) {
+		t.Fatalf("%d records, connected kept: %+v", len(st.Connections), st.Connections[:3])
+	}
+	s.End("x")
+}
+
 // A PBX sending faster than the rate limit is disconnected; one without
 // PbxInfo is reported.
 func TestHubLimits(t *testing.T) {
