@@ -586,3 +586,69 @@ func TestPBXMessageTooBig(t *testing.T) {
 	}
 	waitPBX(a, connectedWithInfo)
 }
+
+// A subscribed admin's websocket hears every change of the PBX connection
+// (PbxStatus) and can ask for it (GetPbxStatus); a user cannot.
+func TestPBXStatusPush(t *testing.T) {
+	t.Parallel()
+	a, _ := pbxApp(t)
+	a.User("ulf", store.RoleUser, "ulf-password")
+	ctx := ctxMinute(t)
+	dial := func(name, pw string) *websocket.Conn {
+		h := http.Header{}
+		req, _ := http.NewRequest("GET", "/", nil)
+		req.SetBasicAuth(name, pw)
+		h.Set("Authorization", req.Header.Get("Authorization"))
+		conn, _, err := websocket.Dial(ctx, "ws://"+a.Addr+"/api/ws", &websocket.DialOptions{HTTPHeader: h})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.CloseNow() })
+		return conn
+	}
+	send := func(conn *websocket.Conn, msg string) {
+		t.Helper()
+		if err := conn.Write(ctx, websocket.MessageText, []byte(msg)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// read returns the next message of type mt, skipping others.
+	read := func(conn *websocket.Conn, mt string, ok func(map[string]any) bool) map[string]any {
+		t.Helper()
+		for {
+			_, b, err := conn.Read(ctx)
+			if err != nil {
+				t.Fatalf("waiting for %s: %v", mt, err)
+			}
+			var m map[string]any
+			if err := json.Unmarshal(b, &m); err != nil {
+				t.Fatal(err)
+			}
+			if m["mt"] == mt && (ok == nil || ok(m)) {
+				return m
+			}
+		}
+	}
+	user := dial("ulf", "ulf-password")
+	send(user, `{"mt":"GetPbxStatus","src":"u"}`)
+	if m := read(user, "GetPbxStatusResult", nil); m["error"] != "administrators only" {
+		t.Fatalf("user: %v", m)
+	}
+	admin := dial("admin", "admin-pw")
+	send(admin, `{"mt":"Subscribe"}`)
+	read(admin, "SubscribeResult", nil)
+	send(admin, `{"mt":"GetPbxStatus","src":"s"}`)
+	if m := read(admin, "GetPbxStatusResult", nil); m["src"] != "s" || m["pbx"].(map[string]any)["connected"] != false {
+		t.Fatalf("status: %v", m)
+	}
+	sim := newSim(a, testInstancePassword, nil)
+	if err := sim.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	read(admin, "PbxStatus", func(m map[string]any) bool {
+		conns, _ := m["pbx"].(map[string]any)["connections"].([]any)
+		return len(conns) == 1 && conns[0].(map[string]any)["pbx"] == "pbx1"
+	})
+	sim.Drop()
+	read(admin, "PbxStatus", func(m map[string]any) bool { return m["pbx"].(map[string]any)["connected"] == false })
+}
