@@ -47,6 +47,17 @@ const (
 type appLoginConn struct {
 	challenge string
 	issued    time.Time
+	// user is the last user login that succeeded on the connection, kept
+	// in case a PbxInfo shows it was the PBX's (pbxconn.go).
+	user *userLogin
+}
+
+// userLogin is a verified user AppLogin.
+type userLogin struct {
+	req     appLoginRequest
+	inf     loginInfo
+	domain  string // of the connection's URL
+	created bool   // the login made the account
 }
 
 type appChallengeResult struct {
@@ -215,12 +226,14 @@ func (s *Server) appLoginAny(ctx context.Context, st *appLoginConn, remote, doma
 	}
 	// The account is the one whose normalised name is sip's (store.NameKey).
 	u, err := s.db.User(ctx, req.SIP)
+	created := false
 	if errors.Is(err, store.ErrNotFound) {
 		// The PBX vouches for the user: make a PBX-only account.
 		u, err = s.db.CreateUser(ctx, store.User{Name: req.SIP, DisplayName: clipText(req.DN, 256)}, "")
 		if errors.Is(err, store.ErrExists) {
 			u, err = s.db.User(ctx, req.SIP)
 		} else if err == nil {
+			created = true
 			s.log.Info("account created by AppLogin", "user", u.Name)
 		}
 	}
@@ -244,6 +257,7 @@ func (s *Server) appLoginAny(ctx context.Context, st *appLoginConn, remote, doma
 	if role == store.RoleUser {
 		s.noteUnlicensed(ctx, u.Name, inf.Unlicensed)
 	}
+	st.user = &userLogin{req: req, inf: inf, domain: domain, created: created}
 	att.succeeded()
 	s.log.Info("signed in by AppLogin", "user", su.Name, "app", req.App, "app_object", su.Via,
 		"remote", remote)

@@ -137,6 +137,42 @@ func (s *Server) becomePBX(c *wsClient, l pbxlink.Login) error {
 	return nil
 }
 
+// lateBecomePBX makes c the PBX connection when a PbxInfo follows an
+// AppLogin that isPBXLogin took for a user's: the session it made ends,
+// and an account that login made is removed again, so that the App
+// object's login leaves no account behind.
+func (s *Server) lateBecomePBX(ctx context.Context, c *wsClient, env wsEnvelope, data []byte) []byte {
+	ul := c.app.user
+	c.app.user = nil
+	l, err := s.pbxLogin(ul.req, ul.inf, ul.domain, c.remote)
+	if err != nil {
+		return wsErrorReply(env.MT, env.Src, err.Error())
+	}
+	c.mu.Lock()
+	token := c.token
+	c.user, c.token, c.subscribed = store.User{}, "", false
+	c.mu.Unlock()
+	if token != "" {
+		if err := s.db.DeleteSession(ctx, token); err != nil {
+			s.log.Warn("PBX login: end the session of the user login", "err", err)
+		}
+	}
+	if ul.created {
+		if err := s.db.DeleteUser(ctx, ul.req.SIP); err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.log.Warn("PBX login: remove the account its login made", "account", ul.req.SIP, "err", err)
+		} else {
+			s.rightsChanged()
+		}
+	}
+	s.log.Warn("AppLogin recognised as the PBX's (App object) only by the PbxInfo that followed: see docs/pbx.md",
+		"app_object", ul.req.SIP, "domain", l.Domain, "remote", c.remote, "account_removed", ul.created)
+	if err := s.becomePBX(c, *l); err != nil {
+		return wsErrorReply(env.MT, env.Src, err.Error())
+	}
+	c.pbxSession().Handle(data)
+	return nil
+}
+
 // appURL serves the app URLs: a websocket upgrade is an AppWebsocket
 // connection (the PBX's or a user's), anything else the apps' pages.
 func (s *Server) appURL(w http.ResponseWriter, r *http.Request) {

@@ -652,3 +652,42 @@ func TestPBXStatusPush(t *testing.T) {
 	sim.Drop()
 	read(admin, "PbxStatus", func(m map[string]any) bool { return m["pbx"].(map[string]any)["connected"] == false })
 }
+
+// A PBX whose login looks like a user's (no appobj, no lics) is still
+// recognised by the PbxInfo that follows: the connection becomes the PBX's
+// and the account the login made is removed again.
+func TestPBXRecognisedByPbxInfo(t *testing.T) {
+	t.Parallel()
+	a, _ := pbxApp(t)
+	ctx := ctxMinute(t)
+	users, _ := a.DB.UserCount(ctx)
+	sim := pbxsim.New(pbxsim.Options{URL: "ws://" + a.Addr + "/example.com/recordings/innovaphone-recordings",
+		Password: testInstancePassword, Object: "recorder-object", Info: `{"cn":"Recorder object"}`})
+	sim.Register(pbxlink.AdminAPI, pbxsim.NewAdminAPI(pbxlink.Licence, 1))
+	t.Cleanup(sim.Close)
+	if err := sim.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := waitPBX(a, connectedWithInfo)
+	if c := st.Connections[0]; c.AppObject != "recorder-object" || !slices.Equal(c.APIsUsed, []string{pbxlink.AdminAPI}) {
+		t.Fatalf("connection: %+v", c)
+	}
+	if _, err := a.DB.User(ctx, "recorder-object"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("account of the App object: %v", err)
+	}
+	if n, _ := a.DB.UserCount(ctx); n != users {
+		t.Fatalf("accounts: %d, want %d", n, users)
+	}
+	// Its messages now go to the PBX side.
+	if err := sim.Send(ctx, []byte(`{"mt":"AppInfo","src":"x"}`)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case b := <-sim.Other():
+		if !strings.Contains(string(b), `"AppInfoResult"`) {
+			t.Fatalf("answer %s", b)
+		}
+	case <-ctx.Done():
+		t.Fatal("no answer")
+	}
+}

@@ -41,6 +41,9 @@ type Options struct {
 	// Lics, when set, goes into the login's info as "lics" (the service
 	// licences of the instance).
 	Lics *int
+	// Info, when set, is the login's info as sent (compact JSON) instead
+	// of the App object's appobj, appdn, appurl and lics.
+	Info string
 	// HTTP is the service's base URL for CDRs (http://host:port) and
 	// CDRUser/CDRPassword the PBX's CDR interface credentials.
 	HTTP                 string
@@ -201,6 +204,9 @@ func (s *Sim) Connect(ctx context.Context) error {
 // info is the login's info as JSON.stringify writes it (compact, no HTML
 // escaping, members in this order).
 func (s *Sim) info() ([]byte, error) {
+	if s.opt.Info != "" {
+		return []byte(s.opt.Info), nil
+	}
 	appURL := s.opt.URL
 	if u, err := url.Parse(appURL); err == nil {
 		u.Scheme = strings.Replace(strings.Replace(u.Scheme, "wss", "https", 1), "ws", "http", 1)
