@@ -194,7 +194,7 @@ func TestPBXConnection(t *testing.T) {
 		t.Fatalf("status after the drop: %+v", st)
 	}
 
-	if err := sim.Restore(ctx); err != nil {
+	if err := sim.Restore(); err != nil {
 		t.Fatalf("restore: %v", err)
 	}
 	waitPBX(a, connectedWithInfo)
@@ -202,7 +202,7 @@ func TestPBXConnection(t *testing.T) {
 		t.Fatalf("healthz after the restore: %v", p)
 	}
 	// The PBX's CDR interface reaches the service with the CDR credentials.
-	if code, err := sim.PostCDR(ctx, string(cdrXML(t, "trunk-in.xml"))); err != nil || code != http.StatusOK {
+	if code, err := sim.PostCDR(string(cdrXML(t, "trunk-in.xml"))); err != nil || code != http.StatusOK {
 		t.Fatalf("CDR: %d %v", code, err)
 	}
 	if cdrs, err := a.DB.CDRs(ctx, 0, 10); err != nil || len(cdrs) == 0 || cdrs[0].Domain != "example.com" {
@@ -581,7 +581,7 @@ func TestPBXMessageTooBig(t *testing.T) {
 	if why := st.Connections[0].DisconnectWhy; !strings.Contains(why, "too big") {
 		t.Fatalf("disconnect reason %q", why)
 	}
-	if err := sim.Restore(ctx); err != nil {
+	if err := sim.Restore(); err != nil {
 		t.Fatalf("reconnect: %v", err)
 	}
 	waitPBX(a, connectedWithInfo)

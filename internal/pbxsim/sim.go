@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/coder/websocket"
 )
@@ -368,16 +369,31 @@ func (s *Sim) Drop() {
 	<-done
 }
 
-// Restore connects again after Drop.
-func (s *Sim) Restore(ctx context.Context) error { return s.Connect(ctx) }
+// Timeout bounds Restore and PostCDR.
+const Timeout = 30 * time.Second
+
+// Restore connects again after Drop (Connect within Timeout).
+func (s *Sim) Restore() error {
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	defer cancel()
+	return s.Connect(ctx)
+}
 
 // Close ends the connection, if any.
 func (s *Sim) Close() { s.Drop() }
 
 // PostCDR posts one CDR as the PBX's CDR interface does: the XML in the
 // form value "msg", with the CDR credentials, to
-// <HTTP>/<SystemName>/recordings/cdr. It returns the HTTP status.
-func (s *Sim) PostCDR(ctx context.Context, xml string) (int, error) {
+// <HTTP>/<SystemName>/recordings/cdr, within Timeout. It returns the HTTP
+// status.
+func (s *Sim) PostCDR(xml string) (int, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	defer cancel()
+	return s.PostCDRContext(ctx, xml)
+}
+
+// PostCDRContext is PostCDR under ctx.
+func (s *Sim) PostCDRContext(ctx context.Context, xml string) (int, error) {
 	u := strings.TrimRight(s.opt.HTTP, "/") + "/" + url.PathEscape(s.opt.SystemName) + "/recordings/cdr"
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(url.Values{"msg": {xml}}.Encode()))
 	if err != nil {
