@@ -86,6 +86,7 @@ type config struct {
 	uploadUser, uploadPass string
 	cdrUser, cdrPass       string
 	instancePass           string
+	domain                 string        // the domain this instance serves
 	anonymousNets          string        // source networks allowed without credentials
 	logLevel               string        // process log (stdout/stderr) level
 	shutdown               time.Duration // how long uploads in flight may take at SIGTERM
@@ -120,7 +121,8 @@ func parseServeFlags(args []string, stderr io.Writer) (config, error) {
 		cdrUser: os.Getenv("RECORDINGS_CDR_USER"), cdrPass: os.Getenv("RECORDINGS_CDR_PASSWORD"),
 		instancePass: os.Getenv("RECORDINGS_INSTANCE_PASSWORD"), anonymousNets: os.Getenv("RECORDINGS_ANONYMOUS_NETWORKS"),
 		replicaURL: os.Getenv("RECORDINGS_REPLICA_URL"), s3: replica.S3FromEnv(os.Getenv),
-		captureStore: envOr("RECORDINGS_CAPTURE_STORE", "sqlite"), keyFile: os.Getenv("RECORDINGS_KEY_FILE")}
+		captureStore: envOr("RECORDINGS_CAPTURE_STORE", "sqlite"), keyFile: os.Getenv("RECORDINGS_KEY_FILE"),
+		domain: os.Getenv("RECORDINGS_DOMAIN")}
 	if v := os.Getenv("RECORDINGS_BEHIND_TLS_PROXY"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -153,6 +155,10 @@ func parseServeFlags(args []string, stderr io.Writer) (config, error) {
 		"where completed captures are kept: sqlite (the database) or s3://bucket/prefix; S3 endpoint and credentials from RECORDINGS_S3_ENDPOINT, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (env RECORDINGS_CAPTURE_STORE)")
 	fs.StringVar(&c.keyFile, "key-file", c.keyFile,
 		"master key for encryption at rest of the captures (64 hex digits, mode 0600, kept apart from the data); unset: stored in clear (env RECORDINGS_KEY_FILE)")
+	fs.StringVar(&c.domain, "domain", c.domain,
+		"the domain this instance serves (the {domain} of its URLs); a PBX is expected from then on (env RECORDINGS_DOMAIN)")
+	fs.StringVar(&c.instancePass, "instance-password", c.instancePass,
+		"the instance password: the App objects' password on the PBX; default generated (prefer env RECORDINGS_INSTANCE_PASSWORD: flags show in ps)")
 	idle, err := envDuration("RECORDINGS_SESSION_IDLE", store.DefaultSessionIdle)
 	if err != nil {
 		return c, err
@@ -251,7 +257,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		LogLevel: level, ShutdownTimeout: cfg.shutdown, MinFree: cfg.minFree, Version: buildVersion(),
 		TLS: cfg.tlsConfig(), BehindTLSProxy: cfg.behindTLSProxy, FrameAncestors: cfg.frameAncestors,
 		MetricsToken: cfg.metricsToken, SessionIdle: cfg.sessionIdle, ReplicaURL: cfg.replicaURL, S3: cfg.s3,
-		CaptureStore: cfg.captureStore, KeyFile: cfg.keyFile})
+		CaptureStore: cfg.captureStore, KeyFile: cfg.keyFile, Domain: cfg.domain})
 	if err != nil {
 		return err
 	}

@@ -128,13 +128,14 @@ type statusJSON struct {
 	Health           health.Report `json:"health"`
 	// Replica is the continuous replication's state (replica.go).
 	Replica replica.Status `json:"replica"`
+	PBX     pbxStatusJSON  `json:"pbx"` // the PBX's App-object connection
 }
 
 func (s *Server) adminStatus(w http.ResponseWriter, r *http.Request) {
 	v := s.set.Values()
-	st := statusJSON{Version: s.opt.Version, PBXName: v.PBXName, Problems: append([]string{}, s.set.Problems()...),
+	st := statusJSON{Version: s.opt.Version, PBXName: v.PBXName, Problems: s.problems(),
 		RetentionDays: v.RetentionDays, LogRetentionDays: v.LogRetentionDays, UploadsNow: s.ing.Uploads(),
-		Health: s.healthReport(r.Context()), Replica: s.replicaStatus()}
+		Health: s.healthReport(r.Context()), Replica: s.replicaStatus(), PBX: s.pbxStatus()}
 	if n, err := s.db.FreeSize(r.Context()); err == nil {
 		st.DatabaseFree = n
 	}
