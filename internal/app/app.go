@@ -143,6 +143,9 @@ type Tuning struct {
 	// CaptureInterval is how often captures waiting for the object store
 	// are retried; default 10 s.
 	CaptureInterval time.Duration
+	// PBXUsersObserve, if set, is told each step of the PBX user
+	// replication (tests wait on it).
+	PBXUsersObserve func(pbxlink.UsersEvent)
 	// PbxInfoTimeout is how soon after its login the PBX must send
 	// PbxInfo; default pbxlink.DefaultInfoTimeout.
 	PbxInfoTimeout time.Duration

@@ -28,7 +28,8 @@ func (a *App) setupPBX() {
 	// The user table (PbxTableUsers): replicated into the accounts; the
 	// matcher re-resolves the recordings of users whose devices or names
 	// changed.
-	a.PBXUsers = pbxlink.NewUsers(a.DB, pbxlink.UsersOptions{Log: sysLog, Reresolve: a.Calls})
+	a.PBXUsers = pbxlink.NewUsers(a.DB, pbxlink.UsersOptions{Log: sysLog, Reresolve: a.Calls,
+		Observe: a.cfg.Tuning.PBXUsersObserve})
 	// The PBX API clients, one per api. A new one is one more entry here.
 	clients := []pbxlink.Client{a.Licences, a.PBXUsers}
 	a.PBX = pbxlink.NewHub(pbxlink.Options{
