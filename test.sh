@@ -49,4 +49,7 @@ if [ -z "$s3pid" ] || ! kill -0 "$s3pid" 2>/dev/null; then echo "versitygw did n
 export RECORDINGS_TEST_S3_ENDPOINT=http://127.0.0.1:$port
 echo "S3 test server (versitygw) at $RECORDINGS_TEST_S3_ENDPOINT"
 go test -race -count=1 ./...
+# The kill-and-restore test on its own: its 1,000-call load would starve
+# the tests running beside it.
+RECORDINGS_TEST_KILL_AND_RESTORE=1 go test -count=1 -run TestKillAndRestore -v ./test/replicakill/
 (cd e2e && go test -race -count=1 ./...)
