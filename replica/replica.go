@@ -126,7 +126,9 @@ type Service struct {
 	url     string        // wanted
 	changed chan struct{} // closed and replaced when url changes
 	st      Status
-	pending []pending // local transactions not yet on the replica, oldest first
+	pending []pending      // local transactions not yet on the replica, oldest first
+	cur     *litestream.DB // the engine's database while replicating, else nil
+	curURL  string         // the URL cur replicates to
 }
 
 type pending struct {
@@ -246,7 +248,13 @@ func (s *Service) replicate(ctx context.Context, u string, changed <-chan struct
 		return fmt.Errorf("replica %s: start: %w", u, err)
 	}
 	s.log.Info("replicating the database", "replica", u)
+	s.mu.Lock()
+	s.cur, s.curURL = db, u
+	s.mu.Unlock()
 	defer func() {
+		s.mu.Lock()
+		s.cur, s.curURL = nil, ""
+		s.mu.Unlock()
 		// Ship what is pending, then let go of the database.
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
@@ -268,6 +276,27 @@ func (s *Service) replicate(ctx context.Context, u string, changed <-chan struct
 			s.refresh(u, db)
 		}
 	}
+}
+
+// ErrNotReplicating: Flush was called while no replica is being written.
+var ErrNotReplicating = errors.New("replica: not replicating")
+
+// Flush reads every transaction committed so far from the WAL and ships
+// it to the replica before it returns (the engine does the same by itself
+// within a few hundred milliseconds). It fails with ErrNotReplicating
+// while replication is off or starting.
+func (s *Service) Flush(ctx context.Context) error {
+	s.mu.Lock()
+	db, u := s.cur, s.curURL
+	s.mu.Unlock()
+	if db == nil {
+		return ErrNotReplicating
+	}
+	if err := db.SyncAndWait(ctx); err != nil {
+		return fmt.Errorf("replica %s: flush: %w", u, err)
+	}
+	s.refresh(u, db)
+	return nil
 }
 
 // refresh reads the positions of db and its replica into the status.

@@ -111,21 +111,28 @@ func upload(t testing.TB, db *store.DB, name string, data []byte) string {
 	return h
 }
 
-// waitCaughtUp waits until the replica holds every transaction read from
-// the WAL up to now, and at least minTXID.
-func waitCaughtUp(t *testing.T, svc *replica.Service) replica.Status {
+// waitCaughtUp ships everything committed so far (waiting for the
+// replication to have started) and returns the status, which must show
+// the replica current.
+func waitCaughtUp(t testing.TB, svc *replica.Service) replica.Status {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	for {
-		st := svc.Status()
-		if st.State == "replicating" && st.LocalTXID > 0 && st.ReplicaTXID >= st.LocalTXID && st.LagSeconds == 0 {
-			return st
+		err := svc.Flush(ctx)
+		if err == nil {
+			break
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("replica did not catch up: %+v", st)
+		if !errors.Is(err, replica.ErrNotReplicating) || ctx.Err() != nil {
+			t.Fatalf("flush: %v (%+v)", err, svc.Status())
 		}
-		time.Sleep(20 * time.Millisecond) // polling a condition, not waiting for time
+		time.Sleep(10 * time.Millisecond) // polling for the start
 	}
+	st := svc.Status()
+	if st.State != "replicating" || st.LocalTXID == 0 || st.ReplicaTXID < st.LocalTXID || st.LagSeconds != 0 {
+		t.Fatalf("after a flush the replica is not current: %+v", st)
+	}
+	return st
 }
 
 // recordings lists name → SHA-256 of a database file.
