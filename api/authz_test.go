@@ -368,7 +368,10 @@ func TestAuthorizationMatrixWebsocket(t *testing.T) {
 				c.auth(req)
 				h.Set("Authorization", req.Header.Get("Authorization"))
 			}
-			dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			// Each step has its own generous deadline: the subtest as a
+			// whole runs dozens of uploads and calls, which on a loaded
+			// machine under -race take far longer than any fixed total.
+			dctx, cancel := context.WithTimeout(ctx, time.Minute)
 			defer cancel()
 			conn, _, err := websocket.Dial(dctx, "ws"+strings.TrimPrefix(e.app.URL, "http")+"/api/ws", &websocket.DialOptions{HTTPHeader: h})
 			if err != nil {
@@ -385,11 +388,13 @@ func TestAuthorizationMatrixWebsocket(t *testing.T) {
 					m[k] = v
 				}
 				b, _ := json.Marshal(m)
-				if err := conn.Write(dctx, websocket.MessageText, b); err != nil {
+				cctx, ccancel := context.WithTimeout(ctx, time.Minute)
+				defer ccancel()
+				if err := conn.Write(cctx, websocket.MessageText, b); err != nil {
 					t.Fatalf("write: %v", err)
 				}
 				for {
-					_, data, err := conn.Read(dctx)
+					_, data, err := conn.Read(cctx)
 					if err != nil {
 						t.Fatalf("%s: read: %v", mt, err)
 					}
