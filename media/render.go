@@ -71,15 +71,30 @@ const ctxCheckPackets = 256
 // output is written, so a client that went away stops its render even while
 // the output is discarded (a Range far into the file).
 func (a *Analysis) RenderContext(ctx context.Context, src Source, out PCMSink) error {
+	r, e, err := a.newRender(ctx, out)
+	if err != nil {
+		return err
+	}
+	return r.run(ctx, e, src, nil)
+}
+
+// newRender sets up pass 2 from the start of the capture.
+func (a *Analysis) newRender(ctx context.Context, out PCMSink) (*renderer, *engine, error) {
 	if a == nil || a.SampleRate <= 0 || a.dir == nil {
-		return errors.New("media: Render needs the result of a successful Analyze")
+		return nil, nil, errors.New("media: Render needs the result of a successful Analyze")
 	}
 	o := a.opt
 	ringNS := (o.ResyncAhead + o.ResyncBehind + o.ReorderWindow).Nanoseconds() + 2e9
 	r := &renderer{a: a, rate: a.SampleRate,
 		tl: newTimeline(nsToSamples(ringNS, a.SampleRate, true), a.Samples, ctxSink{ctx, out})}
 	r.tl.fill = r.fillTo
-	e := newEngine(o, true, r)
+	return r, newEngine(o, true, r), nil
+}
+
+// run feeds the packets of src through e and writes the timeline out to
+// its end. With rec set, it records checkpoints on the way.
+func (r *renderer) run(ctx context.Context, e *engine, src Source, rec *recorder) error {
+	a := r.a
 	var readErr error
 	for r.tl.err == nil {
 		if e.packets%ctxCheckPackets == 0 {
@@ -87,12 +102,19 @@ func (a *Analysis) RenderContext(ctx context.Context, src Source, out PCMSink) e
 				return fmt.Errorf("media: render: %w", err)
 			}
 		}
+		var at int64
+		if rec != nil {
+			at = rec.src.Pos()
+		}
 		p, err := src.Next()
 		if err != nil {
 			if !errors.Is(err, io.EOF) && (!a.readErr || e.packets < a.Packets) {
 				readErr = fmt.Errorf("media: render: reading packet %d: %w", e.packets+1, err)
 			}
 			break
+		}
+		if rec != nil && r.tl.high >= rec.next {
+			rec.take(r, e, at, &p)
 		}
 		e.feed(&p)
 	}

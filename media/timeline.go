@@ -14,6 +14,9 @@ type timeline struct {
 	sink    PCMSink
 	err     error
 	dropped int64 // samples written before the flushed position
+	// high is the end of the highest write that reached the ring: no
+	// position at or above it has been written (see Checkpoint.Sample).
+	high int64
 	// fill, when set, is called with the end of each block before it is
 	// emitted; it may write positions below that end.
 	fill func(to int64)
@@ -48,6 +51,7 @@ func (t *timeline) write(ch int, pos int64, s []int16) {
 	if rest := t.total - pos; int64(len(s)) > rest {
 		s = s[:rest]
 	}
+	t.high = max(t.high, pos+int64(len(s)))
 	for len(s) > 0 {
 		n := min(int64(len(s)), t.size)
 		if end := pos + n; end > t.flushed+t.size {

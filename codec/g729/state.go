@@ -56,8 +56,10 @@ func (d *Decoder) SetState(b []byte) error {
 	var f [7]int16
 	r.Int16s(f[:])
 	n.sharp, n.oldT0, n.gainCode, n.gainPitch, n.seedFer, n.pastFtyp, n.seed = f[0], f[1], f[2], f[3], f[4], f[5], f[6]
-	if n.oldT0 < pitMin || n.oldT0 > pitMax {
-		r.Fail("g729 pitch lag %d outside [%d, %d]", n.oldT0, pitMin, pitMax)
+	// The lags decodeLag3 yields: 19 (first subframe, index 0) to 144
+	// (second subframe at the top of its search range).
+	if n.oldT0 < pitMin-1 || n.oldT0 > pitMax+1 {
+		r.Fail("g729 pitch lag %d outside [%d, %d]", n.oldT0, pitMin-1, pitMax+1)
 	}
 	if n.pastFtyp < ftypNone || n.pastFtyp > ftypSID {
 		r.Fail("g729 frame type %d", n.pastFtyp)

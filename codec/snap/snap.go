@@ -191,3 +191,13 @@ func (r *Reader) Bytes(max int) []byte {
 	r.off += n
 	return v
 }
+
+// UintMax reads an unsigned integer that must not exceed max.
+func (r *Reader) UintMax(max uint64, what string) uint64 {
+	v := r.Uint()
+	if v > max {
+		r.Fail("%s %d over %d", what, v, max)
+		return 0
+	}
+	return v
+}
