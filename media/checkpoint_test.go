@@ -252,10 +252,10 @@ func TestCheckpointRefused(t *testing.T) {
 		from int64
 		skip int64
 	}{
-		"before the checkpoint":  {cp, cp.Sample - 1, cp.Offset},
+		"before the checkpoint": {cp, cp.Sample - 1, cp.Offset},
 		"wrong source position": {cp, cp.Sample, cp.Offset + 1},
-		"truncated state":        {Checkpoint{Sample: cp.Sample, Offset: cp.Offset, Packet: cp.Packet, TimeNS: cp.TimeNS, State: cp.State[:len(cp.State)/2]}, cp.Sample, cp.Offset},
-		"other packet count":     {Checkpoint{Sample: cp.Sample, Offset: cp.Offset, Packet: cp.Packet + 1, TimeNS: cp.TimeNS, State: cp.State}, cp.Sample, cp.Offset},
+		"truncated state":       {Checkpoint{Sample: cp.Sample, Offset: cp.Offset, Packet: cp.Packet, TimeNS: cp.TimeNS, State: cp.State[:len(cp.State)/2]}, cp.Sample, cp.Offset},
+		"other packet count":    {Checkpoint{Sample: cp.Sample, Offset: cp.Offset, Packet: cp.Packet + 1, TimeNS: cp.TimeNS, State: cp.State}, cp.Sample, cp.Offset},
 	} {
 		err := a.RenderFrom(context.Background(), &tc.cp, &fakeSource{pkts: pkts[tc.skip:]}, &sliceSink{}, tc.from)
 		if !errors.Is(err, ErrCheckpoint) {
