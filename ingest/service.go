@@ -35,9 +35,9 @@ type Options struct {
 	// analyses (default 64 MiB); beyond it the oldest entries lose theirs
 	// and their ranges render from the start.
 	CheckpointBytes int
-	Media          media.Options
-	Now            func() time.Time
-	Observer       Observer // told about uploads and conversions; default none
+	Media           media.Options
+	Now             func() time.Time
+	Observer        Observer // told about uploads and conversions; default none
 	// Events is told of every recording change ingest makes (and tells
 	// ingest of deletions elsewhere, to drop their cached analyses); nil
 	// publishes nothing.
