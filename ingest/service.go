@@ -31,13 +31,9 @@ type Options struct {
 	FlushInterval  time.Duration // persist buffered bytes at least this often, default 1 s
 	Workers        int           // concurrent analyses, default 2
 	CacheEntries   int           // analyses kept for WAV rendering, default 64
-	// CheckpointBytes bounds the render checkpoints kept with the cached
-	// analyses (default 64 MiB); beyond it the oldest entries lose theirs
-	// and their ranges render from the start.
-	CheckpointBytes int
-	Media           media.Options
-	Now             func() time.Time
-	Observer        Observer // told about uploads and conversions; default none
+	Media          media.Options
+	Now            func() time.Time
+	Observer       Observer // told about uploads and conversions; default none
 	// Events is told of every recording change ingest makes (and tells
 	// ingest of deletions elsewhere, to drop their cached analyses); nil
 	// publishes nothing.
@@ -45,6 +41,11 @@ type Options struct {
 	// Attach, if set, is called when an upload begins and when it ends, to
 	// attach call details (owner, CDR facts) to the recording.
 	Attach func(ctx context.Context, id int64)
+
+	// CheckpointBytes bounds the render checkpoints kept with the cached
+	// analyses (default 64 MiB); beyond it the oldest entries lose theirs
+	// and their ranges render from the start.
+	CheckpointBytes int
 }
 
 func (o *Options) defaults() {
