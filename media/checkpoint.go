@@ -1,9 +1,13 @@
 package media
 
 import (
+	"bytes"
+	"compress/flate"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"net/netip"
 
 	"recordings/codec"
@@ -32,7 +36,7 @@ type Checkpoint struct {
 	// Packet is the number of packets read before it; TimeNS its capture
 	// time, checked when resuming.
 	Packet, TimeNS int64
-	// State is the encoded render state.
+	// State is the encoded render state, compressed (DEFLATE).
 	State []byte
 }
 
@@ -96,17 +100,50 @@ type recorder struct {
 	src   PositionSource
 	every int64
 	next  int64
+	slack int64 // how long a checkpoint may wait for no packets to be held
 	cps   []Checkpoint
+	raw   []byte
+	buf   bytes.Buffer
+	zw    *flate.Writer
 }
 
 func (rec *recorder) take(r *renderer, e *engine, at int64, p *Packet) {
 	rec.next = r.tl.high + rec.every // tried again only an interval later
-	st, ok := r.appendState(nil, e)
+	raw, ok := r.appendState(rec.raw[:0], e)
 	if !ok {
 		return
 	}
+	rec.raw = raw
+	rec.buf.Reset()
+	if rec.zw == nil {
+		rec.zw, _ = flate.NewWriter(&rec.buf, flate.BestSpeed)
+	} else {
+		rec.zw.Reset(&rec.buf)
+	}
+	if _, err := rec.zw.Write(raw); err != nil || rec.zw.Close() != nil {
+		return
+	}
 	tns, _ := timeNS(p.Time)
-	rec.cps = append(rec.cps, Checkpoint{Sample: r.tl.high, Offset: at, Packet: e.packets, TimeNS: tns, State: st})
+	rec.cps = append(rec.cps, Checkpoint{Sample: r.tl.high, Offset: at, Packet: e.packets, TimeNS: tns,
+		State: bytes.Clone(rec.buf.Bytes())})
+}
+
+// maxRawState bounds a decompressed render state: 64 streams with full
+// reorder buffers stay below it.
+const maxRawState = 16 << 20
+
+// inflate decompresses a checkpoint's state.
+func inflate(b []byte) ([]byte, error) {
+	zr := flate.NewReader(bytes.NewReader(b))
+	defer zr.Close()
+	raw, err := io.ReadAll(io.LimitReader(zr, maxRawState+1))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", snap.ErrState, err)
+	}
+	if len(raw) > maxRawState {
+		return nil, fmt.Errorf("%w: over %d bytes", snap.ErrState, maxRawState)
+	}
+	return raw, nil
 }
 
 // RenderCheckpoints is RenderContext that also records a checkpoint
@@ -117,7 +154,8 @@ func (a *Analysis) RenderCheckpoints(ctx context.Context, src PositionSource, ou
 	if err != nil {
 		return nil, err
 	}
-	rec := &recorder{src: src, every: max(every, 1), next: max(every, 1)}
+	rec := &recorder{src: src, every: max(every, 1), next: max(every, 1),
+		slack: nsToSamples(a.opt.ReorderWindow.Nanoseconds()+1e9, a.SampleRate, true)}
 	if err := r.run(ctx, e, src, rec); err != nil {
 		return nil, err
 	}
@@ -140,7 +178,11 @@ func (a *Analysis) RenderFrom(ctx context.Context, cp *Checkpoint, src Source, o
 	if err != nil {
 		return err
 	}
-	if err := r.restore(e, cp.State); err != nil {
+	raw, err := inflate(cp.State)
+	if err == nil {
+		err = r.restore(e, raw)
+	}
+	if err != nil {
 		return fmt.Errorf("%w: %w", ErrCheckpoint, err)
 	}
 	if e.packets != cp.Packet || r.tl.flushed > from {
@@ -475,13 +517,16 @@ func (r *renderer) restoreStream(rd *snap.Reader, e *engine) *stream {
 	for _, v := range []*int64{&j.unique, &j.dups, &j.reordered, &j.late, &j.expectedPrev} {
 		*v = rd.Range(0, maxPos, "count")
 	}
-	if j.next < 0 || j.next > maxPos || j.highest < j.next-1 || j.highest > maxPos || j.base < 0 || j.base > maxPos {
+	// The reorder window holds next .. next+window-1, so the highest
+	// sequence accepted lies in [next-1, next+window-1]; this bounds the
+	// work of the next push.
+	w := int64(len(j.slots))
+	if j.next < 0 || j.next > maxPos || j.highest < j.next-1 || j.highest > j.next+w-1 || j.base < 0 || j.base > j.highest+1 {
 		rd.Fail("sequence state out of range")
 	}
 	for i := range j.seen {
 		j.seen[i] = rd.Uint()
 	}
-	w := int64(len(j.slots))
 	j.held = rd.Len(len(j.slots), "held packets")
 	for range j.held {
 		i := int64(rd.UintMax(uint64(w-1), "slot"))
@@ -595,13 +640,16 @@ func (r *renderer) restoreStream(rd *snap.Reader, e *engine) *stream {
 		return s
 	}
 	rs.segs = pl.segs
+	// Output positions lie on the timeline, give or take the ring: this
+	// bounds the fill work of the next packet.
+	lo, hi := -r.tl.size, r.a.Samples+r.tl.size
 	rs.seg = int(rd.Range(-1, int64(len(rs.segs)-1), "render segment"))
-	rs.endOut = rd.Int()
-	rs.concealed = rd.Range(0, maxPos, "concealed samples")
+	rs.endOut = rd.Range(math.MinInt64, hi, "end of the segment")
+	rs.concealed = rd.Range(0, hi, "concealed samples")
 	rs.rate = int(rd.Range(0, 192000, "sample rate"))
-	rs.runStart = rd.Int()
-	rs.nIn = rd.Range(0, maxPos, "run samples")
-	rs.emitted = rd.Range(0, maxPos, "run output")
+	rs.runStart = rd.Range(lo, hi, "run start")
+	rs.nIn = rd.Range(0, hi, "run samples")
+	rs.emitted = rd.Range(0, hi, "run output")
 	rs.inRun = rd.Bool()
 	rs.cn = rd.Bool()
 	rs.noise.state = uint32(rd.UintMax(1<<32-1, "noise state"))
@@ -625,8 +673,8 @@ func (r *renderer) restoreStream(rd *snap.Reader, e *engine) *stream {
 			rd.Int16s(f.hist[:f.K])
 			copy(f.hist[f.K:], f.hist[:f.K])
 			f.i = int(rd.Range(0, int64(f.K-1), "resampler position"))
-			f.nIn = rd.Range(0, maxPos, "resampler input")
-			f.emitted = rd.Range(0, maxPos, "resampler output")
+			f.nIn = rd.Range(0, hi, "resampler input")
+			f.emitted = rd.Range(0, hi*int64(f.L), "resampler output")
 			rs.rs = f
 		}
 	}

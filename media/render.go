@@ -113,7 +113,9 @@ func (r *renderer) run(ctx context.Context, e *engine, src Source, rec *recorder
 			}
 			break
 		}
-		if rec != nil && r.tl.high >= rec.next {
+		// A checkpoint waits (up to rec.slack) for a moment when no stream
+		// holds packets for reordering: their payloads would be part of it.
+		if rec != nil && r.tl.high >= rec.next && (len(e.holding) == 0 || r.tl.high >= rec.next+rec.slack) {
 			rec.take(r, e, at, &p)
 		}
 		e.feed(&p)
