@@ -138,7 +138,7 @@ func renderFrom(ctx context.Context, a *media.Analysis, cps *media.Checkpoints, 
 		return err
 	}
 	sink := media.NewWAVSink(w)
-	if err := a.RenderFrom(ctx, cp, src, sink, sample); err != nil {
+	if err := a.RenderFrom(ctx, cps, cp, src, sink, sample); err != nil {
 		return fmt.Errorf("render audio: %w", err)
 	}
 	if err := sink.Flush(); err != nil {

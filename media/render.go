@@ -118,8 +118,13 @@ func (r *renderer) run(ctx context.Context, e *engine, src Source, rec *recorder
 		if rec != nil && r.tl.high >= rec.next && (len(e.holding) == 0 || r.tl.high >= rec.next+rec.slack) {
 			rec.take(r, e, at, &p)
 		}
+		r.tl.now = e.packets + 1 // the stamp of this packet's writes
 		e.feed(&p)
+		if r.tl.ready != nil {
+			r.tl.peek()
+		}
 	}
+	r.tl.now = e.packets + 1 // after every packet
 	e.finish()
 	for _, s := range e.list {
 		if s.r != nil && s.r.ch >= 0 {
