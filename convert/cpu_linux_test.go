@@ -2,15 +2,19 @@
 
 package convert
 
-import "syscall"
+import (
+	"syscall"
+	"unsafe"
+)
 
-// threadCPU returns the calling thread's user+system CPU time in ns (lock
-// the goroutine to its thread around the measurement), or -1.
+// threadCPU returns the calling thread's CPU time in ns
+// (CLOCK_THREAD_CPUTIME_ID; lock the goroutine to its thread around the
+// measurement), or -1.
 func threadCPU() int64 {
-	const rusageThread = 1 // RUSAGE_THREAD
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
+	const clockThreadCPUTime = 3 // CLOCK_THREAD_CPUTIME_ID
+	var ts syscall.Timespec
+	if _, _, e := syscall.RawSyscall(syscall.SYS_CLOCK_GETTIME, clockThreadCPUTime, uintptr(unsafe.Pointer(&ts)), 0); e != 0 {
 		return -1
 	}
-	return ru.Utime.Nano() + ru.Stime.Nano()
+	return ts.Nano()
 }
