@@ -230,7 +230,7 @@ func (c *checkFirst) Next() (Packet, error) {
 }
 
 // stateVersion is the first byte of an encoded render state.
-const stateVersion = 1
+const stateVersion = 2
 
 // Limits of a decoded render state.
 const (
@@ -261,6 +261,12 @@ func (r *renderer) appendState(b []byte, e *engine) ([]byte, bool) {
 	w.Uint(uint64(len(e.list)))
 	for i, s := range e.list {
 		index[s] = i
+		if r.finished(e, s) {
+			w.Bool(true)
+			appendFinished(&w, s)
+			continue
+		}
+		w.Bool(false)
 		if !appendStream(&w, s) {
 			return nil, false
 		}
@@ -280,6 +286,67 @@ func (r *renderer) appendState(b []byte, e *engine) ([]byte, bool) {
 		}
 	}
 	return w.B, true
+}
+
+// finished reports whether stream s has had all its packets (by the
+// analysis), holds none, and can write nothing more that is not already
+// written out: then only what the SSRC-change rule reads of it (its key,
+// where its audio ended, its last packet time and jitter) is part of a
+// checkpoint, not its decoders, so that a call with many SSRC changes does
+// not carry every old stream's state in every checkpoint.
+func (r *renderer) finished(e *engine, s *stream) bool {
+	last, ok := r.a.lastPkt[s.key]
+	if !ok || e.packets < last || s.j.held > 0 {
+		return false
+	}
+	rs := s.r
+	if rs == nil || rs.ch < 0 || !rs.inRun {
+		return true
+	}
+	if rs.runOut() < rs.endOut {
+		return false // fills still to come
+	}
+	tail := int64(rs.l) // what endRun may still write past runOut
+	if rs.rs != nil {
+		tail += rs.rs.delay
+	}
+	return rs.runOut()+tail < r.tl.flushed
+}
+
+func appendFinished(w *snap.Writer, s *stream) {
+	appendAddr(w, s.key.src)
+	appendAddr(w, s.key.dst)
+	w.Uint(uint64(s.key.ssrc))
+	w.Int(s.pl.expectedNS)
+	w.Int(s.lastDurNS)
+	w.Int(s.jitNS)
+	switch {
+	case s.r == nil:
+		w.Int(-2)
+	default:
+		w.Int(int64(s.r.ch))
+	}
+}
+
+func (r *renderer) restoreFinished(rd *snap.Reader) *stream {
+	s := &stream{}
+	s.key.src = readAddr(rd)
+	s.key.dst = readAddr(rd)
+	s.key.ssrc = uint32(rd.UintMax(1<<32-1, "SSRC"))
+	s.pl.expectedNS = rd.Int()
+	s.lastDurNS = rd.Range(0, 1<<40, "packet duration")
+	s.jitNS = rd.Range(0, 1<<40, "jitter")
+	switch ch := rd.Range(-2, 1, "channel"); {
+	case ch == -2:
+	case ch == -1:
+		s.r = &rstream{ch: -1, seg: -1}
+	default:
+		if pl, ok := r.a.dir[s.key]; !ok || pl.ch != int(ch) {
+			rd.Fail("rendered stream not in the analysis")
+		}
+		s.r = &rstream{ch: int(ch), seg: -1}
+	}
+	return s
 }
 
 func appendAddr(w *snap.Writer, a netip.AddrPort) {
@@ -425,7 +492,12 @@ func (r *renderer) restore(e *engine, b []byte) error {
 		if rd.Err() != nil {
 			break
 		}
-		s := r.restoreStream(rd, e)
+		var s *stream
+		if rd.Bool() {
+			s = r.restoreFinished(rd)
+		} else {
+			s = r.restoreStream(rd, e)
+		}
 		if rd.Err() != nil {
 			break
 		}
