@@ -107,6 +107,9 @@ type Service struct {
 	// runCtx is Run's context once it runs: lazy checkpoint renders of
 	// analyses without checkpoints stop with it.
 	runCtx context.Context
+	// checkpointed, when set (tests), is told the id of every recording
+	// whose lazy checkpoint render ended.
+	checkpointed chan<- int64
 
 	inflight  atomic.Int64 // uploads being received
 	upMu      sync.Mutex
@@ -718,6 +721,9 @@ func (s *Service) checkpointLater(id int64, c cached) {
 				cur.cps = cps
 			}
 			s.rememberLocked(id, cur)
+		}
+		if s.checkpointed != nil {
+			s.checkpointed <- id
 		}
 	}()
 }

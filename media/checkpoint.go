@@ -94,8 +94,11 @@ func (c *Checkpoints) Find(sample int64) *Checkpoint {
 	return &c.List[lo-1]
 }
 
-// Size is the encoded size of the checkpoints' states in bytes.
+// Size is the memory the checkpoints take, roughly, in bytes (0 for nil).
 func (c *Checkpoints) Size() int {
+	if c == nil {
+		return 0
+	}
 	n := 4 * len(c.Touch)
 	for _, cp := range c.List {
 		n += len(cp.State) + 32
