@@ -222,3 +222,21 @@ func BenchmarkSeekRandom(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSeekFromStart is the same first byte at 50 % of a one-hour
+// call without checkpoints: what every range cost before (a render from
+// the start of the call).
+func BenchmarkSeekFromStart(b *testing.B) {
+	for _, codec := range []string{"PCMA", "G722", "G729", "mixed"} {
+		b.Run(fmt.Sprintf("codec=%s/len=1h/pos=50%%", codec), func(b *testing.B) {
+			fx := seekFixtureFor(b, codec, time.Hour, CheckpointEvery)
+			off := 44 + (fx.size-44)/2/4*4
+			var cpu time.Duration
+			for b.Loop() {
+				_, c := fx.ttfb(b, off, nil)
+				cpu += c
+			}
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
