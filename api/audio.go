@@ -72,7 +72,7 @@ func (s *Server) audio(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodHead {
 		return
 	}
-	if err := convert.WriteWAVRangeContext(ctx, p.Analysis, p.Open, w, off, length); err != nil {
+	if err := convert.WriteWAVRangeCheckpoints(ctx, p.Analysis, p.Checkpoints, p.Open, w, off, length); err != nil {
 		s.cnvLog.Warn("wav stream broke off", "user", rec.Owner, "id", rec.ID, "err", err)
 	}
 }

@@ -72,3 +72,17 @@ func normalize(name string) string {
 	}
 	return string(b)
 }
+
+// Snapshotter is a Decoder whose state can be saved and restored, so that a
+// render can resume in the middle of a stream with the exact output of an
+// uninterrupted decode. Every decoder New returns implements it. The
+// snapshot starts with a version byte; SetState checks every value and
+// leaves the decoder unchanged when it refuses one (the error wraps
+// snap.ErrState).
+type Snapshotter interface {
+	// AppendState appends the decoder's state to b.
+	AppendState(b []byte) []byte
+	// SetState restores a state written by AppendState of a decoder of
+	// the same codec (and mode).
+	SetState(b []byte) error
+}

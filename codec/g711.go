@@ -1,5 +1,11 @@
 package codec
 
+import (
+	"fmt"
+
+	"recordings/codec/snap"
+)
+
 // G.711 (ITU-T G.711) A-law and µ-law. Each byte is one sample at 8 kHz.
 // Decoding is a table lookup; the tables are computed once per decoder value
 // from the expansion rules of the recommendation, not kept as package state.
@@ -92,4 +98,15 @@ func (d *G711) Conceal(dst []int16) (int, error) {
 	}
 	clear(dst[:g711FrameSamples])
 	return g711FrameSamples, nil
+}
+
+// AppendState appends G.711's state, which is empty: it is stateless.
+func (d *G711) AppendState(b []byte) []byte { return b }
+
+// SetState accepts only the empty state of AppendState.
+func (d *G711) SetState(b []byte) error {
+	if len(b) != 0 {
+		return fmt.Errorf("%w: %d bytes of G.711 state, want none", snap.ErrState, len(b))
+	}
+	return nil
 }

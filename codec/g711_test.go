@@ -114,3 +114,23 @@ func BenchmarkG711Decode(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(p)), "ns/sample")
 }
+
+func TestSnapshotters(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"PCMU", "PCMA", "G722", "G729"} {
+		d, err := New(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, ok := d.(Snapshotter)
+		if !ok {
+			t.Fatalf("%s: no Snapshotter", name)
+		}
+		if err := s.SetState(s.AppendState(nil)); err != nil {
+			t.Fatalf("%s: own state refused: %v", name, err)
+		}
+		if err := s.SetState([]byte{0xff, 0xff}); err == nil {
+			t.Fatalf("%s: garbage state accepted", name)
+		}
+	}
+}

@@ -41,6 +41,11 @@ type Options struct {
 	// Attach, if set, is called when an upload begins and when it ends, to
 	// attach call details (owner, CDR facts) to the recording.
 	Attach func(ctx context.Context, id int64)
+
+	// CheckpointBytes bounds the render checkpoints kept with the cached
+	// analyses (default 64 MiB); beyond it the oldest entries lose theirs
+	// and their ranges render from the start.
+	CheckpointBytes int
 }
 
 func (o *Options) defaults() {
@@ -58,6 +63,9 @@ func (o *Options) defaults() {
 	}
 	if o.CacheEntries <= 0 {
 		o.CacheEntries = 64
+	}
+	if o.CheckpointBytes <= 0 {
+		o.CheckpointBytes = 64 << 20
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -96,6 +104,12 @@ type Service struct {
 	mu    sync.Mutex
 	cache map[int64]cached // analyses for rendering, keyed by recording id
 	order []int64          // insertion order for eviction
+	// runCtx is Run's context once it runs: lazy checkpoint renders of
+	// analyses without checkpoints stop with it.
+	runCtx context.Context
+	// checkpointed, when set (tests), is told the id of every recording
+	// whose lazy checkpoint render ended.
+	checkpointed chan<- int64
 
 	inflight  atomic.Int64 // uploads being received
 	upMu      sync.Mutex
@@ -111,6 +125,10 @@ type Service struct {
 type cached struct {
 	sha string
 	a   *media.Analysis
+	// cps are the render checkpoints recorded with the analysis (nil when
+	// it was re-analysed for playback; pending while they are recorded).
+	cps     *media.Checkpoints
+	pending bool
 }
 
 // New returns a service; call Run to start its analysis workers. It logs
@@ -137,6 +155,9 @@ func New(db *store.DB, log *slog.Logger, opt Options) *Service {
 // crash left behind: uploads still receiving become incomplete and are
 // analysed up to where they stopped.
 func (s *Service) Run(ctx context.Context) error {
+	s.mu.Lock()
+	s.runCtx = ctx
+	s.mu.Unlock()
 	left, err := s.db.RecordingsInState(ctx, store.StateReceiving)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -524,9 +545,12 @@ func (s *Service) analyse(ctx context.Context, id int64) {
 	}
 	res := store.Analysis{State: state}
 	a, err := convert.Analyze(s.opener(ctx, id), s.opt.Media)
+	var cps *media.Checkpoints
 	if err == nil {
+		// The one render of the analysis draws the waveform and records
+		// the checkpoints from which playback ranges start.
 		env := media.Envelope(envelopePoints, a.Samples)
-		if err = convert.RenderContext(ctx, a, s.opener(ctx, id), env); err == nil {
+		if cps, err = convert.RenderCheckpoints(ctx, a, s.opener(ctx, id), env, 0); err == nil {
 			res.Envelope = env.Bytes()
 		}
 	}
@@ -545,7 +569,7 @@ func (s *Service) analyse(ctx context.Context, id int64) {
 		res.Codec = codecs(a)
 		res.DurationMS = a.DurationMS()
 		res.Stats, _ = json.Marshal(report{Streams: a.Streams, Warnings: a.Warnings})
-		s.remember(id, rec.SHA256, a)
+		s.remember(id, cached{sha: rec.SHA256, a: a, cps: cps})
 	}
 	if err := s.db.SetAnalysis(context.WithoutCancel(ctx), id, res); err != nil {
 		s.convLog.Error("analyse: store result", "user", rec.Owner, "id", id, "err", err)
@@ -603,16 +627,35 @@ func codecs(a *media.Analysis) string {
 	return out
 }
 
-func (s *Service) remember(id int64, sha string, a *media.Analysis) {
+func (s *Service) remember(id int64, c cached) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.rememberLocked(id, c)
+}
+
+func (s *Service) rememberLocked(id int64, c cached) {
 	if _, ok := s.cache[id]; !ok {
 		s.order = append(s.order, id)
 	}
-	s.cache[id] = cached{sha: sha, a: a}
+	s.cache[id] = c
 	for len(s.order) > s.opt.CacheEntries {
 		delete(s.cache, s.order[0])
 		s.order = s.order[1:]
+	}
+	// The checkpoints' budget: the oldest entries lose theirs first.
+	total := 0
+	for _, e := range s.cache {
+		total += e.cps.Size()
+	}
+	for _, old := range s.order {
+		if total <= s.opt.CheckpointBytes {
+			break
+		}
+		if e := s.cache[old]; e.cps != nil && old != id {
+			total -= e.cps.Size()
+			e.cps = nil
+			s.cache[old] = e
+		}
 	}
 }
 
@@ -625,8 +668,11 @@ func (s *Service) forget(id int64) {
 // Prepared is a recording ready to be rendered to WAV.
 type Prepared struct {
 	Analysis *media.Analysis
-	Open     convert.Opener
-	pool     *convert.Pool
+	// Checkpoints, when not nil, let a range start near its first byte
+	// (convert.WriteWAVRangeCheckpoints).
+	Checkpoints *media.Checkpoints
+	Open        convert.Opener
+	pool        *convert.Pool
 }
 
 // Size is the WAV file's length in bytes.
@@ -640,12 +686,73 @@ func (s *Service) Prepare(ctx context.Context, rec store.Recording) (Prepared, e
 	s.mu.Unlock()
 	open := s.opener(ctx, rec.ID)
 	if ok && c.sha == rec.SHA256 {
-		return Prepared{Analysis: c.a, Open: open, pool: s.renders}, nil
+		if c.cps == nil && !c.pending {
+			s.checkpointLater(rec.ID, c)
+		}
+		return Prepared{Analysis: c.a, Checkpoints: c.cps, Open: open, pool: s.renders}, nil
 	}
 	a, err := convert.Analyze(open, s.opt.Media)
 	if err != nil {
 		return Prepared{}, err
 	}
-	s.remember(rec.ID, rec.SHA256, a)
+	c = cached{sha: rec.SHA256, a: a}
+	s.remember(rec.ID, c)
+	s.checkpointLater(rec.ID, c)
 	return Prepared{Analysis: a, Open: open, pool: s.renders}, nil
 }
+
+// checkpointLater records the render checkpoints of a cached analysis that
+// has none (analysed again after a restart, or whose checkpoints left the
+// cache) in the background, through the render pool: until they are there
+// its ranges render from the start. Nothing happens when the pool is full
+// or Run is not running; the next playback tries again.
+func (s *Service) checkpointLater(id int64, c cached) {
+	s.mu.Lock()
+	ctx := s.runCtx
+	cur, ok := s.cache[id]
+	if ctx == nil || !ok || cur.a != c.a || cur.pending || cur.cps != nil {
+		s.mu.Unlock()
+		return
+	}
+	cur.pending = true
+	s.cache[id] = cur
+	s.mu.Unlock()
+	go func() {
+		cps := s.renderCheckpoints(ctx, id, c.a)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if cur, ok := s.cache[id]; ok && cur.a == c.a { // not replaced meanwhile
+			cur.pending = false
+			if cps != nil {
+				cur.cps = cps
+			}
+			s.rememberLocked(id, cur)
+		}
+		if s.checkpointed != nil {
+			s.checkpointed <- id
+		}
+	}()
+}
+
+// renderCheckpoints renders a's capture once, through the render pool,
+// for its checkpoints; nil when the pool is full or the render fails.
+func (s *Service) renderCheckpoints(ctx context.Context, id int64, a *media.Analysis) *media.Checkpoints {
+	rctx, release, err := s.renders.Acquire(ctx)
+	if err != nil {
+		return nil
+	}
+	defer release()
+	cps, err := convert.RenderCheckpoints(rctx, a, s.opener(rctx, id), discardPCM{}, 0)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.convLog.Warn("render checkpoints", "id", id, "err", err)
+		}
+		return nil
+	}
+	return cps
+}
+
+// discardPCM drops rendered audio.
+type discardPCM struct{}
+
+func (discardPCM) WriteFrames([]int16) error { return nil }

@@ -143,6 +143,9 @@ type Analysis struct {
 	dir     map[streamKey]planned // rendered streams
 	islands []island              // the covered stretches of the capture clock, in order
 	readErr bool                  // pass 1 ended on a read error after Packets packets
+	// lastPkt is the number of each stream's last packet: a checkpoint
+	// after it keeps only what other streams may still read of it.
+	lastPkt map[streamKey]int64
 }
 
 // planned is the render plan of one stream.
@@ -197,6 +200,10 @@ func (a *Analysis) plan(e *engine) error {
 	chans := assignDirections(e.list)
 	var unsupported string
 	a.dir = make(map[streamKey]planned)
+	a.lastPkt = make(map[streamKey]int64, len(e.list))
+	for _, s := range e.list {
+		a.lastPkt[s.key] = s.lastPkt
+	}
 	for i, s := range e.list {
 		st := StreamStats{
 			SSRC: s.key.ssrc, Src: s.key.src, Dst: s.key.dst,

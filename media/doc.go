@@ -120,6 +120,27 @@
 // sinc polyphase filter (see resample.go for its measured quality). A stream
 // whose rate does not divide the output rate is not rendered (warning).
 //
+// # Random access
+//
+// RenderCheckpoints is Render that also records, every so many samples of
+// output, the whole render state at a packet boundary (checkpoint.go):
+// every stream's reorder buffer (with held payloads), placer, payload
+// types and decoder states (codec.Snapshotter), its run, resampler
+// history, comfort-noise generator and concealment count, the SDP
+// payload-type table and the timeline's written-out position. A checkpoint
+// is taken only where nothing at or above its Sample has been written yet,
+// and it waits (up to ReorderWindow + 1 s) for a moment when no packet is
+// held. RenderFrom restores one into a fresh renderer, reads the capture
+// on from the checkpoint's packet and writes samples [from, Samples) —
+// bit for bit what a render from the start writes there: the samples
+// below Sample that the restored ring lacks are never sent, and every
+// later write, fill and emission happens in the same order from the same
+// state. It sends each block of 2048 samples as soon as the packet that
+// last wrote into it (noted in Checkpoints.Touch during the recording
+// render) has been fed, rather than when the ring moves past the block.
+// States are versioned, DEFLATE-compressed and range-checked on restore
+// (a refused one is ErrCheckpoint: render from the start).
+//
 // Render keeps a ring of ResyncAhead+ResyncBehind+ReorderWindow+2 s of
 // output per channel (about 0.7 MB at 8 kHz, 1.4 MB at 16 kHz with the
 // defaults) plus at most ReorderPackets held payloads per stream: memory does

@@ -53,6 +53,8 @@ type stream struct {
 	prevTsNS                      int64 // nsOf of the previous audio packet's timestamp
 
 	r *rstream // render state (pass 2 only)
+
+	lastPkt int64 // number (e.packets) of the stream's latest packet
 }
 
 // handler receives every placed audio or comfort-noise packet (pass 2).
@@ -163,6 +165,7 @@ func (e *engine) feed(p *Packet) {
 		e.list = append(e.list, s)
 	}
 	s.packets++
+	s.lastPkt = e.packets
 	s.lastNS = max(s.lastNS, now)
 	wasHeld := s.j.held > 0
 	e.cur = s

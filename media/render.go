@@ -71,21 +71,40 @@ const ctxCheckPackets = 256
 // output is written, so a client that went away stops its render even while
 // the output is discarded (a Range far into the file).
 func (a *Analysis) RenderContext(ctx context.Context, src Source, out PCMSink) error {
+	r, e, err := a.newRender(ctx, out)
+	if err != nil {
+		return err
+	}
+	return r.run(ctx, e, src, nil)
+}
+
+// newRender sets up pass 2 from the start of the capture.
+func (a *Analysis) newRender(ctx context.Context, out PCMSink) (*renderer, *engine, error) {
 	if a == nil || a.SampleRate <= 0 || a.dir == nil {
-		return errors.New("media: Render needs the result of a successful Analyze")
+		return nil, nil, errors.New("media: Render needs the result of a successful Analyze")
 	}
 	o := a.opt
 	ringNS := (o.ResyncAhead + o.ResyncBehind + o.ReorderWindow).Nanoseconds() + 2e9
 	r := &renderer{a: a, rate: a.SampleRate,
 		tl: newTimeline(nsToSamples(ringNS, a.SampleRate, true), a.Samples, ctxSink{ctx, out})}
 	r.tl.fill = r.fillTo
-	e := newEngine(o, true, r)
+	return r, newEngine(o, true, r), nil
+}
+
+// run feeds the packets of src through e and writes the timeline out to
+// its end. With rec set, it records checkpoints on the way.
+func (r *renderer) run(ctx context.Context, e *engine, src Source, rec *recorder) error {
+	a := r.a
 	var readErr error
 	for r.tl.err == nil {
 		if e.packets%ctxCheckPackets == 0 {
 			if err := ctx.Err(); err != nil {
 				return fmt.Errorf("media: render: %w", err)
 			}
+		}
+		var at int64
+		if rec != nil {
+			at = rec.src.Pos()
 		}
 		p, err := src.Next()
 		if err != nil {
@@ -94,8 +113,18 @@ func (a *Analysis) RenderContext(ctx context.Context, src Source, out PCMSink) e
 			}
 			break
 		}
+		// A checkpoint waits (up to rec.slack) for a moment when no stream
+		// holds packets for reordering: their payloads would be part of it.
+		if rec != nil && r.tl.high >= rec.next && (len(e.holding) == 0 || r.tl.high >= rec.next+rec.slack) {
+			rec.take(r, e, at, &p)
+		}
+		r.tl.now = e.packets + 1 // the stamp of this packet's writes
 		e.feed(&p)
+		if r.tl.ready != nil {
+			r.tl.peek()
+		}
 	}
+	r.tl.now = e.packets + 1 // after every packet
 	e.finish()
 	for _, s := range e.list {
 		if s.r != nil && s.r.ch >= 0 {

@@ -14,10 +14,30 @@ type timeline struct {
 	sink    PCMSink
 	err     error
 	dropped int64 // samples written before the flushed position
+	// high is the end of the highest write that reached the ring: no
+	// position at or above it has been written (see Checkpoint.Sample).
+	high int64
 	// fill, when set, is called with the end of each block before it is
 	// emitted; it may write positions below that end.
 	fill func(to int64)
+
+	// Early output of a resumed render (see Checkpoints.Touch). now is the
+	// number of the packet being fed (its stamp); a render that records
+	// checkpoints notes in touch, per block of touchBlock samples, the
+	// stamp of the last write into it. A resumed render, given those as
+	// ready, sends a block to the sink as soon as its last write happened
+	// instead of when the ring moves past it; peeked is where that output
+	// has got to (positions below it are not sent again; a resumed render
+	// starts it at its first sample).
+	now    int64
+	touch  []uint32
+	record bool
+	ready  []uint32
+	peeked int64
 }
+
+// touchBlock is the granularity of early output, in samples.
+const touchBlock = 2048
 
 const emitChunk = 4096
 
@@ -47,6 +67,16 @@ func (t *timeline) write(ch int, pos int64, s []int16) {
 	}
 	if rest := t.total - pos; int64(len(s)) > rest {
 		s = s[:rest]
+	}
+	t.high = max(t.high, pos+int64(len(s)))
+	if t.record && len(s) > 0 {
+		last := (pos + int64(len(s)) - 1) / touchBlock
+		for int64(len(t.touch)) <= last {
+			t.touch = append(t.touch, 0)
+		}
+		for b := pos / touchBlock; b <= last; b++ {
+			t.touch[b] = uint32(min(t.now, 1<<32-1))
+		}
 	}
 	for len(s) > 0 {
 		n := min(int64(len(s)), t.size)
@@ -84,9 +114,50 @@ func (t *timeline) emit(to int64) {
 			if m < n {
 				t.interleave(t.frames[2*m:], 0, n-m)
 			}
-			t.err = t.sink.WriteFrames(t.frames[:2*n])
+			if skip := min(max(t.peeked-t.flushed, 0), n); skip < n {
+				t.err = t.sink.WriteFrames(t.frames[2*skip : 2*n])
+			}
 		}
 		t.flushed += n
+	}
+}
+
+// peek sends the blocks after peeked whose last write has happened (their
+// ready stamp is at most now) and that lie in the ring: their samples are
+// final. They are copied, not cleared: emit clears them later and does not
+// send them again.
+func (t *timeline) peek() {
+	t.peeked = max(t.peeked, t.flushed)
+	for t.err == nil && t.peeked < t.total && t.peeked < t.flushed+t.size {
+		b := t.peeked / touchBlock
+		if b >= int64(len(t.ready)) || int64(t.ready[b]) > t.now {
+			return
+		}
+		start := t.peeked
+		end := min((b+1)*touchBlock, t.total, t.flushed+t.size)
+		for start < end {
+			n := min(end-start, emitChunk)
+			i := start % t.size
+			m := min(n, t.size-i)
+			t.copyOut(t.frames, i, m)
+			if m < n {
+				t.copyOut(t.frames[2*m:], 0, n-m)
+			}
+			t.err = t.sink.WriteFrames(t.frames[:2*n])
+			start += n
+		}
+		t.peeked = end
+	}
+}
+
+// copyOut interleaves ring positions [i, i+n) of both channels into dst
+// without clearing them.
+func (t *timeline) copyOut(dst []int16, i, n int64) {
+	l, r := t.buf[0][i:i+n], t.buf[1][i:i+n]
+	r = r[:len(l)]
+	dst = dst[:2*len(l)]
+	for k, v := range l {
+		dst[2*k], dst[2*k+1] = v, r[k]
 	}
 }
 

@@ -1,0 +1,97 @@
+package ingest_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"recordings/convert"
+	"recordings/ingest"
+	"recordings/internal/callgen"
+	"recordings/store"
+)
+
+// TestLazyCheckpoints covers an analysis without render checkpoints (what
+// a restart leaves: the cache is empty and the recording is analysed again
+// for playback): the first Prepare has none, the service records them in
+// the background, and the next Prepare has them; ranges started from them
+// are the bytes of the whole WAV.
+func TestLazyCheckpoints(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	db, err := store.OpenOptions(ctx, filepath.Join(t.TempDir(), "rec.db"), log, store.Options{BcryptCost: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	capture := callgen.Default(2000).Bytes() // 40 s
+	sum := sha256.Sum256(capture)
+	name := "f9e5956e47d460010630009033302ab1-009033302ab1-1--alice.pcap"
+	id, _, err := db.BeginUpload(ctx, "example.com", name, store.FileName{ConfID: name[:32], MAC: "009033302ab1", Serial: "1", RegName: "alice"}, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for off := 0; off < len(capture); off += 64 << 10 {
+		if err := db.AppendChunk(ctx, id, capture[off:min(off+64<<10, len(capture))]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.FinishUpload(ctx, id, store.StateReceiving, hex.EncodeToString(sum[:])); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetAnalysis(ctx, id, store.Analysis{State: store.StateReady, Codec: "PCMA/PCMU", DurationMS: 40000}); err != nil {
+		t.Fatal(err)
+	}
+	svc := ingest.New(db, log, ingest.Options{})
+	done := make(chan int64, 1)
+	svc.NotifyCheckpointed(done)
+	ran := make(chan struct{})
+	go func() { defer close(ran); svc.Run(ctx) }()
+	defer func() { cancel(); <-ran }()
+	rec, err := db.Recording(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for !svc.Running() {
+		runtime.Gosched()
+	}
+	// Analysed again for playback: no checkpoints yet, a render for them
+	// starts in the background.
+	p, err := svc.Prepare(ctx, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Checkpoints != nil {
+		t.Fatal("checkpoints without a render")
+	}
+	if got := <-done; got != id {
+		t.Fatalf("checkpointed %d, want %d", got, id)
+	}
+	if p, err = svc.Prepare(ctx, rec); err != nil || p.Checkpoints == nil {
+		t.Fatalf("after the lazy render: %v, %v", p.Checkpoints, err)
+	}
+	if !p.Checkpoints.Matches(p.Analysis) || len(p.Checkpoints.List) < 5 {
+		t.Fatalf("lazy checkpoints: %d", len(p.Checkpoints.List))
+	}
+	var whole bytes.Buffer
+	if err := convert.WriteWAV(p.Analysis, p.Open, &whole); err != nil {
+		t.Fatal(err)
+	}
+	for _, off := range []int64{44 + 4*8000*13 + 2, 44 + 4*8000*30, int64(whole.Len()) - 5000} {
+		var part bytes.Buffer
+		if err := convert.WriteWAVRangeCheckpoints(ctx, p.Analysis, p.Checkpoints, p.Open, &part, off, 4000); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(part.Bytes(), whole.Bytes()[off:off+4000]) {
+			t.Fatalf("range at %d differs", off)
+		}
+	}
+}
