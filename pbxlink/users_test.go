@@ -33,6 +33,10 @@ type env struct {
 	matcher *calls.Matcher
 	users   *pbxlink.Users
 	obs     chan pbxlink.UsersEvent
+	// later holds events read while waiting for another kind, so that a
+	// later wait or settle still sees them (a re-resolution may finish
+	// before the test has waited for the change that follows it).
+	later   []pbxlink.UsersEvent
 	updated chan int64
 	logs    *logRecorder
 }
@@ -83,6 +87,11 @@ func (e *env) connect(table *pbxsim.UsersTable) (*pbxsim.Pipe, pbxlink.UsersEven
 // wait returns the next event of kind, failing on EventFailed.
 func (e *env) wait(kind pbxlink.UsersEventKind) pbxlink.UsersEvent {
 	e.t.Helper()
+	if i := slices.IndexFunc(e.later, func(ev pbxlink.UsersEvent) bool { return ev.Kind == kind }); i >= 0 {
+		ev := e.later[i]
+		e.later = slices.Delete(e.later, i, i+1)
+		return ev
+	}
 	timeout := time.After(time.Minute) // only if the test is broken
 	for {
 		select {
@@ -93,6 +102,7 @@ func (e *env) wait(kind pbxlink.UsersEventKind) pbxlink.UsersEvent {
 			if ev.Kind == pbxlink.EventFailed {
 				e.t.Fatalf("replication failed: %v", ev.Err)
 			}
+			e.later = append(e.later, ev)
 		case <-timeout:
 			e.t.Fatalf("no event %d", kind)
 		}
@@ -103,11 +113,16 @@ func (e *env) wait(kind pbxlink.UsersEventKind) pbxlink.UsersEvent {
 // (call it after the EventApplied of a change that queues one).
 func (e *env) settle() {
 	e.t.Helper()
+	settled := func(ev pbxlink.UsersEvent) bool { return ev.Kind == pbxlink.EventReresolved && ev.Pending == 0 }
+	if i := slices.IndexFunc(e.later, settled); i >= 0 {
+		e.later = slices.Delete(e.later, 0, i+1)
+		return
+	}
 	timeout := time.After(time.Minute)
 	for {
 		select {
 		case ev := <-e.obs:
-			if ev.Kind == pbxlink.EventReresolved && ev.Pending == 0 {
+			if settled(ev) {
 				return
 			}
 		case <-timeout:
