@@ -367,6 +367,19 @@ func runConvert(args []string, stdout io.Writer) error {
 	if args[1] == "-" {
 		return writeWAV(stdout)
 	}
+	if fi, err := os.Stat(args[1]); err == nil && !fi.Mode().IsRegular() {
+		// A device or a pipe (/dev/null, a FIFO) is written to, not
+		// replaced by a renamed file.
+		f, err := os.OpenFile(args[1], os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		if err := writeWAV(f); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
 	tmp := args[1] + ".part"
 	f, err := os.Create(tmp)
 	if err != nil {
