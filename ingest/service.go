@@ -28,10 +28,7 @@ import (
 type Options struct {
 	MaxUploadBytes int64         // default 4 GiB
 	ChunkBytes     int           // stored chunk size, default 256 KiB (store.MaxChunkSize at most)
-	// BufferBytes is what all uploads together may buffer before each
-	// stores its chunks at 32 KiB instead of growing them to ChunkBytes
-	// (default 16 MiB); see buffer.go.
-	BufferBytes int64
+	BufferBytes    int64         // all uploads' buffers beyond which chunks stay at 32 KiB, default 16 MiB (buffer.go)
 	FlushInterval  time.Duration // persist buffered bytes at least this often, default 1 s
 	Workers        int           // concurrent analyses, default 2
 	CacheEntries   int           // analyses kept for WAV rendering, default 64
