@@ -11,13 +11,12 @@ import (
 // them in parts (store.AppendChunkParts), so nothing is copied or grown per
 // upload. An upload stores a chunk once a FlushInterval passes or when it
 // holds its limit: Options.ChunkBytes while all uploads together hold less
-// than Options.BufferBytes, minChunk beyond. While its chunk waits for the
-// writer it reads into at most one more block; a sender faster than the
-// writer then waits in TCP (back-pressure) instead of in the service's
-// memory. So an upload holds at most ChunkBytes + uploadBlock, and beyond
-// the shared budget minChunk + uploadBlock: a phone's second of G.711 is
-// about 23 kB, so a thousand calls hold some 25 MB, however slow the
-// writer.
+// than Options.BufferBytes, minChunk beyond. Nothing is read while its
+// chunk waits for the writer: a sender faster than the writer waits in TCP
+// (back-pressure) instead of in the service's memory. So an upload holds
+// at most ChunkBytes + uploadBlock, and beyond the shared budget minChunk +
+// uploadBlock: a phone's second of G.711 is about 23 kB, so a thousand
+// calls hold some 25 to 40 MB, however slow the writer.
 
 // uploadBlock is the unit of upload buffering.
 const uploadBlock = 8 << 10
@@ -99,7 +98,7 @@ func (q *pending) chunk() [][]byte {
 	return q.parts
 }
 
-// stored marks everything chunk returned as stored and releases the blocks
+// markStored marks everything chunk returned as stored and releases the blocks
 // it no longer needs. The current block stays: a read may be filling it.
 func (q *pending) markStored() {
 	for _, b := range q.full {
@@ -109,6 +108,14 @@ func (q *pending) markStored() {
 	clear(q.parts)
 	q.full, q.parts = q.full[:0], q.parts[:0]
 	q.stored, q.n = q.fill, 0
+}
+
+// reuse starts the current block over once everything in it is stored; the
+// caller makes sure no read is filling it.
+func (q *pending) reuse() {
+	if q.n == 0 {
+		q.fill, q.stored = 0, 0
+	}
 }
 
 // release returns every block; reading says whether a read may still be

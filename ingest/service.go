@@ -392,12 +392,19 @@ func (s *Service) receive(ctx context.Context, id int64, body io.Reader, q *pend
 	var size int64
 	reading := false // a read is filling q's current block
 	defer func() { q.release(reading) }()
+	stored := make(chan error, 1)
 	flush := func() error {
 		if q.n == 0 {
 			return nil
 		}
 		parts := q.chunk()
-		if err := s.db.AppendChunkParts(context.WithoutCancel(ctx), id, parts...); err != nil {
+		// The store call runs on a goroutine of its own: the SQLite
+		// driver's deep calls grow the stack of whichever goroutine runs
+		// them to tens of KiB, which an upload's goroutine, waiting for
+		// its phone most of the time, would otherwise keep (a thousand
+		// uploads kept 40 MB of stacks).
+		go func() { stored <- s.db.AppendChunkParts(context.WithoutCancel(ctx), id, parts...) }()
+		if err := <-stored; err != nil {
 			return fmt.Errorf("store chunk: %w", err)
 		}
 		for _, p := range parts {
@@ -464,6 +471,7 @@ func (s *Service) receive(ctx context.Context, id int64, body io.Reader, q *pend
 					return size, "", err
 				}
 			}
+			q.reuse()
 			rooms <- q.room(s.opt.ChunkBytes - q.n)
 			reading = true
 		}
@@ -480,13 +488,9 @@ func (s *Service) receive(ctx context.Context, id int64, body io.Reader, q *pend
 			}
 			rerr = p.err
 			if rerr == nil && q.n >= limit() {
-				// Stored while the next read fills the current block; a
-				// writer that falls behind holds this loop here, and the
-				// sender waits.
-				if q.n < s.opt.ChunkBytes {
-					rooms <- q.room(s.opt.ChunkBytes - q.n)
-					reading = true
-				}
+				// Nothing is read while the chunk is stored: a writer
+				// that falls behind holds this loop here, and the sender
+				// waits in TCP rather than in memory.
 				if err := flush(); err != nil {
 					return size, "", err
 				}
