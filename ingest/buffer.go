@@ -1,8 +1,11 @@
 package ingest
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
+
+	"recordings/store"
 )
 
 // Upload buffering. A streamed upload holds what it has received but not
@@ -16,15 +19,16 @@ import (
 // (back-pressure) instead of in the service's memory. So an upload holds
 // at most ChunkBytes + uploadBlock, and beyond the shared budget minChunk +
 // uploadBlock: a phone's second of G.711 is about 23 kB, so a thousand
-// calls hold some 25 to 40 MB, however slow the writer.
+// calls hold some 25 to 35 MB, however slow the writer.
 
 // uploadBlock is the unit of upload buffering.
 const uploadBlock = 8 << 10
 
-// minChunk is what an upload may always hold before it stores a chunk: more
-// than a phone's second of audio, so that within the budget or beyond it a
-// call is stored once a FlushInterval, not in smaller pieces.
-const minChunk = 32 << 10
+// minChunk is what an upload may always hold before it stores a chunk: a
+// phone's second of two-way G.711 (about 23 kB), so that within the budget
+// or beyond it a call is stored about once a FlushInterval, not in smaller
+// pieces.
+const minChunk = 24 << 10
 
 // blockPool hands out upload blocks and counts the bytes uploads hold.
 type blockPool struct {
@@ -132,5 +136,55 @@ func (q *pending) release(reading bool) {
 			q.pool.put(q.cur)
 		}
 		q.cur = nil
+	}
+}
+
+// chunkWriter stores the uploads' chunks one after the other on a goroutine
+// of its own, which runs while chunks wait and ends when none do. The store
+// has one write connection, so one goroutine loses nothing; and the SQLite
+// driver's deep calls grow the stack of whichever goroutine runs them to
+// tens of KiB, which the uploads' goroutines, waiting for their phones
+// most of the time, would otherwise keep (a thousand uploads kept 40 MB of
+// stacks).
+type chunkWriter struct {
+	mu      sync.Mutex
+	queue   []*chunkReq
+	running bool
+}
+
+// chunkReq is one upload's chunk to store; an upload reuses its request.
+type chunkReq struct {
+	ctx   context.Context
+	id    int64
+	parts [][]byte
+	done  chan error
+}
+
+// store queues r and waits until it is stored.
+func (w *chunkWriter) store(db *store.DB, r *chunkReq) error {
+	w.mu.Lock()
+	w.queue = append(w.queue, r)
+	if !w.running {
+		w.running = true
+		go w.run(db)
+	}
+	w.mu.Unlock()
+	return <-r.done
+}
+
+func (w *chunkWriter) run(db *store.DB) {
+	for {
+		w.mu.Lock()
+		if len(w.queue) == 0 {
+			w.running = false
+			w.queue = nil
+			w.mu.Unlock()
+			return
+		}
+		r := w.queue[0]
+		w.queue[0] = nil
+		w.queue = w.queue[1:]
+		w.mu.Unlock()
+		r.done <- db.AppendChunkParts(r.ctx, r.id, r.parts...)
 	}
 }

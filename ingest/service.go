@@ -104,6 +104,7 @@ type Service struct {
 
 	inflight  atomic.Int64 // uploads being received
 	blocks    blockPool    // the uploads' buffers
+	chunks    chunkWriter  // stores the uploads' chunks
 	upMu      sync.Mutex
 	uploading map[string]struct{} // domain + NUL + name of the uploads being received
 	// recovered is set once Run has finished what a stop left behind;
@@ -392,19 +393,14 @@ func (s *Service) receive(ctx context.Context, id int64, body io.Reader, q *pend
 	var size int64
 	reading := false // a read is filling q's current block
 	defer func() { q.release(reading) }()
-	stored := make(chan error, 1)
+	req := &chunkReq{ctx: context.WithoutCancel(ctx), id: id, done: make(chan error, 1)}
 	flush := func() error {
 		if q.n == 0 {
 			return nil
 		}
 		parts := q.chunk()
-		// The store call runs on a goroutine of its own: the SQLite
-		// driver's deep calls grow the stack of whichever goroutine runs
-		// them to tens of KiB, which an upload's goroutine, waiting for
-		// its phone most of the time, would otherwise keep (a thousand
-		// uploads kept 40 MB of stacks).
-		go func() { stored <- s.db.AppendChunkParts(context.WithoutCancel(ctx), id, parts...) }()
-		if err := <-stored; err != nil {
+		req.parts = parts
+		if err := s.chunks.store(s.db, req); err != nil {
 			return fmt.Errorf("store chunk: %w", err)
 		}
 		for _, p := range parts {
