@@ -361,8 +361,9 @@ func runConvert(args []string, stdout io.Writer) error {
 		return err
 	}
 	writeWAV := func(w io.Writer) error {
-		_, err := guardFaults(func() (struct{}, error) { return struct{}{}, convert.WriteWAV(a, open, w) })
-		return err
+		aw := newAsyncWriter(w)
+		_, err := guardFaults(func() (struct{}, error) { return struct{}{}, convert.WriteWAV(a, open, aw) })
+		return errors.Join(err, aw.Close())
 	}
 	if args[1] == "-" {
 		return writeWAV(stdout)

@@ -2,9 +2,10 @@
 # convert.sh: `recordings convert` of a ten-minute two-way G.711 call against
 # tshark merely listing the same file's RTP streams (issue 15).
 #
-#   bench/convert.sh [-n ROUNDS] [-p PACKETS]
+#   bench/convert.sh [-n ROUNDS] [-p PACKETS] [-b BINARY]
 #
-# Builds the recordings binary and bench/gencall, generates the capture
+# Builds the recordings binary (or uses BINARY, e.g. an older build to
+# compare with) and bench/gencall, generates the capture
 # (PACKETS per direction, default 30000 = ten minutes, 60,000 RTP packets;
 # internal/callgen: SIP INVITE with SDP, PCMA one way, PCMU the other),
 # installs tshark with apt-get when missing, and then in ROUNDS rounds
@@ -22,10 +23,12 @@ set -euo pipefail
 
 rounds=9
 packets=30000
-while getopts "n:p:h" opt; do
+bin=
+while getopts "n:p:b:h" opt; do
 	case $opt in
 	n) rounds=$OPTARG ;;
 	p) packets=$OPTARG ;;
+	b) bin=$(realpath "$OPTARG") ;;
 	*)
 		sed -n '2,/^set -euo/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'
 		exit 2
@@ -52,7 +55,11 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-go build -o "$work/recordings" .
+if [[ -n $bin ]]; then
+	cp "$bin" "$work/recordings"
+else
+	go build -o "$work/recordings" .
+fi
 go build -o "$work/gencall" ./bench/gencall
 call=$work/call.pcap
 "$work/gencall" -packets "$packets" -o "$call"
