@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -322,6 +323,61 @@ func fileOpener(name string) (convert.Opener, func(), error) {
 	return func() (io.ReadCloser, error) { return os.Open(name) }, func() {}, nil
 }
 
+// maxIndexedCapture is the largest capture the convert command parses once
+// for both passes from memory (a 4-hour G.711 call is about 330 MB); a
+// larger one is read from the file by each pass, with constant memory.
+const maxIndexedCapture = 1 << 30
+
+// indexedOpener maps (or, where mapping is not available, reads) the
+// capture file that open opens and parses it once (convert.NewIndexed), so
+// that the analysis and the render do not each parse it. Input that is not
+// a regular file, or is over maxIndexedCapture, keeps open. Call release
+// when done with the returned Opener.
+func indexedOpener(open convert.Opener) (_ convert.Opener, release func(), err error) {
+	rc, err := open()
+	if err != nil {
+		return nil, nil, fmt.Errorf("open capture: %w", err)
+	}
+	defer rc.Close()
+	f, ok := rc.(*os.File)
+	if !ok {
+		return open, func() {}, nil
+	}
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() > maxIndexedCapture {
+		return open, func() {}, nil
+	}
+	data, release, err := mapFile(f, fi.Size())
+	if err != nil {
+		data, release = make([]byte, fi.Size()), func() {}
+		if _, err := io.ReadFull(f, data); err != nil {
+			return nil, nil, fmt.Errorf("read capture: %w", err)
+		}
+	}
+	x, err := guardFaults(func() (*convert.Indexed, error) { return convert.NewIndexed(data) })
+	if err != nil {
+		release()
+		return nil, nil, err
+	}
+	return x.Open, release, nil
+}
+
+// guardFaults runs fn, turning a memory fault into an error: a mapped
+// capture file that another program shortens meanwhile faults on the pages
+// that are gone (SIGBUS), which must fail the conversion, not crash it.
+func guardFaults[T any](fn func() (T, error)) (v T, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(interface{ Addr() uintptr }); !ok {
+				panic(r)
+			}
+			err = fmt.Errorf("capture file changed while being converted: %v", r)
+		}
+	}()
+	return fn()
+}
+
 func runConvert(args []string, stdout io.Writer) error {
 	if len(args) != 2 {
 		return errors.New("usage: recordings convert IN.pcap OUT.wav (\"-\" for stdin/stdout)")
@@ -331,19 +387,42 @@ func runConvert(args []string, stdout io.Writer) error {
 		return err
 	}
 	defer cleanup()
-	a, err := convert.Analyze(open, media.Options{})
+	open, release, err := indexedOpener(open)
 	if err != nil {
 		return err
 	}
+	defer release()
+	a, err := guardFaults(func() (*media.Analysis, error) { return convert.Analyze(open, media.Options{}) })
+	if err != nil {
+		return err
+	}
+	writeWAV := func(w io.Writer) error {
+		aw := newAsyncWriter(w)
+		_, err := guardFaults(func() (struct{}, error) { return struct{}{}, convert.WriteWAV(a, open, aw) })
+		return errors.Join(err, aw.Close())
+	}
 	if args[1] == "-" {
-		return convert.WriteWAV(a, open, stdout)
+		return writeWAV(stdout)
+	}
+	if fi, err := os.Stat(args[1]); err == nil && !fi.Mode().IsRegular() {
+		// A device or a pipe (/dev/null, a FIFO) is written to, not
+		// replaced by a renamed file.
+		f, err := os.OpenFile(args[1], os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		if err := writeWAV(f); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
 	}
 	tmp := args[1] + ".part"
 	f, err := os.Create(tmp)
 	if err != nil {
 		return err
 	}
-	if err := convert.WriteWAV(a, open, f); err != nil {
+	if err := writeWAV(f); err != nil {
 		f.Close()
 		os.Remove(tmp)
 		return err

@@ -84,8 +84,16 @@ func (d *G711) Decode(dst []int16, payload []byte) (int, error) {
 		return 0, ErrShortBuffer
 	}
 	dst = dst[:len(payload)]
-	for i, b := range payload {
-		dst[i] = d.table[b]
+	t := &d.table
+	// Eight samples per step: one bounds check for eight loads and stores.
+	i := 0
+	for ; i+8 <= len(payload); i += 8 {
+		b, o := payload[i:i+8:i+8], dst[i:i+8:i+8]
+		o[0], o[1], o[2], o[3] = t[b[0]], t[b[1]], t[b[2]], t[b[3]]
+		o[4], o[5], o[6], o[7] = t[b[4]], t[b[5]], t[b[6]], t[b[7]]
+	}
+	for ; i < len(payload); i++ {
+		dst[i] = t[payload[i]]
 	}
 	return len(payload), nil
 }

@@ -55,6 +55,33 @@ func BenchmarkConvert10Min(b *testing.B) {
 	}
 }
 
+// BenchmarkConvert10MinIndexed is BenchmarkConvert10Min the way the convert
+// command runs it: the capture in memory, parsed once (convert.NewIndexed)
+// for both passes.
+func BenchmarkConvert10MinIndexed(b *testing.B) {
+	call := callgen.Default(30000)
+	data := call.Bytes()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	cpu0 := processCPU()
+	for b.Loop() {
+		x, err := NewIndexed(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		a, err := Analyze(x.Open, media.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := WriteWAV(a, x.Open, io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if cpu0 >= 0 {
+		b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+	}
+}
+
 func TestWindowWriter(t *testing.T) {
 	src := make([]byte, 1000)
 	for i := range src {

@@ -29,17 +29,29 @@ func (s *captureSource) Pos() int64 { return s.r.Offset() }
 // headerSource notes where the capture's first UDP packet record ends: a
 // resumed render reads the file up to there, then continues at its
 // checkpoint.
+// A source without file offsets (the convert command's in-memory index)
+// records none, so its checkpoints are dropped and ranges render from the
+// start.
 type headerSource struct {
-	*captureSource
+	source
 	header int64
 }
 
 func (h *headerSource) Next() (media.Packet, error) {
-	p, err := h.captureSource.Next()
-	if err == nil && h.header == 0 {
-		h.header = h.r.Offset()
+	p, err := h.source.Next()
+	if cs, ok := h.source.(*captureSource); ok && err == nil && h.header == 0 {
+		h.header = cs.r.Offset()
 	}
 	return p, err
+}
+
+// Pos implements media.PositionSource: the file offset of the next record,
+// or 0 for a source without one.
+func (h *headerSource) Pos() int64 {
+	if cs, ok := h.source.(*captureSource); ok {
+		return cs.Pos()
+	}
+	return 0
 }
 
 // RenderCheckpoints is RenderContext that also records render checkpoints
@@ -58,7 +70,7 @@ func RenderCheckpoints(ctx context.Context, a *media.Analysis, open Opener, sink
 	if err != nil {
 		return nil, err
 	}
-	src := &headerSource{captureSource: cs}
+	src := &headerSource{source: cs}
 	cps, err := a.RenderCheckpoints(ctx, src, sink, int64(every.Seconds()*float64(a.SampleRate)))
 	if err != nil {
 		return nil, fmt.Errorf("render audio: %w", err)

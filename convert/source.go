@@ -15,12 +15,23 @@ import (
 type captureSource struct {
 	r       *pcap.Reader
 	udp     pcap.UDP
+	off     int64 // input offset of the last datagram's payload
 	skipped int
 	bad     int
 }
 
-// newCaptureSource reads r through pcap.Reader, which buffers it.
-func newCaptureSource(r io.Reader) (*captureSource, error) {
+// source is what a pass reads: the datagrams, then what was skipped.
+type source interface {
+	media.Source
+	warnings() []string
+}
+
+// newCaptureSource reads r through pcap.Reader, which buffers it; a reader
+// opened by an Indexed yields its index instead, parsed once for all passes.
+func newCaptureSource(r io.Reader) (source, error) {
+	if ir, ok := r.(*indexedReader); ok {
+		return ir.x.source()
+	}
 	pr, err := pcap.NewReader(r)
 	if err != nil {
 		return nil, fmt.Errorf("read capture: %w", err)
@@ -45,6 +56,8 @@ func (s *captureSource) Next() (media.Packet, error) {
 			}
 			continue
 		}
+		// The payload is a sub-slice of Data: their capacities differ by its start.
+		s.off = p.Offset + int64(cap(p.Data)-cap(s.udp.Payload))
 		return media.Packet{Time: p.Timestamp, Src: s.udp.Src, Dst: s.udp.Dst, Payload: s.udp.Payload}, nil
 	}
 }

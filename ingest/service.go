@@ -27,7 +27,8 @@ import (
 // Options tune the service; zero values take the defaults.
 type Options struct {
 	MaxUploadBytes int64         // default 4 GiB
-	ChunkBytes     int           // stored chunk size, default 256 KiB
+	ChunkBytes     int           // stored chunk size, default 256 KiB (store.MaxChunkSize at most)
+	BufferBytes    int64         // all uploads' buffers beyond which chunks stay at 32 KiB, default 16 MiB (buffer.go)
 	FlushInterval  time.Duration // persist buffered bytes at least this often, default 1 s
 	Workers        int           // concurrent analyses, default 2
 	CacheEntries   int           // analyses kept for WAV rendering, default 64
@@ -54,6 +55,10 @@ func (o *Options) defaults() {
 	}
 	if o.ChunkBytes <= 0 {
 		o.ChunkBytes = 256 << 10
+	}
+	o.ChunkBytes = min(o.ChunkBytes, store.MaxChunkSize)
+	if o.BufferBytes <= 0 {
+		o.BufferBytes = 16 << 20
 	}
 	if o.FlushInterval <= 0 {
 		o.FlushInterval = time.Second
@@ -112,6 +117,8 @@ type Service struct {
 	checkpointed chan<- int64
 
 	inflight  atomic.Int64 // uploads being received
+	blocks    blockPool    // the uploads' buffers
+	chunks    chunkWriter  // stores the uploads' chunks
 	upMu      sync.Mutex
 	uploading map[string]struct{} // domain + NUL + name of the uploads being received
 	// recovered is set once Run has finished what a stop left behind;
@@ -321,18 +328,18 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 	// never replaces a stored capture.
 	// Its magic number must be a capture's, so that garbage (or a broken
 	// request) stores nothing either.
-	// The buffer starts small and grows up to ChunkBytes only for a fast
-	// sender: a phone sends about 20 kB per FlushInterval, and a thousand
-	// concurrent calls must not hold a full chunk each.
-	buf := make([]byte, min(s.opt.ChunkBytes, initialBuffer))
-	n, rerr := io.ReadAtLeast(body, buf, magicLen)
+	q := &pending{pool: &s.blocks}
+	defer func() { q.release(false) }() // receive has released them when it ran
+	n, rerr := io.ReadAtLeast(body, q.room(min(uploadBlock, s.opt.ChunkBytes)), magicLen)
+	q.received(n)
+	head := q.cur[:n]
 	switch {
 	case n == 0 && (rerr == nil || errors.Is(rerr, io.EOF)):
 		return 0, false, ErrEmpty
 	case rerr != nil && !errors.Is(rerr, io.ErrUnexpectedEOF):
 		return 0, false, fmt.Errorf("read upload: %w", rerr)
-	case !looksLikeCapture(buf[:n]):
-		return 0, false, fmt.Errorf("%w: starts with % x", ErrNotCapture, buf[:min(n, magicLen)])
+	case !looksLikeCapture(head):
+		return 0, false, fmt.Errorf("%w: starts with % x", ErrNotCapture, head[:min(n, magicLen)])
 	}
 	sf := store.FileName{ConfID: fn.ConfID, MAC: fn.MAC, Serial: fn.Serial, RegName: fn.RegName}
 	id, replaced, err = s.db.BeginUpload(ctx, domain, name, sf, fn.RegName)
@@ -356,7 +363,7 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 	user := fn.RegName // the owner BeginUpload recorded
 	s.log.Info("upload started", "user", user, "id", id, "name", name, "replaced", replaced)
 
-	size, sum, err := s.receive(ctx, id, body, buf, n, rerr)
+	size, sum, err := s.receive(ctx, id, body, q, rerr)
 	if err != nil {
 		if errors.Is(err, ErrTooLarge) {
 			s.log.Warn("upload over the size limit", "user", user, "id", id, "name", name, "bytes", size)
@@ -390,37 +397,52 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 	return id, replaced, nil
 }
 
-// initialBuffer is the upload buffer's starting size.
-const initialBuffer = 32 << 10
+// BufferedBytes is what the uploads being received hold in memory now, and
+// the most they held at once since the service started.
+func (s *Service) BufferedBytes() (now, peak int64) {
+	return s.blocks.held.Load(), s.blocks.peak.Load()
+}
 
-// receive copies the body into chunks. A reader goroutine hands over what
-// arrives while this loop stores a chunk when it is full, or when
-// FlushInterval has passed with bytes waiting, so that a crash loses at most
-// about that much of a call being streamed even while the phone pauses.
-func (s *Service) receive(ctx context.Context, id int64, body io.Reader, buf []byte, n int, rerr error) (int64, string, error) {
+// receive stores the body in chunks. A reader goroutine reads into the
+// upload's blocks (buffer.go) while this loop stores a chunk when the upload
+// holds its limit, or when FlushInterval has passed with bytes waiting, so
+// that a crash loses at most about that much of a call being streamed even
+// while the phone pauses. q holds the bytes read so far; rerr ended that
+// read. receive releases q's blocks.
+func (s *Service) receive(ctx context.Context, id int64, body io.Reader, q *pending, rerr error) (int64, string, error) {
 	h := sha256.New()
 	var size int64
-	fill := n
+	reading := false // a read is filling q's current block
+	defer func() { q.release(reading) }()
+	req := &chunkReq{ctx: context.WithoutCancel(ctx), id: id, done: make(chan error, 1)}
 	flush := func() error {
-		if fill == 0 {
+		if q.n == 0 {
 			return nil
 		}
-		if err := s.db.AppendChunk(context.WithoutCancel(ctx), id, buf[:fill]); err != nil {
+		parts := q.chunk()
+		req.parts = parts
+		if err := s.chunks.store(s.db, req); err != nil {
 			return fmt.Errorf("store chunk: %w", err)
 		}
-		h.Write(buf[:fill])
-		size += int64(fill)
-		fill = 0
+		for _, p := range parts {
+			h.Write(p)
+		}
+		size += int64(q.n)
+		q.markStored()
 		return nil
 	}
+	limit := func() int {
+		if s.blocks.held.Load() < s.opt.BufferBytes {
+			return s.opt.ChunkBytes
+		}
+		return min(minChunk, s.opt.ChunkBytes)
+	}
 	type piece struct {
-		b   []byte
+		n   int
 		err error
 	}
+	rooms := make(chan []byte)
 	pieces := make(chan piece)
-	free := make(chan []byte, 2)
-	free <- make([]byte, 32<<10)
-	free <- make([]byte, 32<<10)
 	stop := make(chan struct{})
 	defer close(stop)
 	if rerr == nil {
@@ -428,13 +450,13 @@ func (s *Service) receive(ctx context.Context, id int64, body io.Reader, buf []b
 			for {
 				var b []byte
 				select {
-				case b = <-free:
+				case b = <-rooms:
 				case <-stop:
 					return
 				}
 				n, err := body.Read(b)
 				select {
-				case pieces <- piece{b[:n], err}:
+				case pieces <- piece{n, err}:
 				case <-stop:
 					return
 				}
@@ -459,29 +481,37 @@ func (s *Service) receive(ctx context.Context, id int64, body io.Reader, buf []b
 			}
 			return size, "", fmt.Errorf("read upload: %w", rerr)
 		}
+		if !reading {
+			// The next read gets at most what keeps the chunk within ChunkBytes.
+			if q.n >= s.opt.ChunkBytes {
+				if err := flush(); err != nil {
+					return size, "", err
+				}
+			}
+			q.reuse()
+			rooms <- q.room(s.opt.ChunkBytes - q.n)
+			reading = true
+		}
 		select {
 		case <-tick.C:
 			if err := flush(); err != nil {
 				return size, "", err
 			}
 		case p := <-pieces:
-			for b := p.b; len(b) > 0; {
-				if size+int64(fill)+int64(len(b)) > s.opt.MaxUploadBytes {
-					return size + int64(fill) + int64(len(b)), "", fmt.Errorf("%w (%d bytes)", ErrTooLarge, s.opt.MaxUploadBytes)
-				}
-				c := copy(buf[fill:], b)
-				fill += c
-				b = b[c:]
-				if fill == len(buf) && len(buf) < s.opt.ChunkBytes {
-					buf = append(buf, make([]byte, min(len(buf), s.opt.ChunkBytes-len(buf)))...)
-				} else if fill == len(buf) {
-					if err := flush(); err != nil {
-						return size, "", err
-					}
+			reading = false
+			q.received(p.n)
+			if size+int64(q.n) > s.opt.MaxUploadBytes {
+				return size + int64(q.n), "", fmt.Errorf("%w (%d bytes)", ErrTooLarge, s.opt.MaxUploadBytes)
+			}
+			rerr = p.err
+			if rerr == nil && q.n >= limit() {
+				// Nothing is read while the chunk is stored: a writer
+				// that falls behind holds this loop here, and the sender
+				// waits in TCP rather than in memory.
+				if err := flush(); err != nil {
+					return size, "", err
 				}
 			}
-			free <- p.b[:cap(p.b)]
-			rerr = p.err
 		}
 	}
 }

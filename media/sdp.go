@@ -9,6 +9,11 @@ import (
 // isSIP reports whether a UDP payload starts like a SIP message: a status
 // line "SIP/2.0 ..." or a request line "METHOD uri SIP/2.0".
 func isSIP(p []byte) bool {
+	// A SIP message starts with an upper-case method or "SIP/2.0"; an RTP
+	// packet (version 2) with a byte of 0x80 or more. Reject those at once.
+	if len(p) == 0 || p[0] < 'A' || p[0] > 'Z' {
+		return false
+	}
 	if bytes.HasPrefix(p, []byte("SIP/2.0 ")) {
 		return true
 	}

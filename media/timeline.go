@@ -167,9 +167,17 @@ func (t *timeline) interleave(dst []int16, i, n int64) {
 	l, r := t.buf[0][i:i+n], t.buf[1][i:i+n]
 	r = r[:len(l)]
 	dst = dst[:2*len(l)]
-	for k, v := range l {
-		d := dst[2*k : 2*k+2 : 2*k+2]
-		d[0], d[1] = v, r[k]
+	// Four frames per step: one bounds check for eight stores.
+	ll, rr, dd := l, r, dst
+	for len(ll) >= 4 && len(rr) >= 4 && len(dd) >= 8 {
+		a, b, d := ll[:4:4], rr[:4:4], dd[:8:8]
+		d[0], d[1], d[2], d[3] = a[0], b[0], a[1], b[1]
+		d[4], d[5], d[6], d[7] = a[2], b[2], a[3], b[3]
+		ll, rr, dd = ll[4:], rr[4:], dd[8:]
+	}
+	for k, v := range ll {
+		d := dd[2*k : 2*k+2 : 2*k+2]
+		d[0], d[1] = v, rr[k]
 	}
 	clear(l)
 	clear(r)

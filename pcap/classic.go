@@ -84,8 +84,9 @@ func (r *Reader) nextClassic() (Packet, error) {
 		return Packet{}, fmt.Errorf("%w: record %d at offset %d: captured length %d exceeds %d",
 			ErrTooLarge, r.count+1, start, capLen, MaxCaptureLen)
 	}
-	data := r.buffer(int(capLen))
-	if err := r.readBody(data, "record data"); err != nil {
+	off := r.offset
+	data, err := r.body(int(capLen), "record data")
+	if err != nil {
 		return Packet{}, err
 	}
 	ns := int64(frac)
@@ -97,5 +98,6 @@ func (r *Reader) nextClassic() (Packet, error) {
 		LinkType:  c.linkType,
 		Data:      data,
 		OrigLen:   lenInt(origLen),
+		Offset:    off,
 	}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"testing"
@@ -32,6 +33,7 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte{0x0a, 0x0d, 0x0d, 0x0a})
 
 	f.Fuzz(func(t *testing.T, data []byte) {
+		sameAsBytesReader(t, data)
 		r, err := pcap.NewReader(bytes.NewReader(data))
 		if err != nil {
 			if !isSentinel(err, pcap.ErrNotCapture, pcap.ErrTruncated, pcap.ErrMalformed) {
@@ -120,4 +122,73 @@ func isSentinel(err error, sentinels ...error) bool {
 		}
 	}
 	return false
+}
+
+// sameAsBytesReader checks that NewBytesReader reads data exactly as
+// NewReader does (packets, errors, warnings), and that every packet's Data
+// is the input at its Offset, kept valid past later calls to Next.
+func sameAsBytesReader(t *testing.T, data []byte) {
+	t.Helper()
+	sr, serr := pcap.NewReader(bytes.NewReader(data))
+	br, berr := pcap.NewBytesReader(data)
+	if fmt.Sprint(serr) != fmt.Sprint(berr) {
+		t.Fatalf("NewReader: %v, NewBytesReader: %v", serr, berr)
+	}
+	if serr != nil {
+		return
+	}
+	var kept [][]byte
+	var offs []int64
+	for i := 0; ; i++ {
+		sp, serr := sr.Next()
+		bp, berr := br.Next()
+		if fmt.Sprint(serr) != fmt.Sprint(berr) {
+			t.Fatalf("packet %d: Next: %v, bytes reader: %v", i, serr, berr)
+		}
+		if serr != nil {
+			break
+		}
+		if !sp.Timestamp.Equal(bp.Timestamp) || sp.LinkType != bp.LinkType || sp.Interface != bp.Interface ||
+			sp.OrigLen != bp.OrigLen || sp.Offset != bp.Offset || !bytes.Equal(sp.Data, bp.Data) {
+			t.Fatalf("packet %d differs:\n%+v\n%+v", i, sp, bp)
+		}
+		if bp.Offset < 0 || bp.Offset+int64(len(bp.Data)) > int64(len(data)) ||
+			!bytes.Equal(data[bp.Offset:bp.Offset+int64(len(bp.Data))], bp.Data) {
+			t.Fatalf("packet %d: Data is not the input at offset %d", i, bp.Offset)
+		}
+		kept, offs = append(kept, bp.Data), append(offs, bp.Offset)
+	}
+	for i, d := range kept {
+		if !bytes.Equal(d, data[offs[i]:offs[i]+int64(len(d))]) {
+			t.Fatalf("packet %d: Data changed after later reads", i)
+		}
+	}
+	if sw, bw := sr.Warnings(), br.Warnings(); fmt.Sprint(sw) != fmt.Sprint(bw) {
+		t.Fatalf("warnings differ:\n%q\n%q", sw, bw)
+	}
+}
+
+func TestBytesReaderSameAsReader(t *testing.T) {
+	t.Parallel()
+	files := []string{"testdata/golden.pcapng", "testdata/innovaphone-s1.pcap", "testdata/innovaphone-s5.pcap"}
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sameAsBytesReader(t, b)
+			// Every cut of the file: truncation errors and warnings match.
+			for cut := 0; cut < len(b); cut += max(1, len(b)/97) {
+				sameAsBytesReader(t, b[:cut])
+			}
+			// A corrupted byte at a few places.
+			for i := 3; i < len(b); i += max(1, len(b)/31) {
+				c := bytes.Clone(b)
+				c[i] ^= 0xff
+				sameAsBytesReader(t, c)
+			}
+		})
+	}
 }

@@ -151,8 +151,8 @@ func (r *Reader) readBlockRest(typ uint32, start int64, total uint32, consumed i
 		}
 		return nil, nil
 	}
-	b := r.buffer(int(rest))
-	if err := r.readBody(b, what); err != nil {
+	b, err := r.body(int(rest), what)
+	if err != nil {
 		return nil, err
 	}
 	if got := r.order.Uint32(b[len(b)-4:]); got != total {
@@ -189,6 +189,7 @@ func (r *Reader) nextNG() (Packet, error) {
 			return Packet{}, fmt.Errorf("%w: %s at offset %d: length %d exceeds %d",
 				ErrTooLarge, blockDesc(typ), start, total, maxBlockLen)
 		}
+		bodyOff := r.offset
 		body, err := r.readBlockRest(typ, start, total, 8)
 		if err != nil {
 			return Packet{}, err
@@ -199,13 +200,26 @@ func (r *Reader) nextNG() (Packet, error) {
 				return Packet{}, err
 			}
 		case blockEPB, blockOPB:
-			return r.parsePacketBlock(typ, body, start)
+			p, err := r.parsePacketBlock(typ, body, start)
+			return located(p, err, bodyOff, body)
 		case blockSPB:
-			return r.parseSPB(body, start)
+			p, err := r.parseSPB(body, start)
+			return located(p, err, bodyOff, body)
 		default:
 			r.noteSkip(typ)
 		}
 	}
+}
+
+// located sets the Offset of a packet parsed from a block body read at
+// input offset bodyOff: Data is a sub-slice of body, so their capacities
+// differ by Data's start within body.
+func located(p Packet, err error, bodyOff int64, body []byte) (Packet, error) {
+	if err != nil {
+		return Packet{}, err
+	}
+	p.Offset = bodyOff + int64(cap(body)-cap(p.Data))
+	return p, nil
 }
 
 func (r *Reader) noteSkip(typ uint32) {

@@ -25,8 +25,9 @@ type Packet struct {
 	Timestamp time.Time // absolute capture time (UTC); zero for pcapng simple packet blocks
 	LinkType  LinkType
 	Interface int    // pcapng interface index; 0 for classic pcap
-	Data      []byte // captured bytes; valid until the next call to Next
+	Data      []byte // captured bytes; valid until the next call to Next (see NewBytesReader)
 	OrigLen   int    // length of the packet on the wire
+	Offset    int64  // input offset of Data's first byte
 }
 
 type format uint8
@@ -40,6 +41,8 @@ const (
 // memory. It is not safe for concurrent use.
 type Reader struct {
 	br     *bufio.Reader
+	mem    []byte // the whole input, when read by NewBytesReader
+	inMem  bool
 	format format
 	order  binary.ByteOrder
 	offset int64 // input offset of the next unread byte
@@ -72,6 +75,27 @@ func NewReader(r io.Reader) (*Reader, error) {
 	return rd, nil
 }
 
+// NewBytesReader reads a capture held in memory (a file read or mapped
+// whole). It parses exactly as NewReader does, but copies nothing: every
+// Packet.Data is a sub-slice of data, valid as long as data is, so a caller
+// may keep it (or its Offset) past the next call to Next.
+func NewBytesReader(data []byte) (*Reader, error) {
+	rd := &Reader{}
+	if err := rd.ResetBytes(data); err != nil {
+		return nil, err
+	}
+	return rd, nil
+}
+
+// ResetBytes is Reset for a capture held in memory (see NewBytesReader).
+func (r *Reader) ResetBytes(data []byte) error {
+	if r.br != nil {
+		r.br.Reset(nil)
+	}
+	r.mem, r.inMem = data, true
+	return r.reset()
+}
+
 // Reset makes the Reader read a new capture from r, reusing its buffers (so
 // that reading many files does not allocate per file). It reads the new file
 // header like NewReader; after an error the Reader must not be used until a
@@ -82,6 +106,11 @@ func (r *Reader) Reset(src io.Reader) error {
 	} else {
 		r.br.Reset(src)
 	}
+	r.mem, r.inMem = nil, false
+	return r.reset()
+}
+
+func (r *Reader) reset() error {
 	r.format, r.order, r.offset, r.count, r.err = 0, nil, 0, 0, nil
 	r.classic = classicState{}
 	r.ng = ngState{ifaces: r.ng.ifaces[:0]}
@@ -96,7 +125,7 @@ func (r *Reader) Reset(src io.Reader) error {
 
 func (r *Reader) start() error {
 	magic := r.hdr[:4]
-	n, err := io.ReadFull(r.br, magic)
+	n, err := r.read(magic)
 	r.offset += int64(n)
 	switch {
 	case err == io.EOF:
@@ -178,7 +207,7 @@ func (r *Reader) warnf(format string, args ...any) {
 // warning. what names the structure being read for the messages.
 func (r *Reader) readFull(b []byte, what string) error {
 	start := r.offset
-	n, err := io.ReadFull(r.br, b)
+	n, err := r.read(b)
 	r.offset += int64(n)
 	switch {
 	case err == nil:
@@ -191,6 +220,38 @@ func (r *Reader) readFull(b []byte, what string) error {
 	default:
 		return fmt.Errorf("pcap: reading %s at offset %d: %w", what, start, err)
 	}
+}
+
+// read is io.ReadFull from the input at r.offset; the caller advances
+// r.offset.
+func (r *Reader) read(b []byte) (int, error) {
+	if !r.inMem {
+		return io.ReadFull(r.br, b)
+	}
+	n := copy(b, r.mem[min(r.offset, int64(len(r.mem))):])
+	switch {
+	case n == len(b):
+		return n, nil
+	case n == 0:
+		return 0, io.EOF
+	}
+	return n, io.ErrUnexpectedEOF
+}
+
+// body returns the next n bytes of a record (after its header): a
+// sub-slice of the input when it is held in memory, else r.buf filled by
+// readBody.
+func (r *Reader) body(n int, what string) ([]byte, error) {
+	if r.inMem && int64(n) <= int64(len(r.mem))-r.offset {
+		b := r.mem[r.offset : r.offset+int64(n) : r.offset+int64(n)]
+		r.offset += int64(n)
+		return b, nil
+	}
+	b := r.buffer(n)
+	if err := r.readBody(b, what); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // readBody is readFull for the part of a record after its header: a clean
@@ -206,6 +267,15 @@ func (r *Reader) readBody(b []byte, what string) error {
 
 // discard skips n bytes of input.
 func (r *Reader) discard(n int64, what string) error {
+	if r.inMem {
+		if avail := int64(len(r.mem)) - r.offset; n > avail {
+			r.offset = int64(len(r.mem))
+			r.warnf("truncated last record: %s ends early at offset %d", what, r.offset)
+			return fmt.Errorf("%w: %s ends early at offset %d", ErrTruncated, what, r.offset)
+		}
+		r.offset += max(n, 0)
+		return nil
+	}
 	for n > 0 {
 		chunk := n
 		if chunk > readBufferSize {

@@ -113,6 +113,10 @@ type DB struct {
 
 	dummyOnce sync.Once
 	dummyHash []byte
+
+	// chunkBuf assembles a chunk given in parts (AppendChunkParts); only
+	// the transaction holding the one write connection uses it.
+	chunkBuf []byte
 }
 
 // Open opens (creating if needed) the database at path with the default Options.

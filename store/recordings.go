@@ -338,24 +338,47 @@ func recordingState(ctx context.Context, q interface {
 // AppendChunk stores the next piece of an upload that is still receiving.
 // Chunks are at most MaxChunkSize bytes; an empty chunk is a no-op.
 func (db *DB) AppendChunk(ctx context.Context, id int64, data []byte) error {
-	if len(data) == 0 {
+	return db.AppendChunkParts(ctx, id, data)
+}
+
+// AppendChunkParts is AppendChunk for a chunk given in parts: the chunk
+// stored is their concatenation, assembled in the writer's own buffer
+// while it holds the write connection. An upload may so keep what it has
+// received in small pieces; a thousand uploads waiting for the writer
+// need no contiguous copy each.
+func (db *DB) AppendChunkParts(ctx context.Context, id int64, parts ...[]byte) error {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	if n == 0 {
 		return nil
 	}
-	if len(data) > MaxChunkSize {
+	if n > MaxChunkSize {
 		return fmt.Errorf("store: append chunk to recording %d: %d bytes, more than %d: %w",
-			id, len(data), MaxChunkSize, ErrInvalid)
+			id, n, MaxChunkSize, ErrInvalid)
 	}
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		var seq, off int64
 		err := tx.QueryRowContext(ctx, `UPDATE recordings
 			SET size = size + ?1, nchunks = nchunks + 1, updated_at = ?2
 			WHERE id = ?3 AND state = ?4 AND sha256 = ''
-			RETURNING nchunks - 1, size - ?1`, len(data), db.nowMS(), id, StateReceiving).Scan(&seq, &off)
+			RETURNING nchunks - 1, size - ?1`, n, db.nowMS(), id, StateReceiving).Scan(&seq, &off)
 		if errors.Is(err, sql.ErrNoRows) {
 			return recordingState(ctx, tx, id)
 		}
 		if err != nil {
 			return err
+		}
+		data := parts[0]
+		if len(parts) > 1 {
+			// Only write transactions run here, one at a time on the one
+			// write connection, so the buffer is the writer's alone.
+			db.chunkBuf = db.chunkBuf[:0]
+			for _, p := range parts {
+				db.chunkBuf = append(db.chunkBuf, p...)
+			}
+			data = db.chunkBuf
 		}
 		stored := data
 		dk, err := db.dataKey(ctx, tx, id)

@@ -421,3 +421,44 @@ func TestProtectDelete(t *testing.T) {
 		t.Errorf("Read of deleted capture = %v, want ErrUnexpectedEOF", err)
 	}
 }
+
+// TestAppendChunkParts: a chunk given in parts is stored as their
+// concatenation, one chunk per call; the size limit counts all parts.
+func TestAppendChunkParts(t *testing.T) {
+	t.Parallel()
+	db, _ := openTest(t)
+	ctx := context.Background()
+	id, _, err := db.BeginUpload(ctx, "pbx.example", "parts.pcap", FileName{RegName: "alice"}, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []byte
+	for i, parts := range [][][]byte{
+		{[]byte("one"), []byte(", two"), nil, []byte(", three")},
+		{nil, nil},
+		{[]byte("; four")},
+		{bytes.Repeat([]byte{'x'}, 5000), []byte("y"), bytes.Repeat([]byte{'z'}, 3000)},
+	} {
+		if err := db.AppendChunkParts(ctx, id, parts...); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+		want = append(want, bytes.Join(parts, nil)...)
+	}
+	big := [][]byte{make([]byte, MaxChunkSize/2), make([]byte, MaxChunkSize/2+1)}
+	if err := db.AppendChunkParts(ctx, id, big...); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("parts over MaxChunkSize: %v, want ErrInvalid", err)
+	}
+	rec, err := db.Recording(ctx, id)
+	if err != nil || rec.Chunks != 3 || rec.Size != int64(len(want)) {
+		t.Fatalf("recording: %d chunks, %d bytes, %v; want 3 chunks, %d bytes", rec.Chunks, rec.Size, err, len(want))
+	}
+	c, err := db.OpenCapture(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	got, err := io.ReadAll(c)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("stored %q (%v), want %q", got[:min(len(got), 40)], err, want[:40])
+	}
+}

@@ -1,0 +1,190 @@
+package ingest
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"recordings/store"
+)
+
+// Upload buffering. A streamed upload holds what it has received but not
+// yet stored in blocks of uploadBlock bytes from one pool shared by all
+// uploads; the reader reads straight into them, and a chunk is stored from
+// them in parts (store.AppendChunkParts), so nothing is copied or grown per
+// upload. An upload stores a chunk once a FlushInterval passes or when it
+// holds its limit: Options.ChunkBytes while all uploads together hold less
+// than Options.BufferBytes, minChunk beyond. Nothing is read while its
+// chunk waits for the writer: a sender faster than the writer waits in TCP
+// (back-pressure) instead of in the service's memory. So an upload holds
+// at most ChunkBytes + uploadBlock, and beyond the shared budget minChunk +
+// uploadBlock: a phone's second of G.711 is about 23 kB, so a thousand
+// calls hold some 25 to 35 MB, however slow the writer.
+
+// uploadBlock is the unit of upload buffering.
+const uploadBlock = 8 << 10
+
+// minChunk is what an upload may always hold before it stores a chunk: a
+// phone's second of two-way G.711 (about 23 kB), so that within the budget
+// or beyond it a call is stored about once a FlushInterval, not in smaller
+// pieces.
+const minChunk = 24 << 10
+
+// blockPool hands out upload blocks and counts the bytes uploads hold.
+type blockPool struct {
+	pool sync.Pool // of *[uploadBlock]byte
+	held atomic.Int64
+	peak atomic.Int64 // highest held, for tests and measurements
+}
+
+func (p *blockPool) get() []byte {
+	n := p.held.Add(uploadBlock)
+	for {
+		peak := p.peak.Load()
+		if n <= peak || p.peak.CompareAndSwap(peak, n) {
+			break
+		}
+	}
+	if b, ok := p.pool.Get().(*[uploadBlock]byte); ok {
+		return b[:]
+	}
+	return new([uploadBlock]byte)[:]
+}
+
+// put returns a block got from get; b must be no longer in use.
+func (p *blockPool) put(b []byte) {
+	p.held.Add(-uploadBlock)
+	p.pool.Put((*[uploadBlock]byte)(b[:uploadBlock]))
+}
+
+// drop forgets a block that may still be written to (a read that outlives
+// its upload): it is counted as released but left to the collector.
+func (p *blockPool) drop([]byte) { p.held.Add(-uploadBlock) }
+
+// pending is what one upload has received and not yet stored: full blocks
+// (parts, the first possibly stored in part) and the block being read into.
+type pending struct {
+	pool   *blockPool
+	parts  [][]byte // data not yet stored, in order, in the blocks of full
+	full   [][]byte // blocks whose every byte is in parts or stored
+	cur    []byte   // the block being filled
+	fill   int      // bytes of cur received
+	stored int      // bytes of cur already stored
+	n      int      // bytes not yet stored
+}
+
+// room is where the next read goes: the free part of the current block,
+// at most max bytes, after starting a new block when the current one is full.
+func (q *pending) room(max int) []byte {
+	if q.fill == len(q.cur) {
+		if q.fill > q.stored {
+			q.parts = append(q.parts, q.cur[q.stored:q.fill])
+			q.full = append(q.full, q.cur)
+		} else if q.cur != nil {
+			q.pool.put(q.cur)
+		}
+		q.cur, q.fill, q.stored = q.pool.get(), 0, 0
+	}
+	return q.cur[q.fill:min(len(q.cur), q.fill+max)]
+}
+
+// received records n bytes read into room.
+func (q *pending) received(n int) {
+	q.fill += n
+	q.n += n
+}
+
+// chunk returns the data not yet stored, in parts.
+func (q *pending) chunk() [][]byte {
+	if q.fill > q.stored {
+		return append(q.parts, q.cur[q.stored:q.fill])
+	}
+	return q.parts
+}
+
+// markStored marks everything chunk returned as stored and releases the blocks
+// it no longer needs. The current block stays: a read may be filling it.
+func (q *pending) markStored() {
+	for _, b := range q.full {
+		q.pool.put(b)
+	}
+	clear(q.full)
+	clear(q.parts)
+	q.full, q.parts = q.full[:0], q.parts[:0]
+	q.stored, q.n = q.fill, 0
+}
+
+// reuse starts the current block over once everything in it is stored; the
+// caller makes sure no read is filling it.
+func (q *pending) reuse() {
+	if q.n == 0 {
+		q.fill, q.stored = 0, 0
+	}
+}
+
+// release returns every block; reading says whether a read may still be
+// filling the current one, which is then left to the collector.
+func (q *pending) release(reading bool) {
+	for _, b := range q.full {
+		q.pool.put(b)
+	}
+	q.full, q.parts = nil, nil
+	if q.cur != nil {
+		if reading {
+			q.pool.drop(q.cur)
+		} else {
+			q.pool.put(q.cur)
+		}
+		q.cur = nil
+	}
+}
+
+// chunkWriter stores the uploads' chunks one after the other on a goroutine
+// of its own, which runs while chunks wait and ends when none do. The store
+// has one write connection, so one goroutine loses nothing; and the SQLite
+// driver's deep calls grow the stack of whichever goroutine runs them to
+// tens of KiB, which the uploads' goroutines, waiting for their phones
+// most of the time, would otherwise keep (a thousand uploads kept 40 MB of
+// stacks).
+type chunkWriter struct {
+	mu      sync.Mutex
+	queue   []*chunkReq
+	running bool
+}
+
+// chunkReq is one upload's chunk to store; an upload reuses its request.
+type chunkReq struct {
+	ctx   context.Context
+	id    int64
+	parts [][]byte
+	done  chan error
+}
+
+// store queues r and waits until it is stored.
+func (w *chunkWriter) store(db *store.DB, r *chunkReq) error {
+	w.mu.Lock()
+	w.queue = append(w.queue, r)
+	if !w.running {
+		w.running = true
+		go w.run(db)
+	}
+	w.mu.Unlock()
+	return <-r.done
+}
+
+func (w *chunkWriter) run(db *store.DB) {
+	for {
+		w.mu.Lock()
+		if len(w.queue) == 0 {
+			w.running = false
+			w.queue = nil
+			w.mu.Unlock()
+			return
+		}
+		r := w.queue[0]
+		w.queue[0] = nil
+		w.queue = w.queue[1:]
+		w.mu.Unlock()
+		r.done <- db.AppendChunkParts(r.ctx, r.id, r.parts...)
+	}
+}
