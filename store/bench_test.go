@@ -135,7 +135,7 @@ func bulkInsert(ctx context.Context, path string) error {
 		env[0] = byte(i)
 		_, err := st.ExecContext(ctx, fmt.Sprintf("rec-%07d.pcap", i), fmt.Sprintf("%016x", r.Uint64()),
 			"009033000000", owner, dur*16+200, dur/1000/16+1, fmt.Sprintf("%064x", i), created, created,
-			dur, stats, env, owner, dir, peer, number, created, dur, searchText(owner, peer, number, owner))
+			dur, stats, env, owner, dir, peer, number, created, dur, listquery.SearchText(listquery.DefaultNumberPlan, owner, peer, number, owner))
 		if err != nil {
 			return fmt.Errorf("row %d: %w", i, err)
 		}
@@ -195,7 +195,7 @@ func BenchmarkListRecordings(b *testing.B) {
 		ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET 499999`).Scan(&created, &id); err != nil {
 		b.Fatal(err)
 	}
-	deep := listquery.Cursor{Created: created, ID: id}.String()
+	deep := listquery.Cursor{At: created, ID: id}.String()
 	// The number of the oldest recording: a search for it finds one row,
 	// at the very end of the newest-first order.
 	var rare string
