@@ -211,14 +211,14 @@ func BenchmarkListRecordings(b *testing.B) {
 	}{
 		{"first", ListFilter{}, 50, false},
 		{"deep-500000", ListFilter{Cursor: deep}, 50, false},
-		{"query-name", ListFilter{Query: "müller"}, 50, false},   // ~2% of rows
+		{"query-name", ListFilter{Query: "müller"}, 50, false}, // ~2% of rows
 		{"query-name-folded", ListFilter{Query: "mueller"}, 50, false},
 		{"query-two-words", ListFilter{Query: "weber schmidt"}, 10, false},
 		{"query-number", ListFilter{Query: "+49123"}, 50, false}, // ~0.1%
 		{"query-number-cold", ListFilter{Query: "+49123"}, 50, true},
-		{"query-number-national", ListFilter{Query: "0123"}, 50, false},    // the same numbers
-		{"query-number-digits", ListFilter{Query: "2345"}, 50, false},      // anywhere in the number
-		{"query-number-common", ListFilter{Query: "+4912"}, 50, false},     // ~1%
+		{"query-number-national", ListFilter{Query: "0123"}, 50, false}, // the same numbers
+		{"query-number-digits", ListFilter{Query: "2345"}, 50, false},   // anywhere in the number
+		{"query-number-common", ListFilter{Query: "+4912"}, 50, false},  // ~1%
 		{"oldest", ListFilter{Order: OrderOldest}, 50, false},
 		{"query-rare", ListFilter{Query: rare}, 1, false}, // the oldest row only
 		{"query-deep", ListFilter{Query: "weber", Cursor: deep}, 50, false},

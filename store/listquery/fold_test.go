@@ -119,7 +119,7 @@ func TestSearchMatches(t *testing.T) {
 		{"+49891234560", "", "0891234560", true},
 		{"+49 89 123", "", "0049891234560", true},
 		{"089", "", "+49891234560", true},
-		{"089", "", "+4930891234", false}, // 089 is Munich: a prefix, not anywhere
+		{"089", "", "+4930891234", false},  // 089 is Munich: a prefix, not anywhere
 		{"1234", "", "+49891234560", true}, // digits without prefix: anywhere
 		{"+33", "", "+49891234560", false},
 		{"schmidt", "Hans Müller", "", false},
