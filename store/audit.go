@@ -59,11 +59,11 @@ func migrateAudit(ctx context.Context, tx *sql.Tx) error {
 			by_key       TEXT NOT NULL DEFAULT '',
 			by_name      TEXT NOT NULL DEFAULT ''
 		)`,
-		`CREATE INDEX audit_by ON audit (by_key, id)`,
-		`CREATE INDEX audit_owner ON audit (owner_key, id)`,
-		`CREATE INDEX audit_recording ON audit (recording_id, id)`,
-		`CREATE INDEX audit_action ON audit (action, id)`,
-		`CREATE INDEX audit_at ON audit (at)`,
+		`CREATE INDEX audit_by ON audit (by_key, at, id)`,
+		`CREATE INDEX audit_owner ON audit (owner_key, at, id)`,
+		`CREATE INDEX audit_recording ON audit (recording_id, at, id)`,
+		`CREATE INDEX audit_action ON audit (action, at, id)`,
+		`CREATE INDEX audit_at ON audit (at, id)`,
 	)
 }
 
@@ -133,7 +133,8 @@ type AuditFilter struct {
 
 const auditCols = `id, at, action, recording_id, owner, peer_name, peer_number, by_user, by_name`
 
-// Audit returns a page of entries matching f, newest first, and the cursor
+// Audit returns a page of entries matching f, newest first (by time, then
+// id: listening is written in batches, after the actions around it), and the cursor
 // of the next page ("" on the last).
 func (db *DB) Audit(ctx context.Context, f AuditFilter) (_ []AuditEntry, next string, err error) {
 	limit := f.Limit
@@ -151,12 +152,15 @@ func (db *DB) Audit(ctx context.Context, f AuditFilter) (_ []AuditEntry, next st
 		args  []any
 	)
 	if f.Cursor != "" {
-		before, err := strconv.ParseInt(f.Cursor, 10, 64)
-		if err != nil || before <= 0 {
+		// "<at ms>.<id>" of the last entry of the previous page.
+		atS, idS, ok := strings.Cut(f.Cursor, ".")
+		at, err1 := strconv.ParseInt(atS, 10, 64)
+		id, err2 := strconv.ParseInt(idS, 10, 64)
+		if !ok || err1 != nil || err2 != nil || id <= 0 {
 			return nil, "", fmt.Errorf("store: audit: %w", invalid.New("cursor", "malformed cursor %.40q", f.Cursor))
 		}
-		where = append(where, "id < ?")
-		args = append(args, before)
+		where = append(where, "(at, id) < (?, ?)")
+		args = append(args, at, id)
 	}
 	if f.By != "" {
 		where = append(where, "by_key = ?")
@@ -195,12 +199,12 @@ func (db *DB) Audit(ctx context.Context, f AuditFilter) (_ []AuditEntry, next st
 	if f.Involving != "" {
 		// Two index walks merged: by the account, and about its recordings.
 		k := NameKey(f.Involving)
-		q = `SELECT * FROM (SELECT ` + auditCols + ` FROM audit` + cond("by_key = ?") + ` ORDER BY id DESC LIMIT ?)
-			UNION SELECT * FROM (SELECT ` + auditCols + ` FROM audit` + cond("owner_key = ?") + ` ORDER BY id DESC LIMIT ?)
-			ORDER BY id DESC LIMIT ?`
+		q = `SELECT * FROM (SELECT ` + auditCols + ` FROM audit` + cond("by_key = ?") + ` ORDER BY at DESC, id DESC LIMIT ?)
+			UNION SELECT * FROM (SELECT ` + auditCols + ` FROM audit` + cond("owner_key = ?") + ` ORDER BY at DESC, id DESC LIMIT ?)
+			ORDER BY at DESC, id DESC LIMIT ?`
 		qargs = append(append(append(append(append(qargs, args...), k, limit+1), args...), k, limit+1), limit+1)
 	} else {
-		q = `SELECT ` + auditCols + ` FROM audit` + cond("") + ` ORDER BY id DESC LIMIT ?`
+		q = `SELECT ` + auditCols + ` FROM audit` + cond("") + ` ORDER BY at DESC, id DESC LIMIT ?`
 		qargs = append(args, limit+1)
 	}
 	rows, err := db.r.QueryContext(ctx, q, qargs...)
@@ -223,7 +227,8 @@ func (db *DB) Audit(ctx context.Context, f AuditFilter) (_ []AuditEntry, next st
 	}
 	if len(out) > limit {
 		out = out[:limit]
-		next = strconv.FormatInt(out[limit-1].ID, 10)
+		last := out[limit-1]
+		next = strconv.FormatInt(toMS(last.At), 10) + "." + strconv.FormatInt(last.ID, 10)
 	}
 	return out, next, nil
 }
