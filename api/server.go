@@ -96,6 +96,7 @@ type Server struct {
 	backups backups     // admin backups (ops.go)
 	rejects rejects     // refused uploads and CDRs, logged per source and minute (ingress.go)
 	audits  *auditQueue // listening and downloading, written in batches (activity.go)
+	assets  *uiAssets   // the embedded UI, hashed and compressed once (assets.go)
 
 	// sessionsPruned is when (unix seconds) expired and idle sessions were
 	// last deleted (pruneSessions in auth.go).
@@ -131,6 +132,11 @@ func New(d Deps, opt Options) (*Server, error) {
 	}
 	s.rejects = s.newRejects()
 	s.audits = newAuditQueue(d.DB, s.log, opt.Now)
+	if opt.UI != nil {
+		if s.assets, err = loadUIAssets(opt.UI); err != nil {
+			return nil, err
+		}
+	}
 	s.thr = newThrottle(opt.Now, s.log)
 	s.ws.unsubscribe = d.Events.Subscribe(s.push)
 	return s, nil

@@ -371,7 +371,7 @@ func (db *DB) ftsCandidates(ctx context.Context, terms []listquery.Term) (string
 	if len(all) == 0 {
 		return "", nil
 	}
-	countCap := 4 * db.ftsCap
+	countCap := 10 * db.ftsCap
 	counts := make(map[string]int, len(all))
 	now := db.now()
 	var missing []string // trigrams not in the cache
