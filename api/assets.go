@@ -145,5 +145,10 @@ func (a *uiAssets) serve(w http.ResponseWriter, r *http.Request, p string, page 
 // serveUIFile serves scripts, styles and images by their path.
 func (s *Server) serveUIFile(w http.ResponseWriter, r *http.Request) {
 	p := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
+	if path.Base(p) == "index.html" {
+		// As http.FileServer does: a folder's index is served by the folder's URL.
+		http.Redirect(w, r, "./", http.StatusMovedPermanently)
+		return
+	}
 	s.assets.serve(w, r, p, path.Ext(p) == ".html")
 }
