@@ -17,6 +17,8 @@ type appObjectJSON struct {
 	Type        string    `json:"type"`   // "user" or "admin"
 	Access      []string  `json:"access"` // extensions: numbers or user names
 	Created     time.Time `json:"created,omitzero"`
+	// PBX is what the PBX last said of it (pbxappobjects.go); read-only.
+	PBX *appObjectPBXJSON `json:"pbx,omitempty"`
 }
 
 func appObjectView(o store.AppObject) appObjectJSON {
@@ -33,11 +35,19 @@ func (s *Server) listAppObjects(w http.ResponseWriter, r *http.Request) {
 		s.internalError(w, r, err)
 		return
 	}
+	onPBX, err := s.db.AppObjectsPBX(r.Context())
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
 	out := struct {
-		AppObjects []appObjectJSON `json:"app_objects"`
-	}{AppObjects: make([]appObjectJSON, 0, len(objs))}
+		AppObjects []appObjectJSON   `json:"app_objects"`
+		PBX        pbxAppObjectsJSON `json:"pbx"` // the PBX's App-object client
+	}{AppObjects: make([]appObjectJSON, 0, len(objs)), PBX: s.pbxAppObjectsState()}
 	for _, o := range objs {
-		out.AppObjects = append(out.AppObjects, appObjectView(o))
+		v := appObjectView(o)
+		v.PBX = pbxView(onPBX[strings.ToLower(o.Name)])
+		out.AppObjects = append(out.AppObjects, v)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -48,7 +58,14 @@ func (s *Server) getAppObject(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, notFoundAs(err, "no such app object"))
 		return
 	}
-	writeJSON(w, http.StatusOK, appObjectView(o))
+	onPBX, err := s.db.AppObjectsPBX(r.Context())
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	v := appObjectView(o)
+	v.PBX = pbxView(onPBX[strings.ToLower(o.Name)])
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (s *Server) createAppObject(w http.ResponseWriter, r *http.Request) {

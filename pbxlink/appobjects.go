@@ -240,7 +240,7 @@ func (a *AppObjects) call(ctx context.Context, mt string, req map[string]any) (M
 		return m, nil
 	case <-t.C:
 		forget()
-		return Msg{}, fmt.Errorf("the PBX did not answer %s within %s", mt, a.opt.Timeout)
+		return Msg{}, fmt.Errorf("%s: no answer within %s: %w", mt, a.opt.Timeout, ErrTimeout)
 	case <-ctx.Done():
 		forget()
 		return Msg{}, fmt.Errorf("%s: %w", mt, ctx.Err())
@@ -390,19 +390,26 @@ func (a *AppObjects) Save(ctx context.Context, spec AppObjectSpec) error {
 	return a.Refresh(ctx)
 }
 
+// ErrInvalid marks a request refused before anything was sent: bad name,
+// type or URL.
+var ErrInvalid = errors.New("invalid")
+
+// ErrTimeout: the PBX did not answer a request in time.
+var ErrTimeout = errors.New("the PBX did not answer in time")
+
 // ErrExists: an App object of that name is on the PBX already.
 var ErrExists = errors.New("an App object of that name exists on the PBX")
 
 func checkSpec(s AppObjectSpec) error {
 	switch {
 	case strings.TrimSpace(s.Name) == "" || len(s.Name) > 64 || strings.ContainsAny(s.Name, " @:/\\\"<>"):
-		return fmt.Errorf("app objects: name %.64q: 1 to 64 characters, no spaces or @ : / \\ \" < >", s.Name)
+		return fmt.Errorf("name %.64q: 1 to 64 characters, no spaces or @ : / \\ \" < >: %w", s.Name, ErrInvalid)
 	case len(s.Title) > 200:
-		return fmt.Errorf("app objects: display name: at most 200 characters")
+		return fmt.Errorf("display_name: at most 200 characters: %w", ErrInvalid)
 	case s.Type != AppTypeUser && s.Type != AppTypeAdmin:
-		return fmt.Errorf("app objects: type %.20q is not %q or %q", s.Type, AppTypeUser, AppTypeAdmin)
+		return fmt.Errorf("type %.20q is not %q or %q: %w", s.Type, AppTypeUser, AppTypeAdmin, ErrInvalid)
 	case !strings.HasPrefix(s.BaseURL, "https://") && !strings.HasPrefix(s.BaseURL, "http://"):
-		return fmt.Errorf("app objects: the instance URL %.200q is not http(s)", s.BaseURL)
+		return fmt.Errorf("base_url %.200q is not http(s): %w", s.BaseURL, ErrInvalid)
 	}
 	return nil
 }
@@ -411,7 +418,7 @@ func checkSpec(s AppObjectSpec) error {
 // refreshes the list.
 func (a *AppObjects) Delete(ctx context.Context, guid string) error {
 	if guid == "" {
-		return fmt.Errorf("app objects: delete: no guid (the PBX does not hold this object)")
+		return fmt.Errorf("delete: no guid (the PBX does not hold this object): %w", ErrInvalid)
 	}
 	if _, err := a.call(ctx, "DeleteObject", map[string]any{"guid": guid}); err != nil {
 		return fmt.Errorf("app objects: delete %s: %w", guid, err)
@@ -472,7 +479,7 @@ func (a *AppObjects) apps(ctx context.Context, key map[string]any) (string, []st
 // of the object cn: a user or a config template. Other entries stay.
 func (a *AppObjects) Assign(ctx context.Context, cn, app string, on bool) error {
 	if cn == "" || app == "" {
-		return fmt.Errorf("app objects: assign: the object and the app are both needed")
+		return fmt.Errorf("object and app_object are both needed: %w", ErrInvalid)
 	}
 	guid, apps, err := a.apps(ctx, map[string]any{"cn": cn})
 	if err != nil {

@@ -274,7 +274,7 @@ func (h *Hub) Status() Status {
 				cs.SystemName, cs.PBX, cs.PbxDNS = s.info.Domain, s.info.PBX, s.info.PbxDNS
 				cs.APIs = slices.Clone(s.info.APIs)
 				for _, c := range h.opt.Clients {
-					if slices.Contains(s.info.APIs, c.API()) {
+					if slices.Contains(s.info.APIs, c.API()) && !slices.Contains(cs.APIsUsed, c.API()) {
 						cs.APIsUsed = append(cs.APIsUsed, c.API())
 					}
 				}
