@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,6 +10,9 @@ import (
 
 	"recordings/store"
 )
+
+// listRefreshTimeout bounds the PBX's answer when the list is shown.
+const listRefreshTimeout = 5 * time.Second
 
 // appObjectJSON is how the admin API shows and takes an app object.
 type appObjectJSON struct {
@@ -30,6 +34,15 @@ func appObjectView(o store.AppObject) appObjectJSON {
 }
 
 func (s *Server) listAppObjects(w http.ResponseWriter, r *http.Request) {
+	// With a PBX connected the list is what it holds now: re-read (the
+	// PBX Manager plugin changes App objects on the PBX directly).
+	if s.appObjs != nil && s.appObjs.State().Connected {
+		ctx, cancel := context.WithTimeout(r.Context(), listRefreshTimeout)
+		if err := s.appObjs.Refresh(ctx); err != nil {
+			s.log.Warn("app objects: re-read the PBX's list", "err", err) // the cache is shown, with last_error
+		}
+		cancel()
+	}
 	objs, err := s.db.AppObjects(r.Context())
 	if err != nil {
 		s.internalError(w, r, err)
