@@ -280,6 +280,12 @@ func (a *AppObjects) List(ctx context.Context) ([]AppObject, error) {
 	if err != nil {
 		return nil, err
 	}
+	return ParseAppObjects(m.Raw)
+}
+
+// ParseAppObjects reads a GetAppObjectsResult: this service's App objects
+// in it (those of other apps are left out).
+func ParseAppObjects(raw []byte) ([]AppObject, error) {
 	var res struct {
 		Objects []struct {
 			Title     string `json:"title"`
@@ -290,7 +296,7 @@ func (a *AppObjects) List(ctx context.Context) ([]AppObject, error) {
 			SIP       string `json:"sip"`
 		} `json:"objects"`
 	}
-	if err := json.Unmarshal(m.Raw, &res); err != nil {
+	if err := json.Unmarshal(raw, &res); err != nil {
 		return nil, fmt.Errorf("bad GetAppObjectsResult: %w", err)
 	}
 	out := []AppObject{}

@@ -214,3 +214,22 @@ func TestSaveRefusesBadSpecs(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseAppObjects: any answer parses or fails cleanly, and every App
+// object kept is one of the two apps'.
+func FuzzParseAppObjects(f *testing.F) {
+	f.Add([]byte(`{"mt":"GetAppObjectsResult","objects":[{"title":"R","url":"https://h/d/recordings/innovaphone-recordings","sip":"rec","guid":"g","connected":true}]}`))
+	f.Add([]byte(`{"objects":[{"app":"sip:x@d","url":"https://h/innovaphone-recordingsadmin.htm"},{"url":"https://h/other"}]}`))
+	f.Add([]byte(`{"objects":null}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		objs, err := pbxlink.ParseAppObjects(b)
+		if err != nil {
+			return
+		}
+		for _, o := range objs {
+			if o.Type != pbxlink.AppTypeUser && o.Type != pbxlink.AppTypeAdmin {
+				t.Fatalf("kept %+v", o)
+			}
+		}
+	})
+}
