@@ -82,6 +82,9 @@ type appLoginRequest struct {
 	DN     string          `json:"dn"`
 	Digest string          `json:"digest"`
 	Info   json.RawMessage `json:"info"`
+	// PbxObj is the SDK client library's connection app: "-" on the PBX
+	// Manager plugin's connection to the instance (manager.go).
+	PbxObj string `json:"pbxObj"`
 }
 
 // appLoginResult is the AppLoginResult body; ok false carries the reason.
@@ -106,6 +109,9 @@ func (e errAppLogin) Error() string { return e.msg }
 // are internal.
 func (s *Server) appLogin(ctx context.Context, st *appLoginConn, remote string, body []byte) (store.User, string, error) {
 	u, tok, pl, err := s.appLoginAny(ctx, st, remote, "", body)
+	if errors.Is(err, errManagerLogin) {
+		return store.User{}, "", errAppLogin{"the PBX Manager plugin signs in on the websocket only"}
+	}
 	if err == nil && pl != nil {
 		return store.User{}, "", errAppLogin{"an App object's (the PBX's) login is accepted on its websocket only"}
 	}
@@ -195,6 +201,13 @@ func (s *Server) appLoginAny(ctx context.Context, st *appLoginConn, remote, doma
 	case appAdmin:
 		role = store.RoleAdmin
 	default:
+		if req.PbxObj == managerPbxObj {
+			// The PBX Manager plugin, with the login the App Platform
+			// made with the instance password (manager.go).
+			att.succeeded()
+			s.log.Info("PBX Manager plugin signed in", "app", clipText(req.App, 64), "sip", clipText(req.SIP, 64), "remote", remote)
+			return store.User{}, "", nil, errManagerLogin
+		}
 		return refuseLogin(fmt.Sprintf("unknown app %.64q (want %s or %s)", req.App, appUser, appAdmin), "sip", req.SIP)
 	}
 	if infoErr != nil {
@@ -308,6 +321,12 @@ func (s *Server) wsAppChallenge(ctx context.Context, c *wsClient, u store.User, 
 // cookie session).
 func (s *Server) wsAppLogin(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {
 	user, tok, pl, err := s.appLoginAny(ctx, &c.app, c.remote, c.domain, body)
+	if errors.Is(err, errManagerLogin) {
+		c.mu.Lock()
+		c.manager = true
+		c.mu.Unlock()
+		return appLoginResult{OK: true}, nil
+	}
 	if err == nil && pl != nil {
 		if err := s.becomePBX(c, *pl); err != nil {
 			return appLoginResult{OK: false, Error: err.Error()}, nil

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,6 +11,9 @@ import (
 	"recordings/store"
 )
 
+// listRefreshTimeout bounds the PBX's answer when the list is shown.
+const listRefreshTimeout = 5 * time.Second
+
 // appObjectJSON is how the admin API shows and takes an app object.
 type appObjectJSON struct {
 	Name        string    `json:"name"`
@@ -17,6 +21,8 @@ type appObjectJSON struct {
 	Type        string    `json:"type"`   // "user" or "admin"
 	Access      []string  `json:"access"` // extensions: numbers or user names
 	Created     time.Time `json:"created,omitzero"`
+	// PBX is what the PBX last said of it (pbxappobjects.go); read-only.
+	PBX *appObjectPBXJSON `json:"pbx,omitempty"`
 }
 
 func appObjectView(o store.AppObject) appObjectJSON {
@@ -28,16 +34,33 @@ func appObjectView(o store.AppObject) appObjectJSON {
 }
 
 func (s *Server) listAppObjects(w http.ResponseWriter, r *http.Request) {
+	// With a PBX connected the list is what it holds now: re-read (the
+	// PBX Manager plugin changes App objects on the PBX directly).
+	if s.appObjs != nil && s.appObjs.State().Connected {
+		ctx, cancel := context.WithTimeout(r.Context(), listRefreshTimeout)
+		if err := s.appObjs.Refresh(ctx); err != nil {
+			s.log.Warn("app objects: re-read the PBX's list", "err", err) // the cache is shown, with last_error
+		}
+		cancel()
+	}
 	objs, err := s.db.AppObjects(r.Context())
 	if err != nil {
 		s.internalError(w, r, err)
 		return
 	}
+	onPBX, err := s.db.AppObjectsPBX(r.Context())
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
 	out := struct {
-		AppObjects []appObjectJSON `json:"app_objects"`
-	}{AppObjects: make([]appObjectJSON, 0, len(objs))}
+		AppObjects []appObjectJSON   `json:"app_objects"`
+		PBX        pbxAppObjectsJSON `json:"pbx"` // the PBX's App-object client
+	}{AppObjects: make([]appObjectJSON, 0, len(objs)), PBX: s.pbxAppObjectsState()}
 	for _, o := range objs {
-		out.AppObjects = append(out.AppObjects, appObjectView(o))
+		v := appObjectView(o)
+		v.PBX = pbxView(onPBX[strings.ToLower(o.Name)])
+		out.AppObjects = append(out.AppObjects, v)
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -48,7 +71,14 @@ func (s *Server) getAppObject(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, notFoundAs(err, "no such app object"))
 		return
 	}
-	writeJSON(w, http.StatusOK, appObjectView(o))
+	onPBX, err := s.db.AppObjectsPBX(r.Context())
+	if err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	v := appObjectView(o)
+	v.PBX = pbxView(onPBX[strings.ToLower(o.Name)])
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (s *Server) createAppObject(w http.ResponseWriter, r *http.Request) {

@@ -60,6 +60,11 @@ func (s *Server) appPage(w http.ResponseWriter, r *http.Request) {
 	switch r.PathValue("page") {
 	case "innovaphone-recordings.htm", "innovaphone-recordingsadmin.htm":
 		s.servePage(w, r, "app.html")
+	case "plugins.json", "innovaphone.recordingsmanager.js", "innovaphone.recordingsmanagertexts.js",
+		"innovaphone.recordingsmanager.css", "innovaphone-recordings.png":
+		// The PBX Manager plugin (docs/pbx.md): its files under the
+		// instance URL, where the PBX Manager loads them from.
+		s.servePage(w, r, "plugin/"+r.PathValue("page"))
 	default:
 		s.pageHeaders(w.Header())
 		httpError(w, http.StatusNotFound, "no such page")

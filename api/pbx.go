@@ -31,6 +31,8 @@ func (s *Server) routePBX(mux, apiMux *http.ServeMux) {
 	apiMux.Handle("PUT /api/admin/appobjects/{name}", s.admin(s.updateAppObject))
 	apiMux.Handle("DELETE /api/admin/appobjects/{name}", s.admin(s.deleteAppObject))
 
+	s.routePBXAppObjects(apiMux) // pbxappobjects.go
+
 	apiMux.Handle("GET /api/admin/licences", s.admin(s.getLicences))
 	apiMux.Handle("PUT /api/admin/licences", s.admin(s.setLicences))
 	apiMux.Handle("GET /api/admin/cdrs", s.admin(s.listCDRs))

@@ -50,6 +50,9 @@ type Deps struct {
 	// Licences is the PBX licence client, shown in the PBX status; nil:
 	// none.
 	Licences *pbxlink.Licences
+	// AppObjects is the PBX's App-object client (pbxappobjects.go); nil:
+	// no PBX side.
+	AppObjects *pbxlink.AppObjects
 }
 
 // ReplicaStatus is the replication state source (replica.Service).
@@ -108,6 +111,7 @@ type Server struct {
 	pbx     *pbxState // AppLogin (applogin.go)
 	pbxHub  *pbxlink.Hub
 	lics    *pbxlink.Licences
+	appObjs *pbxlink.AppObjects
 	thr     *throttle   // sign-in throttle (throttle.go)
 	backups backups     // admin backups (ops.go)
 	rejects rejects     // refused uploads and CDRs, logged per source and minute (ingress.go)
@@ -139,7 +143,7 @@ func New(d Deps, opt Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{db: d.DB, ing: d.Ingest, cdrs: d.Calls, set: d.Settings, bus: d.Events, hc: d.Health, m: d.Metrics, rep: d.Replica,
-		opt: opt, pbx: newPBXState(), pbxHub: d.PBX, lics: d.Licences, backups: newBackups(opt.Now), csp: pageCSP(frames),
+		opt: opt, pbx: newPBXState(), pbxHub: d.PBX, lics: d.Licences, appObjs: d.AppObjects, backups: newBackups(opt.Now), csp: pageCSP(frames),
 		log:    d.Log.With("category", applog.UI),
 		recLog: d.Log.With("category", applog.Recording),
 		cdrLog: d.Log.With("category", applog.CallInformation),

@@ -134,6 +134,8 @@ type wsClient struct {
 	// pbx is set when the PBX logged in on this connection as its App
 	// object: every message then goes to it (pbxconn.go).
 	pbx *pbxlink.Session
+	// manager is set when the PBX Manager plugin signed in (manager.go).
+	manager bool
 }
 
 // errSessionEnded: the session or account of a websocket client no longer
@@ -408,7 +410,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	go func() { defer wg.Done(); wsPinger(ctx, conn, c) }()
 	if user.Name == "" {
 		t := time.AfterFunc(wsSignInTimeout, func() {
-			if c.currentUser().Name == "" && c.pbxSession() == nil {
+			if c.currentUser().Name == "" && c.pbxSession() == nil && !c.isManager() {
 				// Close (not cancel) so that the client gets the code.
 				_ = conn.Close(wsCloseSignIn, "sign-in required")
 			}

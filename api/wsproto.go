@@ -83,6 +83,9 @@ func (s *Server) wsHandle(ctx context.Context, c *wsClient, data []byte) (reply 
 	if env.MT == "" {
 		return wsErrorReply("", env.Src, `message has no "mt"`), false
 	}
+	if c.isManager() {
+		return s.managerHandle(ctx, c, env, data), false
+	}
 	if env.MT == "PbxInfo" && c.app.user != nil {
 		// The SDK's rule: PbxInfo marks the PBX's session. A login taken
 		// for a user's turns out to be the App object's.

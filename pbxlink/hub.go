@@ -50,7 +50,7 @@ type Conn interface {
 type Options struct {
 	Log     *slog.Logger
 	Now     func() time.Time
-	Clients []Client // the PBX API clients (one per api)
+	Clients []Client // the PBX API clients (several may share an api)
 	// Expected tells whether a PBX is expected, so that its absence is a
 	// problem (NotConnected); nil: never.
 	Expected func() bool
@@ -274,7 +274,7 @@ func (h *Hub) Status() Status {
 				cs.SystemName, cs.PBX, cs.PbxDNS = s.info.Domain, s.info.PBX, s.info.PbxDNS
 				cs.APIs = slices.Clone(s.info.APIs)
 				for _, c := range h.opt.Clients {
-					if slices.Contains(s.info.APIs, c.API()) {
+					if slices.Contains(s.info.APIs, c.API()) && !slices.Contains(cs.APIsUsed, c.API()) {
 						cs.APIsUsed = append(cs.APIsUsed, c.API())
 					}
 				}
@@ -348,20 +348,23 @@ func (h *Hub) leave(s *Session) {
 	}
 }
 
-// dispatch hands m to the client of m.API when it runs on s.
+// dispatch hands m to the clients of m.API when they run on s. Several
+// clients may share an api (PbxAdminApi: licences and App objects); each
+// takes the results of its own requests by src and ignores the others.
 func (h *Hub) dispatch(s *Session, m Msg) bool {
 	h.cbMu.Lock()
 	defer h.cbMu.Unlock()
 	if h.owner != s {
 		return false
 	}
+	taken := false
 	for _, c := range h.active {
 		if c.API() == m.API {
 			c.Handle(s.ctx, m)
-			return true
+			taken = true
 		}
 	}
-	return false
+	return taken
 }
 
 // Session is one PBX's App-object connection after its login.

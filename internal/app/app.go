@@ -180,6 +180,9 @@ type App struct {
 	Licences *pbxlink.Licences
 	// PBXUsers replicates the PBX's user table (PbxTableUsers).
 	PBXUsers *pbxlink.Users
+	// AppObjects keeps the App objects on the PBX (PbxAdminApi); the
+	// app-object table is its cache.
+	AppObjects *pbxlink.AppObjects
 
 	cfg Config
 	// purgeDue: the licence purge waits for the PBX's first answer.
@@ -318,7 +321,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Problems: func() []string { return append(a.Settings.Problems(), a.PBX.Problems()...) }, Disk: cfg.Tuning.Disk,
 		Captures: a.Captures.Check}
 	a.API, err = api.New(api.Deps{DB: a.DB, Ingest: a.Ingest, Calls: a.Calls, Settings: a.Settings, Events: a.Events,
-		Health: a.Health, Metrics: a.Metrics, Log: a.Log, Replica: a.Replica, PBX: a.PBX, Licences: a.Licences},
+		Health: a.Health, Metrics: a.Metrics, Log: a.Log, Replica: a.Replica, PBX: a.PBX, Licences: a.Licences,
+		AppObjects: a.AppObjects},
 		api.Options{UI: cfg.UI, Now: cfg.Tuning.Now, SessionTTL: cfg.Tuning.SessionTTL, UploadIdle: cfg.Tuning.UploadIdle,
 			Version: cfg.Version, BehindTLSProxy: cfg.BehindTLSProxy, FrameAncestors: cfg.FrameAncestors,
 			MetricsToken: cfg.MetricsToken})

@@ -30,8 +30,15 @@ func (a *App) setupPBX() {
 	// changed.
 	a.PBXUsers = pbxlink.NewUsers(a.DB, pbxlink.UsersOptions{Log: sysLog, Reresolve: a.Calls,
 		Observe: a.cfg.Tuning.PBXUsersObserve})
-	// The PBX API clients, one per api. A new one is one more entry here.
-	clients := []pbxlink.Client{a.Licences, a.PBXUsers}
+	// The App objects on the PBX (PbxAdminApi): the app-object table
+	// follows the PBX's list.
+	a.AppObjects = pbxlink.NewAppObjects(pbxlink.AppObjectsOptions{Log: sysLog,
+		Synced: func(ctx context.Context, domain string, objs []pbxlink.AppObject) error {
+			return a.appObjectsSynced(ctx, domain, objs, sysLog)
+		}})
+	// The PBX API clients (several may share an api). A new one is one
+	// more entry here.
+	clients := []pbxlink.Client{a.Licences, a.PBXUsers, a.AppObjects}
 	a.PBX = pbxlink.NewHub(pbxlink.Options{
 		Log:      sysLog,
 		Now:      a.cfg.Tuning.Now,
@@ -46,6 +53,24 @@ func (a *App) setupPBX() {
 		},
 		InfoTimeout: a.cfg.Tuning.PbxInfoTimeout,
 	})
+}
+
+// appObjectsSynced makes the app-object table the cache of the PBX's list.
+func (a *App) appObjectsSynced(ctx context.Context, domain string, objs []pbxlink.AppObject, log *slog.Logger) error {
+	rows := make([]store.PBXAppObject, 0, len(objs))
+	for _, o := range objs {
+		rows = append(rows, store.PBXAppObject{Name: o.Name, Title: o.Title, Type: o.Type, GUID: o.GUID, URL: o.URL,
+			Connected: o.Connected})
+	}
+	created, missing, err := a.DB.SyncAppObjects(ctx, rows)
+	if err != nil {
+		return fmt.Errorf("cache the PBX's app objects: %w", err)
+	}
+	log.Info("app objects read from the PBX", "domain", domain, "on_pbx", len(rows), "new", created, "missing_on_pbx", missing)
+	if a.API != nil {
+		a.API.RightsChanged()
+	}
+	return nil
 }
 
 // licenceUsers are the users whose licence the PBX is asked about: the

@@ -10,7 +10,8 @@ import (
 
 // AdminAPI serves the PbxAdminApi licence messages (PbxAdminApi.htm,
 // GetAppLics; CheckAppLic as innovaphone's jslicenseexample uses it) with
-// licences set per user.
+// licences set per user, and the object messages (GetAppObjects,
+// GetObject, UpdateObject, DeleteObject, GetConfigObjects; objects.go).
 type AdminAPI struct {
 	mu      sync.Mutex
 	lic     string          // the licence name served, e.g. App(innovaphone-recorder)
@@ -19,6 +20,9 @@ type AdminAPI struct {
 	hold    bool            // CheckAppLic goes unanswered
 	checks  int
 	checked chan struct{} // signalled at every CheckAppLic
+
+	objects  []*Object      // objects.go: users, templates, App objects
+	requests map[string]int // object requests by mt
 }
 
 // NewAdminAPI serves licence lic (count installed) to nobody yet.
@@ -97,7 +101,11 @@ func (a *AdminAPI) Serve(send func(msg any) error, mt, src string, raw json.RawM
 		}
 		return send(map[string]any{"api": "PbxAdminApi", "mt": "CheckAppLicResult", "src": src, "ok": ok})
 	}
+	res, errText, ok := a.serveObject(mt, raw)
 	a.mu.Unlock()
+	if ok {
+		return a.objectResult(send, mt, src, res, errText)
+	}
 	return fmt.Errorf("unknown message %q", mt)
 }
 
