@@ -256,6 +256,25 @@ func (b *tab) clickIn(sel string, fx, fy float64) {
 	}
 }
 
+// shiftClick clicks the middle of element sel with Shift held, once it is
+// shown and not covered.
+func (b *tab) shiftClick(sel string) {
+	b.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		r := evalAs[clickTarget](b, targetJS(sel, 0.5, 0.5))
+		if r.Why == "" {
+			b.do("shift-click "+sel, chromedp.MouseClickXY(r.X, r.Y, chromedp.ButtonModifiers(chromedp.ModifierShift)))
+			return
+		}
+		if time.Now().After(deadline) {
+			b.report()
+			b.t.Fatalf("element %s cannot be clicked: %s", sel, r.Why)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
 // typeText clicks into field sel, selects what it holds (Ctrl+A) and types
 // text key by key (or deletes the selection when text is empty).
 func (b *tab) typeText(sel, text string) {
@@ -288,6 +307,14 @@ func chromiumKey(k string) (string, bool) {
 		return kb.ArrowLeft, true
 	case keyArrowRight:
 		return kb.ArrowRight, true
+	case keyArrowUp:
+		return kb.ArrowUp, true
+	case keyArrowDown:
+		return kb.ArrowDown, true
+	case keyEscape:
+		return kb.Escape, true
+	case keyTab:
+		return kb.Tab, true
 	}
 	return "", false
 }

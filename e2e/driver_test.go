@@ -25,6 +25,8 @@ type driver interface {
 	navigate(url string)
 	// click clicks the middle of element sel with the mouse.
 	click(sel string)
+	// shiftClick clicks the middle of element sel with the Shift key held.
+	shiftClick(sel string)
 	// clickIn clicks element sel with the mouse at fraction (fx, fy) of its
 	// box.
 	clickIn(sel string, fx, fy float64)
@@ -54,12 +56,17 @@ type driver interface {
 // WebDriver key values of the keys the tests press (WebDriver's table of
 // normalised key values); Chromium's driver maps them to its own.
 const (
+	keyTab        = "\uE004"
 	keyBackspace  = "\uE003"
 	keyEnter      = "\uE007"
+	keyShift      = "\uE008"
 	keyControl    = "\uE009"
+	keyEscape     = "\uE00C"
 	keyHome       = "\uE011"
 	keyArrowLeft  = "\uE012"
+	keyArrowUp    = "\uE013"
 	keyArrowRight = "\uE014"
+	keyArrowDown  = "\uE015"
 )
 
 // evalAs evaluates a JavaScript expression in d's page into a T.

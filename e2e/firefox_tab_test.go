@@ -285,6 +285,25 @@ func (b *foxTab) clickAt(p point) {
 		}})
 }
 
+// shiftClick clicks the middle of element sel with the Shift key held: a
+// key source and a pointer source in one action sequence, tick by tick.
+func (b *foxTab) shiftClick(sel string) {
+	b.t.Helper()
+	p := b.target(sel, 0.5, 0.5)
+	b.call("shift-click", "input.performActions", map[string]any{"context": b.context, "actions": []any{
+		map[string]any{"type": "key", "id": "keyboard", "actions": []map[string]any{
+			{"type": "keyDown", "value": keyShift}, {"type": "pause"}, {"type": "pause"}, {"type": "keyUp", "value": keyShift},
+		}},
+		map[string]any{"type": "pointer", "id": "mouse", "parameters": map[string]string{"pointerType": "mouse"},
+			"actions": []map[string]any{
+				{"type": "pointerMove", "x": int(math.Round(p.X)), "y": int(math.Round(p.Y)), "origin": "viewport"},
+				{"type": "pointerDown", "button": 0},
+				{"type": "pointerUp", "button": 0},
+				{"type": "pause"},
+			}},
+	}}, nil)
+}
+
 // typeText clicks into field sel, selects what it holds (Ctrl+A) and types
 // text key by key, as a person would (or deletes the selection with
 // Backspace when text is empty).
