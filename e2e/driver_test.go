@@ -47,6 +47,8 @@ type driver interface {
 	setViewport(w, h int)
 	// screenshot saves the whole page as a PNG in dir.
 	screenshot(dir, name string)
+	// viewShot saves what the viewport shows as a PNG in dir.
+	viewShot(dir, name string)
 	// report logs where the page is and what it said, to explain a failure.
 	report()
 	// checkClean fails the test for exceptions or dialogs the page raised.

@@ -355,7 +355,12 @@ func (b *foxTab) set(sel, value string) {
 }
 
 // screenshot saves the whole page as dir/firefox-name.png.
-func (b *foxTab) screenshot(dir, name string) {
+func (b *foxTab) screenshot(dir, name string) { b.shot(dir, name, "document") }
+
+func (b *foxTab) viewShot(dir, name string) { b.shot(dir, name, "viewport") }
+
+// shot saves a screenshot of the document or the viewport (origin).
+func (b *foxTab) shot(dir, name, origin string) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
 	defer cancel()
@@ -363,7 +368,7 @@ func (b *foxTab) screenshot(dir, name string) {
 		Data string `json:"data"`
 	}
 	if err := b.ff.conn.call(ctx, "browsingContext.captureScreenshot",
-		map[string]any{"context": b.context, "origin": "document"}, &res); err != nil {
+		map[string]any{"context": b.context, "origin": origin}, &res); err != nil {
 		b.t.Errorf("screenshot %s: %v", name, err)
 		return
 	}

@@ -80,7 +80,7 @@ export class DetailsDialog {
     const warnings = stats?.warnings ?? [];
     return h('div', { class: 'quality' },
       h('h3', null, t('user.details.quality')),
-      h('div', { class: 'table-wrap' }, h('table', { class: 'streams' }, h('thead', null, h('tr', null, heads)), h('tbody', null, body))),
+      h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': t('user.details.quality') }, h('table', { class: 'streams' }, h('thead', null, h('tr', null, heads)), h('tbody', null, body))),
       warnings.length ? h('ul', { class: 'warnings' }, warnings.map((w) => h('li', null, w))) : null);
   }
 }

@@ -7,7 +7,7 @@ import {
   dateTimeText, shortWhen, durationText, durationWords, directionText, direction, stateWords,
   hasAudio, partyText, peerName, localDayStart, presetRange, numberText, timeZone,
 } from './format.js';
-import { t } from './i18n.js';
+import { t, tn } from './i18n.js';
 import { icon } from './icons.js';
 import { PopupMenu } from './menu.js';
 import { DetailsDialog } from './details.js';
@@ -15,6 +15,22 @@ import { unsupported } from './api.js';
 
 const pageSize = 50;
 const typingDelayMS = 250;
+
+/**
+ * whenElement is a row's time. Today's calls say "Today 14:05"; the word
+ * "Today" is its own span, which phones leave out for room.
+ */
+function whenElement(iso) {
+  const text = shortWhen(iso);
+  const time = h('time', { datetime: iso, title: dateTimeText(iso) });
+  const today = t('common.todayAt', { time: '\u0000' }).split('\u0000');
+  if (today.length === 2 && text.startsWith(today[0]) && text.endsWith(today[1]) && today[0] + today[1] !== '') {
+    time.append(h('span', { class: 'when-day' }, today[0]), text.slice(today[0].length, text.length - today[1].length), today[1]);
+  } else {
+    time.textContent = text;
+  }
+  return time;
+}
 
 export class RecordingsView {
   constructor(socket, player, admin) {
@@ -64,7 +80,7 @@ export class RecordingsView {
     h('div', { class: 'field field-q' }, h('label', { for: qID }, t('user.search.label')), this.q, this.qError.el),
     h('div', { class: 'field' }, h('label', { for: presetID }, t('user.search.date')), this.preset),
     this.range,
-    h('div', { class: 'field' }, h('label', { for: orderID }, t('user.search.order')), this.order),
+    h('div', { class: 'field field-order' }, h('label', { for: orderID }, t('user.search.order')), this.order),
     h('div', { class: 'buttons' }, this.clearButton));
 
     this.count = h('p', { class: 'count', role: 'status', 'aria-live': 'polite' });
@@ -254,12 +270,11 @@ export class RecordingsView {
   showCount() {
     let text;
     if (this.total) {
-      text = t(this.total.exact ? 'user.count.exact' : 'user.count.about', { n: numberText(this.total.n), count: this.total.n });
-      if (this.total.exact && this.total.n === 1) text = t('user.count.one');
+      text = tn(this.total.exact ? 'user.count.exact' : 'user.count.about', this.total.n);
     } else if (!this.next) {
-      text = this.rows.size === 1 ? t('user.count.one') : t('user.count.exact', { n: numberText(this.rows.size) });
+      text = tn('user.count.exact', this.rows.size);
     } else {
-      text = t('user.count.atLeast', { n: numberText(this.rows.size) });
+      text = tn('user.count.atLeast', this.rows.size);
     }
     this.count.textContent = text;
   }
@@ -285,6 +300,8 @@ export class RecordingsView {
   upsert(rec, added) {
     const have = this.rows.get(rec.id);
     if (have) {
+      // The same state twice (a request's result and its push): keep the row.
+      if (JSON.stringify(have.rec) === JSON.stringify(rec)) return;
       const tr = this.row(rec);
       const focused = have.tr.contains(document.activeElement) ? document.activeElement.className : '';
       have.tr.replaceWith(tr);
@@ -368,7 +385,7 @@ export class RecordingsView {
       onclick: (ev) => { ev.stopPropagation(); if (audio) this.play(rec.id); },
       onkeydown: (ev) => this.rowKey(ev, rec.id),
     },
-    h('span', { class: name ? 'peer-name' : 'peer-name peer-none' }, name || number || t('common.party.unknown')),
+    h('span', { class: name || number ? 'peer-name' : 'peer-name peer-none' }, name || number || t('common.party.unknown')),
     h('span', { class: 'peer-line' },
       name && number ? h('span', { class: 'peer-number' }, number) : null,
       words ? h('span', { class: `state state-${rec.state} cdr-${rec.cdr_state ?? 'none'}` }, words) : null));
@@ -385,7 +402,7 @@ export class RecordingsView {
         icon(dir || 'unknown'), h('span', { class: 'visually-hidden' }, directionText(rec.direction))),
       h('td', { class: 'c-party' }, play, err),
       this.admin ? h('td', { class: 'c-owner' }, rec.owner ?? '') : null,
-      h('td', { class: 'c-when' }, h('time', { datetime: rec.created, title: dateTimeText(rec.created) }, shortWhen(rec.created))),
+      h('td', { class: 'c-when' }, whenElement(rec.created)),
       h('td', { class: 'c-dur' }, rec.duration_ms > 0
         ? h('span', { 'aria-label': durationWords(rec.duration_ms) }, durationText(rec.duration_ms)) : ''),
       h('td', { class: 'c-prot' }, rec.protected
@@ -577,7 +594,7 @@ export class RecordingsView {
     if (this.allMatching) {
       this.selCount.textContent = n === null ? t('user.bulk.allMatching') : t('user.bulk.allMatchingN', { n: numberText(n) });
     } else {
-      this.selCount.textContent = this.selected.size === 1 ? t('user.bulk.selectedOne') : t('user.bulk.selected', { n: numberText(this.selected.size) });
+      this.selCount.textContent = tn('user.bulk.selected', this.selected.size);
     }
     const more = this.next || (this.total && this.total.n > shown);
     this.selAll.hidden = this.allMatching || !more || picked < shown;
@@ -588,6 +605,8 @@ export class RecordingsView {
     const recs = this.allMatching ? [] : [...this.selected].map((id) => this.rows.get(id)?.rec).filter(Boolean);
     this.bulkUnprotect.hidden = !this.allMatching && !recs.some((r) => r.protected);
     this.bulkProtect.hidden = !this.allMatching && recs.every((r) => r.protected);
+    // Protected recordings cannot be deleted: no Delete for a selection of only those.
+    this.bulkDelete.hidden = !this.allMatching && recs.length > 0 && recs.every((r) => r.protected);
   }
 
   zipURL() {
@@ -635,7 +654,7 @@ export class RecordingsView {
           changed += 1;
         }
       }
-      this.status.info(t(on ? 'user.done.bulkProtected' : 'user.done.bulkUnprotected', { n: numberText(changed) }));
+      this.status.info(tn(on ? 'user.done.bulkProtected' : 'user.done.bulkUnprotected', changed));
       this.showSelection();
     } catch (err) {
       this.bulkError.show(t('user.error.protect', { error: err.message }));
@@ -648,8 +667,8 @@ export class RecordingsView {
   confirmBulkDelete() {
     this.bulkError.clear();
     const n = this.selectionSize();
-    const text = n === null ? t('user.confirm.deleteMany.textAll') : t('user.confirm.deleteMany.text', { n: numberText(n) });
-    const title = n === 1 ? t('user.confirm.deleteOne.title') : t('user.confirm.deleteMany.title', { n: n === null ? '' : numberText(n) });
+    const text = n === null ? t('user.confirm.deleteMany.textAll') : tn('user.confirm.deleteMany.text', n);
+    const title = n === null ? t('user.confirm.deleteMany.titleAll') : tn('user.confirm.deleteMany.title', n);
     const label = n === null ? t('user.action.delete') : t('user.confirm.deleteMany.button', { n: numberText(n) });
     this.dialog.ask(title, text, () => this.bulkDeleteNow(), () => this.bulkDelete.focus(), label);
   }
@@ -685,7 +704,7 @@ export class RecordingsView {
         this.bulkError.show(t('user.error.bulkRefused', { deleted: numberText(deleted), refused: numberText(refused.length) }));
         this.bulkDelete.focus();
       } else {
-        this.status.info(t('user.done.bulkDeleted', { n: numberText(deleted) }));
+        this.status.info(tn('user.done.bulkDeleted', deleted));
         this.focusRow(-1, this.tbody.firstElementChild);
       }
     } catch (err) {
