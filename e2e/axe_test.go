@@ -49,9 +49,10 @@ func checkAxe(d driver, state string) {
 		t.Fatal(err)
 	}
 	if !evalAs[bool](d, `typeof window.axe === 'object'`) {
-		// The source defines window.axe; evaluated as a script by the
-		// driver (CSP does not apply to it).
-		d.evalInto(src+"\n;true", new(bool))
+		// The source defines window.axe; run as the body of a function,
+		// since the drivers evaluate expressions (CSP does not apply to
+		// what they evaluate).
+		d.evalInto("(() => {\n"+src+"\n;return true; })()", new(bool))
 	}
 	// Started here, awaited by polling: the Chromium driver does not await
 	// promises.

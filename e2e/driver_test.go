@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -53,6 +54,9 @@ type driver interface {
 	report()
 	// checkClean fails the test for exceptions or dialogs the page raised.
 	checkClean()
+	// forget drops the problems seen so far that contain text (errors a
+	// test caused on purpose, such as failed connections while offline).
+	forget(text string)
 }
 
 // WebDriver key values of the keys the tests press (WebDriver's table of
@@ -170,6 +174,13 @@ func (l *pageLog) failProblems(t *testing.T) {
 		t.Errorf("page: %s", p)
 	}
 	l.problems = nil
+}
+
+// forget drops the problems that contain text.
+func (l *pageLog) forget(text string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.problems = slices.DeleteFunc(l.problems, func(p string) bool { return strings.Contains(p, text) })
 }
 
 // logConsole logs to t everything the page logged.
