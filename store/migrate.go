@@ -23,6 +23,7 @@ var migrations = []migration{
 	{"analysis blobs in their own table", migrateBlobs},
 	{"CDR facts parsed once, per-conference caps", migrateCDRFacts}, // cdrfacts.go
 	{peopleMigration, migratePeople},                                // migrate_people.go
+	{searchKeysMigration, migrateSearchKeys},                        // migrate_search.go
 }
 
 // SchemaVersion is the schema version this program creates and understands.
