@@ -243,8 +243,12 @@ func (r userRun) run(t *testing.T, b driver) {
 		waitRows(b, "Müller", ids(c.zoe, c.company))
 		b.waitFor("the count", `document.querySelector('#panel-recordings .count').textContent === '2 calls'`)
 		r.state(b, "search", nil)
-		b.typeText(field, "Kunde 4")
-		waitRows(b, "Kunde 4", ids(c.bulk[48], c.bulk[47], c.bulk[46], c.bulk[45], c.bulk[44], c.bulk[43], c.bulk[42], c.bulk[41], c.bulk[40], c.bulk[39]))
+		b.typeText(field, "Kunde")
+		if hasTotal {
+			b.waitFor("the count", fmt.Sprintf(`document.querySelector('#panel-recordings .count').textContent === '%d calls'`, bulkCalls))
+		} else {
+			b.waitFor("the count", `document.querySelector('#panel-recordings .count').textContent === '50+ calls'`)
+		}
 		b.typeText(field, "nobody at all")
 		waitRows(b, "no match", nil)
 		b.waitFor("the note", `!document.querySelector('#panel-recordings .empty').hidden && document.querySelector('#panel-recordings .empty').textContent === 'No calls match the search.'`)
@@ -252,6 +256,8 @@ func (r userRun) run(t *testing.T, b driver) {
 		if hasOrder { // the server folds accents and matches digits
 			b.typeText(field, "garcia")
 			waitRows(b, "garcia", ids(c.garcia))
+			b.typeText(field, "zoe muller")
+			waitRows(b, "zoe muller", ids(c.zoe))
 			b.typeText(field, "0891234560")
 			waitRows(b, "0891234560", ids(c.garcia))
 		}
@@ -452,7 +458,9 @@ func (r userRun) run(t *testing.T, b driver) {
 		if strings.Contains(text, "err=") || strings.Contains(text, ".pcap") {
 			t.Errorf("the activity shows developer words: %q", text)
 		}
-		if hasOrder && !strings.Contains(text, "You listened to the call with José García.") {
+		if strings.Contains(text, "not available") {
+			t.Log("the server has no GetActivity yet: the sentences are not checked")
+		} else if !strings.Contains(text, "You listened to the call with José García.") {
 			t.Errorf("the activity lacks the listening: %q", text)
 		}
 		r.state(b, "activity", nil)

@@ -3,7 +3,7 @@
 // original capture, which opens in Wireshark.
 import { h, clear, uid } from './dom.js';
 import {
-  dateTimeText, durationWords, directionText, stateWords, partyText, bytesText, numberText,
+  dateTimeText, durationWords, directionText, stateWords, partyText, bytesText, numberText, callTime,
 } from './format.js';
 import { t } from './i18n.js';
 
@@ -29,7 +29,7 @@ export class DetailsDialog {
     this.title.textContent = t('user.details.title', { party: partyText(rec) });
     clear(this.body);
     const rows = [
-      [t('user.details.when'), dateTimeText(rec.created)],
+      [t('user.details.when'), dateTimeText(callTime(rec))],
       [t('user.details.duration'), durationWords(rec.duration_ms)],
       [t('user.details.direction'), directionText(rec.direction)],
       [t('user.details.name'), rec.peer_name ?? ''],

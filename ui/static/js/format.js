@@ -125,6 +125,15 @@ export function stateWords(rec) {
   return out.join(' · ');
 }
 
+/**
+ * callTime is when the call took place: connected, as the PBX's call data
+ * says, else when the recording began to arrive. The list shows, sorts and
+ * filters by it.
+ */
+export function callTime(rec) {
+  return rec.connected_at || rec.created;
+}
+
 /** hasAudio reports whether a recording can be played or downloaded. */
 export function hasAudio(rec) {
   return rec.state === 'ready' || rec.state === 'incomplete';

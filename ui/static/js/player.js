@@ -2,7 +2,7 @@
 // (click or arrow keys to seek), play/pause and a time display. Audio comes
 // from /api/recordings/{id}/audio.wav, which the server serves with Range.
 import { h } from './dom.js';
-import { clock, dateTimeText, decodeBase64, partyText } from './format.js';
+import { clock, dateTimeText, decodeBase64, partyText, callTime } from './format.js';
 import { t } from './i18n.js';
 
 const seekStep = 5; // seconds per arrow key
@@ -44,7 +44,7 @@ export class Player {
   open(rec) {
     this.rec = rec;
     this.envelope = decodeBase64(rec.envelope);
-    this.title.textContent = `${dateTimeText(rec.created)} – ${partyText(rec)}`;
+    this.title.textContent = `${dateTimeText(callTime(rec))} – ${partyText(rec)}`;
     this.el.hidden = false;
     this.audio.src = `/api/recordings/${rec.id}/audio.wav`;
     this.update();

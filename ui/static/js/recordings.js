@@ -5,7 +5,7 @@
 import { h, clear, uid, StatusLine, ConfirmDialog, FieldError } from './dom.js';
 import {
   dateTimeText, shortWhen, durationText, durationWords, directionText, direction, stateWords,
-  hasAudio, partyText, peerName, localDayStart, presetRange, numberText, timeZone,
+  hasAudio, partyText, peerName, localDayStart, presetRange, numberText, timeZone, callTime,
 } from './format.js';
 import { t, tn } from './i18n.js';
 import { icon } from './icons.js';
@@ -290,7 +290,7 @@ export class RecordingsView {
       const numHit = digits.length >= 3 && String(rec.peer_number ?? '').replace(/\D/g, '').includes(digits.replace(/^0+/, ''));
       if (!hay.some((s) => s.includes(q)) && !numHit) return false;
     }
-    const time = new Date(rec.created).getTime();
+    const time = new Date(callTime(rec)).getTime();
     if (f.from && time < new Date(f.from).getTime()) return false;
     if (f.to && time >= new Date(f.to).getTime()) return false;
     return true;
@@ -312,9 +312,9 @@ export class RecordingsView {
     }
     if (!this.matches(rec)) return;
     const oldest = this.filter.order === 'oldest';
-    const time = new Date(rec.created).getTime();
+    const time = new Date(callTime(rec)).getTime();
     const after = (r) => {
-      const rt = new Date(r.created).getTime();
+      const rt = new Date(callTime(r)).getTime();
       const newer = time > rt || (time === rt && rec.id > r.id);
       return oldest ? !newer : newer;
     };
@@ -372,7 +372,7 @@ export class RecordingsView {
     const number = rec.peer_number ?? '';
     const words = stateWords(rec);
     const dir = direction(rec.direction);
-    const label = t('user.row.label', { party: partyText(rec), when: dateTimeText(rec.created) });
+    const label = t('user.row.label', { party: partyText(rec), when: dateTimeText(callTime(rec)) });
 
     const check = h('input', {
       type: 'checkbox', class: 'row-check', checked: this.allMatching || this.selected.has(rec.id),
@@ -402,7 +402,7 @@ export class RecordingsView {
         icon(dir || 'unknown'), h('span', { class: 'visually-hidden' }, directionText(rec.direction))),
       h('td', { class: 'c-party' }, play, err),
       this.admin ? h('td', { class: 'c-owner' }, rec.owner ?? '') : null,
-      h('td', { class: 'c-when' }, whenElement(rec.created)),
+      h('td', { class: 'c-when' }, whenElement(callTime(rec))),
       h('td', { class: 'c-dur' }, rec.duration_ms > 0
         ? h('span', { 'aria-label': durationWords(rec.duration_ms) }, durationText(rec.duration_ms)) : ''),
       h('td', { class: 'c-prot' }, rec.protected
@@ -507,7 +507,7 @@ export class RecordingsView {
     const rec = this.current(id);
     const menuBtn = () => this.rows.get(id)?.tr.querySelector('.menu-btn');
     this.dialog.ask(t('user.confirm.deleteOne.title'),
-      t('user.confirm.deleteOne.text', { when: dateTimeText(rec.created), party: partyText(rec) }),
+      t('user.confirm.deleteOne.text', { when: dateTimeText(callTime(rec)), party: partyText(rec) }),
       () => this.deleteRecording(id), () => menuBtn()?.focus(), t('user.action.delete'));
   }
 
