@@ -444,6 +444,17 @@ export class RecordingsView {
     else this.q.focus();
   }
 
+  /**
+   * refocus puts the focus back on a row's menu button after an action
+   * ended, unless the person has gone on meanwhile (the focus is elsewhere
+   * than on the page's body or in the row: e.g. in a menu opened since).
+   */
+  refocus(id) {
+    const tr = this.rows.get(id)?.tr;
+    const f = document.activeElement;
+    if (tr && (!f || f === document.body || tr.contains(f))) tr.querySelector('.menu-btn')?.focus();
+  }
+
   rowError(id, msg) {
     const el = this.rows.get(id)?.tr.querySelector('.row-error');
     if (!el) { this.status.error(msg); return; }
@@ -499,10 +510,10 @@ export class RecordingsView {
       const res = await this.socket.request('SetProtected', { id, protected: on }, on ? t('user.action.protect') : t('user.action.unprotect'));
       this.upsert(res.recording, false);
       this.status.info(on ? t('user.done.protected') : t('user.done.unprotected'));
-      this.rows.get(id)?.tr.querySelector('.menu-btn')?.focus();
+      this.refocus(id);
     } catch (err) {
       this.rowError(id, t('user.error.protect', { error: err.message }));
-      this.rows.get(id)?.tr.querySelector('.menu-btn')?.focus();
+      this.refocus(id);
     }
   }
 
