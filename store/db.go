@@ -25,6 +25,7 @@ import (
 
 	"recordings/applog"
 	"recordings/internal/invalid"
+	"recordings/store/listquery"
 )
 
 // Errors returned by the store; test with errors.Is. Input the store
@@ -76,6 +77,10 @@ type Options struct {
 	// negative means none.
 	BusyRetries int
 
+	// NumberPlan is how phone numbers are dialled where the PBX is (search
+	// keys of numbers); zero means listquery.DefaultNumberPlan.
+	NumberPlan listquery.NumberPlan
+
 	// migrateTo stops migrations at this version (tests of upgrades); 0
 	// means SchemaVersion.
 	migrateTo int
@@ -98,6 +103,8 @@ type DB struct {
 	ftsCap int
 	// trigrams caches trigram counts for the search plan.
 	trigrams trigramStats
+	// plan is the dialling plan phone numbers are keyed with.
+	plan listquery.NumberPlan
 
 	dummyOnce sync.Once
 	dummyHash []byte
@@ -122,7 +129,13 @@ func OpenOptions(ctx context.Context, path string, log *slog.Logger, opt Options
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	db := &DB{path: abs, log: log.With("category", applog.System), now: opt.Now, cost: opt.BcryptCost, retry: opt.BusyRetries, ftsCap: 5000}
+	db := &DB{path: abs, log: log.With("category", applog.System), now: opt.Now, cost: opt.BcryptCost, retry: opt.BusyRetries, ftsCap: 5000,
+		plan: opt.NumberPlan}
+	if db.plan == (listquery.NumberPlan{}) {
+		db.plan = listquery.DefaultNumberPlan
+	} else if err := db.plan.Check(); err != nil {
+		return nil, fmt.Errorf("store: open: number plan: %w: %w", err, ErrInvalid)
+	}
 	// The file holds password hashes, session tokens and the instance
 	// password: it, its folder (when created here) and SQLite's side files
 	// are private to the service's user (private.go).

@@ -24,6 +24,7 @@ var migrations = []migration{
 	{"CDR facts parsed once, per-conference caps", migrateCDRFacts}, // cdrfacts.go
 	{peopleMigration, migratePeople},                                // migrate_people.go
 	{pbxUsersMigration, migratePBXUsers},                            // pbxusers.go
+	{searchKeysMigration, migrateSearchKeys},                        // migrate_search.go
 }
 
 // SchemaVersion is the schema version this program creates and understands.
