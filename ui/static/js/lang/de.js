@@ -14,6 +14,7 @@ export default {
   'common.adminOnly.text': 'Diese App ist für Administratoren.',
   'common.adminOnly.link': 'Ihre Aufnahmen öffnen',
   'common.error.server': 'Der Server ist nicht erreichbar: {error}',
+  'common.error.myapps': 'Die Anmeldung über myApps ist fehlgeschlagen: {error}',
   'common.cancel': 'Abbrechen',
   'common.close': 'Schließen',
   'common.yes': 'ja',

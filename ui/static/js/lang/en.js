@@ -16,6 +16,7 @@ export default {
   'common.adminOnly.text': 'This app is for administrators.',
   'common.adminOnly.link': 'Open your recordings',
   'common.error.server': 'Cannot reach the server: {error}',
+  'common.error.myapps': 'Signing in through myApps failed: {error}',
   'common.cancel': 'Cancel',
   'common.close': 'Close',
   'common.yes': 'yes',
