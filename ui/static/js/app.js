@@ -141,6 +141,7 @@ async function main() {
       socket.close();
       socket = null;
       if (!(err instanceof myApps.MyAppsError && err.noAnswer)) {
+        document.getElementById('signout').hidden = true;
         clear(mainEl).append(h('p', { class: 'status error', role: 'alert' }, t('common.error.myapps', { error: err.message })));
         return;
       }
