@@ -74,6 +74,7 @@ type config struct {
 	uploadUser, uploadPass string
 	cdrUser, cdrPass       string
 	instancePass           string
+	domain                 string        // the domain this instance serves
 	anonymousNets          string        // source networks allowed without credentials
 	logLevel               string        // process log (stdout/stderr) level
 	shutdown               time.Duration // how long uploads in flight may take at SIGTERM
@@ -102,7 +103,8 @@ func parseServeFlags(args []string, stderr io.Writer) (config, error) {
 		tlsKey: os.Getenv("RECORDINGS_TLS_KEY"), tlsHosts: os.Getenv("RECORDINGS_TLS_HOSTS"),
 		frameAncestors: os.Getenv("RECORDINGS_FRAME_ANCESTORS"), metricsToken: os.Getenv("RECORDINGS_METRICS_TOKEN"),
 		cdrUser: os.Getenv("RECORDINGS_CDR_USER"), cdrPass: os.Getenv("RECORDINGS_CDR_PASSWORD"),
-		instancePass: os.Getenv("RECORDINGS_INSTANCE_PASSWORD"), anonymousNets: os.Getenv("RECORDINGS_ANONYMOUS_NETWORKS")}
+		instancePass: os.Getenv("RECORDINGS_INSTANCE_PASSWORD"), anonymousNets: os.Getenv("RECORDINGS_ANONYMOUS_NETWORKS"),
+		domain: os.Getenv("RECORDINGS_DOMAIN")}
 	if v := os.Getenv("RECORDINGS_BEHIND_TLS_PROXY"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -128,6 +130,10 @@ func parseServeFlags(args []string, stderr io.Writer) (config, error) {
 	fs.Uint64Var(&c.minFree, "min-free", health.DefaultMinFree, "free disk bytes below which /healthz reports failure")
 	fs.StringVar(&c.anonymousNets, "anonymous-networks", c.anonymousNets,
 		"source networks (CIDRs or addresses, comma-separated) that may upload and post CDRs without credentials (env RECORDINGS_ANONYMOUS_NETWORKS)")
+	fs.StringVar(&c.domain, "domain", c.domain,
+		"the domain this instance serves (the {domain} of its URLs); a PBX is expected from then on (env RECORDINGS_DOMAIN)")
+	fs.StringVar(&c.instancePass, "instance-password", c.instancePass,
+		"the instance password: the App objects' password on the PBX; default generated (prefer env RECORDINGS_INSTANCE_PASSWORD: flags show in ps)")
 	idle, err := envDuration("RECORDINGS_SESSION_IDLE", store.DefaultSessionIdle)
 	if err != nil {
 		return c, err
@@ -221,7 +227,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		AnonymousNetworks: cfg.anonymousNets, AdminPassword: os.Getenv("RECORDINGS_ADMIN_PASSWORD"), LogOutput: stderr,
 		LogLevel: level, ShutdownTimeout: cfg.shutdown, MinFree: cfg.minFree, Version: buildVersion(),
 		TLS: cfg.tlsConfig(), BehindTLSProxy: cfg.behindTLSProxy, FrameAncestors: cfg.frameAncestors,
-		MetricsToken: cfg.metricsToken, SessionIdle: cfg.sessionIdle})
+		MetricsToken: cfg.metricsToken, SessionIdle: cfg.sessionIdle, Domain: cfg.domain})
 	if err != nil {
 		return err
 	}

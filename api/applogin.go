@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"recordings/pbx"
+	"recordings/pbxlink"
 	"recordings/store"
 )
 
@@ -46,6 +47,17 @@ const (
 type appLoginConn struct {
 	challenge string
 	issued    time.Time
+	// user is the last user login that succeeded on the connection, kept
+	// in case a PbxInfo shows it was the PBX's (pbxconn.go).
+	user *userLogin
+}
+
+// userLogin is a verified user AppLogin.
+type userLogin struct {
+	req     appLoginRequest
+	inf     loginInfo
+	domain  string // of the connection's URL
+	created bool   // the login made the account
 }
 
 type appChallengeResult struct {
@@ -92,7 +104,19 @@ func (e errAppLogin) Error() string { return e.msg }
 // refusal is an errAppLogin (logged; a wrong digest counts against remote
 // and the account named in the sign-in throttle, throttle.go); other errors
 // are internal.
-func (s *Server) appLogin(ctx context.Context, st *appLoginConn, remote string, body []byte) (_ store.User, _ string, err error) {
+func (s *Server) appLogin(ctx context.Context, st *appLoginConn, remote string, body []byte) (store.User, string, error) {
+	u, tok, pl, err := s.appLoginAny(ctx, st, remote, "", body)
+	if err == nil && pl != nil {
+		return store.User{}, "", errAppLogin{"an App object's (the PBX's) login is accepted on its websocket only"}
+	}
+	return u, tok, err
+}
+
+// appLoginAny checks an AppLogin message: a user's (the signed-in user and
+// session token) or the PBX's own login as its App object (pl, see
+// isPBXLogin; no account is touched). domain is the {domain} of the app
+// URL the connection came in on ("" for /api/ws).
+func (s *Server) appLoginAny(ctx context.Context, st *appLoginConn, remote, domain string, body []byte) (_ store.User, _ string, pl *pbxlink.Login, err error) {
 	// The challenge is used up whatever happens next.
 	challenge, issued := st.challenge, st.issued
 	st.challenge = ""
@@ -100,7 +124,7 @@ func (s *Server) appLogin(ctx context.Context, st *appLoginConn, remote string, 
 	jsonErr := json.Unmarshal(body, &req)
 	att, terr := s.thr.begin("applogin", remote, req.SIP)
 	if terr != nil {
-		return store.User{}, "", errAppLogin{terr.Error()}
+		return store.User{}, "", nil, errAppLogin{terr.Error()}
 	}
 	defer func() {
 		if err != nil {
@@ -109,18 +133,38 @@ func (s *Server) appLogin(ctx context.Context, st *appLoginConn, remote string, 
 	}()
 	// guess refuses a sign-in that may be a guess (counted); refuse one
 	// the digest has vouched for (a configuration problem, not counted).
-	guess := func(reason string, args ...any) (store.User, string, error) {
+	// A refused login that looks like the PBX's is shown to the admins
+	// as the PBX connection's last error.
+	looksPBX := false
+	pbxDomain := domain
+	if pbxDomain == "" {
+		pbxDomain = req.Domain
+	}
+	noteRefusal := func(reason string) {
+		if looksPBX && s.pbxHub != nil {
+			s.pbxHub.Failed(clipText(pbxDomain, 256), "App object login refused: "+reason)
+		}
+	}
+	guess := func(reason string, args ...any) (store.User, string, *pbxlink.Login, error) {
 		att.failed()
 		s.log.Warn("AppLogin refused", append([]any{"remote", remote, "reason", reason}, args...)...)
-		return store.User{}, "", errAppLogin{reason}
+		noteRefusal(reason)
+		return store.User{}, "", nil, errAppLogin{reason}
 	}
-	refuseLogin := func(reason string, args ...any) (store.User, string, error) {
+	refuseLogin := func(reason string, args ...any) (store.User, string, *pbxlink.Login, error) {
 		s.log.Warn("AppLogin refused", append([]any{"remote", remote, "reason", reason}, args...)...)
-		return store.User{}, "", errAppLogin{reason}
+		noteRefusal(reason)
+		return store.User{}, "", nil, errAppLogin{reason}
 	}
 	if jsonErr != nil {
 		return guess("bad AppLogin message: " + jsonErr.Error())
 	}
+	var inf loginInfo
+	infoErr := error(nil)
+	if len(req.Info) > 0 && !bytes.Equal(req.Info, []byte("null")) {
+		infoErr = json.Unmarshal(req.Info, &inf)
+	}
+	looksPBX = infoErr == nil && (req.App == appUser || req.App == appAdmin) && s.isPBXLogin(ctx, req, inf)
 	if challenge == "" || s.opt.Now().Sub(issued) > appChallengeTTL {
 		return guess("no valid challenge: send AppChallenge first", "sip", req.SIP)
 	}
@@ -153,16 +197,19 @@ func (s *Server) appLogin(ctx context.Context, st *appLoginConn, remote string, 
 	default:
 		return refuseLogin(fmt.Sprintf("unknown app %.64q (want %s or %s)", req.App, appUser, appAdmin), "sip", req.SIP)
 	}
+	if infoErr != nil {
+		return refuseLogin("info is not a JSON object: "+infoErr.Error(), "sip", req.SIP)
+	}
+	if looksPBX {
+		l, err := s.pbxLogin(req, inf, domain, remote)
+		if err != nil {
+			return refuseLogin(err.Error(), "sip", req.SIP)
+		}
+		att.succeeded()
+		return store.User{}, "", l, nil
+	}
 	if req.SIP == "" {
 		return refuseLogin("AppLogin without sip (user name)")
-	}
-	var inf struct {
-		AppObj string `json:"appobj"`
-	}
-	if info != "" {
-		if err := json.Unmarshal(req.Info, &inf); err != nil {
-			return refuseLogin("info is not a JSON object: "+err.Error(), "sip", req.SIP)
-		}
 	}
 	if inf.AppObj != "" {
 		o, err := s.db.AppObjectByName(ctx, inf.AppObj)
@@ -170,7 +217,7 @@ func (s *Server) appLogin(ctx context.Context, st *appLoginConn, remote string, 
 			return refuseLogin(fmt.Sprintf("app object %.64q is not configured here", inf.AppObj), "sip", req.SIP)
 		}
 		if err != nil {
-			return store.User{}, "", err
+			return store.User{}, "", nil, err
 		}
 		if (o.Type == store.AppObjectAdmin) != (role == store.RoleAdmin) {
 			return refuseLogin(fmt.Sprintf("app object %s is of type %s, not for app %s", o.Name, o.Type, req.App), "sip", req.SIP)
@@ -179,12 +226,14 @@ func (s *Server) appLogin(ctx context.Context, st *appLoginConn, remote string, 
 	}
 	// The account is the one whose normalised name is sip's (store.NameKey).
 	u, err := s.db.User(ctx, req.SIP)
+	created := false
 	if errors.Is(err, store.ErrNotFound) {
 		// The PBX vouches for the user: make a PBX-only account.
 		u, err = s.db.CreateUser(ctx, store.User{Name: req.SIP, DisplayName: clipText(req.DN, 256)}, "")
 		if errors.Is(err, store.ErrExists) {
 			u, err = s.db.User(ctx, req.SIP)
 		} else if err == nil {
+			created = true
 			s.log.Info("account created by AppLogin", "user", u.Name)
 		}
 	}
@@ -192,24 +241,28 @@ func (s *Server) appLogin(ctx context.Context, st *appLoginConn, remote string, 
 		if errors.Is(err, store.ErrInvalid) {
 			return refuseLogin("sip is not a valid user name: "+err.Error(), "sip", req.SIP)
 		}
-		return store.User{}, "", err
+		return store.User{}, "", nil, err
 	}
 	if u.Disabled {
 		return refuseLogin("this account is disabled", "sip", req.SIP)
 	}
 	tok, err := s.db.CreateAppSession(ctx, u.ID, s.opt.SessionTTL, inf.AppObj, role)
 	if err != nil {
-		return store.User{}, "", err
+		return store.User{}, "", nil, err
 	}
 	su, err := s.db.SessionUser(ctx, tok)
 	if err != nil {
-		return store.User{}, "", err
+		return store.User{}, "", nil, err
 	}
+	if role == store.RoleUser {
+		s.noteUnlicensed(ctx, u.Name, inf.Unlicensed)
+	}
+	st.user = &userLogin{req: req, inf: inf, domain: domain, created: created}
 	att.succeeded()
 	s.log.Info("signed in by AppLogin", "user", su.Name, "app", req.App, "app_object", su.Via,
 		"remote", remote)
 	s.pruneSessions(ctx)
-	return su, tok, nil
+	return su, tok, nil, nil
 }
 
 // appLoginReply turns appLogin's outcome into the AppLoginResult body.
@@ -254,7 +307,13 @@ func (s *Server) wsAppChallenge(ctx context.Context, c *wsClient, u store.User, 
 // signed in with the new session (re-checked on every later message like a
 // cookie session).
 func (s *Server) wsAppLogin(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {
-	user, tok, err := s.appLogin(ctx, &c.app, c.remote, body)
+	user, tok, pl, err := s.appLoginAny(ctx, &c.app, c.remote, c.domain, body)
+	if err == nil && pl != nil {
+		if err := s.becomePBX(c, *pl); err != nil {
+			return appLoginResult{OK: false, Error: err.Error()}, nil
+		}
+		return appLoginResult{OK: true}, nil
+	}
 	res, err := appLoginReply(user, tok, err)
 	if err != nil {
 		return nil, err

@@ -11,7 +11,15 @@ type licencesJSON struct {
 	ToPurge    int64    `json:"to_purge"`       // recordings the next start-up deletes
 	Protected  int64    `json:"kept_protected"` // unlicensed but protected: kept
 	Licensed   []string `json:"licensed"`       // accounts holding a licence
+	// FromPBX: the licences come from the PBX (a PBX is expected, see
+	// docs/pbx.md); the typed-in count and assignments do not apply.
+	FromPBX bool `json:"from_pbx"`
 }
+
+// errLicencesFromPBX refuses typing in licences where the PBX decides.
+var errLicencesFromPBX = &clientError{status: http.StatusConflict,
+	msg: "licences come from the PBX (App(innovaphone-recorder) licences assigned to users there): the licence count " +
+		"and assignments here apply only to installations without a PBX"}
 
 // getLicences reports the licence situation, including how many
 // recordings of users without a licence the next start-up will delete.
@@ -27,7 +35,7 @@ func (s *Server) getLicences(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := licencesJSON{Configured: st.Configured, Count: st.Count, Assigned: st.Assigned, ToPurge: st.ToPurge,
-		Protected: st.Protected, Licensed: []string{}}
+		Protected: st.Protected, Licensed: []string{}, FromPBX: s.set.PBXExpected()}
 	for _, u := range users {
 		if u.Licensed {
 			out.Licensed = append(out.Licensed, u.Name)
@@ -43,6 +51,10 @@ func (s *Server) setLicences(w http.ResponseWriter, r *http.Request) {
 		Count *int `json:"count"`
 	}
 	if !decodeJSON(w, r, &req) {
+		return
+	}
+	if s.set.PBXExpected() {
+		s.fail(w, r, errLicencesFromPBX)
 		return
 	}
 	by := userFrom(r.Context()).Name
@@ -68,6 +80,10 @@ func (s *Server) restSetUserLicence(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.Licensed == nil {
 		httpError(w, http.StatusBadRequest, `body must be {"licensed": true|false}`)
+		return
+	}
+	if s.set.PBXExpected() {
+		s.fail(w, r, errLicencesFromPBX)
 		return
 	}
 	if err := s.db.SetUserLicensed(r.Context(), r.PathValue("name"), *req.Licensed); err != nil {

@@ -125,13 +125,14 @@ type statusJSON struct {
 	UploadsNow       int64         `json:"uploads_in_progress"`
 	DatabaseFree     int64         `json:"database_free_bytes"`
 	Health           health.Report `json:"health"`
+	PBX              pbxStatusJSON `json:"pbx"` // the PBX's App-object connection
 }
 
 func (s *Server) adminStatus(w http.ResponseWriter, r *http.Request) {
 	v := s.set.Values()
-	st := statusJSON{Version: s.opt.Version, PBXName: v.PBXName, Problems: append([]string{}, s.set.Problems()...),
+	st := statusJSON{Version: s.opt.Version, PBXName: v.PBXName, Problems: s.problems(),
 		RetentionDays: v.RetentionDays, LogRetentionDays: v.LogRetentionDays, UploadsNow: s.ing.Uploads(),
-		Health: s.healthReport(r.Context())}
+		Health: s.healthReport(r.Context()), PBX: s.pbxStatus()}
 	if n, err := s.db.FreeSize(r.Context()); err == nil {
 		st.DatabaseFree = n
 	}

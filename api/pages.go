@@ -12,10 +12,14 @@ import (
 func (s *Server) routeUI(apiMux, mux *http.ServeMux) {
 	apiMux.HandleFunc("GET /api/ws", s.serveWS)
 	apiMux.HandleFunc("GET /api/session", s.session)
+	// The app URLs: the AppWebsocket upgrade (the PBX's App object, or an
+	// app built on the SDK's library, which dials the instance path) and
+	// the pages. One wildcard route for both pages (literal names could
+	// clash with other three-segment patterns).
+	mux.HandleFunc("GET /{domain}/recordings/{page}", s.appURL)
+	mux.HandleFunc("GET /{domain}/recordings/{$}", s.appURL)
+	mux.HandleFunc("GET /{domain}/recordings", s.appURL)
 	if s.opt.UI != nil {
-		// One wildcard route for both pages (literal names could clash with
-		// other three-segment patterns).
-		mux.HandleFunc("GET /{domain}/recordings/{page}", s.appPage)
 		mux.HandleFunc("GET /{$}", s.signInPage)
 		mux.Handle("GET /", s.withPageHeaders(http.FileServerFS(s.opt.UI))) // scripts, styles, images
 	}

@@ -25,6 +25,7 @@ import (
 	"recordings/health"
 	"recordings/ingest"
 	"recordings/metrics"
+	"recordings/pbxlink"
 	"recordings/settings"
 	"recordings/store"
 )
@@ -40,12 +41,17 @@ type Deps struct {
 	Health   *health.Checker
 	Metrics  *metrics.Metrics
 	Log      *slog.Logger
+	// PBX keeps the PBX's App-object connections (pbxconn.go).
+	PBX *pbxlink.Hub
+	// Licences is the PBX licence client, shown in the PBX status; nil:
+	// none.
+	Licences *pbxlink.Licences
 }
 
 func (d Deps) check() error {
 	switch {
 	case d.DB == nil, d.Ingest == nil, d.Calls == nil, d.Settings == nil, d.Events == nil, d.Health == nil,
-		d.Metrics == nil, d.Log == nil:
+		d.Metrics == nil, d.Log == nil, d.PBX == nil:
 		return errors.New("api: every dependency is required")
 	}
 	return nil
@@ -92,6 +98,8 @@ type Server struct {
 	csp     string    // the pages' Content-Security-Policy (browser.go)
 	ws      wsHub     // websocket clients (wsconn.go)
 	pbx     *pbxState // AppLogin (applogin.go)
+	pbxHub  *pbxlink.Hub
+	lics    *pbxlink.Licences
 	thr     *throttle // sign-in throttle (throttle.go)
 	backups backups   // admin backups (ops.go)
 	rejects rejects   // refused uploads and CDRs, logged per source and minute (ingress.go)
@@ -121,7 +129,7 @@ func New(d Deps, opt Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{db: d.DB, ing: d.Ingest, cdrs: d.Calls, set: d.Settings, bus: d.Events, hc: d.Health, m: d.Metrics,
-		opt: opt, pbx: newPBXState(), backups: newBackups(opt.Now), csp: pageCSP(frames),
+		opt: opt, pbx: newPBXState(), pbxHub: d.PBX, lics: d.Licences, backups: newBackups(opt.Now), csp: pageCSP(frames),
 		log:    d.Log.With("category", applog.UI),
 		recLog: d.Log.With("category", applog.Recording),
 		cdrLog: d.Log.With("category", applog.CallInformation),
@@ -131,6 +139,7 @@ func New(d Deps, opt Options) (*Server, error) {
 	s.rejects = s.newRejects()
 	s.thr = newThrottle(opt.Now, s.log)
 	s.ws.unsubscribe = d.Events.Subscribe(s.push)
+	d.PBX.OnChange(s.pushPBXStatus)
 	return s, nil
 }
 

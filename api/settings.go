@@ -32,7 +32,7 @@ type settingsJSON struct {
 func (s *Server) settingsView() settingsJSON {
 	vals := s.set.Values()
 	v := settingsJSON{PBXName: vals.PBXName, Trace: vals.Trace, Categories: applog.Categories(),
-		Levels: settings.TraceLevels(), Problems: append([]string{}, s.set.Problems()...)}
+		Levels: settings.TraceLevels(), Problems: s.problems()}
 	if vals.RetentionSet {
 		v.RetentionDays = &vals.RetentionDays
 	}
@@ -96,6 +96,7 @@ type pbxSettingsJSON struct {
 	AppPassword       string   `json:"instance_password"`
 	AppPasswordSet    bool     `json:"instance_password_set"`
 	AnonymousNetworks []string `json:"anonymous_networks"`
+	Domain            string   `json:"domain"` // the domain this instance serves; "" any
 	// Fixed names the settings given at start-up (key → the environment
 	// variable or flag): they cannot be changed here.
 	Fixed              map[string]string `json:"fixed"`
@@ -108,12 +109,12 @@ func (s *Server) getPBXSettings(w http.ResponseWriter, r *http.Request) {
 	out := pbxSettingsJSON{UploadUser: v.UploadUser, UploadPassword: v.UploadPassword, CDRUser: v.CDRUser,
 		CDRPassword: v.CDRPassword, CDRPasswordSet: v.CDRPassword != "", AppPassword: v.AppPassword,
 		AppPasswordSet: v.AppPassword != "", AnonymousNetworks: []string{}, Fixed: map[string]string{},
-		NoCDRGraceSeconds: int(v.NoCDRGrace.Seconds()), NoCDRGraceFromConf: v.NoCDRGraceSet}
+		NoCDRGraceSeconds: int(v.NoCDRGrace.Seconds()), NoCDRGraceFromConf: v.NoCDRGraceSet, Domain: v.Domain}
 	for _, n := range v.AnonymousNets {
 		out.AnonymousNetworks = append(out.AnonymousNetworks, settings.FormatNetworks([]netip.Prefix{n}))
 	}
 	for _, k := range []string{settings.KeyUploadUser, settings.KeyUploadPassword, settings.KeyCDRUser,
-		settings.KeyCDRPassword, settings.KeyAppPassword, settings.KeyAnonymousNets} {
+		settings.KeyCDRPassword, settings.KeyAppPassword, settings.KeyAnonymousNets, settings.KeyDomain} {
 		if by := s.set.FixedBy(k); by != "" {
 			out.Fixed[k] = by
 		}
@@ -135,6 +136,7 @@ func (s *Server) setPBXSettings(w http.ResponseWriter, r *http.Request) {
 		AppPassword    *string         `json:"instance_password"`
 		Networks       json.RawMessage `json:"anonymous_networks"`
 		Grace          *int            `json:"nocdr_grace_seconds"`
+		Domain         *string         `json:"domain"`
 	}
 	if !decodeJSON(w, r, &req) {
 		return
@@ -142,7 +144,8 @@ func (s *Server) setPBXSettings(w http.ResponseWriter, r *http.Request) {
 	changes := map[string]string{}
 	for key, v := range map[string]*string{settings.KeyUploadUser: req.UploadUser,
 		settings.KeyUploadPassword: req.UploadPassword, settings.KeyCDRUser: req.CDRUser,
-		settings.KeyCDRPassword: req.CDRPassword, settings.KeyAppPassword: req.AppPassword} {
+		settings.KeyCDRPassword: req.CDRPassword, settings.KeyAppPassword: req.AppPassword,
+		settings.KeyDomain: req.Domain} {
 		if v != nil {
 			changes[key] = *v
 		}

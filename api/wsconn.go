@@ -12,6 +12,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"recordings/pbxlink"
 	"recordings/store"
 )
 
@@ -109,6 +110,11 @@ type wsClient struct {
 	cancel context.CancelCauseFunc
 	remote string       // the client's address, for the sign-in throttle
 	app    appLoginConn // AppLogin challenge state (applogin.go); read loop only
+	// domain is the {domain} of the app URL the connection came in on
+	// ("" for /api/ws).
+	domain string
+	// readLimit changes the largest message read (nil in tests).
+	readLimit func(int64)
 	// closeConn starts the closing handshake with code (nil in tests that
 	// drive wsHandle without a connection).
 	closeConn func(code websocket.StatusCode, reason string)
@@ -125,6 +131,9 @@ type wsClient struct {
 	revoked    bool       // the session ended: no more answers or pushes
 	subscribed bool
 	seen       map[int64]struct{} // recordings this client was shown (listed or pushed)
+	// pbx is set when the PBX logged in on this connection as its App
+	// object: every message then goes to it (pbxconn.go).
+	pbx *pbxlink.Session
 }
 
 // errSessionEnded: the session or account of a websocket client no longer
@@ -363,7 +372,8 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancelCause(r.Context())
 	defer cancel(nil)
 	c := &wsClient{send: make(chan []byte, wsSendQueue), drain: make(chan struct{}), cancel: cancel, token: token, user: user,
-		remote: r.RemoteAddr, checked: s.opt.Now(), gen: s.ws.rights.Load(),
+		remote: r.RemoteAddr, checked: s.opt.Now(), gen: s.ws.rights.Load(), domain: r.PathValue("domain"),
+		readLimit: conn.SetReadLimit,
 		// A revocation closes from another goroutine; the read loop then
 		// sees the close and ends the connection.
 		closeConn: func(code websocket.StatusCode, reason string) { go conn.Close(code, reason) }}
@@ -375,6 +385,21 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.ws.remove(c)
+	var endWhy string // why the read loop ended, when the service ended it
+	defer func() {
+		if p := c.pbxSession(); p != nil {
+			reason := "the PBX closed the connection"
+			switch cause := context.Cause(ctx); {
+			case cause != nil && !errors.Is(cause, context.Canceled):
+				reason = cause.Error()
+			case endWhy != "":
+				reason = endWhy
+			case r.Context().Err() != nil:
+				reason = "the service is shutting down"
+			}
+			p.End(reason)
+		}
+	}()
 
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -383,7 +408,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	go func() { defer wg.Done(); wsPinger(ctx, conn, c) }()
 	if user.Name == "" {
 		t := time.AfterFunc(wsSignInTimeout, func() {
-			if c.currentUser().Name == "" {
+			if c.currentUser().Name == "" && c.pbxSession() == nil {
 				// Close (not cancel) so that the client gets the code.
 				_ = conn.Close(wsCloseSignIn, "sign-in required")
 			}
@@ -392,6 +417,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 
 	status, reason := s.wsReadLoop(ctx, conn, c)
+	endWhy = reason
 	if ctx.Err() == nil && status != 0 {
 		// A deliberate close: let the writer send what is queued (such as
 		// the answer saying why) before the close frame.

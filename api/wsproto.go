@@ -41,6 +41,7 @@ var wsHandlers = map[string]wsHandler{
 	"SetUserDisabled":    {fn: (*Server).wsSetUserDisabled, admin: true},
 	"DeleteUser":         {fn: (*Server).wsDeleteUser, admin: true},
 	"ReassignRecordings": {fn: (*Server).wsReassignRecordings, admin: true},
+	"GetPbxStatus":       {fn: (*Server).wsGetPbxStatus, admin: true},
 	// An app may sign in again over a connection that a cookie signed in.
 	"AppChallenge": {fn: (*Server).wsAppChallenge},
 	"AppLogin":     {fn: (*Server).wsAppLogin},
@@ -62,12 +63,21 @@ func (s *Server) wsHandle(ctx context.Context, c *wsClient, data []byte) (reply 
 	if c.isRevoked() {
 		return nil, true // closing already: answer nothing more
 	}
+	if p := c.pbxSession(); p != nil {
+		p.Handle(data) // the PBX's connection (pbxconn.go): it answers itself
+		return nil, false
+	}
 	var env wsEnvelope
 	if err := json.Unmarshal(data, &env); err != nil {
 		return wsErrorReply("", nil, "message is not a JSON object: "+err.Error()), false
 	}
 	if env.MT == "" {
 		return wsErrorReply("", env.Src, `message has no "mt"`), false
+	}
+	if env.MT == "PbxInfo" && c.app.user != nil {
+		// The SDK's rule: PbxInfo marks the PBX's session. A login taken
+		// for a user's turns out to be the App object's.
+		return s.lateBecomePBX(ctx, c, env, data), false
 	}
 	u := c.currentUser()
 	h, ok := wsHandlers[env.MT]

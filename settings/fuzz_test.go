@@ -12,6 +12,7 @@ func FuzzValidate(f *testing.F) {
 	for _, seed := range [][2]string{
 		{KeyPBXName, " pbx "}, {KeyRetentionDays, "30"}, {KeyRetentionDays, "-0"}, {KeyLogRetentionDays, "+7"},
 		{KeyLicenceCount, "010"}, {KeyCDRUser, "u:p"}, {KeyCDRPassword, "pw"}, {KeyNoCDRGrace, "600"},
+		{KeyDomain, " example.com "}, {KeyDomain, "a/b"}, {KeyPBXSeen, "b.example, a.example,a.example"},
 		{"trace.ui", "DEBUG"}, {"trace.Call Information", "Off"}, {"trace.", "info"}, {"x", "y"},
 	} {
 		f.Add(seed[0], seed[1])

@@ -47,6 +47,10 @@ type Values struct {
 	NoCDRGrace    time.Duration // DefaultNoCDRGrace unless NoCDRGraceSet
 	NoCDRGraceSet bool
 	Trace         map[string]string // category → level name
+	// Domain is the domain this instance serves ("" : any).
+	Domain string
+	// PBXSeen lists the domains whose PBX has logged in at least once.
+	PBXSeen []string
 }
 
 // Service reads, changes and applies settings.
@@ -310,6 +314,10 @@ func (s *Service) Values() Values {
 	if nets, err := ParseNetworks(m[KeyAnonymousNets]); err == nil {
 		v.AnonymousNets = nets
 	}
+	v.Domain = m[KeyDomain]
+	if p, err := Validate(KeyPBXSeen, m[KeyPBXSeen]); err == nil && p != "" {
+		v.PBXSeen = strings.Split(p, ",")
+	}
 	if p, err := Validate(KeyIngressPending, m[KeyIngressPending]); err == nil && p != "" {
 		v.Pending = strings.Split(p, ",")
 	}
@@ -404,6 +412,30 @@ func (s *Service) EnsureCredentials(ctx context.Context, by string, inUse ...str
 		return nil, fmt.Errorf("settings: generate credentials: %w", err)
 	}
 	return gen, nil
+}
+
+// PBXExpected tells whether a PBX is expected to be connected: a domain is
+// configured or a PBX has logged in before (docs/pbx.md).
+func (s *Service) PBXExpected() bool {
+	v := s.Values()
+	return v.Domain != "" || len(v.PBXSeen) > 0
+}
+
+// PBXSeen remembers that the PBX of domain has logged in (once per domain;
+// a no-op when it is known).
+func (s *Service) PBXSeen(ctx context.Context, domain string) error {
+	v := s.Values()
+	if domain == "" {
+		domain = "-"
+	}
+	if slices.Contains(v.PBXSeen, domain) {
+		return nil
+	}
+	next, err := Validate(KeyPBXSeen, strings.Join(append(slices.Clone(v.PBXSeen), domain), ","))
+	if err != nil || next == strings.Join(v.PBXSeen, ",") {
+		return nil // not a domain to remember, or the list is full: a PBX is expected either way
+	}
+	return s.Set(ctx, "system", map[string]string{KeyPBXSeen: next})
 }
 
 // Used records that a device used the ingress part (PendingUpload or

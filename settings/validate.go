@@ -34,6 +34,13 @@ const (
 	KeyIngressPending   = "ingress_pending"     // credentials generated at an upgrade and not yet used: "upload", "cdr"
 	KeyNoCDRGrace       = "nocdr_grace_seconds" // how long a recording waits for its CDR
 	KeyTracePrefix      = "trace."              // + category, e.g. "trace.Converting"
+	// KeyDomain is the domain this instance serves (the App Platform's
+	// instance domain, the {domain} of its URLs); unset: any.
+	KeyDomain = "domain"
+	// KeyPBXSeen lists the domains whose PBX has logged in as the App
+	// object at least once: from then on a PBX is expected, and the
+	// licences come from it.
+	KeyPBXSeen = "pbx_seen"
 )
 
 // Bounds and defaults.
@@ -41,6 +48,7 @@ const (
 	MaxRetentionDays        = 11000
 	DefaultLogRetentionDays = 30
 	MaxPBXName              = 128
+	MaxDomain               = 253
 	MaxLicences             = 1_000_000
 	MaxCredential           = 256
 	MaxAnonymousNets        = 64            // entries of anonymous_networks
@@ -157,6 +165,35 @@ func Validate(key, value string) (string, error) {
 			return "", err
 		}
 		return v, nil
+	case KeyDomain:
+		v := strings.TrimSpace(value)
+		if err := checkText(key, v, MaxDomain); err != nil {
+			return "", err
+		}
+		if strings.ContainsAny(v, "/?#%\\ ") {
+			return "", invalid.New(key, "%.64q: no '/', '?', '#', '%%', '\\' or spaces allowed (a System Name such as example.com)", v)
+		}
+		if v == "api" {
+			return "", invalid.New(key, "\"api\" is reserved: the service's own paths begin with /api/")
+		}
+		return v, nil
+	case KeyPBXSeen:
+		// Only whether it is empty matters; the list is kept short (the
+		// domains that do not fit are left out).
+		var out []string
+		size := 0
+		for _, d := range strings.FieldsFunc(value, isListSep) {
+			if err := checkText(key, d, MaxDomain); err != nil || strings.ContainsAny(d, "/?#%") {
+				return "", invalid.New(key, "%.64q is not a System Name", d)
+			}
+			if slices.Contains(out, d) || size+len(d)+1 > MaxCredential {
+				continue
+			}
+			out = append(out, d)
+			size += len(d) + 1
+		}
+		slices.Sort(out)
+		return strings.Join(out, ","), nil
 	case KeyRetentionDays, KeyLogRetentionDays:
 		n, err := ParseDays(key, value)
 		if err != nil {

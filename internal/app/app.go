@@ -23,6 +23,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -35,6 +36,7 @@ import (
 	"recordings/ingest"
 	"recordings/internal/tlscert"
 	"recordings/metrics"
+	"recordings/pbxlink"
 	"recordings/retention"
 	"recordings/settings"
 	"recordings/store"
@@ -54,6 +56,9 @@ type Config struct {
 	UploadUser, UploadPassword string
 	CDRUser, CDRPassword       string
 	InstancePassword           string
+	// Domain, when set, is the domain this instance serves (the App
+	// Platform's instance domain); it is in force over the stored setting.
+	Domain string
 	// AnonymousNetworks, when set, fixes the source networks that may
 	// upload and post CDRs without credentials (a list of CIDRs and
 	// addresses).
@@ -115,7 +120,10 @@ type Tuning struct {
 	UploadIdle    time.Duration    // an upload silent this long is cut off
 	SessionTTL    time.Duration
 	SettingsPoll  time.Duration // how often settings are re-read; default 10 s
-	HTTP          api.Timeouts  // the HTTP server's connection timeouts
+	// PbxInfoTimeout is how soon after its login the PBX must send
+	// PbxInfo; default pbxlink.DefaultInfoTimeout.
+	PbxInfoTimeout time.Duration
+	HTTP           api.Timeouts // the HTTP server's connection timeouts
 	// Disk reports free and total bytes at a path for /healthz; default
 	// the file system's (health.DiskSpace).
 	Disk func(path string) (free, total uint64, err error)
@@ -138,8 +146,14 @@ type App struct {
 	TLS *tls.Config
 	// Certificate is the HTTPS certificate source when Config.TLS is on.
 	Certificate *tlscert.Source
+	// PBX keeps the PBX's App-object connections; Licences reads the
+	// licences over it (pbx.go).
+	PBX      *pbxlink.Hub
+	Licences *pbxlink.Licences
 
-	cfg      Config
+	cfg Config
+	// purgeDue: the licence purge waits for the PBX's first answer.
+	purgeDue atomic.Bool
 	handler  http.Handler
 	alog     *applog.Logger
 	stopLogs context.CancelFunc
@@ -210,11 +224,6 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.Metrics.WatchDatabase(a.DB.Size)
 	a.Metrics.WatchLogs(func() int64 { return a.alog.Dropped() + a.alog.Failed() })
 	a.Events.Subscribe(a.Metrics.RecordingEvent)
-	// Recordings of users without a licence go at start-up (only when a
-	// licence count is configured).
-	if _, err := calls.PurgeUnlicensed(ctx, a.DB, a.Log); err != nil {
-		return nil, err
-	}
 	a.Calls = calls.New(a.DB, a.Log, calls.Options{Now: cfg.Tuning.Now, Events: a.Events})
 	a.Ingest = ingest.New(a.DB, a.Log, ingest.Options{MaxUploadBytes: cfg.MaxUpload, ChunkBytes: cfg.Tuning.ChunkBytes,
 		FlushInterval: cfg.Tuning.FlushInterval, Now: cfg.Tuning.Now, Observer: a.Metrics, Attach: a.Calls.Attach,
@@ -244,15 +253,22 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	for _, p := range a.Settings.Problems() {
 		a.Log.Warn("configuration incomplete: "+p, "category", applog.UI)
 	}
+	// Recordings of users without a licence go at start-up: with typed-in
+	// licences (a licence count configured) now, with licences from the
+	// PBX on its first answer (pbx.go).
+	if err := a.purgeLicences(ctx); err != nil {
+		return nil, err
+	}
+	a.setupPBX()
 	if cfg.TLS.On {
 		if err := a.setupTLS(); err != nil {
 			return nil, err
 		}
 	}
 	a.Health = &health.Checker{Ping: a.DB.Ping, Size: a.DB.Size, Dir: filepath.Dir(a.DB.Path()), MinFree: cfg.MinFree,
-		Problems: a.Settings.Problems, Disk: cfg.Tuning.Disk}
+		Problems: func() []string { return append(a.Settings.Problems(), a.PBX.Problems()...) }, Disk: cfg.Tuning.Disk}
 	a.API, err = api.New(api.Deps{DB: a.DB, Ingest: a.Ingest, Calls: a.Calls, Settings: a.Settings, Events: a.Events,
-		Health: a.Health, Metrics: a.Metrics, Log: a.Log},
+		Health: a.Health, Metrics: a.Metrics, Log: a.Log, PBX: a.PBX, Licences: a.Licences},
 		api.Options{UI: cfg.UI, Now: cfg.Tuning.Now, SessionTTL: cfg.Tuning.SessionTTL, UploadIdle: cfg.Tuning.UploadIdle,
 			Version: cfg.Version, BehindTLSProxy: cfg.BehindTLSProxy, FrameAncestors: cfg.FrameAncestors,
 			MetricsToken: cfg.MetricsToken})

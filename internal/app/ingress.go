@@ -20,6 +20,7 @@ func fixIngress(set *settings.Service, cfg Config) error {
 		{settings.KeyCDRUser, cfg.CDRUser, "RECORDINGS_CDR_USER"},
 		{settings.KeyCDRPassword, cfg.CDRPassword, "RECORDINGS_CDR_PASSWORD"},
 		{settings.KeyAppPassword, cfg.InstancePassword, "RECORDINGS_INSTANCE_PASSWORD"},
+		{settings.KeyDomain, cfg.Domain, "-domain (RECORDINGS_DOMAIN)"},
 		{settings.KeyAnonymousNets, cfg.AnonymousNetworks, "-anonymous-networks (RECORDINGS_ANONYMOUS_NETWORKS)"},
 	} {
 		if err := set.Fix(f.key, f.value, f.origin); err != nil {

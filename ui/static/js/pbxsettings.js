@@ -126,6 +126,7 @@ export class PBXSettingsView {
     this.cdrUser = this.textField('cdr_user', 'CDR user', 'The user name the PBX sends (HTTP Basic).');
     this.cdrPW = this.secretField('cdr_password', 'CDR password', 'CDR password');
     this.appPW = this.secretField('instance_password', 'Instance password', 'instance password');
+    this.domain = this.textField('domain', 'Domain', 'The domain this instance serves (the {domain} of its URLs, the PBX\u2019s System Name). Once set, the PBX is expected to connect.');
     for (const f of [this.uploadUser, this.uploadPW]) f.input.addEventListener('input', () => this.showURLs());
 
     const netID = uid('pbx-networks');
@@ -161,7 +162,7 @@ export class PBXSettingsView {
       err: h('p', { id: graceErr, class: 'field-error', 'aria-live': 'polite' }),
       validate: (v) => graceError(v),
     };
-    this.fields.push(this.uploadUser, this.uploadPW, this.cdrUser, this.cdrPW, this.appPW, this.networks, this.grace);
+    this.fields.push(this.uploadUser, this.uploadPW, this.cdrUser, this.cdrPW, this.appPW, this.domain, this.networks, this.grace);
 
     this.form = h('form', { class: 'settings pbx-settings', novalidate: true, onsubmit: (ev) => { ev.preventDefault(); this.save(); } },
       h('fieldset', { class: 'group' }, h('legend', null, 'Phones and gateways (Record-to URL)'),
@@ -176,7 +177,7 @@ export class PBXSettingsView {
       h('fieldset', { class: 'group' }, h('legend', null, 'App sign-in (AppLogin)'),
         h('p', { class: 'help' },
           'The password of this service\u2019s App objects in the PBX (the same for all of them). The PBX signs its users in to the apps with it.'),
-        this.appPW.el),
+        this.appPW.el, this.domain.el),
       h('fieldset', { class: 'group' }, h('legend', null, 'Recordings without CDR'),
         h('div', { class: 'field' },
           h('label', { for: graceID }, 'NoCDR grace time (minutes)'),
@@ -285,11 +286,11 @@ export class PBXSettingsView {
   fill(p) {
     this.loaded = p;
     const fixed = p.fixed ?? {};
-    for (const f of [this.uploadUser, this.uploadPW, this.cdrUser, this.cdrPW, this.appPW]) {
+    for (const f of [this.uploadUser, this.uploadPW, this.cdrUser, this.cdrPW, this.appPW, this.domain]) {
       f.input.value = p[f.name] ?? '';
     }
     this.networks.input.value = (p.anonymous_networks ?? []).join(', ');
-    for (const f of [this.uploadUser, this.uploadPW, this.cdrUser, this.cdrPW, this.appPW, this.networks]) {
+    for (const f of [this.uploadUser, this.uploadPW, this.cdrUser, this.cdrPW, this.appPW, this.domain, this.networks]) {
       const by = fixed[f.name];
       f.input.readOnly = !!by;
       if (f.generate) f.generate.hidden = !!by;
@@ -357,7 +358,7 @@ export class PBXSettingsView {
     }
     const loaded = this.loaded ?? {};
     const body = {};
-    for (const f of [this.uploadUser, this.cdrUser]) {
+    for (const f of [this.uploadUser, this.cdrUser, this.domain]) {
       const v = f.input.value.trim();
       if (!f.input.readOnly && v !== (loaded[f.name] ?? '')) body[f.name] = v;
     }

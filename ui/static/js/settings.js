@@ -3,6 +3,7 @@
 // (backup.js).
 import { h, uid, StatusLine } from './dom.js';
 import { PBXSettingsView } from './pbxsettings.js';
+import { PBXStatusView } from './pbxstatus.js';
 import { BackupView } from './backup.js';
 
 export const maxRetentionDays = 11000;
@@ -43,15 +44,18 @@ export class SettingsView {
       h('div', { class: 'field' }, h('label', { for: pbxID }, 'PBX name'), this.pbx),
       this.traceFields,
       h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Save settings')));
+    this.pbxStatus = new PBXStatusView(socket);
     this.pbxSettings = new PBXSettingsView();
     this.backup = new BackupView();
     this.el = h('section', { class: 'view', 'aria-labelledby': 'settings-title' },
       h('h2', { id: 'settings-title' }, 'Settings'), this.status.el, this.form,
+      this.pbxStatus.el,
       this.pbxSettings.el,
       this.backup.el);
   }
 
   async start() {
+    this.pbxStatus.start(); // GetPbxStatus, then the PbxStatus pushes
     this.pbxSettings.start(); // its own API and status line
     this.backup.start(); // its own status line and poller
     try {

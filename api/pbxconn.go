@@ -1,0 +1,270 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/coder/websocket"
+
+	"recordings/pbxlink"
+	"recordings/store"
+)
+
+// The PBX's App-object connection. An App object with the "websocket"
+// checkmark makes the PBX open an AppWebsocket connection to its URL
+// (/{domain}/recordings/innovaphone-recordings, …/innovaphone-recordingsadmin,
+// any other file name under the instance path, or the instance path
+// itself) and log in as the App object with the instance password. The
+// same URLs (and /api/ws) carry the users' AppLogins from myApps; a login
+// is the PBX's when isPBXLogin says so (docs/pbx.md). Such a login touches
+// no account: the connection becomes the PBX of its domain
+// (pbxlink.Hub.Attach), and every later message goes to pbxlink.
+
+// loginInfo is the part of AppLogin's info the service reads; the members
+// stay raw so that an unexpected type refuses nothing.
+type loginInfo struct {
+	AppObj     string          `json:"appobj"`
+	Unlicensed json.RawMessage `json:"unlicensed"`
+	Lics       json.RawMessage `json:"lics"`
+}
+
+// isPBXLogin tells the PBX's own login (the App object connecting) from a
+// user's login through myApps, for a login of one of the two apps. It is
+// the PBX's when:
+//   - info carries "lics" (the instance's service licences, sent on the
+//     App object's own connection only), or
+//   - sip is empty (a login naming no user: the object itself), or
+//   - sip is info.appobj (the App object logs in as itself), or
+//   - sip names an App object configured here.
+//
+// A user's login names the user in sip and the App object granting access
+// in info.appobj, which differ.
+func (s *Server) isPBXLogin(ctx context.Context, req appLoginRequest, inf loginInfo) bool {
+	switch {
+	case len(inf.Lics) > 0 && string(inf.Lics) != "null":
+		return true
+	case req.SIP == "":
+		return true
+	case inf.AppObj != "" && strings.EqualFold(inf.AppObj, req.SIP):
+		return true
+	}
+	_, err := s.db.AppObjectByName(ctx, req.SIP)
+	return err == nil
+}
+
+// pbxLogin makes the pbxlink.Login of a verified PBX login on a connection
+// that came in under domain ("" for /api/ws). An instance configured for a
+// domain refuses the PBX of another.
+func (s *Server) pbxLogin(req appLoginRequest, inf loginInfo, domain, remote string) (*pbxlink.Login, error) {
+	d := domain
+	if d == "" {
+		d = req.Domain
+	}
+	if want := s.set.Values().Domain; want != "" {
+		switch {
+		case d == "":
+			d = want
+		case !strings.EqualFold(d, want):
+			return nil, fmt.Errorf("this instance serves domain %.64q, not %.64q", want, d)
+		default:
+			d = want
+		}
+	}
+	l := &pbxlink.Login{Domain: clipText(d, 256), App: req.App, LoginDomain: clipText(req.Domain, 256),
+		SIP: clipText(req.SIP, 256), GUID: clipText(req.GUID, 64), DN: clipText(req.DN, 256), Remote: remote}
+	if len(inf.Lics) > 0 {
+		if n, err := strconv.Atoi(strings.Trim(string(inf.Lics), `"`)); err == nil && n >= 0 {
+			l.Lics = &n
+		}
+	}
+	return l, nil
+}
+
+// noteUnlicensed takes a user's AppLogin info.unlicensed as the PBX's word
+// on the user's licence while licences come from the PBX.
+func (s *Server) noteUnlicensed(ctx context.Context, name string, raw json.RawMessage) {
+	if !s.set.PBXExpected() {
+		return
+	}
+	licensed := string(raw) != "true"
+	n, err := s.db.SetLicensedByPBX(ctx, map[string]bool{name: licensed})
+	if err != nil {
+		s.licLog.Warn("licence from AppLogin", "user", name, "err", err)
+		return
+	}
+	if n > 0 {
+		s.licLog.Info("licence changed by the PBX (AppLogin)", "account", name, "licensed", licensed)
+	}
+}
+
+// pbxConn is a websocket client as the PBX connection's transport.
+type pbxConn struct{ c *wsClient }
+
+func (p pbxConn) Enqueue(b []byte) bool { return p.c.enqueue(b) }
+
+func (p pbxConn) Close(reason string) {
+	if p.c.closeConn != nil {
+		p.c.closeConn(websocket.StatusGoingAway, reason)
+	}
+}
+
+func (c *wsClient) pbxSession() *pbxlink.Session {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pbx
+}
+
+// becomePBX turns c into the PBX connection of l's domain.
+func (s *Server) becomePBX(c *wsClient, l pbxlink.Login) error {
+	c.mu.Lock()
+	if c.user.Name != "" || c.pbx != nil || c.revoked {
+		c.mu.Unlock()
+		return errors.New("this connection is signed in already: the App object logs in on a connection of its own")
+	}
+	c.mu.Unlock()
+	if c.readLimit != nil {
+		c.readLimit(pbxlink.MaxMessage)
+	}
+	sess := s.pbxHub.Attach(l, pbxConn{c})
+	c.mu.Lock()
+	c.pbx = sess
+	c.mu.Unlock()
+	return nil
+}
+
+// lateBecomePBX makes c the PBX connection when a PbxInfo follows an
+// AppLogin that isPBXLogin took for a user's: the session it made ends,
+// and an account that login made is removed again, so that the App
+// object's login leaves no account behind.
+func (s *Server) lateBecomePBX(ctx context.Context, c *wsClient, env wsEnvelope, data []byte) []byte {
+	ul := c.app.user
+	c.app.user = nil
+	l, err := s.pbxLogin(ul.req, ul.inf, ul.domain, c.remote)
+	if err != nil {
+		return wsErrorReply(env.MT, env.Src, err.Error())
+	}
+	c.mu.Lock()
+	token := c.token
+	c.user, c.token, c.subscribed = store.User{}, "", false
+	c.mu.Unlock()
+	if token != "" {
+		if err := s.db.DeleteSession(ctx, token); err != nil {
+			s.log.Warn("PBX login: end the session of the user login", "err", err)
+		}
+	}
+	if ul.created {
+		if err := s.db.DeleteUser(ctx, ul.req.SIP); err != nil && !errors.Is(err, store.ErrNotFound) {
+			s.log.Warn("PBX login: remove the account its login made", "account", ul.req.SIP, "err", err)
+		} else {
+			s.rightsChanged()
+		}
+	}
+	s.log.Warn("AppLogin recognised as the PBX's (App object) only by the PbxInfo that followed: see docs/pbx.md",
+		"app_object", ul.req.SIP, "domain", l.Domain, "remote", c.remote, "account_removed", ul.created)
+	if err := s.becomePBX(c, *l); err != nil {
+		return wsErrorReply(env.MT, env.Src, err.Error())
+	}
+	c.pbxSession().Handle(data)
+	return nil
+}
+
+// appURL serves the app URLs: a websocket upgrade is an AppWebsocket
+// connection (the PBX's or a user's), anything else the apps' pages.
+func (s *Server) appURL(w http.ResponseWriter, r *http.Request) {
+	if isWebsocketUpgrade(r) {
+		s.serveWS(w, r)
+		return
+	}
+	if s.opt.UI == nil || r.PathValue("page") == "" {
+		s.pageHeaders(w.Header())
+		httpError(w, http.StatusNotFound, "no such page")
+		return
+	}
+	s.appPage(w, r)
+}
+
+func isWebsocketUpgrade(r *http.Request) bool {
+	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+}
+
+// pbxStatusJSON is the PBX connection's state for admins.
+type pbxStatusJSON struct {
+	pbxlink.Status
+	Licences *pbxLicencesJSON `json:"licences,omitempty"`
+}
+
+type pbxLicencesJSON struct {
+	FromPBX   bool   `json:"from_pbx"` // licences come from the PBX (a PBX is expected)
+	Checking  bool   `json:"checking"`
+	Count     *int   `json:"count,omitempty"` // GetAppLics: App(innovaphone-recorder) licences
+	Used      *int   `json:"used,omitempty"`
+	Users     int    `json:"users_checked"`
+	Licensed  int    `json:"users_licensed"`
+	Unknown   int    `json:"users_unknown"` // the PBX could not check them
+	LastError string `json:"last_error,omitempty"`
+}
+
+func (s *Server) pbxStatus() pbxStatusJSON {
+	out := pbxStatusJSON{Status: s.pbxHub.Status()}
+	if s.lics != nil {
+		st := s.lics.State()
+		l := &pbxLicencesJSON{FromPBX: s.set.PBXExpected(), Checking: st.Checking, LastError: st.LastError}
+		if a := st.Last; a != nil {
+			if a.Count >= 0 {
+				l.Count = &a.Count
+			}
+			if a.Used >= 0 {
+				l.Used = &a.Used
+			}
+			l.Users, l.Unknown = len(a.Licensed), len(a.Unknown)
+			for _, on := range a.Licensed {
+				if on {
+					l.Licensed++
+				}
+			}
+		}
+		out.Licences = l
+	}
+	return out
+}
+
+// problems is what the admin still has to see to: the settings' problems
+// and the PBX connection's.
+func (s *Server) problems() []string {
+	return append(append([]string{}, s.set.Problems()...), s.pbxHub.Problems()...)
+}
+
+// wsGetPbxStatus answers {"mt":"GetPbxStatus"} with {"pbx":{…}}.
+func (s *Server) wsGetPbxStatus(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {
+	return struct {
+		PBX pbxStatusJSON `json:"pbx"`
+	}{s.pbxStatus()}, nil
+}
+
+// pushPBXStatus sends {"mt":"PbxStatus","pbx":{…}} to the subscribed
+// admins when the PBX connection changes.
+func (s *Server) pushPBXStatus() {
+	var msg []byte
+	for _, c := range s.ws.subscribers() {
+		if c.currentUser().Role != store.RoleAdmin {
+			continue
+		}
+		if msg == nil {
+			var err error
+			msg, err = json.Marshal(struct {
+				MT  string        `json:"mt"`
+				PBX pbxStatusJSON `json:"pbx"`
+			}{"PbxStatus", s.pbxStatus()})
+			if err != nil {
+				s.log.Error("push PBX status", "err", err)
+				return
+			}
+		}
+		c.enqueue(msg)
+	}
+}

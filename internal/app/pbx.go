@@ -1,0 +1,133 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"recordings/applog"
+	"recordings/calls"
+	"recordings/events"
+	"recordings/pbxlink"
+	"recordings/store"
+)
+
+// setupPBX builds the PBX side: the licence client, the list of PBX API
+// clients run on the App-object connection, and the hub that keeps the
+// connections.
+func (a *App) setupPBX() {
+	licLog := a.Log.With("category", applog.License)
+	a.Licences = pbxlink.NewLicences(pbxlink.LicenceOptions{
+		Log:    licLog,
+		Users:  a.licenceUsers,
+		Answer: func(ctx context.Context, ans pbxlink.LicenceAnswer) { a.licenceAnswer(ctx, ans, licLog) },
+	})
+	// The PBX API clients, one per api. A new one (e.g. PbxTableUsers) is
+	// one more entry here.
+	clients := []pbxlink.Client{a.Licences}
+	sysLog := a.Log.With("category", applog.System)
+	a.PBX = pbxlink.NewHub(pbxlink.Options{
+		Log:      sysLog,
+		Now:      a.cfg.Tuning.Now,
+		Clients:  clients,
+		Expected: a.Settings.PBXExpected,
+		Seen: func(domain string) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := a.Settings.PBXSeen(ctx, domain); err != nil {
+				sysLog.Warn("remember the PBX", "domain", domain, "err", err)
+			}
+		},
+		InfoTimeout: a.cfg.Tuning.PbxInfoTimeout,
+	})
+}
+
+// licenceUsers are the users whose licence the PBX is asked about: the
+// accounts and the owners of recordings.
+func (a *App) licenceUsers(ctx context.Context) ([]string, error) {
+	us, err := a.DB.Users(ctx)
+	if err != nil {
+		return nil, err
+	}
+	owners, err := a.DB.RecordingOwners(ctx)
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, n := range owners {
+		if k := store.NameKey(n); !seen[k] {
+			seen[k] = true
+			out = append(out, n)
+		}
+	}
+	for _, u := range us {
+		if k := store.NameKey(u.Name); !seen[k] {
+			seen[k] = true
+			out = append(out, u.Name)
+		}
+	}
+	return out, nil
+}
+
+// licenceAnswer applies a complete licence answer of a connected PBX: the
+// accounts' licence flags follow it, and the first answer after the start
+// purges the recordings of the owners the PBX says hold no licence (the
+// restart purge; never without such an answer).
+func (a *App) licenceAnswer(ctx context.Context, ans pbxlink.LicenceAnswer, log *slog.Logger) {
+	if n, err := a.DB.SetLicensedByPBX(ctx, ans.Licensed); err != nil {
+		log.Error("licences from the PBX: update accounts", "err", err)
+	} else if n > 0 {
+		log.Info("licences from the PBX: accounts changed", "changed", n)
+	}
+	if !a.purgeDue.CompareAndSwap(true, false) {
+		return
+	}
+	var unlicensed []string
+	for u, ok := range ans.Licensed {
+		if !ok {
+			unlicensed = append(unlicensed, u)
+		}
+	}
+	slices.Sort(unlicensed)
+	deleted, kept, err := a.DB.PurgeOwners(ctx, unlicensed)
+	if err != nil {
+		a.purgeDue.Store(true) // try again on the next answer
+		log.Error("licence purge", "err", err)
+		return
+	}
+	for _, p := range deleted {
+		log.Warn("deleted recording of a user without licence", "recording", p.ID, "domain", p.Domain, "name", p.Name,
+			"owner", p.Owner)
+		a.Events.Publish(events.Recording{Kind: events.Deleted, ID: p.ID, By: events.ByPBX})
+	}
+	lvl := slog.LevelInfo
+	if len(deleted) > 0 {
+		lvl = slog.LevelWarn
+	}
+	log.Log(ctx, lvl, "licence purge on the PBX's answer: deleted recordings of users without licence",
+		"deleted", len(deleted), "kept_protected", kept, "unlicensed_users", len(unlicensed), "domain", ans.Domain,
+		"licences", ans.Count, "used", ans.Used)
+	if len(deleted) > 0 {
+		if err := a.DB.IncrementalVacuum(ctx); err != nil {
+			log.Warn("vacuum after licence purge", "err", err)
+		}
+	}
+}
+
+// purgeLicences runs the start-up licence purge where the licences are
+// typed in; where they come from the PBX it waits for its answer.
+func (a *App) purgeLicences(ctx context.Context) error {
+	if a.Settings.PBXExpected() {
+		a.purgeDue.Store(true)
+		a.Log.Info("licences come from the PBX: recordings of users without licence are deleted once the connected "+
+			"PBX has answered the licence check, never without its answer", "category", applog.License)
+		return nil
+	}
+	if _, err := calls.PurgeUnlicensed(ctx, a.DB, a.Log); err != nil {
+		return fmt.Errorf("licence purge: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,113 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// Licences from the PBX: with a PBX connected, the PBX decides who holds
+// the App(innovaphone-recorder) licence (PbxAdminApi CheckAppLic, a user's
+// AppLogin info.unlicensed); the users' licensed flag mirrors its answers
+// and the typed-in licence count does not apply.
+
+// maxOwners bounds RecordingOwners.
+const maxOwners = 100_000
+
+// SetLicensedByPBX sets the licensed flag of the accounts named in lic
+// (name → holds the licence) as the PBX answered; names without an account
+// are skipped. It returns how many accounts changed.
+func (db *DB) SetLicensedByPBX(ctx context.Context, lic map[string]bool) (changed int64, err error) {
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `UPDATE users SET licensed = ? WHERE name_key = ? AND licensed <> ?`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for name, on := range lic {
+			res, err := st.ExecContext(ctx, on, NameKey(name), on)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			changed += n
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: set licences from the PBX: %w", err)
+	}
+	return changed, nil
+}
+
+// RecordingOwners lists the owners of recordings, one name per normalised
+// name (at most 100000).
+func (db *DB) RecordingOwners(ctx context.Context) (_ []string, err error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT min(owner) FROM recordings WHERE owner <> '' GROUP BY owner_key
+		ORDER BY owner_key LIMIT ?`, maxOwners)
+	if err != nil {
+		return nil, fmt.Errorf("store: recording owners: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var o string
+		if err := rows.Scan(&o); err != nil {
+			return nil, fmt.Errorf("store: recording owners: %w", err)
+		}
+		out = append(out, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: recording owners: %w", err)
+	}
+	return out, nil
+}
+
+// PurgedRecording names a recording a licence purge deleted.
+type PurgedRecording struct {
+	ID     int64
+	Domain string
+	Name   string
+	Owner  string
+}
+
+// PurgeOwners deletes the recordings (not protected ones) of the given
+// owners, compared by their normalised names, and returns what it deleted
+// and how many protected ones it kept.
+func (db *DB) PurgeOwners(ctx context.Context, owners []string) (deleted []PurgedRecording, keptProtected int64, err error) {
+	if len(owners) == 0 {
+		return nil, 0, nil
+	}
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		deleted, keptProtected = nil, 0
+		for _, o := range owners {
+			rows, err := tx.QueryContext(ctx, `DELETE FROM recordings WHERE owner_key = ? AND protected = 0
+				RETURNING id, domain, name, owner`, NameKey(o))
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var p PurgedRecording
+				if err := rows.Scan(&p.ID, &p.Domain, &p.Name, &p.Owner); err != nil {
+					rows.Close()
+					return err
+				}
+				deleted = append(deleted, p)
+			}
+			if err := rows.Close(); err != nil {
+				return err
+			}
+			var kept int64
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM recordings WHERE owner_key = ? AND protected = 1`,
+				NameKey(o)).Scan(&kept); err != nil {
+				return err
+			}
+			keptProtected += kept
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("store: purge recordings of unlicensed owners: %w", err)
+	}
+	return deleted, keptProtected, nil
+}
