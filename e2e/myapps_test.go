@@ -222,6 +222,27 @@ func (r myAppsRun) run(t *testing.T, d driver) {
 		d.checkClean()
 	})
 
+	t.Run("a session the service ends is signed in again through myApps", func(t *testing.T) {
+		d := d.sub(t)
+		r.open(d, "obj=recordings&app=innovaphone-recordings&user=alice&dn=Alice+Anders&lang=en&scheme=light")
+		r.waitList(d, "alice's calls", r.a1, r.a2, r.a3)
+		u, err := e.db.User(e.ctx, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.db.DeleteUserSessions(e.ctx, u.ID); err != nil {
+			t.Fatal(err)
+		}
+		// The next request finds the session gone; the service closes the
+		// connection, and the app signs in again and repeats the search.
+		d.evalInto(`(() => { const q = `+frameJS+`.querySelector('.field-q input');
+			q.value = 'Bob'; q.dispatchEvent(new Event('input', { bubbles: true })); return true; })()`, new(bool))
+		d.waitFor("a second login from myApps", `window.__getLogins >= 2`)
+		r.waitList(d, "alice's calls with Bob", r.a2, r.a3)
+		r.noPasswordPage(d, "innovaphone-recordings")
+		d.checkClean()
+	})
+
 	t.Run("info.appobj selects the access list", func(t *testing.T) {
 		d := d.sub(t)
 		r.open(d, "obj=recordings-team&app=innovaphone-recordings&user=alice&dn=Alice+Anders&lang=en&scheme=light")
