@@ -159,7 +159,7 @@ func (r userRun) state(d driver, name string, again func()) {
 		if again != nil {
 			again()
 		}
-		d.viewShot(r.shots, r.name+"-"+name+"-"+size.tag)
+		d.viewShot(r.shots, "userapp-"+name+"-"+size.tag) // Firefox's driver puts "firefox-" before it
 		checkAxe(d, name+" "+size.tag)
 		if w := evalAs[float64](d, `document.documentElement.scrollWidth`); w > float64(size.w)+2 {
 			t.Errorf("%s %s: page is %.0f px wide on a %d px screen", name, size.tag, w, size.w)

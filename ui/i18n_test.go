@@ -21,7 +21,7 @@ func TestTranslations(t *testing.T) {
 		t.Skip("node is not installed")
 	}
 	dir := t.TempDir()
-	for _, f := range []string{"js/i18n.js", "js/format.js", "js/lang/en.js", "js/lang/de.js"} {
+	for _, f := range []string{"js/i18n.js", "js/format.js", "js/lang/en.js", "js/lang/de.js", "js/activity.js", "js/dom.js", "js/api.js"} {
 		b, err := fs.ReadFile(Files(), f)
 		if err != nil {
 			t.Fatal(err)
@@ -61,10 +61,17 @@ out.one = i18n.tn('user.count.exact', 1);
 out.many = i18n.tn('user.count.exact', 2051);
 out.week = f.presetRange('week', now); // a Friday: from Monday
 out.unknown = i18n.t('no.such.key');
+const { sentence } = await import('./js/activity.js');
+const entry = (action, by) => ({ action, by, by_name: 'Ben Berg', peer_name: 'José García', peer_number: '+49891234560' });
+out.deListened = sentence(entry('listened', 'ute'), 'ute');
+out.deOther = sentence(entry('downloaded', 'ben'), 'ute');
 await i18n.load('en');
 out.enToday = f.shortWhen(new Date(2026, 10, 20, 9, 5).toISOString(), now);
 out.enMany = i18n.tn('user.count.exact', 2051);
 out.enOne = i18n.tn('user.count.exact', 1);
+out.enListened = sentence(entry('listened', 'ute'), 'ute');
+out.enProtected = sentence({ action: 'protected', by: 'ute' }, 'ute');
+out.enRetention = sentence({ action: 'deleted_by_retention', peer_number: '200' }, 'ute');
 console.log(JSON.stringify(out));
 `
 	if err := os.WriteFile(filepath.Join(dir, "run.mjs"), []byte(script), 0o600); err != nil {
@@ -77,10 +84,12 @@ console.log(JSON.stringify(out));
 		t.Fatalf("node: %v\n%s", err, b)
 	}
 	var got struct {
-		Missing, Params, Extra            []string
-		Lang, Today, Yesterday, One, Many string
-		Week                              []string
-		Unknown, EnToday, EnMany, EnOne   string
+		Missing, Params, Extra               []string
+		Lang, Today, Yesterday, One, Many    string
+		Week                                 []string
+		Unknown, EnToday, EnMany, EnOne      string
+		DeListened, DeOther                  string
+		EnListened, EnProtected, EnRetention string
 	}
 	if err := json.Unmarshal(b, &got); err != nil {
 		t.Fatalf("node said %s: %v", b, err)
@@ -104,6 +113,11 @@ console.log(JSON.stringify(out));
 		{"English today", got.EnToday, "Today 9:05 AM"},
 		{"English many", got.EnMany, "2,051 calls"},
 		{"English one", got.EnOne, "1 call"},
+		{"German sentence", got.DeListened, "Sie haben den Anruf mit José García angehört."},
+		{"German sentence, someone else", got.DeOther, "Ben Berg hat den Anruf mit José García heruntergeladen."},
+		{"English sentence", got.EnListened, "You listened to the call with José García."},
+		{"English sentence without party", got.EnProtected, "Recording protected."},
+		{"English retention", got.EnRetention, "The recording of the call with 200 was deleted at the end of the retention period."},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s: %q, want %q", c.what, c.got, c.want)

@@ -99,7 +99,8 @@ const readOnly = new Set(['ListRecordings', 'GetRecording', 'GetActivity', 'GetL
  * action waits (label null: none any more), so that it can say so.
  */
 export class Socket {
-  constructor() {
+  constructor({ offlineWait = offlineWaitMS } = {}) {
+    this.offlineWait = offlineWait;
     this.ws = null;
     this.seq = 0;
     this.pending = new Map();
@@ -267,7 +268,7 @@ export class Socket {
         this.waiters = this.waiters.filter((x) => x !== w);
         this.onWaiting(null, label, false);
         reject(new ApiError(t('common.error.offline'), 0));
-      }, offlineWaitMS);
+      }, this.offlineWait);
       this.waiters.push(w);
       this.onWaiting(label);
     });

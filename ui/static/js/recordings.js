@@ -92,11 +92,11 @@ export class RecordingsView {
     this.bulkProtect = h('button', { type: 'button', class: 'bulk-protect', onclick: () => this.bulkSetProtected(true) }, t('user.bulk.protect'));
     this.bulkUnprotect = h('button', { type: 'button', class: 'bulk-unprotect', onclick: () => this.bulkSetProtected(false) }, t('user.bulk.unprotect'));
     this.bulkDelete = h('button', { type: 'button', class: 'danger bulk-delete', onclick: () => this.confirmBulkDelete() }, t('user.bulk.delete'));
-    this.bulkClear = h('button', { type: 'button', class: 'bulk-clear', onclick: () => this.clearSelection() }, t('user.bulk.clear'));
+    this.bulkClear = h('button', { type: 'button', class: 'link bulk-clear', onclick: () => { this.clearSelection(); this.checkAll.focus(); } }, t('user.bulk.clear'));
     this.bulkError = new FieldError(null);
     this.bulk = h('div', { class: 'bulk', role: 'region', 'aria-label': t('user.bulk.label'), hidden: true },
-      h('div', { class: 'bulk-line' }, this.selCount, this.selAll),
-      h('div', { class: 'buttons' }, this.zip, this.bulkProtect, this.bulkUnprotect, this.bulkDelete, this.bulkClear),
+      h('div', { class: 'bulk-line' }, this.selCount, this.selAll, this.bulkClear),
+      h('div', { class: 'buttons' }, this.zip, this.bulkProtect, this.bulkUnprotect, this.bulkDelete),
       this.bulkError.el);
 
     this.checkAll = h('input', {
