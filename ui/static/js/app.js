@@ -39,6 +39,7 @@ function applyScheme(scheme) {
   const s = String(scheme).toLowerCase();
   if (s.includes('dark')) document.documentElement.dataset.scheme = 'dark';
   else if (s.includes('light')) document.documentElement.dataset.scheme = 'light';
+  else delete document.documentElement.dataset.scheme;
 }
 
 /** translatePage sets the static texts of app.html in the chosen language. */
