@@ -243,6 +243,19 @@ func (r myAppsRun) run(t *testing.T, d driver) {
 		d.checkClean()
 	})
 
+	t.Run("another account's password session in the browser gives way", func(t *testing.T) {
+		d := d.sub(t)
+		// Forget the earlier steps' session (the page's own cookie), then
+		// sign in as root with the password, directly at the service.
+		d.navigate(e.url + "/css/app.css")
+		d.evalInto(`(document.cookie = 'recordings_session=; Max-Age=0; Path=/'), true`, new(bool))
+		signIn(d, e.url, "root")
+		r.open(d, "obj=recordings&app=innovaphone-recordings&user=alice&dn=Alice+Anders&lang=en&scheme=light")
+		r.waitList(d, "alice's calls", r.a1, r.a2, r.a3)
+		r.checkHTTPSession(d, "alice")
+		d.checkClean()
+	})
+
 	t.Run("info.appobj selects the access list", func(t *testing.T) {
 		d := d.sub(t)
 		r.open(d, "obj=recordings-team&app=innovaphone-recordings&user=alice&dn=Alice+Anders&lang=en&scheme=light")

@@ -138,6 +138,14 @@ async function main() {
         old?.close();
       };
       document.body.classList.add('in-myapps');
+      // The page's HTTP requests must go as the same user. A password
+      // session of another account in this browser (an HttpOnly cookie
+      // the page cannot overwrite) is ended first.
+      const http = await me().catch(() => null);
+      if (http && http.name !== user.name) {
+        await logout().catch(() => {});
+        myApps.useSession(s.session);
+      }
     } catch (err) {
       socket.close();
       socket = null;
