@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"recordings/internal/app"
 	"recordings/store"
 )
 
@@ -256,6 +257,38 @@ func (r myAppsRun) run(t *testing.T, d driver) {
 		d.checkClean()
 	})
 
+	t.Run("across sites", func(t *testing.T) {
+		// The client on http://localhost:…, the app on http://127.0.0.1:…:
+		// another site, as myApps on the PBX is. The frame is opaque to
+		// the test; the login request reaching the client and the session
+		// the service made show that the app was framed (frame-ancestors)
+		// and signed in.
+		d := d.sub(t)
+		before, err := e.db.SessionCount(e.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cross := strings.Replace(r.client, "127.0.0.1", "localhost", 1)
+		d.navigate(cross + "/__myapps/client.htm?obj=recordings&app=innovaphone-recordings&user=alice&lang=en&base=" + url.QueryEscape(e.url))
+		d.waitFor("the app's login request", `window.__getLogins >= 1`)
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			n, err := e.db.SessionCount(e.ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n > before {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no session made by the app framed on another site (%d sessions)", n)
+			}
+			time.Sleep(25 * time.Millisecond)
+		}
+		shot(d, "cross-site")
+		d.checkClean()
+	})
+
 	t.Run("info.appobj selects the access list", func(t *testing.T) {
 		d := d.sub(t)
 		r.open(d, "obj=recordings-team&app=innovaphone-recordings&user=alice&dn=Alice+Anders&lang=en&scheme=light")
@@ -323,10 +356,14 @@ func (e *env) myAppsFixture() (a1, a2, a3, b1 int64) {
 	return a1, a2, a3, b1
 }
 
+// myAppsFrames lets the stand-in client frame the apps from another site
+// too, as -frame-ancestors does for the PBX's myApps.
+func myAppsFrames(c *app.Config) { c.FrameAncestors = "'self' http://localhost:*" }
+
 func TestMyApps(t *testing.T) {
 	shots := artifacts(t)
 	b := newBrowser(t)
-	e := startEnv(t)
+	e := startEnv(t, myAppsFrames)
 	a1, a2, a3, b1 := e.myAppsFixture()
 	client := myAppsClient(t, e)
 	b.ready("")
@@ -336,7 +373,7 @@ func TestMyApps(t *testing.T) {
 func TestMyAppsFirefox(t *testing.T) {
 	shots := artifacts(t)
 	b := newFirefox(t, t.TempDir())
-	e := startEnv(t)
+	e := startEnv(t, myAppsFrames)
 	a1, a2, a3, b1 := e.myAppsFixture()
 	client := myAppsClient(t, e)
 	b.ready()

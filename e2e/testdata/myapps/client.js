@@ -7,7 +7,8 @@
 // info as compact JSON. The answer goes back as '{"mt":"Login",…}'.
 //
 // Query: obj (the App object's name), app (innovaphone-recordings[admin]),
-// user (sip), dn, lang, scheme, bad=1 (digest with a wrong password).
+// user (sip), dn, lang, scheme, bad=1 (digest with a wrong password), base
+// (the service's origin, when the client runs on another site).
 // The test serves config.json: {domain, password, guid}.
 const q = new URLSearchParams(location.search);
 const cfg = await (await fetch('/__myapps/config.json')).json();
@@ -51,4 +52,5 @@ window.setLang = (lang) => post({ mt: 'SetLang', lang });
 const params = new URLSearchParams({ name: obj });
 if (q.get('lang')) params.set('lang', q.get('lang'));
 if (q.get('scheme')) params.set('scheme', q.get('scheme'));
-frame.src = `/${cfg.domain}/recordings/${app}.htm?${params}`;
+// base: the service's origin when the client runs on another site.
+frame.src = `${q.get('base') ?? ''}/${cfg.domain}/recordings/${app}.htm?${params}`;
