@@ -201,6 +201,11 @@ func (s *Server) setProtected(ctx context.Context, u store.User, id int64, prote
 	}
 	rec.Protected = protected
 	s.log.Info("protection changed", "user", u.Name, "id", rec.ID, "protected", protected)
+	action := store.AuditProtected
+	if !protected {
+		action = store.AuditUnprotected
+	}
+	s.auditNow(ctx, auditOf(u, rec, action))
 	s.bus.Publish(events.Recording{Kind: events.Updated, ID: rec.ID, By: events.ByUser})
 	return rec, nil
 }
@@ -221,6 +226,7 @@ func (s *Server) deleteRecording(ctx context.Context, u store.User, id int64) er
 		return err
 	}
 	s.log.Info("recording deleted", "user", u.Name, "id", rec.ID, "name", rec.Name)
+	s.auditNow(ctx, auditOf(u, rec, store.AuditDeleted))
 	s.bus.Publish(events.Recording{Kind: events.Deleted, ID: rec.ID, By: events.ByUser})
 	return nil
 }

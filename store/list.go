@@ -70,7 +70,16 @@ type listPlan struct {
 	termArgs []any
 	// base is the number of where entries that are not about the query.
 	base int
+	// numberOnly: the query is one phone number that few rows have; where
+	// holds no term, and rows are found on the number index (numLo ≤
+	// num_key < numHi), which covers the other filters, the order and the
+	// count.
+	numberOnly   bool
+	numLo, numHi string
 }
+
+// numberIndexWhere is the condition that picks the number index's range.
+const numberIndexWhere = "num_key <> '' AND num_key >= ? AND num_key < ?"
 
 // plan checks f (without its cursor) and builds its WHERE clause; none
 // reports a filter that matches nothing.
@@ -105,6 +114,9 @@ func (db *DB) listPlanFor(ctx context.Context, f ListFilter) (p listPlan, none b
 	}
 	p.base = len(p.where)
 	q := listquery.ParseQuery(f.Query, db.plan)
+	if q.None {
+		return p, true, nil
+	}
 	if len(q.Terms) == 0 {
 		return p, false, nil
 	}
@@ -134,6 +146,12 @@ func (db *DB) listPlanFor(ctx context.Context, f ListFilter) (p listPlan, none b
 		if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM recordings
 			WHERE num_key <> '' AND num_key >= ? AND num_key < ? LIMIT ?)`, lo, hi, db.ftsCap).Scan(&n); err != nil {
 			return p, false, fmt.Errorf("number index: %w", err)
+		}
+		if n < db.ftsCap && len(q.Terms) == 1 {
+			p.numberOnly, p.numLo, p.numHi = true, lo, hi
+			p.where = p.where[:p.base]
+			p.args = p.args[:len(p.args)-len(p.termArgs)]
+			return p, false, nil
 		}
 		if n < db.ftsCap {
 			p.candidates = true
@@ -202,6 +220,19 @@ func (db *DB) ListRecordings(ctx context.Context, f ListFilter) (_ []Recording, 
 	if f.Full {
 		cols = recColsFull
 	}
+	order := " ORDER BY call_at DESC, id DESC LIMIT ?"
+	if oldest {
+		order = " ORDER BY call_at, id LIMIT ?"
+	}
+	if p.numberOnly {
+		// The page's ids from the number index alone, then their rows.
+		inner := "SELECT id FROM recordings INDEXED BY recordings_num WHERE " +
+			strings.Join(append([]string{numberIndexWhere}, p.where...), " AND ") + order
+		p.where = []string{"id IN (" + inner + ")"}
+		p.args = append([]any{p.numLo, p.numHi}, p.args...)
+		p.args = append(p.args, limit+1)
+		p.candidates = true
+	}
 	q := "SELECT " + cols + ", call_at FROM recordings"
 	if p.candidates {
 		// Look the candidates up by id and sort them; walking an index
@@ -211,11 +242,7 @@ func (db *DB) ListRecordings(ctx context.Context, f ListFilter) (_ []Recording, 
 	if len(p.where) > 0 {
 		q += " WHERE " + strings.Join(p.where, " AND ")
 	}
-	if oldest {
-		q += " ORDER BY call_at, id LIMIT ?"
-	} else {
-		q += " ORDER BY call_at DESC, id DESC LIMIT ?"
-	}
+	q += order
 	args := append(p.args, limit+1)
 
 	rows, err := db.r.QueryContext(ctx, q, args...)
@@ -290,6 +317,11 @@ func (db *DB) CountRecordings(ctx context.Context, f ListFilter) (n int, exact b
 		return " WHERE " + strings.Join(w, " AND ")
 	}
 	switch {
+	case p.numberOnly:
+		err = db.r.QueryRowContext(ctx, "SELECT count(*) FROM recordings INDEXED BY recordings_num WHERE "+
+			strings.Join(append([]string{numberIndexWhere}, p.where...), " AND "),
+			append([]any{p.numLo, p.numHi}, p.args...)...).Scan(&n)
+		exact = true
 	case p.candidates:
 		err = db.r.QueryRowContext(ctx, "SELECT count(*) FROM recordings NOT INDEXED"+where(p.where), p.args...).Scan(&n)
 		exact = true
@@ -322,10 +354,9 @@ const maxCountedTrigrams = 48
 // FTS5 pays for every posting of every term in an AND, so a trigram found
 // in nearly every row ("491" in phone numbers) would make even a rare
 // string slow. The trigrams are therefore counted first, each count
-// stopping at a cap (and kept a while, see trigramStats). One term is
-// looked up: the one whose alternatives' rarest trigrams are rarest; each
-// alternative of it by its rarest three trigrams AND-ed, the alternatives
-// OR-ed.
+// stopping at a cap (and kept a while, see trigramStats), and only those
+// under the cap are used: each alternative of a term by its rarest three
+// trigrams AND-ed, the alternatives OR-ed, the terms AND-ed.
 func (db *DB) ftsCandidates(ctx context.Context, terms []listquery.Term) (string, error) {
 	var all []string
 	for _, t := range terms {
@@ -340,7 +371,7 @@ func (db *DB) ftsCandidates(ctx context.Context, terms []listquery.Term) (string
 	if len(all) == 0 {
 		return "", nil
 	}
-	countCap := 4 * db.ftsCap
+	countCap := 10 * db.ftsCap
 	counts := make(map[string]int, len(all))
 	now := db.now()
 	var missing []string // trigrams not in the cache
@@ -374,10 +405,11 @@ func (db *DB) ftsCandidates(ctx context.Context, terms []listquery.Term) (string
 			db.trigrams.put(t, got[j], now)
 		}
 	}
-	best, bestScore := "", -1
+	// Every term whose alternatives all have rare trigrams is looked up;
+	// their groups are AND-ed (two common words are rare together).
+	var groups []string
 	for _, t := range terms {
 		var alts []string
-		score := 0
 		for _, a := range t.Alts {
 			ts := listquery.Trigrams(a)
 			slices.SortStableFunc(ts, func(x, y string) int { return counts[x] - counts[y] })
@@ -391,16 +423,16 @@ func (db *DB) ftsCandidates(ctx context.Context, terms []listquery.Term) (string
 				alts = nil // this alternative cannot be looked up: nor can the term
 				break
 			}
-			score += counts[ts[0]]
 			alts = append(alts, "("+strings.Join(use, " AND ")+")")
 		}
-		if alts != nil && (bestScore < 0 || score < bestScore) {
-			best, bestScore = strings.Join(alts, " OR "), score
+		if alts != nil {
+			groups = append(groups, "("+strings.Join(alts, " OR ")+")")
 		}
 	}
-	if best == "" {
+	if len(groups) == 0 {
 		return "", nil
 	}
+	best := strings.Join(groups, " AND ")
 	var n int
 	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM recordings_fts
 		WHERE recordings_fts MATCH ? LIMIT ?)`, best, db.ftsCap).Scan(&n); err != nil {

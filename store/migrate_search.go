@@ -76,6 +76,6 @@ func migrateSearchKeys(ctx context.Context, tx *sql.Tx) error {
 		`CREATE INDEX recordings_call ON recordings (call_at, id, search)`,
 		`CREATE INDEX recordings_owner ON recordings (owner_key, call_at, id, search)`,
 		`CREATE INDEX recordings_created ON recordings (created_at)`,
-		`CREATE INDEX recordings_num ON recordings (num_key) WHERE num_key <> ''`,
+		`CREATE INDEX recordings_num ON recordings (num_key, call_at, owner_key) WHERE num_key <> ''`,
 	)
 }

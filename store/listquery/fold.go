@@ -8,7 +8,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// Folding rules for names (docs/search.md has them for people):
+// Folding rules for names (docs/api.md, "Search", says them for people):
 //
 //  1. Unicode compatibility decomposition (NFKD): "é" becomes "e" plus a
 //     combining accent, "ﬁ" becomes "fi", full-width letters plain ones.

@@ -89,6 +89,9 @@ func TestNumberKey(t *testing.T) {
 func matches(q string, owner, peerName, peerNumber string) bool {
 	text := SearchText(DefaultNumberPlan, owner, peerName, peerNumber, owner)
 	pq := ParseQuery(q, DefaultNumberPlan)
+	if pq.None {
+		return false
+	}
 	for _, term := range pq.Terms {
 		if !slices.ContainsFunc(term.Alts, func(a string) bool { return strings.Contains(text, a) }) {
 			return false
@@ -124,6 +127,7 @@ func TestSearchMatches(t *testing.T) {
 		{"+33", "", "+49891234560", false},
 		{"schmidt", "Hans Müller", "", false},
 		{"", "anyone", "", true},
+		{"%", "50% off", "", false},
 	} {
 		if got := matches(c.q, "owner", c.name, c.number); got != c.want {
 			t.Errorf("%q in name %q number %q: %v, want %v (text %q)", c.q, c.name, c.number, got, c.want,

@@ -21,8 +21,13 @@ type Term struct {
 	Number string
 }
 
-// Query is a search as the list matches it: every term must match.
-type Query struct{ Terms []Term }
+// Query is a search as the list matches it: every term must match. None:
+// the query holds no letter or digit ("%", "_"): it matches nothing (a
+// wildcard a person might expect to work is no wildcard here).
+type Query struct {
+	Terms []Term
+	None  bool
+}
 
 // ParseQuery splits what someone typed into terms, folded like the stored
 // search text (SearchText):
@@ -36,8 +41,8 @@ type Query struct{ Terms []Term }
 //     must occur somewhere (in any order: "jose garcia" finds
 //     "García, José"), a word with a German umlaut in either of its forms.
 //
-// At most MaxTerms words are used. An empty or all-punctuation query has
-// no terms and matches everything.
+// At most MaxTerms words are used. An empty or all-space query has no
+// terms and matches everything; one of punctuation only matches nothing.
 func ParseQuery(q string, plan NumberPlan) Query {
 	if digits, plus, ok := Digits(q); ok {
 		if key, anchored := plan.NumberKey(digits, plus); anchored {
@@ -64,6 +69,7 @@ func ParseQuery(q string, plan NumberPlan) Query {
 		}
 		out.Terms = append(out.Terms, t)
 	}
+	out.None = len(out.Terms) == 0 && strings.TrimSpace(q) != ""
 	return out
 }
 
