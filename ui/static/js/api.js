@@ -116,6 +116,33 @@ export class Socket {
     this.online = false;
     this.waiters = []; // {resolve, reject, label, timer} of requests made while offline
     this.ready = null;
+    // authenticate(send), when set, signs in each new connection before
+    // it counts as open (myapps.js); send(mt, params) is a request on
+    // that connection. What it resolves with is kept as this.signedIn.
+    this.authenticate = null;
+    this.signedIn = null;
+    this.closed = false;
+  }
+
+  /** close ends the connection for good (no reconnection). */
+  close() {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.ws?.close();
+  }
+
+  /** direct sends a request on ws at once and waits for its result. */
+  direct(ws, mt, params) {
+    this.seq += 1;
+    const src = `r${this.seq}`;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(src);
+        reject(new ApiError(t('common.error.noAnswer'), 0));
+      }, requestTimeoutMS);
+      this.pending.set(src, { resolve, reject, timer, mt, params, label: mt, direct: true });
+      ws.send(JSON.stringify({ ...params, mt, src }));
+    });
   }
 
   url() {
@@ -127,10 +154,25 @@ export class Socket {
   connect() {
     clearTimeout(this.retryTimer);
     this.retryTimer = 0;
-    this.ready = new Promise((resolve) => {
+    this.ready = new Promise((resolve, reject) => {
       const ws = new WebSocket(this.url());
       this.ws = ws;
-      ws.addEventListener('open', () => {
+      ws.addEventListener('open', async () => {
+        if (this.authenticate) {
+          try {
+            this.signedIn = await this.authenticate((mt, params) => this.direct(ws, mt, params));
+          } catch (err) {
+            // The first sign-in's failure is the caller's; a later one
+            // is tried again with the next connection.
+            if (!this.opened) {
+              this.closed = true;
+              reject(err);
+            }
+            ws.close();
+            return;
+          }
+          if (ws !== this.ws || ws.readyState !== WebSocket.OPEN) return;
+        }
         this.backoff = 500;
         this.online = true;
         this.onState('online');
@@ -154,12 +196,17 @@ export class Socket {
         this.pending.clear();
         for (const p of lost) {
           clearTimeout(p.timer);
-          if (readOnly.has(p.mt) && ev.code !== closeSignIn) {
+          if (readOnly.has(p.mt) && ev.code !== closeSignIn && !p.direct) {
             // Asked again once the connection is back.
             this.request(p.mt, p.params, p.label).then(p.resolve, p.reject);
           } else {
             p.reject(new ApiError(t('common.error.lost'), 0));
           }
+        }
+        if (this.closed) return;
+        if (!this.opened && this.authenticate) {
+          reject(new ApiError(t('common.error.lost'), 0));
+          return;
         }
         if (ev.code === closeSignIn) {
           this.onState('signed-out');

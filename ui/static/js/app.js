@@ -11,6 +11,7 @@ import { AppObjectsView } from './appobjects.js';
 import { PasswordDialog } from './password.js';
 import { ActivityView } from './activity.js';
 import { load as loadLanguage, t } from './i18n.js';
+import * as myApps from './myapps.js';
 
 const wantsAdmin = /innovaphone-recordingsadmin\.htm$/.test(location.pathname);
 
@@ -38,6 +39,7 @@ function applyScheme(scheme) {
   const s = String(scheme).toLowerCase();
   if (s.includes('dark')) document.documentElement.dataset.scheme = 'dark';
   else if (s.includes('light')) document.documentElement.dataset.scheme = 'light';
+  else delete document.documentElement.dataset.scheme;
 }
 
 /** translatePage sets the static texts of app.html in the chosen language. */
@@ -118,11 +120,50 @@ async function main() {
   await loadLanguage(launchParam('lang'));
   translatePage();
   let user;
-  try {
-    user = await me();
-  } catch (err) {
-    clear(mainEl).append(h('p', { class: 'status error', role: 'alert' }, t('common.error.server', { error: err.message })));
-    return;
+  let socket = null;
+  if (myApps.framed()) {
+    // Inside myApps: the client signs the app in (myapps.js).
+    myApps.follow({ onScheme: applyScheme, onLang: myApps.relaunch });
+    socket = new Socket();
+    socket.authenticate = (send) => myApps.signIn(send, wantsAdmin);
+    try {
+      await socket.connect();
+      const s = socket.signedIn;
+      user = { name: s.user, display_name: s.dn, role: s.role, has_password: false, app_object: s.app_object };
+      // The client signs in again on the next connection; there is no
+      // sign-in page to go to.
+      socket.onSignedOut = () => {
+        const old = socket.ws;
+        socket.connect();
+        old?.close();
+      };
+      document.body.classList.add('in-myapps');
+      // The page's HTTP requests must go as the same user. A password
+      // session of another account in this browser (an HttpOnly cookie
+      // the page cannot overwrite) is ended first.
+      const http = await me().catch(() => null);
+      if (http && http.name !== user.name) {
+        await logout().catch(() => {});
+        myApps.useSession(s.session);
+      }
+    } catch (err) {
+      socket.close();
+      socket = null;
+      if (!(err instanceof myApps.MyAppsError && err.noAnswer)) {
+        document.getElementById('signout').hidden = true;
+        clear(mainEl).append(h('p', { class: 'status error', role: 'alert' }, t('common.error.myapps', { error: err.message })));
+        return;
+      }
+      // Framed by something that is not myApps: the usual sign-in.
+    }
+  }
+  if (!user) {
+    try {
+      user = await me();
+    } catch (err) {
+      clear(mainEl).append(h('p', { class: 'status error', role: 'alert' }, t('common.error.server', { error: err.message })));
+      return;
+    }
   }
   if (!user) {
     location.replace(signInURL());
@@ -130,10 +171,11 @@ async function main() {
   }
   const admin = wantsAdmin && user.role === 'admin';
   document.getElementById('who').textContent = user.display_name || user.name;
+  // Inside myApps the client signs in and out.
+  document.getElementById('signout').hidden = socket !== null;
   document.getElementById('signout').addEventListener('click', async () => {
     try { await logout(); } finally { location.assign('/'); }
   });
-  let socket = null;
   const pwButton = document.getElementById('change-password');
   if (user.has_password) {
     // Changing the password ends every session, this one too: the page
@@ -159,7 +201,7 @@ async function main() {
   document.getElementById('app-title').textContent = title;
   document.title = title;
 
-  socket = new Socket();
+  socket ??= new Socket();
   const offline = new OfflineBanner(socket);
   socket.onState = (s) => offline.state(s);
   socket.onWaiting = (label, finished, done) => offline.waitingFor(label, finished, done);
@@ -235,7 +277,7 @@ async function main() {
     try { await socket.request('Subscribe'); } catch { /* shown by the next request */ }
     recordings.reload();
   };
-  await socket.connect();
+  if (!socket.opened) await socket.connect();
   const first = Math.max(0, views.findIndex((v) => `#${v.id}` === location.hash));
   select(first, false);
   if (admin && !started.has(views.findIndex((v) => v.id === 'settings'))) {

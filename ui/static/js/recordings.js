@@ -426,7 +426,8 @@ export class RecordingsView {
       h('td', { class: `c-dir dir-${dir || 'unknown'}`, title: directionText(rec.direction) },
         icon(dir || 'unknown'), h('span', { class: 'visually-hidden' }, directionText(rec.direction))),
       h('td', { class: 'c-party' }, play, err),
-      this.admin ? h('td', { class: 'c-owner' }, rec.owner ?? '') : null,
+      this.admin ? h('td', { class: 'c-owner' }, rec.owner ?? '',
+        rec.owner_deleted ? [' ', h('span', { class: 'badge owner-deleted' }, t('user.row.owner_deleted'))] : null) : null,
       h('td', { class: 'c-when' }, whenElement(callTime(rec))),
       h('td', { class: 'c-dur' }, rec.duration_ms > 0
         ? h('span', { 'aria-label': durationWords(rec.duration_ms) }, durationText(rec.duration_ms)) : ''),
