@@ -27,6 +27,7 @@ var migrations = []migration{
 	{"captures in object storage, per-recording data keys", migrateBlobStore}, // blobs.go
 	{searchKeysMigration, migrateSearchKeys},                                  // migrate_search.go
 	{auditMigration, migrateAudit},                                            // audit.go
+	{domainsMigration, migrateDomains},                                        // domains.go
 }
 
 // SchemaVersion is the schema version this program creates and understands.
