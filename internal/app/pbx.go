@@ -30,12 +30,17 @@ func (a *App) setupPBX() {
 	// changed.
 	a.PBXUsers = pbxlink.NewUsers(a.DB, pbxlink.UsersOptions{Log: sysLog, Reresolve: a.Calls,
 		Observe: a.cfg.Tuning.PBXUsersObserve})
-	// The PBX API clients, one per api. A new one is one more entry here.
-	clients := []pbxlink.Client{a.Licences, a.PBXUsers}
+	// The PBX API clients, one per api. A new one is one more entry here:
+	// in clients when it runs on the newest connection of any domain, in
+	// PerDomain when each domain's PBX needs its own (docs/pbx.md, Domains).
+	clients := []pbxlink.Client{a.Licences}
 	a.PBX = pbxlink.NewHub(pbxlink.Options{
-		Log:      sysLog,
-		Now:      a.cfg.Tuning.Now,
-		Clients:  clients,
+		Log:     sysLog,
+		Now:     a.cfg.Tuning.Now,
+		Clients: clients,
+		PerDomain: func(domain string) []pbxlink.Client {
+			return []pbxlink.Client{a.PBXUsers.ForDomain(domain)}
+		},
 		Expected: a.Settings.PBXExpected,
 		Seen: func(domain string) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
