@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +39,15 @@ func TestValuesServes(t *testing.T) {
 	}
 }
 
+// manyDomains lists n distinct domains.
+func manyDomains(n int) string {
+	var ds []string
+	for i := range n {
+		ds = append(ds, strconv.Itoa(i)+".example")
+	}
+	return strings.Join(ds, ",")
+}
+
 func TestValidate(t *testing.T) {
 	for _, tc := range []struct {
 		key, in, want string
@@ -57,7 +67,9 @@ func TestValidate(t *testing.T) {
 		{KeyDomain, " b.example, a.example ,,b.example", "b.example,a.example", true}, // order kept: the first is the default
 		{KeyDomain, "a.example,api", "", false},
 		{KeyDomain, "a.example,a/b", "", false},
-		{KeyDomain, strings.Repeat("x.example,", MaxDomains) + "y.example", "", false},
+		{KeyDomain, strings.Repeat("x.example,", MaxDomains) + "y.example", "x.example,y.example", true},
+		{KeyDomain, manyDomains(MaxDomains + 1), "", false},
+		{KeyDomain, manyDomains(MaxDomains), manyDomains(MaxDomains), true},
 		{KeyPBXSeen, "b.example, a.example,a.example", "a.example,b.example", true},
 		{KeyPBXSeen, "-", "-", true},
 		{KeyPBXSeen, "a%2F", "", false},

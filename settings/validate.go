@@ -190,7 +190,7 @@ func Validate(key, value string) (string, error) {
 			}
 		}
 		if len(out) > MaxDomains {
-			return "", invalid.New(key, "%d domains: at most %d", len(out), MaxDomains)
+			return "", invalid.New(key, "%d System Names: at most %d", len(out), MaxDomains)
 		}
 		return strings.Join(out, ","), nil
 	case KeyPBXSeen:

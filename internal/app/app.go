@@ -59,7 +59,8 @@ type Config struct {
 	CDRUser, CDRPassword       string
 	InstancePassword           string
 	// Domain, when set, is the domain this instance serves (the App
-	// Platform's instance domain); it is in force over the stored setting.
+	// Platform's instance domain), or a comma-separated list of them, the
+	// first the default; it is in force over the stored setting.
 	Domain string
 	// AnonymousNetworks, when set, fixes the source networks that may
 	// upload and post CDRs without credentials (a list of CIDRs and
