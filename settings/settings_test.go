@@ -70,6 +70,7 @@ func TestValidate(t *testing.T) {
 		{KeyDomain, strings.Repeat("x.example,", MaxDomains) + "y.example", "x.example,y.example", true},
 		{KeyDomain, manyDomains(MaxDomains + 1), "", false},
 		{KeyDomain, manyDomains(MaxDomains), manyDomains(MaxDomains), true},
+		{KeyDomain, strings.Repeat("d", 200) + "," + strings.Repeat("e", 200), "", false},
 		{KeyPBXSeen, "b.example, a.example,a.example", "a.example,b.example", true},
 		{KeyPBXSeen, "-", "-", true},
 		{KeyPBXSeen, "a%2F", "", false},

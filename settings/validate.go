@@ -192,7 +192,11 @@ func Validate(key, value string) (string, error) {
 		if len(out) > MaxDomains {
 			return "", invalid.New(key, "%d System Names: at most %d", len(out), MaxDomains)
 		}
-		return strings.Join(out, ","), nil
+		v := strings.Join(out, ",")
+		if len(v) > MaxCredential {
+			return "", invalid.New(key, "the list is %d bytes long: at most %d", len(v), MaxCredential)
+		}
+		return v, nil
 	case KeyPBXSeen:
 		// Only whether it is empty matters; the list is kept short (the
 		// domains that do not fit are left out).

@@ -23,6 +23,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -185,6 +186,9 @@ type App struct {
 	cfg Config
 	// purgeDue: the licence purge waits for the PBX's first answer.
 	purgeDue atomic.Bool
+	// purged: with several domains, the domains whose PBX's answer has
+	// run the purge since the start (domain → true).
+	purged   sync.Map
 	handler  http.Handler
 	alog     *applog.Logger
 	stopLogs context.CancelFunc
