@@ -185,6 +185,17 @@ func TestDomainsIsolated(t *testing.T) {
 		}
 	}
 
+	// alice signs in through myApps of her own domain only.
+	for _, c := range []struct {
+		domain string
+		ok     bool
+	}{{"a.example", true}, {"b.example", false}} {
+		_, call := dialApp(t, a, "/"+c.domain+"/recordings/innovaphone-recordings")
+		if res := userLogin(t, call, "alice", `{"cn":"Alice"}`); (res["ok"] == true) != c.ok {
+			t.Errorf("alice's AppLogin under %s: %v, want ok %v", c.domain, res, c.ok)
+		}
+	}
+
 	// A domain the instance does not serve: its upload, CDR and app URLs
 	// are not found, and nothing is stored.
 	for _, c := range []struct{ method, path string }{
