@@ -157,7 +157,7 @@ func parseServeFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.keyFile, "key-file", c.keyFile,
 		"master key for encryption at rest of the captures (64 hex digits, mode 0600, kept apart from the data); unset: stored in clear (env RECORDINGS_KEY_FILE)")
 	fs.StringVar(&c.domain, "domain", c.domain,
-		"the domain this instance serves (the {domain} of its URLs); a PBX is expected from then on (env RECORDINGS_DOMAIN)")
+		"the domains this instance serves (the {domain} of its URLs), comma-separated, the first the default; other domains' URLs get 404 and a PBX is expected from then on (env RECORDINGS_DOMAIN)")
 	fs.StringVar(&c.instancePass, "instance-password", c.instancePass,
 		"the instance password: the App objects' password on the PBX; default generated (prefer env RECORDINGS_INSTANCE_PASSWORD: flags show in ps)")
 	idle, err := envDuration("RECORDINGS_SESSION_IDLE", store.DefaultSessionIdle)

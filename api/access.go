@@ -11,7 +11,10 @@ import (
 // their own and those of the owners their app object's access list opens
 // (u.Sees, filled at sign-in by the store). Names are compared in their
 // normalised form (store.NameKey), as the store's list filter does.
-func canView(u store.User, owner string) bool {
+func canView(u store.User, domain, owner string) bool {
+	if !store.InDomain(u.Domain, domain) {
+		return false // another domain's (docs/pbx.md, Domains)
+	}
 	if u.Role == store.RoleAdmin {
 		return true
 	}
@@ -55,7 +58,7 @@ func (s *Server) recordingFor(ctx context.Context, u store.User, id int64) (stor
 		}
 		return store.Recording{}, err
 	}
-	if !canView(u, rec.Owner) {
+	if !canView(u, rec.Domain, rec.Owner) {
 		return store.Recording{}, errNoSuchRecording
 	}
 	return rec, nil

@@ -30,8 +30,30 @@ func TestCanViewNormalisedNames(t *testing.T) {
 		{store.User{}, "kim", false},
 		{store.User{Name: "root", Role: store.RoleAdmin}, "kim", true},
 	} {
-		if got := canView(c.u, c.owner); got != c.want {
+		if got := canView(c.u, "example.com", c.owner); got != c.want {
 			t.Errorf("canView(%q sees %q, owner %q) = %v, want %v", c.u.Name, c.u.Sees, c.owner, got, c.want)
+		}
+	}
+}
+
+// canView keeps an account of a domain to that domain's recordings (an
+// admin's too); an account of no domain sees every domain.
+func TestCanViewDomains(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		u      store.User
+		domain string
+		want   bool
+	}{
+		{store.User{Name: "alice", Domain: "a.example"}, "a.example", true},
+		{store.User{Name: "alice", Domain: "a.example"}, "A.Example", true},
+		{store.User{Name: "alice", Domain: "a.example"}, "b.example", false},
+		{store.User{Name: "alice"}, "b.example", true},
+		{store.User{Name: "root", Role: store.RoleAdmin, Domain: "a.example"}, "b.example", false},
+		{store.User{Name: "root", Role: store.RoleAdmin}, "b.example", true},
+	} {
+		if got := canView(c.u, c.domain, "alice"); got != c.want {
+			t.Errorf("canView(%s of %q, recording of %q) = %v, want %v", c.u.Name, c.u.Domain, c.domain, got, c.want)
 		}
 	}
 }

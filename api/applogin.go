@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -258,6 +259,11 @@ func (s *Server) appLoginAny(ctx context.Context, st *appLoginConn, remote, doma
 	}
 	if u.Disabled {
 		return refuseLogin("this account is disabled", "sip", req.SIP)
+	}
+	if d := cmp.Or(domain, req.Domain); !store.InDomain(u.Domain, d) {
+		// Another domain's user: that domain's PBX vouches for it, not
+		// this one's (docs/pbx.md, Domains).
+		return refuseLogin(fmt.Sprintf("the account belongs to domain %.64q, not %.64q", u.Domain, d), "sip", req.SIP)
 	}
 	tok, err := s.db.CreateAppSession(ctx, u.ID, s.opt.SessionTTL, inf.AppObj, role)
 	if err != nil {

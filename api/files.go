@@ -74,7 +74,7 @@ func (s *Server) putCapture(w http.ResponseWriter, r *http.Request) {
 // getCapture returns a stored capture byte for byte as it was received.
 func (s *Server) getCapture(w http.ResponseWriter, r *http.Request) {
 	rec, err := s.db.RecordingByName(r.Context(), r.PathValue("domain"), r.PathValue("name"))
-	if err != nil || !canView(userFrom(r.Context()), rec.Owner) {
+	if err != nil || !canView(userFrom(r.Context()), rec.Domain, rec.Owner) {
 		if err == nil || isNotFound(err) {
 			httpError(w, http.StatusNotFound, "no such recording")
 			return

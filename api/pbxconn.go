@@ -65,14 +65,13 @@ func (s *Server) pbxLogin(req appLoginRequest, inf loginInfo, domain, remote str
 	if d == "" {
 		d = req.Domain
 	}
-	if want := s.set.Values().Domain; want != "" {
-		switch {
-		case d == "":
-			d = want
-		case !strings.EqualFold(d, want):
-			return nil, fmt.Errorf("this instance serves domain %.64q, not %.64q", want, d)
-		default:
-			d = want
+	if v := s.set.Values(); len(v.Domains) > 0 {
+		if d == "" {
+			d = v.DefaultDomain()
+		} else if served, ok := v.ServedDomain(d); ok {
+			d = served
+		} else {
+			return nil, fmt.Errorf("this instance serves domain %.64q, not %.64q", v.Domain, d)
 		}
 	}
 	l := &pbxlink.Login{Domain: clipText(d, 256), App: req.App, LoginDomain: clipText(req.Domain, 256),

@@ -513,11 +513,18 @@ func TestPBXDomain(t *testing.T) {
 	if p := healthProblems(t, a); !slices.Contains(p, pbxlink.NotConnected) {
 		t.Fatalf("healthz with a domain and no PBX: %v", p)
 	}
+	// Another domain's URL is not found; on /api/ws its login is refused.
 	other := pbxsim.New(pbxsim.Options{URL: "ws://" + a.Addr + "/other.example/recordings/innovaphone-recordingsadmin",
 		Password: testInstancePassword, App: "innovaphone-recordingsadmin", SystemName: "other.example"})
 	t.Cleanup(other.Close)
+	if err := other.Connect(ctx); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Fatalf("other domain's URL: %v", err)
+	}
+	other = pbxsim.New(pbxsim.Options{URL: "ws://" + a.Addr + "/api/ws",
+		Password: testInstancePassword, App: "innovaphone-recordingsadmin", SystemName: "other.example"})
+	t.Cleanup(other.Close)
 	if err := other.Connect(ctx); !errors.Is(err, pbxsim.ErrLoginRefused) || !strings.Contains(err.Error(), "serves domain") {
-		t.Fatalf("other domain: %v", err)
+		t.Fatalf("other domain on /api/ws: %v", err)
 	}
 	sim := pbxsim.New(pbxsim.Options{URL: "ws://" + a.Addr + "/api/ws", Password: testInstancePassword,
 		Lics: func() *int { n := 3; return &n }()})

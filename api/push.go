@@ -70,7 +70,7 @@ func (s *Server) pushRecording(subs []*wsClient, rec store.Recording) {
 		if !ok {
 			continue // its rights ended (or could not be checked): nothing goes out
 		}
-		if !canView(u, rec.Owner) {
+		if !canView(u, rec.Domain, rec.Owner) {
 			// No longer visible to this client (e.g. owner changed): it goes.
 			if c.forgot(rec.ID) {
 				if gone == nil {

@@ -190,8 +190,38 @@ func (s *Server) Handler() http.Handler {
 			apiMux.ServeHTTP(w, r)
 			return
 		}
-		mux.ServeHTTP(w, r)
+		if r, ok := s.servedDomain(w, r); ok {
+			mux.ServeHTTP(w, r)
+		}
 	})))
+}
+
+// servedDomain answers 404 to a per-domain path (/{domain}/recordings…:
+// uploads, CDRs, the apps and their websockets) under a domain the instance
+// does not serve, once domains are configured (docs/pbx.md, Domains). A
+// served domain spelt in another case is passed on in its configured
+// spelling, so that one domain is stored under one name.
+func (s *Server) servedDomain(w http.ResponseWriter, r *http.Request) (*http.Request, bool) {
+	rest, ok := strings.CutPrefix(r.URL.Path, "/")
+	if !ok {
+		return r, true
+	}
+	domain, tail, _ := strings.Cut(rest, "/")
+	if tail != "recordings" && !strings.HasPrefix(tail, "recordings/") {
+		return r, true
+	}
+	served, ok := s.set.Values().ServedDomain(domain)
+	if !ok {
+		httpError(w, http.StatusNotFound, "this instance does not serve the domain of this URL")
+		return r, false
+	}
+	if served == domain {
+		return r, true
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.Path = "/" + served + "/" + tail
+	r2.URL.RawPath = ""
+	return r2, true
 }
 
 // guardPaths refuses capture paths with escapes or dot segments before the

@@ -55,6 +55,9 @@ type userJSON struct {
 	CN         string `json:"cn,omitempty"`
 	DN         string `json:"dn,omitempty"`
 	PBXDeleted bool   `json:"pbx_deleted,omitempty"`
+	// Domain is the domain the account belongs to (that of the PBX that
+	// replicated it); absent for an account of every domain.
+	Domain string `json:"domain,omitempty"`
 }
 
 func userView(u store.User) userJSON {
@@ -69,7 +72,7 @@ func userView(u store.User) userJSON {
 	v := userJSON{ID: u.ID, Name: u.Name, DisplayName: u.DisplayName, E164: u.E164, Role: string(u.Role), MACs: macs,
 		Licensed: u.Licensed, HasPassword: u.HasPassword, PasswordSet: u.PasswordAt.UTC(), Disabled: u.Disabled,
 		Created: u.CreatedAt.UTC(), AppObject: ao, Sees: u.Sees, Source: "local", PBXGUID: u.PBXGUID, CN: u.CN, DN: u.DN,
-		PBXDeleted: u.PBXDeleted}
+		PBXDeleted: u.PBXDeleted, Domain: u.Domain}
 	if u.PBXGUID != "" {
 		v.Source = "pbx"
 	}

@@ -193,7 +193,7 @@ func (s *Server) davPropfind(w http.ResponseWriter, r *http.Request) {
 	var ms davMultistatus
 	if name != "" {
 		rec, err := s.db.RecordingByName(r.Context(), domain, name)
-		if err == nil && !uploader && !canView(u, rec.Owner) {
+		if err == nil && !uploader && !canView(u, rec.Domain, rec.Owner) {
 			err = store.ErrNotFound
 		}
 		if err != nil {
@@ -210,7 +210,7 @@ func (s *Server) davPropfind(w http.ResponseWriter, r *http.Request) {
 	}
 	ms.Responses = append(ms.Responses, davCollection(base))
 	if depth == "1" && !uploader {
-		f := store.ListFilter{Owners: visibleOwners(u), Limit: store.MaxListLimit}
+		f := store.ListFilter{Owners: visibleOwners(u), Domain: u.Domain, Limit: store.MaxListLimit}
 		for n := 0; n < davMaxEntries; {
 			recs, next, err := s.db.ListRecordings(r.Context(), f)
 			if err != nil {

@@ -69,7 +69,7 @@ func TestJunkFloodThenRealCDR(t *testing.T) {
 	if err != nil || r.Owner != "carla" || !r.CDR || r.OwnerSource != string(pbx.OwnerTrunkIn) {
 		t.Fatalf("after the real CDRs: %+v %v", r, err)
 	}
-	stored, err := db.CDRFactsByConf(ctx, conf)
+	stored, err := db.CDRFactsByConf(ctx, "", conf)
 	if err != nil || len(stored) > store.MaxCDRsPerConf {
 		t.Fatalf("%d records kept for the conference (%v)", len(stored), err)
 	}

@@ -192,8 +192,17 @@ func (m *Matcher) add(ctx context.Context, recs []store.NewCDR) (Result, error) 
 				"conferences", len(a.Full))
 		}
 	}
-	res.Recordings, err = m.attachConfs(ctx, confs)
+	res.Recordings, err = m.attachConfs(ctx, domainOf(recs), confs)
 	return res, err
+}
+
+// domainOf is the domain the records were posted under (one request's
+// records share it).
+func domainOf(recs []store.NewCDR) string {
+	if len(recs) == 0 {
+		return ""
+	}
+	return recs[0].Domain
 }
 
 func appendNew(list []string, items ...string) []string {
@@ -212,13 +221,14 @@ func appendNew(list []string, items ...string) []string {
 	return list
 }
 
-// attachConfs re-resolves every recording of the conferences, loading
-// each conference's facts once.
-func (m *Matcher) attachConfs(ctx context.Context, confs []string) ([]int64, error) {
+// attachConfs re-resolves every recording of the conferences that was
+// uploaded under domain ("": every domain), loading each conference's facts
+// once. A CDR posted under one domain never touches another's recordings.
+func (m *Matcher) attachConfs(ctx context.Context, domain string, confs []string) ([]int64, error) {
 	var changed []int64
 	var errs []error
 	for _, conf := range confs {
-		ids, err := m.resolveConf(ctx, conf)
+		ids, err := m.resolveConf(ctx, domain, conf)
 		changed = append(changed, ids...)
 		if err != nil {
 			errs = append(errs, err)
@@ -227,20 +237,24 @@ func (m *Matcher) attachConfs(ctx context.Context, confs []string) ([]int64, err
 	return changed, errors.Join(errs...)
 }
 
-func (m *Matcher) resolveConf(ctx context.Context, conf string) ([]int64, error) {
+func (m *Matcher) resolveConf(ctx context.Context, domain, conf string) ([]int64, error) {
 	unlock := m.lock(conf, 0)
 	defer unlock()
-	recs, err := m.db.RecordingsByConf(ctx, conf)
+	recs, err := m.db.RecordingsByConf(ctx, domain, conf)
 	if err != nil || len(recs) == 0 {
 		return nil, err
 	}
-	f, err := m.facts(ctx, conf)
-	if err != nil {
-		return nil, err
-	}
+	facts := map[string]callFacts{} // by the recordings' domain, as stored
 	var changed []int64
 	var errs []error
 	for _, rec := range recs {
+		f, ok := facts[strings.ToLower(rec.Domain)]
+		if !ok {
+			if f, err = m.facts(ctx, rec.Domain, conf); err != nil {
+				return changed, errors.Join(append(errs, err)...)
+			}
+			facts[strings.ToLower(rec.Domain)] = f
+		}
 		ok, err := m.resolveWith(ctx, rec, f, events.CDRAttached)
 		if err != nil {
 			errs = append(errs, err)
@@ -287,7 +301,7 @@ func (m *Matcher) resolveAs(ctx context.Context, id int64, kind events.Kind) (bo
 	}
 	var f callFacts
 	if conf != "" {
-		if f, err = m.facts(ctx, conf); err != nil {
+		if f, err = m.facts(ctx, rec.Domain, conf); err != nil {
 			return false, fmt.Errorf("resolve recording %d: %w", id, err)
 		}
 	}
@@ -300,10 +314,10 @@ type callFacts struct {
 	gws  []pbx.GatewayCDR
 }
 
-// facts reads the stored facts of conference conf: at most
-// store.MaxCDRsPerConf records, decoded, never parsed again.
-func (m *Matcher) facts(ctx context.Context, conf string) (callFacts, error) {
-	stored, err := m.db.CDRFactsByConf(ctx, conf)
+// facts reads the stored facts of conference conf posted under domain: at
+// most store.MaxCDRsPerConf records, decoded, never parsed again.
+func (m *Matcher) facts(ctx context.Context, domain, conf string) (callFacts, error) {
+	stored, err := m.db.CDRFactsByConf(ctx, domain, conf)
 	if err != nil {
 		return callFacts{}, err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -50,7 +51,11 @@ type Conn interface {
 type Options struct {
 	Log     *slog.Logger
 	Now     func() time.Time
-	Clients []Client // the PBX API clients (several may share an api)
+	Clients []Client // the PBX API clients run on the newest connection (several may share an api)
+	// PerDomain, if set, returns the PBX API clients of one domain (one
+	// per api; asked once per domain): they run on that domain's PBX
+	// connection only, each domain's on its own, at the same time.
+	PerDomain func(domain string) []Client
 	// Expected tells whether a PBX is expected, so that its absence is a
 	// problem (NotConnected); nil: never.
 	Expected func() bool
@@ -63,8 +68,10 @@ type Options struct {
 }
 
 // Hub keeps the PBX connections, one per domain (a newer login replaces
-// the older), and runs the PBX API clients on one of them: the newest that
-// announced itself with PbxInfo. Its methods are safe for concurrent use.
+// the older), runs the shared PBX API clients (Options.Clients) on one of
+// them, the newest that announced itself with PbxInfo, and each domain's
+// own clients (Options.PerDomain) on that domain's connection. Its methods
+// are safe for concurrent use.
 type Hub struct {
 	opt Options
 	log *slog.Logger
@@ -74,11 +81,33 @@ type Hub struct {
 	records  map[string]*record  // domain → what admins are shown of past connections
 	watchers []func()
 
-	// cbMu serialises the clients' callbacks; owner is the session the
-	// clients run on (nil: none), active the clients Connected on it.
+	// cbMu serialises the clients' callbacks; shared are Options.Clients,
+	// groups each domain's Options.PerDomain clients.
 	cbMu   sync.Mutex
-	owner  *Session
-	active []Client
+	shared group
+	groups map[string]*group
+}
+
+// group is a set of clients and the session they run on (owner, nil:
+// none); active are those Connected on it.
+type group struct {
+	clients []Client
+	owner   *Session
+	active  []Client
+}
+
+// domainGroup returns the per-domain clients of domain (nil without
+// Options.PerDomain); cbMu is held.
+func (h *Hub) domainGroup(domain string) *group {
+	if h.opt.PerDomain == nil {
+		return nil
+	}
+	g := h.groups[domain]
+	if g == nil {
+		g = &group{clients: h.opt.PerDomain(domain)}
+		h.groups[domain] = g
+	}
+	return g
 }
 
 // record is what outlives a connection.
@@ -104,7 +133,8 @@ func NewHub(opt Options) *Hub {
 	if opt.InfoTimeout <= 0 {
 		opt.InfoTimeout = DefaultInfoTimeout
 	}
-	return &Hub{opt: opt, log: opt.Log, sessions: map[string]*Session{}, records: map[string]*record{}}
+	return &Hub{opt: opt, log: opt.Log, sessions: map[string]*Session{}, records: map[string]*record{},
+		shared: group{clients: opt.Clients}, groups: map[string]*group{}}
 }
 
 // OnChange registers f to be called (without locks held) after every
@@ -246,7 +276,14 @@ type ConnStatus struct {
 // Status reports every domain's PBX connection, sorted by domain.
 func (h *Hub) Status() Status {
 	h.cbMu.Lock()
-	owner := h.owner
+	running := map[*Session][]string{} // session → the apis of the clients that run on it
+	for _, g := range append([]*group{&h.shared}, slices.Collect(maps.Values(h.groups))...) {
+		if g.owner != nil {
+			for _, c := range g.clients {
+				running[g.owner] = append(running[g.owner], c.API())
+			}
+		}
+	}
 	h.cbMu.Unlock()
 	h.mu.Lock()
 	domains := map[string]bool{}
@@ -267,15 +304,15 @@ func (h *Hub) Status() Status {
 			out.Connected = true
 			cs.Connected, cs.Since = true, timePtr(s.since)
 			cs.App, cs.AppObject, cs.Remote, cs.Lics = s.login.App, s.login.SIP, s.login.Remote, s.login.Lics
-			cs.ClientsRunning = s == owner
+			_, cs.ClientsRunning = running[s]
 			s.mu.Lock()
 			if s.info != nil {
 				cs.InfoReceived = true
 				cs.SystemName, cs.PBX, cs.PbxDNS = s.info.Domain, s.info.PBX, s.info.PbxDNS
 				cs.APIs = slices.Clone(s.info.APIs)
-				for _, c := range h.opt.Clients {
-					if slices.Contains(s.info.APIs, c.API()) && !slices.Contains(cs.APIsUsed, c.API()) {
-						cs.APIsUsed = append(cs.APIsUsed, c.API())
+				for _, api := range running[s] {
+					if slices.Contains(s.info.APIs, api) && !slices.Contains(cs.APIsUsed, api) {
+						cs.APIsUsed = append(cs.APIsUsed, api)
 					}
 				}
 			}
@@ -296,39 +333,55 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
-// adopt runs the clients on s, which announced info: the clients leave
-// the session they ran on, and those whose api info lists are Connected.
+// adopt runs the clients on s, which announced info: the shared clients
+// leave the session they ran on, and so do those of s's domain; those whose
+// api info lists are Connected on s.
 func (h *Hub) adopt(s *Session, info PbxInfo) {
 	h.cbMu.Lock()
 	defer h.cbMu.Unlock()
-	h.release()
-	h.owner = s
-	for _, c := range h.opt.Clients {
+	h.shared.run(s, info)
+	if g := h.domainGroup(s.login.Domain); g != nil {
+		g.run(s, info)
+	}
+}
+
+// run connects g's clients to s; cbMu is held.
+func (g *group) run(s *Session, info PbxInfo) {
+	g.release()
+	g.owner = s
+	for _, c := range g.clients {
 		if slices.Contains(info.APIs, c.API()) {
 			c.Connected(s.ctx, sender{s}, info)
-			h.active = append(h.active, c)
+			g.active = append(g.active, c)
 		}
 	}
 }
 
-// release disconnects the clients from their session; cbMu is held.
-func (h *Hub) release() {
-	for _, c := range h.active {
+// release disconnects g's clients from their session; cbMu is held.
+func (g *group) release() {
+	for _, c := range g.active {
 		c.Disconnected()
 	}
-	h.owner, h.active = nil, nil
+	g.owner, g.active = nil, nil
 }
 
-// leave is called when s ends: its clients are Disconnected and move to
-// the newest other session that announced itself, if any.
+// leave is called when s ends: the clients running on it are
+// Disconnected; the shared ones move to the newest other session that
+// announced itself, if any (a domain's own wait for its next connection).
 func (h *Hub) leave(s *Session) {
 	h.cbMu.Lock()
-	if h.owner != s {
+	if g := h.groups[s.login.Domain]; g != nil && g.owner == s {
+		g.release()
+	}
+	if h.shared.owner != s {
 		h.cbMu.Unlock()
 		return
 	}
-	h.release()
+	h.shared.release()
 	h.cbMu.Unlock()
+	if len(h.shared.clients) == 0 {
+		return
+	}
 	h.mu.Lock()
 	var next *Session
 	for _, o := range h.sessions {
@@ -344,24 +397,31 @@ func (h *Hub) leave(s *Session) {
 		next.mu.Lock()
 		info := *next.info
 		next.mu.Unlock()
-		h.adopt(next, info)
+		h.cbMu.Lock()
+		if h.shared.owner == nil {
+			h.shared.run(next, info)
+		}
+		h.cbMu.Unlock()
 	}
 }
 
-// dispatch hands m to the clients of m.API when they run on s. Several
-// clients may share an api (PbxAdminApi: licences and App objects); each
-// takes the results of its own requests by src and ignores the others.
+// dispatch hands m to the clients of m.API running on s: its domain's
+// own and the shared ones. Several clients may share an api (PbxAdminApi:
+// licences and App objects); each takes the results of its own requests
+// by src and ignores the others.
 func (h *Hub) dispatch(s *Session, m Msg) bool {
 	h.cbMu.Lock()
 	defer h.cbMu.Unlock()
-	if h.owner != s {
-		return false
-	}
 	taken := false
-	for _, c := range h.active {
-		if c.API() == m.API {
-			c.Handle(s.ctx, m)
-			taken = true
+	for _, g := range []*group{h.groups[s.login.Domain], &h.shared} {
+		if g == nil || g.owner != s {
+			continue
+		}
+		for _, c := range g.active {
+			if c.API() == m.API {
+				c.Handle(s.ctx, m)
+				taken = true
+			}
 		}
 	}
 	return taken

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -75,9 +76,9 @@ type Users struct {
 	log *slog.Logger
 	opt UsersOptions
 
-	mu   sync.Mutex
-	conn *usersConn // nil while not connected
-	st   UsersStatus
+	mu    sync.Mutex
+	conns map[string]*usersConn // domain → the replication on its connection
+	st    UsersStatus
 
 	jobsMu sync.Mutex
 	jobs   []reresolveJob
@@ -86,6 +87,7 @@ type Users struct {
 
 // usersConn is the replication on one connection.
 type usersConn struct {
+	domain string // of the PBX connection ("": Users used as one Client)
 	ctx    context.Context
 	send   Sender
 	rep    pbx.UserReplicator
@@ -108,8 +110,27 @@ func NewUsers(db *store.DB, opt UsersOptions) *Users {
 		opt.Batch = 256
 	}
 	return &Users{db: db, log: opt.Log.With("category", applog.System, "api", pbx.ReplicationAPI), opt: opt,
-		kick: make(chan struct{}, 1), st: UsersStatus{State: pbx.ReplicaIdle.String()}}
+		kick: make(chan struct{}, 1), st: UsersStatus{State: pbx.ReplicaIdle.String()}, conns: map[string]*usersConn{}}
 }
+
+// ForDomain returns the client replicating the users of domain's PBX on
+// that domain's connection (pbxlink.Options.PerDomain): the accounts it
+// stores belong to domain, and its load marks only domain's users deleted.
+// The clients of all domains share u's re-resolution (Run) and status.
+func (u *Users) ForDomain(domain string) Client { return domainUsers{u: u, domain: domain} }
+
+// domainUsers is one domain's replication client.
+type domainUsers struct {
+	u      *Users
+	domain string
+}
+
+func (d domainUsers) API() string { return d.u.API() }
+func (d domainUsers) Connected(ctx context.Context, s Sender, info PbxInfo) {
+	d.u.connected(ctx, d.domain, s, info)
+}
+func (d domainUsers) Handle(ctx context.Context, m Msg) { d.u.handle(ctx, d.domain, m) }
+func (d domainUsers) Disconnected()                     { d.u.disconnected(d.domain) }
 
 // API implements Client.
 func (u *Users) API() string { return pbx.ReplicationAPI }
@@ -119,14 +140,18 @@ func (u *Users) Status() UsersStatus {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	st := u.st
-	if u.conn != nil {
-		st.State, st.Rows = u.conn.rep.State().String(), u.conn.rep.Rows()
+	for _, d := range slices.Sorted(maps.Keys(u.conns)) {
+		c := u.conns[d]
+		st.State, st.Rows = c.rep.State().String(), c.rep.Rows()
+		break
 	}
 	return st
 }
 
 // Connected implements Client: it starts a full replication.
-func (u *Users) Connected(ctx context.Context, s Sender, info PbxInfo) {
+func (u *Users) Connected(ctx context.Context, s Sender, info PbxInfo) { u.connected(ctx, "", s, info) }
+
+func (u *Users) connected(ctx context.Context, domain string, s Sender, info PbxInfo) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	gen, err := u.db.NextPBXLoad(ctx)
@@ -134,34 +159,38 @@ func (u *Users) Connected(ctx context.Context, s Sender, info PbxInfo) {
 		u.failLocked(fmt.Errorf("replication of the PBX's users not started: %w", err))
 		return
 	}
-	c := &usersConn{ctx: ctx, send: s, gen: gen, rep: pbx.UserReplicator{Src: "users"}}
-	u.conn = c
+	c := &usersConn{domain: domain, ctx: ctx, send: s, gen: gen, rep: pbx.UserReplicator{Src: "users"}}
+	u.conns[domain] = c
 	start := c.rep.Start()
-	u.log.Info("replicating the PBX's users", "pbx", info.PBX, "domain", info.Domain, "load", gen)
+	u.log.Info("replicating the PBX's users", "pbx", info.PBX, "domain", domain, "system", info.Domain, "load", gen)
 	if err := s.Send(ctx, start); err != nil {
 		u.failLocked(fmt.Errorf("send ReplicateStart: %w", err))
 	}
 }
 
 // Disconnected implements Client.
-func (u *Users) Disconnected() {
+func (u *Users) Disconnected() { u.disconnected("") }
+
+func (u *Users) disconnected(domain string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if c := u.conn; c != nil && c.rep.State() == pbx.ReplicaLoading {
+	if c := u.conns[domain]; c != nil && c.rep.State() == pbx.ReplicaLoading {
 		// The rows that came are current: store them (the connection's
 		// context is over), but mark nobody deleted.
 		u.flush(context.WithoutCancel(c.ctx), c)
 		u.log.Warn("connection to the PBX ended during the initial load of its users: no user is marked deleted",
-			"rows", c.rep.Rows())
+			"rows", c.rep.Rows(), "domain", domain)
 	}
-	u.conn = nil
+	delete(u.conns, domain)
 }
 
 // Handle implements Client.
-func (u *Users) Handle(ctx context.Context, m Msg) {
+func (u *Users) Handle(ctx context.Context, m Msg) { u.handle(ctx, "", m) }
+
+func (u *Users) handle(ctx context.Context, domain string, m Msg) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	c := u.conn
+	c := u.conns[domain]
 	if c == nil {
 		return
 	}
@@ -225,7 +254,7 @@ func (u *Users) apply(ctx context.Context, c *usersConn, step pbx.ReplicaStep) {
 			u.log.Warn("initial load of the PBX's users incomplete (refused rows without guid, or failed writes): "+
 				"no user is marked deleted", "rows", c.rows)
 		default:
-			dels, err := u.db.FinishPBXLoad(ctx, c.gen)
+			dels, err := u.db.FinishPBXLoadIn(ctx, c.domain, c.gen)
 			if err != nil {
 				u.log.Error("mark users absent from the PBX deleted", "err", err)
 			}
@@ -254,7 +283,7 @@ func (u *Users) flush(ctx context.Context, c *usersConn) {
 }
 
 func (u *Users) put(ctx context.Context, c *usersConn, rows []pbx.PbxUser) {
-	changes, err := u.db.PutPBXUsers(ctx, c.gen, rows)
+	changes, err := u.db.PutPBXUsersIn(ctx, c.domain, c.gen, rows)
 	if err != nil {
 		c.failed = true
 		u.st.LastError = err.Error()

@@ -50,8 +50,11 @@ type Values struct {
 	// ReplicaURL is where the database is replicated (canonical, see
 	// ParseReplicaURL); "" when replication is off.
 	ReplicaURL string
-	// Domain is the domain this instance serves ("" : any).
-	Domain string
+	// Domain is the domains this instance serves as configured, a
+	// comma-separated list ("" : any); Domains is the same as a list, the
+	// first the default.
+	Domain  string
+	Domains []string
 	// PBXSeen lists the domains whose PBX has logged in at least once.
 	PBXSeen []string
 }
@@ -317,7 +320,9 @@ func (s *Service) Values() Values {
 	if nets, err := ParseNetworks(m[KeyAnonymousNets]); err == nil {
 		v.AnonymousNets = nets
 	}
-	v.Domain = m[KeyDomain]
+	if d, err := Validate(KeyDomain, m[KeyDomain]); err == nil && d != "" {
+		v.Domain, v.Domains = d, strings.Split(d, ",")
+	}
 	if p, err := Validate(KeyPBXSeen, m[KeyPBXSeen]); err == nil && p != "" {
 		v.PBXSeen = strings.Split(p, ",")
 	}
@@ -418,6 +423,36 @@ func (s *Service) EnsureCredentials(ctx context.Context, by string, inUse ...str
 		return nil, fmt.Errorf("settings: generate credentials: %w", err)
 	}
 	return gen, nil
+}
+
+// Serves tells whether the instance serves domain: every domain when none
+// is configured (the compatibility rule, docs/pbx.md), else the configured
+// ones (compared case-insensitively, as DNS names are).
+func (v Values) Serves(domain string) bool {
+	_, ok := v.ServedDomain(domain)
+	return ok
+}
+
+// ServedDomain returns domain as configured (its configured spelling) and
+// whether the instance serves it; with no domain configured, domain itself.
+func (v Values) ServedDomain(domain string) (string, bool) {
+	if len(v.Domains) == 0 {
+		return domain, true
+	}
+	for _, d := range v.Domains {
+		if strings.EqualFold(d, domain) {
+			return d, true
+		}
+	}
+	return "", false
+}
+
+// DefaultDomain is the first configured domain ("" when none is).
+func (v Values) DefaultDomain() string {
+	if len(v.Domains) == 0 {
+		return ""
+	}
+	return v.Domains[0]
 }
 
 // PBXExpected tells whether a PBX is expected to be connected: a domain is

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,39 @@ import (
 	"recordings/internal/invalid"
 	"recordings/internal/testutil"
 )
+
+// Serves follows the compatibility rule: with no domain configured every
+// domain is served; else the configured ones, in any case, each answered
+// in its configured spelling.
+func TestValuesServes(t *testing.T) {
+	t.Parallel()
+	none := Values{}
+	if d, ok := none.ServedDomain("any.example"); !ok || d != "any.example" || none.DefaultDomain() != "" {
+		t.Fatalf("no domain configured: %q %v", d, ok)
+	}
+	two := Values{Domain: "a.example,B.example", Domains: []string{"a.example", "B.example"}}
+	for _, c := range []struct {
+		in, want string
+		ok       bool
+	}{{"a.example", "a.example", true}, {"A.EXAMPLE", "a.example", true}, {"b.example", "B.example", true},
+		{"c.example", "", false}, {"", "", false}} {
+		if d, ok := two.ServedDomain(c.in); d != c.want || ok != c.ok || two.Serves(c.in) != c.ok {
+			t.Errorf("ServedDomain(%q) = %q %v, want %q %v", c.in, d, ok, c.want, c.ok)
+		}
+	}
+	if two.DefaultDomain() != "a.example" {
+		t.Fatalf("default domain %q", two.DefaultDomain())
+	}
+}
+
+// manyDomains lists n distinct domains.
+func manyDomains(n int) string {
+	var ds []string
+	for i := range n {
+		ds = append(ds, strconv.Itoa(i)+".example")
+	}
+	return strings.Join(ds, ",")
+}
 
 func TestValidate(t *testing.T) {
 	for _, tc := range []struct {
@@ -30,6 +64,13 @@ func TestValidate(t *testing.T) {
 		{KeyDomain, "api", "", false},
 		{KeyDomain, "ex ample", "", false},
 		{KeyDomain, strings.Repeat("d", 254), "", false},
+		{KeyDomain, " b.example, a.example ,,b.example", "b.example,a.example", true}, // order kept: the first is the default
+		{KeyDomain, "a.example,api", "", false},
+		{KeyDomain, "a.example,a/b", "", false},
+		{KeyDomain, strings.Repeat("x.example,", MaxDomains) + "y.example", "x.example,y.example", true},
+		{KeyDomain, manyDomains(MaxDomains + 1), "", false},
+		{KeyDomain, manyDomains(MaxDomains), manyDomains(MaxDomains), true},
+		{KeyDomain, strings.Repeat("d", 200) + "," + strings.Repeat("e", 200), "", false},
 		{KeyPBXSeen, "b.example, a.example,a.example", "a.example,b.example", true},
 		{KeyPBXSeen, "-", "-", true},
 		{KeyPBXSeen, "a%2F", "", false},

@@ -49,12 +49,14 @@ const (
 	DefaultLogRetentionDays = 30
 	MaxPBXName              = 128
 	MaxDomain               = 253
-	MaxLicences             = 1_000_000
-	MaxCredential           = 256
-	MaxAnonymousNets        = 64            // entries of anonymous_networks
-	MaxNoCDRGrace           = 7 * 24 * 3600 // seconds
-	DefaultNoCDRGrace       = 15 * time.Minute
-	DefaultTrace            = "info"
+	// MaxDomains is how many domains one instance serves at most.
+	MaxDomains        = 16
+	MaxLicences       = 1_000_000
+	MaxCredential     = 256
+	MaxAnonymousNets  = 64            // entries of anonymous_networks
+	MaxNoCDRGrace     = 7 * 24 * 3600 // seconds
+	DefaultNoCDRGrace = 15 * time.Minute
+	DefaultTrace      = "info"
 )
 
 // PBXNameMissing is what the admin view and the API report until the PBX
@@ -166,15 +168,33 @@ func Validate(key, value string) (string, error) {
 		}
 		return v, nil
 	case KeyDomain:
-		v := strings.TrimSpace(value)
-		if err := checkText(key, v, MaxDomain); err != nil {
-			return "", err
+		// One domain or a comma-separated list; the first is the default
+		// (docs/pbx.md, Domains). Order kept, duplicates dropped.
+		var out []string
+		for d := range strings.SplitSeq(value, ",") {
+			d = strings.TrimSpace(d)
+			if d == "" {
+				continue
+			}
+			if err := checkText(key, d, MaxDomain); err != nil {
+				return "", err
+			}
+			if strings.ContainsAny(d, "/?#%\\ ") {
+				return "", invalid.New(key, "%.64q: no '/', '?', '#', '%%', '\\' or spaces allowed (a System Name such as example.com)", d)
+			}
+			if d == "api" {
+				return "", invalid.New(key, "\"api\" is reserved: the service's own paths begin with /api/")
+			}
+			if !slices.Contains(out, d) {
+				out = append(out, d)
+			}
 		}
-		if strings.ContainsAny(v, "/?#%\\ ") {
-			return "", invalid.New(key, "%.64q: no '/', '?', '#', '%%', '\\' or spaces allowed (a System Name such as example.com)", v)
+		if len(out) > MaxDomains {
+			return "", invalid.New(key, "%d System Names: at most %d", len(out), MaxDomains)
 		}
-		if v == "api" {
-			return "", invalid.New(key, "\"api\" is reserved: the service's own paths begin with /api/")
+		v := strings.Join(out, ",")
+		if len(v) > MaxCredential {
+			return "", invalid.New(key, "the list is %d bytes long: at most %d", len(v), MaxCredential)
 		}
 		return v, nil
 	case KeyPBXSeen:

@@ -296,13 +296,18 @@ func (db *DB) CDRsByConf(ctx context.Context, conf string) ([]StoredCDR, error) 
 }
 
 // CDRFactsByConf returns the parsed facts of the records indexed under
-// conference id conf (any case), oldest first: at most MaxCDRsPerConf, the
-// best ones, whatever an older database still holds beyond the cap.
-func (db *DB) CDRFactsByConf(ctx context.Context, conf string) (_ []CDRFacts, err error) {
+// conference id conf (any case) that were posted under domain, oldest
+// first: at most MaxCDRsPerConf, the best ones, whatever an older database
+// still holds beyond the cap. A record posted under no domain (the /api/
+// path) counts for every domain, and domain "" takes the records of every
+// domain (docs/pbx.md, Domains).
+func (db *DB) CDRFactsByConf(ctx context.Context, domain, conf string) (_ []CDRFacts, err error) {
 	conf = strings.ToLower(conf)
 	rows, err := db.r.QueryContext(ctx, `SELECT c.id, c.kind, c.parsed FROM cdrs c
-		WHERE c.id IN (SELECT cdr_id FROM cdr_confs WHERE conf_id = ? ORDER BY quality DESC, cdr_id LIMIT ?)
-		ORDER BY c.id`, conf, MaxCDRsPerConf)
+		WHERE c.id IN (SELECT x.cdr_id FROM cdr_confs x JOIN cdrs d ON d.id = x.cdr_id
+			WHERE x.conf_id = ? AND (? = '' OR d.domain = '' OR d.domain = ? COLLATE NOCASE)
+			ORDER BY x.quality DESC, x.cdr_id LIMIT ?)
+		ORDER BY c.id`, conf, domain, domain, MaxCDRsPerConf)
 	if err != nil {
 		return nil, fmt.Errorf("store: CDR facts of conference %s: %w", conf, err)
 	}
@@ -347,12 +352,13 @@ func (db *DB) PruneCDRs(ctx context.Context, before time.Time) (int64, error) {
 // RecordingsByConf lists the recordings (without stats and envelope) whose
 // file name carries conference id conf (any case), oldest first: the
 // newest 64 (a call has a recording per phone and gateway that recorded
-// it, a handful).
-func (db *DB) RecordingsByConf(ctx context.Context, conf string) (_ []Recording, err error) {
+// it, a handful), of domain (any case; "" : every domain).
+func (db *DB) RecordingsByConf(ctx context.Context, domain, conf string) (_ []Recording, err error) {
 	conf = strings.ToLower(conf)
 	out, err := db.queryRecordings(ctx, `SELECT `+recColsLight+` FROM recordings WHERE id IN
-		(SELECT id FROM recordings WHERE conf_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id`,
-		conf, maxRecsPerConf)
+		(SELECT id FROM recordings WHERE conf_id = ? AND (? = '' OR domain = ? COLLATE NOCASE)
+			ORDER BY id DESC LIMIT ?) ORDER BY id`,
+		conf, domain, domain, maxRecsPerConf)
 	if err != nil {
 		return nil, fmt.Errorf("store: recordings of conference %s: %w", conf, err)
 	}

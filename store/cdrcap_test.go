@@ -44,7 +44,7 @@ func TestCDRConferenceCaps(t *testing.T) {
 	if err != nil || got[0].ID == 0 || len(got[0].Confs) != 2 || got[0].Evicted != 1 {
 		t.Fatalf("the real record after the flood: %+v %v", got, err)
 	}
-	facts, err := db.CDRFactsByConf(ctx, confA)
+	facts, err := db.CDRFactsByConf(ctx, "", confA)
 	if err != nil || len(facts) != MaxCDRsPerConf || !slices.ContainsFunc(facts, func(f CDRFacts) bool { return f.ID == got[0].ID }) {
 		t.Fatalf("facts of the conference: %d, %v", len(facts), err)
 	}
@@ -125,7 +125,7 @@ func TestMigrateCDRFacts(t *testing.T) {
 	if n, _ := confCount(t, db, confA); n != MaxCDRsPerConf {
 		t.Fatalf("conference A keeps %d records", n)
 	}
-	facts, err := db.CDRFactsByConf(ctx, confA)
+	facts, err := db.CDRFactsByConf(ctx, "", confA)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestMigrateCDRFacts(t *testing.T) {
 	if err := db.r.QueryRowContext(ctx, `SELECT quality FROM cdr_confs WHERE cdr_id = ?`, last.ID).Scan(&q); err != nil || q != 6 {
 		t.Fatalf("the real record's quality: %d %v", q, err)
 	}
-	gw, err := db.CDRFactsByConf(ctx, confB)
+	gw, err := db.CDRFactsByConf(ctx, "", confB)
 	if err != nil || len(gw) != 1 || gw[0].Kind != CDRKindGateway || !strings.Contains(string(gw[0].Parsed), `"Event":"A:Call"`) {
 		t.Fatalf("conference B: %+v %v", gw, err)
 	}

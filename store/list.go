@@ -34,6 +34,9 @@ type ListFilter struct {
 	// (compared in their normalised form, NameKey);
 	// nil means every owner, an empty non-nil slice matches nothing.
 	Owners []string
+	// Domain, when set, restricts the result to recordings uploaded under
+	// that domain (any case): an account's domain (InDomain).
+	Domain string
 	// Query is what someone typed into the search field, read by
 	// listquery.ParseQuery: words found in the owner, the other party's
 	// name or the registration name whatever their accents and case, or a
@@ -97,6 +100,10 @@ func (db *DB) listPlanFor(ctx context.Context, f ListFilter) (p listPlan, none b
 	}
 	if err := checkText("query", f.Query, maxQueryLen, false); err != nil {
 		return p, false, err
+	}
+	if f.Domain != "" {
+		p.where = append(p.where, "domain = ? COLLATE NOCASE")
+		p.args = append(p.args, f.Domain)
 	}
 	if f.Owners != nil {
 		p.where = append(p.where, "owner_key IN (?"+strings.Repeat(", ?", len(f.Owners)-1)+")")

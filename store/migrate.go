@@ -28,6 +28,7 @@ var migrations = []migration{
 	{searchKeysMigration, migrateSearchKeys},                                  // migrate_search.go
 	{auditMigration, migrateAudit},                                            // audit.go
 	{appObjectsPBXMigration, migrateAppObjectsPBX},                            // appobjects_pbx.go
+	{domainsMigration, migrateDomains},                                        // domains.go
 }
 
 // SchemaVersion is the schema version this program creates and understands.

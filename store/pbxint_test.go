@@ -89,7 +89,7 @@ func TestMarkNoCDRAndLateCDR(t *testing.T) {
 	if r.NoCDR || !r.CDR || r.Owner != "carla" || r.OwnerSource != "trunk-in" {
 		t.Fatalf("after late CDR: %+v", r)
 	}
-	if recs, _ := db.RecordingsByConf(ctx, confA); len(recs) != 1 || recs[0].ID != id {
+	if recs, _ := db.RecordingsByConf(ctx, "", confA); len(recs) != 1 || recs[0].ID != id {
 		t.Fatalf("by conf: %+v", recs)
 	}
 }

@@ -18,14 +18,21 @@ const maxOwners = 100_000
 // (name → holds the licence) as the PBX answered; names without an account
 // are skipped. It returns how many accounts changed.
 func (db *DB) SetLicensedByPBX(ctx context.Context, lic map[string]bool) (changed int64, err error) {
+	return db.SetLicensedByPBXIn(ctx, "", lic)
+}
+
+// SetLicensedByPBXIn is SetLicensedByPBX for the PBX of domain: only
+// accounts of that domain or of none change ("": every account).
+func (db *DB) SetLicensedByPBXIn(ctx context.Context, domain string, lic map[string]bool) (changed int64, err error) {
 	err = db.write(ctx, func(tx *sql.Tx) error {
-		st, err := tx.PrepareContext(ctx, `UPDATE users SET licensed = ? WHERE name_key = ? AND licensed <> ?`)
+		st, err := tx.PrepareContext(ctx, `UPDATE users SET licensed = ? WHERE name_key = ? AND licensed <> ?
+			AND (? = '' OR domain = '' OR domain = ? COLLATE NOCASE)`)
 		if err != nil {
 			return err
 		}
 		defer st.Close()
 		for name, on := range lic {
-			res, err := st.ExecContext(ctx, on, NameKey(name), on)
+			res, err := st.ExecContext(ctx, on, NameKey(name), on, domain, domain)
 			if err != nil {
 				return err
 			}
@@ -75,6 +82,13 @@ type PurgedRecording struct {
 // owners, compared by their normalised names, and returns what it deleted
 // and how many protected ones it kept.
 func (db *DB) PurgeOwners(ctx context.Context, owners []string) (deleted []PurgedRecording, keptProtected int64, err error) {
+	return db.PurgeOwnersIn(ctx, "", owners)
+}
+
+// PurgeOwnersIn is PurgeOwners for the recordings uploaded under domain
+// (any case; "": every domain): one domain's PBX never decides about
+// another domain's recordings.
+func (db *DB) PurgeOwnersIn(ctx context.Context, domain string, owners []string) (deleted []PurgedRecording, keptProtected int64, err error) {
 	if len(owners) == 0 {
 		return nil, 0, nil
 	}
@@ -82,7 +96,8 @@ func (db *DB) PurgeOwners(ctx context.Context, owners []string) (deleted []Purge
 		deleted, keptProtected = nil, 0
 		for _, o := range owners {
 			rows, err := tx.QueryContext(ctx, `DELETE FROM recordings WHERE owner_key = ? AND protected = 0
-				RETURNING id, domain, name, owner`, NameKey(o))
+				AND (? = '' OR domain = ? COLLATE NOCASE)
+				RETURNING id, domain, name, owner`, NameKey(o), domain, domain)
 			if err != nil {
 				return err
 			}
@@ -98,8 +113,8 @@ func (db *DB) PurgeOwners(ctx context.Context, owners []string) (deleted []Purge
 				return err
 			}
 			var kept int64
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM recordings WHERE owner_key = ? AND protected = 1`,
-				NameKey(o)).Scan(&kept); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM recordings WHERE owner_key = ? AND protected = 1
+				AND (? = '' OR domain = ? COLLATE NOCASE)`, NameKey(o), domain, domain).Scan(&kept); err != nil {
 				return err
 			}
 			keptProtected += kept

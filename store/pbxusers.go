@@ -97,13 +97,21 @@ func (db *DB) NextPBXLoad(ctx context.Context) (int64, error) {
 // without guid) is refused: the user keeps its old name; the rest of its
 // row is stored.
 func (db *DB) PutPBXUsers(ctx context.Context, gen int64, users []pbx.PbxUser) ([]PBXChange, error) {
+	return db.PutPBXUsersIn(ctx, "", gen, users)
+}
+
+// PutPBXUsersIn is PutPBXUsers for the PBX of domain: the accounts it
+// stores belong to domain, and a user of another domain's PBX keeps its
+// name (the row naming it is refused). Domain "" leaves the accounts'
+// domains as they are.
+func (db *DB) PutPBXUsersIn(ctx context.Context, domain string, gen int64, users []pbx.PbxUser) ([]PBXChange, error) {
 	var out []PBXChange
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		out = make([]PBXChange, 0, len(users))
 		st := &stmtCache{tx: tx}
 		defer st.close()
 		for _, u := range users {
-			c, err := db.putPBXUser(ctx, st, gen, u)
+			c, err := db.putPBXUser(ctx, st, domain, gen, u)
 			if err != nil {
 				return fmt.Errorf("guid %s: %w", u.GUID, err)
 			}
@@ -170,19 +178,20 @@ type acct struct {
 	dup     int64
 	deleted bool
 	hasPW   bool
+	domain  string
 }
 
 func (c *stmtCache) acct(ctx context.Context, cond string, arg any) (acct, bool, error) {
 	var a acct
-	err := c.queryRow(ctx, `SELECT id, name, pbx_guid, name_dup, pbx_deleted, password_hash <> '' FROM users WHERE `+cond,
-		[]any{arg}, &a.id, &a.name, &a.guid, &a.dup, &a.deleted, &a.hasPW)
+	err := c.queryRow(ctx, `SELECT id, name, pbx_guid, name_dup, pbx_deleted, password_hash <> '', domain
+		FROM users WHERE `+cond, []any{arg}, &a.id, &a.name, &a.guid, &a.dup, &a.deleted, &a.hasPW, &a.domain)
 	if errors.Is(err, sql.ErrNoRows) {
 		return acct{}, false, nil
 	}
 	return a, err == nil, err
 }
 
-func (db *DB) putPBXUser(ctx context.Context, st *stmtCache, gen int64, u pbx.PbxUser) (PBXChange, error) {
+func (db *DB) putPBXUser(ctx context.Context, st *stmtCache, domain string, gen int64, u pbx.PbxUser) (PBXChange, error) {
 	c := PBXChange{GUID: u.GUID, Name: u.H323}
 	if !u.IsUser() || u.GUID == "" {
 		c.Refused = fmt.Errorf("%w: not a user object (guid %q, pseudo %q)", ErrInvalid, u.GUID, u.Pseudo)
@@ -216,6 +225,18 @@ func (db *DB) putPBXUser(ctx context.Context, st *stmtCache, gen int64, u pbx.Pb
 	}
 	if held && found && holder.id == self.id {
 		held = false // its own name
+	}
+	if held && holder.guid != "" && domain != "" && holder.domain != "" && !strings.EqualFold(holder.domain, domain) {
+		// Another domain's replicated user holds the name: names are
+		// unique in the instance, and one domain's PBX never takes an
+		// account from another's.
+		c.Refused = fmt.Errorf("%w: %q is the name of a user of domain %.64q", ErrExists, u.H323, holder.domain)
+		if !found {
+			return c, nil
+		}
+		c.Name = self.name
+		held = false
+		key = NameKey(self.name)
 	}
 	// displace moves a replicated user of another guid off the name: the
 	// PBX gave the name to this one (that one was deleted, or renamed and
@@ -271,6 +292,11 @@ func (db *DB) putPBXUser(ctx context.Context, st *stmtCache, gen int64, u pbx.Pb
 			password_at, created_at, pbx_guid, pbx_cn, pbx_dn, pbx_gen, pbx_at)
 			VALUES (?, ?, ?, ?, ?, '', 0, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			[]any{u.H323, key, display, e164, string(RoleUser), now, u.GUID, u.CN, u.DN, gen, now}, &id); err != nil {
+			return c, err
+		}
+	}
+	if domain != "" {
+		if err := st.exec(ctx, `UPDATE users SET domain = ? WHERE id = ? AND domain <> ?`, domain, id, domain); err != nil {
 			return c, err
 		}
 	}
@@ -398,9 +424,17 @@ func (db *DB) DeletePBXUser(ctx context.Context, guid string) (c PBXChange, foun
 // FinishPBXLoad marks deleted every replicated user that load gen did not
 // deliver (nor touch) and returns them.
 func (db *DB) FinishPBXLoad(ctx context.Context, gen int64) ([]PBXChange, error) {
+	return db.FinishPBXLoadIn(ctx, "", gen)
+}
+
+// FinishPBXLoadIn is FinishPBXLoad for the PBX of domain: only users of
+// that domain, or of none (replicated before domains), are marked deleted;
+// another domain's users are not this PBX's to delete. Domain "": all.
+func (db *DB) FinishPBXLoadIn(ctx context.Context, domain string, gen int64) ([]PBXChange, error) {
 	var out []PBXChange
 	err := db.write(ctx, func(tx *sql.Tx) (err error) {
-		out, err = db.markPBXDeleted(ctx, tx, `pbx_guid <> '' AND pbx_deleted = 0 AND pbx_gen < ?`, gen)
+		out, err = db.markPBXDeleted(ctx, tx, `pbx_guid <> '' AND pbx_deleted = 0 AND pbx_gen < ?
+			AND (? = '' OR domain = '' OR domain = ? COLLATE NOCASE)`, gen, domain, domain)
 		return err
 	})
 	if err != nil {

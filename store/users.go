@@ -63,6 +63,9 @@ type User struct {
 	PBXGUID    string
 	CN, DN     string
 	PBXDeleted bool
+	// Domain is the domain of the PBX that replicated the account; ""
+	// for every other account, which belongs to every domain (domains.go).
+	Domain string
 
 	// The sign-in, filled by SessionUser and Authenticate (zero elsewhere):
 	// Via is the app object whose access list applies ("" none), Sees the
@@ -372,7 +375,8 @@ func (db *DB) Authenticate(ctx context.Context, name, password string) (User, er
 
 const userCols = `u.id, u.name, u.display_name, u.e164, u.role, u.password_hash, u.created_at, u.app_object, u.licensed,
 	(SELECT group_concat(mac, ',') FROM (SELECT mac FROM user_macs WHERE user_id = u.id ORDER BY mac)),
-	u.disabled, u.password_at, u.pbx_guid, u.pbx_cn, u.pbx_dn, u.pbx_deleted`
+	u.disabled, u.password_at, u.pbx_guid, u.pbx_cn, u.pbx_dn, u.pbx_deleted,
+	u.domain`
 
 func scanUser(s scanner) (User, string, error) {
 	var (
@@ -384,7 +388,8 @@ func scanUser(s scanner) (User, string, error) {
 		pwAt    int64
 	)
 	if err := s.Scan(&u.ID, &u.Name, &u.DisplayName, &u.E164, &role, &hash, &created, &u.AppObject, &u.Licensed, &macs,
-		&u.Disabled, &pwAt, &u.PBXGUID, &u.CN, &u.DN, &u.PBXDeleted); err != nil {
+		&u.Disabled, &pwAt, &u.PBXGUID, &u.CN, &u.DN, &u.PBXDeleted,
+		&u.Domain); err != nil {
 		return User{}, "", err
 	}
 	u.PasswordAt = fromMS(pwAt)

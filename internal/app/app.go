@@ -23,6 +23,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -59,7 +60,8 @@ type Config struct {
 	CDRUser, CDRPassword       string
 	InstancePassword           string
 	// Domain, when set, is the domain this instance serves (the App
-	// Platform's instance domain); it is in force over the stored setting.
+	// Platform's instance domain), or a comma-separated list of them, the
+	// first the default; it is in force over the stored setting.
 	Domain string
 	// AnonymousNetworks, when set, fixes the source networks that may
 	// upload and post CDRs without credentials (a list of CIDRs and
@@ -187,6 +189,9 @@ type App struct {
 	cfg Config
 	// purgeDue: the licence purge waits for the PBX's first answer.
 	purgeDue atomic.Bool
+	// purged: with several domains, the domains whose PBX's answer has
+	// run the purge since the start (domain → true).
+	purged   sync.Map
 	handler  http.Handler
 	alog     *applog.Logger
 	stopLogs context.CancelFunc

@@ -55,7 +55,9 @@ func ensureCredentials(ctx context.Context, db *store.DB, set *settings.Service,
 	}
 	v := set.Values()
 	domain := "<domain>"
-	if uploads || cdrs {
+	if d := v.DefaultDomain(); d != "" {
+		domain = d
+	} else if uploads || cdrs {
 		if ds, err := db.Domains(ctx, 1); err == nil && len(ds) == 1 {
 			domain = ds[0]
 		}

@@ -37,12 +37,17 @@ func (a *App) setupPBX() {
 			return a.appObjectsSynced(ctx, domain, objs, sysLog)
 		}})
 	// The PBX API clients (several may share an api). A new one is one
-	// more entry here.
-	clients := []pbxlink.Client{a.Licences, a.PBXUsers, a.AppObjects}
+	// more entry here: in clients when it runs on the newest connection of
+	// any domain, in PerDomain when each domain's PBX needs its own
+	// (docs/pbx.md, Domains).
+	clients := []pbxlink.Client{a.Licences, a.AppObjects}
 	a.PBX = pbxlink.NewHub(pbxlink.Options{
-		Log:      sysLog,
-		Now:      a.cfg.Tuning.Now,
-		Clients:  clients,
+		Log:     sysLog,
+		Now:     a.cfg.Tuning.Now,
+		Clients: clients,
+		PerDomain: func(domain string) []pbxlink.Client {
+			return []pbxlink.Client{a.PBXUsers.ForDomain(domain)}
+		},
 		Expected: a.Settings.PBXExpected,
 		Seen: func(domain string) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -105,13 +110,34 @@ func (a *App) licenceUsers(ctx context.Context) ([]string, error) {
 // accounts' licence flags follow it, and the first answer after the start
 // purges the recordings of the owners the PBX says hold no licence (the
 // restart purge; never without such an answer).
+//
+// With several domains configured, an answer counts for the domain of the
+// PBX that gave it only: the flags of that domain's accounts (and of those
+// of no domain), the purge of that domain's recordings, once per domain
+// (docs/pbx.md, Domains). With one domain or none, as before.
 func (a *App) licenceAnswer(ctx context.Context, ans pbxlink.LicenceAnswer, log *slog.Logger) {
-	if n, err := a.DB.SetLicensedByPBX(ctx, ans.Licensed); err != nil {
+	domain := ""
+	if v := a.Settings.Values(); len(v.Domains) > 1 {
+		d, ok := v.ServedDomain(ans.Domain)
+		if !ok {
+			log.Warn("licences from a PBX of a domain this instance does not serve: not applied", "domain", ans.Domain)
+			return
+		}
+		domain = d
+	}
+	if n, err := a.DB.SetLicensedByPBXIn(ctx, domain, ans.Licensed); err != nil {
 		log.Error("licences from the PBX: update accounts", "err", err)
 	} else if n > 0 {
-		log.Info("licences from the PBX: accounts changed", "changed", n)
+		log.Info("licences from the PBX: accounts changed", "changed", n, "domain", domain)
 	}
-	if !a.purgeDue.CompareAndSwap(true, false) {
+	if domain != "" {
+		if !a.purgeDue.Load() {
+			return
+		}
+		if _, done := a.purged.LoadOrStore(domain, true); done {
+			return
+		}
+	} else if !a.purgeDue.CompareAndSwap(true, false) {
 		return
 	}
 	var unlicensed []string
@@ -121,9 +147,14 @@ func (a *App) licenceAnswer(ctx context.Context, ans pbxlink.LicenceAnswer, log 
 		}
 	}
 	slices.Sort(unlicensed)
-	deleted, kept, err := a.DB.PurgeOwners(ctx, unlicensed)
+	deleted, kept, err := a.DB.PurgeOwnersIn(ctx, domain, unlicensed)
 	if err != nil {
-		a.purgeDue.Store(true) // try again on the next answer
+		// Try again on the next answer.
+		if domain != "" {
+			a.purged.Delete(domain)
+		} else {
+			a.purgeDue.Store(true)
+		}
 		log.Error("licence purge", "err", err)
 		return
 	}
