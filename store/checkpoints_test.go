@@ -55,7 +55,7 @@ func (m *memBlobs) Delete(_ context.Context, key string) error {
 	return nil
 }
 func (m *memBlobs) List(context.Context, func(string, int64) error) error { return nil }
-func (m *memBlobs) Check(context.Context) error                          { return nil }
+func (m *memBlobs) Check(context.Context) error                           { return nil }
 
 func checkpointRows(t *testing.T, db *DB, id int64) (n int, sealed bool, data []byte) {
 	t.Helper()
