@@ -21,12 +21,26 @@ import (
 // checkpoint: no render from the start of the call happens for it (the
 // service counts them), and its bytes are those of the whole WAV. Stored
 // checkpoints that are damaged are refused with a warning in the log, and
-// the range renders from the start instead, still exact.
+// the range renders from the start instead, still exact. With a key file
+// the captures are encrypted and so are their stored checkpoints.
 func TestAudioRangesAfterRestart(t *testing.T) {
 	t.Parallel()
+	for _, encrypted := range []bool{false, true} {
+		t.Run(fmt.Sprintf("encrypted=%v", encrypted), func(t *testing.T) {
+			t.Parallel()
+			testAudioRangesAfterRestart(t, encrypted)
+		})
+	}
+}
+
+func testAudioRangesAfterRestart(t *testing.T, encrypted bool) {
 	path := filepath.Join(t.TempDir(), "recordings.db")
 	logs := &testutil.LogBuffer{}
-	onDB := func(c *app.Config) { c.DB = path; c.LogOutput = logs }
+	key := ""
+	if encrypted {
+		key = writeKey(t, 3)
+	}
+	onDB := func(c *app.Config) { c.DB = path; c.LogOutput = logs; c.KeyFile = key }
 	call := callgen.Default(3000) // 60 s
 	names := []string{fileName, "f9e5956e47d460010630009033302ab2-009033302ab1-12--alice.pcap"}
 	ids := make([]int64, len(names))
@@ -43,6 +57,9 @@ func TestAudioRangesAfterRestart(t *testing.T) {
 		}
 		// The second recording's stored checkpoints are damaged (one bit).
 		ctx := context.Background()
+		if st, err := e.db.CaptureStats(ctx); err != nil || (st.Encrypted > 0) != encrypted {
+			t.Fatalf("capture stats: %+v, %v", st, err)
+		}
 		rec, err := e.db.Recording(ctx, ids[1])
 		if err != nil {
 			t.Fatal(err)
