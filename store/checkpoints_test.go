@@ -279,3 +279,46 @@ func TestMigrateCheckpoints(t *testing.T) {
 		t.Fatalf("%q, %v", got, err)
 	}
 }
+
+// TestCheckpointsKeyRotated: sealed checkpoints open after the master key
+// is rotated (the data key stays; only its wrapping changes).
+func TestCheckpointsKeyRotated(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "rec.db")
+	oldKey, newKey := testKey(t, 5), testKey(t, 6)
+	db, err := OpenOptions(ctx, path, testLogger(t), Options{BcryptCost: bcrypt.MinCost, MasterKey: oldKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	capture := randBytes(6, 4000)
+	id := upload(t, db, "example.com", "a.pcap", "alice", capture)
+	if err := db.SetCheckpoints(ctx, id, sumHex(capture), []byte("decoder state")); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := db.RotateKey(ctx, oldKey, newKey); err != nil || n != 1 {
+		t.Fatalf("rotate: %d, %v", n, err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = OpenOptions(ctx, path, testLogger(t), Options{BcryptCost: bcrypt.MinCost, MasterKey: newKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.Checkpoints(ctx, id, sumHex(capture)); err != nil || string(got) != "decoder state" {
+		t.Fatalf("after rotation: %q, %v", got, err)
+	}
+	// Without the key they are unreadable, like the capture.
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = OpenOptions(ctx, path, testLogger(t), Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Checkpoints(ctx, id, sumHex(capture)); !errors.Is(err, ErrUnreadable) {
+		t.Fatalf("without the key: %v", err)
+	}
+}
