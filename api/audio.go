@@ -94,7 +94,7 @@ func (s *Server) audio(w http.ResponseWriter, r *http.Request) {
 	case off == 0:
 		s.audits.note(auditOf(u, rec, store.AuditListened))
 	}
-	if err := convert.WriteWAVRangeCheckpoints(ctx, p.Analysis, p.Checkpoints, p.Open, w, off, length); err != nil {
+	if err := p.WriteWAVRange(ctx, w, off, length); err != nil {
 		s.cnvLog.Warn("wav stream broke off", "user", rec.Owner, "id", rec.ID, "err", err)
 	}
 }

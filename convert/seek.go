@@ -121,22 +121,38 @@ func resumeSource(rc io.ReadCloser, cps *media.Checkpoints, cp *media.Checkpoint
 // instead of everything before the range. The bytes are those of the full
 // render. Without a usable checkpoint it renders from the start.
 func WriteWAVRangeCheckpoints(ctx context.Context, a *media.Analysis, cps *media.Checkpoints, open Opener, w io.Writer, off, length int64) error {
-	hdr := int64(len(media.WAVHeader(a.SampleRate, 2, a.Samples)))
-	if cps.Matches(a) && off >= hdr && length > 0 {
-		sample := (off - hdr) / 4
-		if cp := cps.Find(sample); cp != nil {
-			ww := &windowWriter{w: w, pos: hdr + sample*4, off: off, end: off + length}
-			err := renderFrom(ctx, a, cps, cp, open, ww, sample)
-			switch {
-			case errors.Is(err, errWindowDone) || err == nil:
-				return nil
-			case !errors.Is(err, media.ErrCheckpoint) || ww.pos != hdr+sample*4:
-				return err
-			}
-			// The checkpoint does not fit (nothing was written): from the start.
+	if cp, sample := resumeAt(a, cps, off, length); cp != nil {
+		hdr := int64(len(media.WAVHeader(a.SampleRate, 2, a.Samples)))
+		ww := &windowWriter{w: w, pos: hdr + sample*4, off: off, end: off + length}
+		err := renderFrom(ctx, a, cps, cp, open, ww, sample)
+		switch {
+		case errors.Is(err, errWindowDone) || err == nil:
+			return nil
+		case !errors.Is(err, media.ErrCheckpoint) || ww.pos != hdr+sample*4:
+			return err
 		}
+		// The checkpoint does not fit (nothing was written): from the start.
 	}
 	return WriteWAVRangeContext(ctx, a, open, w, off, length)
+}
+
+// Resumable reports whether WriteWAVRangeCheckpoints starts the range
+// [off, off+length) of a's WAV at one of cps rather than at the beginning
+// (unless that checkpoint then fails to resume).
+func Resumable(a *media.Analysis, cps *media.Checkpoints, off, length int64) bool {
+	cp, _ := resumeAt(a, cps, off, length)
+	return cp != nil
+}
+
+// resumeAt is the checkpoint a range of a's WAV starts at, and the range's
+// first sample; nil when it renders from the start.
+func resumeAt(a *media.Analysis, cps *media.Checkpoints, off, length int64) (*media.Checkpoint, int64) {
+	hdr := int64(len(media.WAVHeader(a.SampleRate, 2, a.Samples)))
+	if !cps.Matches(a) || off < hdr || length <= 0 {
+		return nil, 0
+	}
+	sample := (off - hdr) / 4
+	return cps.Find(sample), sample
 }
 
 func renderFrom(ctx context.Context, a *media.Analysis, cps *media.Checkpoints, cp *media.Checkpoint, open Opener, w io.Writer, sample int64) error {

@@ -219,6 +219,61 @@ func BenchmarkSeekRandom(b *testing.B) {
 				b.ReportMetric(float64(cpus[98].Microseconds())/1000, "cpu-p99-ms")
 			}
 			b.ReportMetric(float64(fx.cps.Size())/(float64(fx.a.DurationMS())/3.6e6), "checkpoint-B/h")
+			b.ReportMetric(float64(fx.storedSize(b))/(float64(fx.a.DurationMS())/3.6e6), "stored-B/h")
+		})
+	}
+}
+
+// storedSize is the size of the checkpoints' stored form (the
+// recording_checkpoints row's data, before sealing adds 29 bytes).
+func (fx *seekFixture) storedSize(tb testing.TB) int {
+	b, err := fx.cps.MarshalBinary()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return len(b)
+}
+
+// BenchmarkSeekAfterRestart is the first seek into a call after a
+// restart, with nothing cached: the analysis of the capture, the stored
+// checkpoints parsed, and a range at 50 % rendered to its first byte.
+// cpu-ns/op is the thread's CPU time; analyse-ns/op and parse-ns/op the
+// wall time of the first two steps.
+func BenchmarkSeekAfterRestart(b *testing.B) {
+	for _, codec := range []string{"PCMA", "G729", "mixed"} {
+		b.Run(fmt.Sprintf("codec=%s/len=1h/pos=50%%", codec), func(b *testing.B) {
+			fx := seekFixtureFor(b, codec, time.Hour, CheckpointEvery)
+			stored, err := fx.cps.MarshalBinary()
+			if err != nil {
+				b.Fatal(err)
+			}
+			off := 44 + (fx.size-44)/2/4*4
+			var cpu, analyse, parse time.Duration
+			for b.Loop() {
+				runtime.LockOSThread()
+				c0, t0 := threadCPU(), time.Now()
+				a, err := Analyze(fileOpener(fx.path), media.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				t1 := time.Now()
+				cps, err := media.ParseCheckpoints(stored)
+				if err != nil || !cps.Matches(a) {
+					b.Fatalf("stored checkpoints: %v", err)
+				}
+				t2 := time.Now()
+				err = WriteWAVRangeCheckpoints(context.Background(), a, cps, fileOpener(fx.path), firstByte{}, off, fx.size-off)
+				if !errors.Is(err, errFirstByte) {
+					b.Fatal(err)
+				}
+				cpu += time.Duration(threadCPU() - c0)
+				analyse, parse = analyse+t1.Sub(t0), parse+t2.Sub(t1)
+				runtime.UnlockOSThread()
+			}
+			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+			b.ReportMetric(float64(analyse.Nanoseconds())/float64(b.N), "analyse-ns/op")
+			b.ReportMetric(float64(parse.Nanoseconds())/float64(b.N), "parse-ns/op")
+			b.ReportMetric(float64(len(stored))/(float64(fx.a.DurationMS())/3.6e6), "stored-B/h")
 		})
 	}
 }

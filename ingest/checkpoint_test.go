@@ -19,9 +19,11 @@ import (
 
 // TestLazyCheckpoints covers an analysis without render checkpoints (what
 // a restart leaves: the cache is empty and the recording is analysed again
-// for playback): the first Prepare has none, the service records them in
-// the background, and the next Prepare has them; ranges started from them
-// are the bytes of the whole WAV.
+// for playback, before checkpoints were stored): the first Prepare has
+// none, the service records them in the background and stores them with
+// the analysis, and the next Prepare has them, as has a service started
+// afterwards without rendering again; ranges started from them are the
+// bytes of the whole WAV.
 func TestLazyCheckpoints(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -81,17 +83,32 @@ func TestLazyCheckpoints(t *testing.T) {
 	if !p.Checkpoints.Matches(p.Analysis) || len(p.Checkpoints.List) < 5 {
 		t.Fatalf("lazy checkpoints: %d", len(p.Checkpoints.List))
 	}
+	if n := svc.RendersFromStart(); n != 1 {
+		t.Fatalf("%d renders from the start, want the lazy one", n)
+	}
+	// The lazy render stored them with the analysis: a service started
+	// afterwards (nothing cached) reads them instead of rendering again.
+	if _, err := db.Checkpoints(ctx, id, rec.SHA256); err != nil {
+		t.Fatalf("lazy checkpoints not stored: %v", err)
+	}
+	again := ingest.New(db, log, ingest.Options{})
+	if p, err = again.Prepare(ctx, rec); err != nil || p.Checkpoints == nil || !p.Checkpoints.Matches(p.Analysis) {
+		t.Fatalf("after a restart: %v, %v", p.Checkpoints, err)
+	}
 	var whole bytes.Buffer
 	if err := convert.WriteWAV(p.Analysis, p.Open, &whole); err != nil {
 		t.Fatal(err)
 	}
 	for _, off := range []int64{44 + 4*8000*13 + 2, 44 + 4*8000*30, int64(whole.Len()) - 5000} {
 		var part bytes.Buffer
-		if err := convert.WriteWAVRangeCheckpoints(ctx, p.Analysis, p.Checkpoints, p.Open, &part, off, 4000); err != nil {
+		if err := p.WriteWAVRange(ctx, &part, off, 4000); err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(part.Bytes(), whole.Bytes()[off:off+4000]) {
 			t.Fatalf("range at %d differs", off)
 		}
+	}
+	if n := again.RendersFromStart(); n != 0 {
+		t.Fatalf("%d renders from the start with stored checkpoints, want 0", n)
 	}
 }

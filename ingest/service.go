@@ -115,6 +115,9 @@ type Service struct {
 	// checkpointed, when set (tests), is told the id of every recording
 	// whose lazy checkpoint render ended.
 	checkpointed chan<- int64
+	// fromStart counts the renders that began at the start of a capture:
+	// playback ranges without a usable checkpoint, and checkpoint renders.
+	fromStart atomic.Int64
 
 	inflight  atomic.Int64 // uploads being received
 	blocks    blockPool    // the uploads' buffers
@@ -601,6 +604,10 @@ func (s *Service) analyse(ctx context.Context, id int64) {
 		res.Stats, _ = json.Marshal(report{Streams: a.Streams, Warnings: a.Warnings})
 		s.remember(id, cached{sha: rec.SHA256, a: a, cps: cps})
 	}
+	if err == nil {
+		// Stored first, so that a recording is never ready without them.
+		s.storeCheckpoints(context.WithoutCancel(ctx), id, rec.SHA256, cps)
+	}
 	if err := s.db.SetAnalysis(context.WithoutCancel(ctx), id, res); err != nil {
 		s.convLog.Error("analyse: store result", "user", rec.Owner, "id", id, "err", err)
 		return
@@ -703,32 +710,114 @@ type Prepared struct {
 	Checkpoints *media.Checkpoints
 	Open        convert.Opener
 	pool        *convert.Pool
+	fromStart   *atomic.Int64
+	log         *slog.Logger
+	id          int64
 }
+
+// WriteWAVRange writes bytes [off, off+length) of the WAV
+// (convert.WriteWAVRangeCheckpoints): from the last checkpoint before the
+// range when there is one, else rendered from the start, which the
+// service counts (RendersFromStart).
+func (p Prepared) WriteWAVRange(ctx context.Context, w io.Writer, off, length int64) error {
+	resumed := convert.Resumable(p.Analysis, p.Checkpoints, off, length)
+	opens := 0
+	open := func() (io.ReadCloser, error) {
+		// A render opens the capture once; a second open is the render
+		// from the start after a checkpoint that did not resume.
+		opens++
+		if opens > 1 && p.log != nil {
+			p.log.Warn("render checkpoint did not resume: rendering from the start", "id", p.id, "offset", off)
+		}
+		if (!resumed || opens > 1) && p.fromStart != nil {
+			p.fromStart.Add(1)
+		}
+		return p.Open()
+	}
+	return convert.WriteWAVRangeCheckpoints(ctx, p.Analysis, p.Checkpoints, open, w, off, length)
+}
+
+// RendersFromStart is how many renders began at the start of a capture
+// since New: playback ranges without a usable checkpoint and the renders
+// that record checkpoints (the analyses' own renders not counted).
+func (s *Service) RendersFromStart() int64 { return s.fromStart.Load() }
 
 // Size is the WAV file's length in bytes.
 func (p Prepared) Size() int64 { return convert.WAVSize(p.Analysis) }
 
 // Prepare analyses (or takes from the cache) the stored capture of rec for
 // rendering. A failed recording returns its failure.
+//
+// The render checkpoints come from the cache, else from the store (where
+// the analysis put them); only when neither has them (a recording
+// analysed before they were stored, or stored ones that are damaged) are
+// they recorded again, in the background.
 func (s *Service) Prepare(ctx context.Context, rec store.Recording) (Prepared, error) {
 	s.mu.Lock()
 	c, ok := s.cache[rec.ID]
 	s.mu.Unlock()
 	open := s.opener(ctx, rec.ID)
-	if ok && c.sha == rec.SHA256 {
-		if c.cps == nil && !c.pending {
+	p := Prepared{Open: open, pool: s.renders, fromStart: &s.fromStart, log: s.convLog, id: rec.ID}
+	if !ok || c.sha != rec.SHA256 {
+		a, err := convert.Analyze(open, s.opt.Media)
+		if err != nil {
+			return Prepared{}, err
+		}
+		c = cached{sha: rec.SHA256, a: a}
+	}
+	if c.cps == nil && !c.pending {
+		if c.cps = s.loadCheckpoints(ctx, rec, c.a); c.cps != nil {
+			s.remember(rec.ID, c)
+		} else {
+			s.remember(rec.ID, c)
 			s.checkpointLater(rec.ID, c)
 		}
-		return Prepared{Analysis: c.a, Checkpoints: c.cps, Open: open, pool: s.renders}, nil
 	}
-	a, err := convert.Analyze(open, s.opt.Media)
+	p.Analysis, p.Checkpoints = c.a, c.cps
+	return p, nil
+}
+
+// loadCheckpoints reads the stored render checkpoints of rec's analysis a:
+// nil when none are stored, or when they are unusable (logged: ranges
+// render from the start until they are recorded again).
+func (s *Service) loadCheckpoints(ctx context.Context, rec store.Recording, a *media.Analysis) *media.Checkpoints {
+	if rec.SHA256 == "" {
+		return nil
+	}
+	b, err := s.db.Checkpoints(ctx, rec.ID, rec.SHA256)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	var cps *media.Checkpoints
+	if err == nil {
+		cps, err = media.ParseCheckpoints(b)
+	}
+	if err == nil && !cps.Matches(a) {
+		err = errors.New("recorded for another analysis of the capture")
+	}
 	if err != nil {
-		return Prepared{}, err
+		if ctx.Err() == nil {
+			s.convLog.Warn("stored render checkpoints unusable: rendering from the start and recording them again",
+				"user", rec.Owner, "id", rec.ID, "err", err)
+		}
+		return nil
 	}
-	c = cached{sha: rec.SHA256, a: a}
-	s.remember(rec.ID, c)
-	s.checkpointLater(rec.ID, c)
-	return Prepared{Analysis: a, Open: open, pool: s.renders}, nil
+	return cps
+}
+
+// storeCheckpoints stores cps, recorded from the capture with SHA-256 sha,
+// with recording id's analysis; a failure only costs later renders.
+func (s *Service) storeCheckpoints(ctx context.Context, id int64, sha string, cps *media.Checkpoints) {
+	if cps == nil || sha == "" {
+		return
+	}
+	b, err := cps.MarshalBinary()
+	if err == nil {
+		err = s.db.SetCheckpoints(ctx, id, sha, b)
+	}
+	if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrState) && ctx.Err() == nil {
+		s.convLog.Warn("store render checkpoints", "id", id, "err", err)
+	}
 }
 
 // checkpointLater records the render checkpoints of a cached analysis that
@@ -749,6 +838,9 @@ func (s *Service) checkpointLater(id int64, c cached) {
 	s.mu.Unlock()
 	go func() {
 		cps := s.renderCheckpoints(ctx, id, c.a)
+		if cps != nil {
+			s.storeCheckpoints(ctx, id, c.sha, cps)
+		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if cur, ok := s.cache[id]; ok && cur.a == c.a { // not replaced meanwhile
@@ -772,6 +864,7 @@ func (s *Service) renderCheckpoints(ctx context.Context, id int64, a *media.Anal
 		return nil
 	}
 	defer release()
+	s.fromStart.Add(1)
 	cps, err := convert.RenderCheckpoints(rctx, a, s.opener(rctx, id), discardPCM{}, 0)
 	if err != nil {
 		if ctx.Err() == nil {

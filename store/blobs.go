@@ -461,6 +461,11 @@ func (db *DB) ShipCapture(ctx context.Context, id int64, b Blobs) (shipped bool,
 				ON CONFLICT (recording_id) DO NOTHING`, id, db.master.ID(), wrapped); err != nil {
 				return err
 			}
+			// The capture is encrypted now: its checkpoints, stored in
+			// clear, go too (they are recorded again, sealed).
+			if err := dropCheckpoints(ctx, tx, id); err != nil {
+				return err
+			}
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM chunks WHERE recording_id = ?`, id)
 		return err
@@ -642,9 +647,12 @@ func (db *DB) UnshipCapture(ctx context.Context, id int64) (moved bool, err erro
 			return err
 		}
 		if newKey {
-			_, err := tx.ExecContext(ctx, `INSERT INTO capture_keys (recording_id, master, wrapped) VALUES (?, ?, ?)
-				ON CONFLICT (recording_id) DO NOTHING`, id, db.master.ID(), wrapped)
-			return err
+			if _, err := tx.ExecContext(ctx, `INSERT INTO capture_keys (recording_id, master, wrapped) VALUES (?, ?, ?)
+				ON CONFLICT (recording_id) DO NOTHING`, id, db.master.ID(), wrapped); err != nil {
+				return err
+			}
+			// Encrypted now: checkpoints stored in clear go (see ShipCapture).
+			return dropCheckpoints(ctx, tx, id)
 		}
 		return nil
 	})

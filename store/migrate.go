@@ -29,6 +29,7 @@ var migrations = []migration{
 	{auditMigration, migrateAudit},                                            // audit.go
 	{appObjectsPBXMigration, migrateAppObjectsPBX},                            // appobjects_pbx.go
 	{domainsMigration, migrateDomains},                                        // domains.go
+	{"render checkpoints stored with the analysis", migrateCheckpoints},       // checkpoints.go
 }
 
 // SchemaVersion is the schema version this program creates and understands.

@@ -262,6 +262,9 @@ func (db *DB) BeginUpload(ctx context.Context, domain, name string, fn FileName,
 		if _, err := tx.ExecContext(ctx, `DELETE FROM recording_blobs WHERE recording_id = ?`, id); err != nil {
 			return err
 		}
+		if err := dropCheckpoints(ctx, tx, id); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, `UPDATE recordings SET
 			conf_id = ?, mac = ?, serial = ?, reg_name = ?, state = ?, reason = '', size = 0,
 			nchunks = 0, sha256 = '', created_at = ?, updated_at = ?, codec = '', duration_ms = 0,
