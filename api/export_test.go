@@ -35,6 +35,9 @@ func (s *Server) ForgetAllLoginFailures() {
 	clear(s.thr.trusted)
 }
 
+// FlushAudit writes the queued audit entries (listening, downloading) now.
+func (s *Server) FlushAudit(ctx context.Context) error { return s.audits.flush(ctx) }
+
 // Subscribers is how many websocket clients receive pushes.
 func (s *Server) Subscribers() int { return len(s.ws.subscribers()) }
 

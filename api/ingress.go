@@ -98,5 +98,6 @@ func (s *Server) Run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s.rejects.uploads.Run(gctx, 0) })
 	g.Go(func() error { return s.rejects.cdrs.Run(gctx, 0) })
+	g.Go(func() error { return s.audits.run(gctx) })
 	return g.Wait()
 }

@@ -21,7 +21,7 @@ func (s *Server) routeUI(apiMux, mux *http.ServeMux) {
 	mux.HandleFunc("GET /{domain}/recordings", s.appURL)
 	if s.opt.UI != nil {
 		mux.HandleFunc("GET /{$}", s.signInPage)
-		mux.Handle("GET /", s.withPageHeaders(http.FileServerFS(s.opt.UI))) // scripts, styles, images
+		mux.Handle("GET /", s.withPageHeaders(http.HandlerFunc(s.serveUIFile))) // scripts, styles, images (assets.go)
 	}
 }
 
@@ -51,8 +51,7 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request) {
 func (s *Server) servePage(w http.ResponseWriter, r *http.Request, name string) {
 	h := w.Header()
 	s.pageHeaders(h) // browser.go
-	h.Set("Cache-Control", "no-cache")
-	http.ServeFileFS(w, r, s.opt.UI, name)
+	s.assets.serve(w, r, name, true)
 }
 
 // appPage serves the user and the admin app: one page that reads its mode

@@ -306,7 +306,16 @@ func (s *Server) wsDeleteUser(ctx context.Context, c *wsClient, u store.User, bo
 	if err := decodeBody(body, &req); err != nil {
 		return nil, err
 	}
-	return nil, s.deleteUser(ctx, u, c, req.Name)
+	// The answer says what the deletion touched, as PreviewDeleteUser
+	// said it would.
+	pv, err := s.previewDeleteUser(ctx, req.Name)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.deleteUser(ctx, u, c, req.Name); err != nil {
+		return nil, err
+	}
+	return pv, nil
 }
 
 func (s *Server) wsReassignRecordings(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {

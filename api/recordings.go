@@ -103,6 +103,7 @@ type listRequest struct {
 	Q      string `json:"q"`
 	From   string `json:"from"`
 	To     string `json:"to"`
+	Order  string `json:"order"` // "newest" (default) or "oldest"
 	Cursor string `json:"cursor"`
 	Limit  int    `json:"limit"`
 }
@@ -110,33 +111,42 @@ type listRequest struct {
 type listResult struct {
 	Recordings []recordingJSON `json:"recordings"`
 	Next       string          `json:"next,omitempty"`
+	// Total counts the recordings of the filter (all pages); TotalExact is
+	// false when counting stopped early to stay fast: there are at least
+	// Total.
+	Total      int  `json:"total"`
+	TotalExact bool `json:"total_exact"`
 }
 
 // listRecordings is the page of recordings u may see that req asks for,
 // newest first; seen is told each recording shown (the websocket client's
 // record for delete pushes), or nil.
 func (s *Server) listRecordings(ctx context.Context, u store.User, req listRequest, seen func(int64)) (listResult, error) {
-	if len(req.Q) > 256 {
-		return listResult{}, badRequest("q: at most 256 bytes")
+	f, err := s.listFilter(u, req)
+	if err != nil {
+		return listResult{}, err
 	}
-	f := store.ListFilter{Owners: visibleOwners(u), Query: req.Q, Cursor: req.Cursor, Limit: req.Limit}
-	var err error
-	if f.From, err = parseTime(req.From); err != nil {
-		return listResult{}, badRequest("from: %v", err)
-	}
-	if f.To, err = parseTime(req.To); err != nil {
-		return listResult{}, badRequest("to: %v", err)
-	}
-	if req.Limit == 0 {
+	switch {
+	case req.Limit == 0:
 		f.Limit = store.DefaultListLimit
-	} else if req.Limit < 1 || req.Limit > store.MaxListLimit {
+	case req.Limit < 1 || req.Limit > store.MaxListLimit:
 		return listResult{}, badRequest("limit: a number from 1 to %d", store.MaxListLimit)
+	default:
+		f.Limit = req.Limit
 	}
 	recs, next, err := s.db.ListRecordings(ctx, f) // a foreign cursor is an invalid.Error
 	if err != nil {
 		return listResult{}, err
 	}
 	out := listResult{Recordings: make([]recordingJSON, 0, len(recs)), Next: next}
+	if f.Cursor == "" && next == "" {
+		// The first page is all there is: that is the count.
+		out.Total, out.TotalExact = len(recs), true
+	} else if out.Total, out.TotalExact, err = s.db.CountRecordings(ctx, f); err != nil {
+		return listResult{}, err
+	} else if f.Cursor == "" && out.Total < len(recs) {
+		out.Total = len(recs) // a lower bound at least as large as what is shown
+	}
 	for _, rec := range recs {
 		if seen != nil {
 			seen(rec.ID)
@@ -144,6 +154,28 @@ func (s *Server) listRecordings(ctx context.Context, u store.User, req listReque
 		out.Recordings = append(out.Recordings, s.recordingView(rec, false))
 	}
 	return out, nil
+}
+
+// listFilter is the store filter of a list request of u (the list, its
+// count, the ZIP of a filter), without limit.
+func (s *Server) listFilter(u store.User, req listRequest) (store.ListFilter, error) {
+	if len(req.Q) > 256 {
+		return store.ListFilter{}, badRequest("q: at most 256 bytes")
+	}
+	f := store.ListFilter{Owners: visibleOwners(u), Query: req.Q, Cursor: req.Cursor, Order: req.Order}
+	switch req.Order {
+	case "", store.OrderNewest, store.OrderOldest:
+	default:
+		return f, badRequest(`order: "newest" or "oldest"`)
+	}
+	var err error
+	if f.From, err = parseTime(req.From); err != nil {
+		return f, badRequest("from: %v", err)
+	}
+	if f.To, err = parseTime(req.To); err != nil {
+		return f, badRequest("to: %v", err)
+	}
+	return f, nil
 }
 
 // parseTime accepts RFC 3339 or a plain date (YYYY-MM-DD, UTC).
@@ -175,6 +207,11 @@ func (s *Server) setProtected(ctx context.Context, u store.User, id int64, prote
 	}
 	rec.Protected = protected
 	s.log.Info("protection changed", "user", u.Name, "id", rec.ID, "protected", protected)
+	action := store.AuditProtected
+	if !protected {
+		action = store.AuditUnprotected
+	}
+	s.auditNow(ctx, auditOf(u, rec, action))
 	s.bus.Publish(events.Recording{Kind: events.Updated, ID: rec.ID, By: events.ByUser})
 	return rec, nil
 }
@@ -195,6 +232,7 @@ func (s *Server) deleteRecording(ctx context.Context, u store.User, id int64) er
 		return err
 	}
 	s.log.Info("recording deleted", "user", u.Name, "id", rec.ID, "name", rec.Name)
+	s.auditNow(ctx, auditOf(u, rec, store.AuditDeleted))
 	s.bus.Publish(events.Recording{Kind: events.Deleted, ID: rec.ID, By: events.ByUser})
 	return nil
 }
@@ -203,7 +241,7 @@ func (s *Server) deleteRecording(ctx context.Context, u store.User, id int64) er
 
 func (s *Server) restListRecordings(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	req := listRequest{Q: q.Get("q"), From: q.Get("from"), To: q.Get("to"), Cursor: q.Get("cursor")}
+	req := listRequest{Q: q.Get("q"), From: q.Get("from"), To: q.Get("to"), Order: q.Get("order"), Cursor: q.Get("cursor")}
 	if l := q.Get("limit"); l != "" {
 		var err error
 		if req.Limit, err = strconv.Atoi(l); err != nil || req.Limit == 0 {

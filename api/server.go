@@ -108,9 +108,11 @@ type Server struct {
 	pbx     *pbxState // AppLogin (applogin.go)
 	pbxHub  *pbxlink.Hub
 	lics    *pbxlink.Licences
-	thr     *throttle // sign-in throttle (throttle.go)
-	backups backups   // admin backups (ops.go)
-	rejects rejects   // refused uploads and CDRs, logged per source and minute (ingress.go)
+	thr     *throttle   // sign-in throttle (throttle.go)
+	backups backups     // admin backups (ops.go)
+	rejects rejects     // refused uploads and CDRs, logged per source and minute (ingress.go)
+	audits  *auditQueue // listening and downloading, written in batches (activity.go)
+	assets  *uiAssets   // the embedded UI, hashed and compressed once (assets.go)
 
 	// sessionsPruned is when (unix seconds) expired and idle sessions were
 	// last deleted (pruneSessions in auth.go).
@@ -145,6 +147,12 @@ func New(d Deps, opt Options) (*Server, error) {
 		licLog: d.Log.With("category", applog.License),
 	}
 	s.rejects = s.newRejects()
+	s.audits = newAuditQueue(d.DB, s.log, opt.Now)
+	if opt.UI != nil {
+		if s.assets, err = loadUIAssets(opt.UI); err != nil {
+			return nil, err
+		}
+	}
 	s.thr = newThrottle(opt.Now, s.log)
 	s.ws.unsubscribe = d.Events.Subscribe(s.push)
 	d.PBX.OnChange(s.pushPBXStatus)
@@ -163,6 +171,8 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.routeAuth(apiMux)       // sign-in, sign-out, who am I (auth.go)
 	s.routeRecordings(apiMux) // list, get, audio, protect, delete (recordings.go)
+	s.routeBulk(apiMux)       // ZIP of many recordings (bulk.go)
+	s.routeActivity(apiMux)   // activity and audit trail (activity.go)
 	s.routeFiles(mux)         // the phones' capture uploads (files.go)
 	s.routeWebDAV(mux)        // WebDAV manners on the Files collection (webdav.go)
 	s.routeUsers(apiMux)      // accounts (users.go)

@@ -178,24 +178,22 @@ func validE164(s string) bool {
 	return true
 }
 
-// restUpdateUser changes an account's display name, number, role and
-// device MACs (the fields given), then re-resolves the recordings made
-// under its name or on its old and new devices, so that ownership follows.
-func (s *Server) restUpdateUser(w http.ResponseWriter, r *http.Request) {
-	var req struct {
-		DisplayName *string   `json:"display_name"`
-		E164        *string   `json:"e164"`
-		Role        *string   `json:"role"`
-		MACs        *[]string `json:"macs"`
-	}
-	if !decodeJSON(w, r, &req) {
-		return
-	}
-	ctx := r.Context()
-	u, err := s.db.User(ctx, r.PathValue("name"))
+// updateUserRequest changes the fields given of an account.
+type updateUserRequest struct {
+	Name        string    `json:"name"` // websocket only; REST takes it from the path
+	DisplayName *string   `json:"display_name"`
+	E164        *string   `json:"e164"`
+	Role        *string   `json:"role"`
+	MACs        *[]string `json:"macs"`
+}
+
+// updateUser changes an account's display name, number, role and device
+// MACs (the fields given), then re-resolves the recordings made under its
+// name or on its old and new devices, so that ownership follows.
+func (s *Server) updateUser(ctx context.Context, admin store.User, req updateUserRequest) (userJSON, error) {
+	u, err := s.db.User(ctx, req.Name)
 	if err != nil {
-		s.fail(w, r, notFoundAs(err, "no such user"))
-		return
+		return userJSON{}, notFoundAs(err, "no such user")
 	}
 	oldMACs, oldRole := u.MACs, u.Role
 	if req.DisplayName != nil {
@@ -212,17 +210,15 @@ func (s *Server) restUpdateUser(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := s.db.UpdateUser(ctx, u); err != nil {
 		if errors.Is(err, store.ErrExists) {
-			httpError(w, http.StatusConflict, "macs: a MAC address belongs to another user")
-			return
+			return userJSON{}, refuse(http.StatusConflict, "macs: a MAC address belongs to another user")
 		}
-		s.fail(w, r, notFoundAs(err, "no such user"))
-		return
+		return userJSON{}, notFoundAs(err, "no such user")
 	}
-	s.log.Info("user changed", "user", userFrom(ctx).Name, "account", u.Name)
+	s.log.Info("user changed", "user", admin.Name, "account", u.Name)
 	if u.Role != oldRole {
 		// The store ended the account's sessions; its websockets go too.
 		n := s.closeUserSockets(u.ID, nil, "role changed")
-		s.log.Info("role changed: sessions ended", "user", userFrom(ctx).Name, "account", u.Name,
+		s.log.Info("role changed: sessions ended", "user", admin.Name, "account", u.Name,
 			"from", string(oldRole), "to", string(u.Role), "websockets", n)
 	}
 	s.rightsChanged() // the number may open another access list
@@ -232,10 +228,37 @@ func (s *Server) restUpdateUser(w http.ResponseWriter, r *http.Request) {
 	}
 	nu, err := s.db.User(ctx, u.Name)
 	if err != nil {
-		s.internalError(w, r, err)
+		return userJSON{}, err
+	}
+	return userView(nu), nil
+}
+
+func (s *Server) restUpdateUser(w http.ResponseWriter, r *http.Request) {
+	var req updateUserRequest
+	if !decodeJSON(w, r, &req) {
 		return
 	}
-	writeJSON(w, http.StatusOK, userView(nu))
+	req.Name = r.PathValue("name")
+	out, err := s.updateUser(r.Context(), userFrom(r.Context()), req)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// wsUpdateUser is UpdateUser {name, display_name, e164, role, macs}:
+// answers {"user": user}.
+func (s *Server) wsUpdateUser(ctx context.Context, _ *wsClient, u store.User, body []byte) (any, error) {
+	var req updateUserRequest
+	if err := decodeBody(body, &req); err != nil {
+		return nil, err
+	}
+	out, err := s.updateUser(ctx, u, req)
+	if err != nil {
+		return nil, err
+	}
+	return userReply{out}, nil
 }
 
 // restSetUserAppObject sets an account's default app object: the one whose

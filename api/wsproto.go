@@ -42,6 +42,15 @@ var wsHandlers = map[string]wsHandler{
 	"DeleteUser":         {fn: (*Server).wsDeleteUser, admin: true},
 	"ReassignRecordings": {fn: (*Server).wsReassignRecordings, admin: true},
 	"GetPbxStatus":       {fn: (*Server).wsGetPbxStatus, admin: true},
+	// Activity, audit trail, bulk actions, previews (activity.go, bulk.go, previews.go).
+	"GetActivity":       {fn: (*Server).wsGetActivity},
+	"GetAudit":          {fn: (*Server).wsGetAudit, admin: true},
+	"Played":            {fn: (*Server).wsPlayed},
+	"DeleteRecordings":  {fn: (*Server).wsDeleteRecordings},
+	"SetProtectedMany":  {fn: (*Server).wsSetProtectedMany},
+	"PreviewSettings":   {fn: (*Server).wsPreviewSettings, admin: true},
+	"PreviewDeleteUser": {fn: (*Server).wsPreviewDeleteUser, admin: true},
+	"UpdateUser":        {fn: (*Server).wsUpdateUser, admin: true},
 	// An app may sign in again over a connection that a cookie signed in.
 	"AppChallenge": {fn: (*Server).wsAppChallenge},
 	"AppLogin":     {fn: (*Server).wsAppLogin},

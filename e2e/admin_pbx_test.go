@@ -31,7 +31,7 @@ func TestAdminPBX(t *testing.T) {
 	b.ready("")
 	b.signIn(e.url, "root")
 	// No CDR yet, within the grace period: the list says so.
-	b.waitFor("the CDR state", `document.querySelector('table.recordings tbody tr .cdr-state')?.textContent === 'CDR pending'`)
+	b.waitFor("the CDR state", `document.querySelector('table.recordings tbody tr .state.cdr-pending')?.textContent === 'waiting for call data'`)
 	b.do("app objects tab", chromedp.Click(`#tab-appobjects`))
 	b.waitFor("the app objects list", `document.querySelector('#panel-appobjects .empty') && !document.querySelector('#panel-appobjects .empty').hidden`)
 

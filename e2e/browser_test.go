@@ -159,7 +159,7 @@ func eval[T any](b *tab, expr string) T {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
 	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
 	if err != nil {
 		b.t.Fatalf("evaluate %s: %v", expr, err)
 	}
@@ -191,6 +191,18 @@ func (b *tab) screenshot(dir, name string) {
 	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
 	defer cancel()
 	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Errorf("screenshot %s: %v", name, err)
+		return
+	}
+	saveScreenshot(b.t, dir, name, buf)
+}
+
+func (b *tab) viewShot(dir, name string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 	if err != nil {
 		b.t.Errorf("screenshot %s: %v", name, err)
 		return
@@ -256,6 +268,25 @@ func (b *tab) clickIn(sel string, fx, fy float64) {
 	}
 }
 
+// shiftClick clicks the middle of element sel with Shift held, once it is
+// shown and not covered.
+func (b *tab) shiftClick(sel string) {
+	b.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		r := evalAs[clickTarget](b, targetJS(sel, 0.5, 0.5))
+		if r.Why == "" {
+			b.do("shift-click "+sel, chromedp.MouseClickXY(r.X, r.Y, chromedp.ButtonModifiers(chromedp.ModifierShift)))
+			return
+		}
+		if time.Now().After(deadline) {
+			b.report()
+			b.t.Fatalf("element %s cannot be clicked: %s", sel, r.Why)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
 // typeText clicks into field sel, selects what it holds (Ctrl+A) and types
 // text key by key (or deletes the selection when text is empty).
 func (b *tab) typeText(sel, text string) {
@@ -288,6 +319,14 @@ func chromiumKey(k string) (string, bool) {
 		return kb.ArrowLeft, true
 	case keyArrowRight:
 		return kb.ArrowRight, true
+	case keyArrowUp:
+		return kb.ArrowUp, true
+	case keyArrowDown:
+		return kb.ArrowDown, true
+	case keyEscape:
+		return kb.Escape, true
+	case keyTab:
+		return kb.Tab, true
 	}
 	return "", false
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -25,6 +26,8 @@ type driver interface {
 	navigate(url string)
 	// click clicks the middle of element sel with the mouse.
 	click(sel string)
+	// shiftClick clicks the middle of element sel with the Shift key held.
+	shiftClick(sel string)
 	// clickIn clicks element sel with the mouse at fraction (fx, fy) of its
 	// box.
 	clickIn(sel string, fx, fy float64)
@@ -45,21 +48,31 @@ type driver interface {
 	setViewport(w, h int)
 	// screenshot saves the whole page as a PNG in dir.
 	screenshot(dir, name string)
+	// viewShot saves what the viewport shows as a PNG in dir.
+	viewShot(dir, name string)
 	// report logs where the page is and what it said, to explain a failure.
 	report()
 	// checkClean fails the test for exceptions or dialogs the page raised.
 	checkClean()
+	// forget drops the problems seen so far that contain text (errors a
+	// test caused on purpose, such as failed connections while offline).
+	forget(text string)
 }
 
 // WebDriver key values of the keys the tests press (WebDriver's table of
 // normalised key values); Chromium's driver maps them to its own.
 const (
+	keyTab        = "\uE004"
 	keyBackspace  = "\uE003"
 	keyEnter      = "\uE007"
+	keyShift      = "\uE008"
 	keyControl    = "\uE009"
+	keyEscape     = "\uE00C"
 	keyHome       = "\uE011"
 	keyArrowLeft  = "\uE012"
+	keyArrowUp    = "\uE013"
 	keyArrowRight = "\uE014"
+	keyArrowDown  = "\uE015"
 )
 
 // evalAs evaluates a JavaScript expression in d's page into a T.
@@ -161,6 +174,13 @@ func (l *pageLog) failProblems(t *testing.T) {
 		t.Errorf("page: %s", p)
 	}
 	l.problems = nil
+}
+
+// forget drops the problems that contain text.
+func (l *pageLog) forget(text string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.problems = slices.DeleteFunc(l.problems, func(p string) bool { return strings.Contains(p, text) })
 }
 
 // logConsole logs to t everything the page logged.

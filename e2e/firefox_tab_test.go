@@ -285,6 +285,25 @@ func (b *foxTab) clickAt(p point) {
 		}})
 }
 
+// shiftClick clicks the middle of element sel with the Shift key held: a
+// key source and a pointer source in one action sequence, tick by tick.
+func (b *foxTab) shiftClick(sel string) {
+	b.t.Helper()
+	p := b.target(sel, 0.5, 0.5)
+	b.call("shift-click", "input.performActions", map[string]any{"context": b.context, "actions": []any{
+		map[string]any{"type": "key", "id": "keyboard", "actions": []map[string]any{
+			{"type": "keyDown", "value": keyShift}, {"type": "pause"}, {"type": "pause"}, {"type": "keyUp", "value": keyShift},
+		}},
+		map[string]any{"type": "pointer", "id": "mouse", "parameters": map[string]string{"pointerType": "mouse"},
+			"actions": []map[string]any{
+				{"type": "pointerMove", "x": int(math.Round(p.X)), "y": int(math.Round(p.Y)), "origin": "viewport"},
+				{"type": "pointerDown", "button": 0},
+				{"type": "pointerUp", "button": 0},
+				{"type": "pause"},
+			}},
+	}}, nil)
+}
+
 // typeText clicks into field sel, selects what it holds (Ctrl+A) and types
 // text key by key, as a person would (or deletes the selection with
 // Backspace when text is empty).
@@ -336,7 +355,12 @@ func (b *foxTab) set(sel, value string) {
 }
 
 // screenshot saves the whole page as dir/firefox-name.png.
-func (b *foxTab) screenshot(dir, name string) {
+func (b *foxTab) screenshot(dir, name string) { b.shot(dir, name, "document") }
+
+func (b *foxTab) viewShot(dir, name string) { b.shot(dir, name, "viewport") }
+
+// shot saves a screenshot of the document or the viewport (origin).
+func (b *foxTab) shot(dir, name, origin string) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
 	defer cancel()
@@ -344,7 +368,7 @@ func (b *foxTab) screenshot(dir, name string) {
 		Data string `json:"data"`
 	}
 	if err := b.ff.conn.call(ctx, "browsingContext.captureScreenshot",
-		map[string]any{"context": b.context, "origin": "document"}, &res); err != nil {
+		map[string]any{"context": b.context, "origin": origin}, &res); err != nil {
 		b.t.Errorf("screenshot %s: %v", name, err)
 		return
 	}

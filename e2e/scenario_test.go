@@ -105,18 +105,17 @@ func (r appsRun) userApp(t *testing.T, b driver) {
 		b := b.sub(t)
 		const (
 			field  = `#panel-recordings form.filters input[name=q]`
-			submit = `#panel-recordings form.filters button[type=submit]`
-			clear  = `#panel-recordings form.filters button[type=button]`
+			clear  = `#panel-recordings form.filters button.clear-filter`
+			preset = `#panel-recordings form.filters select[name=preset]`
 			empty  = `!document.querySelector('#panel-recordings .empty').hidden`
 		)
+		// The list follows the typing; Enter applies at once.
 		b.typeText(field, "BUILDER")
-		b.press(keyEnter)
 		waitRows(b, "name filter", ids(a3, a2))
 		b.typeText(field, "+4970311")
-		b.click(submit)
+		b.press(keyEnter)
 		waitRows(b, "number filter", ids(a1))
 		b.typeText(field, "nobody")
-		b.press(keyEnter)
 		waitRows(b, "no match", nil)
 		b.waitFor("the empty-list note", empty)
 		b.click(clear)
@@ -129,13 +128,12 @@ func (r appsRun) userApp(t *testing.T, b driver) {
 		const from, to = `#panel-recordings form.filters input[name=from]`, `#panel-recordings form.filters input[name=to]`
 		today := evalAs[string](b, `new Date().toLocaleDateString('en-CA')`)
 		tomorrow := evalAs[string](b, `new Date(Date.now() + 864e5).toLocaleDateString('en-CA')`)
+		b.set(preset, "range")
 		b.set(from, tomorrow)
-		b.click(submit)
 		waitRows(b, "from tomorrow", nil)
 		b.waitFor("the empty-list note", empty)
 		b.set(from, today)
 		b.set(to, today)
-		b.click(submit)
 		waitRows(b, "today", ids(a3, a2, a1))
 		b.click(clear)
 		waitRows(b, "cleared", ids(a3, a2, a1))
@@ -212,13 +210,11 @@ func (r appsRun) userApp(t *testing.T, b driver) {
 		want := e.wav("alice", a1)
 		// The browser saves the download into r.downloads: the test watches
 		// the folder for the complete file.
-		b.click(rowSel(a1) + ` a[download]`)
+		openMenu(b, a1)
+		b.click(`.popup-menu .mi-download`)
 		got := r.waitFile(t, "*.wav", func(got []byte) bool { return len(got) == len(want) })
 		if !bytes.Equal(got.data, want) {
 			t.Fatalf("downloaded %s differs from the server's WAV", got.path)
-		}
-		if !strings.Contains(filepath.Base(got.path), "alice") {
-			t.Errorf("download name %q does not name the owner", filepath.Base(got.path))
 		}
 		// The page is still the app (the download did not navigate away).
 		b.waitFor("the list", `document.querySelector('`+rowSel(a1)+`') !== null`)
@@ -226,38 +222,35 @@ func (r appsRun) userApp(t *testing.T, b driver) {
 
 	t.Run("protect and delete", func(t *testing.T) {
 		b := b.sub(t)
-		btn := func(id int64, cls string) string { return rowSel(id) + " ." + cls }
-		const (
-			confirmOpen = `document.querySelector('#panel-recordings dialog').open`
-			status      = `document.querySelector('#panel-recordings .status')`
-		)
-		b.click(btn(a2, "protect-btn"))
-		b.waitFor("protected row", `document.querySelector('`+btn(a2, "protect-btn")+`').textContent === 'Unprotect'`)
+		const confirmOpen = `document.querySelector('#panel-recordings dialog.confirm').open`
+		protected := func(id int64) string { return `document.querySelector('` + rowSel(id) + ` .prot-mark') !== null` }
+		openMenu(b, a2)
+		b.click(`.popup-menu .mi-protect`)
+		b.waitFor("protected row", protected(a2))
 		if rec, err := e.db.Recording(e.ctx, a2); err != nil || !rec.Protected {
 			t.Fatalf("after Protect the store says protected=%v (%v)", rec.Protected, err)
 		}
-		// Deleting a protected recording is refused with a clear message.
-		b.click(btn(a2, "delete-btn"))
-		b.waitFor("the confirmation", confirmOpen)
-		b.click(`#panel-recordings dialog button[value=delete]`)
-		b.waitFor("refusal", status+`.textContent.startsWith('Not deleted: recording is protected')`)
-		if role := evalAs[string](b, status+`.getAttribute('role')`); role != "alert" {
-			t.Errorf("refusal shown with role %q, want alert", role)
+		// Delete is not offered for a protected recording.
+		openMenu(b, a2)
+		if n := evalAs[int](b, `document.querySelectorAll('.popup-menu .mi-delete').length`); n != 0 {
+			t.Error("the menu of a protected recording offers Delete")
 		}
-		if e.gone(a2) || !slices.Contains(rowIDs(b), strconv.FormatInt(a2, 10)) {
-			t.Fatal("protected recording was deleted")
-		}
-		b.screenshot(r.shots, "user-refused-delete")
+		b.screenshot(r.shots, "user-protected-menu")
+		b.press(keyEscape)
+		b.waitFor("the menu to close", `document.querySelector('.popup-menu').hidden`)
 		// Cancel keeps it; unprotect and confirm deletes it.
-		b.click(btn(a3, "delete-btn"))
+		openMenu(b, a3)
+		b.click(`.popup-menu .mi-delete`)
 		b.waitFor("the confirmation", confirmOpen)
-		b.click(`#panel-recordings dialog button[value=cancel]`)
+		b.click(`#panel-recordings dialog.confirm button[value=cancel]`)
 		b.waitFor("the dialog to close", `!`+confirmOpen)
-		b.click(btn(a2, "protect-btn"))
-		b.waitFor("unprotected row", `document.querySelector('`+btn(a2, "protect-btn")+`').textContent === 'Protect'`)
-		b.click(btn(a2, "delete-btn"))
+		openMenu(b, a2)
+		b.click(`.popup-menu .mi-protect`)
+		b.waitFor("unprotected row", `!`+protected(a2))
+		openMenu(b, a2)
+		b.click(`.popup-menu .mi-delete`)
 		b.waitFor("the confirmation", confirmOpen)
-		b.click(`#panel-recordings dialog button[value=delete]`)
+		b.click(`#panel-recordings dialog.confirm button[value=delete]`)
 		b.waitFor("row to go", `document.querySelector('`+rowSel(a2)+`') === null`)
 		if !e.gone(a2) {
 			t.Error("deleted recording is still in the store")
@@ -274,7 +267,7 @@ func (r appsRun) userApp(t *testing.T, b driver) {
 		other := e.upload("bob", callCapture(fixtureStart(), time.Second, 300, 600))
 		fresh := e.upload("alice", callCapture(fixtureStart(), 2*time.Second, 450, 550))
 		b.waitFor("the new recording", `document.querySelector('`+rowSel(fresh)+`') !== null`)
-		b.waitFor("its analysis", `document.querySelector('`+rowSel(fresh)+` .state').textContent === 'ready'`)
+		b.waitFor("its analysis", `(() => { const r = document.querySelector('`+rowSel(fresh)+`'); return !r.classList.contains('no-audio') && r.querySelector('.state-receiving') === null; })()`)
 		if got := rowIDs(b); len(got) == 0 || got[0] != strconv.FormatInt(fresh, 10) {
 			t.Errorf("new recording not on top: rows %v", got)
 		}
@@ -286,18 +279,16 @@ func (r appsRun) userApp(t *testing.T, b driver) {
 		}
 	})
 
-	t.Run("user log", func(t *testing.T) {
+	t.Run("user activity", func(t *testing.T) {
 		b := b.sub(t)
-		b.click(`#tab-log`)
-		b.waitFor("log rows", `document.querySelectorAll('table.log tbody tr').length > 0`)
-		text := evalAs[string](b, `document.querySelector('table.log tbody').textContent`)
-		if !strings.Contains(text, "alice listened to a call") {
-			t.Errorf("alice's log lacks her entry: %q", text)
+		b.click(`#tab-activity`)
+		b.waitFor("the activity", `document.querySelector('ol.activity') !== null && !document.querySelector('ol.activity').hasAttribute('aria-busy')`)
+		// Users see sentences, not the developers' log.
+		text := evalAs[string](b, `document.querySelector('#panel-activity').textContent`)
+		if strings.Contains(text, "alice listened to a call") || strings.Contains(text, "could not be converted") {
+			t.Errorf("alice's activity shows log entries: %q", text)
 		}
-		if strings.Contains(text, "bob's private entry") || strings.Contains(text, "could not be converted") {
-			t.Errorf("alice's log shows others' entries: %q", text)
-		}
-		b.screenshot(r.shots, "user-log")
+		b.screenshot(r.shots, "user-activity")
 	})
 
 	t.Run("admin app refused to users", func(t *testing.T) {
@@ -445,7 +436,6 @@ func (r appsRun) adminApp(t *testing.T, b driver) {
 		}
 		// Still usable: filter by typing and play a recording by tapping.
 		b.typeText(`#panel-recordings form.filters input[name=q]`, "Carla")
-		b.press(keyEnter)
 		waitRows(b, "phone filter", ids(b1))
 		b.click(rowSel(b1) + ` .play-btn`)
 		b.waitFor("playback", `(() => { const a = document.querySelector('.player audio'); return !a.paused && a.currentTime > 0.1; })()`)
@@ -466,7 +456,7 @@ func (r appsRun) adminApp(t *testing.T, b driver) {
 			t.Fatal(err)
 		}
 		// A request after the session ended leads to the sign-in page.
-		b.click(`#panel-recordings form.filters button[type=submit]`)
+		b.set(`#panel-recordings form.filters input[name=q]`, "a")
 		b.waitFor("the sign-in page", `location.pathname === '/' && document.getElementById('name') !== null && !document.getElementById('signin').hidden`)
 		if next := evalAs[string](b, `new URLSearchParams(location.search).get('next')`); !strings.HasSuffix(next, "innovaphone-recordingsadmin.htm") {
 			t.Errorf("sign-in page would return to %q", next)
@@ -499,4 +489,11 @@ func (r appsRun) waitFile(t *testing.T, pattern string, complete func([]byte) bo
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// openMenu opens the row menu of recording id and waits for it.
+func openMenu(d driver, id int64) {
+	d.test().Helper()
+	d.click(rowSel(id) + ` .menu-btn`)
+	d.waitFor("the row menu", `!document.querySelector('.popup-menu').hidden && document.querySelector('`+rowSel(id)+` .menu-btn').getAttribute('aria-expanded') === 'true'`)
 }

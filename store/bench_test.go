@@ -24,7 +24,7 @@ func benchFixture(b *testing.B) *DB {
 	ctx := context.Background()
 	// Not named by schema version: a cached fixture of an older schema is
 	// upgraded by Open like any database (and then re-analysed).
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("recordings-store-bench-f3-%d.db", benchRows))
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("recordings-store-bench-f4-%d.db", benchRows))
 	if _, err := os.Stat(path); err != nil {
 		b.Logf("building %d-row fixture at %s (once)", benchRows, path)
 		start := time.Now()
@@ -135,7 +135,7 @@ func bulkInsert(ctx context.Context, path string) error {
 		env[0] = byte(i)
 		_, err := st.ExecContext(ctx, fmt.Sprintf("rec-%07d.pcap", i), fmt.Sprintf("%016x", r.Uint64()),
 			"009033000000", owner, dur*16+200, dur/1000/16+1, fmt.Sprintf("%064x", i), created, created,
-			dur, stats, env, owner, dir, peer, number, created, dur, searchText(owner, peer, number, owner))
+			dur, stats, env, owner, dir, peer, number, created, dur, listquery.SearchText(listquery.DefaultNumberPlan, owner, peer, number, owner))
 		if err != nil {
 			return fmt.Errorf("row %d: %w", i, err)
 		}
@@ -195,7 +195,7 @@ func BenchmarkListRecordings(b *testing.B) {
 		ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET 499999`).Scan(&created, &id); err != nil {
 		b.Fatal(err)
 	}
-	deep := listquery.Cursor{Created: created, ID: id}.String()
+	deep := listquery.Cursor{At: created, ID: id}.String()
 	// The number of the oldest recording: a search for it finds one row,
 	// at the very end of the newest-first order.
 	var rare string
@@ -211,9 +211,15 @@ func BenchmarkListRecordings(b *testing.B) {
 	}{
 		{"first", ListFilter{}, 50, false},
 		{"deep-500000", ListFilter{Cursor: deep}, 50, false},
-		{"query-name", ListFilter{Query: "müller"}, 50, false},   // ~2% of rows
+		{"query-name", ListFilter{Query: "müller"}, 50, false}, // ~2% of rows
+		{"query-name-folded", ListFilter{Query: "mueller"}, 50, false},
+		{"query-two-words", ListFilter{Query: "weber schmidt"}, 10, false},
 		{"query-number", ListFilter{Query: "+49123"}, 50, false}, // ~0.1%
 		{"query-number-cold", ListFilter{Query: "+49123"}, 50, true},
+		{"query-number-national", ListFilter{Query: "0123"}, 50, false}, // the same numbers
+		{"query-number-digits", ListFilter{Query: "2345"}, 50, false},   // anywhere in the number
+		{"query-number-common", ListFilter{Query: "+4912"}, 50, false},  // ~1%
+		{"oldest", ListFilter{Order: OrderOldest}, 50, false},
 		{"query-rare", ListFilter{Query: rare}, 1, false}, // the oldest row only
 		{"query-deep", ListFilter{Query: "weber", Cursor: deep}, 50, false},
 		{"owner", ListFilter{Owners: []string{"user042"}}, 50, false}, // 0.5%
@@ -223,6 +229,26 @@ func BenchmarkListRecordings(b *testing.B) {
 		{"range", ListFilter{From: mid.AddDate(0, -1, 0), To: mid}, 50, false},
 		{"limit-500", ListFilter{Limit: 500}, 500, false},
 	} {
+		f := c.f
+		b.Run(c.name+"+count", func(b *testing.B) {
+			// What the API does for each page: the page and the count.
+			measure(b, func() error {
+				if c.cold {
+					db.trigrams.reset()
+				}
+				rs, _, err := db.ListRecordings(ctx, f)
+				if err != nil {
+					return err
+				}
+				if len(rs) < c.want {
+					return fmt.Errorf("%d rows, want ≥ %d", len(rs), c.want)
+				}
+				if n, _, err := db.CountRecordings(ctx, f); err != nil || n < 0 {
+					return fmt.Errorf("count %d, %v", n, err)
+				}
+				return nil
+			})
+		})
 		b.Run(c.name, func(b *testing.B) {
 			measure(b, func() error {
 				if c.cold {

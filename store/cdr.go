@@ -378,7 +378,7 @@ func (db *DB) SetCallOwner(ctx context.Context, id int64, owner, source string) 
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE recordings SET owner = ?, owner_key = ?, owner_source = ?, search = ?,
-			updated_at = ? WHERE id = ?`, owner, NameKey(owner), source, searchText(owner, pn, pnum, reg), db.nowMS(), id)
+			updated_at = ? WHERE id = ?`, owner, NameKey(owner), source, db.searchText(owner, pn, pnum, reg), db.nowMS(), id)
 		return err
 	})
 	if err != nil {

@@ -26,6 +26,7 @@ import (
 	"recordings/applog"
 	"recordings/internal/invalid"
 	"recordings/internal/sealed"
+	"recordings/store/listquery"
 )
 
 // Errors returned by the store; test with errors.Is. Input the store
@@ -84,6 +85,9 @@ type Options struct {
 	// Blobs finds the object store of a location recorded with a capture
 	// (see Blobs); nil: only stores added with AddBlobs are known.
 	Blobs BlobResolver
+	// NumberPlan is how phone numbers are dialled where the PBX is (search
+	// keys of numbers); zero means listquery.DefaultNumberPlan.
+	NumberPlan listquery.NumberPlan
 
 	// migrateTo stops migrations at this version (tests of upgrades); 0
 	// means SchemaVersion.
@@ -107,6 +111,8 @@ type DB struct {
 	ftsCap int
 	// trigrams caches trigram counts for the search plan.
 	trigrams trigramStats
+	// plan is the dialling plan phone numbers are keyed with.
+	plan listquery.NumberPlan
 
 	master *sealed.Key // nil: captures are stored in clear
 	blobs  blobCache
@@ -135,7 +141,12 @@ func OpenOptions(ctx context.Context, path string, log *slog.Logger, opt Options
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	db := &DB{path: abs, log: log.With("category", applog.System), now: opt.Now, cost: opt.BcryptCost, retry: opt.BusyRetries, ftsCap: 5000,
-		master: opt.MasterKey, blobs: blobCache{resolve: opt.Blobs}}
+		master: opt.MasterKey, blobs: blobCache{resolve: opt.Blobs}, plan: opt.NumberPlan}
+	if db.plan == (listquery.NumberPlan{}) {
+		db.plan = listquery.DefaultNumberPlan
+	} else if err := db.plan.Check(); err != nil {
+		return nil, fmt.Errorf("store: open: number plan: %w: %w", err, ErrInvalid)
+	}
 	// The file holds password hashes, session tokens and the instance
 	// password: it, its folder (when created here) and SQLite's side files
 	// are private to the service's user (private.go).

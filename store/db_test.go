@@ -144,7 +144,7 @@ func TestMigrateUpgrade(t *testing.T) {
 	if err := db.r.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil || v != SchemaVersion() {
 		t.Fatalf("user_version after upgrade = %d, %v", v, err)
 	}
-	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM recordings_fts WHERE recordings_fts MATCH '"üll"'`).Scan(&indexed); err != nil || indexed != 2 {
+	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM recordings_fts WHERE recordings_fts MATCH '"ull"'`).Scan(&indexed); err != nil || indexed != 2 {
 		t.Fatalf("old rows in the trigram index: %d, %v; want 2", indexed, err)
 	}
 	rs, _, err := db.ListRecordings(ctx, ListFilter{Query: "MÜLLER"})
@@ -190,7 +190,7 @@ func TestSearchIndexFollowsChanges(t *testing.T) {
 	if err := db.SetCDR(ctx, id, CDR{PeerName: "Quebec Corp", PeerNumber: "+4970312345"}); err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{"quebec", "0312", "papa", "regalpha"} {
+	for _, q := range []string{"quebec", "QUÉBEC", "312345", "07031", "+49 7031", "papa", "regalpha"} {
 		if got := find(q); len(got) != 1 {
 			t.Errorf("find(%q) after CDR = %v", q, got)
 		}
@@ -360,7 +360,7 @@ func insertOldRecording(t *testing.T, db *DB, name, owner string) int64 {
 	if err := db.w.QueryRowContext(context.Background(), `INSERT INTO recordings
 		(domain, name, reg_name, state, created_at, updated_at, owner, search)
 		VALUES ('d', ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		name, owner, StateReceiving, now, now, owner, searchText(owner, "", "", owner)).Scan(&id); err != nil {
+		name, owner, StateReceiving, now, now, owner, strings.ToLower(owner+"\n\n\n"+owner)).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
 	return id

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"recordings/store/listquery"
 )
 
 // listFixture stores n recordings with varied owners, peers and times
@@ -42,7 +44,11 @@ func listFixture(t *testing.T, db *DB, clk *fakeClock, n int) []Recording {
 		}
 		if i%5 != 0 {
 			p := peers[i%len(peers)]
-			if err := db.SetCDR(ctx, id, CDR{Direction: "in", PeerName: p.name, PeerNumber: p.number}); err != nil {
+			c := CDR{Direction: "in", PeerName: p.name, PeerNumber: p.number}
+			if i%3 == 0 { // the call connected a while before the capture began
+				c.ConnectedAt = clk.Now().Add(-time.Duration(i%13) * time.Second)
+			}
+			if err := db.SetCDR(ctx, id, c); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -53,7 +59,7 @@ func listFixture(t *testing.T, db *DB, clk *fakeClock, n int) []Recording {
 		out = append(out, r)
 	}
 	slices.SortFunc(out, func(a, b Recording) int {
-		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
+		if c := callAt(b).Compare(callAt(a)); c != 0 {
 			return c
 		}
 		return cmp.Compare(b.ID, a.ID)
@@ -61,27 +67,53 @@ func listFixture(t *testing.T, db *DB, clk *fakeClock, n int) []Recording {
 	return out
 }
 
-// reference applies f to the fixture the slow, obvious way.
+// callAt is the time the list orders and filters by.
+func callAt(r Recording) time.Time {
+	if !r.ConnectedAt.IsZero() {
+		return r.ConnectedAt
+	}
+	return r.CreatedAt
+}
+
+// reference applies f to the fixture (sorted newest first) the slow,
+// obvious way: each term of the parsed query in the Go-built search text.
 func reference(all []Recording, f ListFilter) []int64 {
 	ids := []int64{}
-	q := strings.ToLower(f.Query)
+	q := listquery.ParseQuery(f.Query, listquery.DefaultNumberPlan)
+	if q.None {
+		return ids
+	}
 	for _, r := range all {
 		if f.Owners != nil && !slices.Contains(f.Owners, r.Owner) {
 			continue
 		}
-		if q != "" && !slices.ContainsFunc([]string{r.Owner, r.PeerName, r.PeerNumber, r.RegName},
-			func(s string) bool { return strings.Contains(strings.ToLower(s), q) }) {
+		text := listquery.SearchText(listquery.DefaultNumberPlan, r.Owner, r.PeerName, r.PeerNumber, r.RegName)
+		if !allFunc(q.Terms, func(t listquery.Term) bool {
+			return slices.ContainsFunc(t.Alts, func(a string) bool { return strings.Contains(text, a) })
+		}) {
 			continue
 		}
-		if !f.From.IsZero() && r.CreatedAt.Before(f.From) {
+		if !f.From.IsZero() && callAt(r).Before(f.From) {
 			continue
 		}
-		if !f.To.IsZero() && !r.CreatedAt.Before(f.To) {
+		if !f.To.IsZero() && !callAt(r).Before(f.To) {
 			continue
 		}
 		ids = append(ids, r.ID)
 	}
+	if f.Order == OrderOldest {
+		slices.Reverse(ids)
+	}
 	return ids
+}
+
+func allFunc[T any](s []T, f func(T) bool) bool {
+	for _, v := range s {
+		if !f(v) {
+			return false
+		}
+	}
+	return true
 }
 
 func TestListRecordings(t *testing.T) {
@@ -101,19 +133,31 @@ func TestListRecordings(t *testing.T) {
 		{"two owners", ListFilter{Owners: []string{"alice", "carol"}}, 40},
 		{"no owners", ListFilter{Owners: []string{}}, 0},
 		{"unknown owner", ListFilter{Owners: []string{"zed"}}, 0},
-		{"percent is literal", ListFilter{Query: "%"}, 10},
-		{"underscore is literal", ListFilter{Query: "_"}, 10},
-		{"percent inside", ListFilter{Query: "x%y"}, 5},
+		{"punctuation only: nothing", ListFilter{Query: "%"}, 0},
+		{"punctuation only: nothing (_)", ListFilter{Query: "_"}, 0},
+		{"spaces only: everything", ListFilter{Query: "   "}, 130},
+		{"punctuation separates words", ListFilter{Query: "x%y"}, 5},
+		{"percent is no wildcard", ListFilter{Query: "50%rab"}, 0},
 		{"backslash", ListFilter{Query: `\`}, 0},
 		{"case-insensitive ASCII", ListFilter{Query: "BOB"}, 20},
 		{"case-insensitive Unicode", ListFilter{Query: "müller"}, 5},
-		{"peer number", ListFilter{Query: "0800"}, 5},
+		{"umlaut spelt out", ListFilter{Query: "mueller"}, 5},
+		{"umlaut dropped", ListFilter{Query: "muller"}, 5},
+		{"two words any order", ListFilter{Query: "builder bob"}, 5},
+		{"peer number national", ListFilter{Query: "0800"}, 5},
+		{"peer number international", ListFilter{Query: "+49800"}, 5},
+		{"peer number international 00", ListFilter{Query: "0049 800"}, 5},
+		{"peer number digits", ListFilter{Query: "1111"}, 5},
+		{"oldest first", ListFilter{Order: OrderOldest}, 130},
+		{"oldest first, query", ListFilter{Order: OrderOldest, Query: "b"}, 20},
 		{"reg name", ListFilter{Query: "reg3"}, 5},
 		{"no match", ListFilter{Query: "zzz"}, 0},
 		{"from", ListFilter{From: mid}, 20},
 		{"to", ListFilter{To: mid}, 20},
 		{"range and owner and query", ListFilter{From: start.Add(20 * time.Second), To: mid.Add(100 * time.Second),
 			Owners: []string{"bob", "Dave_Smith"}, Query: "b"}, 3},
+		{"range oldest first", ListFilter{From: start.Add(20 * time.Second), To: mid.Add(100 * time.Second),
+			Order: OrderOldest}, 10},
 	} {
 		for _, path := range []string{"auto", "scan"} {
 			t.Run(c.name+"/"+path, func(t *testing.T) {
@@ -124,6 +168,9 @@ func TestListRecordings(t *testing.T) {
 				want := reference(all, c.f)
 				if len(want) < c.min {
 					t.Fatalf("fixture gives only %d rows for this case, want ≥ %d", len(want), c.min)
+				}
+				if n, exact, err := db.CountRecordings(ctx, c.f); err != nil || n != len(want) || !exact {
+					t.Errorf("count = %d, %v, %v; want %d, exact", n, exact, err, len(want))
 				}
 				for _, limit := range []int{3, 7, 50, 1000} {
 					f := c.f
@@ -207,15 +254,16 @@ func TestListQueryPlans(t *testing.T) {
 		args  []any
 		want  string // must appear in the plan
 	}{
-		{"first page", "", nil, "recordings_created"},
-		{"cursor", "WHERE (created_at, id) < (?, ?)", []any{1, 2}, "recordings_created"},
-		{"query", "WHERE instr(search, ?) > 0", []any{"x"}, "USING INDEX recordings_created"},
+		{"first page", "", nil, "recordings_call"},
+		{"cursor", "WHERE (call_at, id) < (?, ?)", []any{1, 2}, "recordings_call"},
+		{"query", "WHERE instr(search, ?) > 0", []any{"x"}, "USING INDEX recordings_call"},
+		{"date range", "WHERE call_at >= ? AND call_at < ?", []any{1, 2}, "recordings_call (call_at>? AND call_at<?)"},
 		{"owner", "WHERE owner_key IN (?)", []any{"a"}, "recordings_owner (owner_key=?)"},
 		{"owner and query", "WHERE owner_key IN (?) AND instr(search, ?) > 0", []any{"a", "b"}, "USING INDEX recordings_owner (owner_key=?)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rows, err := db.r.QueryContext(ctx, "EXPLAIN QUERY PLAN SELECT "+recColsLight+
-				" FROM recordings "+c.where+" ORDER BY created_at DESC, id DESC LIMIT 51", c.args...)
+				" FROM recordings "+c.where+" ORDER BY call_at DESC, id DESC LIMIT 51", c.args...)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -241,9 +289,9 @@ func TestListQueryPlanFTS(t *testing.T) {
 	t.Parallel()
 	db, _ := openTest(t)
 	rows, err := db.r.QueryContext(context.Background(), "EXPLAIN QUERY PLAN SELECT "+recColsLight+
-		" FROM recordings NOT INDEXED WHERE instr(search, ?) > 0 AND (created_at, id) < (?, ?)"+
+		" FROM recordings NOT INDEXED WHERE instr(search, ?) > 0 AND (call_at, id) < (?, ?)"+
 		" AND id IN (SELECT rowid FROM recordings_fts WHERE recordings_fts MATCH ?)"+
-		" ORDER BY created_at DESC, id DESC LIMIT 51", "abc", 1, 2, `"abc"`)
+		" ORDER BY call_at DESC, id DESC LIMIT 51", "abc", 1, 2, `"abc"`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,8 @@ var migrations = []migration{
 	{peopleMigration, migratePeople},                                          // migrate_people.go
 	{pbxUsersMigration, migratePBXUsers},                                      // pbxusers.go
 	{"captures in object storage, per-recording data keys", migrateBlobStore}, // blobs.go
+	{searchKeysMigration, migrateSearchKeys},                                  // migrate_search.go
+	{auditMigration, migrateAudit},                                            // audit.go
 }
 
 // SchemaVersion is the schema version this program creates and understands.

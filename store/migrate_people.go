@@ -101,9 +101,9 @@ func peopleStep() int {
 
 const peopleMigration = "accounts: normalised names, disabled accounts, idle sessions"
 
-// queryAll runs query in tx and scans every row with scan.
-func queryAll[T any](ctx context.Context, tx *sql.Tx, query string, scan func(*sql.Rows) (T, error)) (_ []T, err error) {
-	rows, err := tx.QueryContext(ctx, query)
+// queryAll runs query with args in tx and scans every row with scan.
+func queryAll[T any](ctx context.Context, tx *sql.Tx, query string, scan func(*sql.Rows) (T, error), args ...any) (_ []T, err error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+
+	"recordings/store/listquery"
 )
 
 // OwnerByAdmin is the owner source (Recording.OwnerSource) of recordings an
@@ -37,7 +39,7 @@ func (db *DB) ReassignRecordings(ctx context.Context, from, to string) (_ []int6
 			search = ? || CASE WHEN instr(search, char(10)) > 0 THEN substr(search, instr(search, char(10))) ELSE '' END,
 			updated_at = ?
 			WHERE id IN (SELECT id FROM recordings WHERE owner_key = ? ORDER BY id LIMIT ?) RETURNING id`,
-			to, NameKey(to), OwnerByAdmin, strings.ToLower(to), db.nowMS(), NameKey(from), maxReassign)
+			to, NameKey(to), OwnerByAdmin, listquery.Fold(to), db.nowMS(), NameKey(from), maxReassign)
 		return err
 	})
 	if err != nil {

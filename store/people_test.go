@@ -313,7 +313,7 @@ func TestReassignRecordings(t *testing.T) {
 	}
 	var search string
 	if err := db.r.QueryRowContext(ctx, `SELECT search FROM recordings WHERE id = ?`, b1).Scan(&search); err != nil ||
-		search != searchText("carol", "Zoe Zander", "+4971", "bob") {
+		search != db.searchText("carol", "Zoe Zander", "+4971", "bob") {
 		t.Errorf("search text after the move: %q, %v", search, err)
 	}
 	if ids, err := db.ReassignRecordings(ctx, "bob", "carol"); err != nil || len(ids) != 0 {

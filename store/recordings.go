@@ -12,6 +12,7 @@ import (
 
 	"recordings/internal/invalid"
 	"recordings/internal/sealed"
+	"recordings/store/listquery"
 )
 
 // State is where a recording is in its life, as stored in the database
@@ -174,10 +175,11 @@ func scanRecording(s scanner, full bool) (Recording, error) {
 	return r, nil
 }
 
-// searchText is the lower-cased text ListFilter.Query is matched against;
-// fields are separated by newlines so a match cannot span two of them.
-func searchText(owner, peerName, peerNumber, regName string) string {
-	return strings.ToLower(owner + "\n" + peerName + "\n" + peerNumber + "\n" + regName)
+// searchText is the text ListFilter.Query is matched against
+// (listquery.SearchText: folded names, the number's key), one field per
+// line so a match cannot span two of them.
+func (db *DB) searchText(owner, peerName, peerNumber, regName string) string {
+	return listquery.SearchText(db.plan, owner, peerName, peerNumber, regName)
 }
 
 // checkText accepts printable UTF-8 of at most maxLen bytes, and an empty
@@ -230,7 +232,7 @@ func (db *DB) BeginUpload(ctx context.Context, domain, name string, fn FileName,
 	}
 	err = db.write(ctx, func(tx *sql.Tx) error {
 		now := db.nowMS()
-		search := searchText(owner, "", "", fn.RegName)
+		search := db.searchText(owner, "", "", fn.RegName)
 		var old Recording
 		err := tx.QueryRowContext(ctx, `SELECT id, protected, state, sha256 FROM recordings WHERE domain = ? AND name = ?`,
 			domain, name).Scan(&id, &old.Protected, &old.State, &old.SHA256)
@@ -238,9 +240,9 @@ func (db *DB) BeginUpload(ctx context.Context, domain, name string, fn FileName,
 		case errors.Is(err, sql.ErrNoRows):
 			replaced = false
 			if err := tx.QueryRowContext(ctx, `INSERT INTO recordings
-				(domain, name, conf_id, mac, serial, reg_name, state, created_at, updated_at, owner, owner_key, search)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-				domain, name, fn.ConfID, fn.MAC, fn.Serial, fn.RegName, StateReceiving, now, now, owner, NameKey(owner), search,
+				(domain, name, conf_id, mac, serial, reg_name, state, created_at, updated_at, owner, owner_key, search, call_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				domain, name, fn.ConfID, fn.MAC, fn.Serial, fn.RegName, StateReceiving, now, now, owner, NameKey(owner), search, now,
 			).Scan(&id); err != nil {
 				return err
 			}
@@ -265,9 +267,9 @@ func (db *DB) BeginUpload(ctx context.Context, domain, name string, fn FileName,
 			nchunks = 0, sha256 = '', created_at = ?, updated_at = ?, codec = '', duration_ms = 0,
 			protected = 0, owner = ?, owner_key = ?, direction = '', peer_name = '',
 			peer_number = '', connected_at = NULL, call_ms = 0, cdr = 0, no_cdr = 0, owner_source = '', search = ?,
-			blob_loc = '', blob_key = '', blob_seg = 0
+			blob_loc = '', blob_key = '', blob_seg = 0, call_at = ?, num_key = ''
 			WHERE id = ?`,
-			fn.ConfID, fn.MAC, fn.Serial, fn.RegName, StateReceiving, now, now, owner, NameKey(owner), search, id)
+			fn.ConfID, fn.MAC, fn.Serial, fn.RegName, StateReceiving, now, now, owner, NameKey(owner), search, now, id)
 		if err != nil {
 			return err
 		}
@@ -480,9 +482,10 @@ func (db *DB) SetCDR(ctx context.Context, id int64, c CDR) error {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE recordings SET direction = ?, peer_name = ?, peer_number = ?,
-			connected_at = ?, call_ms = ?, cdr = 1, no_cdr = 0, search = ?, updated_at = ? WHERE id = ?`,
+			connected_at = ?4, call_ms = ?, cdr = 1, no_cdr = 0, search = ?, num_key = ?, updated_at = ?,
+			call_at = coalesce(?4, created_at) WHERE id = ?`,
 			c.Direction, c.PeerName, c.PeerNumber, connected, c.CallMS,
-			searchText(owner, c.PeerName, c.PeerNumber, reg), db.nowMS(), id)
+			db.searchText(owner, c.PeerName, c.PeerNumber, reg), listquery.StoredNumberKey(db.plan, c.PeerNumber), db.nowMS(), id)
 		return err
 	})
 	if err != nil {

@@ -79,11 +79,28 @@ func (db *DB) DeleteExpired(ctx context.Context, ids []int64, before time.Time) 
 		args = append(args, id)
 	}
 	q := `DELETE FROM recordings WHERE created_at < ? AND protected = 0 AND state <> ? AND ` + readableKey + `
-		AND id IN (?` + strings.Repeat(",?", len(ids)-1) + `) RETURNING id`
+		AND id IN (?` + strings.Repeat(",?", len(ids)-1) + `) RETURNING id, owner, peer_name, peer_number`
 	var deleted []int64
 	err := db.write(ctx, func(tx *sql.Tx) (err error) {
-		deleted, err = queryIDs(ctx, tx, q, args...)
-		return err
+		// The audit trail notes each deletion in the same transaction.
+		gone, err := queryAll(ctx, tx, q, func(rows *sql.Rows) (AuditEntry, error) {
+			var e AuditEntry
+			return e, rows.Scan(&e.RecordingID, &e.Owner, &e.PeerName, &e.PeerNumber)
+		}, args...)
+		if err != nil {
+			return err
+		}
+		deleted = deleted[:0]
+		now := db.nowMS()
+		for _, e := range gone {
+			deleted = append(deleted, e.RecordingID)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO audit (at, action, recording_id, owner, owner_key, peer_name, peer_number)
+				VALUES (?, ?, ?, ?, ?, ?, ?)`, now, AuditDeletedByRetention, e.RecordingID, e.Owner, NameKey(e.Owner),
+				e.PeerName, e.PeerNumber); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: delete expired: %w", err)

@@ -94,4 +94,9 @@ func TestExpiredAndTrim(t *testing.T) {
 	if _, err := db.Recording(ctx, big); !errors.Is(err, ErrNotFound) {
 		t.Errorf("big still there: %v", err)
 	}
+	// The audit trail notes the deletion, by nobody.
+	entries, _, err := db.Audit(ctx, AuditFilter{Action: AuditDeletedByRetention})
+	if err != nil || len(entries) != 1 || entries[0].RecordingID != big || entries[0].By != "" {
+		t.Errorf("audit after retention: %+v, %v", entries, err)
+	}
 }

@@ -12,7 +12,7 @@ import (
 func encoded(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 
 func TestCursor(t *testing.T) {
-	for _, c := range []Cursor{{0, 0}, {1, 2}, {1764132000000, 1 << 40}, {-5, 1 << 62}} {
+	for _, c := range []Cursor{{0, 0, false}, {1, 2, true}, {1764132000000, 1 << 40, false}, {-5, 1 << 62, true}} {
 		got, err := ParseCursor(c.String())
 		if err != nil || got != c {
 			t.Errorf("ParseCursor(%v.String()) = %v, %v", c, got, err)
@@ -20,13 +20,17 @@ func TestCursor(t *testing.T) {
 	}
 	for _, s := range []string{
 		"", "!!", "r1.1.2", // not base64 of the form
-		encoded("r0.1.2"), encoded("r1.a.2"), encoded("r1..2"), encoded("r1.1.2.3"),
+		encoded("r0.1.2"), encoded("r2.x.1.2"), encoded("r2.n.1"), encoded("r2.o.1.2.3"), encoded("r1.a.2"), encoded("r1..2"), encoded("r1.1.2.3"),
 		encoded("r1.99999999999999999999.1"), encoded("r1.1"),
 		strings.Repeat("A", maxCursorLen+4),
 	} {
 		if c, err := ParseCursor(s); !errors.Is(err, ErrMalformed) {
 			t.Errorf("ParseCursor(%q) = %v, %v; want ErrMalformed", s, c, err)
 		}
+	}
+	// A cursor of the first form is a newest-first position.
+	if c, err := ParseCursor(encoded("r1.5.7")); err != nil || c != (Cursor{5, 7, false}) {
+		t.Errorf("r1 cursor = %v, %v", c, err)
 	}
 }
 
@@ -59,7 +63,7 @@ func TestTrigrams(t *testing.T) {
 // FuzzParseCursor: any string either parses to a cursor that prints back
 // to itself, or fails with ErrMalformed; never a panic.
 func FuzzParseCursor(f *testing.F) {
-	for _, s := range []string{"", Cursor{1, 2}.String(), Cursor{-5, 1 << 62}.String(), "cjEuMS4y", "!!", "r1.1.2",
+	for _, s := range []string{"", Cursor{1, 2, false}.String(), Cursor{-5, 1 << 62, true}.String(), "cjEuMS4y", "!!", "r1.1.2",
 		encoded("r1..2"), encoded("r1.1.2.3"), encoded("r1.+1.2"), encoded("r1.99999999999999999999.1")} {
 		f.Add(s)
 	}

@@ -9,6 +9,8 @@ import { SettingsView } from './settings.js';
 import { UsersView } from './users.js';
 import { AppObjectsView } from './appobjects.js';
 import { PasswordDialog } from './password.js';
+import { ActivityView } from './activity.js';
+import { load as loadLanguage, t } from './i18n.js';
 
 const wantsAdmin = /innovaphone-recordingsadmin\.htm$/.test(location.pathname);
 
@@ -16,13 +18,110 @@ function userAppPath() {
   return location.pathname.replace(/innovaphone-recordingsadmin\.htm$/, 'innovaphone-recordings.htm');
 }
 
+// What myApps passes when it opens the app: ?lang=de and a colour scheme
+// (?scheme=dark or ?theme=dark); kept for the session, since the app's own
+// links and reloads drop the query.
+function launchParam(...names) {
+  const q = new URLSearchParams(location.search);
+  for (const n of names) {
+    const v = q.get(n);
+    if (v) {
+      try { sessionStorage.setItem(`recordings.${names[0]}`, v); } catch { /* private mode */ }
+      return v;
+    }
+  }
+  try { return sessionStorage.getItem(`recordings.${names[0]}`) ?? ''; } catch { return ''; }
+}
+
+/** applyScheme follows the scheme myApps passes, else the system's. */
+function applyScheme(scheme) {
+  const s = String(scheme).toLowerCase();
+  if (s.includes('dark')) document.documentElement.dataset.scheme = 'dark';
+  else if (s.includes('light')) document.documentElement.dataset.scheme = 'light';
+}
+
+/** translatePage sets the static texts of app.html in the chosen language. */
+function translatePage() {
+  document.querySelector('.skip').textContent = t('common.skip');
+  document.getElementById('change-password').textContent = t('common.changePassword');
+  document.getElementById('signout').textContent = t('common.signOut');
+  document.getElementById('tabs').setAttribute('aria-label', t('common.views'));
+  const loading = document.querySelector('main .loading');
+  if (loading) loading.textContent = t('common.loading');
+}
+
+/**
+ * OfflineBanner says that the connection is down, counts down to the next
+ * try (with a button to try now), names the action that waits for the
+ * connection, and afterwards whether it was done or not.
+ */
+class OfflineBanner {
+  constructor(socket) {
+    this.socket = socket;
+    this.text = h('span', { class: 'offline-text' });
+    this.retry = h('button', { type: 'button', class: 'retry', onclick: () => socket.retryNow() }, t('common.offline.retry'));
+    this.el = document.getElementById('offline');
+    this.el.append(this.text, this.retry);
+    this.waiting = '';
+    this.timer = 0;
+    this.hideTimer = 0;
+  }
+
+  state(s) {
+    clearInterval(this.timer);
+    if (s === 'offline') {
+      clearTimeout(this.hideTimer);
+      this.el.hidden = false;
+      this.el.classList.add('is-offline');
+      this.retry.hidden = false;
+      this.tick();
+      this.timer = setInterval(() => this.tick(), 1000);
+    } else if (s === 'online' && !this.el.hidden && this.el.classList.contains('is-offline')) {
+      this.el.classList.remove('is-offline');
+      this.retry.hidden = true;
+      if (!this.waiting) this.say(t('common.offline.back'));
+    }
+  }
+
+  tick() {
+    const secs = Math.max(0, Math.ceil((this.socket.retryAt - Date.now()) / 1000));
+    let msg = secs > 0 ? t('common.offline.retryIn', { n: secs }) : t('common.offline.retrying');
+    if (this.waiting) msg += ` ${t('common.offline.waiting', { action: this.waiting })}`;
+    this.text.textContent = msg;
+  }
+
+  say(msg) {
+    this.text.textContent = msg;
+    clearTimeout(this.hideTimer);
+    this.hideTimer = setTimeout(() => { this.el.hidden = true; }, 5000);
+  }
+
+  /** waitingFor: label while an action waits; then (null, label, done). */
+  waitingFor(label, finished, done) {
+    if (label) {
+      this.waiting = label;
+      this.tick();
+      return;
+    }
+    this.waiting = '';
+    if (done) this.say(t('common.offline.replayed', { action: finished }));
+    else {
+      this.el.hidden = false;
+      this.say(t('common.offline.notDone', { action: finished }));
+    }
+  }
+}
+
 async function main() {
   const mainEl = document.getElementById('main');
+  applyScheme(launchParam('scheme', 'theme'));
+  await loadLanguage(launchParam('lang'));
+  translatePage();
   let user;
   try {
     user = await me();
   } catch (err) {
-    clear(mainEl).append(h('p', { class: 'status error', role: 'alert' }, `Cannot reach the server: ${err.message}`));
+    clear(mainEl).append(h('p', { class: 'status error', role: 'alert' }, t('common.error.server', { error: err.message })));
     return;
   }
   if (!user) {
@@ -39,11 +138,11 @@ async function main() {
   if (user.has_password) {
     // Changing the password ends every session, this one too: the page
     // then goes to the sign-in page (the socket closes with 4401).
-    const dialog = new PasswordDialog(true, 'Change password');
+    const dialog = new PasswordDialog(true, t('common.changePassword'));
     document.body.append(dialog.el);
     pwButton.hidden = false;
     pwButton.addEventListener('click', () => {
-      dialog.ask('Change your password', 'You are signed out everywhere afterwards and sign in with the new password.',
+      dialog.ask(t('common.changePassword.title'), t('common.changePassword.text'),
         async (pw) => {
           if (!socket) throw new Error('not connected yet');
           await socket.request('ChangePassword', { old: pw.old, new: pw.new });
@@ -52,26 +151,26 @@ async function main() {
   }
   if (wantsAdmin && !admin) {
     clear(mainEl).append(h('section', { class: 'view' },
-      h('h2', null, 'Administrators only'),
-      h('p', null, 'This app is for administrators. ', h('a', { href: userAppPath() }, 'Open your recordings'), '.')));
+      h('h2', null, t('common.adminOnly.title')),
+      h('p', null, t('common.adminOnly.text'), ' ', h('a', { href: userAppPath() }, t('common.adminOnly.link')))));
     return;
   }
-  const title = admin ? 'Recordings admin' : 'Recordings';
+  const title = admin ? t('common.titleAdmin') : t('common.recordings');
   document.getElementById('app-title').textContent = title;
   document.title = title;
 
-  const conn = document.getElementById('conn');
   socket = new Socket();
-  socket.onState = (s) => {
-    conn.textContent = s === 'offline' ? 'Connection lost – reconnecting…' : '';
-    conn.classList.toggle('error', s === 'offline');
-  };
+  const offline = new OfflineBanner(socket);
+  socket.onState = (s) => offline.state(s);
+  socket.onWaiting = (label, finished, done) => offline.waitingFor(label, finished, done);
   const banner = document.getElementById('banner');
-  const player = new Player((msg) => recordings.status.error(msg));
+  const player = new Player((msg, id) => recordings.rowError(id, msg));
   const recordings = new RecordingsView(socket, player, admin);
   const views = [
-    { id: 'recordings', label: 'Recordings', view: recordings },
-    { id: 'log', label: 'Log', view: new LogView(socket, admin) },
+    { id: 'recordings', label: t('common.recordings'), view: recordings },
+    admin
+      ? { id: 'log', label: 'Log', view: new LogView(socket, admin) }
+      : { id: 'activity', label: t('user.tab.activity'), view: new ActivityView(socket, user.name) },
   ];
   if (admin) {
     const settings = new SettingsView(socket, (s) => {

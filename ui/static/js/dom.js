@@ -1,6 +1,7 @@
 // Small DOM helpers. Everything that comes from the server or a person is
 // put into the page as text (text nodes, textContent, attributes), never as
 // markup.
+import { t } from './i18n.js';
 
 /**
  * h builds an element. attrs: "class", "text" (textContent), "on<event>"
@@ -94,7 +95,7 @@ export class ConfirmDialog {
       h('form', { method: 'dialog' },
         this.title, this.text,
         h('div', { class: 'buttons' },
-          h('button', { value: 'cancel', autofocus: true }, 'Cancel'),
+          h('button', { value: 'cancel', autofocus: true }, t('common.cancel')),
           h('button', { value, class: 'danger' }, label))));
     this.pending = null; // { confirmed, cancelled } of the open question
     this.el.addEventListener('close', () => {
@@ -110,11 +111,39 @@ export class ConfirmDialog {
    * ask shows title and text (as text) and calls confirmed() or cancelled()
    * once the dialog closes.
    */
-  ask(title, text, confirmed, cancelled) {
+  ask(title, text, confirmed, cancelled, label) {
     this.title.textContent = title;
+    if (label) this.el.querySelector(`button[value="${this.value}"]`).textContent = label;
     this.text.textContent = text;
     this.el.returnValue = '';
     this.pending = { confirmed, cancelled };
     this.el.showModal();
   }
+}
+
+/**
+ * FieldError is a message next to the control that caused it: the control
+ * gets aria-invalid and aria-describedby while the message shows.
+ */
+export class FieldError {
+  constructor(control) {
+    this.control = control;
+    this.el = h('p', { class: 'field-error', id: uid('err'), role: 'alert', hidden: true });
+  }
+
+  show(msg) {
+    this.el.textContent = msg;
+    this.el.hidden = !msg;
+    const c = this.control;
+    if (!c) return;
+    if (msg) {
+      c.setAttribute('aria-describedby', this.el.id);
+      if (c.matches('input, select, textarea')) c.setAttribute('aria-invalid', 'true');
+    } else {
+      if (c.getAttribute('aria-describedby') === this.el.id) c.removeAttribute('aria-describedby');
+      c.removeAttribute('aria-invalid');
+    }
+  }
+
+  clear() { this.show(''); }
 }

@@ -45,3 +45,13 @@ export function t(key, params) {
   if (!params) return s;
   return s.replace(/\{(\w+)\}/g, (m, name) => (name in params ? String(params[name]) : m));
 }
+
+// tn is t for a count: the key's ".one" form when the language's plural
+// rule calls n "one" and the file has that form, else the key itself. The
+// parameter n is filled in formatted for the language.
+export function tn(key, n, params) {
+  let rule = 'other';
+  try { rule = new Intl.PluralRules(current).select(n); } catch { /* unknown language */ }
+  const k = rule === 'one' && (texts[`${key}.one`] ?? en[`${key}.one`]) !== undefined ? `${key}.one` : key;
+  return t(k, { ...params, n: new Intl.NumberFormat(current).format(n) });
+}

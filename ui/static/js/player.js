@@ -2,27 +2,29 @@
 // (click or arrow keys to seek), play/pause and a time display. Audio comes
 // from /api/recordings/{id}/audio.wav, which the server serves with Range.
 import { h } from './dom.js';
-import { clock, dateTimeText, decodeBase64, partyText } from './format.js';
+import { clock, dateTimeText, decodeBase64, partyText, callTime } from './format.js';
+import { t } from './i18n.js';
 
 const seekStep = 5; // seconds per arrow key
 
 export class Player {
   constructor(onError) {
     this.onError = onError;
+    this.onClose = () => {}; // (id) after the person closed the player: focus goes back to the row
     this.rec = null;
     this.envelope = new Uint8Array(0);
     this.raf = 0;
     this.audio = h('audio', { preload: 'auto', class: 'audio' });
     this.title = h('p', { class: 'player-title' });
-    this.playButton = h('button', { type: 'button', class: 'play', 'aria-label': 'Play', onclick: () => this.toggle() }, '▶');
+    this.playButton = h('button', { type: 'button', class: 'play', 'aria-label': t('common.player.play'), onclick: () => this.toggle() }, '▶');
     this.time = h('span', { class: 'time', 'aria-live': 'off' }, '0:00 / 0:00');
     this.canvas = h('canvas', {
-      class: 'wave', tabindex: '0', role: 'slider', 'aria-label': 'Position in the recording',
+      class: 'wave', tabindex: '0', role: 'slider', 'aria-label': t('common.player.position'),
       'aria-valuemin': '0', 'aria-valuemax': '0', 'aria-valuenow': '0', 'aria-valuetext': '0:00',
       onclick: (ev) => this.seekClick(ev), onkeydown: (ev) => this.seekKey(ev),
     });
-    this.closeButton = h('button', { type: 'button', class: 'close', 'aria-label': 'Close player', onclick: () => this.close() }, '✕');
-    this.el = h('section', { class: 'player', 'aria-label': 'Player', hidden: true },
+    this.closeButton = h('button', { type: 'button', class: 'close', 'aria-label': t('common.player.close'), onclick: () => this.close(true) }, '✕');
+    this.el = h('section', { class: 'player', 'aria-label': t('common.player.label'), hidden: true, onkeydown: (ev) => { if (ev.key === 'Escape') this.close(true); } },
       h('div', { class: 'player-head' }, this.title, this.closeButton),
       h('div', { class: 'player-body' }, this.playButton, this.canvas, this.time),
       this.audio);
@@ -33,7 +35,7 @@ export class Player {
     this.audio.addEventListener('pause', () => this.update());
     this.audio.addEventListener('ended', () => this.update());
     this.audio.addEventListener('error', () => {
-      if (this.rec && this.audio.getAttribute('src')) this.onError('The audio could not be played.');
+      if (this.rec && this.audio.getAttribute('src')) this.onError(t('common.player.error'), this.rec.id);
     });
     new ResizeObserver(() => this.draw()).observe(this.canvas);
   }
@@ -42,29 +44,33 @@ export class Player {
   open(rec) {
     this.rec = rec;
     this.envelope = decodeBase64(rec.envelope);
-    this.title.textContent = `${dateTimeText(rec.created)} – ${partyText(rec)}`;
+    this.title.textContent = `${dateTimeText(callTime(rec))} – ${partyText(rec)}`;
     this.el.hidden = false;
     this.audio.src = `/api/recordings/${rec.id}/audio.wav`;
     this.update();
     this.play();
+    this.playButton.focus();
   }
 
   /** showing reports whether recording id is open. */
   showing(id) { return this.rec !== null && this.rec.id === id; }
 
-  close() {
+  /** close stops and hides the player; focus=true sends the focus back to the row. */
+  close(focus) {
+    const id = this.rec?.id;
     this.audio.pause();
     this.audio.removeAttribute('src');
     this.audio.load();
     this.rec = null;
     this.el.hidden = true;
+    if (focus && id !== undefined) this.onClose(id);
   }
 
   async play() {
     try {
       await this.audio.play();
     } catch (err) {
-      if (err.name !== 'AbortError') this.onError(`Cannot play: ${err.message}`);
+      if (err.name !== 'AbortError') this.onError(t('user.error.play', { error: err.message }), this.rec?.id);
     }
   }
 
@@ -94,12 +100,12 @@ export class Player {
   }
 
   seekKey(ev) {
-    const t = this.audio.currentTime;
+    const pos = this.audio.currentTime;
     switch (ev.key) {
-      case 'ArrowLeft': case 'ArrowDown': this.seekTo(t - seekStep); break;
-      case 'ArrowRight': case 'ArrowUp': this.seekTo(t + seekStep); break;
-      case 'PageDown': this.seekTo(t - 6 * seekStep); break;
-      case 'PageUp': this.seekTo(t + 6 * seekStep); break;
+      case 'ArrowLeft': case 'ArrowDown': this.seekTo(pos - seekStep); break;
+      case 'ArrowRight': case 'ArrowUp': this.seekTo(pos + seekStep); break;
+      case 'PageDown': this.seekTo(pos - 6 * seekStep); break;
+      case 'PageUp': this.seekTo(pos + 6 * seekStep); break;
       case 'Home': this.seekTo(0); break;
       case 'End': this.seekTo(this.duration()); break;
       case ' ': case 'Enter': this.toggle(); break;
@@ -111,13 +117,13 @@ export class Player {
   update() {
     const playing = !this.audio.paused && !this.audio.ended;
     this.playButton.textContent = playing ? '❚❚' : '▶';
-    this.playButton.setAttribute('aria-label', playing ? 'Pause' : 'Play');
+    this.playButton.setAttribute('aria-label', playing ? t('common.player.pause') : t('common.player.play'));
     const d = this.duration();
-    const t = this.audio.currentTime || 0;
-    this.time.textContent = `${clock(t)} / ${clock(d)}`;
+    const pos = this.audio.currentTime || 0;
+    this.time.textContent = `${clock(pos)} / ${clock(d)}`;
     this.canvas.setAttribute('aria-valuemax', String(Math.round(d)));
-    this.canvas.setAttribute('aria-valuenow', String(Math.round(t)));
-    this.canvas.setAttribute('aria-valuetext', `${clock(t)} of ${clock(d)}`);
+    this.canvas.setAttribute('aria-valuenow', String(Math.round(pos)));
+    this.canvas.setAttribute('aria-valuetext', t('common.player.at', { pos: clock(pos), total: clock(d) }));
     this.draw();
   }
 

@@ -1,0 +1,234 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"recordings/internal/invalid"
+)
+
+// Audit actions: what someone did to a recording.
+const (
+	AuditListened           = "listened"
+	AuditDownloaded         = "downloaded"
+	AuditProtected          = "protected"
+	AuditUnprotected        = "unprotected"
+	AuditDeleted            = "deleted"
+	AuditDeletedByRetention = "deleted_by_retention"
+)
+
+// AuditActions lists every action, in the order the apps offer them.
+var AuditActions = []string{AuditListened, AuditDownloaded, AuditProtected, AuditUnprotected, AuditDeleted, AuditDeletedByRetention}
+
+// AuditEntry is one line of the audit trail: who did what to which
+// recording, with the recording's other party as it was then (the
+// recording itself may be gone).
+type AuditEntry struct {
+	ID          int64
+	At          time.Time
+	Action      string
+	RecordingID int64
+	Owner       string // the recording's owner then
+	PeerName    string
+	PeerNumber  string
+	By          string // account name; "" for the service itself (retention)
+	ByName      string // its display name then
+}
+
+const auditMigration = "audit trail"
+
+// migrateAudit adds the audit trail: one row per action, looked up by actor,
+// by the recording's owner (a user's activity: what they did and what others
+// did to their recordings), by recording and by action, newest first.
+func migrateAudit(ctx context.Context, tx *sql.Tx) error {
+	return execAll(ctx, tx,
+		`CREATE TABLE audit (
+			id           INTEGER PRIMARY KEY,
+			at           INTEGER NOT NULL,
+			action       TEXT NOT NULL,
+			recording_id INTEGER NOT NULL,
+			owner        TEXT NOT NULL DEFAULT '',
+			owner_key    TEXT NOT NULL DEFAULT '',
+			peer_name    TEXT NOT NULL DEFAULT '',
+			peer_number  TEXT NOT NULL DEFAULT '',
+			by_user      TEXT NOT NULL DEFAULT '',
+			by_key       TEXT NOT NULL DEFAULT '',
+			by_name      TEXT NOT NULL DEFAULT ''
+		)`,
+		`CREATE INDEX audit_by ON audit (by_key, at, id)`,
+		`CREATE INDEX audit_owner ON audit (owner_key, at, id)`,
+		`CREATE INDEX audit_recording ON audit (recording_id, at, id)`,
+		`CREATE INDEX audit_action ON audit (action, at, id)`,
+		`CREATE INDEX audit_at ON audit (at, id)`,
+	)
+}
+
+// maxAuditBatch bounds the entries of one AddAudit call.
+const maxAuditBatch = 1000
+
+func validAction(a string) bool {
+	for _, x := range AuditActions {
+		if a == x {
+			return true
+		}
+	}
+	return false
+}
+
+// AddAudit stores entries in one transaction (a zero At is now).
+func (db *DB) AddAudit(ctx context.Context, entries ...AuditEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	if len(entries) > maxAuditBatch {
+		return fmt.Errorf("store: add audit: %d entries, at most %d: %w", len(entries), maxAuditBatch, ErrInvalid)
+	}
+	for _, e := range entries {
+		if !validAction(e.Action) {
+			return fmt.Errorf("store: add audit: %w", invalid.New("action", "unknown action %.32q", e.Action))
+		}
+	}
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, `INSERT INTO audit (at, action, recording_id, owner, owner_key, peer_name,
+			peer_number, by_user, by_key, by_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		for _, e := range entries {
+			at := e.At
+			if at.IsZero() {
+				at = db.now()
+			}
+			if _, err := st.ExecContext(ctx, at.UnixMilli(), e.Action, e.RecordingID, e.Owner, NameKey(e.Owner),
+				e.PeerName, e.PeerNumber, e.By, NameKey(e.By), e.ByName); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: add audit: %w", err)
+	}
+	return nil
+}
+
+// AuditFilter selects audit entries, newest first. Empty fields do not
+// filter.
+type AuditFilter struct {
+	// Involving: entries by this account or about recordings it owned (a
+	// user's activity). Excludes By and Owner.
+	Involving string
+	By        string // entries by this account
+	Action    string
+	Recording int64
+	From, To  time.Time // bound At: From inclusive, To exclusive
+	Cursor    string    // from a previous page's next
+	Limit     int       // 0: 50; at most 500
+}
+
+const auditCols = `id, at, action, recording_id, owner, peer_name, peer_number, by_user, by_name`
+
+// Audit returns a page of entries matching f, newest first (by time, then
+// id: listening is written in batches, after the actions around it), and the cursor
+// of the next page ("" on the last).
+func (db *DB) Audit(ctx context.Context, f AuditFilter) (_ []AuditEntry, next string, err error) {
+	limit := f.Limit
+	switch {
+	case limit < 0 || limit > MaxListLimit:
+		return nil, "", fmt.Errorf("store: audit: %w", invalid.New("limit", "1 to %d", MaxListLimit))
+	case limit == 0:
+		limit = DefaultListLimit
+	}
+	if f.Action != "" && !validAction(f.Action) {
+		return nil, "", fmt.Errorf("store: audit: %w", invalid.New("action", "one of %s", strings.Join(AuditActions, ", ")))
+	}
+	var (
+		where []string
+		args  []any
+	)
+	if f.Cursor != "" {
+		// "<at ms>.<id>" of the last entry of the previous page.
+		atS, idS, ok := strings.Cut(f.Cursor, ".")
+		at, err1 := strconv.ParseInt(atS, 10, 64)
+		id, err2 := strconv.ParseInt(idS, 10, 64)
+		if !ok || err1 != nil || err2 != nil || id <= 0 {
+			return nil, "", fmt.Errorf("store: audit: %w", invalid.New("cursor", "malformed cursor %.40q", f.Cursor))
+		}
+		where = append(where, "(at, id) < (?, ?)")
+		args = append(args, at, id)
+	}
+	if f.By != "" {
+		where = append(where, "by_key = ?")
+		args = append(args, NameKey(f.By))
+	}
+	if f.Action != "" {
+		where = append(where, "action = ?")
+		args = append(args, f.Action)
+	}
+	if f.Recording != 0 {
+		where = append(where, "recording_id = ?")
+		args = append(args, f.Recording)
+	}
+	if !f.From.IsZero() {
+		where = append(where, "at >= ?")
+		args = append(args, f.From.UnixMilli())
+	}
+	if !f.To.IsZero() {
+		where = append(where, "at < ?")
+		args = append(args, f.To.UnixMilli())
+	}
+	cond := func(extra string) string {
+		w := append([]string{}, where...)
+		if extra != "" {
+			w = append(w, extra)
+		}
+		if len(w) == 0 {
+			return ""
+		}
+		return " WHERE " + strings.Join(w, " AND ")
+	}
+	var (
+		q     string
+		qargs []any
+	)
+	if f.Involving != "" {
+		// Two index walks merged: by the account, and about its recordings.
+		k := NameKey(f.Involving)
+		q = `SELECT * FROM (SELECT ` + auditCols + ` FROM audit` + cond("by_key = ?") + ` ORDER BY at DESC, id DESC LIMIT ?)
+			UNION SELECT * FROM (SELECT ` + auditCols + ` FROM audit` + cond("owner_key = ?") + ` ORDER BY at DESC, id DESC LIMIT ?)
+			ORDER BY at DESC, id DESC LIMIT ?`
+		qargs = append(append(append(append(append(qargs, args...), k, limit+1), args...), k, limit+1), limit+1)
+	} else {
+		q = `SELECT ` + auditCols + ` FROM audit` + cond("") + ` ORDER BY at DESC, id DESC LIMIT ?`
+		qargs = append(args, limit+1)
+	}
+	rows, err := db.r.QueryContext(ctx, q, qargs...)
+	if err != nil {
+		return nil, "", fmt.Errorf("store: audit: %w", err)
+	}
+	defer closeOnErr(rows, &err)
+	var out []AuditEntry
+	for rows.Next() {
+		var e AuditEntry
+		var at int64
+		if err := rows.Scan(&e.ID, &at, &e.Action, &e.RecordingID, &e.Owner, &e.PeerName, &e.PeerNumber, &e.By, &e.ByName); err != nil {
+			return nil, "", fmt.Errorf("store: audit: %w", err)
+		}
+		e.At = fromMS(at)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("store: audit: %w", err)
+	}
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[limit-1]
+		next = strconv.FormatInt(toMS(last.At), 10) + "." + strconv.FormatInt(last.ID, 10)
+	}
+	return out, next, nil
+}
