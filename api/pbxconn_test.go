@@ -163,7 +163,7 @@ func TestPBXConnection(t *testing.T) {
 
 	admin := pbxsim.NewAdminAPI(pbxlink.Licence, 5)
 	sim := newSim(a, testInstancePassword, admin)
-	sim.Register("PbxTableUsers", pbxsim.NewAdminAPI("unused", 0)) // an API no client of the service uses
+	sim.Register("PbxApi", pbxsim.NewAdminAPI("unused", 0)) // an API no client of the service uses
 	if err := sim.Connect(ctx); err != nil {
 		t.Fatalf("connect: %v", err)
 	}
@@ -172,7 +172,7 @@ func TestPBXConnection(t *testing.T) {
 	c := st.PBX.Connections[0]
 	if !st.PBX.Connected || c.Domain != "example.com" || c.PBX != "pbx1" || c.SystemName != "example.com" ||
 		c.PbxDNS != "pbx.example.com" || c.AppObject != "recordings" || c.Since == nil ||
-		!slices.Equal(c.APIs, []string{"PbxAdminApi", "PbxTableUsers"}) || !slices.Equal(c.APIsUsed, []string{"PbxAdminApi"}) ||
+		!slices.Equal(c.APIs, []string{"PbxAdminApi", "PbxApi"}) || !slices.Equal(c.APIsUsed, []string{"PbxAdminApi"}) ||
 		!c.ClientsRunning || slices.Contains(st.Problems, pbxlink.NotConnected) {
 		t.Fatalf("connected: %+v %v", c, st.Problems)
 	}
