@@ -414,6 +414,12 @@ func (r userRun) run(t *testing.T, b driver) {
 		if !strings.HasPrefix(zip, "/api/recordings.zip?ids=") || !strings.Contains(zip, strconv.FormatInt(c.failed, 10)) {
 			t.Errorf("ZIP link %q", zip)
 		}
+		if hasOrder { // the server of the search branch streams the ZIP
+			got := evalAs[string](b, `fetch(document.querySelector('#panel-recordings .bulk-zip').href).then(async (r) => r.status + ' ' + r.headers.get('Content-Type') + ' ' + String.fromCharCode(...new Uint8Array((await r.arrayBuffer()).slice(0, 2))))`)
+			if got != "200 application/zip PK" {
+				t.Errorf("the ZIP link answers %q, want 200 application/zip PK…", got)
+			}
+		}
 		r.state(b, "selection", nil)
 		// One of them (the trunk call) is protected: the rest go, it stays,
 		// and the page says so next to the buttons.

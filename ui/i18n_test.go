@@ -72,6 +72,7 @@ out.enOne = i18n.tn('user.count.exact', 1);
 out.enListened = sentence(entry('listened', 'ute'), 'ute');
 out.enProtected = sentence({ action: 'protected', by: 'ute' }, 'ute');
 out.enRetention = sentence({ action: 'deleted_by_retention', peer_number: '200' }, 'ute');
+out.enTrunk = sentence({ action: 'listened', by: 'ute', peer_name: 'TRUNK', peer_number: '+4940555000' }, 'ute');
 console.log(JSON.stringify(out));
 `
 	if err := os.WriteFile(filepath.Join(dir, "run.mjs"), []byte(script), 0o600); err != nil {
@@ -90,6 +91,7 @@ console.log(JSON.stringify(out));
 		Unknown, EnToday, EnMany, EnOne      string
 		DeListened, DeOther                  string
 		EnListened, EnProtected, EnRetention string
+		EnTrunk                              string
 	}
 	if err := json.Unmarshal(b, &got); err != nil {
 		t.Fatalf("node said %s: %v", b, err)
@@ -117,6 +119,7 @@ console.log(JSON.stringify(out));
 		{"German sentence, someone else", got.DeOther, "Ben Berg hat den Anruf mit José García heruntergeladen."},
 		{"English sentence", got.EnListened, "You listened to the call with José García."},
 		{"English sentence without party", got.EnProtected, "Recording protected."},
+		{"a trunk is no name", got.EnTrunk, "You listened to the call with +4940555000."},
 		{"English retention", got.EnRetention, "The recording of the call with 200 was deleted at the end of the retention period."},
 	} {
 		if c.got != c.want {

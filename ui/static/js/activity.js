@@ -2,7 +2,7 @@
 // protected or deleted which call, newest first (GetActivity). The admins'
 // technical log stays in logs.js.
 import { h, clear, StatusLine } from './dom.js';
-import { dateTimeText, shortWhen } from './format.js';
+import { dateTimeText, shortWhen, peerName } from './format.js';
 import { t } from './i18n.js';
 import { unsupported } from './api.js';
 
@@ -14,8 +14,8 @@ const actions = new Set(['listened', 'downloaded', 'protected', 'unprotected', '
  * ("You listened…" for their own actions).
  */
 export function sentence(e, me) {
-  const name = String(e.peer_name ?? '').trim();
-  const party = name || e.peer_number || '';
+  // As the list names the party: a PBX's "TRUNK" is no one's name.
+  const party = peerName(e) || e.peer_number || '';
   const action = actions.has(e.action) ? e.action : 'other';
   if (action === 'deleted_by_retention') {
     return party ? t('user.activity.retention', { party }) : t('user.activity.retentionNoParty');

@@ -55,6 +55,13 @@ export class PopupMenu {
     this.items()[0]?.focus();
   }
 
+  /** rebind moves an open menu to button, which took its button's place. */
+  rebind(button) {
+    if (this.el.hidden || !button) return;
+    this.button = button;
+    button.setAttribute('aria-expanded', 'true');
+  }
+
   close(focusButton) {
     if (this.el.hidden) return;
     this.el.hidden = true;

@@ -304,10 +304,13 @@ export class RecordingsView {
       if (JSON.stringify(have.rec) === JSON.stringify(rec)) return;
       const tr = this.row(rec);
       const focused = have.tr.contains(document.activeElement) ? document.activeElement.className : '';
+      const menuOpen = !this.menu.el.hidden && this.menu.button && have.tr.contains(this.menu.button);
       have.tr.replaceWith(tr);
       if (have.tr.classList.contains('new')) tr.classList.add('new');
       this.rows.set(rec.id, { rec, tr });
       if (focused) tr.querySelector(`.${focused.split(' ')[0]}`)?.focus();
+      // A menu open on the row stays open, anchored to the new row.
+      if (menuOpen) this.menu.rebind(tr.querySelector('.menu-btn'));
       return;
     }
     if (!this.matches(rec)) return;
@@ -464,7 +467,7 @@ export class RecordingsView {
     const items = [];
     if (audio) items.push({ label: t('user.action.play'), cls: 'mi-play', run: () => this.play(id) });
     if (audio) items.push({ label: t('user.action.download'), cls: 'mi-download', href: this.downloadURL(rec), keepFocus: false });
-    items.push({ label: rec.protected ? t('user.action.unprotect') : t('user.action.protect'), cls: 'mi-protect', run: () => this.setProtected(id, !rec.protected) });
+    items.push({ label: rec.protected ? t('user.action.unprotect') : t('user.action.protect'), cls: 'mi-protect', run: () => this.setProtected(id, !this.current(id).protected) });
     items.push({ label: t('user.action.details'), cls: 'mi-details', run: () => this.showDetails(id, button) });
     if (!rec.protected) items.push({ label: t('user.action.delete'), cls: 'mi-delete', danger: true, run: () => this.confirmDelete(id) });
     this.menu.open(button, items);
