@@ -247,7 +247,7 @@ func (r adminRun) run(t *testing.T, b driver, advance func(time.Duration)) {
 		}
 		r.state(b, "licence-confirm", nil)
 		b.click(`#panel-users dialog[open] button[value=save]`)
-		b.waitFor("the count saved", `document.querySelector('#panel-users .licence-summary').textContent === '1 licences: 0 used, 1 free.'`)
+		b.waitFor("the count saved, the focus back in the field", `document.querySelector('#panel-users .licence-summary').textContent === '1 licence: 0 used, 1 free.' && document.activeElement?.name === 'licence_count'`)
 
 		// Deleting vera: her one recording would go at the next start.
 		b.click(`#panel-users tr[data-name="vera"] .delete-btn`)

@@ -3,6 +3,7 @@
 // through them may see.
 import { adminCall } from './api.js';
 import { h, clear, uid, StatusLine, ConfirmDialog } from './dom.js';
+import { t } from './i18n.js';
 
 /** parseAccess splits a comma/newline separated access list. */
 export function parseAccess(text) {
@@ -14,7 +15,7 @@ export class AppObjectsView {
     this.onChange = onChange ?? (() => {});
     this.status = new StatusLine();
     this.tbody = h('tbody');
-    this.empty = h('p', { class: 'empty', hidden: true }, 'No app objects yet.');
+    this.empty = h('p', { class: 'empty', hidden: true }, t('admin.ao.empty'));
     const f = (label, input, help) => {
       const id = uid('ao');
       input.id = id;
@@ -30,19 +31,19 @@ export class AppObjectsView {
     this.type = h('select', { name: 'type' }, h('option', { value: 'user' }, 'user'), h('option', { value: 'admin' }, 'admin'));
     this.access = h('textarea', { name: 'access', rows: '3', spellcheck: 'false', autocapitalize: 'off' });
     this.form = h('form', { class: 'create-user create-appobject', onsubmit: (ev) => { ev.preventDefault(); this.create(); } },
-      f('Name (as the PBX app object)', this.name), f('Display name', this.display), f('Type', this.type),
-      f('Access list', this.access, 'Extensions whose recordings its users may see: numbers or user names, separated by commas or new lines.'),
-      h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Add app object')));
+      f(t('admin.ao.name'), this.name), f(t('admin.users.display'), this.display), f(t('admin.ao.type'), this.type),
+      f(t('admin.ao.access'), this.access, t('admin.ao.accessHelp')),
+      h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, t('admin.ao.add'))));
 
-    this.dialog = new ConfirmDialog('delete', 'Delete');
+    this.dialog = new ConfirmDialog('delete', t('admin.users.delete'));
 
     this.el = h('section', { class: 'view', 'aria-labelledby': 'ao-title' },
-      h('h2', { id: 'ao-title' }, 'App objects'), this.status.el,
+      h('h2', { id: 'ao-title' }, t('admin.tab.appobjects')), this.status.el,
       h('div', { class: 'table-wrap' }, h('table', { class: 'users appobjects' },
-        h('thead', null, h('tr', null, ['Name', 'Display name', 'Type', 'Access list', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('thead', null, h('tr', null, [t('admin.users.col.name'), t('admin.users.display'), t('admin.ao.type'), t('admin.ao.access'), t('admin.ao.actions')].map((c) => h('th', { scope: 'col' }, c)))),
         this.tbody)),
       this.empty,
-      h('h2', null, 'Add an app object'), this.form, this.dialog.el);
+      h('h2', null, t('admin.ao.addTitle')), this.form, this.dialog.el);
   }
 
   async start() {
@@ -53,7 +54,7 @@ export class AppObjectsView {
       for (const o of list) this.tbody.append(this.row(o));
       this.empty.hidden = list.length > 0;
     } catch (err) {
-      this.status.error(`Cannot load app objects: ${err.message}`);
+      this.status.error(t('admin.ao.loadError', { error: err.message }));
     }
   }
 
@@ -64,19 +65,19 @@ export class AppObjectsView {
       value: (o.access ?? []).join(', '),
     });
     const save = h('button', {
-      type: 'button', class: 'act save-access-btn', 'aria-label': `Save access list of ${o.name}`,
+      type: 'button', class: 'act save-access-btn', 'aria-label': t('admin.ao.saveAccessOf', { name: o.name }),
       onclick: () => this.saveAccess(o, access),
-    }, 'Save');
+    }, t('admin.save'));
     const del = h('button', {
-      type: 'button', class: 'act danger delete-btn', 'aria-label': `Delete app object ${o.name}`,
+      type: 'button', class: 'act danger delete-btn', 'aria-label': t('admin.ao.deleteOf', { name: o.name }),
       onclick: () => this.confirmDelete(o, del),
-    }, 'Delete');
+    }, t('admin.users.delete'));
     return h('tr', { 'data-name': o.name },
-      h('td', { 'data-label': 'Name', class: 'ao-name' }, o.name),
-      h('td', { 'data-label': 'Display name' }, o.display_name ?? ''),
-      h('td', { 'data-label': 'Type' }, o.type ?? ''),
-      h('td', { 'data-label': 'Access list' },
-        h('label', { for: id, class: 'visually-hidden' }, `Access list of ${o.name}`), access),
+      h('td', { 'data-label': t('admin.users.col.name'), class: 'ao-name' }, o.name),
+      h('td', { 'data-label': t('admin.users.display') }, o.display_name ?? ''),
+      h('td', { 'data-label': t('admin.ao.type') }, o.type ?? ''),
+      h('td', { 'data-label': t('admin.ao.access') },
+        h('label', { for: id, class: 'visually-hidden' }, t('admin.ao.accessOf', { name: o.name })), access),
       h('td', { class: 'actions' }, save, del));
   }
 
@@ -88,11 +89,11 @@ export class AppObjectsView {
         type: this.type.value, access: parseAccess(this.access.value),
       });
       this.form.reset();
-      this.status.info(`App object ${res?.name ?? ''} added.`);
+      this.status.info(t('admin.ao.added', { name: res?.name ?? '' }));
       await this.start();
       this.onChange();
     } catch (err) {
-      this.status.error(`Not added: ${err.message}`);
+      this.status.error(t('admin.users.notAdded', { error: err.message }));
     }
   }
 
@@ -101,29 +102,28 @@ export class AppObjectsView {
       await adminCall('PUT', `/api/admin/appobjects/${encodeURIComponent(o.name)}`, {
         display_name: o.display_name ?? '', type: o.type, access: parseAccess(input.value),
       });
-      this.status.info(`Access list of ${o.name} saved.`);
+      this.status.info(t('admin.ao.saved', { name: o.name }));
       await this.start();
       this.tbody.querySelector(`tr[data-name="${CSS.escape(o.name)}"] .save-access-btn`)?.focus();
     } catch (err) {
-      this.status.error(`Not saved: ${err.message}`);
+      this.status.error(t('admin.notSaved', { error: err.message }));
     }
   }
 
   confirmDelete(o, opener) {
-    this.dialog.ask('Delete app object?',
-      `App object ${o.name} will be deleted. Users signing in through it will see only their own recordings.`,
+    this.dialog.ask(t('admin.ao.deleteTitle'), t('admin.ao.deleteText', { name: o.name }),
       () => this.deleteObject({ o, opener }), () => opener.focus());
   }
 
   async deleteObject(d) {
     try {
       await adminCall('DELETE', `/api/admin/appobjects/${encodeURIComponent(d.o.name)}`);
-      this.status.info(`App object ${d.o.name} deleted.`);
+      this.status.info(t('admin.ao.deleted', { name: d.o.name }));
       await this.start();
       this.onChange();
       this.name.focus();
     } catch (err) {
-      this.status.error(`Not deleted: ${err.message}`);
+      this.status.error(t('admin.users.notDeleted', { error: err.message }));
       d.opener.focus();
     }
   }

@@ -24,7 +24,7 @@ export function fromPBX(u) {
 export function licenceText(l) {
   if (!l?.configured) return t('admin.licences.off', { n: l?.assigned ?? 0 });
   const free = Math.max(0, l.count - l.assigned);
-  return t('admin.licences.on', { count: l.count, used: l.assigned, free });
+  return tn('admin.licences.on', l.count, { used: l.assigned, free });
 }
 
 export class UsersView {
