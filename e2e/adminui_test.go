@@ -219,8 +219,8 @@ func (r adminRun) run(t *testing.T, b driver, advance func(time.Duration)) {
 
 		b.click(ute + ` .edit-btn`)
 		b.waitFor("the edit dialog", `document.querySelector('#panel-users dialog.user-edit[open]') !== null`)
-		b.typeText(`#panel-users dialog.user-edit input[name=display_name]`, "Ute Ulmer")
-		b.typeText(`#panel-users dialog.user-edit textarea[name=macs]`, "00:90:33:11:22:33")
+		b.typeText(`#panel-users dialog.user-edit input[name=edit_display_name]`, "Ute Ulmer")
+		b.typeText(`#panel-users dialog.user-edit textarea[name=edit_macs]`, "00:90:33:11:22:33")
 		r.state(b, "user-edit", nil)
 		b.click(`#panel-users dialog.user-edit button[type=submit]`)
 		b.waitFor("the new name", `document.querySelector('#panel-users dialog.user-edit[open]') === null && document.querySelector('`+ute+`')?.textContent.includes('Ute Ulmer')`)
@@ -231,7 +231,7 @@ func (r adminRun) run(t *testing.T, b driver, advance func(time.Duration)) {
 		// The PBX's user: only the role is editable.
 		b.click(pia + ` .edit-btn`)
 		b.waitFor("the edit dialog", `document.querySelector('#panel-users dialog.user-edit[open]') !== null`)
-		if !evalAs[bool](b, `document.querySelector('#panel-users dialog.user-edit input[name=display_name]').readOnly`) {
+		if !evalAs[bool](b, `document.querySelector('#panel-users dialog.user-edit input[name=edit_display_name]').readOnly`) {
 			t.Error("a PBX user's display name is editable")
 		}
 		b.press(keyEscape)

@@ -379,10 +379,10 @@ export class UserEditDialog {
       return h('div', { class: 'field' }, h('label', { for: id }, label), input, help ?? null);
     };
     this.title = h('h2', { id: titleID });
-    this.display = h('input', { name: 'display_name', maxlength: '128', autocomplete: 'off' });
-    this.e164 = h('input', { name: 'e164', inputmode: 'tel', maxlength: '21', autocomplete: 'off' });
-    this.role = h('select', { name: 'role' }, h('option', { value: 'user' }, t('admin.role.user')), h('option', { value: 'admin' }, t('admin.role.admin')));
-    this.macs = h('textarea', { name: 'macs', rows: '2', spellcheck: 'false', autocapitalize: 'off' });
+    this.display = h('input', { name: 'edit_display_name', maxlength: '128', autocomplete: 'off' });
+    this.e164 = h('input', { name: 'edit_e164', inputmode: 'tel', maxlength: '21', autocomplete: 'off' });
+    this.role = h('select', { name: 'edit_role' }, h('option', { value: 'user' }, t('admin.role.user')), h('option', { value: 'admin' }, t('admin.role.admin')));
+    this.macs = h('textarea', { name: 'edit_macs', rows: '2', spellcheck: 'false', autocapitalize: 'off' });
     this.note = h('p', { class: 'help' });
     this.licence = h('p', { class: 'licence-state' });
     this.error = new FieldError(null);
