@@ -43,6 +43,9 @@ export class ActivityView {
 
   reload() { return this.load(false); }
 
+  /** shown reloads the history each time its tab is chosen again. */
+  shown() { return this.load(false); }
+
   async load(older) {
     const p = { limit: pageSize };
     if (older && this.next) p.cursor = this.next;

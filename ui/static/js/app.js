@@ -221,6 +221,8 @@ async function main() {
     if (!started.has(i)) {
       started.add(i);
       views[i].view.start();
+    } else if (views[i].view.shown) {
+      views[i].view.shown(); // e.g. the activity: what happened since
     }
     history.replaceState(null, '', `#${views[i].id}`);
   };

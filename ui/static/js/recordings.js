@@ -139,7 +139,7 @@ export class RecordingsView {
 
     player.onClose = (id) => this.focusRow(id);
     socket.on('RecordingAdded', (m) => this.upsert(m.recording, true));
-    socket.on('RecordingUpdated', (m) => this.upsert(m.recording, false));
+    socket.on('RecordingUpdated', (m) => this.pushed(m.recording));
     socket.on('RecordingDeleted', (m) => this.removeRow(m.id));
   }
 
@@ -296,6 +296,28 @@ export class RecordingsView {
     return true;
   }
 
+  /**
+   * pushed shows a pushed change. A push can be older than the answer to
+   * this page's own request that came just before it (both travel on one
+   * connection, but the push may have been read before the request was
+   * done): when it contradicts such a recent answer, the server is asked.
+   */
+  async pushed(rec) {
+    const wrote = this.wrote?.get(rec.id) ?? 0;
+    const have = this.rows.get(rec.id)?.rec;
+    if (have && Date.now() - wrote < 10000 && have.protected !== rec.protected) {
+      try {
+        const res = await this.socket.request('GetRecording', { id: rec.id });
+        const { stats, envelope, ...fresh } = res.recording;
+        this.upsert(fresh, false);
+      } catch {
+        // gone meanwhile: its delete push follows
+      }
+      return;
+    }
+    this.upsert(rec, false);
+  }
+
   /** upsert shows a pushed recording: replaced in place, or inserted in order. */
   upsert(rec, added) {
     const have = this.rows.get(rec.id);
@@ -445,6 +467,17 @@ export class RecordingsView {
     else this.q.focus();
   }
 
+  /**
+   * refocus puts the focus back on a row's menu button after an action
+   * ended, unless the person has gone on meanwhile (the focus is elsewhere
+   * than on the page's body or in the row: e.g. in a menu opened since).
+   */
+  refocus(id) {
+    const tr = this.rows.get(id)?.tr;
+    const f = document.activeElement;
+    if (tr && (!f || f === document.body || tr.contains(f))) tr.querySelector('.menu-btn')?.focus();
+  }
+
   rowError(id, msg) {
     const el = this.rows.get(id)?.tr.querySelector('.row-error');
     if (!el) { this.status.error(msg); return; }
@@ -498,12 +531,14 @@ export class RecordingsView {
     this.rowError(id, '');
     try {
       const res = await this.socket.request('SetProtected', { id, protected: on }, on ? t('user.action.protect') : t('user.action.unprotect'));
+      if (!this.wrote) this.wrote = new Map();
+      this.wrote.set(id, Date.now());
       this.upsert(res.recording, false);
       this.status.info(on ? t('user.done.protected') : t('user.done.unprotected'));
-      this.rows.get(id)?.tr.querySelector('.menu-btn')?.focus();
+      this.refocus(id);
     } catch (err) {
       this.rowError(id, t('user.error.protect', { error: err.message }));
-      this.rows.get(id)?.tr.querySelector('.menu-btn')?.focus();
+      this.refocus(id);
     }
   }
 
