@@ -317,6 +317,20 @@ func rowsOf(t *testing.T, e *env, owner string) []store.Recording {
 	return res
 }
 
+// waitIngestStarted waits until the service's ingest has looked for
+// uploads a stop left behind (ingest.Run): an upload begun in the store
+// before then, still empty, would be removed as one. An analysed upload
+// shows that the look is over (the analysers start after it); it is then
+// deleted again.
+func (e *env) waitIngestStarted() {
+	e.t.Helper()
+	id := e.upload("ingest-probe", callCapture(fixtureStart(), time.Second, 300, 500))
+	e.waitReady(id)
+	if err := e.db.DeleteRecording(e.ctx, id); err != nil {
+		e.t.Fatalf("delete the probe upload: %v", err)
+	}
+}
+
 // shiftedClock is the service's clock, moved forward by the test.
 func shiftedClock() (option func(*app.Config), advance func(time.Duration)) {
 	var offset atomic.Int64
