@@ -119,8 +119,9 @@ type listResult struct {
 }
 
 // listRecordings is the page of recordings u may see that req asks for,
-// newest first; seen is told each recording shown (the websocket client's
-// record for delete pushes), or nil.
+// ordered by call time (newest first unless req.Order is "oldest"), with
+// the count of the whole filter; seen is told each recording shown (the
+// websocket client's record for delete pushes), or nil.
 func (s *Server) listRecordings(ctx context.Context, u store.User, req listRequest, seen func(int64)) (listResult, error) {
 	f, err := s.listFilter(u, req)
 	if err != nil {
