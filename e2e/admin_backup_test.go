@@ -194,7 +194,7 @@ func TestAdminBackup(t *testing.T) {
 	downloads := t.TempDir()
 	b.ready(downloads)
 	b.signIn(e.url, "root")
-	b.do("settings tab", chromedp.Click(`#tab-settings`))
+	b.do("settings from the menu", chromedp.Click(`#admin-menu-btn`), chromedp.Click(`#admin-menu .menu-settings`))
 	link := `#panel-settings a.backup-link`
 	b.waitFor("the backup link", `document.querySelector('`+link+`')?.getAttribute('href') === '/api/admin/backup'`)
 	have := map[string]bool{}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,10 +112,16 @@ func TestAdminPBX(t *testing.T) {
 
 		b.waitFor("licences not enforced", `document.querySelector('#panel-users .licence-summary').textContent.includes('not enforced')`)
 		b.set(`#panel-users input[name=licence_count]`, "1")
-		b.do("save count", chromedp.Click(`#panel-users form.licences button[type=submit]`))
-		b.waitFor("count shown", `document.querySelector('#panel-users .licence-summary').textContent === '1 licences: 0 used, 1 free.'`)
+		// bob's recording would go at the next start: the question says so.
+		b.do("save count", chromedp.Click(`#panel-users form.licences button[type=submit]`),
+			chromedp.WaitVisible(`#panel-users dialog[open]`))
+		if q := eval[string](b, `document.querySelector('#panel-users dialog[open]').textContent`); !strings.Contains(q, "1 recording") {
+			t.Errorf("the licence question %q does not name the count", q)
+		}
+		b.do("confirm", chromedp.Click(`#panel-users dialog[open] button[value=save]`))
+		b.waitFor("count shown", `document.querySelector('#panel-users .licence-summary').textContent === '1 licence: 0 used, 1 free.'`)
 		b.do("licence alice", chromedp.Click(alice+` input.licence-check`))
-		b.waitFor("licence used", `document.querySelector('#panel-users .licence-summary').textContent === '1 licences: 1 used, 0 free.'`)
+		b.waitFor("licence used", `document.querySelector('#panel-users .licence-summary').textContent === '1 licence: 1 used, 0 free.'`)
 		b.waitFor("purge warning", `!document.querySelector('#panel-users .purge-warning').hidden && document.querySelector('#panel-users .purge-warning').textContent === '1 recording of unlicensed users will be deleted at the next restart.'`)
 		// All licences used: bob's box is refused and stays unticked.
 		b.do("licence bob", chromedp.Click(`#panel-users tr[data-name="bob"] input.licence-check`))

@@ -53,7 +53,7 @@ func TestAdminPBXSettings(t *testing.T) {
 
 	b.ready("")
 	b.signIn(e.url, "root")
-	b.do("settings tab", chromedp.Click(`#tab-settings`))
+	b.do("settings from the menu", chromedp.Click(`#admin-menu-btn`), chromedp.Click(`#admin-menu .menu-settings`))
 	const sec = `#panel-settings form.pbx-settings`
 	field := func(name string) string { return sec + ` input[name=` + name + `]` }
 	b.waitFor("the PBX settings", `document.querySelector('`+field("upload_password")+`')?.value !== ''`)
@@ -268,7 +268,7 @@ func TestAdminPBXSettingsFixed(t *testing.T) {
 	e.createUser("root", "Administrator", store.RoleAdmin)
 	b.ready("")
 	b.signIn(e.url, "root")
-	b.do("settings tab", chromedp.Click(`#tab-settings`))
+	b.do("settings from the menu", chromedp.Click(`#admin-menu-btn`), chromedp.Click(`#admin-menu .menu-settings`))
 	const sec = `#panel-settings form.pbx-settings`
 	b.waitFor("the PBX settings", `document.querySelector('`+sec+` input[name=upload_password]')?.value === '`+apptest.UploadPassword+`'`)
 	for _, name := range []string{"upload_user", "upload_password", "cdr_user", "cdr_password"} {

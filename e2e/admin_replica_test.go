@@ -18,7 +18,7 @@ func TestAdminReplica(t *testing.T) {
 	e.createUser("root", "Administrator", store.RoleAdmin)
 	b.ready("")
 	b.signIn(e.url, "root")
-	b.do("settings tab", chromedp.Click(`#tab-settings`))
+	b.do("settings from the menu", chromedp.Click(`#admin-menu-btn`), chromedp.Click(`#admin-menu .menu-settings`))
 	const sec = `#panel-settings .replica`
 	field, save, state := sec+` input[name=replica_url]`, sec+` button[type=submit]`, sec+` .replica-state`
 	b.waitFor("the replication state", `document.querySelector('`+state+`')?.textContent === 'Replication is off.'`)

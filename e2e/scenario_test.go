@@ -359,38 +359,51 @@ func (r appsRun) adminApp(t *testing.T, b driver) {
 		b.typeText(`#panel-log input[name=user]`, "")
 		b.set(`#panel-log select[name=level]`, "error")
 		b.click(submit)
-		b.waitFor("errors only", `(() => { const rows = [...document.querySelectorAll('table.log tbody tr')]; return rows.length >= 1 && rows.every(r => r.querySelector('.level').textContent === 'error'); })()`)
+		b.waitFor("errors only", `(() => { const rows = [...document.querySelectorAll('table.log tbody tr')]; return rows.length >= 1 && rows.every(r => r.querySelector('.level').dataset.level === 'error'); })()`)
 		b.screenshot(r.shots, "admin-log")
 	})
 
 	t.Run("settings", func(t *testing.T) {
 		b := b.sub(t)
 		const retention = `#panel-settings input[name=retention_days]`
-		b.click(`#tab-settings`)
-		// The trace levels appear once the settings have loaded into the form.
-		b.waitFor("the loaded settings form", `document.querySelector('#panel-settings select[name="trace-Converting"]') !== null`)
+		openAdminPage(b, "settings")
+		b.waitFor("the loaded settings", `document.querySelector('#panel-settings input[name=pbx_name]') !== null && document.getElementById('banner').textContent !== ''`)
 		b.typeText(retention, "20000")
-		b.typeText(`#panel-settings input[name=pbx_name]`, "pbx-1")
-		b.click(`#panel-settings form button[type=submit]`)
-		b.waitFor("the field error", `document.querySelector('#panel-settings .field-error').textContent.includes('11000')`)
-		if m, err := e.db.Settings(e.ctx); err != nil || m["retention_days"] != "" || m["pbx_name"] != "" {
-			t.Fatalf("an invalid form was stored: %v %v", m, err)
+		b.click(`#panel-settings form.retention-form button[type=submit]`)
+		b.waitFor("the field error", `document.querySelector('#panel-settings .retention-form .field-error').textContent.includes('11000')`)
+		if m, err := e.db.Settings(e.ctx); err != nil || m["retention_days"] != "" {
+			t.Fatalf("an invalid retention was stored: %v %v", m, err)
 		}
 		b.screenshot(r.shots, "admin-settings-invalid")
-		b.typeText(retention, "30")
-		b.set(`#panel-settings select[name="trace-Converting"]`, "debug")
-		b.click(`#panel-settings form button[type=submit]`)
-		b.waitFor("saved", `document.querySelector('#panel-settings .status').textContent === 'Settings saved.'`)
+		// Each setting saves on its own: the PBX name without retention.
+		b.typeText(`#panel-settings input[name=pbx_name]`, "pbx-1")
+		b.click(`#panel-settings form.pbx-name-form button[type=submit]`)
+		b.waitFor("the PBX name saved", `document.querySelector('#panel-settings .pbx-name-form .saved').textContent === 'Saved.'`)
 		b.waitFor("the banner to go", `document.getElementById('banner').hidden`)
+		if m, err := e.db.Settings(e.ctx); err != nil || m["pbx_name"] != "pbx-1" || m["retention_days"] != "" {
+			t.Fatalf("after saving the PBX name alone: %v %v", m, err)
+		}
+		b.typeText(retention, "30")
+		b.click(`#panel-settings form.retention-form button[type=submit]`)
+		b.waitFor("saved or asked", `document.querySelector('#panel-settings .retention-form .saved').textContent === 'Saved.' || document.querySelector('#panel-settings dialog[open]') !== null`)
+		if evalAs[bool](b, `document.querySelector('#panel-settings dialog[open]') !== null`) {
+			b.click(`#panel-settings dialog[open] button[value=save]`)
+		}
+		b.waitFor("retention saved", `document.querySelector('#panel-settings .retention-form .saved').textContent === 'Saved.'`)
+		openAdminPage(b, "trace")
+		b.waitFor("the trace levels", `document.querySelector('#panel-trace select[name="trace-Converting"]') !== null`)
+		b.set(`#panel-trace select[name="trace-Converting"]`, "debug")
+		b.waitFor("the level saved", `document.querySelector('#panel-trace [data-category="Converting"] .saved').textContent === 'Saved.'`)
 		m, err := e.db.Settings(e.ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		for k, want := range map[string]string{"retention_days": "30", "pbx_name": "pbx-1", "trace.Converting": "debug", "trace.UI": "info"} {
+		for k, want := range map[string]string{"retention_days": "30", "pbx_name": "pbx-1", "trace.Converting": "debug", "trace.UI": ""} {
 			if m[k] != want {
 				t.Errorf("setting %s = %q, want %q", k, m[k], want)
 			}
 		}
+		openAdminPage(b, "settings")
 		b.screenshot(r.shots, "admin-settings")
 	})
 

@@ -40,6 +40,7 @@ type userCalls struct {
 func (e *env) userFixture() userCalls {
 	t := e.t
 	t.Helper()
+	e.waitIngestStarted() // the rows stored directly below must not look left over from a stop
 	e.createUser("ute", "Ute Uhl", store.RoleUser)
 	e.createUser("vera", "Vera Vogt", store.RoleUser)
 	var c userCalls

@@ -539,6 +539,12 @@ func TestEncryptionAtRest(t *testing.T) {
 		if _, kept, err := e.db.TrimExpired(ctx, inS3, later, 1<<20); err != nil || !kept {
 			t.Fatalf("trimmed with the wrong key: %v %v", kept, err)
 		}
+		// The admin's preview of a retention limit counts what retention
+		// would delete: not these.
+		e.clk.Advance(400 * 24 * time.Hour)
+		if p, err := e.db.PreviewRetention(ctx, 1, 5); err != nil || p.WouldDelete != 0 {
+			t.Fatalf("retention preview with the wrong key: %+v %v", p, err)
+		}
 		e.close()
 	}
 

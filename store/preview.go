@@ -45,14 +45,15 @@ func (db *DB) preview(ctx context.Context, cond string, args []any, examples int
 
 // PreviewRetention is what retention would delete with a limit of days
 // (0: none): the recordings created before now − days that are neither
-// protected nor still being received (ExpiredRecordings' rule).
+// protected nor still being received, and that the configured master key
+// can read (ExpiredRecordings' rule: retention keeps what it cannot read).
 func (db *DB) PreviewRetention(ctx context.Context, days int, examples int) (Preview, error) {
 	if days <= 0 {
 		return Preview{}, nil
 	}
 	before := db.now().Add(-time.Duration(days) * 24 * time.Hour)
-	p, err := db.preview(ctx, `created_at < ? AND protected = 0 AND state <> ?`,
-		[]any{before.UnixMilli(), StateReceiving}, examples)
+	p, err := db.preview(ctx, `created_at < ? AND protected = 0 AND state <> ? AND `+readableKey,
+		[]any{before.UnixMilli(), StateReceiving, db.MasterKeyID()}, examples)
 	if err != nil {
 		return Preview{}, fmt.Errorf("store: preview retention: %w", err)
 	}

@@ -10,6 +10,10 @@ import { UsersView } from './users.js';
 import { AppObjectsView } from './appobjects.js';
 import { PasswordDialog } from './password.js';
 import { ActivityView } from './activity.js';
+import { AuditView } from './audit.js';
+import { TraceView } from './trace.js';
+import { PopupMenu } from './menu.js';
+import { icon } from './icons.js';
 import { load as loadLanguage, t } from './i18n.js';
 import * as myApps from './myapps.js';
 
@@ -210,26 +214,29 @@ async function main() {
   const recordings = new RecordingsView(socket, player, admin);
   const views = [
     { id: 'recordings', label: t('common.recordings'), view: recordings },
-    admin
-      ? { id: 'log', label: 'Log', view: new LogView(socket, admin) }
-      : { id: 'activity', label: t('user.tab.activity'), view: new ActivityView(socket, user.name) },
   ];
+  if (!admin) views.push({ id: 'activity', label: t('user.tab.activity'), view: new ActivityView(socket, user.name) });
   if (admin) {
     const settings = new SettingsView(socket, (s) => {
       // The server (settings.Service.Problems) lists what is still to
       // configure, e.g. "PBX Name missing"; the page only shows it.
       const problems = s.problems ?? [];
       banner.hidden = problems.length === 0;
-      banner.textContent = problems.length ? `${problems.join('; ')}: see Settings.` : '';
+      banner.textContent = problems.length ? t('admin.settings.problems', { problems: problems.join('; ') }) : '';
     });
-    views.push({ id: 'settings', label: 'Settings', view: settings });
     const users = new UsersView(socket, user.name);
-    views.push({ id: 'users', label: 'Users', view: users });
+    views.push({ id: 'users', label: t('admin.tab.users'), view: users });
+    views.push({ id: 'audit', label: t('admin.tab.audit'), view: new AuditView(socket) });
+    views.push({ id: 'log', label: t('admin.tab.log'), view: new LogView(socket, admin) });
     // App object changes show in the users' app object choices.
     const appObjects = new AppObjectsView(() => {
       if (started.has(views.findIndex((v) => v.id === 'users'))) users.start();
     });
-    views.push({ id: 'appobjects', label: 'App objects', view: appObjects });
+    views.push({ id: 'appobjects', label: t('admin.tab.appobjects'), view: appObjects });
+    // Settings and trace levels open from the menu in the upper right
+    // corner (the product description's place for them), not as tabs.
+    views.push({ id: 'settings', label: t('admin.menu.settings'), view: settings, menu: true });
+    views.push({ id: 'trace', label: t('admin.menu.trace'), view: new TraceView(socket), menu: true });
   }
 
   // Tabs: arrow keys move between them (WAI-ARIA tabs pattern).
@@ -238,14 +245,21 @@ async function main() {
   tabs.append(list);
   clear(mainEl);
   const started = new Set();
+  const tabViews = views.filter((v) => !v.menu);
   const select = (i, focus) => {
     views.forEach((v, j) => {
       const on = i === j;
-      v.tab.setAttribute('aria-selected', on ? 'true' : 'false');
-      v.tab.tabIndex = on ? 0 : -1;
+      if (v.tab) {
+        v.tab.setAttribute('aria-selected', on ? 'true' : 'false');
+        v.tab.tabIndex = on || (views[i].menu && v === tabViews[0]) ? 0 : -1;
+      }
       v.panel.hidden = !on;
     });
-    if (focus) views[i].tab.focus();
+    if (views[i].menu) {
+      // A page of the menu: its heading takes the focus, so that a screen
+      // reader says where it is.
+      if (focus) views[i].panel.querySelector('h2')?.focus();
+    } else if (focus) views[i].tab.focus();
     if (!started.has(i)) {
       started.add(i);
       views[i].view.start();
@@ -255,22 +269,44 @@ async function main() {
     history.replaceState(null, '', `#${views[i].id}`);
   };
   views.forEach((v, i) => {
+    if (v.menu) {
+      v.panel = h('section', { id: `panel-${v.id}`, class: 'menu-page', hidden: true }, v.view.el);
+      const heading = v.view.el.querySelector('h2');
+      if (heading) heading.tabIndex = -1;
+      mainEl.append(v.panel);
+      return;
+    }
+    const k = tabViews.indexOf(v);
     v.tab = h('button', {
       type: 'button', role: 'tab', id: `tab-${v.id}`, 'aria-controls': `panel-${v.id}`,
       onclick: () => select(i, false),
       onkeydown: (ev) => {
         let j = -1;
-        if (ev.key === 'ArrowRight') j = (i + 1) % views.length;
-        else if (ev.key === 'ArrowLeft') j = (i - 1 + views.length) % views.length;
+        if (ev.key === 'ArrowRight') j = (k + 1) % tabViews.length;
+        else if (ev.key === 'ArrowLeft') j = (k - 1 + tabViews.length) % tabViews.length;
         else if (ev.key === 'Home') j = 0;
-        else if (ev.key === 'End') j = views.length - 1;
-        if (j >= 0) { ev.preventDefault(); select(j, true); }
+        else if (ev.key === 'End') j = tabViews.length - 1;
+        if (j >= 0) { ev.preventDefault(); select(views.indexOf(tabViews[j]), true); }
       },
     }, v.label);
     v.panel = h('div', { role: 'tabpanel', id: `panel-${v.id}`, 'aria-labelledby': `tab-${v.id}`, hidden: true }, v.view.el);
     list.append(v.tab);
     mainEl.append(v.panel);
   });
+  if (admin) {
+    // The menu in the upper right corner: settings and trace levels.
+    const menu = new PopupMenu(t('admin.menu.label'));
+    const btn = h('button', {
+      type: 'button', id: 'admin-menu-btn', class: 'admin-menu-btn', 'aria-haspopup': 'menu', 'aria-expanded': 'false',
+      'aria-label': t('admin.menu.label'),
+      onclick: () => menu.open(btn, views.filter((v) => v.menu).map((v) => ({
+        label: v.label, cls: `menu-${v.id}`, run: () => select(views.indexOf(v), true),
+      }))),
+    }, icon('more'));
+    document.querySelector('header.top .who').append(btn);
+    menu.el.id = 'admin-menu';
+    document.querySelector('header.top').append(menu.el); // inside the banner landmark
+  }
   document.getElementById('player-slot').append(player.el);
 
   socket.onReconnect = async () => {

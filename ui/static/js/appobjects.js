@@ -3,6 +3,7 @@
 // through them may see.
 import { adminCall } from './api.js';
 import { h, clear, uid, StatusLine, ConfirmDialog } from './dom.js';
+import { t } from './i18n.js';
 
 /** parseAccess splits a comma/newline separated access list. */
 export function parseAccess(text) {
@@ -14,7 +15,7 @@ export class AppObjectsView {
     this.onChange = onChange ?? (() => {});
     this.status = new StatusLine();
     this.tbody = h('tbody');
-    this.empty = h('p', { class: 'empty', hidden: true }, 'No app objects yet.');
+    this.empty = h('p', { class: 'empty', hidden: true }, t('admin.ao.empty'));
     const f = (label, input, help) => {
       const id = uid('ao');
       input.id = id;
@@ -32,20 +33,20 @@ export class AppObjectsView {
     this.onPBX = h('input', { type: 'checkbox', name: 'on_pbx' });
     this.pbxNote = h('p', { class: 'help pbx-note', hidden: true });
     this.form = h('form', { class: 'create-user create-appobject', onsubmit: (ev) => { ev.preventDefault(); this.create(); } },
-      f('Name (as the PBX app object)', this.name), f('Display name', this.display), f('Type', this.type),
-      f('Access list', this.access, 'Extensions whose recordings its users may see: numbers or user names, separated by commas or new lines.'),
-      f('Create it on the PBX too', this.onPBX, 'With the PBX connected: the App object is created on the PBX (URL of the app, websocket and Admin API for the user object, the instance password).'),
-      h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Add app object')));
+      f(t('admin.ao.name'), this.name), f(t('admin.users.display'), this.display), f(t('admin.ao.type'), this.type),
+      f(t('admin.ao.access'), this.access, t('admin.ao.accessHelp')),
+      f(t('admin.ao.onPBX'), this.onPBX, t('admin.ao.onPBXHelp')),
+      h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, t('admin.ao.add'))));
 
-    this.dialog = new ConfirmDialog('delete', 'Delete');
+    this.dialog = new ConfirmDialog('delete', t('admin.users.delete'));
 
     this.el = h('section', { class: 'view', 'aria-labelledby': 'ao-title' },
-      h('h2', { id: 'ao-title' }, 'App objects'), this.status.el, this.pbxNote,
+      h('h2', { id: 'ao-title' }, t('admin.tab.appobjects')), this.status.el, this.pbxNote,
       h('div', { class: 'table-wrap' }, h('table', { class: 'users appobjects' },
-        h('thead', null, h('tr', null, ['Name', 'Display name', 'Type', 'On the PBX', 'Access list', 'Actions'].map((t) => h('th', { scope: 'col' }, t)))),
+        h('thead', null, h('tr', null, [t('admin.users.col.name'), t('admin.users.display'), t('admin.ao.type'), t('admin.ao.colPBX'), t('admin.ao.access'), t('admin.ao.actions')].map((c) => h('th', { scope: 'col' }, c)))),
         this.tbody)),
       this.empty,
-      h('h2', null, 'Add an app object'), this.form, this.dialog.el);
+      h('h2', null, t('admin.ao.addTitle')), this.form, this.dialog.el);
   }
 
   async start() {
@@ -56,13 +57,13 @@ export class AppObjectsView {
       this.pbx = res?.pbx ?? { connected: false };
       this.pbxNote.hidden = false;
       this.pbxNote.textContent = this.pbx.connected
-        ? `PBX connected: the list is what it holds${this.pbx.last_error ? ` (last read failed: ${this.pbx.last_error})` : ''}.`
-        : 'PBX not connected: the last list read from it is shown; changes on the PBX are not possible now.';
+        ? (this.pbx.last_error ? t('admin.ao.pbxConnectedError', { error: this.pbx.last_error }) : t('admin.ao.pbxConnected'))
+        : t('admin.ao.pbxNotConnected');
       this.onPBX.disabled = !this.pbx.connected;
       for (const o of list) this.tbody.append(this.row(o));
       this.empty.hidden = list.length > 0;
     } catch (err) {
-      this.status.error(`Cannot load app objects: ${err.message}`);
+      this.status.error(t('admin.ao.loadError', { error: err.message }));
     }
   }
 
@@ -73,20 +74,20 @@ export class AppObjectsView {
       value: (o.access ?? []).join(', '),
     });
     const save = h('button', {
-      type: 'button', class: 'act save-access-btn', 'aria-label': `Save access list of ${o.name}`,
+      type: 'button', class: 'act save-access-btn', 'aria-label': t('admin.ao.saveAccessOf', { name: o.name }),
       onclick: () => this.saveAccess(o, access),
-    }, 'Save');
+    }, t('admin.save'));
     const del = h('button', {
-      type: 'button', class: 'act danger delete-btn', 'aria-label': `Delete app object ${o.name}`,
+      type: 'button', class: 'act danger delete-btn', 'aria-label': t('admin.ao.deleteOf', { name: o.name }),
       onclick: () => this.confirmDelete(o, del),
-    }, 'Delete');
+    }, t('admin.users.delete'));
     return h('tr', { 'data-name': o.name },
-      h('td', { 'data-label': 'Name', class: 'ao-name' }, o.name),
-      h('td', { 'data-label': 'Display name' }, o.display_name ?? ''),
-      h('td', { 'data-label': 'Type' }, o.type ?? ''),
-      h('td', { 'data-label': 'On the PBX', class: `pbx-state pbx-${o.pbx?.state || 'local'}` }, pbxState(o.pbx)),
-      h('td', { 'data-label': 'Access list' },
-        h('label', { for: id, class: 'visually-hidden' }, `Access list of ${o.name}`), access),
+      h('td', { 'data-label': t('admin.users.col.name'), class: 'ao-name' }, o.name),
+      h('td', { 'data-label': t('admin.users.display') }, o.display_name ?? ''),
+      h('td', { 'data-label': t('admin.ao.type') }, o.type ?? ''),
+      h('td', { 'data-label': t('admin.ao.colPBX'), class: `pbx-state pbx-${o.pbx?.state || 'local'}` }, pbxState(o.pbx)),
+      h('td', { 'data-label': t('admin.ao.access') },
+        h('label', { for: id, class: 'visually-hidden' }, t('admin.ao.accessOf', { name: o.name })), access),
       h('td', { class: 'actions' }, save, del));
   }
 
@@ -105,11 +106,11 @@ export class AppObjectsView {
         res = await adminCall('POST', '/api/admin/appobjects', body);
       }
       this.form.reset();
-      this.status.info(`App object ${res?.name ?? ''} added.`);
+      this.status.info(t('admin.ao.added', { name: res?.name ?? '' }));
       await this.start();
       this.onChange();
     } catch (err) {
-      this.status.error(`Not added: ${err.message}`);
+      this.status.error(t('admin.users.notAdded', { error: err.message }));
     }
   }
 
@@ -118,17 +119,17 @@ export class AppObjectsView {
       await adminCall('PUT', `/api/admin/appobjects/${encodeURIComponent(o.name)}`, {
         display_name: o.display_name ?? '', type: o.type, access: parseAccess(input.value),
       });
-      this.status.info(`Access list of ${o.name} saved.`);
+      this.status.info(t('admin.ao.saved', { name: o.name }));
       await this.start();
       this.tbody.querySelector(`tr[data-name="${CSS.escape(o.name)}"] .save-access-btn`)?.focus();
     } catch (err) {
-      this.status.error(`Not saved: ${err.message}`);
+      this.status.error(t('admin.notSaved', { error: err.message }));
     }
   }
 
   confirmDelete(o, opener) {
-    this.dialog.ask('Delete app object?',
-      `App object ${o.name} will be deleted${o.pbx?.state === 'present' && this.pbx?.connected ? ' on the PBX and here' : ''}. Users signing in through it will see only their own recordings.`,
+    this.dialog.ask(t('admin.ao.deleteTitle'),
+      t(o.pbx?.state === 'present' && this.pbx?.connected ? 'admin.ao.deleteTextPBX' : 'admin.ao.deleteText', { name: o.name }),
       () => this.deleteObject({ o, opener }), () => opener.focus());
   }
 
@@ -136,12 +137,12 @@ export class AppObjectsView {
     try {
       const onPBX = d.o.pbx?.state === 'present' && this.pbx?.connected;
       await adminCall('DELETE', `/api/admin/${onPBX ? 'pbx/' : ''}appobjects/${encodeURIComponent(d.o.name)}`);
-      this.status.info(`App object ${d.o.name} deleted.`);
+      this.status.info(t('admin.ao.deleted', { name: d.o.name }));
       await this.start();
       this.onChange();
       this.name.focus();
     } catch (err) {
-      this.status.error(`Not deleted: ${err.message}`);
+      this.status.error(t('admin.users.notDeleted', { error: err.message }));
       d.opener.focus();
     }
   }
@@ -150,8 +151,8 @@ export class AppObjectsView {
 /** pbxState says what the PBX last said of an app object. */
 export function pbxState(p) {
   switch (p?.state) {
-    case 'present': return p.connected ? 'yes (connected)' : 'yes';
-    case 'missing': return 'missing on the PBX';
+    case 'present': return p.connected ? t('admin.ao.pbxYesConnected') : t('admin.ao.pbxYes');
+    case 'missing': return t('admin.ao.pbxMissing');
     default: return '—';
   }
 }

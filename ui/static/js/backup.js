@@ -5,6 +5,7 @@
 // then saved or failed. A backup someone else started is shown the same way.
 import { adminCall, me } from './api.js';
 import { h, uid } from './dom.js';
+import { t } from './i18n.js';
 
 export const backupURL = '/api/admin/backup';
 export const statusURL = '/api/admin/backup/status';
@@ -44,19 +45,17 @@ export function progressText(st, user) {
   const other = st.user && user && st.user !== user;
   switch (st.phase) {
     case 'snapshot': {
-      const t = `Preparing snapshot… ${percent(st.bytes, st.total)} %`;
-      return other ? `A backup started by ${st.user} is running: ${t}` : t;
+      const text = t('admin.backup.snapshot', { p: percent(st.bytes, st.total) });
+      return other ? t('admin.backup.otherRunning', { user: st.user, text }) : text;
     }
     case 'sending': {
-      const t = `Downloading… ${bytesText(st.bytes)} of ${bytesText(st.total)}`;
-      return other ? `A backup started by ${st.user} is running: ${t}` : t;
+      const text = t('admin.backup.sending', { bytes: bytesText(st.bytes), total: bytesText(st.total) });
+      return other ? t('admin.backup.otherRunning', { user: st.user, text }) : text;
     }
     case 'done':
-      return other ? `The backup started by ${st.user} has finished: ${st.file ?? ''}, ${bytesText(st.bytes)}`
-        : `Backup saved: ${st.file ?? ''}, ${bytesText(st.bytes)}`;
+      return t(other ? 'admin.backup.otherDone' : 'admin.backup.done', { user: st.user, file: st.file ?? '', size: bytesText(st.bytes) });
     case 'failed':
-      return other ? `The backup started by ${st.user} failed: ${st.error || 'unknown reason'}`
-        : `Backup failed: ${st.error || 'unknown reason'}`;
+      return t(other ? 'admin.backup.otherFailed' : 'admin.backup.failed', { user: st.user, error: st.error || t('admin.backup.unknown') });
     default:
       return '';
   }
@@ -74,16 +73,15 @@ export class BackupView {
     const textID = uid('backup-text');
     this.link = h('a', {
       class: 'button backup-link', href: backupURL, download: '', onclick: (ev) => this.clicked(ev),
-    }, 'Download database backup');
+    }, t('admin.backup.link'));
     this.progress = h('progress', { id: progID, max: '100', 'aria-describedby': textID });
     this.text = h('p', { id: textID, class: 'backup-text', role: 'status', 'aria-live': 'polite' });
     this.note = h('p', { class: 'backup-note', role: 'alert', hidden: true });
     this.box = h('div', { class: 'backup-progress', hidden: true },
-      h('label', { for: progID }, 'Backup progress'), this.progress, this.text);
+      h('label', { for: progID }, t('admin.backup.progress')), this.progress, this.text);
     this.el = h('div', { class: 'backup' },
-      h('h2', null, 'Backup'),
-      h('p', null, 'A consistent copy of the whole database (recordings, users, settings, log). '
-        + 'The server first makes a snapshot, then your browser saves the file.'),
+      h('h2', null, t('admin.backup.title')),
+      h('p', null, t('admin.backup.help')),
       h('p', null, this.link),
       this.note,
       this.box);
@@ -105,24 +103,24 @@ export class BackupView {
     if (this.armed) return; // the download itself: the browser saves it
     ev.preventDefault();
     if (this.timer || this.checking) {
-      this.notice('A backup is already running; wait until it has finished.');
+      this.notice(t('admin.backup.wait'));
       return;
     }
     this.notice('');
-    this.show(null, 'Starting backup…'); // the last backup's state goes
+    this.show(null, t('admin.backup.starting')); // the last backup's state goes
     let st = null;
     this.checking = true; // a second click meanwhile starts nothing
     try {
       st = await adminCall('GET', statusURL);
     } catch (err) {
-      this.notice(`Cannot ask for the backup's status (${err.message}); the download starts anyway.`);
+      this.notice(t('admin.backup.noStatus', { error: err.message }));
     } finally {
       this.checking = false;
     }
     if (running(st)) {
       // The server would answer 503: show the running backup instead.
       this.lastID = st.id;
-      this.notice(`Backup already running (started by ${st.user || 'someone'}); yours was not started.`);
+      this.notice(t('admin.backup.refused', { user: st.user || t('admin.backup.someone') }));
       this.show(st, progressText(st, this.user));
       this.follow(st.id - 1);
       return;
@@ -149,7 +147,7 @@ export class BackupView {
       try {
         st = await adminCall('GET', statusURL);
       } catch (err) {
-        this.text.textContent = `Cannot read the backup's progress: ${err.message}`;
+        this.text.textContent = t('admin.backup.noProgress', { error: err.message });
         // Signed out or no longer an admin: asking again will not help.
         this.timer = err.status === 401 || err.status === 403 ? 0 : setTimeout(tick, pollMS * 2);
         return;
@@ -157,7 +155,7 @@ export class BackupView {
       if (st.id <= base) {
         if (Date.now() - since > startWaitMS) {
           this.timer = 0;
-          this.show(null, 'The backup did not start; see the browser\'s downloads for the reason.');
+          this.show(null, t('admin.backup.notStarted'));
           return;
         }
         this.timer = setTimeout(tick, pollMS);

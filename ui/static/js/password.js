@@ -1,6 +1,7 @@
 // Choosing a password: the dialog of a user changing their own (current,
 // new, repeated) and of an admin setting someone's (new, repeated).
 import { h, uid } from './dom.js';
+import { t } from './i18n.js';
 
 /** minPasswordLength is the server's minimum (store.MinPasswordLen), in characters. */
 export const minPasswordLength = 10;
@@ -8,9 +9,9 @@ const maxPasswordBytes = 72; // bcrypt's limit
 
 /** passwordProblem says what is wrong with a new password and its repetition, or ''. */
 export function passwordProblem(pw, repeat) {
-  if ([...pw].length < minPasswordLength) return `The password needs at least ${minPasswordLength} characters.`;
-  if (new TextEncoder().encode(pw).length > maxPasswordBytes) return `The password may have at most ${maxPasswordBytes} bytes.`;
-  if (pw !== repeat) return 'The two entries differ.';
+  if ([...pw].length < minPasswordLength) return t('common.pw.short', { n: minPasswordLength });
+  if (new TextEncoder().encode(pw).length > maxPasswordBytes) return t('common.pw.long', { n: maxPasswordBytes });
+  if (pw !== repeat) return t('common.pw.differ');
   return '';
 }
 
@@ -29,9 +30,9 @@ export class PasswordDialog {
       });
       return { input, el: h('div', { class: 'field' }, h('label', { for: id }, text), input) };
     };
-    this.current = withCurrent ? field('old', 'Current password', 'current-password') : null;
-    this.next = field('new', `New password (${minPasswordLength} or more characters)`, 'new-password');
-    this.repeat = field('repeat', 'New password again', 'new-password');
+    this.current = withCurrent ? field('old', t('common.pw.current'), 'current-password') : null;
+    this.next = field('new', t('common.pw.new', { n: minPasswordLength }), 'new-password');
+    this.repeat = field('repeat', t('common.pw.repeat'), 'new-password');
     this.title = h('h2', { id: titleID });
     this.text = h('p', { class: 'help' });
     this.error = h('p', { class: 'field-error', role: 'alert' });
@@ -39,7 +40,7 @@ export class PasswordDialog {
     this.form = h('form', { class: 'settings', novalidate: true, onsubmit: (ev) => { ev.preventDefault(); this.send(); } },
       this.title, this.text, this.current?.el ?? null, this.next.el, this.repeat.el, this.error,
       h('div', { class: 'buttons' },
-        h('button', { type: 'button', value: 'cancel', onclick: () => this.el.close() }, 'Cancel'),
+        h('button', { type: 'button', value: 'cancel', onclick: () => this.el.close() }, t('common.cancel')),
         this.submitButton));
     this.el = h('dialog', { class: 'confirm password-dialog', 'aria-labelledby': titleID }, this.form);
     this.submit = null;
@@ -57,7 +58,7 @@ export class PasswordDialog {
 
   async send() {
     const problem = (this.current && this.current.input.value === '')
-      ? 'Enter your current password.'
+      ? t('common.pw.enterCurrent')
       : passwordProblem(this.next.input.value, this.repeat.input.value);
     if (problem) {
       this.error.textContent = problem;

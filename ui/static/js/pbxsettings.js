@@ -8,6 +8,7 @@
 // service started (environment) are shown read-only.
 import { adminCall } from './api.js';
 import { h, uid, StatusLine } from './dom.js';
+import { t } from './i18n.js';
 
 /** maxGraceSeconds is the server's limit for nocdr_grace_seconds (7 days). */
 export const maxGraceSeconds = 7 * 24 * 3600;
@@ -22,16 +23,16 @@ const defaultGraceSeconds = 15 * 60;
  * whole seconds; NaN when it is not a number of minutes.
  */
 export function graceSeconds(text) {
-  const t = String(text).trim();
-  if (!/^\d+(\.\d+)?$/.test(t)) return NaN;
-  return Math.round(Number(t) * 60);
+  const v = String(text).trim();
+  if (!/^\d+(\.\d+)?$/.test(v)) return NaN;
+  return Math.round(Number(v) * 60);
 }
 
 /** graceError checks the grace field's text; '' when valid. */
 export function graceError(text) {
   const s = graceSeconds(text);
-  if (Number.isNaN(s)) return 'Enter a number of minutes, e.g. 15.';
-  if (s > maxGraceSeconds) return `At most ${maxGraceSeconds / 60} minutes (7 days).`;
+  if (Number.isNaN(s)) return t('admin.pbxs.graceNumber');
+  if (s > maxGraceSeconds) return t('admin.pbxs.graceMax', { n: maxGraceSeconds / 60 });
   return '';
 }
 
@@ -47,10 +48,10 @@ export function minutesText(seconds) {
  */
 export function credentialError(value, isUser) {
   const v = String(value);
-  if (!isUser && v === '') return 'A password is required: enter one or generate one.';
-  if (new TextEncoder().encode(v).length > maxCredentialBytes) return `At most ${maxCredentialBytes} bytes.`;
-  if (/[\u0000-\u001f\u007f]/.test(v)) return 'No control characters or line breaks.';
-  if (isUser && v.includes(':')) return 'A user name cannot contain ":" (HTTP Basic).';
+  if (!isUser && v === '') return t('admin.pbxs.pwRequired');
+  if (new TextEncoder().encode(v).length > maxCredentialBytes) return t('admin.pbxs.maxBytes', { n: maxCredentialBytes });
+  if (/[\u0000-\u001f\u007f]/.test(v)) return t('admin.pbxs.control');
+  if (isUser && v.includes(':')) return t('admin.pbxs.colon');
   return '';
 }
 
@@ -65,9 +66,9 @@ export function networkList(text) {
  */
 export function networksError(text) {
   const list = networkList(text);
-  if (list.length > maxNetworks) return `At most ${maxNetworks} networks.`;
+  if (list.length > maxNetworks) return t('admin.pbxs.maxNetworks', { n: maxNetworks });
   const bad = list.find((n) => !/^[0-9A-Fa-f:.]+(\/\d{1,3})?$/.test(n) || !/[.:]/.test(n));
-  if (bad) return `"${bad}" is not a network such as 192.0.2.0/24 or an address such as 192.0.2.7.`;
+  if (bad) return t('admin.pbxs.badNetwork', { bad });
   return '';
 }
 
@@ -116,17 +117,17 @@ export class PBXSettingsView {
     this.loaded = null;
     this.fields = [];
 
-    this.recordTo = this.urlField('pbx-record-to', 'record-to-url', 'Record-to URL for this domain');
-    this.recordToAuth = this.urlField('pbx-record-to-auth', 'record-to-url-auth', 'Record-to URL with the upload user and password');
-    this.cdrAddr = this.urlField('pbx-cdr-url', 'cdr-url', 'CDR address for this domain');
+    this.recordTo = this.urlField('pbx-record-to', 'record-to-url', t('admin.pbxs.recordTo'));
+    this.recordToAuth = this.urlField('pbx-record-to-auth', 'record-to-url-auth', t('admin.pbxs.recordToAuth'));
+    this.cdrAddr = this.urlField('pbx-cdr-url', 'cdr-url', t('admin.pbxs.cdrAddr'));
     this.cdrAuth = h('p', { class: 'cdr-auth', 'aria-live': 'polite' });
 
-    this.uploadUser = this.textField('upload_user', 'Upload user', 'The user name the phones send (HTTP Basic).');
-    this.uploadPW = this.secretField('upload_password', 'Upload password', 'upload password');
-    this.cdrUser = this.textField('cdr_user', 'CDR user', 'The user name the PBX sends (HTTP Basic).');
-    this.cdrPW = this.secretField('cdr_password', 'CDR password', 'CDR password');
-    this.appPW = this.secretField('instance_password', 'Instance password', 'instance password');
-    this.domain = this.textField('domain', 'Domain', 'The domain this instance serves (the {domain} of its URLs, the PBX\u2019s System Name). Once set, the PBX is expected to connect.');
+    this.uploadUser = this.textField('upload_user', t('admin.pbxs.uploadUser'), t('admin.pbxs.uploadUserHelp'));
+    this.uploadPW = this.secretField('upload_password', t('admin.pbxs.uploadPW'), t('admin.pbxs.uploadPWNoun'));
+    this.cdrUser = this.textField('cdr_user', t('admin.pbxs.cdrUser'), t('admin.pbxs.cdrUserHelp'));
+    this.cdrPW = this.secretField('cdr_password', t('admin.pbxs.cdrPW'), t('admin.pbxs.cdrPW'));
+    this.appPW = this.secretField('instance_password', t('admin.pbxs.appPW'), t('admin.pbxs.appPWNoun'));
+    this.domain = this.textField('domain', t('admin.pbxs.domain'), t('admin.pbxs.domainHelp'));
     for (const f of [this.uploadUser, this.uploadPW]) f.input.addEventListener('input', () => this.showURLs());
 
     const netID = uid('pbx-networks');
@@ -136,17 +137,17 @@ export class PBXSettingsView {
       name: 'anonymous_networks',
       input: h('input', {
         id: netID, name: 'anonymous_networks', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'off',
-        placeholder: 'e.g. 192.0.2.0/24, 198.51.100.7', 'aria-describedby': `${netHelp} ${netErr}`,
+        placeholder: t('admin.pbxs.netPlaceholder'), 'aria-describedby': `${netHelp} ${netErr}`,
         oninput: () => this.check(this.networks, false),
       }),
       err: h('p', { id: netErr, class: 'field-error', 'aria-live': 'polite' }),
       fixed: h('p', { class: 'help fixed-note', hidden: true }),
       validate: (v) => networksError(v),
     };
-    this.networks.el = h('div', { class: 'field' }, h('label', { for: netID }, 'Networks allowed without credentials'),
+    this.networks.el = h('div', { class: 'field' }, h('label', { for: netID }, t('admin.pbxs.networks')),
       this.networks.input,
       h('p', { id: netHelp, class: 'help' },
-        'Only for devices that cannot send credentials (13r2 phones): their uploads and CDRs are accepted without user and password when they come from these networks (CIDR such as 192.0.2.0/24, or single addresses, separated by commas). Empty: none. The source is the connection\u2019s address; a proxy in between hides it.'),
+        t('admin.pbxs.networksHelp')),
       this.networks.fixed, this.networks.err);
 
     const graceID = uid('pbx-grace');
@@ -165,27 +166,27 @@ export class PBXSettingsView {
     this.fields.push(this.uploadUser, this.uploadPW, this.cdrUser, this.cdrPW, this.appPW, this.domain, this.networks, this.grace);
 
     this.form = h('form', { class: 'settings pbx-settings', novalidate: true, onsubmit: (ev) => { ev.preventDefault(); this.save(); } },
-      h('fieldset', { class: 'group' }, h('legend', null, 'Phones and gateways (Record-to URL)'),
+      h('fieldset', { class: 'group' }, h('legend', null, t('admin.pbxs.phones')),
         h('p', { class: 'help' },
-          'Set the Record-to URL of every recording phone and gateway to this address, with the upload user and password below (HTTP Basic; the second address carries them). Uploads without them are refused.'),
+          t('admin.pbxs.phonesHelp')),
         this.recordTo.el, this.recordToAuth.el, this.uploadUser.el, this.uploadPW.el),
-      h('fieldset', { class: 'group' }, h('legend', null, 'CDR interface'),
+      h('fieldset', { class: 'group' }, h('legend', null, t('admin.pbxs.cdr')),
         h('p', { class: 'help' },
-          'Set the PBX\u2019s CDR interface (CDR0 or CDR1) to send its records by HTTP to this address, with the user and password below (HTTP Basic).'),
+          t('admin.pbxs.cdrHelp')),
         this.cdrAddr.el, this.cdrAuth, this.cdrUser.el, this.cdrPW.el),
-      h('fieldset', { class: 'group' }, h('legend', null, 'Devices without credentials'), this.networks.el),
-      h('fieldset', { class: 'group' }, h('legend', null, 'App sign-in (AppLogin)'),
+      h('fieldset', { class: 'group' }, h('legend', null, t('admin.pbxs.devices')), this.networks.el),
+      h('fieldset', { class: 'group' }, h('legend', null, t('admin.pbxs.app')),
         h('p', { class: 'help' },
-          'The password of this service\u2019s App objects in the PBX (the same for all of them). The PBX signs its users in to the apps with it.'),
+          t('admin.pbxs.appHelp')),
         this.appPW.el, this.domain.el),
-      h('fieldset', { class: 'group' }, h('legend', null, 'Recordings without CDR'),
+      h('fieldset', { class: 'group' }, h('legend', null, t('admin.pbxs.nocdr')),
         h('div', { class: 'field' },
-          h('label', { for: graceID }, 'NoCDR grace time (minutes)'),
+          h('label', { for: graceID }, t('admin.pbxs.grace')),
           this.grace.input, this.grace.help, this.grace.err)),
-      h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary save-pbx-btn' }, 'Save PBX settings')));
+      h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary save-pbx-btn' }, t('admin.pbxs.save'))));
 
     this.el = h('section', { class: 'pbx-section', 'aria-labelledby': 'pbx-title' },
-      h('h2', { id: 'pbx-title' }, 'PBX integration'), this.status.el, this.form);
+      h('h2', { id: 'pbx-title' }, t('admin.pbxs.title')), this.status.el, this.form);
     this.showURLs();
   }
 
@@ -200,9 +201,9 @@ export class PBXSettingsView {
       copyValue: null,
     };
     const copy = h('button', {
-      type: 'button', class: `act copy-btn copy-${cls}`, 'aria-label': `Copy the ${label.toLowerCase()}`,
+      type: 'button', class: `act copy-btn copy-${cls}`, 'aria-label': t('admin.pbxs.copyOf', { what: label.toLowerCase() }),
       onclick: () => this.copy(f.input, label, f.copyValue),
-    }, 'Copy');
+    }, t('admin.pbxs.copy'));
     f.el = h('div', { class: 'field' }, h('label', { for: id }, label), h('span', { class: 'inline-edit url-line' }, f.input, copy));
     return f;
   }
@@ -245,31 +246,31 @@ export class PBXSettingsView {
       validate: (v) => credentialError(v, false),
     };
     f.show = h('button', {
-      type: 'button', class: 'act show-btn', 'aria-pressed': 'false', 'aria-label': `Show the ${noun}`,
+      type: 'button', class: 'act show-btn', 'aria-pressed': 'false', 'aria-label': t('admin.pbxs.showOf', { what: noun }),
       onclick: () => this.toggleShown(f),
-    }, 'Show');
+    }, t('admin.pbxs.show'));
     f.copy = h('button', {
-      type: 'button', class: 'act copy-btn', 'aria-label': `Copy the ${noun}`, onclick: () => this.copy(f.input, label),
-    }, 'Copy');
+      type: 'button', class: 'act copy-btn', 'aria-label': t('admin.pbxs.copyOf', { what: noun }), onclick: () => this.copy(f.input, label),
+    }, t('admin.pbxs.copy'));
     f.generate = h('button', {
-      type: 'button', class: 'act generate-btn', 'aria-label': `Generate a new ${noun}`,
+      type: 'button', class: 'act generate-btn', 'aria-label': t('admin.pbxs.generateOf', { what: noun }),
       onclick: () => {
         f.input.value = generatePassword();
         this.check(f, false);
         this.showURLs();
-        this.status.info(`New ${noun} generated: save to put it in force, then enter it where it is used.`);
+        this.status.info(t('admin.pbxs.generated', { what: noun }));
       },
-    }, 'Generate');
+    }, t('admin.pbxs.generate'));
     f.el = h('div', { class: `field secret secret-${name}` }, h('label', { for: id }, label),
       h('span', { class: 'inline-edit secret-line' }, f.input, f.show, f.copy, f.generate),
-      h('p', { id: helpID, class: 'help' }, 'Changing it here means changing it where it is entered too.'), f.fixed, f.err);
+      h('p', { id: helpID, class: 'help' }, t('admin.pbxs.changeHelp')), f.fixed, f.err);
     return f;
   }
 
   toggleShown(f) {
     const shown = f.input.type === 'password';
     f.input.type = shown ? 'text' : 'password';
-    f.show.textContent = shown ? 'Hide' : 'Show';
+    f.show.textContent = shown ? t('admin.pbxs.hide') : t('admin.pbxs.show');
     f.show.setAttribute('aria-pressed', shown ? 'true' : 'false');
     this.showURLs();
   }
@@ -278,7 +279,7 @@ export class PBXSettingsView {
     try {
       this.fill(await adminCall('GET', '/api/admin/pbx'));
     } catch (err) {
-      this.status.error(`Cannot load the PBX settings: ${err.message}`);
+      this.status.error(t('admin.pbxs.loadError', { error: err.message }));
     }
   }
 
@@ -295,20 +296,19 @@ export class PBXSettingsView {
       f.input.readOnly = !!by;
       if (f.generate) f.generate.hidden = !!by;
       f.fixed.hidden = !by;
-      f.fixed.textContent = by ? `Set by ${by} when the service started: change it there.` : '';
+      f.fixed.textContent = by ? t('admin.pbxs.fixed', { by }) : '';
     }
     const secs = p.nocdr_grace_seconds ?? defaultGraceSeconds;
     this.grace.input.value = minutesText(secs);
-    this.grace.help.textContent = `How long a new recording waits for its CDR before it is marked NoCDR: 0 to ${maxGraceSeconds / 60} minutes (7 days). `
-      + (p.nocdr_grace_configured ? `Now ${minutesText(secs)} minutes.` : `Now the default, ${minutesText(secs)} minutes.`);
+    this.grace.help.textContent = `${t('admin.pbxs.graceHelp', { n: maxGraceSeconds / 60 })} `
+      + t(p.nocdr_grace_configured ? 'admin.pbxs.graceNow' : 'admin.pbxs.graceDefault', { m: minutesText(secs) });
     for (const f of this.fields) {
       f.err.textContent = '';
       f.input.setAttribute('aria-invalid', 'false');
     }
     this.showURLs();
     const nets = p.anonymous_networks ?? [];
-    this.cdrAuth.textContent = 'CDRs are accepted only with the CDR user and password below (HTTP Basic)'
-      + (nets.length ? `, or without them from ${nets.join(', ')}.` : '.');
+    this.cdrAuth.textContent = nets.length ? t('admin.pbxs.cdrAuthNets', { nets: nets.join(', ') }) : t('admin.pbxs.cdrAuth');
   }
 
   // showURLs shows the addresses to enter on the phones and the PBX; the
@@ -333,15 +333,15 @@ export class PBXSettingsView {
   async copy(input, label, value) {
     try {
       await navigator.clipboard.writeText(value ?? input.value);
-      this.status.info(`${label} copied.`);
+      this.status.info(t('admin.pbxs.copied', { what: label }));
     } catch {
       if (value && value !== input.value) {
-        this.status.error('Copying is not allowed here: show the password, then copy the address by hand.');
+        this.status.error(t('admin.pbxs.copyDenied'));
         return;
       }
       input.focus();
       input.select();
-      this.status.info('Selected: copy it with Ctrl+C (or \u2318C).');
+      this.status.info(t('admin.pbxs.selected'));
     }
   }
 
@@ -353,7 +353,7 @@ export class PBXSettingsView {
     }
     if (firstBad) {
       firstBad.input.focus();
-      this.status.error('Not saved: please correct the marked field.');
+      this.status.error(t('admin.pbxs.fix'));
       return;
     }
     const loaded = this.loaded ?? {};
@@ -372,14 +372,14 @@ export class PBXSettingsView {
     const secs = graceSeconds(this.grace.input.value);
     if (secs !== loaded.nocdr_grace_seconds) body.nocdr_grace_seconds = secs;
     if (Object.keys(body).length === 0) {
-      this.status.info('Nothing changed.');
+      this.status.info(t('admin.pbxs.nothing'));
       return;
     }
     try {
       this.fill(await adminCall('PUT', '/api/admin/pbx', body));
-      this.status.info('PBX settings saved.');
+      this.status.info(t('admin.pbxs.saved'));
     } catch (err) {
-      this.status.error(`Not saved: ${err.message}`);
+      this.status.error(t('admin.notSaved', { error: err.message }));
     }
   }
 }

@@ -5,33 +5,36 @@
 // PbxStatus pushes.
 import { h, clear } from './dom.js';
 import { dateTimeText } from './format.js';
+import { t } from './i18n.js';
 
 export function pbxLines(st) {
   const lines = [];
   const conns = st?.connections ?? [];
   if (!conns.some((c) => c.connected)) {
-    lines.push(st?.expected ? 'PBX not connected.' : 'No PBX has connected yet (no App object with the websocket checkmark points here).');
+    lines.push(st?.expected ? t('admin.pbx.notConnected') : t('admin.pbx.never'));
   }
   for (const c of conns) {
     const who = c.pbx ? `${c.pbx}${c.system_name ? ` (${c.system_name})` : ''}` : (c.domain || 'PBX');
     if (c.connected) {
-      lines.push(`${who}: connected since ${dateTimeText(c.connected_since)} as App object ${c.app_object || '?'}`
-        + (c.pbx_dns ? `, ${c.pbx_dns}` : '') + '.');
+      lines.push(t(c.pbx_dns ? 'admin.pbx.connectedDNS' : 'admin.pbx.connected',
+        { who, since: dateTimeText(c.connected_since), ao: c.app_object || '?', dns: c.pbx_dns ?? '' }));
+      const none = t('admin.pbx.none');
       lines.push(c.pbx_info_received
-        ? `APIs offered: ${c.apis.length ? c.apis.join(', ') : 'none'}; used: ${c.apis_used.length ? c.apis_used.join(', ') : 'none'}.`
-        : 'Waiting for the PBX to announce itself (PbxInfo).');
+        ? t('admin.pbx.apis', { offered: c.apis.length ? c.apis.join(', ') : none, used: c.apis_used.length ? c.apis_used.join(', ') : none })
+        : t('admin.pbx.waiting'));
     } else if (c.last_disconnect) {
-      lines.push(`${who}: disconnected at ${dateTimeText(c.last_disconnect)}${c.last_disconnect_reason ? ` (${c.last_disconnect_reason})` : ''}.`);
+      lines.push(t(c.last_disconnect_reason ? 'admin.pbx.disconnectedWhy' : 'admin.pbx.disconnected',
+        { who, at: dateTimeText(c.last_disconnect), why: c.last_disconnect_reason ?? '' }));
     }
-    if (c.last_error) lines.push(`${who}: last error at ${dateTimeText(c.last_error_at)}: ${c.last_error}`);
+    if (c.last_error) lines.push(t('admin.pbx.lastError', { who, at: dateTimeText(c.last_error_at), error: c.last_error }));
   }
   const l = st?.licences;
   if (l?.from_pbx) {
-    let text = l.checking ? 'Licences: reading them from the PBX…' : `Licences from the PBX: ${l.users_licensed} of ${l.users_checked} users licensed`;
-    if (!l.checking && l.count != null) text += `, ${l.used ?? '?'} of ${l.count} App(innovaphone-recorder) licences used`;
-    if (!l.checking && l.users_unknown) text += ` (${l.users_unknown} not known to the PBX)`;
+    let text = l.checking ? t('admin.pbx.licReading') : t('admin.pbx.licUsers', { licensed: l.users_licensed, checked: l.users_checked });
+    if (!l.checking && l.count != null) text += t('admin.pbx.licCount', { used: l.used ?? '?', count: l.count });
+    if (!l.checking && l.users_unknown) text += t('admin.pbx.licUnknown', { n: l.users_unknown });
     lines.push(`${text}.`);
-    if (l.last_error) lines.push(`Licence check: ${l.last_error}`);
+    if (l.last_error) lines.push(t('admin.pbx.licError', { error: l.last_error }));
   }
   return lines;
 }
@@ -41,7 +44,7 @@ export class PBXStatusView {
     this.socket = socket;
     this.body = h('div', { class: 'pbx-status', 'aria-live': 'polite' });
     this.el = h('section', { class: 'pbx-connection', 'aria-labelledby': 'pbx-status-title' },
-      h('h2', { id: 'pbx-status-title' }, 'PBX connection'), this.body);
+      h('h2', { id: 'pbx-status-title' }, t('admin.pbx.title')), this.body);
     socket.on('PbxStatus', (m) => this.fill(m.pbx));
   }
 
@@ -49,11 +52,11 @@ export class PBXStatusView {
     try {
       this.fill((await this.socket.request('GetPbxStatus')).pbx);
     } catch (err) {
-      clear(this.body).append(h('p', { class: 'status error' }, `Cannot load the PBX connection: ${err.message}`));
+      clear(this.body).append(h('p', { class: 'status error' }, t('admin.pbx.loadError', { error: err.message })));
     }
   }
 
   fill(st) {
-    clear(this.body).append(...pbxLines(st).map((t) => h('p', null, t)));
+    clear(this.body).append(...pbxLines(st).map((line) => h('p', null, line)));
   }
 }

@@ -1,7 +1,11 @@
-// The admin's settings form: retention, PBX name, trace levels; the PBX
-// integration (pbxsettings.js); the database backup with its progress
-// (backup.js); and the continuous replication (replica.js).
-import { h, uid, StatusLine } from './dom.js';
+// The admin's settings page, opened from the menu in the upper right
+// corner: how long recordings are kept and the PBX name, each saved on its
+// own (a setting that deletes recordings says how many and asks first);
+// the PBX connection (pbxstatus.js) and integration (pbxsettings.js); the
+// database backup (backup.js) and the continuous replication (replica.js).
+// The trace levels have their own page (trace.js).
+import { h, uid, FieldError, ConfirmDialog } from './dom.js';
+import { t, tn } from './i18n.js';
 import { PBXSettingsView } from './pbxsettings.js';
 import { PBXStatusView } from './pbxstatus.js';
 import { BackupView } from './backup.js';
@@ -11,50 +15,76 @@ export const maxRetentionDays = 11000;
 
 /** retentionError checks the retention field's text; '' when valid. */
 export function retentionError(text) {
-  const t = String(text).trim();
-  if (!/^\d+$/.test(t)) return 'Enter a whole number of days.';
-  const n = Number(t);
-  if (n > maxRetentionDays) return `At most ${maxRetentionDays} days.`;
+  const s = String(text).trim();
+  if (!/^\d+$/.test(s)) return t('admin.retention.whole');
+  const n = Number(s);
+  if (n > maxRetentionDays) return t('admin.retention.max', { n: maxRetentionDays });
   return '';
+}
+
+/**
+ * confirmDeletion asks before saving a change that deletes recordings:
+ * preview() answers {would_delete}; with none, save() runs at once, else
+ * after the admin confirmed the question that names the count. It returns
+ * whether save ran.
+ */
+export async function confirmDeletion(dialog, preview, title, question, save) {
+  const p = await preview();
+  const n = p?.would_delete ?? 0;
+  if (n <= 0) {
+    await save();
+    return true;
+  }
+  return new Promise((resolve, reject) => {
+    dialog.ask(title, question(n), async () => {
+      try { await save(); resolve(true); } catch (err) { reject(err); }
+    }, () => resolve(false), tn('admin.confirm.deleteN', n));
+  });
 }
 
 export class SettingsView {
   constructor(socket, onSettings) {
     this.socket = socket;
     this.onSettings = onSettings;
-    this.status = new StatusLine();
     const retID = uid('retention');
     const retHelp = uid('retention-help');
-    const retErr = uid('retention-err');
     const pbxID = uid('pbx');
     this.retention = h('input', {
       id: retID, name: 'retention_days', type: 'number', min: '0', max: String(maxRetentionDays), step: '1',
-      inputmode: 'numeric', required: true, 'aria-describedby': `${retHelp} ${retErr}`,
-      oninput: () => this.checkRetention(false),
+      inputmode: 'numeric', required: true, 'aria-describedby': retHelp,
+      oninput: () => this.retentionErr.clear(),
     });
-    this.retentionErr = h('p', { id: retErr, class: 'field-error', 'aria-live': 'polite' });
-    this.pbx = h('input', { id: pbxID, name: 'pbx_name', maxlength: '128', autocomplete: 'off', spellcheck: 'false' });
-    this.traceFields = h('fieldset', { class: 'trace' }, h('legend', null, 'Trace levels'));
-    this.trace = new Map();
-    this.form = h('form', { class: 'settings', novalidate: true, onsubmit: (ev) => { ev.preventDefault(); this.save(); } },
+    this.retentionErr = new FieldError(this.retention);
+    this.retentionSaved = h('span', { class: 'saved', role: 'status' });
+    this.retentionForm = h('form', { class: 'setting retention-form', novalidate: true, onsubmit: (ev) => { ev.preventDefault(); this.saveRetention(); } },
       h('div', { class: 'field' },
-        h('label', { for: retID }, 'Keep recordings for (days)'),
-        this.retention,
-        h('p', { id: retHelp, class: 'help' }, `0 to ${maxRetentionDays}; 0 keeps recordings until deleted by hand.`),
-        this.retentionErr),
-      h('div', { class: 'field' }, h('label', { for: pbxID }, 'PBX name'), this.pbx),
-      this.traceFields,
-      h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, 'Save settings')));
+        h('label', { for: retID }, t('admin.retention.label')),
+        h('span', { class: 'inline-edit' }, this.retention,
+          h('button', { type: 'submit', class: 'save-retention' }, t('admin.save')), this.retentionSaved),
+        h('p', { id: retHelp, class: 'help' }, t('admin.retention.help', { n: maxRetentionDays })),
+        this.retentionErr.el));
+    this.pbx = h('input', { id: pbxID, name: 'pbx_name', maxlength: '128', autocomplete: 'off', spellcheck: 'false', oninput: () => this.pbxErr.clear() });
+    this.pbxErr = new FieldError(this.pbx);
+    this.pbxSaved = h('span', { class: 'saved', role: 'status' });
+    this.pbxForm = h('form', { class: 'setting pbx-name-form', novalidate: true, onsubmit: (ev) => { ev.preventDefault(); this.savePBXName(); } },
+      h('div', { class: 'field' },
+        h('label', { for: pbxID }, t('admin.pbxName.label')),
+        h('span', { class: 'inline-edit' }, this.pbx,
+          h('button', { type: 'submit', class: 'save-pbx-name' }, t('admin.save')), this.pbxSaved),
+        this.pbxErr.el));
+    this.confirm = new ConfirmDialog('save', t('admin.save'));
     this.pbxStatus = new PBXStatusView(socket);
     this.pbxSettings = new PBXSettingsView();
     this.backup = new BackupView();
     this.replica = new ReplicaView();
-    this.el = h('section', { class: 'view', 'aria-labelledby': 'settings-title' },
-      h('h2', { id: 'settings-title' }, 'Settings'), this.status.el, this.form,
+    this.el = h('section', { class: 'view settings-view', 'aria-labelledby': 'settings-title' },
+      h('h2', { id: 'settings-title' }, t('admin.settings.title')),
+      h('div', { class: 'settings' }, this.retentionForm, this.pbxForm),
       this.pbxStatus.el,
       this.pbxSettings.el,
       this.backup.el,
-      this.replica.el);
+      this.replica.el,
+      this.confirm.el);
   }
 
   async start() {
@@ -66,48 +96,53 @@ export class SettingsView {
       const res = await this.socket.request('GetSettings');
       this.fill(res.settings);
     } catch (err) {
-      this.status.error(`Cannot load the settings: ${err.message}`);
+      this.retentionErr.show(t('admin.settings.loadError', { error: err.message }));
     }
   }
 
   fill(s) {
+    this.stored = s;
     this.retention.value = s.retention_days ?? '';
     this.pbx.value = s.pbx_name ?? '';
-    if (this.trace.size === 0) {
-      for (const cat of s.categories ?? []) {
-        const id = uid('trace');
-        const sel = h('select', { id, name: `trace-${cat}` }, (s.levels ?? []).map((l) => h('option', { value: l }, l)));
-        this.trace.set(cat, sel);
-        this.traceFields.append(h('div', { class: 'field' }, h('label', { for: id }, cat), sel));
-      }
-    }
-    for (const [cat, sel] of this.trace) sel.value = s.trace?.[cat] ?? 'info';
     this.onSettings(s);
   }
 
-  checkRetention(focus) {
+  async saveRetention() {
+    this.retentionSaved.textContent = '';
     const msg = retentionError(this.retention.value);
-    this.retentionErr.textContent = msg;
-    this.retention.setAttribute('aria-invalid', msg ? 'true' : 'false');
-    if (msg && focus) this.retention.focus();
-    return msg === '';
-  }
-
-  async save() {
-    if (!this.checkRetention(true)) {
-      this.status.error('Please correct the marked field.');
+    if (msg) {
+      this.retentionErr.show(msg);
+      this.retention.focus();
       return;
     }
-    const trace = {};
-    for (const [cat, sel] of this.trace) trace[cat] = sel.value;
+    const days = Number(this.retention.value.trim());
     try {
-      const res = await this.socket.request('SetSettings', {
-        retention_days: Number(this.retention.value.trim()), pbx_name: this.pbx.value.trim(), trace,
-      });
-      this.fill(res.settings);
-      this.status.info('Settings saved.');
+      const saved = await confirmDeletion(this.confirm,
+        () => this.socket.request('PreviewSettings', { changes: { retention_days: days } }),
+        t('admin.retention.confirmTitle'),
+        (n) => tn('admin.retention.confirm', n, { days }),
+        async () => {
+          const res = await this.socket.request('SetSettings', { retention_days: days });
+          this.fill(res.settings);
+        });
+      if (saved) this.retentionSaved.textContent = t('admin.saved');
+      else this.retention.value = this.stored?.retention_days ?? '';
+      this.retention.focus();
     } catch (err) {
-      this.status.error(`Not saved: ${err.message}`);
+      this.retentionErr.show(t('admin.notSaved', { error: err.message }));
+      this.retention.focus();
+    }
+  }
+
+  async savePBXName() {
+    this.pbxSaved.textContent = '';
+    try {
+      const res = await this.socket.request('SetSettings', { pbx_name: this.pbx.value.trim() });
+      this.fill(res.settings);
+      this.pbxSaved.textContent = t('admin.saved');
+    } catch (err) {
+      this.pbxErr.show(t('admin.notSaved', { error: err.message }));
+      this.pbx.focus();
     }
   }
 }
