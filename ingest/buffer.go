@@ -228,7 +228,7 @@ func (f *flusher) remove(u *upload) {
 }
 
 func (f *flusher) run(quit <-chan struct{}) {
-	tick := time.NewTicker(f.interval / flushSlices)
+	tick := time.NewTicker(max(f.interval/flushSlices, time.Millisecond))
 	defer tick.Stop()
 	for {
 		select {
@@ -238,7 +238,7 @@ func (f *flusher) run(quit <-chan struct{}) {
 			f.mu.Lock()
 			for u := range f.ups {
 				u.mu.Lock()
-				if !u.storing && u.q.n > 0 && !now.Before(u.due) {
+				if !u.storing && u.err == nil && u.q.n > 0 && !now.Before(u.due) {
 					u.startStore(f.db, f.w)
 				}
 				u.mu.Unlock()
