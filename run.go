@@ -105,6 +105,7 @@ type config struct {
 	s3               replica.S3    // how an s3:// replica is reached
 	captureStore     string        // sqlite or s3://bucket/prefix
 	keyFile          string        // master key for encryption at rest
+	memoryLimit      int64         // soft memory limit of the Go runtime in bytes; 0: off
 }
 
 // off is the listen address that turns a listener off.
@@ -165,6 +166,13 @@ func parseServeFlags(args []string, stderr io.Writer) (config, error) {
 		return c, err
 	}
 	fs.DurationVar(&c.sessionIdle, "session-idle", idle, "a sign-in session unused this long ends (env RECORDINGS_SESSION_IDLE)")
+	if v := os.Getenv("RECORDINGS_MEMORY_LIMIT"); v != "" {
+		if c.memoryLimit, err = strconv.ParseInt(v, 10, 64); err != nil {
+			return c, fmt.Errorf("RECORDINGS_MEMORY_LIMIT=%q: want a number of bytes: %w", v, err)
+		}
+	}
+	fs.Int64Var(&c.memoryLimit, "memory-limit", c.memoryLimit,
+		"soft memory limit of the Go runtime in bytes (debug.SetMemoryLimit): the collector works harder near it, at most half the CPU; 0: off, or GOMEMLIMIT if set (env RECORDINGS_MEMORY_LIMIT)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -190,6 +198,8 @@ func parseServeFlags(args []string, stderr io.Writer) (config, error) {
 		c.listenTLS = off
 	}
 	switch {
+	case c.memoryLimit < 0:
+		return c, fmt.Errorf("serve: -memory-limit %d: want 0 (off) or a number of bytes", c.memoryLimit)
 	case c.sessionIdle < time.Minute:
 		return c, errors.New("serve: -session-idle must be at least 1m")
 	case c.listen == off && c.listenTLS == off:
@@ -252,6 +262,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("-log-level: %w", err)
 	}
 	replica.DropCABundle(slog.New(slog.NewTextHandler(stderr, nil)))
+	if cfg.memoryLimit > 0 {
+		debug.SetMemoryLimit(cfg.memoryLimit)
+	}
 	a, err := app.New(ctx, app.Config{DB: cfg.db, MaxUpload: cfg.maxUpload, UploadUser: cfg.uploadUser,
 		UploadPassword: cfg.uploadPass, CDRUser: cfg.cdrUser, CDRPassword: cfg.cdrPass, InstancePassword: cfg.instancePass,
 		AnonymousNetworks: cfg.anonymousNets, AdminPassword: os.Getenv("RECORDINGS_ADMIN_PASSWORD"), LogOutput: stderr,

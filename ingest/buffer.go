@@ -2,8 +2,10 @@ package ingest
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"recordings/store"
 )
@@ -56,10 +58,6 @@ func (p *blockPool) put(b []byte) {
 	p.held.Add(-uploadBlock)
 	p.pool.Put((*[uploadBlock]byte)(b[:uploadBlock]))
 }
-
-// drop forgets a block that may still be written to (a read that outlives
-// its upload): it is counted as released but left to the collector.
-func (p *blockPool) drop([]byte) { p.held.Add(-uploadBlock) }
 
 // pending is what one upload has received and not yet stored: full blocks
 // (parts, the first possibly stored in part) and the block being read into.
@@ -122,19 +120,14 @@ func (q *pending) reuse() {
 	}
 }
 
-// release returns every block; reading says whether a read may still be
-// filling the current one, which is then left to the collector.
-func (q *pending) release(reading bool) {
+// release returns every block; no read may be filling the current one.
+func (q *pending) release() {
 	for _, b := range q.full {
 		q.pool.put(b)
 	}
 	q.full, q.parts = nil, nil
 	if q.cur != nil {
-		if reading {
-			q.pool.drop(q.cur)
-		} else {
-			q.pool.put(q.cur)
-		}
+		q.pool.put(q.cur)
 		q.cur = nil
 	}
 }
@@ -157,11 +150,11 @@ type chunkReq struct {
 	ctx   context.Context
 	id    int64
 	parts [][]byte
-	done  chan error
+	done  func(error) // called on the writer's goroutine once it is stored
 }
 
-// store queues r and waits until it is stored.
-func (w *chunkWriter) store(db *store.DB, r *chunkReq) error {
+// submit queues r without waiting; r.done tells when it is stored.
+func (w *chunkWriter) submit(db *store.DB, r *chunkReq) {
 	w.mu.Lock()
 	w.queue = append(w.queue, r)
 	if !w.running {
@@ -169,7 +162,6 @@ func (w *chunkWriter) store(db *store.DB, r *chunkReq) error {
 		go w.run(db)
 	}
 	w.mu.Unlock()
-	return <-r.done
 }
 
 func (w *chunkWriter) run(db *store.DB) {
@@ -185,6 +177,132 @@ func (w *chunkWriter) run(db *store.DB) {
 		w.queue[0] = nil
 		w.queue = w.queue[1:]
 		w.mu.Unlock()
-		r.done <- db.AppendChunkParts(r.ctx, r.id, r.parts...)
+		r.done(db.AppendChunkParts(r.ctx, r.id, r.parts...))
 	}
+}
+
+// flushSlices is how finely the flusher divides a FlushInterval: it looks
+// at the uploads every FlushInterval/flushSlices.
+const flushSlices = 10
+
+// flusher stores, for every upload being received, the bytes that have
+// waited in memory for a FlushInterval (a phone that pauses, or sends less
+// than a chunk a second), so that no upload needs a goroutine of its own
+// besides its handler's, which blocks in the body's Read. One goroutine,
+// running while uploads are received, looks at them every
+// FlushInterval/flushSlices and hands the due ones' chunks to the
+// chunkWriter without waiting for them.
+type flusher struct {
+	db       *store.DB
+	w        *chunkWriter
+	interval time.Duration
+
+	mu   sync.Mutex
+	ups  map[*upload]struct{}
+	quit chan struct{} // closed when the last upload leaves; nil while none
+}
+
+func (f *flusher) add(u *upload) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.ups == nil {
+		f.ups = map[*upload]struct{}{}
+	}
+	f.ups[u] = struct{}{}
+	if f.quit == nil {
+		f.quit = make(chan struct{})
+		go f.run(f.quit)
+	}
+}
+
+// remove takes u off the flusher's list; once it returns, the flusher
+// starts no store of u's (one it started may still be running).
+func (f *flusher) remove(u *upload) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.ups, u)
+	if len(f.ups) == 0 && f.quit != nil {
+		close(f.quit)
+		f.quit = nil
+	}
+}
+
+func (f *flusher) run(quit <-chan struct{}) {
+	tick := time.NewTicker(max(f.interval/flushSlices, time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-quit:
+			return
+		case now := <-tick.C:
+			f.mu.Lock()
+			for u := range f.ups {
+				u.mu.Lock()
+				if !u.storing && u.err == nil && u.q.n > 0 && !now.Before(u.due) {
+					u.startStore(f.db, f.w)
+				}
+				u.mu.Unlock()
+			}
+			f.mu.Unlock()
+		}
+	}
+}
+
+// upload is one upload being received. Its handler's goroutine reads into
+// q; a chunk is stored by the chunkWriter, started either by the handler
+// (the upload holds its limit, or the body ended) or by the flusher (bytes
+// waited a FlushInterval). While storing is set, q belongs to that store:
+// the handler may still be reading into the free part of q's current block
+// (which no chunk covers), but touches q's bookkeeping only once the store
+// is done.
+type upload struct {
+	mu      sync.Mutex
+	done    sync.Cond // signalled when a store ends; L is &mu
+	q       *pending
+	req     chunkReq
+	storing bool
+	n       int       // bytes of the chunk being stored
+	size    int64     // bytes stored
+	err     error     // a store that failed
+	due     time.Time // when q's oldest unstored byte must be stored by
+}
+
+func newUpload(ctx context.Context, id int64, q *pending) *upload {
+	u := &upload{q: q, req: chunkReq{ctx: context.WithoutCancel(ctx), id: id}}
+	u.done.L = &u.mu
+	u.req.done = u.stored
+	return u
+}
+
+// startStore hands what q holds to the writer; u.mu is held, no store is
+// running and q holds bytes.
+func (u *upload) startStore(db *store.DB, w *chunkWriter) {
+	u.storing, u.n = true, u.q.n
+	u.req.parts = u.q.chunk()
+	w.submit(db, &u.req)
+}
+
+// stored ends the store startStore began.
+func (u *upload) stored(err error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if err != nil {
+		u.err = fmt.Errorf("store chunk: %w", err)
+	} else {
+		u.size += int64(u.n)
+		u.q.markStored()
+		u.due = time.Time{}
+	}
+	u.req.parts = nil
+	u.storing = false
+	u.done.Broadcast()
+}
+
+// wait waits, with u.mu held, until no store runs, and returns the error
+// of a store that failed.
+func (u *upload) wait() error {
+	for u.storing {
+		u.done.Wait()
+	}
+	return u.err
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -157,4 +158,81 @@ func TestUploadPersistsEverySecond(t *testing.T) {
 			t.Fatalf("%d bytes held after the upload", now)
 		}
 	})
+}
+
+// heldReader hands out head at once, then blocks in Read until release is
+// closed (a phone between two packets), then ends the body.
+type heldReader struct {
+	head    []byte
+	waiting func() // called once, as the first blocking Read begins
+	release <-chan struct{}
+	blocked bool
+}
+
+func (r *heldReader) Read(p []byte) (int, error) {
+	if len(r.head) > 0 {
+		n := copy(p, r.head)
+		r.head = r.head[n:]
+		return n, nil
+	}
+	if !r.blocked {
+		r.blocked = true
+		r.waiting()
+		<-r.release
+	}
+	return 0, io.EOF
+}
+
+// TestUploadGoroutinesPerUpload: an upload being received runs on its
+// caller's goroutine alone (the handler's); its once-a-FlushInterval
+// persistence and its chunk stores run on goroutines the uploads share. So
+// with N uploads waiting for their phones the process has at most N plus
+// a few goroutines more than before, not 2N (a reader goroutine per
+// upload). Not parallel: it counts the process's goroutines.
+func TestUploadGoroutinesPerUpload(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "r.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s := New(db, nil, Options{FlushInterval: 50 * time.Millisecond})
+	capture := callgen.Default(20).Bytes()
+	// One upload first, so that what the store starts lazily (connections,
+	// their cleaners) is counted before.
+	if _, _, err := s.Upload(ctx, "example.com", callName(1000), bytes.NewReader(capture), -1); err != nil {
+		t.Fatal(err)
+	}
+	const uploads, shared = 100, 15
+	before := runtime.NumGoroutine()
+	var inRead, done sync.WaitGroup
+	release := make(chan struct{})
+	errs := make(chan error, uploads)
+	for i := range uploads {
+		inRead.Add(1)
+		done.Go(func() {
+			body := &heldReader{head: capture, waiting: inRead.Done, release: release}
+			id, _, err := s.Upload(ctx, "example.com", callName(i), body, -1)
+			if err != nil {
+				errs <- err
+				return
+			}
+			if rec, err := db.Recording(ctx, id); err != nil || rec.Size != int64(len(capture)) {
+				errs <- fmt.Errorf("upload %d stored %d bytes, %v", i, rec.Size, err)
+			}
+		})
+	}
+	inRead.Wait() // every upload is waiting for its phone
+	during := runtime.NumGoroutine()
+	close(release)
+	done.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if extra := during - before; extra > uploads+shared {
+		t.Errorf("%d uploads in flight ran %d goroutines more, want at most %d (one each plus %d shared)",
+			uploads, extra, uploads+shared, shared)
+	}
+	t.Logf("%d uploads in flight: %d goroutines more", uploads, during-before)
 }

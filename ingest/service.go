@@ -122,6 +122,7 @@ type Service struct {
 	inflight  atomic.Int64 // uploads being received
 	blocks    blockPool    // the uploads' buffers
 	chunks    chunkWriter  // stores the uploads' chunks
+	flush     flusher      // stores what uploads have held for a FlushInterval
 	upMu      sync.Mutex
 	uploading map[string]struct{} // domain + NUL + name of the uploads being received
 	// recovered is set once Run has finished what a stop left behind;
@@ -152,6 +153,7 @@ func New(db *store.DB, log *slog.Logger, opt Options) *Service {
 		opt: opt, jobs: make(chan int64, 1024), cache: map[int64]cached{}, uploading: map[string]struct{}{},
 		begun: map[string]struct{}{}}
 	s.renders = convert.NewPool(convert.PoolConfig{})
+	s.flush.db, s.flush.w, s.flush.interval = db, &s.chunks, opt.FlushInterval
 	// A recording deleted anywhere (the apps, retention) leaves the cache.
 	opt.Events.Subscribe(func(ev events.Recording) {
 		if ev.Kind == events.Deleted {
@@ -332,7 +334,7 @@ func (s *Service) Upload(ctx context.Context, domain, name string, body io.Reade
 	// Its magic number must be a capture's, so that garbage (or a broken
 	// request) stores nothing either.
 	q := &pending{pool: &s.blocks}
-	defer func() { q.release(false) }() // receive has released them when it ran
+	defer func() { q.release() }() // receive has released them when it ran
 	n, rerr := io.ReadAtLeast(body, q.room(min(uploadBlock, s.opt.ChunkBytes)), magicLen)
 	q.received(n)
 	head := q.cur[:n]
@@ -406,33 +408,39 @@ func (s *Service) BufferedBytes() (now, peak int64) {
 	return s.blocks.held.Load(), s.blocks.peak.Load()
 }
 
-// receive stores the body in chunks. A reader goroutine reads into the
-// upload's blocks (buffer.go) while this loop stores a chunk when the upload
-// holds its limit, or when FlushInterval has passed with bytes waiting, so
-// that a crash loses at most about that much of a call being streamed even
-// while the phone pauses. q holds the bytes read so far; rerr ended that
-// read. receive releases q's blocks.
+// receive stores the body in chunks, reading it on the caller's goroutine
+// into the upload's blocks (buffer.go). A chunk is stored when the upload
+// holds its limit, or by the service's flusher once bytes have waited a
+// FlushInterval, so that a crash loses at most about that much of a call
+// being streamed even while the phone pauses. q holds the bytes read so
+// far; rerr ended that read. receive releases q's blocks.
 func (s *Service) receive(ctx context.Context, id int64, body io.Reader, q *pending, rerr error) (int64, string, error) {
 	h := sha256.New()
-	var size int64
-	reading := false // a read is filling q's current block
-	defer func() { q.release(reading) }()
-	req := &chunkReq{ctx: context.WithoutCancel(ctx), id: id, done: make(chan error, 1)}
-	flush := func() error {
-		if q.n == 0 {
-			return nil
+	for _, p := range q.chunk() {
+		h.Write(p)
+	}
+	u := newUpload(ctx, id, q)
+	// The bytes already read wait from now on.
+	u.due = time.Now().Add(s.flushAfter())
+	s.flush.add(u)
+	u.mu.Lock()
+	defer func() {
+		u.mu.Unlock()
+		s.flush.remove(u)
+		u.mu.Lock()
+		u.wait()
+		u.mu.Unlock()
+		q.release()
+	}()
+	// store stores what q holds and waits for it.
+	store := func() error {
+		if err := u.wait(); err != nil {
+			return err
 		}
-		parts := q.chunk()
-		req.parts = parts
-		if err := s.chunks.store(s.db, req); err != nil {
-			return fmt.Errorf("store chunk: %w", err)
+		if q.n > 0 {
+			u.startStore(s.db, &s.chunks)
 		}
-		for _, p := range parts {
-			h.Write(p)
-		}
-		size += int64(q.n)
-		q.markStored()
-		return nil
+		return u.wait()
 	}
 	limit := func() int {
 		if s.blocks.held.Load() < s.opt.BufferBytes {
@@ -440,83 +448,63 @@ func (s *Service) receive(ctx context.Context, id int64, body io.Reader, q *pend
 		}
 		return min(minChunk, s.opt.ChunkBytes)
 	}
-	type piece struct {
-		n   int
-		err error
-	}
-	rooms := make(chan []byte)
-	pieces := make(chan piece)
-	stop := make(chan struct{})
-	defer close(stop)
-	if rerr == nil {
-		go func() {
-			for {
-				var b []byte
-				select {
-				case b = <-rooms:
-				case <-stop:
-					return
-				}
-				n, err := body.Read(b)
-				select {
-				case pieces <- piece{n, err}:
-				case <-stop:
-					return
-				}
-				if err != nil {
-					return
-				}
-			}
-		}()
-	}
-	tick := time.NewTicker(s.opt.FlushInterval)
-	defer tick.Stop()
 	for {
 		if rerr != nil {
 			if errors.Is(rerr, io.EOF) {
-				if err := flush(); err != nil {
-					return size, "", err
+				if err := store(); err != nil {
+					return u.size, "", err
 				}
-				return size, hex.EncodeToString(h.Sum(nil)), nil
+				return u.size, hex.EncodeToString(h.Sum(nil)), nil
 			}
-			if err := flush(); err != nil {
-				return size, "", errors.Join(rerr, err)
+			if err := store(); err != nil {
+				return u.size, "", errors.Join(rerr, err)
 			}
-			return size, "", fmt.Errorf("read upload: %w", rerr)
+			return u.size, "", fmt.Errorf("read upload: %w", rerr)
 		}
-		if !reading {
-			// The next read gets at most what keeps the chunk within ChunkBytes.
-			if q.n >= s.opt.ChunkBytes {
-				if err := flush(); err != nil {
-					return size, "", err
-				}
-			}
-			q.reuse()
-			rooms <- q.room(s.opt.ChunkBytes - q.n)
-			reading = true
+		if err := u.wait(); err != nil {
+			return u.size, "", err
 		}
-		select {
-		case <-tick.C:
-			if err := flush(); err != nil {
-				return size, "", err
+		// The next read gets at most what keeps the chunk within ChunkBytes.
+		if q.n >= s.opt.ChunkBytes {
+			if err := store(); err != nil {
+				return u.size, "", err
 			}
-		case p := <-pieces:
-			reading = false
-			q.received(p.n)
-			if size+int64(q.n) > s.opt.MaxUploadBytes {
-				return size + int64(q.n), "", fmt.Errorf("%w (%d bytes)", ErrTooLarge, s.opt.MaxUploadBytes)
-			}
-			rerr = p.err
-			if rerr == nil && q.n >= limit() {
-				// Nothing is read while the chunk is stored: a writer
-				// that falls behind holds this loop here, and the sender
-				// waits in TCP rather than in memory.
-				if err := flush(); err != nil {
-					return size, "", err
-				}
+		}
+		q.reuse()
+		b := q.room(s.opt.ChunkBytes - q.n)
+		u.mu.Unlock()
+		// A store the flusher starts now covers only what was received
+		// before b: the read and the store do not meet.
+		n, err := body.Read(b)
+		h.Write(b[:n])
+		u.mu.Lock()
+		if werr := u.wait(); werr != nil {
+			return u.size, "", werr
+		}
+		if q.n == 0 && n > 0 {
+			u.due = time.Now().Add(s.flushAfter())
+		}
+		q.received(n)
+		if u.size+int64(q.n) > s.opt.MaxUploadBytes {
+			return u.size + int64(q.n), "", fmt.Errorf("%w (%d bytes)", ErrTooLarge, s.opt.MaxUploadBytes)
+		}
+		rerr = err
+		if rerr == nil && q.n >= limit() {
+			// Nothing is read while the chunk is stored: a writer that
+			// falls behind holds this loop here, and the sender waits in
+			// TCP rather than in memory.
+			if err := store(); err != nil {
+				return u.size, "", err
 			}
 		}
 	}
+}
+
+// flushAfter is how long after its arrival a byte is due to be stored: the
+// flusher, which looks every FlushInterval/flushSlices, then stores it
+// within a FlushInterval.
+func (s *Service) flushAfter() time.Duration {
+	return s.opt.FlushInterval - s.opt.FlushInterval/flushSlices
 }
 
 // finish closes an upload that did not complete and queues its analysis.
