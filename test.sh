@@ -50,8 +50,9 @@ done
 if [ -z "$s3pid" ] || ! kill -0 "$s3pid" 2>/dev/null; then echo "versitygw did not start:"; cat "$s3dir/log"; exit 1; fi
 export RECORDINGS_TEST_S3_ENDPOINT=http://127.0.0.1:$port
 echo "S3 test server (versitygw) at $RECORDINGS_TEST_S3_ENDPOINT"
-go test -race -count=1 ./...
+# A generous budget: the api package alone runs for minutes under -race on a busy 2-CPU machine.
+go test -race -count=1 -timeout 40m ./...
 # The kill-and-restore test on its own: its 1,000-call load would starve
 # the tests running beside it.
 RECORDINGS_TEST_KILL_AND_RESTORE=1 go test -count=1 -run TestKillAndRestore -v ./test/replicakill/
-(cd e2e && go test -race -count=1 ./...)
+(cd e2e && go test -race -count=1 -timeout 40m ./...)
