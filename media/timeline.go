@@ -211,14 +211,15 @@ func strided(dst []int16, s []int16) {
 		return
 	}
 	dst = dst[:2*len(s)-1]
-	// Four samples per step: one bounds check for four stores.
-	for len(s) >= 4 && len(dst) >= 7 {
-		a, d := s[:4:4], dst[:7:7]
+	// Eight samples per step: one bounds check for eight stores.
+	k := 0
+	for ; k+8 <= len(s); k += 8 {
+		a, d := s[k:k+8:k+8], dst[2*k:2*k+15:2*k+15]
 		d[0], d[2], d[4], d[6] = a[0], a[1], a[2], a[3]
-		s, dst = s[4:], dst[min(8, len(dst)):]
+		d[8], d[10], d[12], d[14] = a[4], a[5], a[6], a[7]
 	}
-	for k, v := range s {
-		dst[2*k] = v
+	for ; k < len(s); k++ {
+		dst[2*k] = s[k]
 	}
 }
 
