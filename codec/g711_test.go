@@ -134,3 +134,41 @@ func TestSnapshotters(t *testing.T) {
 		}
 	}
 }
+
+func TestG711DecodeInterleaved(t *testing.T) {
+	t.Parallel()
+	for _, d := range []*G711{NewPCMA(), NewPCMU()} {
+		for _, n := range []int{0, 1, 7, 8, 9, 160, 257} {
+			payload := make([]byte, n)
+			for i := range payload {
+				payload[i] = byte(i*37 + n)
+			}
+			want := make([]int16, n)
+			if _, err := d.Decode(want, payload); err != nil {
+				t.Fatal(err)
+			}
+			dst := make([]int16, 2*n+1)
+			for i := range dst {
+				dst[i] = -12345
+			}
+			got, err := d.DecodeInterleaved(dst, payload)
+			if err != nil || got != n {
+				t.Fatalf("%s n=%d: DecodeInterleaved = %d, %v", d.Name(), n, got, err)
+			}
+			for i := range dst {
+				w := int16(-12345)
+				if i%2 == 0 && i/2 < n {
+					w = want[i/2]
+				}
+				if dst[i] != w {
+					t.Fatalf("%s n=%d: dst[%d] = %d, want %d", d.Name(), n, i, dst[i], w)
+				}
+			}
+			if n > 1 {
+				if _, err := d.DecodeInterleaved(dst[:2*n-2], payload); err == nil {
+					t.Errorf("%s n=%d: short buffer accepted", d.Name(), n)
+				}
+			}
+		}
+	}
+}

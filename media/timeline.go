@@ -69,16 +69,7 @@ func (t *timeline) write(ch int, pos int64, s []int16) {
 	if rest := t.total - pos; int64(len(s)) > rest {
 		s = s[:rest]
 	}
-	t.high = max(t.high, pos+int64(len(s)))
-	if t.record && len(s) > 0 {
-		last := (pos + int64(len(s)) - 1) / touchBlock
-		for int64(len(t.touch)) <= last {
-			t.touch = append(t.touch, 0)
-		}
-		for b := pos / touchBlock; b <= last; b++ {
-			t.touch[b] = uint32(min(t.now, 1<<32-1))
-		}
-	}
+	t.note(pos, int64(len(s)))
 	for len(s) > 0 {
 		n := min(int64(len(s)), t.size)
 		if end := pos + n; end > t.flushed+t.size {
@@ -94,6 +85,58 @@ func (t *timeline) write(ch int, pos int64, s []int16) {
 			writeFirst(t.buf, ch, t.set[ch], 0, s[m:n])
 		}
 		s, pos = s[n:], pos+n
+	}
+}
+
+// span returns where n samples of channel ch from output position pos on
+// go in the ring (sample k at [2k]) when write would simply store them
+// there: the stretch lies in the ring without wrapping, needs no emit, is
+// inside the output, and none of it is written yet. ok is false otherwise
+// (use write). After storing the samples, call mark.
+func (t *timeline) span(ch int, pos, n int64) (dst []int16, ok bool) {
+	if n <= 0 || pos < t.flushed || pos+n > t.total || pos+n > t.flushed+t.size || t.err != nil {
+		return nil, false
+	}
+	i := pos % t.size
+	if i+n > t.size {
+		return nil, false
+	}
+	for k := i; k < i+n; {
+		b := uint(k & 63)
+		m := min(64-int64(b), i+n-k)
+		if t.set[ch][k>>6]&((^uint64(0)>>(64-uint(m)))<<b) != 0 {
+			return nil, false
+		}
+		k += m
+	}
+	return t.buf[2*i+int64(ch) : 2*(i+n)], true
+}
+
+// mark records n samples of channel ch stored at pos through span, as
+// write would have.
+func (t *timeline) mark(ch int, pos, n int64) {
+	t.note(pos, n)
+	i := pos % t.size
+	for k := i; k < i+n; {
+		b := uint(k & 63)
+		m := min(64-int64(b), i+n-k)
+		t.set[ch][k>>6] |= (^uint64(0) >> (64 - uint(m))) << b
+		k += m
+	}
+}
+
+// note records a write of n > 0 samples at pos (within the output): the
+// highest write and, when recording, the touched blocks.
+func (t *timeline) note(pos, n int64) {
+	t.high = max(t.high, pos+n)
+	if t.record && n > 0 {
+		last := (pos + n - 1) / touchBlock
+		for int64(len(t.touch)) <= last {
+			t.touch = append(t.touch, 0)
+		}
+		for b := pos / touchBlock; b <= last; b++ {
+			t.touch[b] = uint32(min(t.now, 1<<32-1))
+		}
 	}
 }
 
