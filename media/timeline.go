@@ -90,10 +90,14 @@ func (t *timeline) write(ch int, pos int64, s []int16) {
 
 // span returns where n samples of channel ch from output position pos on
 // go in the ring (sample k at [2k]) when write would simply store them
-// there: the stretch lies in the ring without wrapping, needs no emit, is
-// inside the output, and none of it is written yet. ok is false otherwise
-// (use write). After storing the samples, call mark.
+// there: the stretch lies in the ring without wrapping, inside the output,
+// and none of it is written yet. Like write, it first emits what the
+// stretch pushes out of the ring. ok is false otherwise (use write). After
+// storing the samples, call mark.
 func (t *timeline) span(ch int, pos, n int64) (dst []int16, ok bool) {
+	if n > 0 && n <= t.size && pos >= t.flushed && pos+n <= t.total && pos+n > t.flushed+t.size {
+		t.emit(pos + n - t.size) // as write does
+	}
 	if n <= 0 || pos < t.flushed || pos+n > t.total || pos+n > t.flushed+t.size || t.err != nil {
 		return nil, false
 	}
