@@ -88,11 +88,21 @@ func TestNew(t *testing.T) {
 func FuzzG711(f *testing.F) {
 	f.Add([]byte{0, 0x55, 0xd5, 0xff})
 	f.Fuzz(func(t *testing.T, p []byte) {
-		for _, d := range []Decoder{NewPCMA(), NewPCMU()} {
+		for _, d := range []*G711{NewPCMA(), NewPCMU()} {
 			dst := make([]int16, d.MaxSamples(len(p)))
 			n, err := d.Decode(dst, p)
 			if err != nil || n != len(p) {
 				t.Fatalf("%s: Decode = %d, %v", d.Name(), n, err)
+			}
+			il := make([]int16, 2*len(p))
+			n, err = d.DecodeInterleaved(il, p)
+			if err != nil || n != len(p) {
+				t.Fatalf("%s: DecodeInterleaved = %d, %v", d.Name(), n, err)
+			}
+			for i, v := range dst {
+				if il[2*i] != v || il[2*i+1] != 0 {
+					t.Fatalf("%s: sample %d: interleaved %d/%d, Decode %d", d.Name(), i, il[2*i], il[2*i+1], v)
+				}
 			}
 		}
 	})
