@@ -38,6 +38,16 @@ type Decoder interface {
 	Reset()
 }
 
+// InterleavedDecoder is implemented by stateless sample-based decoders
+// (G.711) that can decode straight into one channel of interleaved stereo
+// PCM, saving a copy.
+type InterleavedDecoder interface {
+	// DecodeInterleaved decodes payload like Decode but stores sample k at
+	// dst[2k]; dst must hold at least 2n-1 samples for n decoded samples.
+	// The other samples of dst are not touched.
+	DecodeInterleaved(dst []int16, payload []byte) (int, error)
+}
+
 var (
 	// ErrShortBuffer means dst cannot hold the decoded samples.
 	ErrShortBuffer = errors.New("codec: destination buffer too short")

@@ -98,6 +98,30 @@ func (d *G711) Decode(dst []int16, payload []byte) (int, error) {
 	return len(payload), nil
 }
 
+// DecodeInterleaved expands every payload byte into one sample, sample k
+// at dst[2k] (see InterleavedDecoder).
+func (d *G711) DecodeInterleaved(dst []int16, payload []byte) (int, error) {
+	if len(payload) == 0 {
+		return 0, nil
+	}
+	if len(dst) < 2*len(payload)-1 {
+		return 0, ErrShortBuffer
+	}
+	dst = dst[:2*len(payload)-1]
+	t := &d.table
+	// Eight samples per step: one bounds check for eight loads and stores.
+	i := 0
+	for ; i+8 <= len(payload); i += 8 {
+		b, o := payload[i:i+8:i+8], dst[2*i:2*i+15:2*i+15]
+		o[0], o[2], o[4], o[6] = t[b[0]], t[b[1]], t[b[2]], t[b[3]]
+		o[8], o[10], o[12], o[14] = t[b[4]], t[b[5]], t[b[6]], t[b[7]]
+	}
+	for ; i < len(payload); i++ {
+		dst[2*i] = t[payload[i]]
+	}
+	return len(payload), nil
+}
+
 // Conceal writes 10 ms of silence: G.711 itself defines no concealment
 // (Appendix I's PLC is optional and not applied here).
 func (d *G711) Conceal(dst []int16) (int, error) {

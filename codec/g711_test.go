@@ -88,11 +88,21 @@ func TestNew(t *testing.T) {
 func FuzzG711(f *testing.F) {
 	f.Add([]byte{0, 0x55, 0xd5, 0xff})
 	f.Fuzz(func(t *testing.T, p []byte) {
-		for _, d := range []Decoder{NewPCMA(), NewPCMU()} {
+		for _, d := range []*G711{NewPCMA(), NewPCMU()} {
 			dst := make([]int16, d.MaxSamples(len(p)))
 			n, err := d.Decode(dst, p)
 			if err != nil || n != len(p) {
 				t.Fatalf("%s: Decode = %d, %v", d.Name(), n, err)
+			}
+			il := make([]int16, 2*len(p))
+			n, err = d.DecodeInterleaved(il, p)
+			if err != nil || n != len(p) {
+				t.Fatalf("%s: DecodeInterleaved = %d, %v", d.Name(), n, err)
+			}
+			for i, v := range dst {
+				if il[2*i] != v || il[2*i+1] != 0 {
+					t.Fatalf("%s: sample %d: interleaved %d/%d, Decode %d", d.Name(), i, il[2*i], il[2*i+1], v)
+				}
 			}
 		}
 	})
@@ -131,6 +141,44 @@ func TestSnapshotters(t *testing.T) {
 		}
 		if err := s.SetState([]byte{0xff, 0xff}); err == nil {
 			t.Fatalf("%s: garbage state accepted", name)
+		}
+	}
+}
+
+func TestG711DecodeInterleaved(t *testing.T) {
+	t.Parallel()
+	for _, d := range []*G711{NewPCMA(), NewPCMU()} {
+		for _, n := range []int{0, 1, 7, 8, 9, 160, 257} {
+			payload := make([]byte, n)
+			for i := range payload {
+				payload[i] = byte(i*37 + n)
+			}
+			want := make([]int16, n)
+			if _, err := d.Decode(want, payload); err != nil {
+				t.Fatal(err)
+			}
+			dst := make([]int16, 2*n+1)
+			for i := range dst {
+				dst[i] = -12345
+			}
+			got, err := d.DecodeInterleaved(dst, payload)
+			if err != nil || got != n {
+				t.Fatalf("%s n=%d: DecodeInterleaved = %d, %v", d.Name(), n, got, err)
+			}
+			for i := range dst {
+				w := int16(-12345)
+				if i%2 == 0 && i/2 < n {
+					w = want[i/2]
+				}
+				if dst[i] != w {
+					t.Fatalf("%s n=%d: dst[%d] = %d, want %d", d.Name(), n, i, dst[i], w)
+				}
+			}
+			if n > 1 {
+				if _, err := d.DecodeInterleaved(dst[:2*n-2], payload); err == nil {
+					t.Errorf("%s n=%d: short buffer accepted", d.Name(), n)
+				}
+			}
 		}
 	}
 }

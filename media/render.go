@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"recordings/codec"
 )
 
 // ctxSink passes frames on while ctx is not done.
@@ -204,6 +206,9 @@ func (r *renderer) packet(s *stream, p *relPkt, ps *ptState, pl placement) {
 			r.dec = make([]int16, need)
 		}
 		rs.concealed = 0
+		if r.decodeInto(rs, d, pos, need, p.payload) {
+			return
+		}
 		n, err := d.Decode(r.dec[:need], p.payload)
 		if err != nil || n <= 0 {
 			return // the next packet's gap fill conceals it
@@ -218,6 +223,31 @@ func (r *renderer) packet(s *stream, p *relPkt, ps *ptState, pl placement) {
 		}
 		r.push(rs, smp)
 	}
+}
+
+// decodeInto decodes payload straight into the timeline ring when push
+// would store the decoded samples unchanged (no resampling, no overlap with
+// the run, a free stretch of the ring: timeline.span) and the decoder can
+// (codec.InterleavedDecoder). It reports whether it handled the packet.
+func (r *renderer) decodeInto(rs *rstream, d codec.Decoder, pos int64, need int, payload []byte) bool {
+	di, ok := d.(codec.InterleavedDecoder)
+	if !ok || rs.rs != nil || rs.runOut() > pos {
+		return false
+	}
+	at := rs.runOut()
+	dst, ok := r.tl.span(rs.ch, at, int64(need))
+	if !ok {
+		return false
+	}
+	n, err := di.DecodeInterleaved(dst, payload)
+	if err != nil || n <= 0 {
+		return true // as Decode: the next packet's gap fill conceals it
+	}
+	n = min(n, need)
+	r.tl.mark(rs.ch, at, int64(n))
+	rs.nIn += int64(n)
+	rs.emitted = rs.nIn
+	return true
 }
 
 // fillTo is called before the timeline emits positions below to: streams

@@ -1,13 +1,14 @@
 package media
 
 // timeline is the output ring: two channels of samples between the flushed
-// position and flushed+size. The first write to a sample wins. Samples are
-// emitted to the sink, interleaved, when the ring must make room and at the
+// position and flushed+size, stored interleaved (L, R, L, R, ...) so that
+// emitting is a plain slice of the ring. The first write to a sample wins.
+// Samples are emitted to the sink when the ring must make room and at the
 // end.
 type timeline struct {
 	size    int64
-	buf     [2][]int16
-	set     [2][]uint64 // one bit per sample of buf: written
+	buf     []int16     // 2*size samples: frame i at buf[2i:2i+2]
+	set     [2][]uint64 // one bit per sample and channel: written
 	flushed int64
 	total   int64
 	frames  []int16
@@ -43,9 +44,9 @@ const emitChunk = 4096
 
 func newTimeline(size, total int64, sink PCMSink) *timeline {
 	size = max(min(size, total), 1)
-	t := &timeline{size: size, total: total, sink: sink, frames: make([]int16, 2*emitChunk)}
+	t := &timeline{size: size, total: total, sink: sink, frames: make([]int16, 2*emitChunk),
+		buf: make([]int16, 2*size)}
 	for c := range 2 {
-		t.buf[c] = make([]int16, size)
 		t.set[c] = make([]uint64, (size+63)/64)
 	}
 	return t
@@ -68,16 +69,7 @@ func (t *timeline) write(ch int, pos int64, s []int16) {
 	if rest := t.total - pos; int64(len(s)) > rest {
 		s = s[:rest]
 	}
-	t.high = max(t.high, pos+int64(len(s)))
-	if t.record && len(s) > 0 {
-		last := (pos + int64(len(s)) - 1) / touchBlock
-		for int64(len(t.touch)) <= last {
-			t.touch = append(t.touch, 0)
-		}
-		for b := pos / touchBlock; b <= last; b++ {
-			t.touch[b] = uint32(min(t.now, 1<<32-1))
-		}
-	}
+	t.note(pos, int64(len(s)))
 	for len(s) > 0 {
 		n := min(int64(len(s)), t.size)
 		if end := pos + n; end > t.flushed+t.size {
@@ -88,11 +80,67 @@ func (t *timeline) write(ch int, pos int64, s []int16) {
 		}
 		i := pos % t.size
 		m := min(n, t.size-i) // up to the end of the ring
-		writeFirst(t.buf[ch], t.set[ch], i, s[:m])
+		writeFirst(t.buf, ch, t.set[ch], i, s[:m])
 		if m < n {
-			writeFirst(t.buf[ch], t.set[ch], 0, s[m:n])
+			writeFirst(t.buf, ch, t.set[ch], 0, s[m:n])
 		}
 		s, pos = s[n:], pos+n
+	}
+}
+
+// span returns where n samples of channel ch from output position pos on
+// go in the ring (sample k at [2k]) when write would simply store them
+// there: the stretch lies in the ring without wrapping, inside the output,
+// and none of it is written yet. Like write, it first emits what the
+// stretch pushes out of the ring. ok is false otherwise (use write). After
+// storing the samples, call mark.
+func (t *timeline) span(ch int, pos, n int64) (dst []int16, ok bool) {
+	if n > 0 && n <= t.size && pos >= t.flushed && pos+n <= t.total && pos+n > t.flushed+t.size {
+		t.emit(pos + n - t.size) // as write does
+	}
+	if n <= 0 || pos < t.flushed || pos+n > t.total || pos+n > t.flushed+t.size || t.err != nil {
+		return nil, false
+	}
+	i := pos % t.size
+	if i+n > t.size {
+		return nil, false
+	}
+	for k := i; k < i+n; {
+		b := uint(k & 63)
+		m := min(64-int64(b), i+n-k)
+		if t.set[ch][k>>6]&((^uint64(0)>>(64-uint(m)))<<b) != 0 {
+			return nil, false
+		}
+		k += m
+	}
+	return t.buf[2*i+int64(ch) : 2*(i+n)], true
+}
+
+// mark records n samples of channel ch stored at pos through span, as
+// write would have.
+func (t *timeline) mark(ch int, pos, n int64) {
+	t.note(pos, n)
+	i := pos % t.size
+	for k := i; k < i+n; {
+		b := uint(k & 63)
+		m := min(64-int64(b), i+n-k)
+		t.set[ch][k>>6] |= (^uint64(0) >> (64 - uint(m))) << b
+		k += m
+	}
+}
+
+// note records a write of n > 0 samples at pos (within the output): the
+// highest write and, when recording, the touched blocks.
+func (t *timeline) note(pos, n int64) {
+	t.high = max(t.high, pos+n)
+	if t.record && n > 0 {
+		last := (pos + n - 1) / touchBlock
+		for int64(len(t.touch)) <= last {
+			t.touch = append(t.touch, 0)
+		}
+		for b := pos / touchBlock; b <= last; b++ {
+			t.touch[b] = uint32(min(t.now, 1<<32-1))
+		}
 	}
 }
 
@@ -108,16 +156,17 @@ func (t *timeline) emit(to int64) {
 			t.fill = f
 		}
 		if t.err == nil {
+			// The ring's frames go to the sink as they are (no copy), in
+			// up to two pieces where the ring wraps, and are cleared.
+			skip := min(max(t.peeked-t.flushed, 0), n)
 			i := t.flushed % t.size
 			m := min(n, t.size-i)
-			t.interleave(t.frames, i, m)
-			if m < n {
-				t.interleave(t.frames[2*m:], 0, n-m)
-			}
-			if skip := min(max(t.peeked-t.flushed, 0), n); skip < n {
-				t.err = t.sink.WriteFrames(t.frames[2*skip : 2*n])
+			t.send(i, m, skip)
+			if m < n && t.err == nil {
+				t.send(0, n-m, max(skip-m, 0))
 			}
 		}
+		t.release(t.flushed%t.size, n)
 		t.flushed += n
 	}
 }
@@ -150,47 +199,37 @@ func (t *timeline) peek() {
 	}
 }
 
-// copyOut interleaves ring positions [i, i+n) of both channels into dst
-// without clearing them.
+// copyOut copies ring frames [i, i+n) into dst without clearing them.
 func (t *timeline) copyOut(dst []int16, i, n int64) {
-	l, r := t.buf[0][i:i+n], t.buf[1][i:i+n]
-	r = r[:len(l)]
-	dst = dst[:2*len(l)]
-	for k, v := range l {
-		dst[2*k], dst[2*k+1] = v, r[k]
+	copy(dst[:2*n], t.buf[2*i:2*(i+n)])
+}
+
+// send passes ring frames [i+skip, i+n) to the sink.
+func (t *timeline) send(i, n, skip int64) {
+	if skip < n {
+		t.err = t.sink.WriteFrames(t.buf[2*(i+skip) : 2*(i+n)])
 	}
 }
 
-// interleave moves ring positions [i, i+n) of both channels into dst (L, R,
-// ...) and clears them.
-func (t *timeline) interleave(dst []int16, i, n int64) {
-	l, r := t.buf[0][i:i+n], t.buf[1][i:i+n]
-	r = r[:len(l)]
-	dst = dst[:2*len(l)]
-	// Four frames per step: one bounds check for eight stores.
-	ll, rr, dd := l, r, dst
-	for len(ll) >= 4 && len(rr) >= 4 && len(dd) >= 8 {
-		a, b, d := ll[:4:4], rr[:4:4], dd[:8:8]
-		d[0], d[1], d[2], d[3] = a[0], b[0], a[1], b[1]
-		d[4], d[5], d[6], d[7] = a[2], b[2], a[3], b[3]
-		ll, rr, dd = ll[4:], rr[4:], dd[8:]
-	}
-	for k, v := range ll {
-		d := dd[2*k : 2*k+2 : 2*k+2]
-		d[0], d[1] = v, rr[k]
-	}
-	clear(l)
-	clear(r)
-	for c := range 2 {
-		clearBits(t.set[c], i, n)
+// release clears n frames of the ring from frame i on (wrapping), with their
+// written bits.
+func (t *timeline) release(i, n int64) {
+	for n > 0 {
+		m := min(n, t.size-i)
+		clear(t.buf[2*i : 2*(i+m)])
+		for c := range 2 {
+			clearBits(t.set[c], i, m)
+		}
+		i, n = 0, n-m
 	}
 }
 
-// writeFirst stores s at buf[i:] where the samples are not yet written
-// (first write wins) and marks them written. Whole words of unwritten
-// samples are copied at once.
-func writeFirst(buf []int16, set []uint64, i int64, s []int16) {
-	dst := buf[i : i+int64(len(s))]
+// writeFirst stores s at frames i, i+1, ... of channel ch of the
+// interleaved ring buf where the samples are not yet written (first write
+// wins) and marks them written in set. Whole words of unwritten samples are
+// copied without looking at single bits.
+func writeFirst(buf []int16, ch int, set []uint64, i int64, s []int16) {
+	dst := buf[2*i+int64(ch) : 2*(i+int64(len(s)))]
 	for k := 0; k < len(s); {
 		idx := i + int64(k)
 		b := uint(idx & 63)
@@ -199,17 +238,35 @@ func writeFirst(buf []int16, set []uint64, i int64, s []int16) {
 		w := &set[idx>>6]
 		switch have := *w & mask; have {
 		case 0:
-			copy(dst[k:k+m], s[k:k+m])
+			strided(dst[2*k:], s[k:k+m])
 		case mask:
 		default:
 			for j := range m {
 				if have&(1<<(b+uint(j))) == 0 {
-					dst[k+j] = s[k+j]
+					dst[2*(k+j)] = s[k+j]
 				}
 			}
 		}
 		*w |= mask
 		k += m
+	}
+}
+
+// strided stores s at dst[0], dst[2], dst[4], ...
+func strided(dst []int16, s []int16) {
+	if len(s) == 0 {
+		return
+	}
+	dst = dst[:2*len(s)-1]
+	// Eight samples per step: one bounds check for eight stores.
+	k := 0
+	for ; k+8 <= len(s); k += 8 {
+		a, d := s[k:k+8:k+8], dst[2*k:2*k+15:2*k+15]
+		d[0], d[2], d[4], d[6] = a[0], a[1], a[2], a[3]
+		d[8], d[10], d[12], d[14] = a[4], a[5], a[6], a[7]
+	}
+	for ; k < len(s); k++ {
+		dst[2*k] = s[k]
 	}
 }
 

@@ -64,17 +64,7 @@ func (s *WAVSink) WriteFrames(stereo []int16) error {
 			}
 		}
 		n := min(len(stereo), (len(s.buf)-s.n)/2)
-		b := s.buf[s.n : s.n+2*n]
-		in := stereo[:n]
-		k := 0
-		for ; k+4 <= len(in); k += 4 { // four samples per store
-			x := in[k : k+4 : k+4]
-			binary.LittleEndian.PutUint64(b[2*k:], uint64(uint16(x[0]))|uint64(uint16(x[1]))<<16|
-				uint64(uint16(x[2]))<<32|uint64(uint16(x[3]))<<48)
-		}
-		for ; k < len(in); k++ {
-			binary.LittleEndian.PutUint16(b[2*k:], uint16(in[k]))
-		}
+		putPCM16(s.buf[s.n:s.n+2*n], stereo[:n])
 		s.n += 2 * n
 		stereo = stereo[n:]
 	}
