@@ -29,6 +29,7 @@ import (
 	"github.com/benbjohnson/litestream/file"
 	lss3 "github.com/benbjohnson/litestream/s3"
 
+	"recordings/internal/sealed"
 	"recordings/settings"
 	"recordings/store"
 )
@@ -92,6 +93,8 @@ type Options struct {
 	// Poll is how often the status (positions, lag) is refreshed; default 100 ms.
 	Poll time.Duration
 	Now  func() time.Time
+	// Key, if set, encrypts the replica (see SealedClient).
+	Key *sealed.Key
 }
 
 // Status is the replication state the admin sees.
@@ -222,6 +225,21 @@ func (s *Service) replicate(ctx context.Context, u string, changed <-chan struct
 	client, err := NewClient(u, s.opt.S3)
 	if err != nil {
 		return err
+	}
+	var sc *SealedClient
+	if s.opt.Key != nil {
+		if sc, err = NewSealedClient(client, s.opt.Key); err != nil {
+			return err
+		}
+	}
+	if err := client.Init(ctx); err != nil {
+		return fmt.Errorf("replica %s: %w", u, err)
+	}
+	if err := checkReplica(ctx, client, sc); err != nil {
+		return fmt.Errorf("replica %s: %w", u, err)
+	}
+	if sc != nil {
+		client = sc
 	}
 	s.setState(Status{URL: u, State: "starting"})
 	engineLog := slog.New(&errorTap{next: s.log.Handler(), onError: func(msg string) { s.fail(u, errors.New(msg)) }})
