@@ -13,6 +13,12 @@
 // PASSIVE checkpoints retention asks for still run; they cannot pass the
 // read mark that Litestream holds, so no frame is checkpointed away before
 // it was shipped.
+//
+// With a master key (Options.Key, RestoreOptions.Key: the service's
+// -key-file) the replica is encrypted at rest: SealedClient encrypts each
+// LTX file in AES-256-GCM segments before the backend sees it. A replica
+// written with one key is refused with another, without one, or when it
+// holds files in clear.
 package replica
 
 import (
