@@ -61,12 +61,13 @@ func TestEncryptedReplica(t *testing.T) {
 	ctx := context.Background()
 	k := key(t, 1)
 	for _, tc := range []struct {
-		name string
-		key  *sealed.Key
-	}{{"clear", nil}, {"encrypted", k}} {
+		name   string
+		target func(testing.TB) target
+		key    *sealed.Key
+	}{{"clear file", fileTarget, nil}, {"encrypted file", fileTarget, k}, {"encrypted s3", s3Target, k}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tg := fileTarget(t)
+			tg := tc.target(t)
 			r := startKey(t, tg, tc.key)
 			want := map[string]string{}
 			for i := range 10 {
@@ -75,9 +76,10 @@ func TestEncryptedReplica(t *testing.T) {
 			}
 			waitCaughtUp(t, r.svc)
 			r.stop()
-			dir := strings.TrimPrefix(tg.url, "file://")
-			if has := replicaHas(t, dir, marker); has != (tc.key == nil) {
-				t.Fatalf("replica holds the marker: %v, want %v", has, tc.key == nil)
+			if dir, ok := strings.CutPrefix(tg.url, "file://"); ok {
+				if has := replicaHas(t, dir, marker); has != (tc.key == nil) {
+					t.Fatalf("replica holds the marker: %v, want %v", has, tc.key == nil)
+				}
 			}
 			if tc.key == nil {
 				return
@@ -90,7 +92,7 @@ func TestEncryptedReplica(t *testing.T) {
 				want error
 			}{{"no key", nil, replica.ErrReplicaEncrypted}, {"other key", key(t, 2), replica.ErrReplicaKey}} {
 				out := filepath.Join(outDir, bad.name+".db")
-				_, err := replica.Restore(ctx, tg.url, out, replica.RestoreOptions{Key: bad.key, Log: testLog(t)})
+				_, err := replica.Restore(ctx, tg.url, out, replica.RestoreOptions{S3: tg.s3, Key: bad.key, Log: testLog(t)})
 				if !errors.Is(err, bad.want) {
 					t.Errorf("restore with %s: %v, want %v", bad.name, err, bad.want)
 				}
@@ -103,7 +105,7 @@ func TestEncryptedReplica(t *testing.T) {
 			}
 
 			out := filepath.Join(outDir, "rec.db")
-			if _, err := replica.Restore(ctx, tg.url, out, replica.RestoreOptions{Key: k, Log: testLog(t)}); err != nil {
+			if _, err := replica.Restore(ctx, tg.url, out, replica.RestoreOptions{S3: tg.s3, Key: k, Log: testLog(t)}); err != nil {
 				t.Fatalf("restore with the key: %v", err)
 			}
 			got := recordings(t, out)
