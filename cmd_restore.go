@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"recordings/internal/sealed"
 	"recordings/replica"
 	"recordings/store"
 )
@@ -31,13 +32,15 @@ func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	from := fs.String("from", os.Getenv("RECORDINGS_REPLICA_URL"),
 		"the replica: file:///folder or s3://bucket/prefix (env RECORDINGS_REPLICA_URL)")
 	ts := fs.String("timestamp", "", "restore the database as it was at this time (RFC 3339, e.g. 2026-12-01T08:00:00Z); default: the latest")
+	keyFile := fs.String("key-file", os.Getenv("RECORDINGS_KEY_FILE"),
+		"master key the replica was encrypted under (the service's -key-file; env RECORDINGS_KEY_FILE)")
 	s3 := replica.S3FromEnv(os.Getenv)
 	s3Flags(fs, &s3)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 || *from == "" {
-		return errors.New("usage: recordings restore -from URL [-timestamp TIME] OUT.db")
+		return errors.New("usage: recordings restore -from URL [-key-file FILE] [-timestamp TIME] OUT.db")
 	}
 	out := fs.Arg(0)
 	var at time.Time
@@ -48,9 +51,17 @@ func restoreCmd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 		at = t
 	}
+	var key *sealed.Key
+	if *keyFile != "" {
+		k, err := sealed.LoadKeyFile(*keyFile)
+		if err != nil {
+			return fmt.Errorf("restore: -key-file: %w", err)
+		}
+		key = k
+	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	replica.DropCABundle(log)
-	res, err := replica.Restore(ctx, *from, out, replica.RestoreOptions{S3: s3, Timestamp: at, Log: log})
+	res, err := replica.Restore(ctx, *from, out, replica.RestoreOptions{S3: s3, Timestamp: at, Log: log, Key: key})
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,12 @@
 // PASSIVE checkpoints retention asks for still run; they cannot pass the
 // read mark that Litestream holds, so no frame is checkpointed away before
 // it was shipped.
+//
+// With a master key (Options.Key, RestoreOptions.Key: the service's
+// -key-file) the replica is encrypted at rest: SealedClient encrypts each
+// LTX file in AES-256-GCM segments before the backend sees it. A replica
+// written with one key is refused with another, without one, or when it
+// holds files in clear.
 package replica
 
 import (
@@ -29,6 +35,7 @@ import (
 	"github.com/benbjohnson/litestream/file"
 	lss3 "github.com/benbjohnson/litestream/s3"
 
+	"recordings/internal/sealed"
 	"recordings/settings"
 	"recordings/store"
 )
@@ -92,6 +99,8 @@ type Options struct {
 	// Poll is how often the status (positions, lag) is refreshed; default 100 ms.
 	Poll time.Duration
 	Now  func() time.Time
+	// Key, if set, encrypts the replica (see SealedClient).
+	Key *sealed.Key
 }
 
 // Status is the replication state the admin sees.
@@ -222,6 +231,21 @@ func (s *Service) replicate(ctx context.Context, u string, changed <-chan struct
 	client, err := NewClient(u, s.opt.S3)
 	if err != nil {
 		return err
+	}
+	var sc *SealedClient
+	if s.opt.Key != nil {
+		if sc, err = NewSealedClient(client, s.opt.Key); err != nil {
+			return err
+		}
+	}
+	if err := client.Init(ctx); err != nil {
+		return fmt.Errorf("replica %s: %w", u, err)
+	}
+	if err := checkReplica(ctx, client, sc); err != nil {
+		return fmt.Errorf("replica %s: %w", u, err)
+	}
+	if sc != nil {
+		client = sc
 	}
 	s.setState(Status{URL: u, State: "starting"})
 	engineLog := slog.New(&errorTap{next: s.log.Handler(), onError: func(msg string) { s.fail(u, errors.New(msg)) }})

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"recordings/internal/s3test"
+	"recordings/internal/sealed"
 	"recordings/replica"
 	"recordings/store"
 )
@@ -64,12 +65,18 @@ type running struct {
 
 func start(t testing.TB, tg target) running {
 	t.Helper()
+	return startKey(t, tg, nil)
+}
+
+// startKey is start with the replica encrypted under key (nil: in clear).
+func startKey(t testing.TB, tg target, key *sealed.Key) running {
+	t.Helper()
 	ctx := context.Background()
 	db, err := store.OpenOptions(ctx, filepath.Join(t.TempDir(), "rec.db"), testLog(t), store.Options{BcryptCost: bcrypt.MinCost})
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := replica.New(db.Path(), testLog(t), replica.Options{S3: tg.s3, AutoCheckpoint: db.SetAutoCheckpoint})
+	svc := replica.New(db.Path(), testLog(t), replica.Options{S3: tg.s3, AutoCheckpoint: db.SetAutoCheckpoint, Key: key})
 	svc.SetURL(tg.url)
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)

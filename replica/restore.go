@@ -12,6 +12,7 @@ import (
 
 	"github.com/benbjohnson/litestream"
 
+	"recordings/internal/sealed"
 	"recordings/store"
 )
 
@@ -26,6 +27,9 @@ type RestoreOptions struct {
 	// transaction shipped at or before it); zero: the latest.
 	Timestamp time.Time
 	Log       *slog.Logger
+	// Key is the master key the replica was encrypted under (nil: a replica
+	// in clear; an encrypted one is refused with ErrReplicaEncrypted).
+	Key *sealed.Key
 }
 
 // Restored describes a restored database.
@@ -49,6 +53,12 @@ func Restore(ctx context.Context, url, out string, opt RestoreOptions) (Restored
 	if err != nil {
 		return Restored{}, fmt.Errorf("restore: %w", err)
 	}
+	var sc *SealedClient
+	if opt.Key != nil {
+		if sc, err = NewSealedClient(client, opt.Key); err != nil {
+			return Restored{}, fmt.Errorf("restore: %w", err)
+		}
+	}
 	log := opt.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -56,6 +66,12 @@ func Restore(ctx context.Context, url, out string, opt RestoreOptions) (Restored
 	client.SetLogger(log)
 	if err := client.Init(ctx); err != nil {
 		return Restored{}, fmt.Errorf("restore from %s: %w", url, err)
+	}
+	if err := checkReplica(ctx, client, sc); err != nil {
+		return Restored{}, fmt.Errorf("restore from %s: %w", url, err)
+	}
+	if sc != nil {
+		client = sc
 	}
 	dir := filepath.Dir(out)
 	if err := os.MkdirAll(dir, 0o700); err != nil {

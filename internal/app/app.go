@@ -281,7 +281,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		Events: a.Events,
 	})
 	a.Replica = replica.New(a.DB.Path(), a.Log.With("category", applog.System),
-		replica.Options{S3: cfg.S3, AutoCheckpoint: a.DB.SetAutoCheckpoint})
+		replica.Options{S3: cfg.S3, AutoCheckpoint: a.DB.SetAutoCheckpoint, Key: master})
 	if err := a.Metrics.Registry().Register(replica.Collector(a.Replica.Status)); err != nil {
 		return nil, fmt.Errorf("replica metrics: %w", err)
 	}
