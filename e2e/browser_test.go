@@ -243,10 +243,11 @@ func (b *tab) navigate(url string) {
 	b.do("open "+url, chromedp.Navigate(url))
 }
 
-// click clicks the middle of element sel with the mouse, once it is shown.
+// click clicks the middle of element sel with the mouse, once it is shown,
+// not covered, and where it was a moment before (see clickIn).
 func (b *tab) click(sel string) {
 	b.t.Helper()
-	b.do("click "+sel, chromedp.Click(sel))
+	b.clickIn(sel, 0.5, 0.5)
 }
 
 // clickIn clicks element sel with the mouse at fraction (fx, fy) of its box,
@@ -254,12 +255,18 @@ func (b *tab) click(sel string) {
 func (b *tab) clickIn(sel string, fx, fy float64) {
 	b.t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
+	var last clickTarget
 	for {
 		r := evalAs[clickTarget](b, targetJS(sel, fx, fy))
-		if r.Why == "" {
+		// Click only where the element stayed since the last look: a
+		// status line or a pushed update that shifts the layout between
+		// finding the element and pressing the button would otherwise
+		// send the click to whatever moved under the pointer.
+		if r.Why == "" && last.Why == "" && r.X == last.X && r.Y == last.Y && (r.X != 0 || r.Y != 0) {
 			b.do("click in "+sel, chromedp.MouseClickXY(r.X, r.Y))
 			return
 		}
+		last = r
 		if time.Now().After(deadline) {
 			b.report()
 			b.t.Fatalf("element %s cannot be clicked: %s", sel, r.Why)
@@ -295,8 +302,21 @@ func (b *tab) typeText(sel, text string) {
 	if keys == "" {
 		keys = kb.Backspace
 	}
+	// Click into the field where it stays, and type only once it has the
+	// focus (a late layout shift could have sent the click elsewhere).
+	focused := fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, sel)
+	for try := 0; ; try++ {
+		b.clickIn(sel, 0.5, 0.5)
+		if evalAs[bool](b, focused) {
+			break
+		}
+		if try == 20 {
+			b.report()
+			b.t.Fatalf("clicked into %s, but it does not have the focus", sel)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
 	b.do("type into "+sel,
-		chromedp.Click(sel),
 		chromedp.KeyEvent("a", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
 		chromedp.KeyEvent(keys))
 	if got := evalAs[string](b, fmt.Sprintf(`document.querySelector(%q).value`, sel)); got != text {

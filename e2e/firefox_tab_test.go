@@ -251,13 +251,21 @@ func (b *foxTab) target(sel string, fx, fy float64) point {
 	b.t.Helper()
 	js := targetJS(sel, fx, fy)
 	deadline := time.Now().Add(15 * time.Second)
+	var last *clickTarget
 	for {
 		var r clickTarget
 		ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
 		err := b.evaluate(ctx, js, &r)
 		cancel()
-		if err == nil && r.Why == "" {
+		// Only where the element stayed since the last look (a layout
+		// shift between looking and clicking sends the click elsewhere).
+		if err == nil && r.Why == "" && last != nil && last.X == r.X && last.Y == r.Y {
 			return point{r.X, r.Y}
+		}
+		if err == nil && r.Why == "" {
+			last = &r
+		} else {
+			last = nil
 		}
 		if time.Now().After(deadline) {
 			b.report()
@@ -309,7 +317,20 @@ func (b *foxTab) shiftClick(sel string) {
 // Backspace when text is empty).
 func (b *foxTab) typeText(sel, text string) {
 	b.t.Helper()
-	b.click(sel)
+	// Click into the field where it stays, and type only once it has the
+	// focus (a late layout shift could have sent the click elsewhere).
+	focused := fmt.Sprintf(`document.activeElement === document.querySelector(%q)`, sel)
+	for try := 0; ; try++ {
+		b.click(sel)
+		if foxEval[bool](b, focused) {
+			break
+		}
+		if try == 20 {
+			b.report()
+			b.t.Fatalf("clicked into %s, but it does not have the focus", sel)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
 	keys := []map[string]any{
 		{"type": "keyDown", "value": keyControl}, {"type": "keyDown", "value": "a"},
 		{"type": "keyUp", "value": "a"}, {"type": "keyUp", "value": keyControl},

@@ -272,7 +272,7 @@ func (r myAppsRun) run(t *testing.T, d driver) {
 		r.open(d, "obj=recordingsadmin&app=innovaphone-recordingsadmin&user=alice&dn=Alice+Anders&lang=en&scheme=light")
 		r.waitList(d, "every call", r.a1, r.a2, r.a3, r.b1)
 		r.noPasswordPage(d, "innovaphone-recordingsadmin")
-		d.waitFor("the admin tabs", frameJS+`.getElementById('tab-settings') !== null`)
+		d.waitFor("the admin app's tabs and menu", frameJS+`.getElementById('tab-users') !== null && `+frameJS+`.getElementById('admin-menu-btn') !== null`)
 		shot(d, "admin")
 		r.checkAxeFrame(d, "admin app in myApps")
 		r.checkHTTPSession(d, "alice")

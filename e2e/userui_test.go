@@ -496,7 +496,10 @@ func (r userRun) run(t *testing.T, b driver) {
 		b.waitFor("the waiting action", `document.getElementById('offline').textContent.includes('“Protect” will be done')`)
 		r.state(b, "offline", nil)
 		r.px.setDown(false)
-		b.click(`#offline .retry`)
+		// "Try now" if the page has not reconnected on its own meanwhile
+		// (its countdown may already have run out): checked and pressed in
+		// one step, so the button cannot vanish in between.
+		evalAs[bool](b, `(() => { const t = document.querySelector('#offline .retry'); if (t && t.offsetParent !== null) t.click(); return true })()`)
 		b.waitFor("the action done", `document.getElementById('offline').textContent.includes('“Protect” was done') && document.querySelector('`+rowSel(c.garcia)+` .prot-mark') !== null`)
 		if rec, err := e.db.Recording(e.ctx, c.garcia); err != nil || !rec.Protected {
 			t.Errorf("after the connection came back the store says protected=%v (%v)", rec.Protected, err)
