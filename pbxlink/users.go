@@ -82,7 +82,9 @@ type Users struct {
 
 	jobsMu sync.Mutex
 	jobs   []reresolveJob
-	kick   chan struct{}
+	// running: Run is re-resolving jobs it took from jobs.
+	running bool
+	kick    chan struct{}
 }
 
 // usersConn is the replication on one connection.
@@ -328,6 +330,14 @@ func (u *Users) observe(ev UsersEvent) {
 	}
 }
 
+// Reresolving reports whether re-resolutions are queued or running: false
+// once every change stored so far has been re-resolved.
+func (u *Users) Reresolving() bool {
+	u.jobsMu.Lock()
+	defer u.jobsMu.Unlock()
+	return len(u.jobs) > 0 || u.running
+}
+
 func (u *Users) queue(j reresolveJob) {
 	u.jobsMu.Lock()
 	u.jobs = append(u.jobs, j)
@@ -352,6 +362,7 @@ func (u *Users) Run(ctx context.Context) error {
 			u.jobsMu.Lock()
 			jobs := u.jobs
 			u.jobs = nil
+			u.running = len(jobs) > 0
 			u.jobsMu.Unlock()
 			if len(jobs) == 0 {
 				break
@@ -369,6 +380,7 @@ func (u *Users) Run(ctx context.Context) error {
 			}
 			u.jobsMu.Lock()
 			pending := len(u.jobs)
+			u.running = false
 			u.jobsMu.Unlock()
 			u.observe(UsersEvent{Kind: EventReresolved, Rows: n, Pending: pending})
 		}
