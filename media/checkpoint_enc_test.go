@@ -31,8 +31,11 @@ func storedCheckpoints(tb testing.TB) (*Analysis, *Checkpoints) {
 func TestCheckpointsRoundTrip(t *testing.T) {
 	t.Parallel()
 	a, cps := storedCheckpoints(t)
-	if len(cps.List) < 5 || len(cps.Touch) == 0 {
+	if len(cps.Touch) == 0 || len(cps.List) == 0 {
 		t.Fatalf("%d checkpoints, %d touch entries", len(cps.List), len(cps.Touch))
+	}
+	if len(cps.List) < 5 {
+		fewerOn32Bit(t, "%d checkpoints, %d touch entries", len(cps.List), len(cps.Touch))
 	}
 	b, err := cps.MarshalBinary()
 	if err != nil {
