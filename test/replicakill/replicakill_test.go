@@ -29,6 +29,7 @@ import (
 
 	"recordings/internal/callgen"
 	"recordings/internal/s3test"
+	"recordings/internal/testutil"
 )
 
 const (
@@ -103,23 +104,6 @@ func put(ctx context.Context, c *http.Client, url string, data []byte, pkts int,
 	return resp.StatusCode, nil
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 var listenRE = regexp.MustCompile(`listen=(127\.0\.0\.1:\d+)`)
 
 // env is the process environment without the AWS_* variables of the
@@ -186,7 +170,7 @@ func killAndRestore(t *testing.T, srv s3test.Server, bin string, l load) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testutil.LogBuffer{}
 	addr := make(chan string, 1)
 	replicating := make(chan struct{})
 	exited := make(chan struct{})
