@@ -131,6 +131,8 @@ type Service struct {
 	// analysis).
 	recovered bool
 	begun     map[string]struct{}
+	// recoveredCh is closed when recovered is set.
+	recoveredCh chan struct{}
 }
 
 type cached struct {
@@ -151,7 +153,7 @@ func New(db *store.DB, log *slog.Logger, opt Options) *Service {
 	}
 	s := &Service{db: db, log: log.With("category", applog.Recording), convLog: log.With("category", applog.Converting),
 		opt: opt, jobs: make(chan int64, 1024), cache: map[int64]cached{}, uploading: map[string]struct{}{},
-		begun: map[string]struct{}{}}
+		begun: map[string]struct{}{}, recoveredCh: make(chan struct{})}
 	s.renders = convert.NewPool(convert.PoolConfig{})
 	s.flush.db, s.flush.w, s.flush.interval = db, &s.chunks, opt.FlushInterval
 	// A recording deleted anywhere (the apps, retention) leaves the cache.
@@ -214,10 +216,17 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	s.upMu.Lock()
 	s.recovered, s.begun = true, nil
+	close(s.recoveredCh)
 	s.upMu.Unlock()
 	wg.Wait()
 	return nil
 }
+
+// Recovered is closed once Run has dealt with what a stop left behind
+// (uploads still receiving or cut off): from then on nothing in the
+// store is taken for a leftover of an earlier process. It stays open if
+// Run stops before.
+func (s *Service) Recovered() <-chan struct{} { return s.recoveredCh }
 
 // begunHere reports whether this process began an upload of r's name
 // while Run was recovering.

@@ -119,6 +119,16 @@ func New(t testing.TB, opts ...Option) *App {
 	}
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx, lns...) }()
+	// Until ingest has recovered what a stop left behind, a recording a
+	// test begins directly in the store would be taken for one (and, being
+	// empty, removed): wait for it.
+	select {
+	case <-a.Ingest.Recovered():
+	case err := <-done:
+		cancel()
+		a.Close()
+		t.Fatalf("apptest: run stopped at start: %v", err)
+	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	t.Cleanup(func() {
 		tr.CloseIdleConnections()
