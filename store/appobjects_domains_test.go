@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -302,5 +304,55 @@ func TestMigrateAppObjectsDomains(t *testing.T) {
 	var n int
 	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM app_object_access`).Scan(&n); err != nil || n != 2 {
 		t.Fatalf("access rows after the delete: %d %v", n, err)
+	}
+}
+
+// TestListOwnersInDomain: the owners of an access list of a domain's app
+// object open that domain's recordings only; the account's own open every
+// domain's.
+func TestListOwnersInDomain(t *testing.T) {
+	t.Parallel()
+	db, _ := openTest(t)
+	ctx := context.Background()
+	ids := map[string]int64{}
+	for i, r := range []struct{ domain, owner string }{
+		{"a.example", "lou"}, {"b.example", "lou"}, {"a.example", "ahmed"}, {"B.example", "ahmed"}, {"a.example", "zoe"},
+	} {
+		ids[r.owner+"@"+strings.ToLower(r.domain)] = upload(t, db, r.domain, fmt.Sprintf("%d.pcap", i), r.owner, randBytes(uint64(i), 100))
+	}
+	for _, c := range []struct {
+		name string
+		f    ListFilter
+		want []string
+	}{
+		{"own and A's list", ListFilter{Owners: []string{"lou"}, OwnersIn: []string{"Ahmed"}, OwnersDomain: "A.EXAMPLE"},
+			[]string{"lou@a.example", "lou@b.example", "ahmed@a.example"}},
+		{"own and B's list", ListFilter{Owners: []string{"lou"}, OwnersIn: []string{"ahmed", "zoe"}, OwnersDomain: "b.example"},
+			[]string{"lou@a.example", "lou@b.example", "ahmed@b.example"}},
+		{"a list of every domain", ListFilter{Owners: []string{"lou"}, OwnersIn: []string{"zoe"}},
+			[]string{"lou@a.example", "lou@b.example", "zoe@a.example"}},
+		{"an account of A", ListFilter{Domain: "a.example", Owners: []string{"lou"}, OwnersIn: []string{"ahmed"}, OwnersDomain: "a.example"},
+			[]string{"lou@a.example", "ahmed@a.example"}},
+	} {
+		recs, _, err := db.ListRecordings(ctx, c.f)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		var got []int64
+		for _, r := range recs {
+			got = append(got, r.ID)
+		}
+		var want []int64
+		for _, k := range c.want {
+			want = append(want, ids[k])
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: %v, want %v (%v)", c.name, got, want, c.want)
+		}
+		if n, exact, err := db.CountRecordings(ctx, c.f); err != nil || n != len(want) || !exact {
+			t.Errorf("%s: count %d %v %v", c.name, n, exact, err)
+		}
 	}
 }
