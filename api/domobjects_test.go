@@ -1,9 +1,11 @@
 package api_test
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -291,5 +293,101 @@ func TestAppObjectsPerDomainAccess(t *testing.T) {
 	}
 	if n := admins["b.example"].Requests("DeleteObject"); n != 0 {
 		t.Errorf("B's PBX got %d DeleteObject", n)
+	}
+}
+
+// An old database (app objects of no domain, with access lists) is
+// upgraded at start; the PBX of the configured domain lists its App
+// object, which becomes that domain's with its access list; a user
+// signing in through it gets the list; a row the PBX does not hold stays
+// an object of every domain.
+func TestAppObjectsOldDatabase(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "recordings.db")
+	ctx := ctxMinute(t)
+	db, err := store.Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// The app-object tables as the schema before per-domain app objects
+	// had them, with two objects and their lists.
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`DROP TABLE app_object_access`,
+		`DROP TABLE app_objects`,
+		`CREATE TABLE app_objects (name TEXT PRIMARY KEY COLLATE NOCASE, display_name TEXT NOT NULL DEFAULT '',
+			type TEXT NOT NULL, created_at INTEGER NOT NULL, pbx_guid TEXT NOT NULL DEFAULT '',
+			pbx_url TEXT NOT NULL DEFAULT '', pbx_state TEXT NOT NULL DEFAULT '', pbx_connected INTEGER NOT NULL DEFAULT 0,
+			pbx_synced_at INTEGER NOT NULL DEFAULT 0)`,
+		`CREATE TABLE app_object_access (app_object TEXT NOT NULL COLLATE NOCASE REFERENCES app_objects (name)
+			ON DELETE CASCADE ON UPDATE CASCADE, pos INTEGER NOT NULL, entry TEXT NOT NULL, PRIMARY KEY (app_object, pos))`,
+		`ALTER TABLE sessions DROP COLUMN app_object_domain`,
+		`INSERT INTO app_objects (name, display_name, type, created_at) VALUES ('recordings', 'Recordings', 'user', 1),
+			('typed', '', 'user', 2)`,
+		`INSERT INTO app_object_access (app_object, pos, entry) VALUES ('recordings', 0, '202'), ('typed', 0, '9')`,
+		fmt.Sprintf(`PRAGMA user_version = %d`, store.SchemaVersion()-1),
+	} {
+		if _, err := raw.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := raw.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	loaded := make(chan struct{}, 2)
+	a, _ := pbxApp(t, func(c *app.Config) {
+		c.DB, c.Domain = path, "example.com"
+		c.Tuning.PBXUsersObserve = func(ev pbxlink.UsersEvent) {
+			if ev.Kind == pbxlink.EventLoaded {
+				loaded <- struct{}{}
+			}
+		}
+	})
+	admin := pbxsim.NewAdminAPI(pbxlink.Licence, 10)
+	admin.AddAppObject("Recordings", "recordings", "https://rec/example.com/recordings/"+pbxlink.UserAppFile)
+	sim := newSim(a, testInstancePassword, admin)
+	sim.Register("PbxTableUsers", pbxsim.NewUsersTable(
+		pbxsim.SimUser{GUID: "g-alice", H323: "alice", E164: "201", Devices: []string{"009033aa0001"}},
+		pbxsim.SimUser{GUID: "g-amy", H323: "amy", E164: "202", Devices: []string{"009033aa0002"}}))
+	if err := sim.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-loaded:
+	case <-ctx.Done():
+		t.Fatal("users not loaded")
+	}
+	waitAppObjects(t, a, func(s pbxlink.AppObjectsState) bool { return !s.SyncedAt.IsZero() })
+	if o, err := a.DB.AppObjectIn(a.Ctx, "example.com", "recordings"); err != nil || o.Domain != "example.com" ||
+		!slices.Equal(o.Access, []string{"202"}) || o.PBX.State != store.PBXStatePresent {
+		t.Fatalf("recordings after the upgrade and the PBX's list: %+v %v", o, err)
+	}
+	if o, err := a.DB.AppObjectIn(a.Ctx, "example.com", "typed"); err != nil || o.Domain != "" ||
+		!slices.Equal(o.Access, []string{"9"}) || o.PBX.State != store.PBXStateMissing {
+		t.Fatalf("typed after the upgrade and the PBX's list: %+v %v", o, err)
+	}
+	_, call := dialApp(t, a, "/example.com/recordings/innovaphone-recordings")
+	r := loginIn(t, call, "innovaphone-recordings", "example.com", "alice", `{"appobj":"recordings"}`)
+	tok, _ := r["session"].(string)
+	if r["ok"] != true {
+		t.Fatalf("alice's login: %v", r)
+	}
+	var me struct {
+		User struct {
+			AppObject       string   `json:"app_object"`
+			AppObjectDomain string   `json:"app_object_domain"`
+			Sees            []string `json:"sees"`
+		} `json:"user"`
+	}
+	if st := sessionGet(t, a, tok, "/api/session", &me); st != 200 || me.User.AppObject != "recordings" ||
+		me.User.AppObjectDomain != "example.com" || !slices.Equal(me.User.Sees, []string{"202", "amy"}) {
+		t.Fatalf("alice's session: %d %+v", st, me)
 	}
 }
