@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"strings"
 
 	"recordings/store"
 )
@@ -27,22 +28,40 @@ func canView(u store.User, domain, owner string) bool {
 	}
 	for _, o := range u.Sees {
 		if store.NameKey(o) == k {
-			return true
+			// The access list of a domain's app object opens that
+			// domain's recordings only (docs/pbx.md, Domains).
+			return store.InDomain(u.ViaDomain, domain)
 		}
 	}
 	return false
 }
 
-// visibleOwners is canView as an owner filter for list queries: nil for
-// all.
-func visibleOwners(u store.User) []string {
+// visibleFilter is canView as the filter of list queries: the account's
+// domain, and, for users, their own recordings and those of the owners
+// their access list opens in its app object's domain.
+func visibleFilter(u store.User) store.ListFilter {
+	f := store.ListFilter{Domain: u.Domain}
 	if u.Role == store.RoleAdmin {
-		return nil
+		return f
 	}
 	if u.Name == "" {
-		return []string{}
+		f.Owners = []string{}
+		return f
 	}
-	return append([]string{u.Name}, u.Sees...)
+	f.Owners = []string{u.Name}
+	switch {
+	case len(u.Sees) == 0:
+	case u.Domain == "" || u.ViaDomain == "" || strings.EqualFold(u.ViaDomain, u.Domain):
+		// The account's domain covers the list's (or the list is of
+		// every domain): the owners join the user's own.
+		f.OwnersIn = u.Sees
+		if u.Domain == "" {
+			f.OwnersDomain = u.ViaDomain
+		}
+	default:
+		// A list of another domain than the account's opens nothing.
+	}
+	return f
 }
 
 // recordingFor loads recording id for u: errNoSuchRecording when it does

@@ -32,7 +32,9 @@ import (
 // innovaphone-recordingsadmin an administrator. The user is the account
 // named sip (created as a PBX-only account, without password, on its first
 // sign-in). info.appobj names the app object whose access list applies; it
-// must exist and be of the app's type (user/admin). Without it the
+// must exist, as the app object of the login's domain (the app URL's, else
+// the AppLogin's) or of every domain, and be of the app's type
+// (user/admin). Without it the
 // account's default app object applies. The sign-in becomes a session
 // (store.CreateAppSession) holding app object and role, so the websocket's
 // per-message session check keeps them, and the token is returned for the
@@ -171,7 +173,7 @@ func (s *Server) appLoginAny(ctx context.Context, st *appLoginConn, remote, doma
 	if len(req.Info) > 0 && !bytes.Equal(req.Info, []byte("null")) {
 		infoErr = json.Unmarshal(req.Info, &inf)
 	}
-	looksPBX = infoErr == nil && (req.App == appUser || req.App == appAdmin) && s.isPBXLogin(ctx, req, inf)
+	looksPBX = infoErr == nil && (req.App == appUser || req.App == appAdmin) && s.isPBXLogin(ctx, cmp.Or(domain, req.Domain), req, inf)
 	if challenge == "" || s.opt.Now().Sub(issued) > appChallengeTTL {
 		return guess("no valid challenge: send AppChallenge first", "sip", req.SIP)
 	}
@@ -225,10 +227,16 @@ func (s *Server) appLoginAny(ctx context.Context, st *appLoginConn, remote, doma
 	if req.SIP == "" {
 		return refuseLogin("AppLogin without sip (user name)")
 	}
+	// The domain of the PBX the login came through: the app URL's, else
+	// the one the PBX vouches for in the digest.
+	loginDomain := cmp.Or(domain, req.Domain)
 	if inf.AppObj != "" {
-		o, err := s.db.AppObjectByName(ctx, inf.AppObj)
+		// The app object is the one of the login's domain (else one of
+		// every domain): each domain's PBX has its own "recordings".
+		o, err := s.db.AppObjectIn(ctx, loginDomain, inf.AppObj)
 		if errors.Is(err, store.ErrNotFound) {
-			return refuseLogin(fmt.Sprintf("app object %.64q is not configured here", inf.AppObj), "sip", req.SIP)
+			return refuseLogin(fmt.Sprintf("app object %.64q is not configured here for domain %.64q", inf.AppObj,
+				loginDomain), "sip", req.SIP)
 		}
 		if err != nil {
 			return store.User{}, "", nil, err
@@ -260,12 +268,12 @@ func (s *Server) appLoginAny(ctx context.Context, st *appLoginConn, remote, doma
 	if u.Disabled {
 		return refuseLogin("this account is disabled", "sip", req.SIP)
 	}
-	if d := cmp.Or(domain, req.Domain); !store.InDomain(u.Domain, d) {
+	if d := loginDomain; !store.InDomain(u.Domain, d) {
 		// Another domain's user: that domain's PBX vouches for it, not
 		// this one's (docs/pbx.md, Domains).
 		return refuseLogin(fmt.Sprintf("the account belongs to domain %.64q, not %.64q", u.Domain, d), "sip", req.SIP)
 	}
-	tok, err := s.db.CreateAppSession(ctx, u.ID, s.opt.SessionTTL, inf.AppObj, role)
+	tok, err := s.db.CreateAppSessionIn(ctx, u.ID, s.opt.SessionTTL, loginDomain, inf.AppObj, role)
 	if err != nil {
 		return store.User{}, "", nil, err
 	}

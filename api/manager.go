@@ -35,7 +35,7 @@ func (c *wsClient) isManager() bool {
 
 // managerHandle answers one message of the plugin's connection.
 func (s *Server) managerHandle(ctx context.Context, c *wsClient, env wsEnvelope, data []byte) []byte {
-	res, err := s.managerRequest(ctx, env.MT, data)
+	res, err := s.managerRequest(ctx, c.domain, env.MT, data)
 	if err != nil {
 		_, msg, ok := clientFacing(err)
 		if !ok {
@@ -57,7 +57,11 @@ func (s *Server) managerHandle(ctx context.Context, c *wsClient, env wsEnvelope,
 
 var errManagerBad = errors.New("bad request")
 
-func (s *Server) managerRequest(ctx context.Context, mt string, data []byte) (any, error) {
+// managerRequest answers one request of the plugin that connected under
+// the {domain} of the instance URL (domain; "" for /api/ws): the app
+// objects are that domain's (else those of every domain), and its refresh
+// reads that domain's PBX.
+func (s *Server) managerRequest(ctx context.Context, domain, mt string, data []byte) (any, error) {
 	var req struct {
 		Name   string   `json:"name"`
 		Access []string `json:"access"`
@@ -73,7 +77,7 @@ func (s *Server) managerRequest(ctx context.Context, mt string, data []byte) (an
 	case "KeepAlive":
 		return struct{}{}, nil
 	case "GetAppObjectAccess":
-		o, err := s.db.AppObjectByName(ctx, req.Name)
+		o, err := s.db.AppObjectIn(ctx, domain, req.Name)
 		if errors.Is(err, store.ErrNotFound) {
 			return accessJSON{Name: req.Name, Access: []string{}}, nil // not known here yet: an empty list
 		}
@@ -86,33 +90,44 @@ func (s *Server) managerRequest(ctx context.Context, mt string, data []byte) (an
 		}
 		return accessJSON{Name: o.Name, Access: acc}, nil
 	case "SetAppObjectAccess":
-		o, err := s.db.AppObjectByName(ctx, req.Name)
+		o, err := s.db.AppObjectIn(ctx, domain, req.Name)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, fmt.Errorf("app object %.64q is not known here (RefreshAppObjects first): %w", req.Name, errManagerBad)
 		}
 		if err != nil {
 			return nil, err
 		}
+		if domain != "" && o.Domain == "" && len(s.set.Values().Domains) > 1 {
+			// One domain's plugin does not change what every domain's
+			// users see; its PBX's list makes the object its own.
+			return nil, fmt.Errorf("app object %.64q belongs to every domain, not to %.64q only (RefreshAppObjects first): %w",
+				req.Name, domain, errManagerBad)
+		}
 		o.Access = req.Access
 		if err := s.db.UpdateAppObject(ctx, o); err != nil {
 			return nil, err
 		}
 		s.rightsChanged()
-		s.log.Info("app object access list changed by the PBX Manager plugin", "app_object", o.Name, "access", len(req.Access))
-		o, err = s.db.AppObjectByName(ctx, o.Name)
+		s.log.Info("app object access list changed by the PBX Manager plugin", "app_object", o.Name, "domain", o.Domain,
+			"access", len(req.Access))
+		o, err = s.db.AppObjectIn(ctx, o.Domain, o.Name)
 		if err != nil {
 			return nil, err
 		}
 		return accessJSON{Name: o.Name, Access: o.Access}, nil
 	case "RefreshAppObjects":
-		if s.appObjs == nil || !s.appObjs.State().Connected {
+		if s.appObjs == nil {
 			return nil, fmt.Errorf("the PBX is not connected to the service: %w", errManagerBad)
 		}
-		if err := s.appObjs.Refresh(ctx); err != nil {
+		d, err := s.appObjs.Domain(domain)
+		if err != nil {
+			return nil, fmt.Errorf("the PBX is not connected to the service: %w", errManagerBad)
+		}
+		if err := s.appObjs.Refresh(ctx, d); err != nil {
 			return nil, fmt.Errorf("%s: %w", err.Error(), errManagerBad)
 		}
 		s.rightsChanged()
-		return s.pbxAppObjectsState(), nil
+		return s.pbxAppObjectsState(d), nil
 	}
 	return nil, fmt.Errorf("unknown message type %.64q: %w", mt, errManagerBad)
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -37,23 +38,39 @@ type appObjectPBXJSON struct {
 	SyncedAt  *time.Time `json:"synced_at,omitempty"`
 }
 
-// pbxAppObjectsJSON is the state of the App-object client.
+// pbxAppObjectsJSON is the state of the App-object client: of one
+// domain's PBX, or of all together with each domain's in Domains.
 type pbxAppObjectsJSON struct {
+	Domain    string     `json:"domain,omitempty"`
 	Connected bool       `json:"connected"` // a PBX with PbxAdminApi is connected
 	SyncedAt  *time.Time `json:"synced_at,omitempty"`
 	Objects   int        `json:"objects"` // in the PBX's last list
 	LastError string     `json:"last_error,omitempty"`
+	// Domains: each domain's PBX (for the administrator of no domain).
+	Domains []pbxAppObjectsJSON `json:"domains,omitempty"`
 }
 
-func (s *Server) pbxAppObjectsState() pbxAppObjectsJSON {
-	if s.appObjs == nil {
-		return pbxAppObjectsJSON{}
-	}
-	st := s.appObjs.State()
-	out := pbxAppObjectsJSON{Connected: st.Connected, Objects: st.Objects, LastError: st.LastError}
+func appObjectsStateView(st pbxlink.AppObjectsState) pbxAppObjectsJSON {
+	out := pbxAppObjectsJSON{Domain: st.Domain, Connected: st.Connected, Objects: st.Objects, LastError: st.LastError}
 	if !st.SyncedAt.IsZero() {
 		t := st.SyncedAt.UTC()
 		out.SyncedAt = &t
+	}
+	return out
+}
+
+// pbxAppObjectsState is the client's state as an admin of domain sees it:
+// that domain's PBX, or ("") every domain's together and each.
+func (s *Server) pbxAppObjectsState(domain string) pbxAppObjectsJSON {
+	if s.appObjs == nil {
+		return pbxAppObjectsJSON{}
+	}
+	if domain != "" {
+		return appObjectsStateView(s.appObjs.StateOf(domain))
+	}
+	out := appObjectsStateView(s.appObjs.State())
+	for _, st := range s.appObjs.States() {
+		out.Domains = append(out.Domains, appObjectsStateView(st))
 	}
 	return out
 }
@@ -68,7 +85,7 @@ func pbxView(p store.AppObjectPBX) *appObjectPBXJSON {
 }
 
 func (s *Server) pbxAppObjectsStatus(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.pbxAppObjectsState())
+	writeJSON(w, http.StatusOK, s.pbxAppObjectsState(userFrom(r.Context()).Domain))
 }
 
 // pbxFail answers an error of the App-object client.
@@ -94,29 +111,63 @@ func (s *Server) pbxFail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// connectedAppObjects returns the client, or answers 503.
-func (s *Server) connectedAppObjects(w http.ResponseWriter) *pbxlink.AppObjects {
-	if s.appObjs == nil || !s.appObjs.State().Connected {
+// connectedAppObjects returns the client and the domain whose PBX the
+// request is about, or answers 503 (that PBX is not connected) or 400
+// (several are, and the request names none). The domain is the
+// administrator's own, else ?domain= (or asked, from the body), else the
+// only connected PBX's.
+func (s *Server) connectedAppObjects(w http.ResponseWriter, r *http.Request, asked string) (*pbxlink.AppObjects, string) {
+	if s.appObjs == nil {
 		httpError(w, http.StatusServiceUnavailable, "the PBX is not connected (or its App object lacks the Admin API): nothing changed")
-		return nil
+		return nil, ""
 	}
-	return s.appObjs
+	u := userFrom(r.Context())
+	domain := cmp.Or(r.URL.Query().Get("domain"), asked)
+	if u.Domain != "" {
+		if domain != "" && !strings.EqualFold(domain, u.Domain) {
+			httpError(w, http.StatusForbidden, fmt.Sprintf("an administrator of %.64q manages that domain's PBX only", u.Domain))
+			return nil, ""
+		}
+		domain = u.Domain
+	}
+	d, err := s.appObjs.Domain(domain)
+	switch {
+	case errors.Is(err, pbxlink.ErrInvalid):
+		httpError(w, http.StatusBadRequest, "domain: the PBXes of several domains are connected: name the domain (?domain=)")
+		return nil, ""
+	case err != nil:
+		msg := "the PBX is not connected (or its App object lacks the Admin API): nothing changed"
+		if domain != "" {
+			msg = fmt.Sprintf("the PBX of %.64q is not connected (or its App object lacks the Admin API): nothing changed", domain)
+		}
+		httpError(w, http.StatusServiceUnavailable, msg)
+		return nil, ""
+	}
+	return s.appObjs, d
 }
 
-// instanceURL is the URL the App objects point under: base_url as given,
-// else https://<host of this request>/<domain>/recordings.
-func (s *Server) instanceURL(r *http.Request, given string) (string, error) {
+// instanceURL is the URL the App objects of domain's PBX point under:
+// base_url as given, else https://<host of this request>/<domain>/recordings
+// (the configured spelling of domain; base_url is needed while no domain
+// is configured).
+func (s *Server) instanceURL(r *http.Request, domain, given string) (string, error) {
 	if given != "" {
 		return strings.TrimSuffix(given, "/"), nil
 	}
-	d := s.set.Values().Domain
-	if d == "" {
+	v := s.set.Values()
+	if len(v.Domains) == 0 {
 		return "", fmt.Errorf("base_url: needed while no domain is configured (e.g. https://rec.example.com/example.com/recordings)")
 	}
-	return "https://" + r.Host + "/" + d + "/recordings", nil
+	if d, ok := v.ServedDomain(domain); ok {
+		domain = d
+	} else {
+		domain = v.DefaultDomain()
+	}
+	return "https://" + r.Host + "/" + domain + "/recordings", nil
 }
 
 type pbxAppObjectRequest struct {
+	Domain      string `json:"domain"` // whose PBX; see connectedAppObjects
 	Name        string `json:"name"`
 	DisplayName string `json:"display_name"`
 	Type        string `json:"type"`
@@ -128,14 +179,14 @@ func (s *Server) pbxCreateAppObject(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, &req) {
 		return
 	}
-	ao := s.connectedAppObjects(w)
+	ao, domain := s.connectedAppObjects(w, r, req.Domain)
 	if ao == nil {
 		return
 	}
 	if req.Type == "" {
 		req.Type = store.AppObjectUser
 	}
-	base, err := s.instanceURL(r, req.BaseURL)
+	base, err := s.instanceURL(r, domain, req.BaseURL)
 	if err != nil {
 		httpError(w, http.StatusBadRequest, err.Error())
 		return
@@ -144,31 +195,38 @@ func (s *Server) pbxCreateAppObject(w http.ResponseWriter, r *http.Request) {
 	if title == "" {
 		title = req.Name
 	}
-	if err := ao.Save(r.Context(), pbxlink.AppObjectSpec{Name: strings.TrimSpace(req.Name), Title: title, Type: req.Type,
+	if err := ao.Save(r.Context(), domain, pbxlink.AppObjectSpec{Name: strings.TrimSpace(req.Name), Title: title, Type: req.Type,
 		BaseURL: base, Password: s.set.AppPassword()}); err != nil {
 		s.pbxFail(w, r, err)
 		return
 	}
-	s.log.Info("app object created on the PBX", "user", userFrom(r.Context()).Name, "app_object", req.Name, "type", req.Type)
-	r.SetPathValue("name", strings.TrimSpace(req.Name))
-	s.getAppObject(w, r) // the cache, refreshed
+	s.log.Info("app object created on the PBX", "user", userFrom(r.Context()).Name, "app_object", req.Name, "domain", domain,
+		"type", req.Type)
+	s.writeCachedObject(w, r, domain, strings.TrimSpace(req.Name)) // the cache, refreshed
 }
 
-// cachedGUID returns the app object's guid on the PBX from the cache.
-func (s *Server) cachedObject(w http.ResponseWriter, r *http.Request) (store.AppObject, store.AppObjectPBX, bool) {
+// writeCachedObject answers with the app object name of domain's PBX as
+// the cache holds it.
+func (s *Server) writeCachedObject(w http.ResponseWriter, r *http.Request, domain, name string) {
+	o, err := s.db.AppObjectIn(r.Context(), domain, name)
+	if err != nil {
+		s.fail(w, r, notFoundAs(err, "no such app object"))
+		return
+	}
+	writeJSON(w, http.StatusOK, appObjectView(o))
+}
+
+// cachedObject returns the app object {name} of domain's PBX from the
+// cache, with its guid on the PBX.
+func (s *Server) cachedObject(w http.ResponseWriter, r *http.Request, domain string) (store.AppObject, store.AppObjectPBX, bool) {
 	name := r.PathValue("name")
-	o, err := s.db.AppObjectByName(r.Context(), name)
+	o, err := s.db.AppObjectIn(r.Context(), domain, name)
 	if err != nil {
 		s.fail(w, r, notFoundAs(err, "no such app object"))
 		return o, store.AppObjectPBX{}, false
 	}
-	p, err := s.db.AppObjectsPBX(r.Context())
-	if err != nil {
-		s.internalError(w, r, err)
-		return o, store.AppObjectPBX{}, false
-	}
-	st := p[strings.ToLower(o.Name)]
-	if st.State != store.PBXStatePresent || st.GUID == "" {
+	st := o.PBX
+	if st.State != store.PBXStatePresent || st.GUID == "" || !strings.EqualFold(o.Domain, domain) {
 		httpError(w, http.StatusConflict, "the PBX does not hold this app object (refresh, or create it on the PBX)")
 		return o, st, false
 	}
@@ -180,11 +238,11 @@ func (s *Server) pbxUpdateAppObject(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, &req) {
 		return
 	}
-	ao := s.connectedAppObjects(w)
+	ao, domain := s.connectedAppObjects(w, r, req.Domain)
 	if ao == nil {
 		return
 	}
-	o, st, ok := s.cachedObject(w, r)
+	o, st, ok := s.cachedObject(w, r, domain)
 	if !ok {
 		return
 	}
@@ -204,50 +262,50 @@ func (s *Server) pbxUpdateAppObject(w http.ResponseWriter, r *http.Request) {
 	if title == "" {
 		title = o.DisplayName
 	}
-	if err := ao.Save(r.Context(), pbxlink.AppObjectSpec{GUID: st.GUID, Name: o.Name, Title: title, Type: t, BaseURL: base}); err != nil {
+	if err := ao.Save(r.Context(), domain, pbxlink.AppObjectSpec{GUID: st.GUID, Name: o.Name, Title: title, Type: t, BaseURL: base}); err != nil {
 		s.pbxFail(w, r, err)
 		return
 	}
 	s.rightsChanged()
-	s.log.Info("app object changed on the PBX", "user", userFrom(r.Context()).Name, "app_object", o.Name)
-	s.getAppObject(w, r)
+	s.log.Info("app object changed on the PBX", "user", userFrom(r.Context()).Name, "app_object", o.Name, "domain", domain)
+	s.writeCachedObject(w, r, domain, o.Name)
 }
 
 func (s *Server) pbxDeleteAppObject(w http.ResponseWriter, r *http.Request) {
-	ao := s.connectedAppObjects(w)
+	ao, domain := s.connectedAppObjects(w, r, "")
 	if ao == nil {
 		return
 	}
-	o, st, ok := s.cachedObject(w, r)
+	o, st, ok := s.cachedObject(w, r, domain)
 	if !ok {
 		return
 	}
-	if err := ao.Delete(r.Context(), st.GUID); err != nil {
+	if err := ao.Delete(r.Context(), domain, st.GUID); err != nil {
 		s.pbxFail(w, r, err)
 		return
 	}
 	// Deleted on purpose: the row goes too (an object that merely vanished
 	// from the PBX's list stays, marked missing, with its access list).
-	if err := s.db.DeleteAppObject(r.Context(), o.Name); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := s.db.DeleteAppObject(r.Context(), o.Domain, o.Name); err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.internalError(w, r, err)
 		return
 	}
 	s.rightsChanged()
-	s.log.Info("app object deleted on the PBX", "user", userFrom(r.Context()).Name, "app_object", o.Name)
+	s.log.Info("app object deleted on the PBX", "user", userFrom(r.Context()).Name, "app_object", o.Name, "domain", domain)
 	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Server) pbxRefreshAppObjects(w http.ResponseWriter, r *http.Request) {
-	ao := s.connectedAppObjects(w)
+	ao, domain := s.connectedAppObjects(w, r, "")
 	if ao == nil {
 		return
 	}
-	if err := ao.Refresh(r.Context()); err != nil {
+	if err := ao.Refresh(r.Context(), domain); err != nil {
 		s.pbxFail(w, r, err)
 		return
 	}
 	s.rightsChanged()
-	writeJSON(w, http.StatusOK, s.pbxAppObjectsState())
+	writeJSON(w, http.StatusOK, s.pbxAppObjectsState(domain))
 }
 
 type templateJSON struct {
@@ -257,11 +315,11 @@ type templateJSON struct {
 }
 
 func (s *Server) pbxTemplates(w http.ResponseWriter, r *http.Request) {
-	ao := s.connectedAppObjects(w)
+	ao, domain := s.connectedAppObjects(w, r, "")
 	if ao == nil {
 		return
 	}
-	ts, err := ao.Templates(r.Context())
+	ts, err := ao.Templates(r.Context(), domain)
 	if err != nil {
 		s.pbxFail(w, r, err)
 		return
@@ -281,6 +339,7 @@ func (s *Server) pbxTemplates(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) pbxAssign(w http.ResponseWriter, r *http.Request) {
 	var req struct {
+		Domain    string `json:"domain"`     // whose PBX; see connectedAppObjects
 		Object    string `json:"object"`     // the cn of a user or config template
 		AppObject string `json:"app_object"` // the App object's name
 		On        bool   `json:"on"`
@@ -288,15 +347,15 @@ func (s *Server) pbxAssign(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, &req) {
 		return
 	}
-	ao := s.connectedAppObjects(w)
+	ao, domain := s.connectedAppObjects(w, r, req.Domain)
 	if ao == nil {
 		return
 	}
-	if err := ao.Assign(r.Context(), req.Object, req.AppObject, req.On); err != nil {
+	if err := ao.Assign(r.Context(), domain, req.Object, req.AppObject, req.On); err != nil {
 		s.pbxFail(w, r, err)
 		return
 	}
-	s.log.Info("app object assignment changed on the PBX", "user", userFrom(r.Context()).Name, "object", req.Object,
+	s.log.Info("app object assignment changed on the PBX", "user", userFrom(r.Context()).Name, "domain", domain, "object", req.Object,
 		"app_object", req.AppObject, "on", req.On)
 	w.WriteHeader(http.StatusNoContent)
 }

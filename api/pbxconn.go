@@ -40,11 +40,12 @@ type loginInfo struct {
 //     App object's own connection only), or
 //   - sip is empty (a login naming no user: the object itself), or
 //   - sip is info.appobj (the App object logs in as itself), or
-//   - sip names an App object configured here.
+//   - sip names an App object configured here for the login's domain
+//     (domain: the app URL's, else the AppLogin's) or for every domain.
 //
 // A user's login names the user in sip and the App object granting access
 // in info.appobj, which differ.
-func (s *Server) isPBXLogin(ctx context.Context, req appLoginRequest, inf loginInfo) bool {
+func (s *Server) isPBXLogin(ctx context.Context, domain string, req appLoginRequest, inf loginInfo) bool {
 	switch {
 	case len(inf.Lics) > 0 && string(inf.Lics) != "null":
 		return true
@@ -53,7 +54,7 @@ func (s *Server) isPBXLogin(ctx context.Context, req appLoginRequest, inf loginI
 	case inf.AppObj != "" && strings.EqualFold(inf.AppObj, req.SIP):
 		return true
 	}
-	_, err := s.db.AppObjectByName(ctx, req.SIP)
+	_, err := s.db.AppObjectIn(ctx, domain, req.SIP)
 	return err == nil
 }
 

@@ -163,7 +163,8 @@ func (s *Server) listFilter(u store.User, req listRequest) (store.ListFilter, er
 	if len(req.Q) > 256 {
 		return store.ListFilter{}, badRequest("q: at most 256 bytes")
 	}
-	f := store.ListFilter{Owners: visibleOwners(u), Domain: u.Domain, Query: req.Q, Cursor: req.Cursor, Order: req.Order}
+	f := visibleFilter(u)
+	f.Query, f.Cursor, f.Order = req.Q, req.Cursor, req.Order
 	switch req.Order {
 	case "", store.OrderNewest, store.OrderOldest:
 	default:

@@ -46,6 +46,10 @@ type userJSON struct {
 	// Sees: of a signed-in user, the owners the app object's access list
 	// opens besides the user's own.
 	Sees []string `json:"sees,omitempty"`
+	// AppObjectDomain: of a signed-in user, the domain of the app object
+	// whose list applies (Sees opens that domain's recordings only);
+	// absent for an app object of every domain.
+	AppObjectDomain string `json:"app_object_domain,omitempty"`
 	// Source is "pbx" for a user replicated from the PBX (its display
 	// name, number and devices follow the PBX), "local" for a local
 	// account. PBXGUID, CN and DN are the PBX object's; PBXDeleted says
@@ -72,7 +76,7 @@ func userView(u store.User) userJSON {
 	v := userJSON{ID: u.ID, Name: u.Name, DisplayName: u.DisplayName, E164: u.E164, Role: string(u.Role), MACs: macs,
 		Licensed: u.Licensed, HasPassword: u.HasPassword, PasswordSet: u.PasswordAt.UTC(), Disabled: u.Disabled,
 		Created: u.CreatedAt.UTC(), AppObject: ao, Sees: u.Sees, Source: "local", PBXGUID: u.PBXGUID, CN: u.CN, DN: u.DN,
-		PBXDeleted: u.PBXDeleted, Domain: u.Domain}
+		PBXDeleted: u.PBXDeleted, Domain: u.Domain, AppObjectDomain: u.ViaDomain}
 	if u.PBXGUID != "" {
 		v.Source = "pbx"
 	}
@@ -278,6 +282,12 @@ func (s *Server) restSetUserAppObject(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.db.SetUserAppObject(r.Context(), r.PathValue("name"), *req.AppObject); err != nil {
+		if errors.Is(err, store.ErrAmbiguous) {
+			// An account of no domain, and the name is an object of
+			// several domains (docs/pbx.md, Domains).
+			err = refuse(http.StatusConflict, "app object %.64q exists in several domains; an account of no domain can "+
+				"have only an app object of every domain or one whose name is in one domain only", *req.AppObject)
+		}
 		s.fail(w, r, notFoundAs(err, "no such user or app object"))
 		return
 	}

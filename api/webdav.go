@@ -210,7 +210,8 @@ func (s *Server) davPropfind(w http.ResponseWriter, r *http.Request) {
 	}
 	ms.Responses = append(ms.Responses, davCollection(base))
 	if depth == "1" && !uploader {
-		f := store.ListFilter{Owners: visibleOwners(u), Domain: u.Domain, Limit: store.MaxListLimit}
+		f := visibleFilter(u)
+		f.Limit = store.MaxListLimit
 		for n := 0; n < davMaxEntries; {
 			recs, next, err := s.db.ListRecordings(r.Context(), f)
 			if err != nil {

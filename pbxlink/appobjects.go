@@ -88,22 +88,34 @@ type AppObjectsOptions struct {
 // made through it, creates and changes them (UpdateObject), deletes them
 // (DeleteObject), and assigns them to users and config templates (their
 // "apps" lists, GetObject + UpdateObject).
+//
+// It runs on each domain's PBX connection (ForDomain, a per-domain client
+// of the hub): each domain's list is read from, and each change sent to,
+// that domain's PBX; the methods name the domain (see conn for how a
+// domain is found).
 type AppObjects struct {
 	opt AppObjectsOptions
 
-	mu      sync.Mutex
+	mu     sync.Mutex
+	gen    int
+	conns  map[string]*aoConn          // domain → its PBX connection
+	states map[string]*AppObjectsState // domain → what admins are shown (outlives the connection)
+	notify chan struct{}
+}
+
+// aoConn is the client on one domain's PBX connection.
+type aoConn struct {
+	domain  string
 	gen     int
 	ctx     context.Context
 	s       Sender
-	domain  string
 	seq     int
 	pending map[string]chan Msg
-	state   AppObjectsState
-	notify  chan struct{}
 }
 
 // AppObjectsState is what the admin app shows of the client.
 type AppObjectsState struct {
+	Domain    string
 	Connected bool
 	SyncedAt  time.Time // the last complete list; zero before the first
 	Objects   int       // in that list
@@ -118,50 +130,97 @@ func NewAppObjects(opt AppObjectsOptions) *AppObjects {
 	if opt.Timeout <= 0 {
 		opt.Timeout = DefaultObjectTimeout
 	}
-	return &AppObjects{opt: opt, notify: make(chan struct{})}
+	return &AppObjects{opt: opt, conns: map[string]*aoConn{}, states: map[string]*AppObjectsState{},
+		notify: make(chan struct{})}
 }
 
-// API implements Client.
+// ForDomain returns the client on domain's PBX connection
+// (pbxlink.Options.PerDomain): its list is domain's.
+func (a *AppObjects) ForDomain(domain string) Client { return domainAppObjects{a: a, domain: domain} }
+
+type domainAppObjects struct {
+	a      *AppObjects
+	domain string
+}
+
+func (d domainAppObjects) API() string { return AdminAPI }
+func (d domainAppObjects) Connected(ctx context.Context, s Sender, _ PbxInfo) {
+	d.a.connected(ctx, d.domain, s)
+}
+func (d domainAppObjects) Handle(_ context.Context, m Msg) { d.a.handle(d.domain, m) }
+func (d domainAppObjects) Disconnected()                   { d.a.disconnected(d.domain) }
+
+// API implements Client (AppObjects used as one client, of domain "").
 func (a *AppObjects) API() string { return AdminAPI }
 
-// Connected implements Client: the list is read.
-func (a *AppObjects) Connected(ctx context.Context, s Sender, info PbxInfo) {
+// Connected implements Client for domain "".
+func (a *AppObjects) Connected(ctx context.Context, s Sender, _ PbxInfo) { a.connected(ctx, "", s) }
+
+// Disconnected implements Client for domain "".
+func (a *AppObjects) Disconnected() { a.disconnected("") }
+
+// Handle implements Client for domain "".
+func (a *AppObjects) Handle(_ context.Context, m Msg) { a.handle("", m) }
+
+// state returns domain's state, made on first use; a.mu is held.
+func (a *AppObjects) state(domain string) *AppObjectsState {
+	st := a.states[domain]
+	if st == nil {
+		st = &AppObjectsState{Domain: domain}
+		a.states[domain] = st
+	}
+	return st
+}
+
+// connected: the list is read.
+func (a *AppObjects) connected(ctx context.Context, domain string, s Sender) {
 	a.mu.Lock()
 	a.gen++
-	a.ctx, a.s, a.domain = ctx, s, info.Domain
-	a.pending = map[string]chan Msg{}
-	a.state.Connected = true
+	if old := a.conns[domain]; old != nil {
+		for _, ch := range old.pending {
+			close(ch)
+		}
+	}
+	a.conns[domain] = &aoConn{domain: domain, gen: a.gen, ctx: ctx, s: s, pending: map[string]chan Msg{}}
+	a.state(domain).Connected = true
 	a.changed()
 	a.mu.Unlock()
 	go func() {
-		if err := a.Refresh(ctx); err != nil {
-			a.opt.Log.Warn("app objects: read the PBX's list", "err", err)
+		if err := a.Refresh(ctx, domain); err != nil {
+			a.opt.Log.Warn("app objects: read the PBX's list", "domain", domain, "err", err)
 		}
 	}()
 }
 
-// Disconnected implements Client: requests in flight fail.
-func (a *AppObjects) Disconnected() {
+// disconnected: requests in flight fail.
+func (a *AppObjects) disconnected(domain string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.gen++
-	for _, ch := range a.pending {
+	c := a.conns[domain]
+	if c == nil {
+		return
+	}
+	for _, ch := range c.pending {
 		close(ch)
 	}
-	a.pending, a.s, a.ctx = nil, nil, nil
-	a.state.Connected = false
+	delete(a.conns, domain)
+	a.state(domain).Connected = false
 	a.changed()
 }
 
-// Handle implements Client: a result goes to its request.
-func (a *AppObjects) Handle(_ context.Context, m Msg) {
+// handle: a result goes to its request.
+func (a *AppObjects) handle(domain string, m Msg) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	ch, ok := a.pending[m.Src]
+	c := a.conns[domain]
+	if c == nil {
+		return
+	}
+	ch, ok := c.pending[m.Src]
 	if !ok {
 		return // another client's (licences), or of a request given up
 	}
-	delete(a.pending, m.Src)
+	delete(c.pending, m.Src)
 	ch <- m // buffered
 }
 
@@ -171,37 +230,135 @@ func (a *AppObjects) changed() {
 	a.notify = make(chan struct{})
 }
 
-// Changed returns a channel closed at the next change of State.
+// Changed returns a channel closed at the next change of any domain's
+// state.
 func (a *AppObjects) Changed() <-chan struct{} {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.notify
 }
 
-// State reports the client's state.
+// State reports the client's state over all domains: connected when any
+// domain's PBX is, the newest list's time, the objects of all lists, the
+// first domain's last error.
 func (a *AppObjects) State() AppObjectsState {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.state
+	var out AppObjectsState
+	for _, st := range a.States() {
+		out.Connected = out.Connected || st.Connected
+		if st.SyncedAt.After(out.SyncedAt) {
+			out.SyncedAt = st.SyncedAt
+		}
+		out.Objects += st.Objects
+		if out.LastError == "" && st.LastError != "" {
+			out.LastError = st.LastError
+			if st.Domain != "" {
+				out.LastError = st.Domain + ": " + st.LastError
+			}
+		}
+	}
+	return out
 }
 
-// call sends req (mt and fields; api and src are added) and waits for its
-// result.
-func (a *AppObjects) call(ctx context.Context, mt string, req map[string]any) (Msg, error) {
+// States reports each domain's state, by domain.
+func (a *AppObjects) States() []AppObjectsState {
 	a.mu.Lock()
-	if a.s == nil {
-		a.mu.Unlock()
-		return Msg{}, ErrNotConnected
+	defer a.mu.Unlock()
+	out := make([]AppObjectsState, 0, len(a.states))
+	for _, st := range a.states {
+		out = append(out, *st)
 	}
-	a.seq++
-	src := fmt.Sprintf("ao-%d-%d", a.gen, a.seq)
+	slices.SortFunc(out, func(x, y AppObjectsState) int { return strings.Compare(x.Domain, y.Domain) })
+	return out
+}
+
+// StateOf reports domain's state (found as conn finds it); the zero state
+// (for domain) when there is none.
+func (a *AppObjects) StateOf(domain string) AppObjectsState {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if d, ok := a.find(domain); ok {
+		return *a.states[d]
+	}
+	return AppObjectsState{Domain: domain}
+}
+
+// find returns the key of domain's state: domain in any case; "" is the
+// only domain there is, if there is one. a.mu is held.
+func (a *AppObjects) find(domain string) (string, bool) {
+	if _, ok := a.states[domain]; ok {
+		return domain, true
+	}
+	if domain == "" {
+		if len(a.states) == 1 {
+			for d := range a.states {
+				return d, true
+			}
+		}
+		return "", false
+	}
+	for d := range a.states {
+		if strings.EqualFold(d, domain) {
+			return d, true
+		}
+	}
+	return "", false
+}
+
+// Domain returns how the connected PBX of domain names its domain (the
+// hub's spelling): domain in any case; "" is the only connected domain,
+// if there is exactly one. ErrNotConnected without such a connection.
+func (a *AppObjects) Domain(domain string) (string, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	c, err := a.conn(domain)
+	if err != nil {
+		return "", err
+	}
+	return c.domain, nil
+}
+
+// conn returns domain's connection: domain in any case; "" is the only
+// connected domain, if there is exactly one. a.mu is held.
+func (a *AppObjects) conn(domain string) (*aoConn, error) {
+	if c := a.conns[domain]; c != nil {
+		return c, nil
+	}
+	if domain == "" && len(a.conns) == 1 {
+		for _, c := range a.conns {
+			return c, nil
+		}
+	}
+	if domain != "" {
+		for d, c := range a.conns {
+			if strings.EqualFold(d, domain) {
+				return c, nil
+			}
+		}
+	}
+	if domain == "" && len(a.conns) > 1 {
+		return nil, fmt.Errorf("the PBXes of several domains are connected: name the domain: %w", ErrInvalid)
+	}
+	return nil, ErrNotConnected
+}
+
+// call sends req (mt and fields; api and src are added) to domain's PBX
+// and waits for its result.
+func (a *AppObjects) call(ctx context.Context, domain, mt string, req map[string]any) (Msg, error) {
+	a.mu.Lock()
+	c, err := a.conn(domain)
+	if err != nil {
+		a.mu.Unlock()
+		return Msg{}, err
+	}
+	c.seq++
+	src := fmt.Sprintf("ao-%d-%d", c.gen, c.seq)
 	ch := make(chan Msg, 1)
-	a.pending[src] = ch
-	s, cctx := a.s, a.ctx
+	c.pending[src] = ch
+	s, cctx := c.s, c.ctx
 	a.mu.Unlock()
 	forget := func() {
 		a.mu.Lock()
-		delete(a.pending, src)
+		delete(c.pending, src)
 		a.mu.Unlock()
 	}
 	msg := make(map[string]any, len(req)+3)
@@ -273,10 +430,10 @@ func AppType(u string) string {
 	return ""
 }
 
-// List reads this service's App objects from the PBX (GetAppObjects; the
-// objects of other apps are left out).
-func (a *AppObjects) List(ctx context.Context) ([]AppObject, error) {
-	m, err := a.call(ctx, "GetAppObjects", map[string]any{})
+// List reads this service's App objects from domain's PBX (GetAppObjects;
+// the objects of other apps are left out).
+func (a *AppObjects) List(ctx context.Context, domain string) ([]AppObject, error) {
+	m, err := a.call(ctx, domain, "GetAppObjects", map[string]any{})
 	if err != nil {
 		return nil, err
 	}
@@ -315,26 +472,28 @@ func ParseAppObjects(raw []byte) ([]AppObject, error) {
 	return out, nil
 }
 
-// Refresh reads the list and hands it to Synced: the cache follows the
-// PBX.
-func (a *AppObjects) Refresh(ctx context.Context) error {
-	objs, err := a.List(ctx)
+// Refresh reads domain's list and hands it to Synced: domain's cache
+// follows domain's PBX.
+func (a *AppObjects) Refresh(ctx context.Context, domain string) error {
+	d, err := a.Domain(domain)
+	if err != nil {
+		return fmt.Errorf("app objects: refresh: %w", err)
+	}
+	objs, err := a.List(ctx, d)
 	if err == nil && a.opt.Synced != nil {
-		a.mu.Lock()
-		domain := a.domain
-		a.mu.Unlock()
-		err = a.opt.Synced(ctx, domain, objs)
+		err = a.opt.Synced(ctx, d, objs)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	st := a.state(d)
 	if err != nil {
-		a.state.LastError = err.Error()
+		st.LastError = err.Error()
 	} else {
-		a.state.LastError, a.state.SyncedAt, a.state.Objects = "", time.Now(), len(objs)
+		st.LastError, st.SyncedAt, st.Objects = "", time.Now(), len(objs)
 	}
 	a.changed()
 	if err != nil {
-		return fmt.Errorf("app objects: refresh: %w", err)
+		return fmt.Errorf("app objects: refresh %s: %w", d, err)
 	}
 	return nil
 }
@@ -357,9 +516,9 @@ func AppURL(base, t string) string {
 	return strings.TrimSuffix(base, "/") + "/" + f
 }
 
-// Save creates (spec.GUID empty) or changes an App object on the PBX
-// (UpdateObject), then refreshes the list.
-func (a *AppObjects) Save(ctx context.Context, spec AppObjectSpec) error {
+// Save creates (spec.GUID empty) or changes an App object on domain's PBX
+// (UpdateObject), then refreshes domain's list.
+func (a *AppObjects) Save(ctx context.Context, domain string, spec AppObjectSpec) error {
 	if err := checkSpec(spec); err != nil {
 		return err
 	}
@@ -374,7 +533,7 @@ func (a *AppObjects) Save(ctx context.Context, spec AppObjectSpec) error {
 	} else {
 		// A new object gets the password of one of this service's App
 		// objects when one exists (copyPwd), else the instance password.
-		objs, err := a.List(ctx)
+		objs, err := a.List(ctx, domain)
 		if err != nil {
 			return fmt.Errorf("app objects: create %s: %w", spec.Name, err)
 		}
@@ -389,11 +548,12 @@ func (a *AppObjects) Save(ctx context.Context, spec AppObjectSpec) error {
 			req["pwd"] = spec.Password
 		}
 	}
-	if _, err := a.call(ctx, "UpdateObject", req); err != nil {
+	if _, err := a.call(ctx, domain, "UpdateObject", req); err != nil {
 		return fmt.Errorf("app objects: save %s: %w", spec.Name, err)
 	}
-	a.opt.Log.Info("app object saved on the PBX", "name", spec.Name, "type", spec.Type, "created", spec.GUID == "")
-	return a.Refresh(ctx)
+	a.opt.Log.Info("app object saved on the PBX", "domain", domain, "name", spec.Name, "type", spec.Type,
+		"created", spec.GUID == "")
+	return a.Refresh(ctx, domain)
 }
 
 // ErrInvalid marks a request refused before anything was sent: bad name,
@@ -420,23 +580,23 @@ func checkSpec(s AppObjectSpec) error {
 	return nil
 }
 
-// Delete deletes the App object guid on the PBX (DeleteObject), then
-// refreshes the list.
-func (a *AppObjects) Delete(ctx context.Context, guid string) error {
+// Delete deletes the App object guid on domain's PBX (DeleteObject), then
+// refreshes domain's list.
+func (a *AppObjects) Delete(ctx context.Context, domain, guid string) error {
 	if guid == "" {
 		return fmt.Errorf("delete: no guid (the PBX does not hold this object): %w", ErrInvalid)
 	}
-	if _, err := a.call(ctx, "DeleteObject", map[string]any{"guid": guid}); err != nil {
+	if _, err := a.call(ctx, domain, "DeleteObject", map[string]any{"guid": guid}); err != nil {
 		return fmt.Errorf("app objects: delete %s: %w", guid, err)
 	}
-	a.opt.Log.Info("app object deleted on the PBX", "guid", guid)
-	return a.Refresh(ctx)
+	a.opt.Log.Info("app object deleted on the PBX", "domain", domain, "guid", guid)
+	return a.Refresh(ctx, domain)
 }
 
-// Templates lists the PBX's config templates with their apps lists
-// (GetConfigObjects, then GetObject per template).
-func (a *AppObjects) Templates(ctx context.Context) ([]Template, error) {
-	m, err := a.call(ctx, "GetConfigObjects", map[string]any{})
+// Templates lists the config templates of domain's PBX with their apps
+// lists (GetConfigObjects, then GetObject per template).
+func (a *AppObjects) Templates(ctx context.Context, domain string) ([]Template, error) {
+	m, err := a.call(ctx, domain, "GetConfigObjects", map[string]any{})
 	if err != nil {
 		return nil, fmt.Errorf("app objects: templates: %w", err)
 	}
@@ -450,7 +610,7 @@ func (a *AppObjects) Templates(ctx context.Context) ([]Template, error) {
 	}
 	out := make([]Template, 0, len(res.Objects))
 	for _, o := range res.Objects {
-		guid, apps, err := a.apps(ctx, map[string]any{"cn": o.CN})
+		guid, apps, err := a.apps(ctx, domain, map[string]any{"cn": o.CN})
 		if err != nil {
 			return nil, fmt.Errorf("app objects: template %.64q: %w", o.CN, err)
 		}
@@ -460,8 +620,8 @@ func (a *AppObjects) Templates(ctx context.Context) ([]Template, error) {
 }
 
 // apps reads an object's guid and apps list.
-func (a *AppObjects) apps(ctx context.Context, key map[string]any) (string, []string, error) {
-	m, err := a.call(ctx, "GetObject", key)
+func (a *AppObjects) apps(ctx context.Context, domain string, key map[string]any) (string, []string, error) {
+	m, err := a.call(ctx, domain, "GetObject", key)
 	if err != nil {
 		return "", nil, err
 	}
@@ -482,12 +642,13 @@ func (a *AppObjects) apps(ctx context.Context, key map[string]any) (string, []st
 }
 
 // Assign adds the App object app to (on) or removes it from the apps list
-// of the object cn: a user or a config template. Other entries stay.
-func (a *AppObjects) Assign(ctx context.Context, cn, app string, on bool) error {
+// of the object cn of domain's PBX: a user or a config template. Other
+// entries stay.
+func (a *AppObjects) Assign(ctx context.Context, domain, cn, app string, on bool) error {
 	if cn == "" || app == "" {
 		return fmt.Errorf("object and app_object are both needed: %w", ErrInvalid)
 	}
-	guid, apps, err := a.apps(ctx, map[string]any{"cn": cn})
+	guid, apps, err := a.apps(ctx, domain, map[string]any{"cn": cn})
 	if err != nil {
 		return fmt.Errorf("app objects: assign %s to %.64q: %w", app, cn, err)
 	}
@@ -506,9 +667,9 @@ func (a *AppObjects) Assign(ctx context.Context, cn, app string, on bool) error 
 	} else {
 		req["guid"] = "*" // the cn names the object (PbxAdminApi.htm)
 	}
-	if _, err := a.call(ctx, "UpdateObject", req); err != nil {
+	if _, err := a.call(ctx, domain, "UpdateObject", req); err != nil {
 		return fmt.Errorf("app objects: assign %s to %.64q: %w", app, cn, err)
 	}
-	a.opt.Log.Info("app object assignment changed on the PBX", "object", cn, "app", app, "on", on)
+	a.opt.Log.Info("app object assignment changed on the PBX", "domain", domain, "object", cn, "app", app, "on", on)
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -70,11 +71,11 @@ func TestAppObjectsLifecycle(t *testing.T) {
 		t.Fatalf("first list: %v", got)
 	}
 
-	if err := ao.Save(ctx, pbxlink.AppObjectSpec{Name: "recordings", Title: "Recordings", Type: pbxlink.AppTypeUser,
+	if err := ao.Save(ctx, "", pbxlink.AppObjectSpec{Name: "recordings", Title: "Recordings", Type: pbxlink.AppTypeUser,
 		BaseURL: base, Password: "instance-password-1"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := ao.Save(ctx, pbxlink.AppObjectSpec{Name: "recordings-admin", Title: "Recordings Admin", Type: pbxlink.AppTypeAdmin,
+	if err := ao.Save(ctx, "", pbxlink.AppObjectSpec{Name: "recordings-admin", Title: "Recordings Admin", Type: pbxlink.AppTypeAdmin,
 		BaseURL: base + "/", Password: "ignored"}); err != nil {
 		t.Fatal(err)
 	}
@@ -114,25 +115,25 @@ func TestAppObjectsLifecycle(t *testing.T) {
 
 	// A second create of a taken name changes nothing.
 	n := admin.Requests("UpdateObject")
-	err := ao.Save(ctx, pbxlink.AppObjectSpec{Name: "RECORDINGS", Title: "x", Type: pbxlink.AppTypeUser, BaseURL: base})
+	err := ao.Save(ctx, "", pbxlink.AppObjectSpec{Name: "RECORDINGS", Title: "x", Type: pbxlink.AppTypeUser, BaseURL: base})
 	if !errors.Is(err, pbxlink.ErrExists) || admin.Requests("UpdateObject") != n {
 		t.Errorf("duplicate create: %v, %d UpdateObject (was %d)", err, admin.Requests("UpdateObject"), n)
 	}
 
 	// Assignment: to the template and to alice; again is a no-op; off.
 	for _, cn := range []string{"Std", "Alice"} {
-		if err := ao.Assign(ctx, cn, "recordings", true); err != nil {
+		if err := ao.Assign(ctx, "", cn, "recordings", true); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := ao.Assign(ctx, "Alice", "recordings-admin", true); err != nil {
+	if err := ao.Assign(ctx, "", "Alice", "recordings-admin", true); err != nil {
 		t.Fatal(err)
 	}
 	n = admin.Requests("UpdateObject")
-	if err := ao.Assign(ctx, "Std", "recordings", true); err != nil || admin.Requests("UpdateObject") != n {
+	if err := ao.Assign(ctx, "", "Std", "recordings", true); err != nil || admin.Requests("UpdateObject") != n {
 		t.Errorf("assign twice: %v, %d UpdateObject (was %d)", err, admin.Requests("UpdateObject"), n)
 	}
-	if err := ao.Assign(ctx, "Alice", "recordings", false); err != nil {
+	if err := ao.Assign(ctx, "", "Alice", "recordings", false); err != nil {
 		t.Fatal(err)
 	}
 	tm, _ := admin.ObjectByCN("Std")
@@ -140,11 +141,11 @@ func TestAppObjectsLifecycle(t *testing.T) {
 	if tm.Apps != "recordings" || al.Apps != "recordings-admin" {
 		t.Errorf("apps: template %q, alice %q", tm.Apps, al.Apps)
 	}
-	tps, err := ao.Templates(ctx)
+	tps, err := ao.Templates(ctx, "")
 	if err != nil || len(tps) != 1 || tps[0].CN != "Std" || !slices.Equal(tps[0].Apps, []string{"recordings"}) {
 		t.Errorf("templates: %+v %v", tps, err)
 	}
-	if err := ao.Assign(ctx, "Nobody", "recordings", true); err == nil {
+	if err := ao.Assign(ctx, "", "Nobody", "recordings", true); err == nil {
 		t.Error("assign to an unknown object: no error")
 	}
 
@@ -155,14 +156,14 @@ func TestAppObjectsLifecycle(t *testing.T) {
 			guid = o.GUID
 		}
 	}
-	if err := ao.Delete(ctx, guid); err != nil {
+	if err := ao.Delete(ctx, "", guid); err != nil {
 		t.Fatal(err)
 	}
 	if got := s.last(); len(got) != 1 || got[0].Name != "recordings" {
 		t.Errorf("after delete: %+v", got)
 	}
 	var pe *pbxlink.PBXError
-	if err := ao.Delete(ctx, guid); !errors.As(err, &pe) {
+	if err := ao.Delete(ctx, "", guid); !errors.As(err, &pe) {
 		t.Errorf("delete again: %v, want the PBX's refusal", err)
 	}
 
@@ -170,10 +171,10 @@ func TestAppObjectsLifecycle(t *testing.T) {
 	p.Close()
 	n = admin.Requests("UpdateObject")
 	for _, err := range []error{
-		ao.Save(ctx, pbxlink.AppObjectSpec{Name: "x", Type: pbxlink.AppTypeUser, BaseURL: base}),
-		ao.Delete(ctx, guid),
-		ao.Assign(ctx, "Std", "recordings", false),
-		ao.Refresh(ctx),
+		ao.Save(ctx, "", pbxlink.AppObjectSpec{Name: "x", Type: pbxlink.AppTypeUser, BaseURL: base}),
+		ao.Delete(ctx, "", guid),
+		ao.Assign(ctx, "", "Std", "recordings", false),
+		ao.Refresh(ctx, ""),
 	} {
 		if !errors.Is(err, pbxlink.ErrNotConnected) {
 			t.Errorf("disconnected: %v", err)
@@ -209,7 +210,7 @@ func TestSaveRefusesBadSpecs(t *testing.T) {
 		{Name: "ok", Type: "other", BaseURL: base},
 		{Name: "ok", Type: pbxlink.AppTypeUser, BaseURL: "ftp://x"},
 	} {
-		if err := ao.Save(context.Background(), s); err == nil || errors.Is(err, pbxlink.ErrNotConnected) {
+		if err := ao.Save(context.Background(), "", s); err == nil || errors.Is(err, pbxlink.ErrNotConnected) {
 			t.Errorf("%+v: %v, want a refusal before any sending", s, err)
 		}
 	}
@@ -232,4 +233,87 @@ func FuzzParseAppObjects(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestAppObjectsPerDomain: one client on two domains' PBXes at once: each
+// domain's list is read from, and each change sent to, its own PBX, and
+// Synced learns whose list it is; without a domain, a request is refused
+// while both are connected; one domain's PBX leaving leaves the other.
+func TestAppObjectsPerDomain(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	type synced struct {
+		domain string
+		names  []string
+	}
+	got := make(chan synced, 16)
+	ao := pbxlink.NewAppObjects(pbxlink.AppObjectsOptions{Timeout: 10 * time.Second,
+		Synced: func(_ context.Context, domain string, objs []pbxlink.AppObject) error {
+			var names []string
+			for _, o := range objs {
+				names = append(names, o.Name)
+			}
+			got <- synced{domain, names}
+			return nil
+		}})
+	admins := map[string]*pbxsim.AdminAPI{}
+	pipes := map[string]*pbxsim.Pipe{}
+	for _, d := range []string{"a.example", "b.example"} {
+		admins[d] = pbxsim.NewAdminAPI(pbxlink.Licence, 1)
+		pipes[d] = pbxsim.NewPipe(ctx, pbxlink.PbxInfo{Domain: d, APIs: []string{pbxlink.AdminAPI}},
+			[]pbxlink.Client{ao.ForDomain(d)}, map[string]pbxsim.Handler{pbxlink.AdminAPI: admins[d]})
+		t.Cleanup(pipes[d].Close)
+		if s := <-got; s.domain != d || len(s.names) != 0 {
+			t.Fatalf("list read on %s's connect: %+v", d, s)
+		}
+	}
+	if err := ao.Save(ctx, "", pbxlink.AppObjectSpec{Name: "recordings", Type: pbxlink.AppTypeUser, BaseURL: base}); !errors.Is(err, pbxlink.ErrInvalid) {
+		t.Fatalf("a change naming no domain while two are connected: %v", err)
+	}
+	for _, d := range []string{"A.EXAMPLE", "b.example"} {
+		if err := ao.Save(ctx, d, pbxlink.AppObjectSpec{Name: "recordings", Title: d, Type: pbxlink.AppTypeUser,
+			BaseURL: "https://rec/" + d + "/recordings"}); err != nil {
+			t.Fatalf("create on %s: %v", d, err)
+		}
+		if s := <-got; !strings.EqualFold(s.domain, d) || !slices.Equal(s.names, []string{"recordings"}) {
+			t.Fatalf("list after the create on %s: %+v", d, s)
+		}
+	}
+	for d, a := range admins {
+		if n := a.Requests("UpdateObject"); n != 1 {
+			t.Errorf("%s's PBX got %d UpdateObject, want 1", d, n)
+		}
+	}
+	pipes["b.example"].Close()
+	waitFor(t, ao, func() bool { return !ao.StateOf("b.example").Connected })
+	if st := ao.StateOf("a.example"); !st.Connected || st.Objects != 1 {
+		t.Fatalf("A after B left: %+v", st)
+	}
+	// One domain left: a request naming none goes to it.
+	if err := ao.Refresh(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	if s := <-got; s.domain != "a.example" {
+		t.Fatalf("refresh naming no domain: %+v", s)
+	}
+	if err := ao.Refresh(ctx, "b.example"); !errors.Is(err, pbxlink.ErrNotConnected) {
+		t.Fatalf("refresh of the domain that left: %v", err)
+	}
+}
+
+func waitFor(t *testing.T, ao *pbxlink.AppObjects, ok func() bool) {
+	t.Helper()
+	timeout := time.After(time.Minute)
+	for {
+		ch := ao.Changed()
+		if ok() {
+			return
+		}
+		select {
+		case <-ch:
+		case <-timeout:
+			t.Fatal("not as wanted within a minute")
+		}
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -51,20 +50,26 @@ type AppObjectPBX struct {
 	SyncedAt  time.Time // the list that said it; zero when never
 }
 
-// SyncAppObjects makes the app-object table follow a complete list of the
-// PBX's App objects: each listed object is created or updated (display
-// name, type, guid, URL; its access list is kept), every other row is
-// marked PBXStateMissing and kept with its access list. It returns how many
-// rows it created and how many are missing.
-func (db *DB) SyncAppObjects(ctx context.Context, objs []PBXAppObject) (created, missing int, err error) {
+// SyncAppObjects makes the app-object rows of domain follow a complete
+// list of the App objects domain's PBX holds: each listed object is
+// updated (display name, type, guid, URL; its access list is kept) in
+// domain's rows, else a row of every domain ("") of that name is taken
+// over into domain (with its access list), else a row is created; every
+// other row of domain, and of no domain, is marked PBXStateMissing and kept
+// with its access list. Another domain's rows are left alone. Domain ""
+// (a PBX of no known domain) syncs the rows of no domain. It returns how
+// many rows it created and how many are missing.
+func (db *DB) SyncAppObjects(ctx context.Context, domain string, objs []PBXAppObject) (created, missing int, err error) {
 	clean := make([]PBXAppObject, 0, len(objs))
 	for _, o := range objs {
-		c, err := checkAppObject(AppObject{Name: o.Name, DisplayName: o.Title, Type: o.Type})
+		c, err := checkAppObject(AppObject{Domain: domain, Name: o.Name, DisplayName: o.Title, Type: o.Type})
 		if err != nil {
-			db.log.Warn("app objects: the PBX lists one the service cannot keep", "name", clipName(o.Name), "err", err)
+			db.log.Warn("app objects: the PBX lists one the service cannot keep", "domain", clipName(domain),
+				"name", clipName(o.Name), "err", err)
 			continue
 		}
 		o.Name, o.Title, o.Type = c.Name, c.DisplayName, c.Type
+		domain = c.Domain
 		clean = append(clean, o)
 	}
 	names := make([]string, len(clean))
@@ -73,30 +78,45 @@ func (db *DB) SyncAppObjects(ctx context.Context, objs []PBXAppObject) (created,
 	}
 	listed, err := json.Marshal(names)
 	if err != nil {
-		return 0, 0, fmt.Errorf("store: sync app objects with the PBX: %w", err)
+		return 0, 0, fmt.Errorf("store: sync app objects with the PBX of %.64q: %w", domain, err)
 	}
 	now := db.nowMS()
 	err = db.write(ctx, func(tx *sql.Tx) error {
 		created, missing = 0, 0
 		for _, o := range clean {
 			res, err := tx.ExecContext(ctx, `UPDATE app_objects SET display_name = ?, type = ?, pbx_guid = ?, pbx_url = ?,
-				pbx_state = ?, pbx_connected = ?, pbx_synced_at = ? WHERE name = ?`,
-				o.Title, o.Type, o.GUID, o.URL, PBXStatePresent, o.Connected, now, o.Name)
+				pbx_state = ?, pbx_connected = ?, pbx_synced_at = ? WHERE domain = ? AND name = ?`,
+				o.Title, o.Type, o.GUID, o.URL, PBXStatePresent, o.Connected, now, domain, o.Name)
 			if err != nil {
 				return err
 			}
 			if n, _ := res.RowsAffected(); n > 0 {
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO app_objects (name, display_name, type, created_at, pbx_guid,
-				pbx_url, pbx_state, pbx_connected, pbx_synced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				o.Name, o.Title, o.Type, now, o.GUID, o.URL, PBXStatePresent, o.Connected, now); err != nil {
+			if domain != "" {
+				// A row of every domain (from before domains) becomes
+				// this domain's, as accounts of no domain do when their
+				// domain's PBX replicates them.
+				res, err := tx.ExecContext(ctx, `UPDATE app_objects SET domain = ?, display_name = ?, type = ?, pbx_guid = ?,
+					pbx_url = ?, pbx_state = ?, pbx_connected = ?, pbx_synced_at = ? WHERE domain = '' AND name = ?`,
+					domain, o.Title, o.Type, o.GUID, o.URL, PBXStatePresent, o.Connected, now, o.Name)
+				if err != nil {
+					return err
+				}
+				if n, _ := res.RowsAffected(); n > 0 {
+					continue
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO app_objects (domain, name, display_name, type, created_at,
+				pbx_guid, pbx_url, pbx_state, pbx_connected, pbx_synced_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				domain, o.Name, o.Title, o.Type, now, o.GUID, o.URL, PBXStatePresent, o.Connected, now); err != nil {
 				return err
 			}
 			created++
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE app_objects SET pbx_state = ?, pbx_connected = 0, pbx_synced_at = ?
-			WHERE name NOT IN (SELECT value FROM json_each(?))`, PBXStateMissing, now, string(listed))
+			WHERE (domain = '' OR domain = ?) AND name NOT IN (SELECT value FROM json_each(?))`,
+			PBXStateMissing, now, domain, string(listed))
 		if err != nil {
 			return err
 		}
@@ -105,38 +125,9 @@ func (db *DB) SyncAppObjects(ctx context.Context, objs []PBXAppObject) (created,
 		return nil
 	})
 	if err != nil {
-		return 0, 0, fmt.Errorf("store: sync app objects with the PBX: %w", err)
+		return 0, 0, fmt.Errorf("store: sync app objects with the PBX of %.64q: %w", domain, err)
 	}
 	return created, missing, nil
-}
-
-// AppObjectsPBX returns what the PBX last said of each app object, by
-// lower-cased name.
-func (db *DB) AppObjectsPBX(ctx context.Context) (_ map[string]AppObjectPBX, err error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT name, pbx_state, pbx_guid, pbx_url, pbx_connected, pbx_synced_at FROM app_objects`)
-	if err != nil {
-		return nil, fmt.Errorf("store: app objects on the PBX: %w", err)
-	}
-	defer closeOnErr(rows, &err)
-	out := map[string]AppObjectPBX{}
-	for rows.Next() {
-		var (
-			name string
-			p    AppObjectPBX
-			at   int64
-		)
-		if err := rows.Scan(&name, &p.State, &p.GUID, &p.URL, &p.Connected, &at); err != nil {
-			return nil, fmt.Errorf("store: app objects on the PBX: %w", err)
-		}
-		if at > 0 {
-			p.SyncedAt = fromMS(at)
-		}
-		out[strings.ToLower(name)] = p
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: app objects on the PBX: %w", err)
-	}
-	return out, nil
 }
 
 func clipName(s string) string {

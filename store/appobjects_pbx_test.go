@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -38,14 +39,14 @@ func TestSyncAppObjects(t *testing.T) {
 		}, 0, 1, map[string]string{"sales-rec": PBXStatePresent, "rec-admin": PBXStatePresent, "typed": PBXStateMissing}},
 	}
 	for _, st := range steps {
-		created, missing, err := db.SyncAppObjects(ctx, st.pbx)
+		created, missing, err := db.SyncAppObjects(ctx, "", st.pbx)
 		if err != nil {
 			t.Fatalf("%s: %v", st.name, err)
 		}
 		if created != st.created || missing != st.missing {
 			t.Errorf("%s: created %d missing %d, want %d %d", st.name, created, missing, st.created, st.missing)
 		}
-		got, err := db.AppObjectsPBX(ctx)
+		got, err := pbxStates(ctx, db)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,11 +66,29 @@ func TestSyncAppObjects(t *testing.T) {
 	if o.DisplayName != "Sales 2" || !slices.Equal(o.Access, []string{"201", "bob"}) {
 		t.Errorf("sales-rec after the syncs: %+v (access list must stay)", o)
 	}
-	p, _ := db.AppObjectsPBX(ctx)
+	p, _ := pbxStates(ctx, db)
 	if p["rec-admin"].GUID != "g3" || p["rec-admin"].SyncedAt.IsZero() {
 		t.Errorf("rec-admin: %+v", p["rec-admin"])
 	}
 	if _, err := db.AppObjectByName(ctx, "typed"); err != nil {
 		t.Errorf("a row the PBX lacks is kept: %v", err)
 	}
+}
+
+// pbxStates returns what the PBX last said of each app object, by
+// lower-cased name (and "@domain" for an object of a domain).
+func pbxStates(ctx context.Context, db *DB) (map[string]AppObjectPBX, error) {
+	all, err := db.AppObjects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]AppObjectPBX{}
+	for _, o := range all {
+		k := strings.ToLower(o.Name)
+		if o.Domain != "" {
+			k += "@" + strings.ToLower(o.Domain)
+		}
+		out[k] = o.PBX
+	}
+	return out, nil
 }

@@ -37,6 +37,12 @@ type ListFilter struct {
 	// Domain, when set, restricts the result to recordings uploaded under
 	// that domain (any case): an account's domain (InDomain).
 	Domain string
+	// OwnersIn, with Owners set, adds the recordings of these owners
+	// uploaded under OwnersDomain only (any case): the access list of a
+	// domain's app object, used by an account of no domain. Without
+	// OwnersDomain they join Owners.
+	OwnersIn     []string
+	OwnersDomain string
 	// Query is what someone typed into the search field, read by
 	// listquery.ParseQuery: words found in the owner, the other party's
 	// name or the registration name whatever their accents and case, or a
@@ -95,8 +101,11 @@ func (db *DB) listPlanFor(ctx context.Context, f ListFilter) (p listPlan, none b
 	if f.Owners != nil && len(f.Owners) == 0 {
 		return p, true, nil
 	}
-	if len(f.Owners) > maxListOwners {
-		return p, false, invalid.New("owners", "at most %d, not %d", maxListOwners, len(f.Owners))
+	if f.Owners != nil && f.OwnersDomain == "" && len(f.OwnersIn) > 0 {
+		f.Owners, f.OwnersIn = append(slices.Clip(f.Owners), f.OwnersIn...), nil
+	}
+	if len(f.Owners)+len(f.OwnersIn) > maxListOwners {
+		return p, false, invalid.New("owners", "at most %d, not %d", maxListOwners, len(f.Owners)+len(f.OwnersIn))
 	}
 	if err := checkText("query", f.Query, maxQueryLen, false); err != nil {
 		return p, false, err
@@ -106,10 +115,18 @@ func (db *DB) listPlanFor(ctx context.Context, f ListFilter) (p listPlan, none b
 		p.args = append(p.args, f.Domain)
 	}
 	if f.Owners != nil {
-		p.where = append(p.where, "owner_key IN (?"+strings.Repeat(", ?", len(f.Owners)-1)+")")
+		in := "owner_key IN (?" + strings.Repeat(", ?", len(f.Owners)-1) + ")"
 		for _, o := range f.Owners {
 			p.args = append(p.args, NameKey(o))
 		}
+		if len(f.OwnersIn) > 0 {
+			in = "(" + in + " OR (owner_key IN (?" + strings.Repeat(", ?", len(f.OwnersIn)-1) + ") AND domain = ? COLLATE NOCASE))"
+			for _, o := range f.OwnersIn {
+				p.args = append(p.args, NameKey(o))
+			}
+			p.args = append(p.args, f.OwnersDomain)
+		}
+		p.where = append(p.where, in)
 	}
 	if !f.From.IsZero() {
 		p.where = append(p.where, "call_at >= ?")

@@ -30,6 +30,7 @@ var migrations = []migration{
 	{appObjectsPBXMigration, migrateAppObjectsPBX},                            // appobjects_pbx.go
 	{domainsMigration, migrateDomains},                                        // domains.go
 	{"render checkpoints stored with the analysis", migrateCheckpoints},       // checkpoints.go
+	{appObjectsDomainsMigration, migrateAppObjectsDomains},                    // appobjects_domains.go
 }
 
 // SchemaVersion is the schema version this program creates and understands.

@@ -149,7 +149,7 @@ func TestAppObjectsAndAccess(t *testing.T) {
 	if su, _ = db.SessionUser(ctx, tok); !slices.Equal(su.Sees, []string{"100", "anna"}) {
 		t.Fatalf("after update: %+v", su)
 	}
-	if err := db.DeleteAppObject(ctx, "team"); err != nil {
+	if err := db.DeleteAppObject(ctx, "", "team"); err != nil {
 		t.Fatal(err)
 	}
 	if u, _ := db.User(ctx, "anna"); u.AppObject != "" {

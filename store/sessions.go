@@ -36,14 +36,26 @@ func tokenHash(token string) ([]byte, bool) {
 // stored. Besides ending after ttl, a session ends when unused for the idle
 // timeout (Options.SessionIdle; each use through SessionUser slides it).
 func (db *DB) CreateSession(ctx context.Context, userID int64, ttl time.Duration) (string, error) {
-	return db.CreateAppSession(ctx, userID, ttl, "", "")
+	return db.CreateAppSessionIn(ctx, userID, ttl, "", "", "")
 }
 
 // CreateAppSession is CreateSession for a sign-in through an app object
 // (AppLogin): via names the app object whose access list applies (""
 // means the user's default), and role, when set, replaces the account's
-// role for this session (the admin app signs in an administrator).
+// role for this session (the admin app signs in an administrator). The app
+// object is looked up seen from no domain; CreateAppSessionIn names the
+// domain.
 func (db *DB) CreateAppSession(ctx context.Context, userID int64, ttl time.Duration, via string, role Role) (string, error) {
+	return db.CreateAppSessionIn(ctx, userID, ttl, "", via, role)
+}
+
+// CreateAppSessionIn is CreateAppSession through the app object via as
+// seen from viaDomain (AppObjectIn): the domain of the PBX the sign-in
+// came through.
+func (db *DB) CreateAppSessionIn(ctx context.Context, userID int64, ttl time.Duration, viaDomain, via string, role Role) (string, error) {
+	if err := checkText("app_object_domain", viaDomain, maxObjectDomain, false); err != nil {
+		return "", fmt.Errorf("store: create session: %w", err)
+	}
 	if role != "" && role != RoleUser && role != RoleAdmin {
 		return "", fmt.Errorf("store: create session: role %.20q: %w", role, ErrInvalid)
 	}
@@ -61,9 +73,10 @@ func (db *DB) CreateAppSession(ctx context.Context, userID int64, ttl time.Durat
 	h := sha256.Sum256(raw[:])
 	now := db.now()
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at, app_object, role, last_seen)
-			SELECT ?, id, ?, ?, ?, ?, ? FROM users WHERE id = ? AND disabled = 0`, h[:], now.UnixMilli(), now.Add(ttl).UnixMilli(),
-			via, string(role), now.UnixMilli(), userID)
+		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at, app_object, role, last_seen,
+			app_object_domain)
+			SELECT ?, id, ?, ?, ?, ?, ?, ? FROM users WHERE id = ? AND disabled = 0`, h[:], now.UnixMilli(), now.Add(ttl).UnixMilli(),
+			via, string(role), now.UnixMilli(), viaDomain, userID)
 		if err != nil {
 			return err
 		}
@@ -101,14 +114,14 @@ func (db *DB) sessionUser(ctx context.Context, token string, touch bool) (User, 
 		return User{}, fmt.Errorf("store: session: %w", ErrNotFound)
 	}
 	var (
-		uid       int64
-		via, role string
-		seen      int64
+		uid                  int64
+		via, role, viaDomain string
+		seen                 int64
 	)
 	now := db.nowMS()
-	err := db.r.QueryRowContext(ctx, `SELECT user_id, app_object, role, last_seen FROM sessions
+	err := db.r.QueryRowContext(ctx, `SELECT user_id, app_object, role, last_seen, app_object_domain FROM sessions
 		WHERE token_hash = ? AND expires_at > ? AND last_seen > ?`,
-		h, now, now-db.idle.Milliseconds()).Scan(&uid, &via, &role, &seen)
+		h, now, now-db.idle.Milliseconds()).Scan(&uid, &via, &role, &seen, &viaDomain)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = ErrNotFound
 	}
@@ -134,7 +147,7 @@ func (db *DB) sessionUser(ctx context.Context, token string, touch bool) (User, 
 	if role != "" {
 		u.Role = Role(role)
 	}
-	if u, err = db.withAccess(ctx, u, via); err != nil {
+	if u, err = db.withAccess(ctx, u, viaDomain, via); err != nil {
 		return User{}, fmt.Errorf("store: session: %w", err)
 	}
 	return u, nil

@@ -69,9 +69,12 @@ type User struct {
 
 	// The sign-in, filled by SessionUser and Authenticate (zero elsewhere):
 	// Via is the app object whose access list applies ("" none), Sees the
-	// owner names its access list adds to the user's own recordings.
-	Via  string
-	Sees []string
+	// owner names its access list adds to the user's own recordings, and
+	// ViaDomain the domain of that app object: Sees opens recordings of
+	// that domain only ("": of every domain).
+	Via       string
+	Sees      []string
+	ViaDomain string
 }
 
 // normalizeMAC is pbx.NormalizeMAC refusing as an *invalid.Error (field
@@ -367,7 +370,7 @@ func (db *DB) Authenticate(ctx context.Context, name, password string) (User, er
 	if u.Disabled {
 		return User{}, ErrDisabled
 	}
-	if u, err = db.withAccess(ctx, u, ""); err != nil {
+	if u, err = db.withAccess(ctx, u, "", ""); err != nil {
 		return User{}, fmt.Errorf("store: authenticate %.64q: %w", name, err)
 	}
 	return u, nil
@@ -490,7 +493,7 @@ func (db *DB) ActiveUser(ctx context.Context, id int64) (User, error) {
 		err = ErrDisabled
 	}
 	if err == nil {
-		u, err = db.withAccess(ctx, u, "")
+		u, err = db.withAccess(ctx, u, "", "")
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("store: user %d: %w", id, err)

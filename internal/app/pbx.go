@@ -31,7 +31,7 @@ func (a *App) setupPBX() {
 	a.PBXUsers = pbxlink.NewUsers(a.DB, pbxlink.UsersOptions{Log: sysLog, Reresolve: a.Calls,
 		Observe: a.cfg.Tuning.PBXUsersObserve})
 	// The App objects on the PBX (PbxAdminApi): the app-object table
-	// follows the PBX's list.
+	// follows each domain's PBX's list, in that domain's rows.
 	a.AppObjects = pbxlink.NewAppObjects(pbxlink.AppObjectsOptions{Log: sysLog,
 		Synced: func(ctx context.Context, domain string, objs []pbxlink.AppObject) error {
 			return a.appObjectsSynced(ctx, domain, objs, sysLog)
@@ -40,13 +40,13 @@ func (a *App) setupPBX() {
 	// more entry here: in clients when it runs on the newest connection of
 	// any domain, in PerDomain when each domain's PBX needs its own
 	// (docs/pbx.md, Domains).
-	clients := []pbxlink.Client{a.Licences, a.AppObjects}
+	clients := []pbxlink.Client{a.Licences}
 	a.PBX = pbxlink.NewHub(pbxlink.Options{
 		Log:     sysLog,
 		Now:     a.cfg.Tuning.Now,
 		Clients: clients,
 		PerDomain: func(domain string) []pbxlink.Client {
-			return []pbxlink.Client{a.PBXUsers.ForDomain(domain)}
+			return []pbxlink.Client{a.PBXUsers.ForDomain(domain), a.AppObjects.ForDomain(domain)}
 		},
 		Expected: a.Settings.PBXExpected,
 		Seen: func(domain string) {
@@ -60,14 +60,15 @@ func (a *App) setupPBX() {
 	})
 }
 
-// appObjectsSynced makes the app-object table the cache of the PBX's list.
+// appObjectsSynced makes the app-object rows of domain the cache of its
+// PBX's list (another domain's rows stay as they are).
 func (a *App) appObjectsSynced(ctx context.Context, domain string, objs []pbxlink.AppObject, log *slog.Logger) error {
 	rows := make([]store.PBXAppObject, 0, len(objs))
 	for _, o := range objs {
 		rows = append(rows, store.PBXAppObject{Name: o.Name, Title: o.Title, Type: o.Type, GUID: o.GUID, URL: o.URL,
 			Connected: o.Connected})
 	}
-	created, missing, err := a.DB.SyncAppObjects(ctx, rows)
+	created, missing, err := a.DB.SyncAppObjects(ctx, domain, rows)
 	if err != nil {
 		return fmt.Errorf("cache the PBX's app objects: %w", err)
 	}

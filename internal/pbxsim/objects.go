@@ -59,6 +59,17 @@ func (a *AdminAPI) AddObject(cn, h323 string, template bool) string {
 	return o.GUID
 }
 
+// AddAppObject adds an App object (pseudo type "app") as the PBX Manager
+// would have made it: cn, SIP name h323 and URL url; it returns its guid.
+func (a *AdminAPI) AddAppObject(cn, h323, url string) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	p, _ := json.Marshal(map[string]any{"type": "app", "app": map[string]any{"url": url}})
+	o := &Object{GUID: newGUID(), CN: cn, H323: h323, Hide: true, Pseudo: p}
+	a.objects = append(a.objects, o)
+	return o.GUID
+}
+
 // Objects returns a copy of every object.
 func (a *AdminAPI) Objects() []Object {
 	a.mu.Lock()

@@ -5,6 +5,14 @@ import { adminCall } from './api.js';
 import { h, clear, uid, StatusLine, ConfirmDialog } from './dom.js';
 import { t } from './i18n.js';
 
+/**
+ * objectURL is the admin API URL of app object o (of the PBX API with pbx),
+ * naming its domain: the same name may be an object of several domains.
+ */
+export function objectURL(o, pbx) {
+  return `/api/admin/${pbx ? 'pbx/' : ''}appobjects/${encodeURIComponent(o.name)}?domain=${encodeURIComponent(o.domain ?? '')}`;
+}
+
 /** parseAccess splits a comma/newline separated access list. */
 export function parseAccess(text) {
   return String(text).split(/[,\n\r]+/).map((s) => s.trim()).filter((s) => s !== '');
@@ -31,9 +39,16 @@ export class AppObjectsView {
     this.type = h('select', { name: 'type' }, h('option', { value: 'user' }, 'user'), h('option', { value: 'admin' }, 'admin'));
     this.access = h('textarea', { name: 'access', rows: '3', spellcheck: 'false', autocapitalize: 'off' });
     this.onPBX = h('input', { type: 'checkbox', name: 'on_pbx' });
+    // The domain of a new object: shown to the administrator of no domain
+    // where several domains are configured (the list's "domains").
+    this.domain = h('select', { name: 'domain' });
+    this.domainField = f(t('admin.ao.domain'), this.domain, t('admin.ao.domainHelp'));
+    this.domainField.hidden = true;
+    this.showDomain = false;
+    this.domainHead = h('th', { scope: 'col', hidden: true }, t('admin.ao.domain'));
     this.pbxNote = h('p', { class: 'help pbx-note', hidden: true });
     this.form = h('form', { class: 'create-user create-appobject', onsubmit: (ev) => { ev.preventDefault(); this.create(); } },
-      f(t('admin.ao.name'), this.name), f(t('admin.users.display'), this.display), f(t('admin.ao.type'), this.type),
+      this.domainField, f(t('admin.ao.name'), this.name), f(t('admin.users.display'), this.display), f(t('admin.ao.type'), this.type),
       f(t('admin.ao.access'), this.access, t('admin.ao.accessHelp')),
       f(t('admin.ao.onPBX'), this.onPBX, t('admin.ao.onPBXHelp')),
       h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, t('admin.ao.add'))));
@@ -43,7 +58,7 @@ export class AppObjectsView {
     this.el = h('section', { class: 'view', 'aria-labelledby': 'ao-title' },
       h('h2', { id: 'ao-title' }, t('admin.tab.appobjects')), this.status.el, this.pbxNote,
       h('div', { class: 'table-wrap' }, h('table', { class: 'users appobjects' },
-        h('thead', null, h('tr', null, [t('admin.users.col.name'), t('admin.users.display'), t('admin.ao.type'), t('admin.ao.colPBX'), t('admin.ao.access'), t('admin.ao.actions')].map((c) => h('th', { scope: 'col' }, c)))),
+        h('thead', null, h('tr', null, this.domainHead, [t('admin.users.col.name'), t('admin.users.display'), t('admin.ao.type'), t('admin.ao.colPBX'), t('admin.ao.access'), t('admin.ao.actions')].map((c) => h('th', { scope: 'col' }, c)))),
         this.tbody)),
       this.empty,
       h('h2', null, t('admin.ao.addTitle')), this.form, this.dialog.el);
@@ -60,6 +75,18 @@ export class AppObjectsView {
         ? (this.pbx.last_error ? t('admin.ao.pbxConnectedError', { error: this.pbx.last_error }) : t('admin.ao.pbxConnected'))
         : t('admin.ao.pbxNotConnected');
       this.onPBX.disabled = !this.pbx.connected;
+      const domains = res?.domains ?? [];
+      this.showDomain = domains.length > 0;
+      this.domainHead.hidden = !this.showDomain;
+      this.domainField.hidden = !this.showDomain;
+      if (this.showDomain) {
+        const had = this.domain.options.length > 0;
+        const keep = this.domain.value;
+        clear(this.domain);
+        this.domain.append(...domains.map((d) => h('option', { value: d }, d)),
+          h('option', { value: '' }, t('admin.ao.everyDomain')));
+        if (had) this.domain.value = keep;
+      }
       for (const o of list) this.tbody.append(this.row(o));
       this.empty.hidden = list.length > 0;
     } catch (err) {
@@ -69,25 +96,29 @@ export class AppObjectsView {
 
   row(o) {
     const id = uid('ao-access');
+    // Controls are named by the object's name and, where one name may be
+    // in several domains, its domain.
+    const label = this.showDomain ? `${o.name} (${o.domain || t('admin.ao.everyDomain')})` : o.name;
     const access = h('textarea', {
       id, rows: '2', class: 'access-input', spellcheck: 'false', autocapitalize: 'off',
       value: (o.access ?? []).join(', '),
     });
     const save = h('button', {
-      type: 'button', class: 'act save-access-btn', 'aria-label': t('admin.ao.saveAccessOf', { name: o.name }),
+      type: 'button', class: 'act save-access-btn', 'aria-label': t('admin.ao.saveAccessOf', { name: label }),
       onclick: () => this.saveAccess(o, access),
     }, t('admin.save'));
     const del = h('button', {
-      type: 'button', class: 'act danger delete-btn', 'aria-label': t('admin.ao.deleteOf', { name: o.name }),
+      type: 'button', class: 'act danger delete-btn', 'aria-label': t('admin.ao.deleteOf', { name: label }),
       onclick: () => this.confirmDelete(o, del),
     }, t('admin.users.delete'));
-    return h('tr', { 'data-name': o.name },
+    return h('tr', { 'data-name': o.name, 'data-domain': o.domain ?? '' },
+      this.showDomain ? h('td', { 'data-label': t('admin.ao.domain'), class: 'ao-domain' }, o.domain || t('admin.ao.everyDomain')) : null,
       h('td', { 'data-label': t('admin.users.col.name'), class: 'ao-name' }, o.name),
       h('td', { 'data-label': t('admin.users.display') }, o.display_name ?? ''),
       h('td', { 'data-label': t('admin.ao.type') }, o.type ?? ''),
       h('td', { 'data-label': t('admin.ao.colPBX'), class: `pbx-state pbx-${o.pbx?.state || 'local'}` }, pbxState(o.pbx)),
       h('td', { 'data-label': t('admin.ao.access') },
-        h('label', { for: id, class: 'visually-hidden' }, t('admin.ao.accessOf', { name: o.name })), access),
+        h('label', { for: id, class: 'visually-hidden' }, t('admin.ao.accessOf', { name: label })), access),
       h('td', { class: 'actions' }, save, del));
   }
 
@@ -98,10 +129,11 @@ export class AppObjectsView {
         name: this.name.value.trim(), display_name: this.display.value.trim(),
         type: this.type.value, access: parseAccess(this.access.value),
       };
+      if (this.showDomain) body.domain = this.domain.value;
       let res;
       if (this.onPBX.checked && !this.onPBX.disabled) {
-        res = await adminCall('POST', '/api/admin/pbx/appobjects', { name: body.name, display_name: body.display_name, type: body.type });
-        await adminCall('PUT', `/api/admin/appobjects/${encodeURIComponent(body.name)}`, body);
+        res = await adminCall('POST', '/api/admin/pbx/appobjects', { domain: body.domain, name: body.name, display_name: body.display_name, type: body.type });
+        await adminCall('PUT', objectURL({ name: body.name, domain: res?.domain ?? body.domain ?? '' }), body);
       } else {
         res = await adminCall('POST', '/api/admin/appobjects', body);
       }
@@ -116,12 +148,12 @@ export class AppObjectsView {
 
   async saveAccess(o, input) {
     try {
-      await adminCall('PUT', `/api/admin/appobjects/${encodeURIComponent(o.name)}`, {
+      await adminCall('PUT', objectURL(o), {
         display_name: o.display_name ?? '', type: o.type, access: parseAccess(input.value),
       });
       this.status.info(t('admin.ao.saved', { name: o.name }));
       await this.start();
-      this.tbody.querySelector(`tr[data-name="${CSS.escape(o.name)}"] .save-access-btn`)?.focus();
+      this.tbody.querySelector(`tr[data-name="${CSS.escape(o.name)}"][data-domain="${CSS.escape(o.domain ?? '')}"] .save-access-btn`)?.focus();
     } catch (err) {
       this.status.error(t('admin.notSaved', { error: err.message }));
     }
@@ -136,7 +168,7 @@ export class AppObjectsView {
   async deleteObject(d) {
     try {
       const onPBX = d.o.pbx?.state === 'present' && this.pbx?.connected;
-      await adminCall('DELETE', `/api/admin/${onPBX ? 'pbx/' : ''}appobjects/${encodeURIComponent(d.o.name)}`);
+      await adminCall('DELETE', objectURL(d.o, onPBX));
       this.status.info(t('admin.ao.deleted', { name: d.o.name }));
       await this.start();
       this.onChange();

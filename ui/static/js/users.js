@@ -149,8 +149,8 @@ export class UsersView {
     const aoID = uid('u-ao');
     const ao = h('select', { id: aoID, class: 'appobject-select', onchange: () => this.setAppObject(u.name, ao) },
       h('option', { value: '', selected: !p.app_object }, t('admin.users.noAppObject')),
-      this.appObjects.map((o) => h('option', { value: o.name, selected: o.name === p.app_object }, o.name)));
-    if (p.app_object && !this.appObjects.some((o) => o.name === p.app_object)) {
+      usableObjects(this.appObjects, u.domain).map((n) => h('option', { value: n, selected: n === p.app_object }, n)));
+    if (p.app_object && !usableObjects(this.appObjects, u.domain).includes(p.app_object)) {
       ao.append(h('option', { value: p.app_object, selected: true }, p.app_object));
     }
     const macID = uid('u-mac');
@@ -442,4 +442,25 @@ export class UserEditDialog {
       this.submitButton.disabled = false;
     }
   }
+}
+
+/**
+ * usableObjects are the names of the app objects an account of domain may
+ * have as its default: those of its domain and of every domain (an account
+ * of no domain: all), each name once.
+ */
+export function usableObjects(objects, domain) {
+  const d = (domain ?? '').toLowerCase();
+  const seen = new Set();
+  const out = [];
+  for (const o of objects) {
+    const od = (o.domain ?? '').toLowerCase();
+    if (d !== '' && od !== '' && od !== d) continue;
+    const k = o.name.toLowerCase();
+    if (!seen.has(k)) {
+      seen.add(k);
+      out.push(o.name);
+    }
+  }
+  return out;
 }
