@@ -3,9 +3,9 @@ package api_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
