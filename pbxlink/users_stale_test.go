@@ -122,3 +122,30 @@ func TestStaleReresolutionKeepsDeletedOwner(t *testing.T) {
 		})
 	}
 }
+
+// TestDeletedUserOwnsNothingNew: the owner a deleted user keeps is the one
+// its recordings were resolved to before; a new recording made under its
+// registration name, on a phone the PBX gave to another user, is that
+// user's.
+func TestDeletedUserOwnsNothingNew(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	table := pbxsim.NewUsersTable(pbxsim.SimUser{GUID: "ga", H323: "alice", Devices: []string{mac(1)}})
+	e.connect(table)
+	old := e.upload("old.pcap", mac(1), "alice")
+	if err := table.Delete("ga"); err != nil {
+		t.Fatal(err)
+	}
+	e.wait(pbxlink.EventApplied)
+	if err := table.Add(pbxsim.SimUser{GUID: "gc", H323: "carol", Devices: []string{mac(1)}}); err != nil {
+		t.Fatal(err)
+	}
+	e.wait(pbxlink.EventApplied)
+	e.settle()
+	if r := e.upload("new.pcap", mac(1), "alice"); r.Owner != "carol" || r.OwnerSource != string(pbx.OwnerByMAC) {
+		t.Errorf("new recording under the deleted user's name: owner %q by %q, want carol by MAC", r.Owner, r.OwnerSource)
+	}
+	if r := e.recording(old.ID); r.Owner != "alice" || !r.OwnerDeleted {
+		t.Errorf("the deleted user's recording: owner %q (deleted %v)", r.Owner, r.OwnerDeleted)
+	}
+}
