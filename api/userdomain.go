@@ -35,7 +35,12 @@ func (s *Server) newAccountDomain(admin store.User, want *string) (string, error
 			return "", refuse(http.StatusForbidden,
 				"you administer domain %q: the accounts you create belong to it", admin.Domain)
 		}
-		return admin.Domain, nil
+		d, ok := s.set.Values().ServedDomain(admin.Domain)
+		if !ok {
+			return "", refuse(http.StatusConflict, "your domain %q is no longer one this instance serves: "+
+				"an administrator of no domain creates accounts now", admin.Domain)
+		}
+		return d, nil
 	}
 	if want == nil {
 		return "", nil

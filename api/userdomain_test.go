@@ -225,3 +225,30 @@ func TestLocalAccountDomainNoneConfigured(t *testing.T) {
 		t.Errorf("GET /api/admin/users: %d %s", code, b)
 	}
 }
+
+// An administrator of a domain the instance no longer serves creates no
+// accounts (they would belong to a domain nobody serves).
+func TestLocalAccountDomainNoLongerServed(t *testing.T) {
+	t.Parallel()
+	e := newWSEnv(t)
+	if code, b := e.jsonDo("PUT", "/api/admin/pbx", "root", map[string]any{"domain": "a.example"}); code != 200 {
+		t.Fatalf("set the domain: %d %s", code, b)
+	}
+	if code, b := e.jsonDo("POST", "/api/admin/users", "root", map[string]any{"name": "anne", "password": wsPassword,
+		"role": "admin", "domain": "a.example"}); code != 201 {
+		t.Fatalf("create anne: %d %s", code, b)
+	}
+	if code, b := e.jsonDo("POST", "/api/admin/users", "anne", map[string]any{"name": "ben", "password": wsPassword}); code != 201 {
+		t.Fatalf("anne creates ben: %d %s", code, b)
+	}
+	if code, b := e.jsonDo("PUT", "/api/admin/pbx", "root", map[string]any{"domain": "b.example"}); code != 200 {
+		t.Fatalf("change the domain: %d %s", code, b)
+	}
+	code, b := e.jsonDo("POST", "/api/admin/users", "anne", map[string]any{"name": "cid", "password": wsPassword})
+	if code != 409 || !strings.Contains(string(b), "no longer one this instance serves") {
+		t.Errorf("anne creates cid: %d %s", code, b)
+	}
+	if _, err := e.db.User(e.ctx, "cid"); err == nil {
+		t.Error("cid stored")
+	}
+}
