@@ -81,19 +81,26 @@ func (s *Server) wsSetSettings(ctx context.Context, c *wsClient, u store.User, b
 func (s *Server) routeSettings(apiMux *http.ServeMux) {
 	apiMux.Handle("GET /api/admin/pbx", s.admin(s.getPBXSettings))
 	apiMux.Handle("PUT /api/admin/pbx", s.admin(s.setPBXSettings))
+	apiMux.Handle("POST /api/admin/pbx/instance-password", s.admin(s.generateAppPassword))
+	apiMux.Handle("POST /api/admin/pbx/instance-password/seen", s.admin(s.ackAppPassword))
 }
 
 // pbxSettingsJSON is the PBX integration's settings as the admin API shows
 // them, credentials included: the administrator copies them into the
-// phones' Record-to URL, the PBX's CDR interface and its App objects. The
-// answer is not cached.
+// phones' Record-to URL and the PBX's CDR interface. The instance password
+// (the App objects' credential, with which anyone can sign in as any user
+// through AppLogin) is shown only once: from when it is generated or set
+// until an administrator confirms having copied it (POST
+// /api/admin/pbx/instance-password/seen with its token); then only whether
+// it is set. The answer is not cached.
 type pbxSettingsJSON struct {
 	UploadUser        string   `json:"upload_user"`
 	UploadPassword    string   `json:"upload_password"`
 	CDRUser           string   `json:"cdr_user"`
 	CDRPassword       string   `json:"cdr_password"`
 	CDRPasswordSet    bool     `json:"cdr_password_set"`
-	AppPassword       string   `json:"instance_password"`
+	AppPassword       string   `json:"instance_password,omitempty"`       // only until confirmed
+	AppPasswordToken  string   `json:"instance_password_token,omitempty"` // names it for the confirmation
 	AppPasswordSet    bool     `json:"instance_password_set"`
 	AnonymousNetworks []string `json:"anonymous_networks"`
 	Domain            string   `json:"domain"` // the domain this instance serves; "" any
@@ -107,9 +114,12 @@ type pbxSettingsJSON struct {
 func (s *Server) getPBXSettings(w http.ResponseWriter, r *http.Request) {
 	v := s.set.Values()
 	out := pbxSettingsJSON{UploadUser: v.UploadUser, UploadPassword: v.UploadPassword, CDRUser: v.CDRUser,
-		CDRPassword: v.CDRPassword, CDRPasswordSet: v.CDRPassword != "", AppPassword: v.AppPassword,
+		CDRPassword: v.CDRPassword, CDRPasswordSet: v.CDRPassword != "",
 		AppPasswordSet: v.AppPassword != "", AnonymousNetworks: []string{}, Fixed: map[string]string{},
 		NoCDRGraceSeconds: int(v.NoCDRGrace.Seconds()), NoCDRGraceFromConf: v.NoCDRGraceSet, Domain: v.Domain}
+	if pw, token, ok := s.set.AppPasswordShown(); ok {
+		out.AppPassword, out.AppPasswordToken = pw, token
+	}
 	for _, n := range v.AnonymousNets {
 		out.AnonymousNetworks = append(out.AnonymousNetworks, settings.FormatNetworks([]netip.Prefix{n}))
 	}
@@ -169,6 +179,43 @@ func (s *Server) setPBXSettings(w http.ResponseWriter, r *http.Request) {
 	if err := s.set.Set(r.Context(), userFrom(r.Context()).Name, changes); err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	s.getPBXSettings(w, r)
+}
+
+// generateAppPassword is POST /api/admin/pbx/instance-password: the
+// instance gets a new generated password, which the answer (the PBX
+// settings) shows until an administrator confirms it. The App objects on
+// the PBX need it from then on. A body is ignored.
+func (s *Server) generateAppPassword(w http.ResponseWriter, r *http.Request) {
+	by := userFrom(r.Context()).Name
+	if _, err := s.set.GenerateAppPassword(r.Context(), by); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.log.Info("instance password generated: shown until an administrator confirms it", "user", by)
+	s.getPBXSettings(w, r)
+}
+
+// ackAppPassword is POST /api/admin/pbx/instance-password/seen {"token"}:
+// an administrator has copied the instance password the token names, which
+// is not shown from then on. A token of an older password hides nothing
+// (the answer shows the newer one).
+func (s *Server) ackAppPassword(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Token string `json:"token"`
+	}
+	if !decodeJSON(w, r, &req) {
+		return
+	}
+	by := userFrom(r.Context()).Name
+	hidden, err := s.set.AckAppPassword(r.Context(), by, req.Token)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if hidden {
+		s.log.Info("instance password confirmed as copied: no longer shown", "user", by)
 	}
 	s.getPBXSettings(w, r)
 }

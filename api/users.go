@@ -20,6 +20,7 @@ import (
 func (s *Server) routeUsers(apiMux *http.ServeMux) {
 	apiMux.Handle("GET /api/me", s.authed(s.me))
 	apiMux.Handle("GET /api/admin/users", s.admin(s.restListUsers))
+	apiMux.Handle("POST /api/admin/users", s.admin(s.restCreateUser))
 	apiMux.Handle("PUT /api/admin/users/{name}", s.admin(s.restUpdateUser))
 	s.routePeople(apiMux)
 	apiMux.Handle("PUT /api/admin/users/{name}/appobject", s.admin(s.restSetUserAppObject))
@@ -97,15 +98,18 @@ func (s *Server) wsGetMe(ctx context.Context, c *wsClient, u store.User, body []
 
 type usersReply struct {
 	Users []userJSON `json:"users"`
+	// Domains are the domains the admin may give an account (besides
+	// none, for an administrator of no domain): see userdomain.go.
+	Domains []string `json:"domains"`
 }
 
 // listUsers is every account, for the admin.
-func (s *Server) listUsers(ctx context.Context) (usersReply, error) {
+func (s *Server) listUsers(ctx context.Context, admin store.User) (usersReply, error) {
 	users, err := s.db.Users(ctx)
 	if err != nil {
 		return usersReply{}, err
 	}
-	out := usersReply{Users: make([]userJSON, 0, len(users))}
+	out := usersReply{Users: make([]userJSON, 0, len(users)), Domains: s.givableDomains(admin)}
 	for _, u := range users {
 		out.Users = append(out.Users, userView(u))
 	}
@@ -113,7 +117,7 @@ func (s *Server) listUsers(ctx context.Context) (usersReply, error) {
 }
 
 func (s *Server) restListUsers(w http.ResponseWriter, r *http.Request) {
-	out, err := s.listUsers(r.Context())
+	out, err := s.listUsers(r.Context(), userFrom(r.Context()))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -122,51 +126,87 @@ func (s *Server) restListUsers(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) wsListUsers(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {
-	return s.listUsers(ctx)
+	return s.listUsers(ctx, u)
 }
 
-func (s *Server) wsCreateUser(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {
-	var req struct {
-		Name        string `json:"name"`
-		DisplayName string `json:"display_name"`
-		E164        string `json:"e164"`
-		Role        string `json:"role"`
-		Password    string `json:"password"`
-	}
-	if err := decodeBody(body, &req); err != nil {
-		return nil, err
-	}
+// createUserRequest is a new local account.
+type createUserRequest struct {
+	Name        string `json:"name"`
+	DisplayName string `json:"display_name"`
+	E164        string `json:"e164"`
+	Role        string `json:"role"`
+	Password    string `json:"password"`
+	// Domain: "" every domain, or one the instance serves; absent: the
+	// admin's own (none for an administrator of no domain).
+	Domain *string `json:"domain"`
+}
+
+// createUser adds a local account as admin.
+func (s *Server) createUser(ctx context.Context, admin store.User, req createUserRequest) (userJSON, error) {
 	req.Name = strings.TrimSpace(req.Name)
 	switch {
 	case req.Name == "" || len(req.Name) > 64:
-		return nil, invalid.New("name", "1 to 64 characters")
+		return userJSON{}, invalid.New("name", "1 to 64 characters")
 	case strings.ContainsAny(req.Name, " \t\r\n/\\"):
-		return nil, invalid.New("name", "no spaces or slashes")
+		return userJSON{}, invalid.New("name", "no spaces or slashes")
 	case len(req.DisplayName) > 128:
-		return nil, invalid.New("display_name", "at most 128 bytes")
+		return userJSON{}, invalid.New("display_name", "at most 128 bytes")
 	case !validE164(req.E164):
-		return nil, invalid.New("e164", "digits with an optional leading +, at most 20")
+		return userJSON{}, invalid.New("e164", "digits with an optional leading +, at most 20")
 	case req.Role != "" && req.Role != string(store.RoleUser) && req.Role != string(store.RoleAdmin):
-		return nil, invalid.New("role", `"user" or "admin"`)
+		return userJSON{}, invalid.New("role", `"user" or "admin"`)
 	}
 	if err := store.CheckNewPassword(req.Password); err != nil {
-		return nil, err
+		return userJSON{}, err
+	}
+	domain, err := s.newAccountDomain(admin, req.Domain)
+	if err != nil {
+		return userJSON{}, err
 	}
 	role := store.Role(req.Role)
 	if role == "" {
 		role = store.RoleUser
 	}
-	nu, err := s.db.CreateUser(ctx, store.User{Name: req.Name, DisplayName: strings.TrimSpace(req.DisplayName), E164: req.E164, Role: role}, req.Password)
+	nu, err := s.db.CreateUser(ctx, store.User{Name: req.Name, DisplayName: strings.TrimSpace(req.DisplayName), E164: req.E164,
+		Role: role, Domain: domain}, req.Password)
 	if err != nil {
 		if errors.Is(err, store.ErrExists) {
 			// Names are compared in their normalised form (store.NameKey).
-			return nil, refuse(http.StatusConflict,
+			return userJSON{}, refuse(http.StatusConflict,
 				"a user named %q, or one differing only in case or look-alike characters, exists already", req.Name)
 		}
+		return userJSON{}, err
+	}
+	s.log.Info("user created", "user", admin.Name, "new_user", nu.Name, "role", string(nu.Role), "domain", nu.Domain)
+	return userView(nu), nil
+}
+
+// wsCreateUser is CreateUser {name, display_name, e164, role, password,
+// domain}: answers {"user": user}.
+func (s *Server) wsCreateUser(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {
+	var req createUserRequest
+	if err := decodeBody(body, &req); err != nil {
 		return nil, err
 	}
-	s.log.Info("user created", "user", u.Name, "new_user", nu.Name, "role", string(nu.Role))
-	return userReply{userView(nu)}, nil
+	out, err := s.createUser(ctx, u, req)
+	if err != nil {
+		return nil, err
+	}
+	return userReply{out}, nil
+}
+
+// restCreateUser is POST /api/admin/users: 201 with the account.
+func (s *Server) restCreateUser(w http.ResponseWriter, r *http.Request) {
+	var req createUserRequest
+	if !decodeJSON(w, r, &req) {
+		return
+	}
+	out, err := s.createUser(r.Context(), userFrom(r.Context()), req)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, out)
 }
 
 func validE164(s string) bool {
@@ -192,17 +232,23 @@ type updateUserRequest struct {
 	E164        *string   `json:"e164"`
 	Role        *string   `json:"role"`
 	MACs        *[]string `json:"macs"`
+	Domain      *string   `json:"domain"` // "" every domain (userdomain.go)
 }
 
-// updateUser changes an account's display name, number, role and device
-// MACs (the fields given), then re-resolves the recordings made under its
-// name or on its old and new devices, so that ownership follows.
+// updateUser changes an account's display name, number, role, device
+// MACs and domain (the fields given), then re-resolves the recordings made
+// under its name or on its old and new devices, so that ownership follows.
+// The domain is checked before anything is stored.
 func (s *Server) updateUser(ctx context.Context, admin store.User, req updateUserRequest) (userJSON, error) {
 	u, err := s.db.User(ctx, req.Name)
 	if err != nil {
 		return userJSON{}, notFoundAs(err, "no such user")
 	}
-	oldMACs, oldRole := u.MACs, u.Role
+	domain, domainChanged, err := s.changedAccountDomain(admin, u, req.Domain)
+	if err != nil {
+		return userJSON{}, err
+	}
+	oldMACs, oldRole, oldDomain := u.MACs, u.Role, u.Domain
 	if req.DisplayName != nil {
 		u.DisplayName = strings.TrimSpace(*req.DisplayName)
 	}
@@ -220,6 +266,14 @@ func (s *Server) updateUser(ctx context.Context, admin store.User, req updateUse
 			return userJSON{}, refuse(http.StatusConflict, "macs: a MAC address belongs to another user")
 		}
 		return userJSON{}, notFoundAs(err, "no such user")
+	}
+	if domainChanged {
+		if _, err := s.db.SetUserDomain(ctx, u.Name, domain); err != nil {
+			return userJSON{}, notFoundAs(err, "no such user")
+		}
+		// What the account sees changes at once: its websockets load
+		// their rights again (rightsChanged below).
+		s.log.Info("account domain changed", "user", admin.Name, "account", u.Name, "from", oldDomain, "to", domain)
 	}
 	s.log.Info("user changed", "user", admin.Name, "account", u.Name)
 	if u.Role != oldRole {

@@ -354,6 +354,23 @@ func (m *Matcher) resolveWith(ctx context.Context, rec store.Recording, f callFa
 		return false, fmt.Errorf("resolve recording %d: %w", id, err)
 	}
 	owner, source := decideOwner(rec, info, f.cdrs)
+	if rec.Owner != "" && rec.OwnerSource != "" && rec.OwnerSource != store.OwnerByAdmin &&
+		(owner != rec.Owner || source != rec.OwnerSource) {
+		// A user deleted on the PBX keeps the recordings resolved to it
+		// (docs/pbx.md), whatever the directory says now: the check is
+		// here, where the owner is written, so that a re-resolution
+		// queued before the deletion (or renaming) and run after it cannot
+		// clear the owner. A recording not resolved yet (a new upload,
+		// owned provisionally by its file name's registration name) is
+		// not the deleted user's: it owns nothing new.
+		name, deleted, err := m.db.DeletedPBXOwner(ctx, rec.Owner)
+		if err != nil {
+			return false, fmt.Errorf("resolve recording %d: %w", id, err)
+		}
+		if deleted {
+			owner, source = name, rec.OwnerSource
+		}
+	}
 	changed := false
 	if owner != rec.Owner || source != rec.OwnerSource {
 		if err := m.db.SetCallOwner(ctx, id, owner, source); err != nil {

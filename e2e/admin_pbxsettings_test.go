@@ -57,6 +57,8 @@ func TestAdminPBXSettings(t *testing.T) {
 	const sec = `#panel-settings form.pbx-settings`
 	field := func(name string) string { return sec + ` input[name=` + name + `]` }
 	b.waitFor("the PBX settings", `document.querySelector('`+field("upload_password")+`')?.value !== ''`)
+	const appPWBannerEl = `document.querySelector('#panel-settings .instance-password-banner')`
+	const appPWBanner = `!!` + appPWBannerEl
 
 	var url string
 	t.Run("addresses and generated credentials of this domain", func(t *testing.T) {
@@ -83,10 +85,15 @@ func TestAdminPBXSettings(t *testing.T) {
 			t.Errorf("Record-to URL with credentials %q, want %q", got, withAuth)
 		}
 		for name, want := range map[string]string{"upload_user": generated.UploadUser, "upload_password": generated.UploadPassword,
-			"cdr_user": generated.CDRUser, "cdr_password": generated.CDRPassword, "instance_password": generated.AppPassword} {
+			"cdr_user": generated.CDRUser, "cdr_password": generated.CDRPassword, "instance_password": ""} {
 			if got := eval[string](b, `document.querySelector('`+field(name)+`').value`); got != want {
 				t.Errorf("%s shows %q, want %q", name, got, want)
 			}
+		}
+		// The generated instance password is shown once, in the banner
+		// above the form, not in its field.
+		if got := eval[string](b, appPWBanner+` && !`+appPWBannerEl+`.hidden ? `+appPWBannerEl+`.querySelector('.instance-password-value').textContent : ''`); got != generated.AppPassword {
+			t.Errorf("the banner shows %q, want the generated instance password", got)
 		}
 		// Hidden until asked for.
 		if typ := eval[string](b, `document.querySelector('`+field("cdr_password")+`').type`); typ != "password" {
@@ -196,7 +203,18 @@ func TestAdminPBXSettings(t *testing.T) {
 	t.Run("reload: the saved values", func(t *testing.T) {
 		b := b.on(t)
 		b.do("reload", chromedp.Reload())
-		b.waitFor("the PBX settings", `document.querySelector('`+field("instance_password")+`')?.value === '`+appPassword+`'`)
+		// The instance password set is shown until confirmed, reload or not.
+		b.waitFor("the PBX settings", appPWBanner+` && !`+appPWBannerEl+`.hidden && `+appPWBannerEl+
+			`.querySelector('.instance-password-value').textContent === '`+appPassword+`'`)
+		b.screenshot(shots, "admin-pbx-settings-instance-password")
+		b.do("confirm the instance password", chromedp.Click(`#panel-settings .ack-instance-password-btn`))
+		b.waitFor("hidden", appPWBannerEl+`.hidden && `+appPWBannerEl+`.querySelector('.instance-password-value').textContent === ''`)
+		if got, raw := e.adminPBX(); got.InstancePassword != "" || strings.Contains(raw, appPassword) {
+			t.Errorf("GET /api/admin/pbx after the confirmation: %s", raw)
+		}
+		if got := eval[string](b, `document.querySelector('`+field("instance_password")+`').value`); got != "" {
+			t.Errorf("the instance password field shows %q", got)
+		}
 		for name, want := range map[string]string{"cdr_user": cdrUser, "cdr_password": cdrPassword, "upload_password": newUploadPW,
 			"anonymous_networks": "192.0.2.0/24, 198.51.100.7", "nocdr_grace_minutes": "30"} {
 			if v := eval[string](b, `document.querySelector('`+field(name)+`').value`); v != want {

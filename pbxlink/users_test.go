@@ -42,6 +42,13 @@ type env struct {
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with the re-resolutions going through wrap (when
+// set), e.g. to hold them.
+func newEnvWith(t testing.TB, wrap func(pbxlink.Reresolver) pbxlink.Reresolver) *env {
+	t.Helper()
 	ctx := context.Background()
 	logs := &logRecorder{}
 	log := slog.New(logs)
@@ -58,7 +65,11 @@ func newEnv(t testing.TB) *env {
 		}
 	})
 	e.matcher = calls.New(db, log, calls.Options{Events: e.events})
-	e.users = pbxlink.NewUsers(db, pbxlink.UsersOptions{Log: log, Reresolve: e.matcher, Batch: 100,
+	var rr pbxlink.Reresolver = e.matcher
+	if wrap != nil {
+		rr = wrap(rr)
+	}
+	e.users = pbxlink.NewUsers(db, pbxlink.UsersOptions{Log: log, Reresolve: rr, Batch: 100,
 		Observe: func(ev pbxlink.UsersEvent) { e.obs <- ev }})
 	runCtx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)

@@ -13,6 +13,7 @@ func FuzzValidate(f *testing.F) {
 		{KeyPBXName, " pbx "}, {KeyRetentionDays, "30"}, {KeyRetentionDays, "-0"}, {KeyLogRetentionDays, "+7"},
 		{KeyLicenceCount, "010"}, {KeyCDRUser, "u:p"}, {KeyCDRPassword, "pw"}, {KeyNoCDRGrace, "600"},
 		{KeyReplicaURL, "file:///var/backups//db/"}, {KeyReplicaURL, "s3://bucket/a/../b/"},
+		{KeyAppPasswordUnseen, "ABC234"}, {KeyAppPasswordUnseen, "a b"},
 		{KeyDomain, " example.com "}, {KeyDomain, "a/b"}, {KeyDomain, "b.example, a.example,,B.example"}, {KeyPBXSeen, "b.example, a.example,a.example"},
 		{"trace.ui", "DEBUG"}, {"trace.Call Information", "Off"}, {"trace.", "info"}, {"x", "y"},
 	} {

@@ -36,8 +36,11 @@ type Values struct {
 	CDRUser          string
 	CDRPassword      string
 	AppPassword      string // the AppLogin password of this instance
-	UploadUser       string // HTTP Basic credentials of capture uploads
-	UploadPassword   string
+	// AppPasswordUnseen is the token of an instance password not yet
+	// confirmed by an administrator (instancepw.go); "" when none.
+	AppPasswordUnseen string
+	UploadUser        string // HTTP Basic credentials of capture uploads
+	UploadPassword    string
 	// AnonymousNets are the source networks that may upload and post CDRs
 	// without credentials (empty: none).
 	AnonymousNets []netip.Prefix
@@ -70,6 +73,9 @@ type Service struct {
 	applied map[string]string // the raw settings last applied (fixed ones included)
 	fixed   map[string]fixed  // values given at start-up, in force over the stored ones
 	hooks   []func(ctx context.Context, changed []string)
+	// pwMu orders the writes of the instance password and their
+	// confirmations (instancepw.go).
+	pwMu sync.Mutex
 }
 
 // fixed is a value given at start-up and where it came from.
@@ -209,6 +215,13 @@ func (s *Service) apply(ctx context.Context, m map[string]string) {
 // setting), logs each as done by user (secrets masked), and applies them
 // at once, running the OnChange hooks. The typed setters below call it.
 func (s *Service) Set(ctx context.Context, user string, changes map[string]string) error {
+	changes, unlock := s.withUnseen(changes)
+	defer unlock()
+	return s.set(ctx, user, changes)
+}
+
+// set is Set without the instance password's token (withUnseen).
+func (s *Service) set(ctx context.Context, user string, changes map[string]string) error {
 	norm := make(map[string]string, len(changes))
 	for k, v := range changes {
 		key := CanonicalKey(k)
@@ -316,7 +329,8 @@ func (s *Service) Values() Values {
 	s.mu.Unlock()
 	v := Values{PBXName: m[KeyPBXName], LogRetentionDays: DefaultLogRetentionDays, CDRUser: m[KeyCDRUser],
 		CDRPassword: m[KeyCDRPassword], AppPassword: m[KeyAppPassword], UploadUser: m[KeyUploadUser],
-		UploadPassword: m[KeyUploadPassword], NoCDRGrace: DefaultNoCDRGrace, Trace: map[string]string{}}
+		AppPasswordUnseen: m[KeyAppPasswordUnseen],
+		UploadPassword:    m[KeyUploadPassword], NoCDRGrace: DefaultNoCDRGrace, Trace: map[string]string{}}
 	if nets, err := ParseNetworks(m[KeyAnonymousNets]); err == nil {
 		v.AnonymousNets = nets
 	}

@@ -55,7 +55,7 @@ func TestTypedSetters(t *testing.T) {
 	if n, set := s.LicenceCount(); n != 5 || !set {
 		t.Errorf("LicenceCount = %d, %v", n, set)
 	}
-	want := [][]string{{}, {KeyCDRUser}, {KeyCDRPassword}, {KeyAppPassword}, {KeyNoCDRGrace}, {KeyLicenceCount}}
+	want := [][]string{{}, {KeyCDRUser}, {KeyCDRPassword}, {KeyAppPassword, KeyAppPasswordUnseen}, {KeyNoCDRGrace}, {KeyLicenceCount}}
 	if !slices.EqualFunc(changed, want, slices.Equal) {
 		t.Errorf("hooks saw %q, want %q", changed, want)
 	}

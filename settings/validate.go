@@ -266,6 +266,8 @@ func Validate(key, value string) (string, error) {
 		return strings.Join(out, ","), nil
 	case KeyReplicaURL:
 		return validateReplicaURL(value)
+	case KeyAppPasswordUnseen:
+		return validateUnseen(value)
 	case KeyNoCDRGrace:
 		d, err := ParseNoCDRGrace(value)
 		if err != nil {

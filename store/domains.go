@@ -3,7 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"strings"
+
+	"recordings/internal/invalid"
 )
 
 // Domains (docs/pbx.md, Domains): an account belongs to one domain, the
@@ -27,4 +31,47 @@ func migrateDomains(ctx context.Context, tx *sql.Tx) error {
 // Domains compare case-insensitively, as DNS names do.
 func InDomain(userDomain, domain string) bool {
 	return userDomain == "" || strings.EqualFold(userDomain, domain)
+}
+
+// maxDomain is the longest domain an account takes (a DNS name).
+const maxDomain = 253
+
+// SetUserDomain gives the account named name the domain domain ("": every
+// domain) and reports whether it changed; the caller checks that the
+// instance serves domain and that the admin may give it. A user replicated
+// from the PBX (and not deleted there) belongs to the domain of its PBX:
+// that is refused with an *invalid.Error, and nothing changes.
+func (db *DB) SetUserDomain(ctx context.Context, name, domain string) (changed bool, err error) {
+	if err := checkText("domain", domain, maxDomain, false); err != nil {
+		return false, fmt.Errorf("store: set domain of %.64q: %w", name, err)
+	}
+	sel, args := userByName(name)
+	err = db.write(ctx, func(tx *sql.Tx) error {
+		var (
+			id         int64
+			old, guid  string
+			pbxDeleted bool
+		)
+		err := tx.QueryRowContext(ctx, `SELECT id, domain, pbx_guid, pbx_deleted FROM users WHERE id = `+sel,
+			args...).Scan(&id, &old, &guid, &pbxDeleted)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if old == domain {
+			return nil
+		}
+		if guid != "" && !pbxDeleted {
+			return invalid.New("domain", "the PBX manages this user: it belongs to the domain of its PBX")
+		}
+		changed = true
+		_, err = tx.ExecContext(ctx, `UPDATE users SET domain = ? WHERE id = ?`, domain, id)
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("store: set domain of %.64q: %w", name, err)
+	}
+	return changed, nil
 }

@@ -565,3 +565,32 @@ func (db *DB) DirectoryUser(ctx context.Context, name string) (User, error) {
 	}
 	return User{}, fmt.Errorf("store: directory user %.64q: %w", name, err)
 }
+
+// DeletedPBXOwner tells whether owner, the owner name of a recording, is a
+// user deleted on the PBX, and returns that user's name now: the account of
+// that name if one has it, else the replicated user the PBX renamed from
+// it. A recording of such a user stays the user's (a re-resolution that
+// was queued before the deletion, or any later resolution, must not clear
+// it); following a rename that happened before the deletion, it goes to
+// the user's last name.
+func (db *DB) DeletedPBXOwner(ctx context.Context, owner string) (name string, deleted bool, err error) {
+	if owner == "" {
+		return "", false, nil
+	}
+	key := NameKey(owner)
+	err = db.r.QueryRowContext(ctx, `SELECT name, pbx_deleted FROM users WHERE name_key = ? AND name_dup = 0`,
+		key).Scan(&name, &deleted)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = db.r.QueryRowContext(ctx, `SELECT u.name, 1 FROM pbx_former_names f JOIN users u ON u.id = f.user_id
+			WHERE f.name_key = ? AND u.pbx_deleted = 1 AND u.name_dup = 0`, key).Scan(&name, &deleted)
+	}
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "", false, nil
+	case err != nil:
+		return "", false, fmt.Errorf("store: deleted owner %.64q: %w", owner, err)
+	case !deleted:
+		return "", false, nil
+	}
+	return name, true, nil
+}

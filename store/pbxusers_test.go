@@ -319,3 +319,41 @@ func TestPBXUserQueryPlans(t *testing.T) {
 		}
 	}
 }
+
+// TestDeletedPBXOwner: an owner name is a deleted PBX user when its account
+// is marked deleted, or when no account has it and the user the PBX renamed
+// from it is deleted (then the user's name now is returned).
+func TestDeletedPBXOwner(t *testing.T) {
+	t.Parallel()
+	db, _ := openTest(t)
+	ctx := context.Background()
+	putPBX(t, db, 1, pu("g1", "alice"), pu("g2", "bob"), pu("g3", "carol"), pu("g4", "dora"))
+	putPBX(t, db, 1, pu("g2", "bert"), pu("g4", "dana")) // renames
+	for _, g := range []string{"g1", "g2"} {
+		if _, _, err := db.DeletePBXUser(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.CreateUser(ctx, User{Name: "local", Role: RoleUser}, "pw-local-1234"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		owner, name string
+		deleted     bool
+	}{
+		{"alice", "alice", true}, // deleted
+		{"ALICE", "alice", true}, // names compare by key
+		{"bob", "bert", true},    // renamed, then deleted
+		{"bert", "bert", true},
+		{"carol", "", false}, // live
+		{"dora", "", false},  // renamed, live
+		{"local", "", false},
+		{"nobody", "", false},
+		{"", "", false},
+	} {
+		name, deleted, err := db.DeletedPBXOwner(ctx, tc.owner)
+		if err != nil || name != tc.name || deleted != tc.deleted {
+			t.Errorf("DeletedPBXOwner(%q) = %q, %v, %v; want %q, %v", tc.owner, name, deleted, err, tc.name, tc.deleted)
+		}
+	}
+}

@@ -109,6 +109,9 @@ func checkUser(u User) (User, error) {
 	default:
 		return u, invalid.New("role", "%.20q is not %q or %q", u.Role, RoleUser, RoleAdmin)
 	}
+	if err := checkText("domain", u.Domain, maxDomain, false); err != nil {
+		return u, err
+	}
 	if len(u.MACs) > maxMACs {
 		return u, invalid.New("macs", "at most %d MAC addresses, not %d", maxMACs, len(u.MACs))
 	}
@@ -160,8 +163,10 @@ func setMACs(ctx context.Context, tx *sql.Tx, id int64, macs []string) error {
 	return nil
 }
 
-// CreateUser adds a user. An empty password makes a PBX-only user who
-// cannot log in locally. A taken name (or MAC) fails with ErrExists.
+// CreateUser adds a user, of domain u.Domain ("" every domain; the caller
+// checks that the instance serves it). An empty password makes a PBX-only
+// user who cannot log in locally. A taken name (or MAC) fails with
+// ErrExists.
 func (db *DB) CreateUser(ctx context.Context, u User, password string) (User, error) {
 	u, err := checkUser(u)
 	if err != nil {
@@ -180,8 +185,8 @@ func (db *DB) CreateUser(ctx context.Context, u User, password string) (User, er
 		// name_key is unique (with name_dup 0): a name that differs from
 		// an existing one only in case or look-alike characters is taken.
 		err := tx.QueryRowContext(ctx, `INSERT INTO users (name, name_key, display_name, e164, role, password_hash,
-			password_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			u.Name, NameKey(u.Name), u.DisplayName, u.E164, string(u.Role), hash, pwAt, now).Scan(&u.ID)
+			password_at, created_at, domain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			u.Name, NameKey(u.Name), u.DisplayName, u.E164, string(u.Role), hash, pwAt, now, u.Domain).Scan(&u.ID)
 		if isUnique(err) {
 			return ErrExists
 		}

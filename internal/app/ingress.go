@@ -86,8 +86,8 @@ func ensureCredentials(ctx context.Context, db *store.DB, set *settings.Service,
 		log.Warn(msg, "user", v.CDRUser, "password", v.CDRPassword, "cdr_url", base+"/cdr")
 	}
 	if _, ok := gen[settings.KeyAppPassword]; ok {
-		log.Warn("generated the AppLogin instance password: enter it in the PBX's App objects of this service",
-			"password", v.AppPassword)
+		log.Warn("generated the AppLogin instance password: enter it in the PBX's App objects of this service "+
+			"(the admin app shows it too, until an administrator confirms having copied it)", "password", v.AppPassword)
 	}
 	if upgrade {
 		log.Warn("the admin app shows the credentials under Settings, PBX integration, and reports them as a " +

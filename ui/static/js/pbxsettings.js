@@ -5,7 +5,11 @@
 // networks whose devices may send without credentials, and the NoCDR grace
 // time. The credentials are shown (hidden until asked for) so that they can
 // be copied; they can be changed, not cleared. Settings given when the
-// service started (environment) are shown read-only.
+// service started (environment) are shown read-only. The instance password
+// is shown once: a banner holds a generated or newly set one until an
+// administrator confirms having copied it (POST
+// /api/admin/pbx/instance-password/seen); then the field only says that it
+// is set, and a new one can be entered or generated (shown once again).
 import { adminCall } from './api.js';
 import { h, uid, StatusLine } from './dom.js';
 import { t } from './i18n.js';
@@ -127,6 +131,20 @@ export class PBXSettingsView {
     this.cdrUser = this.textField('cdr_user', t('admin.pbxs.cdrUser'), t('admin.pbxs.cdrUserHelp'));
     this.cdrPW = this.secretField('cdr_password', t('admin.pbxs.cdrPW'), t('admin.pbxs.cdrPW'));
     this.appPW = this.secretField('instance_password', t('admin.pbxs.appPW'), t('admin.pbxs.appPWNoun'));
+    // The instance password is never filled in: empty keeps it.
+    this.appPW.validate = (v) => (v === '' ? '' : credentialError(v, false));
+    this.appPW.el.querySelector('.help').textContent = t('admin.pbxs.appPWHelp');
+    this.appPWShown = h('code', { class: 'instance-password-value' });
+    this.appPWBanner = h('div', { class: 'banner instance-password-banner', role: 'status', hidden: true },
+      h('p', null, t('admin.pbxs.appPWOnce'), ' ', this.appPWShown),
+      h('p', null, t('admin.pbxs.appPWOnceHelp')),
+      h('div', { class: 'buttons' },
+        h('button', {
+          type: 'button', class: 'act copy-instance-password-btn',
+          onclick: () => this.copy(this.appPW.input, t('admin.pbxs.appPW'), this.appPWShown.textContent),
+        }, t('admin.pbxs.copy')),
+        h('button', { type: 'button', class: 'primary ack-instance-password-btn', onclick: () => this.ackAppPW() },
+          t('admin.pbxs.appPWAck'))));
     this.domain = this.textField('domain', t('admin.pbxs.domain'), t('admin.pbxs.domainHelp'));
     for (const f of [this.uploadUser, this.uploadPW]) f.input.addEventListener('input', () => this.showURLs());
 
@@ -186,7 +204,7 @@ export class PBXSettingsView {
       h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary save-pbx-btn' }, t('admin.pbxs.save'))));
 
     this.el = h('section', { class: 'pbx-section', 'aria-labelledby': 'pbx-title' },
-      h('h2', { id: 'pbx-title' }, t('admin.pbxs.title')), this.status.el, this.form);
+      h('h2', { id: 'pbx-title' }, t('admin.pbxs.title')), this.status.el, this.appPWBanner, this.form);
     this.showURLs();
   }
 
@@ -287,9 +305,10 @@ export class PBXSettingsView {
   fill(p) {
     this.loaded = p;
     const fixed = p.fixed ?? {};
-    for (const f of [this.uploadUser, this.uploadPW, this.cdrUser, this.cdrPW, this.appPW, this.domain]) {
+    for (const f of [this.uploadUser, this.uploadPW, this.cdrUser, this.cdrPW, this.domain]) {
       f.input.value = p[f.name] ?? '';
     }
+    this.showAppPW(p);
     this.networks.input.value = (p.anonymous_networks ?? []).join(', ');
     for (const f of [this.uploadUser, this.uploadPW, this.cdrUser, this.cdrPW, this.appPW, this.domain, this.networks]) {
       const by = fixed[f.name];
@@ -345,6 +364,29 @@ export class PBXSettingsView {
     }
   }
 
+  // showAppPW empties the instance password's field (saying whether one is
+  // set) and shows the banner while the server shows the password.
+  showAppPW(p) {
+    const f = this.appPW;
+    f.input.value = '';
+    f.input.placeholder = p.instance_password_set ? t('admin.pbxs.appPWIsSet') : t('admin.pbxs.appPWNotSet');
+    const shown = !!p.instance_password && !!p.instance_password_token;
+    this.appPWShown.textContent = shown ? p.instance_password : '';
+    this.appPWToken = shown ? p.instance_password_token : '';
+    this.appPWBanner.hidden = !shown;
+  }
+
+  // ackAppPW tells the server that the password shown has been copied:
+  // it is not shown again.
+  async ackAppPW() {
+    try {
+      this.fill(await adminCall('POST', '/api/admin/pbx/instance-password/seen', { token: this.appPWToken }));
+      this.status.info(this.appPWBanner.hidden ? t('admin.pbxs.appPWHidden') : t('admin.pbxs.appPWNewer'));
+    } catch (err) {
+      this.status.error(t('admin.notSaved', { error: err.message }));
+    }
+  }
+
   async save() {
     let firstBad = null;
     for (const f of this.fields) {
@@ -362,9 +404,10 @@ export class PBXSettingsView {
       const v = f.input.value.trim();
       if (!f.input.readOnly && v !== (loaded[f.name] ?? '')) body[f.name] = v;
     }
-    for (const f of [this.uploadPW, this.cdrPW, this.appPW]) {
+    for (const f of [this.uploadPW, this.cdrPW]) {
       if (!f.input.readOnly && f.input.value !== (loaded[f.name] ?? '')) body[f.name] = f.input.value;
     }
+    if (!this.appPW.input.readOnly && this.appPW.input.value !== '') body.instance_password = this.appPW.input.value;
     if (!this.networks.input.readOnly) {
       const nets = networkList(this.networks.input.value);
       if (nets.join(',') !== (loaded.anonymous_networks ?? []).join(',')) body.anonymous_networks = nets;

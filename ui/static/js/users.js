@@ -2,7 +2,9 @@
 // app object, the device MACs and the licence, with the licence count; per
 // account a password reset, disable/enable and delete (each ends the
 // account's sessions at once), and handing an owner's recordings to
-// another user (also those of a deleted account).
+// another user (also those of a deleted account). An administrator of no
+// domain gives a local account one of the served domains or none; an
+// administrator of a domain creates accounts in that domain only.
 import { adminCall } from './api.js';
 import { h, clear, uid, StatusLine, ConfirmDialog, FieldError } from './dom.js';
 import { dateTimeText } from './format.js';
@@ -18,6 +20,20 @@ export function parseList(text) {
 /** fromPBX: the PBX manages the account (name, devices, password). */
 export function fromPBX(u) {
   return u?.source === 'pbx' && !u.pbx_deleted;
+}
+
+/**
+ * domainOptions are the options of a domain select: "every domain" (only
+ * where anyAllowed) and the domains the admin may give, plus current when
+ * it is none of them; current is selected.
+ */
+export function domainOptions(domains, anyAllowed, current) {
+  const cur = current ?? '';
+  const list = [...(domains ?? [])];
+  if (cur && !list.some((d) => d.toLowerCase() === cur.toLowerCase())) list.push(cur);
+  const values = anyAllowed || cur === '' ? ['', ...list] : list;
+  return values.map((v) => h('option', { value: v, selected: v.toLowerCase() === cur.toLowerCase() },
+    v === '' ? t('admin.users.allDomains') : v));
 }
 
 /** licenceText describes the licence situation of GET /api/admin/licences. */
@@ -44,9 +60,17 @@ export class UsersView {
     this.e164 = h('input', { name: 'e164', inputmode: 'tel', pattern: '\\+?[0-9]{1,20}', autocomplete: 'off' });
     this.role = h('select', { name: 'role' }, h('option', { value: 'user' }, t('admin.role.user')), h('option', { value: 'admin' }, t('admin.role.admin')));
     this.password = h('input', { name: 'password', type: 'password', required: true, minlength: String(minPasswordLength), maxlength: '72', autocomplete: 'new-password' });
+    // The domain of the new account: shown once the instance serves
+    // configured domains (ListUsers says which the admin may give).
+    this.domain = h('select', { name: 'domain' });
+    this.domainField = f(t('admin.users.domain'), this.domain);
+    this.domainField.classList.add('domain-field');
+    this.domainField.hidden = true;
+    this.domains = [];
+    this.anyDomain = true;
     this.form = h('form', { class: 'create-user', onsubmit: (ev) => { ev.preventDefault(); this.create(); } },
       f(t('admin.users.name'), this.name), f(t('admin.users.display'), this.display), f(t('admin.users.e164'), this.e164),
-      f(t('admin.users.role'), this.role), f(t('admin.users.password', { n: minPasswordLength }), this.password),
+      f(t('admin.users.role'), this.role), this.domainField, f(t('admin.users.password', { n: minPasswordLength }), this.password),
       h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, t('admin.users.add'))));
     const countID = uid('lic-count');
     const countHelp = uid('lic-help');
@@ -94,6 +118,7 @@ export class UsersView {
     try {
       const res = await this.socket.request('ListUsers');
       users = res.users ?? [];
+      this.domains = res.domains ?? [];
     } catch (err) {
       this.status.error(t('admin.users.loadError', { error: err.message }));
       return;
@@ -118,6 +143,16 @@ export class UsersView {
       this.tbody.append(this.row(u, pbx.get(u.name)));
     }
     this.users = users;
+    // An administrator of a domain gives only that domain; one of no
+    // domain also "every domain".
+    const meDomain = users.find((u) => u.name === this.me)?.domain ?? '';
+    this.anyDomain = meDomain === '';
+    this.edit.domains = this.domains;
+    this.edit.anyDomain = this.anyDomain;
+    this.edit.me = this.me;
+    const was = this.domain.value;
+    clear(this.domain).append(...domainOptions(this.domains, this.anyDomain, this.anyDomain ? was : meDomain));
+    this.domainField.hidden = this.domains.length === 0;
     const chosen = this.reassignTo.value;
     clear(this.reassignTo).append(h('option', { value: '' }, t('admin.reassign.choose')),
       ...users.map((u) => h('option', { value: u.name, selected: u.name === chosen }, u.name)));
@@ -137,7 +172,8 @@ export class UsersView {
     const cells = [
       h('td', { 'data-label': t('admin.users.col.name'), class: 'user-name' }, u.name,
         u.pbx_deleted ? [' ', h('span', { class: 'badge pbx-deleted', title: t('admin.users.pbxDeletedTitle') }, t('admin.users.pbxDeleted'))]
-          : u.source === 'pbx' ? [' ', h('span', { class: 'badge pbx-badge', title: t('admin.users.pbxTitle') }, 'PBX')] : null),
+          : u.source === 'pbx' ? [' ', h('span', { class: 'badge pbx-badge', title: t('admin.users.pbxTitle') }, 'PBX')] : null,
+        u.domain ? [' ', h('span', { class: 'badge domain-badge', title: t('admin.users.domainTitle', { domain: u.domain }) }, u.domain)] : null),
       h('td', { 'data-label': t('admin.users.col.display') }, u.display_name ?? ''),
       h('td', { 'data-label': t('admin.users.col.number') }, u.e164 ?? ''),
       h('td', { 'data-label': t('admin.users.col.role') }, t(`admin.role.${u.role}`)),
@@ -350,10 +386,12 @@ export class UsersView {
   async create() {
     if (!this.form.reportValidity()) return;
     try {
-      const res = await this.socket.request('CreateUser', {
+      const req = {
         name: this.name.value.trim(), display_name: this.display.value.trim(), e164: this.e164.value.trim(),
         role: this.role.value, password: this.password.value,
-      });
+      };
+      if (!this.domainField.hidden) req.domain = this.domain.value;
+      const res = await this.socket.request('CreateUser', req);
       this.form.reset();
       this.status.info(t('admin.users.added', { name: res.user.name }));
       await this.start();
@@ -364,9 +402,11 @@ export class UsersView {
 }
 
 /**
- * UserEditDialog edits an account: display name, number, role and device
- * MACs (UpdateUser). For a user from the PBX, the PBX keeps the name,
- * number and devices: only the role is editable here.
+ * UserEditDialog edits an account: display name, number, role, device
+ * MACs and domain (UpdateUser). For a user from the PBX, the PBX keeps the
+ * name, number, devices and domain: only the role is editable here. The
+ * domain is editable by an administrator of no domain, not on their own
+ * account.
  */
 export class UserEditDialog {
   constructor(socket, saved) {
@@ -383,6 +423,12 @@ export class UserEditDialog {
     this.e164 = h('input', { name: 'edit_e164', inputmode: 'tel', maxlength: '21', autocomplete: 'off' });
     this.role = h('select', { name: 'edit_role' }, h('option', { value: 'user' }, t('admin.role.user')), h('option', { value: 'admin' }, t('admin.role.admin')));
     this.macs = h('textarea', { name: 'edit_macs', rows: '2', spellcheck: 'false', autocapitalize: 'off' });
+    this.domain = h('select', { name: 'edit_domain' });
+    this.domainHelp = h('p', { class: 'help' });
+    this.domainField = field(t('admin.users.domain'), this.domain, this.domainHelp);
+    this.domains = [];
+    this.anyDomain = true;
+    this.me = '';
     this.note = h('p', { class: 'help' });
     this.licence = h('p', { class: 'licence-state' });
     this.error = new FieldError(null);
@@ -393,6 +439,7 @@ export class UserEditDialog {
       field(t('admin.users.e164'), this.e164),
       field(t('admin.users.role'), this.role),
       field(t('admin.users.col.devices'), this.macs, h('p', { class: 'help' }, t('admin.users.devicesHelp'))),
+      this.domainField,
       this.licence, this.error.el,
       h('div', { class: 'buttons' },
         h('button', { type: 'button', onclick: () => this.el.close() }, t('common.cancel')),
@@ -412,6 +459,16 @@ export class UserEditDialog {
     this.role.value = u.role ?? 'user';
     this.macs.value = (p?.macs ?? u.macs ?? []).join(', ');
     for (const el of [this.display, this.e164, this.macs]) el.readOnly = this.pbxManaged;
+    this.oldDomain = u.domain ?? '';
+    clear(this.domain).append(...domainOptions(this.domains, this.anyDomain, this.oldDomain));
+    let why = '';
+    if (this.pbxManaged) why = t('admin.users.domainPBX');
+    else if (!this.anyDomain) why = t('admin.users.domainAdmin');
+    else if (u.name === this.me) why = t('admin.users.domainSelf');
+    this.domainEditable = why === '' && this.domains.length > 0;
+    this.domain.disabled = !this.domainEditable;
+    this.domainHelp.textContent = why || t('admin.users.domainHelp');
+    this.domainField.hidden = this.domains.length === 0 && !this.oldDomain;
     this.licence.textContent = p ? (p.licensed ? t('admin.users.holdsLicence') : t('admin.users.noLicence')) : '';
     this.error.clear();
     this.el.addEventListener('close', () => button?.isConnected && button.focus(), { once: true });
@@ -430,6 +487,7 @@ export class UserEditDialog {
     }
     const req = { name: this.name, role: this.role.value };
     if (!this.pbxManaged) Object.assign(req, { display_name: this.display.value.trim(), e164, macs: parseList(this.macs.value) });
+    if (this.domainEditable && this.domain.value !== this.oldDomain) req.domain = this.domain.value;
     this.submitButton.disabled = true;
     try {
       await this.socket.request('UpdateUser', req);
