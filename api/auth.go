@@ -135,7 +135,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		SameSite: http.SameSiteStrictMode, Secure: s.secureRequest(r), MaxAge: int(s.opt.SessionTTL.Seconds())})
 	s.log.Info("signed in", "user", u.Name, "remote", r.RemoteAddr)
 	s.pruneSessions(r.Context())
-	writeJSON(w, http.StatusOK, userView(u))
+	writeJSON(w, http.StatusOK, s.signInView(u, r))
 }
 
 // pruneSessions deletes expired and idle sessions, at most once an hour, at

@@ -248,3 +248,73 @@ func TestDomainsIsolated(t *testing.T) {
 		}
 	}
 }
+
+// TestSignInGoesToAServedDomain: with domains configured, the sign-in
+// page's answers name the domain whose app the person goes to (their
+// account's, else the host's when served, else the first served), never
+// the host name of an instance reached by IP address (whose app URL
+// would be a 404).
+func TestSignInGoesToAServedDomain(t *testing.T) {
+	t.Parallel()
+	a := apptest.New(t, func(c *app.Config) { c.Domain = "a.example, b.example" })
+	a.User("amy", store.RoleUser, "amy-password-1")
+	bea := a.User("bea", store.RoleUser, "bea-password-1")
+	if _, err := a.DB.SetUserDomain(a.Ctx, bea.Name, "b.example"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ user, pass, host, want string }{
+		{"amy", "amy-password-1", "", "a.example"}, // 127.0.0.1: the first served
+		{"amy", "amy-password-1", "B.Example", "b.example"},
+		{"bea", "bea-password-1", "a.example:8080", "b.example"}, // her own
+	} {
+		req, _ := http.NewRequest(http.MethodPost, a.URL+"/api/login",
+			strings.NewReader(fmt.Sprintf(`{"name":%q,"password":%q}`, c.user, c.pass)))
+		if c.host != "" {
+			req.Host = c.host
+		}
+		res, err := a.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var u struct {
+			AppDomain string `json:"app_domain"`
+		}
+		err = json.NewDecoder(res.Body).Decode(&u)
+		res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusOK || u.AppDomain != c.want {
+			t.Errorf("%s at %q: %s %q (%v), want %q", c.user, c.host, res.Status, u.AppDomain, err, c.want)
+		}
+		// The session answer agrees.
+		req, _ = http.NewRequest(http.MethodGet, a.URL+"/api/session", nil)
+		if c.host != "" {
+			req.Host = c.host
+		}
+		req.AddCookie(a.SessionCookie(c.user, c.pass))
+		res, err = a.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s struct {
+			User struct {
+				AppDomain string `json:"app_domain"`
+			} `json:"user"`
+		}
+		err = json.NewDecoder(res.Body).Decode(&s)
+		res.Body.Close()
+		if err != nil || s.User.AppDomain != c.want {
+			t.Errorf("session of %s at %q: %q (%v), want %q", c.user, c.host, s.User.AppDomain, err, c.want)
+		}
+	}
+	// Without configured domains the page keeps using the host name.
+	b := apptest.New(t)
+	b.User("amy", store.RoleUser, "amy-password-1")
+	res, err := b.Client.Post(b.URL+"/api/login", "application/json", strings.NewReader(`{"name":"amy","password":"amy-password-1"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var u map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&u); err != nil || u["app_domain"] != nil {
+		t.Errorf("no domains: app_domain %v (%v), want none", u["app_domain"], err)
+	}
+}

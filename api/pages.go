@@ -36,7 +36,7 @@ func (s *Server) session(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, struct {
 			SignedIn bool     `json:"signed_in"`
 			User     userJSON `json:"user"`
-		}{true, userView(u)})
+		}{true, s.signInView(u, r)})
 	case s.refuseSignIn(w, err):
 		// Basic credentials held back by the throttle, or a disabled account.
 	case errors.Is(err, errNoCredentials), errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrBadCredentials):

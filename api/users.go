@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -63,6 +64,11 @@ type userJSON struct {
 	// Domain is the domain the account belongs to (that of the PBX that
 	// replicated it); absent for an account of every domain.
 	Domain string `json:"domain,omitempty"`
+	// AppDomain: in the answers of the sign-in page (POST /api/login, GET
+	// /api/session), the domain whose app URL (/{domain}/recordings/…) the
+	// page sends the user to; absent when the instance serves any domain
+	// (the page then uses the host name).
+	AppDomain string `json:"app_domain,omitempty"`
 }
 
 func userView(u store.User) userJSON {
@@ -80,6 +86,34 @@ func userView(u store.User) userJSON {
 		PBXDeleted: u.PBXDeleted, Domain: u.Domain, AppObjectDomain: u.ViaDomain}
 	if u.PBXGUID != "" {
 		v.Source = "pbx"
+	}
+	return v
+}
+
+// signInView is u as the sign-in page gets it: with the domain of the
+// app URL to go to, so that an instance serving configured domains never
+// sends a person to the 404 of a domain it does not serve. The account's
+// own domain comes first; else the request's host name when it is a
+// served domain; else the first served domain.
+func (s *Server) signInView(u store.User, r *http.Request) userJSON {
+	v := userView(u)
+	vals := s.set.Values()
+	if len(vals.Domains) == 0 {
+		return v
+	}
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	switch d, ok := vals.ServedDomain(u.Domain); {
+	case u.Domain != "" && ok:
+		v.AppDomain = d
+	default:
+		if d, ok := vals.ServedDomain(host); ok {
+			v.AppDomain = d
+		} else {
+			v.AppDomain = vals.DefaultDomain()
+		}
 	}
 	return v
 }

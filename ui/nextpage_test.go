@@ -27,7 +27,10 @@ func TestNextPage(t *testing.T) {
 	type tc struct {
 		Next  string `json:"next"` // as URLSearchParams.get returns it (decoded once)
 		Admin bool   `json:"admin"`
-		Want  string `json:"want"`
+		// AppDomain is the user's app_domain from the service (configured
+		// domains); "" leaves the host name.
+		AppDomain string `json:"app_domain"`
+		Want      string `json:"want"`
 	}
 	const user, admin = "/host.example/recordings/innovaphone-recordings.htm", "/host.example/recordings/innovaphone-recordingsadmin.htm"
 	cases := []tc{
@@ -50,6 +53,11 @@ func TestNextPage(t *testing.T) {
 		{Next: "/../recordings/innovaphone-recordings.htm", Want: "/local/recordings/innovaphone-recordings.htm"},
 		{Next: "/%2F%2Fevil.example/recordings/innovaphone-recordings.htm", Want: user},
 		{Next: "/a%2Fb/recordings/innovaphone-recordings.htm", Want: "/a%2Fb/recordings/innovaphone-recordings.htm"},
+		// An instance serving configured domains names the one to go to.
+		{AppDomain: "a.example", Want: "/a.example/recordings/innovaphone-recordings.htm"},
+		{AppDomain: "a.example", Admin: true, Want: "/a.example/recordings/innovaphone-recordingsadmin.htm"},
+		{AppDomain: "a/b", Want: "/a%2Fb/recordings/innovaphone-recordings.htm"},
+		{AppDomain: "a.example", Next: "/b.example/recordings/innovaphone-recordings.htm", Want: "/b.example/recordings/innovaphone-recordings.htm"},
 	}
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "nextpage.mjs"), src, 0o600); err != nil {
@@ -62,7 +70,7 @@ func TestNextPage(t *testing.T) {
 	script := `import { target } from './nextpage.mjs';
 import { readFileSync } from 'node:fs';
 const cases = JSON.parse(readFileSync(0, 'utf8'));
-console.log(JSON.stringify(cases.map((c) => target({ role: c.admin ? 'admin' : 'user' }, c.next, 'host.example'))));
+console.log(JSON.stringify(cases.map((c) => target({ role: c.admin ? 'admin' : 'user', app_domain: c.app_domain }, c.next, 'host.example'))));
 `
 	if err := os.WriteFile(filepath.Join(dir, "run.mjs"), []byte(script), 0o600); err != nil {
 		t.Fatal(err)

@@ -28,12 +28,14 @@ export function sameOriginPath(p) {
 /**
  * target is the app page for user u: the page next names when it is one of
  * this service's app pages (an admin page only for admins), else the app
- * for the user's role in the domain named after hostname.
+ * for the user's role in the domain the service named (u.app_domain: an
+ * instance serving configured domains), else in the one named after
+ * hostname.
  */
 export function target(u, next, hostname) {
   const admin = u.role === 'admin';
   const m = sameOriginPath(next) ? appPath.exec(next) : null;
-  let domain = hostname || 'local';
+  let domain = u.app_domain || hostname || 'local';
   if (m) {
     try {
       domain = decodeURIComponent(m[1]);
