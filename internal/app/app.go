@@ -179,7 +179,7 @@ type App struct {
 	// PBX keeps the PBX's App-object connections; Licences reads the
 	// licences over it (pbx.go).
 	PBX      *pbxlink.Hub
-	Licences *pbxlink.Licences
+	Licences *pbxlink.LicenceSet
 	// PBXUsers replicates the PBX's user table (PbxTableUsers).
 	PBXUsers *pbxlink.Users
 	// AppObjects keeps the App objects on the PBX (PbxAdminApi); the
