@@ -86,9 +86,9 @@ type adminStatus struct {
 	PBX      struct {
 		pbxlink.Status
 		Licences *struct {
-			FromPBX   bool   `json:"from_pbx"`
-			Users     int    `json:"users_checked"`
-			Domains   []struct {
+			FromPBX bool `json:"from_pbx"`
+			Users   int  `json:"users_checked"`
+			Domains []struct {
 				Domain   string `json:"domain"`
 				Licensed int    `json:"users_licensed"`
 			} `json:"domains"`
