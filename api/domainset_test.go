@@ -1,8 +1,10 @@
 package api_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"recordings/internal/app"
 	"recordings/internal/apptest"
 	"recordings/internal/pbxsim"
+	"recordings/internal/testutil"
 	"recordings/pbxlink"
 	"recordings/store"
 )
@@ -250,4 +253,157 @@ func containsAll(have, want []string) bool {
 		}
 	}
 	return true
+}
+
+// Each domain has its own PBX name and retention period where set, the
+// instance-wide ones elsewhere; the admin of no domain sets any domain's,
+// an admin of a domain only that domain's (and no instance-wide setting);
+// retention deletes each domain's recordings by its own days.
+func TestDomainSettingsAndRetention(t *testing.T) {
+	t.Parallel()
+	clk := testutil.NewClock(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
+	steps := make(chan struct{}, 1)
+	a, _ := pbxApp(t, func(c *app.Config) {
+		c.Domain, c.Tuning.Now = "a.example,b.example,c.example", clk.Now
+		c.Tuning.PBXUsersObserve = func(pbxlink.UsersEvent) {
+			select {
+			case steps <- struct{}{}:
+			default:
+			}
+		}
+	})
+	e := &wsEnv{t: t, ctx: a.Ctx, db: a.DB, app: a, s: a.API}
+	dial := func(user, pw string) *wsClientConn {
+		t.Helper()
+		c, _, err := e.dial(a.SessionCookie(user, pw), a.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	root := dial("admin", "admin-pw")
+	for _, req := range []map[string]any{
+		{"retention_days": 1, "pbx_name": "pbx"},
+		{"domain": "a.example", "retention_days": 5},
+		{"domain": "C.EXAMPLE", "retention_days": "0", "pbx_name": "pbx-c"},
+	} {
+		if r := root.call("SetSettings", req); errOf(r) != "" {
+			t.Fatalf("SetSettings %v: %v", req, r)
+		}
+	}
+	for _, bad := range []struct {
+		req  map[string]any
+		want string
+	}{
+		{map[string]any{"domain": "d.example", "pbx_name": "x"}, "does not serve"},
+		{map[string]any{"reset": []string{"pbx_name"}}, "name the domain"},
+		{map[string]any{"domain": "a.example", "reset": []string{"trace"}}, "reset"},
+		{map[string]any{"domain": "a.example", "retention_days": -1}, "retention_days"},
+	} {
+		if r := root.call("SetSettings", bad.req); !strings.Contains(errOf(r), bad.want) {
+			t.Errorf("SetSettings %v: %v, want an error with %q", bad.req, r, bad.want)
+		}
+	}
+	type domainView struct {
+		Domain        string `json:"domain"`
+		PBXName       string `json:"pbx_name"`
+		PBXNameOwn    bool   `json:"pbx_name_own"`
+		RetentionDays *int   `json:"retention_days"`
+		RetentionOwn  bool   `json:"retention_own"`
+	}
+	view := func(c *wsClientConn) (string, []domainView) {
+		t.Helper()
+		r := root.call("GetSettings", nil)
+		if c != root {
+			r = c.call("GetSettings", nil)
+		}
+		var out struct {
+			Settings struct {
+				Domain  string       `json:"domain"`
+				Domains []domainView `json:"domains"`
+			} `json:"settings"`
+		}
+		b, _ := json.Marshal(r)
+		if err := json.Unmarshal(b, &out); err != nil {
+			t.Fatal(err)
+		}
+		return out.Settings.Domain, out.Settings.Domains
+	}
+	if d, ds := view(root); d != "" || len(ds) != 3 ||
+		ds[0].Domain != "a.example" || *ds[0].RetentionDays != 5 || !ds[0].RetentionOwn || ds[0].PBXName != "pbx" || ds[0].PBXNameOwn ||
+		ds[1].Domain != "b.example" || *ds[1].RetentionDays != 1 || ds[1].RetentionOwn ||
+		ds[2].Domain != "c.example" || *ds[2].RetentionDays != 0 || !ds[2].RetentionOwn || ds[2].PBXName != "pbx-c" || !ds[2].PBXNameOwn {
+		t.Fatalf("the admin of no domain sees %q %+v", d, ds)
+	}
+
+	// bea, an admin of b.example (replicated by B's PBX).
+	simB := domainSim(a, "b.example", nil, pbxsim.NewUsersTable(pbxsim.SimUser{GUID: "g-bea", H323: "bea", DN: "Bea"}))
+	if err := simB.Connect(ctxMinute(t)); err != nil {
+		t.Fatal(err)
+	}
+	waitUser(t, a, "bea", steps)
+	if u := a.User("bea", store.RoleAdmin, "bea-pw"); u.Domain != "b.example" {
+		t.Fatalf("bea: %+v", u)
+	}
+	bea := dial("bea", "bea-pw")
+	if d, ds := view(bea); d != "b.example" || len(ds) != 1 || ds[0].Domain != "b.example" {
+		t.Fatalf("bea sees %q %+v", d, ds)
+	}
+	for _, bad := range []map[string]any{
+		{"domain": "a.example", "pbx_name": "x"},
+		{"trace": map[string]string{"UI": "debug"}},
+	} {
+		if r := bea.call("SetSettings", bad); errOf(r) == "" {
+			t.Errorf("bea's SetSettings %v accepted: %v", bad, r)
+		}
+	}
+	if r := bea.call("SetSettings", map[string]any{"pbx_name": "pbx-b", "retention_days": 3}); errOf(r) != "" {
+		t.Fatalf("bea sets b.example's: %v", r)
+	}
+	if r := bea.call("PreviewSettings", map[string]any{"domain": "a.example", "changes": map[string]any{"retention_days": 1}}); errOf(r) == "" {
+		t.Errorf("bea previews a.example's retention: %v", r)
+	}
+	req, _ := http.NewRequest("PUT", a.URL+"/api/admin/pbx", strings.NewReader(`{"cdr_user":"mine"}`))
+	req.SetBasicAuth("bea", "bea-pw")
+	if res, err := a.Client.Do(req); err != nil || res.StatusCode != http.StatusForbidden {
+		t.Fatalf("bea changes the instance's CDR user: %v %v", res, err)
+	} else {
+		res.Body.Close()
+	}
+	v := a.Settings.Values()
+	if b := v.ForDomain("b.example"); b.PBXName != "pbx-b" || b.RetentionDays != 3 || !b.RetentionOwn || v.PBXName != "pbx" ||
+		v.RetentionDays != 1 || v.Trace["UI"] != "info" || v.CDRUser != apptest.CDRUser {
+		t.Fatalf("after bea's changes: b %+v, instance %q %d", b, v.PBXName, v.RetentionDays)
+	}
+	if r := bea.call("SetSettings", map[string]any{"reset": []string{"retention_days"}}); errOf(r) != "" {
+		t.Fatalf("bea resets b.example's retention: %v", r)
+	}
+	if b := a.Settings.Values().ForDomain("b.example"); b.RetentionDays != 1 || b.RetentionOwn || b.PBXName != "pbx-b" {
+		t.Fatalf("b.example after the reset: %+v", b)
+	}
+
+	// One recording per domain, then retention 2 and 6 days later: b.example
+	// (1 day) goes first, a.example (5 days) next, c.example (0) never.
+	ids := map[string]int64{}
+	for i, d := range []string{"a.example", "b.example", "c.example"} {
+		ids[d] = uploadIn(t, a, d, fmt.Sprintf("%032x-009033000001-1.pcap", i+1))
+	}
+	if r := root.call("PreviewSettings", map[string]any{"domain": "a.example", "changes": map[string]any{"retention_days": 1}}); errOf(r) != "" || r["would_delete"] != float64(0) {
+		t.Fatalf("preview now: %v", r)
+	}
+	for _, step := range []struct {
+		after time.Duration
+		gone  []string
+	}{{2 * 24 * time.Hour, []string{"b.example"}}, {4 * 24 * time.Hour, []string{"a.example", "b.example"}}} {
+		clk.Advance(step.after)
+		if _, err := a.Retention.Once(a.Ctx); err != nil {
+			t.Fatal(err)
+		}
+		for d, id := range ids {
+			_, err := a.DB.Recording(a.Ctx, id)
+			if gone := errors.Is(err, store.ErrNotFound); gone != slices.Contains(step.gone, d) {
+				t.Fatalf("after %v more: %s's recording gone %v (%v), want gone %v", step.after, d, gone, err, step.gone)
+			}
+		}
+	}
 }
