@@ -395,6 +395,7 @@ export default {
   'admin.reassign.notDone': 'Nicht übertragen: {error}',
   'admin.pbx.title': 'Verbindung zur PBX',
   'admin.pbx.notConnected': 'PBX nicht verbunden.',
+  'admin.pbx.domainNotConnected': 'PBX von {domain} nicht verbunden.',
   'admin.pbx.never': 'Noch keine PBX hat sich verbunden (kein App-Objekt mit dem Websocket-Häkchen zeigt hierher).',
   'admin.pbx.connected': '{who}: verbunden seit {since} als App-Objekt {ao}.',
   'admin.pbx.connectedDNS': '{who}: verbunden seit {since} als App-Objekt {ao}, {dns}.',

@@ -397,6 +397,7 @@ export default {
   'admin.reassign.notDone': 'Not reassigned: {error}',
   'admin.pbx.title': 'PBX connection',
   'admin.pbx.notConnected': 'PBX not connected.',
+  'admin.pbx.domainNotConnected': 'PBX of {domain} not connected.',
   'admin.pbx.never': 'No PBX has connected yet (no App object with the websocket checkmark points here).',
   'admin.pbx.connected': '{who}: connected since {since} as App object {ao}.',
   'admin.pbx.connectedDNS': '{who}: connected since {since} as App object {ao}, {dns}.',
