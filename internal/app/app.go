@@ -273,7 +273,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		FlushInterval: cfg.Tuning.FlushInterval, Now: cfg.Tuning.Now, Observer: a.Metrics, Attach: a.Calls.Attach,
 		Events: a.Events})
 	a.Retention = retention.New(a.DB, a.Log, retention.Options{
-		Now: cfg.Tuning.Now,
+		Now:    cfg.Tuning.Now,
 		Policy: func(context.Context) (retention.Policy, error) { return retentionPolicy(a.Settings.Values()), nil },
 		Events: a.Events,
 	})
