@@ -13,6 +13,7 @@ export class DomainSettingsView {
     this.confirm = confirm;
     this.onSettings = onSettings;
     this.list = h('div', { class: 'domain-settings-list' });
+    this.edits = new Map(); // domain → {name, ret} typed and not saved yet: kept when the list is drawn again
     this.el = h('section', { class: 'domain-settings', 'aria-labelledby': 'domain-settings-title', hidden: true },
       h('h2', { id: 'domain-settings-title' }, t('admin.domains.title')),
       h('p', { class: 'help' }, t('admin.domains.help')),
@@ -29,20 +30,27 @@ export class DomainSettingsView {
   row(d) {
     const nameID = uid('domain-pbx');
     const retID = uid('domain-retention');
+    const edit = this.edits.get(d.domain);
+    const remember = () => this.edits.set(d.domain, { name: name.value, ret: ret.value });
     const name = h('input', { id: nameID, maxlength: '128', autocomplete: 'off', spellcheck: 'false',
-      value: d.pbx_name_own ? d.pbx_name : '', placeholder: d.pbx_name_own ? '' : (d.pbx_name || '') });
+      value: edit?.name ?? (d.pbx_name_own ? d.pbx_name : ''), placeholder: d.pbx_name_own ? '' : (d.pbx_name || ''),
+      oninput: remember });
     const ret = h('input', { id: retID, type: 'number', min: '0', max: String(maxRetentionDays), step: '1', inputmode: 'numeric',
-      value: d.retention_own ? String(d.retention_days ?? '') : '',
-      placeholder: d.retention_own ? '' : String(d.retention_days ?? '') });
+      value: edit?.ret ?? (d.retention_own ? String(d.retention_days ?? '') : ''),
+      placeholder: d.retention_own ? '' : String(d.retention_days ?? ''), oninput: () => { err.clear(); remember(); } });
     const err = new FieldError(ret);
-    const saved = h('span', { class: 'saved', role: 'status' });
+    // The list is drawn again from the answer: "Saved." is remembered
+    // for the domain's new row.
+    const saved = h('span', { class: 'saved', role: 'status' }, this.savedDomain === d.domain ? t('admin.saved') : '');
     const request = async (body) => {
       err.clear();
       saved.textContent = '';
+      this.savedDomain = '';
       try {
         const res = await this.socket.request('SetSettings', { domain: d.domain, ...body });
+        this.savedDomain = d.domain;
+        this.edits.delete(d.domain);
         this.onSettings(res.settings);
-        saved.textContent = t('admin.saved');
       } catch (e) {
         err.show(t('admin.notSaved', { error: e.message }));
       }
