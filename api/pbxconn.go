@@ -207,28 +207,48 @@ type pbxLicencesJSON struct {
 	Licensed  int    `json:"users_licensed"`
 	Unknown   int    `json:"users_unknown"` // the PBX could not check them
 	LastError string `json:"last_error,omitempty"`
+	// Domains are each domain's PBX's licences (the figures above sum
+	// them up), when more than one domain's PBX has connected.
+	Domains []pbxDomainLicencesJSON `json:"domains,omitempty"`
+}
+
+// pbxDomainLicencesJSON is one domain's PBX's licences.
+type pbxDomainLicencesJSON struct {
+	Domain string `json:"domain"`
+	pbxLicencesJSON
+}
+
+func licencesView(st pbxlink.LicenceState, fromPBX bool) pbxLicencesJSON {
+	l := pbxLicencesJSON{FromPBX: fromPBX, Checking: st.Checking, LastError: st.LastError}
+	if a := st.Last; a != nil {
+		if a.Count >= 0 {
+			l.Count = &a.Count
+		}
+		if a.Used >= 0 {
+			l.Used = &a.Used
+		}
+		l.Users, l.Unknown = len(a.Licensed), len(a.Unknown)
+		for _, on := range a.Licensed {
+			if on {
+				l.Licensed++
+			}
+		}
+	}
+	return l
 }
 
 func (s *Server) pbxStatus() pbxStatusJSON {
 	out := pbxStatusJSON{Status: s.pbxHub.Status()}
 	if s.lics != nil {
-		st := s.lics.State()
-		l := &pbxLicencesJSON{FromPBX: s.set.PBXExpected(), Checking: st.Checking, LastError: st.LastError}
-		if a := st.Last; a != nil {
-			if a.Count >= 0 {
-				l.Count = &a.Count
-			}
-			if a.Used >= 0 {
-				l.Used = &a.Used
-			}
-			l.Users, l.Unknown = len(a.Licensed), len(a.Unknown)
-			for _, on := range a.Licensed {
-				if on {
-					l.Licensed++
-				}
+		fromPBX := s.set.PBXExpected()
+		l := licencesView(s.lics.State(), fromPBX)
+		if ds := s.lics.Domains(); len(ds) > 1 {
+			for _, d := range ds {
+				l.Domains = append(l.Domains, pbxDomainLicencesJSON{Domain: d.Domain,
+					pbxLicencesJSON: licencesView(d.LicenceState, fromPBX)})
 			}
 		}
-		out.Licences = l
+		out.Licences = &l
 	}
 	return out
 }

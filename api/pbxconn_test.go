@@ -86,8 +86,12 @@ type adminStatus struct {
 	PBX      struct {
 		pbxlink.Status
 		Licences *struct {
-			FromPBX   bool   `json:"from_pbx"`
-			Users     int    `json:"users_checked"`
+			FromPBX bool `json:"from_pbx"`
+			Users   int  `json:"users_checked"`
+			Domains []struct {
+				Domain   string `json:"domain"`
+				Licensed int    `json:"users_licensed"`
+			} `json:"domains"`
 			Licensed  int    `json:"users_licensed"`
 			Count     *int   `json:"count"`
 			LastError string `json:"last_error"`

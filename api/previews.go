@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"time"
 
 	"recordings/store"
 )
@@ -32,6 +33,10 @@ func (s *Server) previewView(p store.Preview) previewResult {
 // licence_count (a number, or null to stop enforcing licences).
 type previewSettingsRequest struct {
 	Changes map[string]json.RawMessage `json:"changes"`
+	// Domain: retention_days is that domain's own period (as SetSettings
+	// with domain); else the instance-wide one, which leaves the
+	// domains with a period of their own alone.
+	Domain string `json:"domain"`
 }
 
 // previewSettings answers how many recordings the changes would delete:
@@ -55,7 +60,7 @@ func (s *Server) previewSettings(ctx context.Context, req previewSettingsRequest
 			if err != nil || days < 0 || days > 11000 {
 				return previewResult{}, badRequest("retention_days: whole days, 0–11000")
 			}
-			p, err := s.db.PreviewRetention(ctx, days, previewExamples)
+			p, err := s.db.PreviewExpired(ctx, s.retentionCutoff(req.Domain, days), previewExamples)
 			if err != nil {
 				return previewResult{}, err
 			}
@@ -80,11 +85,37 @@ func (s *Server) previewSettings(ctx context.Context, req previewSettingsRequest
 	return s.previewView(total), nil
 }
 
-func (s *Server) wsPreviewSettings(ctx context.Context, _ *wsClient, _ store.User, body []byte) (any, error) {
+// retentionCutoff is what a retention period of days would expire now:
+// domain's recordings, or (domain "") those of every domain but the
+// configured ones with a period of their own, which it does not change.
+func (s *Server) retentionCutoff(domain string, days int) store.Cutoff {
+	if days <= 0 {
+		return store.Cutoff{}
+	}
+	at := s.opt.Now().AddDate(0, 0, -days)
+	if domain != "" {
+		return store.Cutoff{Domains: map[string]time.Time{domain: at}}
+	}
+	cut := store.Cutoff{Default: at, Domains: map[string]time.Time{}}
+	v := s.set.Values()
+	for _, d := range v.Domains {
+		if v.ForDomain(d).RetentionOwn {
+			cut.Domains[d] = time.Time{}
+		}
+	}
+	return cut
+}
+
+func (s *Server) wsPreviewSettings(ctx context.Context, _ *wsClient, u store.User, body []byte) (any, error) {
 	var req previewSettingsRequest
 	if err := decodeBody(body, &req); err != nil {
 		return nil, err
 	}
+	d, err := s.settingsDomain(u, &req.Domain)
+	if err != nil {
+		return nil, err
+	}
+	req.Domain = d
 	return s.previewSettings(ctx, req)
 }
 

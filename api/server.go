@@ -49,7 +49,7 @@ type Deps struct {
 	PBX *pbxlink.Hub
 	// Licences is the PBX licence client, shown in the PBX status; nil:
 	// none.
-	Licences *pbxlink.Licences
+	Licences *pbxlink.LicenceSet
 	// AppObjects is the PBX's App-object client (pbxappobjects.go); nil:
 	// no PBX side.
 	AppObjects *pbxlink.AppObjects
@@ -110,7 +110,7 @@ type Server struct {
 	ws      wsHub     // websocket clients (wsconn.go)
 	pbx     *pbxState // AppLogin (applogin.go)
 	pbxHub  *pbxlink.Hub
-	lics    *pbxlink.Licences
+	lics    *pbxlink.LicenceSet
 	appObjs *pbxlink.AppObjects
 	thr     *throttle   // sign-in throttle (throttle.go)
 	backups backups     // admin backups (ops.go)

@@ -19,7 +19,10 @@ import (
 // read and write goes through the settings service, which validates, stores,
 // logs and applies.
 
-// settingsJSON is the admin's view of the settings.
+// settingsJSON is the admin's view of the settings. For an admin of a
+// domain, pbx_name and retention_days are that domain's (its own or the
+// instance-wide ones it uses); for the admin of no domain, the
+// instance-wide ones.
 type settingsJSON struct {
 	RetentionDays *int              `json:"retention_days"` // null: not set (keep all)
 	PBXName       string            `json:"pbx_name"`
@@ -27,16 +30,99 @@ type settingsJSON struct {
 	Categories    []string          `json:"categories"`
 	Levels        []string          `json:"levels"`
 	Problems      []string          `json:"problems"` // e.g. "PBX Name missing"
+	// Domain is the caller's domain ("": none, every domain's settings).
+	Domain string `json:"domain"`
+	// Domains are the per-domain settings of the configured domains the
+	// caller may change (docs/pbx.md, Domains); empty with no domain
+	// configured.
+	Domains []domainSettingsJSON `json:"domains"`
 }
 
-func (s *Server) settingsView() settingsJSON {
+// domainSettingsJSON is one domain's PBX name and retention period in
+// force, and whether they are its own.
+type domainSettingsJSON struct {
+	Domain        string `json:"domain"`
+	PBXName       string `json:"pbx_name"`
+	PBXNameOwn    bool   `json:"pbx_name_own"`
+	RetentionDays *int   `json:"retention_days"` // null: not set (keep all)
+	RetentionOwn  bool   `json:"retention_own"`
+}
+
+func domainSettingsView(dv settings.DomainValues) domainSettingsJSON {
+	out := domainSettingsJSON{Domain: dv.Domain, PBXName: dv.PBXName, PBXNameOwn: dv.PBXNameOwn, RetentionOwn: dv.RetentionOwn}
+	if dv.RetentionSet {
+		days := dv.RetentionDays
+		out.RetentionDays = &days
+	}
+	return out
+}
+
+// adminDomain is the domain whose settings u administers: with several
+// domains configured, an account's own domain; else "" (with one domain
+// or none, an admin of any domain is the instance's admin, as before
+// domains).
+func adminDomain(v settings.Values, u store.User) string {
+	if len(v.Domains) < 2 {
+		return ""
+	}
+	return u.Domain
+}
+
+func (s *Server) settingsView(u store.User) settingsJSON {
 	vals := s.set.Values()
-	v := settingsJSON{PBXName: vals.PBXName, Trace: vals.Trace, Categories: applog.Categories(),
-		Levels: settings.TraceLevels(), Problems: s.problems()}
-	if vals.RetentionSet {
-		v.RetentionDays = &vals.RetentionDays
+	own := adminDomain(vals, u)
+	mine := vals.ForDomain("")
+	if d, ok := vals.ServedDomain(own); ok && own != "" {
+		mine = vals.ForDomain(d)
+	}
+	v := settingsJSON{PBXName: mine.PBXName, Trace: vals.Trace, Categories: applog.Categories(),
+		Levels: settings.TraceLevels(), Problems: s.problems(), Domain: own, Domains: []domainSettingsJSON{}}
+	if mine.RetentionSet {
+		days := mine.RetentionDays
+		v.RetentionDays = &days
+	}
+	for _, d := range vals.Domains {
+		if store.InDomain(own, d) {
+			v.Domains = append(v.Domains, domainSettingsView(vals.ForDomain(d)))
+		}
 	}
 	return v
+}
+
+// settingsDomain is the domain whose own PBX name and retention period a
+// change by u sets ("": the instance-wide ones): the domain asked for, or
+// the domain of an admin of one (who sets only that domain's), checked
+// against the configured domains.
+func (s *Server) settingsDomain(u store.User, asked *string) (string, error) {
+	v := s.set.Values()
+	own := adminDomain(v, u)
+	d := own
+	if asked != nil && strings.TrimSpace(*asked) != "" {
+		d = strings.TrimSpace(*asked)
+	}
+	if own != "" && !strings.EqualFold(d, own) {
+		return "", refuse(http.StatusForbidden, "an administrator of %s changes the settings of %s only", own, own)
+	}
+	if d == "" {
+		return "", nil
+	}
+	if len(v.Domains) == 0 {
+		return "", badRequest("domain: no domain is configured, so the settings are the instance's (leave domain out)")
+	}
+	served, ok := v.ServedDomain(d)
+	if !ok {
+		return "", badRequest("domain: this instance does not serve %.64q", d)
+	}
+	return served, nil
+}
+
+// instanceWideOnly refuses a change of instance-wide settings by an admin
+// of a domain (adminDomain): they apply to every domain.
+func (s *Server) instanceWideOnly(u store.User, what string) error {
+	if adminDomain(s.set.Values(), u) == "" {
+		return nil
+	}
+	return refuse(http.StatusForbidden, "%s apply to every domain: only an administrator of no domain changes them", what)
 }
 
 type settingsReply struct {
@@ -44,19 +130,34 @@ type settingsReply struct {
 }
 
 func (s *Server) wsGetSettings(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {
-	return settingsReply{s.settingsView()}, nil
+	return settingsReply{s.settingsView(u)}, nil
 }
 
 // wsSetSettings changes the settings given and leaves the others. The
-// settings service checks every value before it stores any.
+// settings service checks every value before it stores any. With domain
+// (or by an admin of a domain), pbx_name and retention_days are that
+// domain's own, and reset lists which of them go back to the
+// instance-wide value.
 func (s *Server) wsSetSettings(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {
 	var req struct {
 		RetentionDays json.RawMessage   `json:"retention_days"`
 		PBXName       *string           `json:"pbx_name"`
 		Trace         map[string]string `json:"trace"`
+		Domain        *string           `json:"domain"`
+		Reset         []string          `json:"reset"`
 	}
 	if err := decodeBody(body, &req); err != nil {
 		return nil, err
+	}
+	domain, err := s.settingsDomain(u, req.Domain)
+	if err != nil {
+		return nil, err
+	}
+	key := func(k string) string {
+		if domain == "" {
+			return k
+		}
+		return settings.DomainKey(k, domain)
 	}
 	changes := map[string]string{}
 	if len(req.RetentionDays) > 0 && string(req.RetentionDays) != "null" {
@@ -64,10 +165,30 @@ func (s *Server) wsSetSettings(ctx context.Context, c *wsClient, u store.User, b
 		if err := json.Unmarshal(req.RetentionDays, &days); err != nil {
 			days = string(req.RetentionDays)
 		}
-		changes[settings.KeyRetentionDays] = days
+		if strings.TrimSpace(days) == "" {
+			return nil, invalid.New(settings.KeyRetentionDays, "a whole number of days (to use the instance-wide period, reset it)")
+		}
+		changes[key(settings.KeyRetentionDays)] = days
 	}
 	if req.PBXName != nil {
-		changes[settings.KeyPBXName] = *req.PBXName
+		changes[key(settings.KeyPBXName)] = *req.PBXName
+	}
+	for _, r := range req.Reset {
+		if domain == "" {
+			return nil, badRequest("reset: only a domain's own values go back to the instance-wide ones (name the domain)")
+		}
+		if r != settings.KeyRetentionDays && r != settings.KeyPBXName {
+			return nil, badRequest("reset: %.64q is not %s or %s", r, settings.KeyPBXName, settings.KeyRetentionDays)
+		}
+		if _, both := changes[key(r)]; both {
+			return nil, badRequest("reset: %s is both set and reset", r)
+		}
+		changes[key(r)] = ""
+	}
+	if len(req.Trace) > 0 {
+		if err := s.instanceWideOnly(u, "trace levels"); err != nil {
+			return nil, err
+		}
 	}
 	for cat, lv := range req.Trace {
 		changes[settings.TraceKey(cat)] = lv
@@ -75,7 +196,7 @@ func (s *Server) wsSetSettings(ctx context.Context, c *wsClient, u store.User, b
 	if err := s.set.Set(ctx, u.Name, changes); err != nil {
 		return nil, err // a refused value is an invalid.Error
 	}
-	return settingsReply{s.settingsView()}, nil
+	return settingsReply{s.settingsView(u)}, nil
 }
 
 func (s *Server) routeSettings(apiMux *http.ServeMux) {
@@ -149,6 +270,10 @@ func (s *Server) setPBXSettings(w http.ResponseWriter, r *http.Request) {
 		Domain         *string         `json:"domain"`
 	}
 	if !decodeJSON(w, r, &req) {
+		return
+	}
+	if err := s.instanceWideOnly(userFrom(r.Context()), "the PBX integration settings (credentials, networks, domains)"); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	changes := map[string]string{}

@@ -17,6 +17,10 @@ import (
 // and none is connected.
 const NotConnected = "PBX not connected"
 
+// NotConnectedOf is the problem Hub.Problems reports, with several domains
+// configured, for each whose PBX is not connected.
+func NotConnectedOf(domain string) string { return "PBX of " + domain + " not connected" }
+
 // Defaults of Options.
 const (
 	DefaultRate        = 200              // messages per second the PBX may send on average
@@ -59,6 +63,10 @@ type Options struct {
 	// Expected tells whether a PBX is expected, so that its absence is a
 	// problem (NotConnected); nil: never.
 	Expected func() bool
+	// Domains lists the configured domains (nil: none configured, every
+	// domain served). With several, each one's PBX is expected on its own
+	// (NotConnectedOf) and shown in Status even before it first connects.
+	Domains func() []string
 	// Seen is called when a PBX has logged in (to remember that a PBX is
 	// expected from then on); it may be nil.
 	Seen        func(domain string)
@@ -229,17 +237,49 @@ func (h *Hub) Attach(l Login, c Conn) *Session {
 	return s
 }
 
-// Problems lists NotConnected while a PBX is expected and none is
-// connected; empty otherwise.
+// Problems lists, while a PBX is expected, NotConnected when none is
+// connected, or with several domains configured NotConnectedOf each
+// domain whose PBX is not; empty otherwise.
 func (h *Hub) Problems() []string {
 	if h.opt.Expected == nil || !h.opt.Expected() {
 		return nil
 	}
+	domains := h.configured()
 	h.mu.Lock()
-	n := len(h.sessions)
-	h.mu.Unlock()
-	if n == 0 {
-		return []string{NotConnected}
+	defer h.mu.Unlock()
+	if len(domains) < 2 {
+		if len(h.sessions) == 0 {
+			return []string{NotConnected}
+		}
+		return nil
+	}
+	var out []string
+	for _, d := range domains {
+		if h.session(d) == nil {
+			out = append(out, NotConnectedOf(d))
+		}
+	}
+	return out
+}
+
+// configured returns the configured domains (Options.Domains).
+func (h *Hub) configured() []string {
+	if h.opt.Domains == nil {
+		return nil
+	}
+	return h.opt.Domains()
+}
+
+// session returns domain's session (the domain in any case), nil when its
+// PBX is not connected. h.mu is held.
+func (h *Hub) session(domain string) *Session {
+	if s := h.sessions[domain]; s != nil {
+		return s
+	}
+	for d, s := range h.sessions {
+		if strings.EqualFold(d, domain) {
+			return s
+		}
 	}
 	return nil
 }
@@ -251,9 +291,13 @@ type Status struct {
 	Connections []ConnStatus `json:"connections"`
 }
 
-// ConnStatus is one domain's PBX connection, current or past.
+// ConnStatus is one domain's PBX connection, current or past, or (with
+// several domains configured) a configured domain's PBX that has not
+// connected yet.
 type ConnStatus struct {
-	Domain         string     `json:"domain"`
+	Domain     string `json:"domain"`
+	Configured bool   `json:"configured"` // one of several configured domains, whose PBX is expected
+
 	Connected      bool       `json:"connected"`
 	Since          *time.Time `json:"connected_since,omitempty"`
 	App            string     `json:"app,omitempty"`
@@ -285,6 +329,10 @@ func (h *Hub) Status() Status {
 		}
 	}
 	h.cbMu.Unlock()
+	conf := h.configured()
+	if len(conf) < 2 {
+		conf = nil
+	}
 	h.mu.Lock()
 	domains := map[string]bool{}
 	for d := range h.sessions {
@@ -293,9 +341,19 @@ func (h *Hub) Status() Status {
 	for d := range h.records {
 		domains[d] = true
 	}
+	for _, c := range conf {
+		found := false
+		for d := range domains {
+			found = found || strings.EqualFold(d, c)
+		}
+		if !found {
+			domains[c] = true
+		}
+	}
 	out := Status{Connections: []ConnStatus{}}
 	for d := range domains {
 		cs := ConnStatus{Domain: d, APIs: []string{}, APIsUsed: []string{}}
+		cs.Configured = slices.ContainsFunc(conf, func(c string) bool { return strings.EqualFold(c, d) })
 		if r := h.records[d]; r != nil {
 			cs.LastError, cs.DisconnectWhy = r.lastError, r.disconnectReason
 			cs.LastErrorAt, cs.Disconnected = timePtr(r.lastErrorAt), timePtr(r.disconnectAt)

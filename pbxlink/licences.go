@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,6 +50,12 @@ type LicenceOptions struct {
 	Timeout time.Duration
 	// MaxUsers bounds the users checked per connection; default 100000.
 	MaxUsers int
+	// Domain is the domain of the PBX the client asks (LicenceSet.ForDomain);
+	// "": the PbxInfo's domain of the connection it runs on.
+	Domain string
+	// OnChange, if set, is called (with the client's lock held: it must
+	// not call the client) after every change of State.
+	OnChange func()
 }
 
 // Licences is the PbxAdminApi client that reads the recordings licences
@@ -96,6 +104,9 @@ func (l *Licences) Connected(ctx context.Context, s Sender, info PbxInfo) {
 	l.gen++
 	gen := l.gen
 	l.ctx, l.s, l.domain = ctx, s, info.Domain
+	if l.opt.Domain != "" {
+		l.domain = l.opt.Domain
+	}
 	l.mu.Unlock()
 	go l.start(gen)
 }
@@ -116,6 +127,9 @@ func (l *Licences) Disconnected() {
 func (l *Licences) changed() {
 	close(l.notify)
 	l.notify = make(chan struct{})
+	if l.opt.OnChange != nil {
+		l.opt.OnChange()
+	}
 }
 
 // Changed returns a channel closed at the next change of State.
@@ -290,6 +304,138 @@ func (l *Licences) State() LicenceState {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return LicenceState{Last: l.last, LastError: l.lastErr, Checking: l.pending != nil}
+}
+
+// LicenceSetOptions configure a LicenceSet.
+type LicenceSetOptions struct {
+	Log *slog.Logger
+	// Users lists the users to ask domain's PBX about.
+	Users func(ctx context.Context, domain string) ([]string, error)
+	// Answer gets each domain's complete answers (LicenceAnswer.Domain
+	// names it), on a goroutine of its own.
+	Answer   func(ctx context.Context, a LicenceAnswer)
+	Timeout  time.Duration
+	MaxUsers int
+}
+
+// LicenceSet is the licence client of each domain (docs/pbx.md, Domains):
+// each domain's PBX is asked about that domain's users on that domain's
+// connection only, and each answer names its domain.
+type LicenceSet struct {
+	opt LicenceSetOptions
+
+	mu      sync.Mutex
+	clients map[string]*Licences // domain →
+	notify  chan struct{}
+}
+
+// NewLicenceSet returns the per-domain licence clients.
+func NewLicenceSet(opt LicenceSetOptions) *LicenceSet {
+	return &LicenceSet{opt: opt, clients: map[string]*Licences{}, notify: make(chan struct{})}
+}
+
+// ForDomain returns the licence client of domain's PBX (the same one on
+// every call), for Options.PerDomain.
+func (ls *LicenceSet) ForDomain(domain string) *Licences {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if l := ls.clients[domain]; l != nil {
+		return l
+	}
+	users := ls.opt.Users
+	l := NewLicences(LicenceOptions{Log: ls.opt.Log, Answer: ls.opt.Answer, Timeout: ls.opt.Timeout,
+		MaxUsers: ls.opt.MaxUsers, Domain: domain, OnChange: ls.changed,
+		Users: func(ctx context.Context) ([]string, error) {
+			if users == nil {
+				return nil, nil
+			}
+			return users(ctx, domain)
+		}})
+	ls.clients[domain] = l
+	ls.changedLocked()
+	return l
+}
+
+func (ls *LicenceSet) changed() {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	ls.changedLocked()
+}
+
+func (ls *LicenceSet) changedLocked() {
+	close(ls.notify)
+	ls.notify = make(chan struct{})
+}
+
+// Changed returns a channel closed at the next change of any domain's
+// State.
+func (ls *LicenceSet) Changed() <-chan struct{} {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	return ls.notify
+}
+
+// DomainLicenceState is one domain's licence client state.
+type DomainLicenceState struct {
+	Domain string
+	LicenceState
+}
+
+// Domains reports each domain's client that ever ran, sorted by domain.
+func (ls *LicenceSet) Domains() []DomainLicenceState {
+	ls.mu.Lock()
+	clients := make(map[string]*Licences, len(ls.clients))
+	maps.Copy(clients, ls.clients)
+	ls.mu.Unlock()
+	out := make([]DomainLicenceState, 0, len(clients))
+	for _, d := range slices.Sorted(maps.Keys(clients)) {
+		out = append(out, DomainLicenceState{Domain: d, LicenceState: clients[d].State()})
+	}
+	return out
+}
+
+// State sums the domains' states up: with one domain, its state as it
+// is; with several, the users of every domain's last answer (a user asked
+// by several domains' PBXes is licensed if any of them says so), the
+// licence figures added up (-1 unless every answer has them), checking
+// while any is, and the domains' last errors.
+func (ls *LicenceSet) State() LicenceState {
+	ds := ls.Domains()
+	if len(ds) == 1 {
+		return ds[0].LicenceState
+	}
+	var out LicenceState
+	var errs []string
+	for _, d := range ds {
+		out.Checking = out.Checking || d.Checking
+		if d.LastError != "" {
+			errs = append(errs, d.Domain+": "+d.LastError)
+		}
+		a := d.Last
+		if a == nil {
+			continue
+		}
+		if out.Last == nil {
+			out.Last = &LicenceAnswer{Licensed: map[string]bool{}, Count: a.Count, Used: a.Used}
+		} else {
+			out.Last.Count = addCounts(out.Last.Count, a.Count)
+			out.Last.Used = addCounts(out.Last.Used, a.Used)
+		}
+		for u, ok := range a.Licensed {
+			out.Last.Licensed[u] = out.Last.Licensed[u] || ok
+		}
+		out.Last.Unknown = append(out.Last.Unknown, a.Unknown...)
+	}
+	out.LastError = strings.Join(errs, "; ")
+	return out
+}
+
+// addCounts adds two licence figures, -1 (unknown) if either is.
+func addCounts(a, b int) int {
+	if a < 0 || b < 0 {
+		return -1
+	}
+	return a + b
 }
 
 type appLic struct {

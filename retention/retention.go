@@ -19,9 +19,9 @@ import (
 
 // Store is what retention needs of the database (*store.DB has it).
 type Store interface {
-	ExpiredRecordings(ctx context.Context, before time.Time, limit int) ([]store.Expired, error)
-	DeleteExpired(ctx context.Context, ids []int64, before time.Time) ([]int64, error)
-	TrimExpired(ctx context.Context, id int64, before time.Time, maxBytes int64) (left int64, kept bool, err error)
+	ExpiredRecordings(ctx context.Context, before store.Cutoff, limit int) ([]store.Expired, error)
+	DeleteExpired(ctx context.Context, ids []int64, before store.Cutoff) ([]int64, error)
+	TrimExpired(ctx context.Context, id int64, before store.Cutoff, maxBytes int64) (left int64, kept bool, err error)
 	IncrementalVacuumStep(ctx context.Context, pages int) (left int64, err error)
 	PruneLogs(ctx context.Context, before time.Time) (int64, error)
 	Size(ctx context.Context) (int64, error)
@@ -32,6 +32,31 @@ type Store interface {
 type Policy struct {
 	RecordingDays int
 	LogDays       int
+	// DomainDays are the domains with a retention period of their own
+	// (domain, matched in any case → days; 0 keeps that domain's
+	// recordings forever); the other domains' recordings are kept
+	// RecordingDays.
+	DomainDays map[string]int
+}
+
+// cutoff is the store's cutoff of p at now; ok is false when every
+// recording is kept forever.
+func (p Policy) cutoff(now time.Time) (c store.Cutoff, ok bool) {
+	at := func(days int) time.Time {
+		if days <= 0 {
+			return time.Time{}
+		}
+		ok = true
+		return now.AddDate(0, 0, -days)
+	}
+	c.Default = at(p.RecordingDays)
+	if len(p.DomainDays) > 0 {
+		c.Domains = make(map[string]time.Time, len(p.DomainDays))
+		for d, days := range p.DomainDays {
+			c.Domains[d] = at(days)
+		}
+	}
+	return c, ok
 }
 
 // MaxDays is the longest retention period accepted (about 30 years).
@@ -60,7 +85,7 @@ type Options struct {
 
 // Report says what one run did.
 type Report struct {
-	Cutoff            time.Time // recordings created before this were due; zero when off
+	Cutoff            time.Time // recordings created before this were due (domains with their own period aside); zero when off
 	Deleted           int
 	DeletedBytes      int64 // capture bytes of the deleted recordings
 	Batches           int
@@ -147,6 +172,11 @@ func (r *Runner) Once(ctx context.Context) (Report, error) {
 	if p.RecordingDays < 0 || p.RecordingDays > MaxDays || p.LogDays < 0 || p.LogDays > MaxDays {
 		return rep, fmt.Errorf("retention: policy %+v outside 0–%d days", p, MaxDays)
 	}
+	for d, days := range p.DomainDays {
+		if days < 0 || days > MaxDays {
+			return rep, fmt.Errorf("retention: %d days for domain %.64q outside 0–%d days", days, d, MaxDays)
+		}
+	}
 	now := r.opt.Now()
 	if rep.SizeBefore, err = r.db.Size(ctx); err != nil {
 		return rep, fmt.Errorf("retention: %w", err)
@@ -161,9 +191,9 @@ func (r *Runner) Once(ctx context.Context) (Report, error) {
 			r.logLog.Info("old log entries deleted", "entries", n, "days", p.LogDays)
 		}
 	}
-	if p.RecordingDays > 0 {
-		rep.Cutoff = now.AddDate(0, 0, -p.RecordingDays)
-		if err := r.deleteExpired(ctx, rep.Cutoff, &rep); err != nil {
+	if cut, ok := p.cutoff(now); ok {
+		rep.Cutoff = cut.Default
+		if err := r.deleteExpired(ctx, cut, &rep); err != nil {
 			return rep, err
 		}
 	}
@@ -204,7 +234,7 @@ const (
 	listLimit   = 200
 )
 
-func (r *Runner) deleteExpired(ctx context.Context, cutoff time.Time, rep *Report) error {
+func (r *Runner) deleteExpired(ctx context.Context, cutoff store.Cutoff, rep *Report) error {
 	budget := int64(startBudget)
 	timed := func(f func() error) (time.Duration, error) {
 		start := r.opt.Stopwatch()

@@ -336,20 +336,20 @@ type costStore struct {
 	maxBatch int
 }
 
-func (s *costStore) ExpiredRecordings(_ context.Context, before time.Time, limit int) ([]store.Expired, error) {
+func (s *costStore) ExpiredRecordings(_ context.Context, before store.Cutoff, limit int) ([]store.Expired, error) {
 	var out []store.Expired
 	for _, r := range s.recs {
 		if len(out) == limit {
 			break
 		}
-		if r.CreatedAt.Before(before) {
+		if before.Expired(r.Domain, r.CreatedAt) {
 			out = append(out, r)
 		}
 	}
 	return out, nil
 }
 
-func (s *costStore) DeleteExpired(_ context.Context, ids []int64, _ time.Time) ([]int64, error) {
+func (s *costStore) DeleteExpired(_ context.Context, ids []int64, _ store.Cutoff) ([]int64, error) {
 	s.maxBatch = max(s.maxBatch, len(ids))
 	gone := map[int64]bool{}
 	// Recordings come in whole chunks in the real store: sizes here are
@@ -372,7 +372,7 @@ func (s *costStore) DeleteExpired(_ context.Context, ids []int64, _ time.Time) (
 	return ids, nil
 }
 
-func (s *costStore) TrimExpired(_ context.Context, id int64, _ time.Time, maxBytes int64) (int64, bool, error) {
+func (s *costStore) TrimExpired(_ context.Context, id int64, _ store.Cutoff, maxBytes int64) (int64, bool, error) {
 	for i := range s.recs {
 		if s.recs[i].ID != id {
 			continue

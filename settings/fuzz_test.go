@@ -15,6 +15,7 @@ func FuzzValidate(f *testing.F) {
 		{KeyReplicaURL, "file:///var/backups//db/"}, {KeyReplicaURL, "s3://bucket/a/../b/"},
 		{KeyAppPasswordUnseen, "ABC234"}, {KeyAppPasswordUnseen, "a b"},
 		{KeyDomain, " example.com "}, {KeyDomain, "a/b"}, {KeyDomain, "b.example, a.example,,B.example"}, {KeyPBXSeen, "b.example, a.example,a.example"},
+		{"retention_days@A.example", "30"}, {"pbx_name@a.example", ""}, {"cdr_user@a.example", "x"}, {"pbx_name@a,b", "p"},
 		{"trace.ui", "DEBUG"}, {"trace.Call Information", "Off"}, {"trace.", "info"}, {"x", "y"},
 	} {
 		f.Add(seed[0], seed[1])

@@ -60,6 +60,9 @@ type Values struct {
 	Domains []string
 	// PBXSeen lists the domains whose PBX has logged in at least once.
 	PBXSeen []string
+	// perDomain are the domains' own values (lower-case domain →), read
+	// through ForDomain.
+	perDomain map[string]ownValues
 }
 
 // Service reads, changes and applies settings.
@@ -330,7 +333,8 @@ func (s *Service) Values() Values {
 	v := Values{PBXName: m[KeyPBXName], LogRetentionDays: DefaultLogRetentionDays, CDRUser: m[KeyCDRUser],
 		CDRPassword: m[KeyCDRPassword], AppPassword: m[KeyAppPassword], UploadUser: m[KeyUploadUser],
 		AppPasswordUnseen: m[KeyAppPasswordUnseen],
-		UploadPassword:    m[KeyUploadPassword], NoCDRGrace: DefaultNoCDRGrace, Trace: map[string]string{}}
+		UploadPassword:    m[KeyUploadPassword], NoCDRGrace: DefaultNoCDRGrace, Trace: map[string]string{},
+		perDomain: readPerDomain(m)}
 	if nets, err := ParseNetworks(m[KeyAnonymousNets]); err == nil {
 		v.AnonymousNets = nets
 	}
@@ -383,9 +387,7 @@ func (s *Service) Values() Values {
 func (s *Service) Problems() []string {
 	out := []string{}
 	v := s.Values()
-	if v.PBXName == "" {
-		out = append(out, PBXNameMissing)
-	}
+	out = append(out, v.pbxNameProblems()...)
 	if slices.Contains(v.Pending, PendingUpload) {
 		out = append(out, UploadCredentialsPending)
 	}

@@ -275,6 +275,9 @@ func Validate(key, value string) (string, error) {
 		}
 		return strconv.Itoa(int(d / time.Second)), nil
 	}
+	if base, domain, ok := SplitDomainKey(key); ok {
+		return validateDomainKey(key, base, domain, value)
+	}
 	if cat, ok := strings.CutPrefix(key, KeyTracePrefix); ok {
 		if _, known := applog.Canonical(cat); !known || cat == applog.System {
 			return "", invalid.New(key, "unknown category %.64q (known: %s)", cat, strings.Join(applog.Categories(), ", "))
@@ -288,9 +291,13 @@ func Validate(key, value string) (string, error) {
 }
 
 // CanonicalKey returns key with a trace category spelled canonically
-// ("trace.converting" → "trace.Converting"); other keys are returned as
+// ("trace.converting" → "trace.Converting") and a per-domain key's domain
+// in lower case ("pbx_name@A.example" → "pbx_name@a.example"); other keys are returned as
 // they are.
 func CanonicalKey(key string) string {
+	if base, domain, ok := SplitDomainKey(key); ok {
+		return DomainKey(base, domain)
+	}
 	if cat, ok := strings.CutPrefix(key, KeyTracePrefix); ok {
 		if c, known := applog.Canonical(cat); known {
 			return KeyTracePrefix + c

@@ -530,13 +530,13 @@ func TestEncryptionAtRest(t *testing.T) {
 		}
 		// Long past any retention period: retention finds nothing to delete.
 		later := e.clk.Now().Add(10 * 365 * 24 * time.Hour)
-		if exp, err := e.db.ExpiredRecordings(ctx, later, 100); err != nil || len(exp) != 0 {
+		if exp, err := e.db.ExpiredRecordings(ctx, Before(later), 100); err != nil || len(exp) != 0 {
 			t.Fatalf("expired with the wrong key: %v %v", exp, err)
 		}
-		if del, err := e.db.DeleteExpired(ctx, []int64{inDB, inS3}, later); err != nil || len(del) != 0 {
+		if del, err := e.db.DeleteExpired(ctx, []int64{inDB, inS3}, Before(later)); err != nil || len(del) != 0 {
 			t.Fatalf("deleted with the wrong key: %v %v", del, err)
 		}
-		if _, kept, err := e.db.TrimExpired(ctx, inS3, later, 1<<20); err != nil || !kept {
+		if _, kept, err := e.db.TrimExpired(ctx, inS3, Before(later), 1<<20); err != nil || !kept {
 			t.Fatalf("trimmed with the wrong key: %v %v", kept, err)
 		}
 		// The admin's preview of a retention limit counts what retention

@@ -50,8 +50,15 @@ func (db *DB) SetLicensedByPBXIn(ctx context.Context, domain string, lic map[str
 // RecordingOwners lists the owners of recordings, one name per normalised
 // name (at most 100000).
 func (db *DB) RecordingOwners(ctx context.Context) (_ []string, err error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT min(owner) FROM recordings WHERE owner <> '' GROUP BY owner_key
-		ORDER BY owner_key LIMIT ?`, maxOwners)
+	return db.RecordingOwnersIn(ctx, "")
+}
+
+// RecordingOwnersIn is RecordingOwners of the recordings of domain (in any
+// case; "": of every domain).
+func (db *DB) RecordingOwnersIn(ctx context.Context, domain string) (_ []string, err error) {
+	rows, err := db.r.QueryContext(ctx, `SELECT min(owner) FROM recordings WHERE owner <> ''
+		AND (? = '' OR domain = ? COLLATE NOCASE) GROUP BY owner_key
+		ORDER BY owner_key LIMIT ?`, domain, domain, maxOwners)
 	if err != nil {
 		return nil, fmt.Errorf("store: recording owners: %w", err)
 	}

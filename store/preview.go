@@ -60,6 +60,18 @@ func (db *DB) PreviewRetention(ctx context.Context, days int, examples int) (Pre
 	return p, nil
 }
 
+// PreviewExpired is what retention would delete now under the cutoff (the
+// same rule as ExpiredRecordings).
+func (db *DB) PreviewExpired(ctx context.Context, cut Cutoff, examples int) (Preview, error) {
+	past, args := cut.where()
+	p, err := db.preview(ctx, past+` AND protected = 0 AND state <> ? AND `+readableKey,
+		append(args, StateReceiving, db.MasterKeyID()), examples)
+	if err != nil {
+		return Preview{}, fmt.Errorf("store: preview retention: %w", err)
+	}
+	return p, nil
+}
+
 // PreviewUnlicensed is what the start-up purge would delete once licences
 // are enforced (PurgeUnlicensed), whether or not they are now.
 func (db *DB) PreviewUnlicensed(ctx context.Context, examples int) (Preview, error) {

@@ -5,9 +5,76 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"maps"
+	"math"
+	"slices"
 	"strings"
 	"time"
 )
+
+// Cutoff says which recordings are past their retention period: those
+// created before Default, except in the domains Domains names, where the
+// domain's own time applies. A zero time keeps recordings forever (zero
+// Default: those of every domain not named).
+type Cutoff struct {
+	Default time.Time
+	// Domains maps a domain (matched in any case) to its own cutoff.
+	Domains map[string]time.Time
+}
+
+// Before is the cutoff of a single retention period for every domain.
+func Before(t time.Time) Cutoff { return Cutoff{Default: t} }
+
+// neverMS is a creation time no recording is older than.
+const neverMS = math.MinInt64
+
+func cutoffMS(t time.Time) int64 {
+	if t.IsZero() {
+		return neverMS
+	}
+	return t.UnixMilli()
+}
+
+// ms returns the cutoff in force for domain, in Unix milliseconds.
+func (c Cutoff) ms(domain string) int64 {
+	for d, t := range c.Domains {
+		if strings.EqualFold(d, domain) {
+			return cutoffMS(t)
+		}
+	}
+	return cutoffMS(c.Default)
+}
+
+// Expired tells whether a recording of domain created at created is past
+// the cutoff (the rule the store's queries apply).
+func (c Cutoff) Expired(domain string, created time.Time) bool {
+	return created.UnixMilli() < c.ms(domain)
+}
+
+// where is the SQL condition "the recording is past c" and its arguments:
+// an upper bound (for the created_at index) and the domains' own cutoffs.
+func (c Cutoff) where() (string, []any) {
+	upper := cutoffMS(c.Default)
+	domains := slices.Sorted(maps.Keys(c.Domains))
+	for _, d := range domains {
+		upper = max(upper, cutoffMS(c.Domains[d]))
+	}
+	if upper == neverMS {
+		return "0", nil
+	}
+	if len(domains) == 0 {
+		return "created_at < ?", []any{upper}
+	}
+	var b strings.Builder
+	args := []any{upper}
+	b.WriteString("(created_at < ? AND created_at < CASE lower(domain)")
+	for _, d := range domains {
+		b.WriteString(" WHEN ? THEN ?")
+		args = append(args, strings.ToLower(d), cutoffMS(c.Domains[d]))
+	}
+	b.WriteString(" ELSE ? END)")
+	return b.String(), append(args, cutoffMS(c.Default))
+}
 
 // Expired is a recording past the retention period, as ExpiredRecordings
 // lists it.
@@ -27,19 +94,20 @@ const readableKey = `NOT EXISTS (SELECT 1 FROM capture_keys k WHERE k.recording_
 // maxExpiredBatch bounds one ExpiredRecordings/DeleteExpired call.
 const maxExpiredBatch = 1000
 
-// ExpiredRecordings lists up to limit recordings created before before that
-// are neither protected nor still being received, oldest first. Encrypted
+// ExpiredRecordings lists up to limit recordings past the cutoff that are
+// neither protected nor still being received, oldest first. Encrypted
 // recordings the configured master key cannot read are never listed: a
 // wrong or missing key file must not make retention delete what it cannot
 // read (they expire once the right key is back; an admin may still delete
 // one by hand).
-func (db *DB) ExpiredRecordings(ctx context.Context, before time.Time, limit int) (_ []Expired, err error) {
+func (db *DB) ExpiredRecordings(ctx context.Context, before Cutoff, limit int) (_ []Expired, err error) {
 	if limit <= 0 || limit > maxExpiredBatch {
 		return nil, fmt.Errorf("store: expired recordings: limit %d outside 1–%d: %w", limit, maxExpiredBatch, ErrInvalid)
 	}
+	past, args := before.where()
 	rows, err := db.r.QueryContext(ctx, `SELECT id, domain, name, owner, size, created_at FROM recordings
-		WHERE created_at < ? AND protected = 0 AND state <> ? AND `+readableKey+`
-		ORDER BY created_at, id LIMIT ?`, before.UnixMilli(), StateReceiving, db.MasterKeyID(), limit)
+		WHERE `+past+` AND protected = 0 AND state <> ? AND `+readableKey+`
+		ORDER BY created_at, id LIMIT ?`, append(args, StateReceiving, db.MasterKeyID(), limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("store: expired recordings: %w", err)
 	}
@@ -63,22 +131,22 @@ func (db *DB) ExpiredRecordings(ctx context.Context, before time.Time, limit int
 }
 
 // DeleteExpired deletes, in one transaction, those of ids that are still
-// expired (created before before, not protected, not being received: a
+// expired (past the cutoff, not protected, not being received: a
 // recording protected since it was listed is kept) and returns the ids it
 // deleted.
-func (db *DB) DeleteExpired(ctx context.Context, ids []int64, before time.Time) ([]int64, error) {
+func (db *DB) DeleteExpired(ctx context.Context, ids []int64, before Cutoff) ([]int64, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
 	if len(ids) > maxExpiredBatch {
 		return nil, fmt.Errorf("store: delete expired: %d ids, at most %d: %w", len(ids), maxExpiredBatch, ErrInvalid)
 	}
-	args := make([]any, 0, len(ids)+3)
-	args = append(args, before.UnixMilli(), StateReceiving, db.MasterKeyID())
+	past, args := before.where()
+	args = append(args, StateReceiving, db.MasterKeyID())
 	for _, id := range ids {
 		args = append(args, id)
 	}
-	q := `DELETE FROM recordings WHERE created_at < ? AND protected = 0 AND state <> ? AND ` + readableKey + `
+	q := `DELETE FROM recordings WHERE ` + past + ` AND protected = 0 AND state <> ? AND ` + readableKey + `
 		AND id IN (?` + strings.Repeat(",?", len(ids)-1) + `) RETURNING id, owner, peer_name, peer_number`
 	var deleted []int64
 	err := db.write(ctx, func(tx *sql.Tx) (err error) {
@@ -148,27 +216,27 @@ func (db *DB) Checkpoint(ctx context.Context) error {
 }
 
 // TrimExpired deletes, in one transaction, the last chunks of an expired
-// recording (created before before, not protected, not being received)
+// recording (past the cutoff, not protected, not being received)
 // totalling at most maxBytes, but at least one chunk, and returns the
 // capture bytes left. Retention uses it to take a very large recording
 // apart in short transactions before deleting its row; a recording that is
 // no longer expired is left alone (kept false).
-func (db *DB) TrimExpired(ctx context.Context, id int64, before time.Time, maxBytes int64) (left int64, kept bool, err error) {
+func (db *DB) TrimExpired(ctx context.Context, id int64, before Cutoff, maxBytes int64) (left int64, kept bool, err error) {
 	err = db.write(ctx, func(tx *sql.Tx) error {
 		var protected, readable bool
 		var created int64
 		var state State
-		var blobKey string
-		err := tx.QueryRowContext(ctx, `SELECT protected, created_at, state, size, blob_key, `+readableKey+`
+		var blobKey, domain string
+		err := tx.QueryRowContext(ctx, `SELECT protected, created_at, state, size, blob_key, domain, `+readableKey+`
 			FROM recordings WHERE id = ?`, db.MasterKeyID(), id).
-			Scan(&protected, &created, &state, &left, &blobKey, &readable)
+			Scan(&protected, &created, &state, &left, &blobKey, &domain, &readable)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
-		if protected || created >= before.UnixMilli() || state == StateReceiving || !readable {
+		if protected || created >= before.ms(domain) || state == StateReceiving || !readable {
 			kept = true
 			return nil
 		}

@@ -179,7 +179,7 @@ type App struct {
 	// PBX keeps the PBX's App-object connections; Licences reads the
 	// licences over it (pbx.go).
 	PBX      *pbxlink.Hub
-	Licences *pbxlink.Licences
+	Licences *pbxlink.LicenceSet
 	// PBXUsers replicates the PBX's user table (PbxTableUsers).
 	PBXUsers *pbxlink.Users
 	// AppObjects keeps the App objects on the PBX (PbxAdminApi); the
@@ -273,11 +273,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 		FlushInterval: cfg.Tuning.FlushInterval, Now: cfg.Tuning.Now, Observer: a.Metrics, Attach: a.Calls.Attach,
 		Events: a.Events})
 	a.Retention = retention.New(a.DB, a.Log, retention.Options{
-		Now: cfg.Tuning.Now,
-		Policy: func(context.Context) (retention.Policy, error) {
-			v := a.Settings.Values()
-			return retention.Policy{RecordingDays: v.RetentionDays, LogDays: v.LogRetentionDays}, nil
-		},
+		Now:    cfg.Tuning.Now,
+		Policy: func(context.Context) (retention.Policy, error) { return retentionPolicy(a.Settings.Values()), nil },
 		Events: a.Events,
 	})
 	a.Replica = replica.New(a.DB.Path(), a.Log.With("category", applog.System),
@@ -295,7 +292,8 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 			}
 		}
 		for _, k := range changed {
-			if k == settings.KeyRetentionDays || k == settings.KeyLogRetentionDays {
+			base, _, _ := settings.SplitDomainKey(k)
+			if base == settings.KeyRetentionDays || k == settings.KeyLogRetentionDays || k == settings.KeyDomain {
 				a.Retention.Kick()
 				return
 			}
@@ -510,4 +508,20 @@ func ensureAdmin(ctx context.Context, db *store.DB, pw string, log *slog.Logger)
 		log.Info("created account admin with the password from RECORDINGS_ADMIN_PASSWORD")
 	}
 	return nil
+}
+
+// retentionPolicy is the retention in force: the instance-wide periods,
+// and the own period of each configured domain that has one (docs/pbx.md,
+// Domains).
+func retentionPolicy(v settings.Values) retention.Policy {
+	p := retention.Policy{RecordingDays: v.RetentionDays, LogDays: v.LogRetentionDays}
+	for _, d := range v.Domains {
+		if dv := v.ForDomain(d); dv.RetentionOwn {
+			if p.DomainDays == nil {
+				p.DomainDays = map[string]int{}
+			}
+			p.DomainDays[d] = dv.RetentionDays
+		}
+	}
+	return p
 }

@@ -14,12 +14,14 @@ import (
 	"recordings/store"
 )
 
-// setupPBX builds the PBX side: the licence client, the list of PBX API
+// setupPBX builds the PBX side: the licence clients, the list of PBX API
 // clients run on the App-object connection, and the hub that keeps the
 // connections.
 func (a *App) setupPBX() {
 	licLog := a.Log.With("category", applog.License)
-	a.Licences = pbxlink.NewLicences(pbxlink.LicenceOptions{
+	// The licences (PbxAdminApi): each domain's PBX is asked about its own
+	// domain's users, on its own connection.
+	a.Licences = pbxlink.NewLicenceSet(pbxlink.LicenceSetOptions{
 		Log:    licLog,
 		Users:  a.licenceUsers,
 		Answer: func(ctx context.Context, ans pbxlink.LicenceAnswer) { a.licenceAnswer(ctx, ans, licLog) },
@@ -40,15 +42,15 @@ func (a *App) setupPBX() {
 	// more entry here: in clients when it runs on the newest connection of
 	// any domain, in PerDomain when each domain's PBX needs its own
 	// (docs/pbx.md, Domains).
-	clients := []pbxlink.Client{a.Licences}
+	// Every client is per domain today; Clients stays for one that is not.
 	a.PBX = pbxlink.NewHub(pbxlink.Options{
-		Log:     sysLog,
-		Now:     a.cfg.Tuning.Now,
-		Clients: clients,
+		Log: sysLog,
+		Now: a.cfg.Tuning.Now,
 		PerDomain: func(domain string) []pbxlink.Client {
-			return []pbxlink.Client{a.PBXUsers.ForDomain(domain), a.AppObjects.ForDomain(domain)}
+			return []pbxlink.Client{a.PBXUsers.ForDomain(domain), a.AppObjects.ForDomain(domain), a.Licences.ForDomain(domain)}
 		},
 		Expected: a.Settings.PBXExpected,
+		Domains:  func() []string { return a.Settings.Values().Domains },
 		Seen: func(domain string) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
@@ -79,14 +81,20 @@ func (a *App) appObjectsSynced(ctx context.Context, domain string, objs []pbxlin
 	return nil
 }
 
-// licenceUsers are the users whose licence the PBX is asked about: the
-// accounts and the owners of recordings.
-func (a *App) licenceUsers(ctx context.Context) ([]string, error) {
+// licenceUsers are the users whose licence the PBX of domain is asked
+// about: the accounts and the owners of recordings; with several domains
+// configured, the accounts of that domain and of none, and the owners of
+// that domain's recordings.
+func (a *App) licenceUsers(ctx context.Context, domain string) ([]string, error) {
+	if v := a.Settings.Values(); len(v.Domains) < 2 {
+		domain = ""
+	}
 	us, err := a.DB.Users(ctx)
 	if err != nil {
 		return nil, err
 	}
-	owners, err := a.DB.RecordingOwners(ctx)
+	us = slices.DeleteFunc(us, func(u store.User) bool { return !store.InDomain(u.Domain, domain) })
+	owners, err := a.DB.RecordingOwnersIn(ctx, domain)
 	if err != nil {
 		return nil, err
 	}

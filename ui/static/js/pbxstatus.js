@@ -7,13 +7,29 @@ import { h, clear } from './dom.js';
 import { dateTimeText } from './format.js';
 import { t } from './i18n.js';
 
+// licLines are the texts of one licence state ({from_pbx, checking, …}).
+function licLines(l, domain) {
+  let text = l.checking ? t('admin.pbx.licReading') : t('admin.pbx.licUsers', { licensed: l.users_licensed, checked: l.users_checked });
+  if (!l.checking && l.count != null) text += t('admin.pbx.licCount', { used: l.used ?? '?', count: l.count });
+  if (!l.checking && l.users_unknown) text += t('admin.pbx.licUnknown', { n: l.users_unknown });
+  const lines = [`${domain ? `${domain}: ` : ''}${text}.`];
+  if (l.last_error) lines.push(`${domain ? `${domain}: ` : ''}${t('admin.pbx.licError', { error: l.last_error })}`);
+  return lines;
+}
+
 export function pbxLines(st) {
   const lines = [];
   const conns = st?.connections ?? [];
-  if (!conns.some((c) => c.connected)) {
+  // With several domains configured, each one's PBX is listed (configured),
+  // and each missing one said so; else one line when none is connected.
+  const perDomain = conns.some((c) => c.configured);
+  if (!perDomain && !conns.some((c) => c.connected)) {
     lines.push(st?.expected ? t('admin.pbx.notConnected') : t('admin.pbx.never'));
   }
   for (const c of conns) {
+    if (perDomain && c.configured && !c.connected && st?.expected) {
+      lines.push(t('admin.pbx.domainNotConnected', { domain: c.domain }));
+    }
     const who = c.pbx ? `${c.pbx}${c.system_name ? ` (${c.system_name})` : ''}` : (c.domain || 'PBX');
     if (c.connected) {
       lines.push(t(c.pbx_dns ? 'admin.pbx.connectedDNS' : 'admin.pbx.connected',
@@ -30,11 +46,11 @@ export function pbxLines(st) {
   }
   const l = st?.licences;
   if (l?.from_pbx) {
-    let text = l.checking ? t('admin.pbx.licReading') : t('admin.pbx.licUsers', { licensed: l.users_licensed, checked: l.users_checked });
-    if (!l.checking && l.count != null) text += t('admin.pbx.licCount', { used: l.used ?? '?', count: l.count });
-    if (!l.checking && l.users_unknown) text += t('admin.pbx.licUnknown', { n: l.users_unknown });
-    lines.push(`${text}.`);
-    if (l.last_error) lines.push(t('admin.pbx.licError', { error: l.last_error }));
+    if (l.domains?.length) {
+      for (const d of l.domains) lines.push(...licLines(d, d.domain));
+    } else {
+      lines.push(...licLines(l, ''));
+    }
   }
   return lines;
 }

@@ -8,6 +8,7 @@ import { h, uid, FieldError, ConfirmDialog } from './dom.js';
 import { t, tn } from './i18n.js';
 import { PBXSettingsView } from './pbxsettings.js';
 import { PBXStatusView } from './pbxstatus.js';
+import { DomainSettingsView } from './domainsettings.js';
 import { BackupView } from './backup.js';
 import { ReplicaView } from './replica.js';
 
@@ -73,13 +74,17 @@ export class SettingsView {
           h('button', { type: 'submit', class: 'save-pbx-name' }, t('admin.save')), this.pbxSaved),
         this.pbxErr.el));
     this.confirm = new ConfirmDialog('save', t('admin.save'));
+    this.scope = h('p', { class: 'help settings-scope', hidden: true });
+    this.domains = new DomainSettingsView(socket, this.confirm, (st) => this.fill(st));
     this.pbxStatus = new PBXStatusView(socket);
     this.pbxSettings = new PBXSettingsView();
     this.backup = new BackupView();
     this.replica = new ReplicaView();
     this.el = h('section', { class: 'view settings-view', 'aria-labelledby': 'settings-title' },
       h('h2', { id: 'settings-title' }, t('admin.settings.title')),
+      this.scope,
       h('div', { class: 'settings' }, this.retentionForm, this.pbxForm),
+      this.domains.el,
       this.pbxStatus.el,
       this.pbxSettings.el,
       this.backup.el,
@@ -104,6 +109,11 @@ export class SettingsView {
     this.stored = s;
     this.retention.value = s.retention_days ?? '';
     this.pbx.value = s.pbx_name ?? '';
+    // An admin of one of several domains edits that domain's values; the
+    // admin of no domain the instance's, and each domain's below.
+    this.scope.hidden = !s.domain && !(s.domains?.length > 1);
+    this.scope.textContent = s.domain ? t('admin.domains.own', { domain: s.domain }) : t('admin.domains.instance');
+    this.domains.fill(s);
     this.onSettings(s);
   }
 
