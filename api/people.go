@@ -110,7 +110,7 @@ func (s *Server) resetPassword(ctx context.Context, admin store.User, self *wsCl
 	if err := store.CheckNewPassword(password); err != nil {
 		return err
 	}
-	u, err := s.account(ctx, name)
+	u, err := s.managedAccount(ctx, admin, name)
 	if err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func (s *Server) resetPassword(ctx context.Context, admin store.User, self *wsCl
 // setUserDisabled disables (ending its sessions) or enables account name.
 // Administrators cannot disable themselves.
 func (s *Server) setUserDisabled(ctx context.Context, admin store.User, self *wsClient, name string, disabled bool) (userReply, error) {
-	u, err := s.account(ctx, name)
+	u, err := s.managedAccount(ctx, admin, name)
 	if err != nil {
 		return userReply{}, err
 	}
@@ -153,7 +153,7 @@ func (s *Server) setUserDisabled(ctx context.Context, admin store.User, self *ws
 // owned by the name (reassignRecordings gives them to another account).
 // Administrators cannot delete themselves.
 func (s *Server) deleteUser(ctx context.Context, admin store.User, self *wsClient, name string) error {
-	u, err := s.account(ctx, name)
+	u, err := s.managedAccount(ctx, admin, name)
 	if err != nil {
 		return err
 	}
@@ -194,12 +194,20 @@ func (s *Server) reassignRecordings(ctx context.Context, admin store.User, from,
 	if err != nil {
 		return reassignResult{}, err
 	}
+	if err := s.manages(admin, target); err != nil {
+		return reassignResult{}, err
+	}
+	if fromAcc, err := s.db.User(ctx, from); err == nil {
+		if err := s.manages(admin, fromAcc); err != nil {
+			return reassignResult{}, err
+		}
+	}
 	if store.SameName(from, target.Name) {
 		return reassignResult{}, invalid.New("to", "the recordings are %s's already", target.Name)
 	}
 	var res reassignResult
 	for {
-		ids, err := s.db.ReassignRecordings(ctx, from, target.Name)
+		ids, err := s.db.ReassignRecordingsIn(ctx, s.managedDomain(admin), from, target.Name)
 		if err != nil {
 			return res, err
 		}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -13,6 +14,40 @@ import (
 // none (every domain); an administrator of a domain creates accounts only
 // in that domain and changes no account's domain. A user replicated from a
 // PBX belongs to that PBX's domain.
+
+// managedDomain is the domain whose accounts admin manages: with several
+// domains configured, an administrator's own domain (they list, change,
+// disable, delete and reassign the recordings of that domain's accounts
+// only); else "" (every account: with one domain or none an administrator
+// of any domain is the instance's, as for settings).
+func (s *Server) managedDomain(admin store.User) string {
+	return adminDomain(s.set.Values(), admin)
+}
+
+// manages refuses an account admin does not manage: another domain's is
+// not found (as its recordings are), one of every domain is the instance
+// administrators' (403).
+func (s *Server) manages(admin, u store.User) error {
+	d := s.managedDomain(admin)
+	switch {
+	case d == "" || strings.EqualFold(u.Domain, d):
+		return nil
+	case u.Domain == "":
+		return refuse(http.StatusForbidden, "%s belongs to every domain: only an administrator of every domain manages it", u.Name)
+	default:
+		return notFoundAs(store.ErrNotFound, "no such user")
+	}
+}
+
+// managedAccount loads the account an admin's request names, if admin
+// manages it.
+func (s *Server) managedAccount(ctx context.Context, admin store.User, name string) (store.User, error) {
+	u, err := s.account(ctx, name)
+	if err != nil {
+		return u, err
+	}
+	return u, s.manages(admin, u)
+}
 
 // givableDomains are the domains admin may give an account: its own for an
 // administrator of a domain, else the configured ones (none while the

@@ -145,6 +145,9 @@ func (s *Server) listUsers(ctx context.Context, admin store.User) (usersReply, e
 	}
 	out := usersReply{Users: make([]userJSON, 0, len(users)), Domains: s.givableDomains(admin)}
 	for _, u := range users {
+		if d := s.managedDomain(admin); d != "" && !strings.EqualFold(u.Domain, d) {
+			continue // another domain's, or the instance administrators'
+		}
 		out.Users = append(out.Users, userView(u))
 	}
 	return out, nil
@@ -278,6 +281,9 @@ func (s *Server) updateUser(ctx context.Context, admin store.User, req updateUse
 	if err != nil {
 		return userJSON{}, notFoundAs(err, "no such user")
 	}
+	if err := s.manages(admin, u); err != nil {
+		return userJSON{}, err
+	}
 	domain, domainChanged, err := s.changedAccountDomain(admin, u, req.Domain)
 	if err != nil {
 		return userJSON{}, err
@@ -367,6 +373,10 @@ func (s *Server) restSetUserAppObject(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.AppObject == nil {
 		httpError(w, http.StatusBadRequest, `body must be {"app_object": "<name>"|""}`)
+		return
+	}
+	if _, err := s.managedAccount(r.Context(), userFrom(r.Context()), r.PathValue("name")); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	if err := s.db.SetUserAppObject(r.Context(), r.PathValue("name"), *req.AppObject); err != nil {

@@ -24,6 +24,12 @@ const maxReassign = 5000
 // 5000 means none is left. from may not be empty; to may be any name of at
 // most 256 bytes (an account of that name need not exist).
 func (db *DB) ReassignRecordings(ctx context.Context, from, to string) (_ []int64, err error) {
+	return db.ReassignRecordingsIn(ctx, "", from, to)
+}
+
+// ReassignRecordingsIn is ReassignRecordings for the recordings of domain
+// (any case) only; "" is every domain's.
+func (db *DB) ReassignRecordingsIn(ctx context.Context, domain, from, to string) (_ []int64, err error) {
 	to = strings.TrimSpace(to)
 	if err := checkText("from", from, maxFieldLen, true); err != nil {
 		return nil, fmt.Errorf("store: reassign recordings: %w", err)
@@ -38,8 +44,9 @@ func (db *DB) ReassignRecordings(ctx context.Context, from, to string) (_ []int6
 		ids, err = queryIDs(ctx, tx, `UPDATE recordings SET owner = ?, owner_key = ?, owner_source = ?,
 			search = ? || CASE WHEN instr(search, char(10)) > 0 THEN substr(search, instr(search, char(10))) ELSE '' END,
 			updated_at = ?
-			WHERE id IN (SELECT id FROM recordings WHERE owner_key = ? ORDER BY id LIMIT ?) RETURNING id`,
-			to, NameKey(to), OwnerByAdmin, listquery.Fold(to), db.nowMS(), NameKey(from), maxReassign)
+			WHERE id IN (SELECT id FROM recordings WHERE owner_key = ? AND (? = '' OR domain = ? COLLATE NOCASE)
+				ORDER BY id LIMIT ?) RETURNING id`,
+			to, NameKey(to), OwnerByAdmin, listquery.Fold(to), db.nowMS(), NameKey(from), domain, domain, maxReassign)
 		return err
 	})
 	if err != nil {
