@@ -234,45 +234,118 @@ func (fx *seekFixture) storedSize(tb testing.TB) int {
 	return len(b)
 }
 
+// storedWithPlan is the checkpoints' stored form with the analysis'
+// render plan, as ingest stores them (before sealing).
+func (fx *seekFixture) storedWithPlan(tb testing.TB) []byte {
+	set := *fx.cps
+	var err error
+	if set.Plan, err = fx.a.MarshalPlan(); err != nil {
+		tb.Fatal(err)
+	}
+	b, err := set.MarshalBinary()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// coldSeek is the first seek into a call after a restart, with nothing
+// cached, to the range at byte off: the stored set parsed and, from=plan,
+// the analysis restored from its plan, or, from=analysis (as before plans
+// were stored), the capture analysed again; then the range rendered to
+// its first byte. It returns the thread's CPU time and the wall time of
+// the whole and of getting the analysis.
+func (fx *seekFixture) coldSeek(tb testing.TB, stored []byte, fromPlan bool, off int64) (cpu, wall, analysis time.Duration) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	c0, t0 := threadCPU(), time.Now()
+	cps, err := media.ParseCheckpoints(stored)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	t1 := time.Now()
+	var a *media.Analysis
+	if fromPlan {
+		a, err = media.ParsePlan(cps.Plan, media.Options{})
+	} else {
+		a, err = Analyze(fileOpener(fx.path), media.Options{})
+	}
+	if err != nil || !cps.Matches(a) {
+		tb.Fatalf("analysis: %v", err)
+	}
+	t2 := time.Now()
+	err = WriteWAVRangeCheckpoints(context.Background(), a, cps, fileOpener(fx.path), firstByte{}, off, fx.size-off)
+	if !errors.Is(err, errFirstByte) {
+		tb.Fatal(err)
+	}
+	return time.Duration(threadCPU() - c0), time.Since(t0), t2.Sub(t1)
+}
+
 // BenchmarkSeekAfterRestart is the first seek into a call after a
-// restart, with nothing cached: the analysis of the capture, the stored
-// checkpoints parsed, and a range at 50 % rendered to its first byte.
-// cpu-ns/op is the thread's CPU time; analyse-ns/op and parse-ns/op the
-// wall time of the first two steps.
+// restart, with nothing cached: the stored checkpoints parsed, the
+// analysis restored from the plan stored with them (from=plan) or, as
+// before plans were stored, the capture analysed again (from=analysis),
+// and a range at 50 % rendered to its first byte. cpu-ns/op is the
+// thread's CPU time, analysis-ns/op the wall time of getting the analysis.
 func BenchmarkSeekAfterRestart(b *testing.B) {
 	for _, codec := range []string{"PCMA", "G729", "mixed"} {
-		b.Run(fmt.Sprintf("codec=%s/len=1h/pos=50%%", codec), func(b *testing.B) {
-			fx := seekFixtureFor(b, codec, time.Hour, CheckpointEvery)
-			stored, err := fx.cps.MarshalBinary()
+		for _, dur := range []time.Duration{time.Hour, 4 * time.Hour} {
+			for _, from := range []string{"analysis", "plan"} {
+				b.Run(fmt.Sprintf("codec=%s/len=%v/pos=50%%/from=%s", codec, dur, from), func(b *testing.B) {
+					fx := seekFixtureFor(b, codec, dur, CheckpointEvery)
+					stored := fx.storedWithPlan(b)
+					off := 44 + (fx.size-44)/2/4*4
+					var cpu, analysis time.Duration
+					for b.Loop() {
+						c, _, an := fx.coldSeek(b, stored, from == "plan", off)
+						cpu, analysis = cpu+c, analysis+an
+					}
+					b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
+					b.ReportMetric(float64(analysis.Nanoseconds())/float64(b.N), "analysis-ns/op")
+					b.ReportMetric(float64(len(stored))/(float64(fx.a.DurationMS())/3.6e6), "stored-B/h")
+				})
+			}
+		}
+	}
+}
+
+// BenchmarkSeekRandomAfterRestart is BenchmarkSeekRandom with each of the
+// 100 ranges the first after a restart (coldSeek from the stored plan):
+// p50 and p99 of the wall and of the CPU time to the first byte. Run it
+// once per codec:
+//
+//	go test -run XXX -bench SeekRandomAfterRestart -benchtime 1x ./convert/
+//
+// SEEK_LEN changes the call length (default 4h).
+func BenchmarkSeekRandomAfterRestart(b *testing.B) {
+	dur := 4 * time.Hour
+	if v, err := time.ParseDuration(os.Getenv("SEEK_LEN")); err == nil && v > 0 {
+		dur = v
+	}
+	for _, codec := range []string{"PCMA", "G722", "G729", "mixed"} {
+		b.Run(fmt.Sprintf("codec=%s/len=%v", codec, dur), func(b *testing.B) {
+			fx := seekFixtureFor(b, codec, dur, CheckpointEvery)
+			stored := fx.storedWithPlan(b)
+			for b.Loop() {
+				rng := rand.New(rand.NewPCG(uint64(len(codec)), 101))
+				var walls, cpus []time.Duration
+				for range 100 {
+					off := 44 + rng.Int64N(fx.size-44-4096)
+					c, w, _ := fx.coldSeek(b, stored, true, off)
+					walls, cpus = append(walls, w), append(cpus, c)
+				}
+				slices.Sort(walls)
+				slices.Sort(cpus)
+				b.ReportMetric(float64(walls[49].Microseconds())/1000, "p50-ms")
+				b.ReportMetric(float64(walls[98].Microseconds())/1000, "p99-ms")
+				b.ReportMetric(float64(cpus[49].Microseconds())/1000, "cpu-p50-ms")
+				b.ReportMetric(float64(cpus[98].Microseconds())/1000, "cpu-p99-ms")
+			}
+			plan, err := fx.a.MarshalPlan()
 			if err != nil {
 				b.Fatal(err)
 			}
-			off := 44 + (fx.size-44)/2/4*4
-			var cpu, analyse, parse time.Duration
-			for b.Loop() {
-				runtime.LockOSThread()
-				c0, t0 := threadCPU(), time.Now()
-				a, err := Analyze(fileOpener(fx.path), media.Options{})
-				if err != nil {
-					b.Fatal(err)
-				}
-				t1 := time.Now()
-				cps, err := media.ParseCheckpoints(stored)
-				if err != nil || !cps.Matches(a) {
-					b.Fatalf("stored checkpoints: %v", err)
-				}
-				t2 := time.Now()
-				err = WriteWAVRangeCheckpoints(context.Background(), a, cps, fileOpener(fx.path), firstByte{}, off, fx.size-off)
-				if !errors.Is(err, errFirstByte) {
-					b.Fatal(err)
-				}
-				cpu += time.Duration(threadCPU() - c0)
-				analyse, parse = analyse+t1.Sub(t0), parse+t2.Sub(t1)
-				runtime.UnlockOSThread()
-			}
-			b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
-			b.ReportMetric(float64(analyse.Nanoseconds())/float64(b.N), "analyse-ns/op")
-			b.ReportMetric(float64(parse.Nanoseconds())/float64(b.N), "parse-ns/op")
+			b.ReportMetric(float64(len(plan)), "plan-B")
 			b.ReportMetric(float64(len(stored))/(float64(fx.a.DurationMS())/3.6e6), "stored-B/h")
 		})
 	}

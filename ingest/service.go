@@ -113,11 +113,15 @@ type Service struct {
 	// analyses without checkpoints stop with it.
 	runCtx context.Context
 	// checkpointed, when set (tests), is told the id of every recording
-	// whose lazy checkpoint render ended.
+	// whose lazy checkpoint render, or whose storing again of checkpoints
+	// with their plan, ended.
 	checkpointed chan<- int64
 	// fromStart counts the renders that began at the start of a capture:
 	// playback ranges without a usable checkpoint, and checkpoint renders.
 	fromStart atomic.Int64
+	// analyses counts the captures Prepare analysed: cache misses without
+	// a usable stored plan.
+	analyses atomic.Int64
 
 	inflight  atomic.Int64 // uploads being received
 	blocks    blockPool    // the uploads' buffers
@@ -603,7 +607,7 @@ func (s *Service) analyse(ctx context.Context, id int64) {
 	}
 	if err == nil {
 		// Stored first, so that a recording is never ready without them.
-		s.storeCheckpoints(context.WithoutCancel(ctx), id, rec.SHA256, cps)
+		s.storeCheckpoints(context.WithoutCancel(ctx), id, rec.SHA256, a, cps)
 	}
 	if err := s.db.SetAnalysis(context.WithoutCancel(ctx), id, res); err != nil {
 		s.convLog.Error("analyse: store result", "user", rec.Owner, "id", id, "err", err)
@@ -739,11 +743,16 @@ func (p Prepared) WriteWAVRange(ctx context.Context, w io.Writer, off, length in
 // that record checkpoints (the analyses' own renders not counted).
 func (s *Service) RendersFromStart() int64 { return s.fromStart.Load() }
 
+// PlaybackAnalyses is how many captures Prepare analysed since New: those
+// neither cached nor with a usable render plan stored with their analysis.
+func (s *Service) PlaybackAnalyses() int64 { return s.analyses.Load() }
+
 // Size is the WAV file's length in bytes.
 func (p Prepared) Size() int64 { return convert.WAVSize(p.Analysis) }
 
-// Prepare analyses (or takes from the cache) the stored capture of rec for
-// rendering. A failed recording returns its failure.
+// Prepare takes the analysis of rec's stored capture for rendering from
+// the cache, else from the render plan stored with its checkpoints, else
+// analyses the capture again. A failed recording returns its failure.
 //
 // The render checkpoints come from the cache, else from the store (where
 // the analysis put them); only when neither has them (a recording
@@ -755,18 +764,21 @@ func (s *Service) Prepare(ctx context.Context, rec store.Recording) (Prepared, e
 	s.mu.Unlock()
 	open := s.opener(ctx, rec.ID)
 	p := Prepared{Open: open, pool: s.renders, fromStart: &s.fromStart, log: s.convLog, id: rec.ID}
-	if !ok || c.sha != rec.SHA256 {
-		a, err := convert.Analyze(open, s.opt.Media)
-		if err != nil {
+	switch {
+	case !ok || c.sha != rec.SHA256:
+		var err error
+		if c, err = s.restore(ctx, rec, open); err != nil {
 			return Prepared{}, err
 		}
-		c = cached{sha: rec.SHA256, a: a}
-	}
-	if c.cps == nil && !c.pending {
-		if c.cps = s.loadCheckpoints(ctx, rec, c.a); c.cps != nil {
-			s.remember(rec.ID, c)
-		} else {
-			s.remember(rec.ID, c)
+		s.remember(rec.ID, c)
+		if c.cps == nil {
+			s.checkpointLater(rec.ID, c)
+		}
+	case c.cps == nil && !c.pending:
+		// Its checkpoints left the cache (its budget): read them again.
+		c.cps = s.loadCheckpoints(ctx, rec, c.a)
+		s.remember(rec.ID, c)
+		if c.cps == nil {
 			s.checkpointLater(rec.ID, c)
 		}
 	}
@@ -774,47 +786,127 @@ func (s *Service) Prepare(ctx context.Context, rec store.Recording) (Prepared, e
 	return p, nil
 }
 
+// restore prepares rec after a cache miss: with the analysis and the
+// render checkpoints stored with it when the set and its plan are usable,
+// without reading the capture. Otherwise the capture is analysed again
+// (counted: PlaybackAnalyses); stored checkpoints that still fit that
+// analysis are kept and stored again, in the background, with its plan
+// (they were stored before plans were, or with a plan that is unusable).
+// cps is nil when no usable checkpoints are stored.
+func (s *Service) restore(ctx context.Context, rec store.Recording, open convert.Opener) (cached, error) {
+	set, err := s.storedCheckpoints(ctx, rec)
+	if err != nil {
+		s.unusable(ctx, rec, err)
+		set = nil
+	}
+	if set != nil && set.Plan != nil {
+		a, err := media.ParsePlan(set.Plan, s.opt.Media)
+		if err == nil && !set.Matches(a) {
+			err = errors.New("it does not fit its checkpoints")
+		}
+		if err == nil {
+			return cached{sha: rec.SHA256, a: a, cps: set}, nil
+		}
+		if ctx.Err() == nil {
+			s.convLog.Warn("stored render plan unusable: analysing the capture again and storing the plan again",
+				"user", rec.Owner, "id", rec.ID, "err", err)
+		}
+	}
+	s.analyses.Add(1)
+	a, err := convert.Analyze(open, s.opt.Media)
+	if err != nil {
+		return cached{}, err
+	}
+	if set != nil && !set.Matches(a) {
+		s.unusable(ctx, rec, errors.New("recorded for another analysis of the capture"))
+		set = nil
+	}
+	c := cached{sha: rec.SHA256, a: a, cps: set}
+	if set != nil {
+		s.storeLater(rec.ID, c)
+	}
+	return c, nil
+}
+
+// storedCheckpoints reads the render checkpoints stored with rec's
+// analysis: nil without error when there are none.
+func (s *Service) storedCheckpoints(ctx context.Context, rec store.Recording) (*media.Checkpoints, error) {
+	if rec.SHA256 == "" {
+		return nil, nil
+	}
+	b, err := s.db.Checkpoints(ctx, rec.ID, rec.SHA256)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return media.ParseCheckpoints(b)
+}
+
+// unusable logs that rec's stored checkpoints cannot be used.
+func (s *Service) unusable(ctx context.Context, rec store.Recording, err error) {
+	if ctx.Err() == nil {
+		s.convLog.Warn("stored render checkpoints unusable: rendering from the start and recording them again",
+			"user", rec.Owner, "id", rec.ID, "err", err)
+	}
+}
+
 // loadCheckpoints reads the stored render checkpoints of rec's analysis a:
 // nil when none are stored, or when they are unusable (logged: ranges
 // render from the start until they are recorded again).
 func (s *Service) loadCheckpoints(ctx context.Context, rec store.Recording, a *media.Analysis) *media.Checkpoints {
-	if rec.SHA256 == "" {
-		return nil
-	}
-	b, err := s.db.Checkpoints(ctx, rec.ID, rec.SHA256)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil
-	}
-	var cps *media.Checkpoints
-	if err == nil {
-		cps, err = media.ParseCheckpoints(b)
-	}
-	if err == nil && !cps.Matches(a) {
+	cps, err := s.storedCheckpoints(ctx, rec)
+	if err == nil && cps != nil && !cps.Matches(a) {
 		err = errors.New("recorded for another analysis of the capture")
 	}
 	if err != nil {
-		if ctx.Err() == nil {
-			s.convLog.Warn("stored render checkpoints unusable: rendering from the start and recording them again",
-				"user", rec.Owner, "id", rec.ID, "err", err)
-		}
+		s.unusable(ctx, rec, err)
 		return nil
 	}
 	return cps
 }
 
 // storeCheckpoints stores cps, recorded from the capture with SHA-256 sha,
-// with recording id's analysis; a failure only costs later renders.
-func (s *Service) storeCheckpoints(ctx context.Context, id int64, sha string, cps *media.Checkpoints) {
+// with recording id's analysis a and a's render plan; a failure only costs
+// later renders (or analyses).
+func (s *Service) storeCheckpoints(ctx context.Context, id int64, sha string, a *media.Analysis, cps *media.Checkpoints) {
 	if cps == nil || sha == "" {
 		return
 	}
-	b, err := cps.MarshalBinary()
+	set := *cps
+	plan, err := a.MarshalPlan()
+	if err != nil {
+		s.convLog.Warn("render plan not stored: playback after a restart analyses the capture", "id", id, "err", err)
+	}
+	set.Plan = plan
+	b, err := set.MarshalBinary()
 	if err == nil {
 		err = s.db.SetCheckpoints(ctx, id, sha, b)
 	}
 	if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrState) && ctx.Err() == nil {
 		s.convLog.Warn("store render checkpoints", "id", id, "err", err)
 	}
+}
+
+// storeLater stores c's checkpoints again with the plan of its analysis,
+// in the background: nothing when Run is not running (the next restart
+// tries again).
+func (s *Service) storeLater(id int64, c cached) {
+	s.mu.Lock()
+	ctx := s.runCtx
+	s.mu.Unlock()
+	if ctx == nil {
+		return
+	}
+	go func() {
+		s.storeCheckpoints(ctx, id, c.sha, c.a, c.cps)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.checkpointed != nil {
+			s.checkpointed <- id
+		}
+	}()
 }
 
 // checkpointLater records the render checkpoints of a cached analysis that
@@ -836,7 +928,7 @@ func (s *Service) checkpointLater(id int64, c cached) {
 	go func() {
 		cps := s.renderCheckpoints(ctx, id, c.a)
 		if cps != nil {
-			s.storeCheckpoints(ctx, id, c.sha, cps)
+			s.storeCheckpoints(ctx, id, c.sha, c.a, cps)
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()

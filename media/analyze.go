@@ -290,23 +290,42 @@ func (a *Analysis) plan(e *engine) error {
 	case !sides[1]:
 		a.Warnings = append(a.Warnings, "only the local side has audio; the remote channel is silent")
 	}
-	var cut int64
-	a.islands, cut = islands(segs, a.opt.MaxIdle.Nanoseconds())
+	cut, span, ok := a.layout(segs)
+	if !ok { // rendered streams without a placed packet: nothing to render
+		a.SampleRate = 0
+		return ErrNoRTP
+	}
 	if n := len(a.islands) - 1; n > 0 {
 		a.Warnings = append(a.Warnings, fmt.Sprintf("%d stretches without audio longer than %v shortened to %v (%v cut)",
 			n, a.opt.MaxIdle, a.opt.MaxIdle, time.Duration(cut)))
+	}
+	if limit := a.opt.MaxDuration.Nanoseconds(); span > limit || span < 0 {
+		a.Warnings = append(a.Warnings, fmt.Sprintf("timeline of %v capped at %v", time.Duration(span), a.opt.MaxDuration))
+	}
+	return nil
+}
+
+// layout sets the timeline's geometry from the segments of the rendered
+// streams (in the order of a.Streams): the islands, the start and the
+// length in samples, capped at MaxDuration. It returns the idle time cut
+// and the span before the cap; ok is false when there is no segment.
+// ParsePlan computes a stored plan's geometry with it as Analyze does.
+func (a *Analysis) layout(segs []segment) (cut, span int64, ok bool) {
+	a.islands, cut = islands(segs, a.opt.MaxIdle.Nanoseconds())
+	if len(a.islands) == 0 {
+		return 0, 0, false
 	}
 	startNS := a.islands[0].startNS
 	last := a.islands[len(a.islands)-1]
 	a.startNS = startNS
 	a.Start = time.Unix(0, startNS).UTC()
-	span := satSub(satSub(last.endNS, last.shiftNS), startNS)
+	span = satSub(satSub(last.endNS, last.shiftNS), startNS)
+	capped := span
 	if limit := a.opt.MaxDuration.Nanoseconds(); span > limit || span < 0 {
-		a.Warnings = append(a.Warnings, fmt.Sprintf("timeline of %v capped at %v", time.Duration(span), a.opt.MaxDuration))
-		span = limit
+		capped = limit
 	}
-	a.Samples = nsToSamples(span, a.SampleRate, true)
-	return nil
+	a.Samples = nsToSamples(capped, a.SampleRate, true)
+	return cut, span, true
 }
 
 // nsToSamples converts a duration in ns to samples at rate, rounding down or up.

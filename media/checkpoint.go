@@ -58,6 +58,11 @@ type Checkpoints struct {
 	// final then, usually a second or two of audio after the block, long
 	// before the ring of the timeline (about 15 s) moves past it.
 	Touch []uint32
+	// Plan is the render plan of the analysis they belong to
+	// (Analysis.MarshalPlan), stored with them so that a range after a
+	// restart needs no analysis of the capture (ParsePlan); nil in sets
+	// stored before it was.
+	Plan []byte
 }
 
 // PositionSource is a Source that tells where its next packet starts, so
@@ -99,7 +104,7 @@ func (c *Checkpoints) Size() int {
 	if c == nil {
 		return 0
 	}
-	n := 4 * len(c.Touch)
+	n := 4*len(c.Touch) + len(c.Plan)
 	for _, cp := range c.List {
 		n += len(cp.State) + 32
 	}

@@ -12,17 +12,22 @@ import (
 // The stored form of a checkpoint set (what MarshalBinary writes and
 // ParseCheckpoints reads):
 //
-//	"RCP" | version (1 byte, 1) | body | CRC-32 (IEEE) of everything before it, big-endian
+//	"RCP" | version (1 byte, 1 or 2) | body | CRC-32 (IEEE) of everything before it, big-endian
 //
 // where body is, in snap encoding: Samples, SampleRate, Packets, Header,
 // the number of checkpoints and each one's Sample, Offset, Packet, TimeNS
 // and State (length-prefixed), then the number of Touch entries and each
-// entry. The checksum tells storage damage from a state that merely fails
-// to resume, so a damaged set is refused whole before anything renders.
+// entry; in version 2 then the render plan (length-prefixed, not empty,
+// with its own version and checksum: plan.go). A set without a plan is
+// written as version 1, as sets were before plans were stored. The
+// checksum tells storage damage from a state that merely fails to resume,
+// so a damaged set is refused whole before anything renders.
 
 const (
 	checkpointsMagic   = "RCP"
 	checkpointsVersion = 1
+	// checkpointsPlanVersion is the version of a set with its plan.
+	checkpointsPlanVersion = 2
 	// Limits of a stored set: a day of audio at 48 kHz with a checkpoint
 	// every second stays below them.
 	maxStoredCheckpoints = 1 << 17
@@ -40,12 +45,17 @@ func (c *Checkpoints) MarshalBinary() ([]byte, error) {
 	if c == nil {
 		return nil, nil
 	}
-	if len(c.List) > maxStoredCheckpoints || len(c.Touch) > maxStoredTouch {
-		return nil, fmt.Errorf("media: %d checkpoints, %d touch entries: too many to store", len(c.List), len(c.Touch))
+	if len(c.List) > maxStoredCheckpoints || len(c.Touch) > maxStoredTouch || len(c.Plan) > MaxStoredPlan {
+		return nil, fmt.Errorf("media: %d checkpoints, %d touch entries, a plan of %d bytes: too many to store",
+			len(c.List), len(c.Touch), len(c.Plan))
 	}
 	w := snap.Writer{B: make([]byte, 0, c.Size()+64)}
 	w.B = append(w.B, checkpointsMagic...)
-	w.Byte(checkpointsVersion)
+	if len(c.Plan) > 0 {
+		w.Byte(checkpointsPlanVersion)
+	} else {
+		w.Byte(checkpointsVersion)
+	}
 	w.Int(c.Samples)
 	w.Int(int64(c.SampleRate))
 	w.Int(c.Packets)
@@ -61,6 +71,9 @@ func (c *Checkpoints) MarshalBinary() ([]byte, error) {
 	w.Uint(uint64(len(c.Touch)))
 	for _, t := range c.Touch {
 		w.Uint(uint64(t))
+	}
+	if len(c.Plan) > 0 {
+		w.Bytes(c.Plan)
 	}
 	if len(w.B) > MaxStoredCheckpoints-4 {
 		return nil, fmt.Errorf("media: checkpoints of %d bytes: over %d", len(w.B), MaxStoredCheckpoints)
@@ -83,7 +96,8 @@ func ParseCheckpoints(b []byte) (*Checkpoints, error) {
 	if crc32.ChecksumIEEE(body) != sum {
 		return nil, fmt.Errorf("%w: checksum mismatch", ErrCheckpointsDamaged)
 	}
-	if v := body[len(checkpointsMagic)]; v != checkpointsVersion {
+	v := body[len(checkpointsMagic)]
+	if v != checkpointsVersion && v != checkpointsPlanVersion {
 		return nil, fmt.Errorf("%w: version %d", ErrCheckpointsDamaged, v)
 	}
 	r := snap.NewReader(body[len(checkpointsMagic)+1:])
@@ -129,6 +143,13 @@ func ParseCheckpoints(b []byte) (*Checkpoints, error) {
 		c.Touch = make([]uint32, nt)
 		for i := range c.Touch {
 			c.Touch[i] = uint32(r.UintMax(1<<32-1, "touch"))
+		}
+	}
+	if v == checkpointsPlanVersion {
+		// Parsed when it is used (ParsePlan), against the options of the
+		// analysis it stands for.
+		if c.Plan = r.Bytes(MaxStoredPlan); len(c.Plan) == 0 {
+			r.Fail("set of version %d without a plan", v)
 		}
 	}
 	if err := r.Done(); err != nil {

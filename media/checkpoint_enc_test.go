@@ -3,7 +3,9 @@ package media
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"reflect"
 	"testing"
 	"time"
@@ -62,6 +64,52 @@ func TestCheckpointsRoundTrip(t *testing.T) {
 	}
 }
 
+// TestCheckpointsWithPlan: a set stored with its analysis' render plan is
+// of version 2 and parses back with the plan; one without is of version 1,
+// as before plans were stored; a set of version 2 must carry a plan.
+func TestCheckpointsWithPlan(t *testing.T) {
+	t.Parallel()
+	a, cps := storedCheckpoints(t)
+	v1, err := cps.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v1[3] != 1 {
+		t.Fatalf("a set without a plan is of version %d, want 1", v1[3])
+	}
+	withPlan := *cps
+	if withPlan.Plan, err = a.MarshalPlan(); err != nil {
+		t.Fatal(err)
+	}
+	v2, err := withPlan.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v2[3] != 2 || len(v2) <= len(v1)+len(withPlan.Plan) {
+		t.Fatalf("a set with a plan: version %d, %d bytes (%d without)", v2[3], len(v2), len(v1))
+	}
+	got, err := ParseCheckpoints(v2)
+	if err != nil || !reflect.DeepEqual(got, &withPlan) {
+		t.Fatalf("round trip with a plan: %v", err)
+	}
+	pa, err := ParsePlan(got.Plan, Options{})
+	if err != nil || !samePlan(pa, a) || !got.Matches(pa) {
+		t.Fatalf("stored plan: %v", err)
+	}
+	if got, err := ParseCheckpoints(v1); err != nil || got.Plan != nil {
+		t.Fatalf("version 1: plan %v, %v", got.Plan, err)
+	}
+	// Version 2 without a plan, or with an empty one (checksums fitting).
+	for _, tail := range [][]byte{nil, {0}} {
+		d := append(bytes.Clone(v1[:len(v1)-4]), tail...)
+		d[3] = 2
+		d = binary.BigEndian.AppendUint32(d, crc32.ChecksumIEEE(d))
+		if _, err := ParseCheckpoints(d); !errors.Is(err, ErrCheckpointsDamaged) {
+			t.Fatalf("version 2 with plan bytes %v: %v", tail, err)
+		}
+	}
+}
+
 // TestCheckpointsDamaged: every truncation and every single flipped bit is
 // refused with ErrCheckpointsDamaged.
 func TestCheckpointsDamaged(t *testing.T) {
@@ -94,9 +142,16 @@ func TestCheckpointsDamaged(t *testing.T) {
 // it fails with ErrCheckpointsDamaged or returns a set that encodes and
 // parses back to the same set.
 func FuzzParseCheckpoints(f *testing.F) {
-	_, cps := storedCheckpoints(f)
+	a, cps := storedCheckpoints(f)
 	b, err := cps.MarshalBinary()
 	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	if cps.Plan, err = a.MarshalPlan(); err != nil {
+		f.Fatal(err)
+	}
+	if b, err = cps.MarshalBinary(); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(b)

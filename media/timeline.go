@@ -148,6 +148,13 @@ func (t *timeline) note(pos, n int64) {
 func (t *timeline) emit(to int64) {
 	to = min(to, t.total)
 	for t.flushed < to {
+		if t.err != nil {
+			// The sink failed (a range ended, the client went away):
+			// nothing more is sent, and the ring is not cleared chunk by
+			// chunk up to the end of the timeline either.
+			t.flushed = to
+			return
+		}
 		n := min(to-t.flushed, emitChunk, t.size)
 		if t.fill != nil && t.err == nil {
 			f := t.fill

@@ -703,3 +703,47 @@ func TestDirections(t *testing.T) {
 		}
 	}
 }
+
+// failingSink fails every write after the first n frames.
+type failingSink struct {
+	n, frames int
+	calls     int
+}
+
+var errSinkFull = errors.New("sink full")
+
+func (f *failingSink) WriteFrames(s []int16) error {
+	f.calls++
+	if f.frames += len(s) / 2; f.frames > f.n {
+		return errSinkFull
+	}
+	return nil
+}
+
+// TestEmitStopsAtSinkError: once the sink fails (a range's window is done,
+// the client went away), emit sends nothing more and leaves the rest of
+// the ring as it is instead of clearing it chunk by chunk up to the end
+// of the timeline, which cost a resumed range the clearing of hours of
+// audio after its last byte.
+func TestEmitStopsAtSinkError(t *testing.T) {
+	t.Parallel()
+	const size, total = 4 * emitChunk, 1 << 30
+	sink := &failingSink{n: emitChunk}
+	tl := newTimeline(size, total, sink)
+	for pos := int64(0); pos < size; pos += 160 {
+		tl.write(0, pos, slices.Repeat([]int16{7}, 160))
+	}
+	tl.emit(total)
+	if !errors.Is(tl.err, errSinkFull) || tl.flushed != total {
+		t.Fatalf("after the sink failed: err %v, flushed %d of %d", tl.err, tl.flushed, total)
+	}
+	if sink.calls != 2 {
+		t.Fatalf("%d writes to the sink, want 2 (the second failing)", sink.calls)
+	}
+	// The chunks after the failing one were neither sent nor cleared.
+	for i := 2 * emitChunk; i < size; i++ {
+		if tl.buf[2*i] != 7 {
+			t.Fatalf("frame %d of the ring cleared after the sink failed", i)
+		}
+	}
+}
