@@ -381,6 +381,24 @@ func TestDomainSettingsAndRetention(t *testing.T) {
 	if b := a.Settings.Values().ForDomain("b.example"); b.RetentionDays != 1 || b.RetentionOwn || b.PBXName != "pbx-b" {
 		t.Fatalf("b.example after the reset: %+v", b)
 	}
+	// The overview shows bea her domain's PBX name and retention period.
+	for _, who := range []struct{ user, pw, name string }{{"bea", "bea-pw", "pbx-b"}, {"admin", "admin-pw", "pbx"}} {
+		req, _ := http.NewRequest("GET", a.URL+"/api/admin/status", nil)
+		req.SetBasicAuth(who.user, who.pw)
+		res, err := a.Client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st struct {
+			PBXName       string `json:"pbx_name"`
+			RetentionDays int    `json:"retention_days"`
+		}
+		err = json.NewDecoder(res.Body).Decode(&st)
+		res.Body.Close()
+		if err != nil || st.PBXName != who.name || st.RetentionDays != 1 {
+			t.Errorf("status for %s: %+v (%v), want PBX name %q, 1 day", who.user, st, err, who.name)
+		}
+	}
 
 	// One recording per domain, then retention 2 and 6 days later: b.example
 	// (1 day) goes first, a.example (5 days) next, c.example (0) never.

@@ -136,6 +136,12 @@ func (s *Server) adminStatus(w http.ResponseWriter, r *http.Request) {
 	st := statusJSON{Version: s.opt.Version, PBXName: v.PBXName, Problems: s.problems(),
 		RetentionDays: v.RetentionDays, LogRetentionDays: v.LogRetentionDays, UploadsNow: s.ing.Uploads(),
 		Health: s.healthReport(r.Context()), Replica: s.replicaStatus(), PBX: s.pbxStatus()}
+	// An administrator of a domain sees their domain's PBX name and
+	// retention period (settings.go, adminDomain).
+	if d, ok := v.ServedDomain(adminDomain(v, userFrom(r.Context()))); ok && d != "" {
+		dv := v.ForDomain(d)
+		st.PBXName, st.RetentionDays = dv.PBXName, dv.RetentionDays
+	}
 	if n, err := s.db.FreeSize(r.Context()); err == nil {
 		st.DatabaseFree = n
 	}
