@@ -6,11 +6,11 @@
 // second, so the collector's default target lets the heap grow to twice
 // the live heap for a collection every 15 to 20 seconds: half the memory
 // is garbage waiting. A lower target while many uploads run trades a
-// collection every few seconds (a fraction of a percent of the CPU) for
-// some 30 MB less at the peak, unlike a soft memory limit, which makes
-// the collector run without pause once the live heap nears it. Outside
-// such a load (analyses, renders, which allocate fast) the default
-// target stays.
+// collection every few seconds (25 %: every 4 to 5 s, about 3 % of one
+// core) for some 30 MB less at the peak, unlike a soft memory limit, which
+// makes the collector run without pause once the live heap nears it.
+// Outside such a load (analyses, renders, which allocate fast) the
+// default target stays.
 package gctarget
 
 import (
