@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -259,4 +260,85 @@ func TestUploadGoroutinesPerUpload(t *testing.T) {
 			uploads, extra, uploads+shared, shared)
 	}
 	t.Logf("%d uploads in flight: %d goroutines more", uploads, during-before)
+}
+
+// TestChunkWriterGroupsWaitingChunks: the chunks that wait while the
+// writer stores one batch go together into the next transaction (up to
+// batchBytes), each upload told of its own outcome; one refused upload
+// fails alone.
+func TestChunkWriterGroupsWaitingChunks(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "r.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const per = store.MaxChunkSize // so that batchBytes/per chunks fill a batch
+	full := batchBytes / per
+	uploads := 1 + full + 3
+	big := bytes.Repeat([]byte{'c'}, per-10)
+	ids := make([]int64, uploads)
+	for i := range ids {
+		if ids[i], _, err = db.BeginUpload(ctx, "example.com", callName(i), store.FileName{RegName: "alice"}, "alice"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.DeleteRecording(ctx, ids[7]); err != nil { // refused when its chunk comes
+		t.Fatal(err)
+	}
+	var w chunkWriter
+	entered, release := make(chan struct{}), make(chan struct{})
+	results := make(chan error, uploads)
+	// The first chunk, stored alone, holds the writer until every other
+	// one waits.
+	first := &chunkReq{ctx: ctx, id: ids[0], parts: [][]byte{[]byte("first")}, done: func(err error) {
+		close(entered)
+		<-release
+		results <- err
+	}}
+	w.submit(db, first)
+	<-entered
+	reqs := make([]*chunkReq, uploads)
+	errs := make([]error, uploads)
+	for i := 1; i < uploads; i++ {
+		reqs[i] = &chunkReq{ctx: ctx, id: ids[i], parts: [][]byte{big, []byte(fmt.Sprintf("chunk %4d", i))}, done: func(err error) {
+			errs[i] = err
+			results <- err
+		}}
+		w.submit(db, reqs[i])
+	}
+	close(release)
+	for range uploads {
+		<-results
+	}
+	if b, n := w.batches.Load(), w.batched.Load(); b != 3 || n != int64(uploads) {
+		t.Errorf("%d chunks stored in %d transactions, want %d in 3 (1, %d, 3)", n, b, uploads, full)
+	}
+	for i := 1; i < uploads; i++ {
+		if i == 7 {
+			if !errors.Is(errs[i], store.ErrNotFound) {
+				t.Errorf("the deleted upload's chunk: %v, want ErrNotFound", errs[i])
+			}
+			continue
+		}
+		if errs[i] != nil {
+			t.Errorf("chunk %d: %v", i, errs[i])
+			continue
+		}
+		rec, err := db.Recording(ctx, ids[i])
+		if err != nil || rec.Size != per || rec.Chunks != 1 {
+			t.Errorf("upload %d: %d bytes in %d chunks, %v; want %d in 1", i, rec.Size, rec.Chunks, err, per)
+			continue
+		}
+		c, err := db.OpenCapture(ctx, ids[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(c)
+		c.Close()
+		if want := append(big[:len(big):len(big)], fmt.Sprintf("chunk %4d", i)...); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("upload %d stored other bytes (%d, %v)", i, len(got), err)
+		}
+	}
 }

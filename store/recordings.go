@@ -352,57 +352,154 @@ func (db *DB) AppendChunk(ctx context.Context, id int64, data []byte) error {
 // received in small pieces; a thousand uploads waiting for the writer
 // need no contiguous copy each.
 func (db *DB) AppendChunkParts(ctx context.Context, id int64, parts ...[]byte) error {
-	n := 0
-	for _, p := range parts {
-		n += len(p)
+	batch := [1]ChunkAppend{{ID: id, Parts: parts}}
+	db.AppendChunks(ctx, batch[:])
+	return batch[0].Err
+}
+
+// ChunkAppend is one upload's next chunk for AppendChunks, given in parts
+// as to AppendChunkParts; Err is what became of it.
+type ChunkAppend struct {
+	ID    int64
+	Parts [][]byte
+	Err   error // set by AppendChunks: nil once stored
+}
+
+// AppendChunks stores several uploads' next chunks in one write
+// transaction (a group commit), each exactly as AppendChunkParts would,
+// and sets every entry's Err. An upload the store refuses (not found, no
+// longer receiving, a chunk over MaxChunkSize) fails alone; the others
+// are stored. When the transaction itself fails (a full disk, say), the
+// entries are tried again one transaction each, so that every one gets
+// its own error and none is lost for another's. One upload may have
+// several entries; they are stored in order.
+func (db *DB) AppendChunks(ctx context.Context, batch []ChunkAppend) {
+	todo := 0
+	for i := range batch {
+		e := &batch[i]
+		e.Err = nil
+		n := partsLen(e.Parts)
+		if n > MaxChunkSize {
+			e.Err = fmt.Errorf("store: append chunk to recording %d: %d bytes, more than %d: %w",
+				e.ID, n, MaxChunkSize, ErrInvalid)
+		} else if n > 0 {
+			todo++
+		}
 	}
-	if n == 0 {
-		return nil
+	if todo == 0 {
+		return
 	}
-	if n > MaxChunkSize {
-		return fmt.Errorf("store: append chunk to recording %d: %d bytes, more than %d: %w",
-			id, n, MaxChunkSize, ErrInvalid)
-	}
+	refused := make([]error, len(batch))
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		var seq, off int64
-		err := tx.QueryRowContext(ctx, `UPDATE recordings
-			SET size = size + ?1, nchunks = nchunks + 1, updated_at = ?2
-			WHERE id = ?3 AND state = ?4 AND sha256 = ''
-			RETURNING nchunks - 1, size - ?1`, n, db.nowMS(), id, StateReceiving).Scan(&seq, &off)
-		if errors.Is(err, sql.ErrNoRows) {
-			return recordingState(ctx, tx, id)
-		}
-		if err != nil {
-			return err
-		}
-		data := parts[0]
-		if len(parts) > 1 {
-			// Only write transactions run here, one at a time on the one
-			// write connection, so the buffer is the writer's alone.
-			db.chunkBuf = db.chunkBuf[:0]
-			for _, p := range parts {
-				db.chunkBuf = append(db.chunkBuf, p...)
+		clear(refused) // a retried transaction starts over
+		for i, e := range batch {
+			if e.Err != nil || partsLen(e.Parts) == 0 {
+				continue
 			}
-			data = db.chunkBuf
-		}
-		stored := data
-		dk, err := db.dataKey(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if dk != nil {
-			if stored, err = dk.SealTo(make([]byte, 0, sealed.SealedLen(len(data))), data, id, off); err != nil {
+			ok, err := db.appendChunk(ctx, tx, e.ID, e.Parts)
+			if err != nil {
 				return err
 			}
+			if !ok {
+				refused[i] = recordingState(ctx, tx, e.ID)
+			}
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO chunks (recording_id, seq, off, data) VALUES (?, ?, ?, ?)`,
-			id, seq, off, stored)
+		return nil
+	})
+	if err != nil && todo > 1 {
+		// Find who the failure belongs to: one transaction each.
+		for i := range batch {
+			if e := &batch[i]; e.Err == nil && partsLen(e.Parts) > 0 {
+				e.Err = db.appendChunkAlone(ctx, e.ID, e.Parts)
+			}
+		}
+		return
+	}
+	for i := range batch {
+		e := &batch[i]
+		switch {
+		case e.Err != nil || partsLen(e.Parts) == 0:
+		case err != nil:
+			e.Err = fmt.Errorf("store: append chunk to recording %d: %w", e.ID, err)
+		case refused[i] != nil:
+			e.Err = fmt.Errorf("store: append chunk to recording %d: %w", e.ID, refused[i])
+		}
+	}
+}
+
+// appendChunkAlone stores one chunk of at most MaxChunkSize bytes in a
+// transaction of its own.
+func (db *DB) appendChunkAlone(ctx context.Context, id int64, parts [][]byte) error {
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		ok, err := db.appendChunk(ctx, tx, id, parts)
+		if err == nil && !ok {
+			err = recordingState(ctx, tx, id)
+		}
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("store: append chunk to recording %d: %w", id, err)
 	}
 	return nil
+}
+
+func partsLen(parts [][]byte) int {
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	return n
+}
+
+// appendChunk stores the concatenation of parts (not empty, at most
+// MaxChunkSize bytes) as recording id's next chunk in tx. It reports false,
+// having changed nothing, when the recording is not receiving; an error
+// leaves tx to be rolled back.
+func (db *DB) appendChunk(ctx context.Context, tx *sql.Tx, id int64, parts [][]byte) (bool, error) {
+	n := partsLen(parts)
+	var seq, off int64
+	err := tx.QueryRowContext(ctx, `UPDATE recordings
+		SET size = size + ?1, nchunks = nchunks + 1, updated_at = ?2
+		WHERE id = ?3 AND state = ?4 AND sha256 = ''
+		RETURNING nchunks - 1, size - ?1`, n, db.nowMS(), id, StateReceiving).Scan(&seq, &off)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	var data []byte
+	for _, p := range parts {
+		if len(p) > 0 && data == nil {
+			data = p
+		} else if len(p) > 0 {
+			data = nil
+			break
+		}
+	}
+	if data == nil {
+		// Only write transactions run here, one at a time on the one
+		// write connection, so the buffer is the writer's alone; the
+		// driver has copied it once the statement ran.
+		db.chunkBuf = db.chunkBuf[:0]
+		for _, p := range parts {
+			db.chunkBuf = append(db.chunkBuf, p...)
+		}
+		data = db.chunkBuf
+	}
+	stored := data
+	dk, err := db.dataKey(ctx, tx, id)
+	if err != nil {
+		return false, err
+	}
+	if dk != nil {
+		if stored, err = dk.SealTo(make([]byte, 0, sealed.SealedLen(len(data))), data, id, off); err != nil {
+			return false, err
+		}
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO chunks (recording_id, seq, off, data) VALUES (?, ?, ?, ?)`,
+		id, seq, off, stored)
+	return err == nil, err
 }
 
 // FinishUpload ends an upload. With StateReceiving the capture is complete

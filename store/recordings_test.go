@@ -6,9 +6,12 @@ import (
 	"errors"
 	"io"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 func TestCaptureRoundTrip(t *testing.T) {
@@ -460,5 +463,132 @@ func TestAppendChunkParts(t *testing.T) {
 	got, err := io.ReadAll(c)
 	if err != nil || !bytes.Equal(got, want) {
 		t.Fatalf("stored %q (%v), want %q", got[:min(len(got), 40)], err, want[:40])
+	}
+}
+
+// readCapture returns recording id's stored capture.
+func readCapture(t *testing.T, db *DB, id int64) []byte {
+	t.Helper()
+	c, err := db.OpenCapture(context.Background(), id)
+	if err != nil {
+		t.Fatalf("open capture %d: %v", id, err)
+	}
+	defer c.Close()
+	b, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("read capture %d: %v", id, err)
+	}
+	return b
+}
+
+// TestAppendChunks: several uploads' chunks stored in one transaction
+// each land as AppendChunkParts would store them; an entry the store
+// refuses fails alone, with its own error, and the others are stored.
+func TestAppendChunks(t *testing.T) {
+	t.Parallel()
+	db, _ := openTest(t)
+	ctx := context.Background()
+	begin := func(name string) int64 {
+		id, _, err := db.BeginUpload(ctx, "pbx.example", name, FileName{RegName: "alice"}, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	a, b, done := begin("a.pcap"), begin("b.pcap"), begin("done.pcap")
+	if err := db.AppendChunk(ctx, done, []byte("all of it")); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.FinishUpload(ctx, done, StateReceiving, sumHex([]byte("all of it"))); err != nil {
+		t.Fatal(err)
+	}
+	batch := []ChunkAppend{
+		{ID: a, Parts: [][]byte{[]byte("a1"), []byte("-a2")}},
+		{ID: done, Parts: [][]byte{[]byte("too late")}},
+		{ID: b, Parts: [][]byte{bytes.Repeat([]byte{'b'}, 9000)}},
+		{ID: 999999, Parts: [][]byte{[]byte("nobody")}},
+		{ID: a, Parts: [][]byte{nil, []byte("|a3")}}, // the same upload again: in order
+		{ID: b, Parts: [][]byte{make([]byte, MaxChunkSize), []byte("x")}},
+		{ID: b, Parts: [][]byte{nil}},
+	}
+	db.AppendChunks(ctx, batch)
+	for i, want := range []error{nil, ErrState, nil, ErrNotFound, nil, ErrInvalid, nil} {
+		if got := batch[i].Err; (want == nil) != (got == nil) || (want != nil && !errors.Is(got, want)) {
+			t.Errorf("entry %d (recording %d): %v, want %v", i, batch[i].ID, got, want)
+		}
+	}
+	for _, c := range []struct {
+		id     int64
+		want   []byte
+		chunks int64
+	}{
+		{a, []byte("a1-a2|a3"), 2},
+		{b, bytes.Repeat([]byte{'b'}, 9000), 1},
+		{done, []byte("all of it"), 1},
+	} {
+		rec, err := db.Recording(ctx, c.id)
+		if err != nil || rec.Chunks != c.chunks || rec.Size != int64(len(c.want)) {
+			t.Errorf("recording %d: %d chunks, %d bytes, %v; want %d chunks, %d bytes", c.id, rec.Chunks, rec.Size, err, c.chunks, len(c.want))
+		}
+		if got := readCapture(t, db, c.id); !bytes.Equal(got, c.want) {
+			t.Errorf("recording %d holds %q, want %q", c.id, got[:min(len(got), 40)], c.want[:min(len(c.want), 40)])
+		}
+	}
+	// Nothing to store is no transaction and no error.
+	empty := []ChunkAppend{{ID: a}, {ID: 999999, Parts: [][]byte{nil}}}
+	db.AppendChunks(ctx, empty)
+	if empty[0].Err != nil || empty[1].Err != nil {
+		t.Errorf("empty entries: %v, %v", empty[0].Err, empty[1].Err)
+	}
+}
+
+// TestAppendChunksFailureIsolated: when one entry fails the whole
+// transaction (here a sealed capture whose key is not configured), the
+// others are stored all the same, each in a transaction of its own, and
+// only that one reports the failure.
+func TestAppendChunksFailureIsolated(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "rec.db")
+	db, err := OpenOptions(ctx, path, testLogger(t), Options{BcryptCost: bcrypt.MinCost, MasterKey: testKey(t, 7)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealedID, _, err := db.BeginUpload(ctx, "pbx.example", "sealed.pcap", FileName{RegName: "alice"}, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err = OpenOptions(ctx, path, testLogger(t), Options{BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var ids []int64
+	for _, name := range []string{"one.pcap", "two.pcap"} {
+		id, _, err := db.BeginUpload(ctx, "pbx.example", name, FileName{RegName: "alice"}, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	batch := []ChunkAppend{
+		{ID: ids[0], Parts: [][]byte{[]byte("first")}},
+		{ID: sealedID, Parts: [][]byte{[]byte("cannot be sealed")}},
+		{ID: ids[1], Parts: [][]byte{[]byte("sec"), []byte("ond")}},
+	}
+	db.AppendChunks(ctx, batch)
+	if batch[0].Err != nil || batch[2].Err != nil || !errors.Is(batch[1].Err, ErrUnreadable) {
+		t.Fatalf("errors %v, %v, %v; want nil, ErrUnreadable, nil", batch[0].Err, batch[1].Err, batch[2].Err)
+	}
+	for i, want := range []string{"first", "second"} {
+		if got := readCapture(t, db, ids[i]); string(got) != want {
+			t.Errorf("recording %d holds %q, want %q", ids[i], got, want)
+		}
+	}
+	if rec, err := db.Recording(ctx, sealedID); err != nil || rec.Size != 0 || rec.Chunks != 0 {
+		t.Errorf("the failed upload: %d bytes in %d chunks, %v; want nothing stored", rec.Size, rec.Chunks, err)
 	}
 }

@@ -614,19 +614,22 @@ func (m *monitor) report(out io.Writer) {
 	wall := last.at.Sub(first.at)
 	var peakCPU float64
 	var peakRSS int64
+	var peakAt time.Duration
 	for i := 1; i < len(m.samples); i++ {
 		a, b := m.samples[i-1], m.samples[i]
 		if d := b.at.Sub(a.at); d >= m.every/2 {
 			peakCPU = max(peakCPU, float64(b.cpu-a.cpu)/float64(d))
 		}
-		peakRSS = max(peakRSS, b.rss)
+		if b.rss > peakRSS {
+			peakRSS, peakAt = b.rss, b.at.Sub(first.at)
+		}
 	}
 	fmt.Fprintf(out, "server CPU: %.1f%% of one core on average (%.1f%% of the machine's %d cores), peak %.1f%% over %v\n",
 		100*float64(last.cpu-first.cpu)/float64(wall), 100*float64(last.cpu-first.cpu)/float64(wall)/float64(cores()),
 		cores(), 100*peakCPU, m.every)
 	q := func(f float64) int64 { return m.samples[int(f*float64(len(m.samples)-1))].rss >> 20 }
-	fmt.Fprintf(out, "server RSS: start %d MiB, 25%% %d, 50%% %d, 75%% %d, end %d MiB, peak %d MiB\n",
-		q(0), q(0.25), q(0.5), q(0.75), q(1), peakRSS>>20)
+	fmt.Fprintf(out, "server RSS: start %d MiB, 25%% %d, 50%% %d, 75%% %d, end %d MiB, peak %d MiB (%v after the start of the calls)\n",
+		q(0), q(0.25), q(0.5), q(0.75), q(1), peakRSS>>20, peakAt.Round(m.every))
 }
 
 // readProc reads utime+stime and the resident set size of the process.
