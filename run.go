@@ -405,8 +405,9 @@ func runConvert(args []string, stdout io.Writer) error {
 		// twice, and a constant set of buffers): a collection during it is
 		// CPU, page faults and thread wake-ups for nothing. The default of
 		// 100 collects a ten-minute call's 5 MB heap; this lets the heap
-		// grow to convertGCPercent more than what is live first.
-		debug.SetGCPercent(convertGCPercent)
+		// grow to convertGCPercent more than what is live first. The old
+		// setting is back on return (Run is also called in-process).
+		defer debug.SetGCPercent(debug.SetGCPercent(convertGCPercent))
 	}
 	open, cleanup, err := fileOpener(args[0])
 	if err != nil {
