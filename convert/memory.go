@@ -47,12 +47,6 @@ type datagram struct {
 
 type addrPair struct{ src, dst netip.AddrPort }
 
-// is reports whether p and q are the same pair, looking at the ports
-// first: a call's two directions swap them, so that is where they differ.
-func (p *addrPair) is(q *addrPair) bool {
-	return p.src.Port() == q.src.Port() && p.dst.Port() == q.dst.Port() && *p == *q
-}
-
 // NewIndexed checks that data starts like a capture (classic pcap or
 // pcapng) and returns it ready to be parsed by its first pass. A capture
 // that ends early or holds a malformed record is read up to there, and
@@ -112,9 +106,9 @@ func (s *indexingSource) Next() (media.Packet, error) {
 	ap := addrPair{p.Src, p.Dst}
 	var pi uint32
 	switch {
-	case len(s.plist) > 0 && s.plist[s.recent[0]].is(&ap):
+	case len(s.plist) > 0 && s.plist[s.recent[0]] == ap:
 		pi = s.recent[0]
-	case len(s.plist) > 0 && s.plist[s.recent[1]].is(&ap):
+	case len(s.plist) > 0 && s.plist[s.recent[1]] == ap:
 		pi = s.recent[1]
 	default:
 		var ok bool

@@ -177,12 +177,11 @@ func (e *engine) feed(p *Packet) {
 }
 
 // lookup returns the stream of key or nil. A call has few streams: up to
-// eight are compared directly, which is cheaper than hashing the key, and
-// their SSRCs first, which is cheaper than comparing addresses.
+// eight are compared directly, which is cheaper than hashing the key.
 func (e *engine) lookup(key streamKey) *stream {
 	if len(e.list) <= 8 {
 		for _, s := range e.list {
-			if s.key.ssrc == key.ssrc && s.key == key {
+			if s.key == key {
 				return s
 			}
 		}
