@@ -5,9 +5,10 @@
 #   bench/convert.sh [-n ROUNDS] [-p PACKETS] [-b BINARY]
 #
 # Builds the recordings binary as the released one is built (CGO_ENABLED=0;
-# or uses BINARY, e.g. an older build to compare with) and bench/gencall, generates the capture
-# (PACKETS per direction, default 30000 = ten minutes, 60,000 RTP packets;
-# internal/callgen: SIP INVITE with SDP, PCMA one way, PCMU the other),
+# or uses BINARY, e.g. an older build to compare with) and bench/gencall,
+# generates the capture (PACKETS per direction, default 30000 = ten
+# minutes, 60,000 RTP packets; internal/callgen: SIP INVITE with SDP, PCMA
+# one way, PCMU the other),
 # installs tshark with apt-get when missing, and then in ROUNDS rounds
 # (default 9) runs, one after the other,
 #
