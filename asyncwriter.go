@@ -20,7 +20,7 @@ type asyncWriter struct {
 }
 
 // asyncBufSize is the size of each of the two buffers.
-const asyncBufSize = 1 << 20
+const asyncBufSize = 1 << 18
 
 func newAsyncWriter(w io.Writer) *asyncWriter {
 	a := &asyncWriter{cur: make([]byte, 0, asyncBufSize), full: make(chan []byte, 1),
@@ -56,6 +56,15 @@ func (a *asyncWriter) Write(p []byte) (int, error) {
 		return 0, errors.New("write after close")
 	}
 	n := len(p)
+	if n > 0 && len(a.cur) < cap(a.cur) && n <= cap(a.cur)-len(a.cur) && &p[0] == &a.cur[:len(a.cur)+1][len(a.cur)] {
+		// p is what AvailableBuffer lent, filled in place: no copy.
+		a.cur = a.cur[:len(a.cur)+n]
+		if len(a.cur) == cap(a.cur) {
+			a.full <- a.cur
+			a.cur = <-a.free
+		}
+		return n, nil
+	}
 	for len(p) > 0 {
 		c := copy(a.cur[len(a.cur):cap(a.cur)], p)
 		a.cur, p = a.cur[:len(a.cur)+c], p[c:]
@@ -65,6 +74,13 @@ func (a *asyncWriter) Write(p []byte) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// AvailableBuffer returns an empty buffer over the free space of the
+// current buffer (as bufio.Writer's does): a caller that appends to it and
+// passes the result to the next Write saves that Write its copy.
+func (a *asyncWriter) AvailableBuffer() []byte {
+	return a.cur[len(a.cur):len(a.cur)]
 }
 
 // Close writes what is buffered, waits for the writes, and returns the

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -32,8 +33,13 @@ func TestConvertAndInspect(t *testing.T) {
 	}
 	out := filepath.Join(dir, "call.wav")
 	var stdout bytes.Buffer
+	// convert sets its own GOGC; the caller's is back afterwards.
+	defer debug.SetGCPercent(debug.SetGCPercent(137))
 	if err := Run(context.Background(), []string{"convert", in, out}, &stdout, &stdout); err != nil {
 		t.Fatal(err)
+	}
+	if p := debug.SetGCPercent(137); p != 137 {
+		t.Fatalf("GOGC after convert is %d, not the caller's 137", p)
 	}
 	wav, err := os.ReadFile(out)
 	if err != nil {

@@ -83,43 +83,61 @@ func (d *G711) Decode(dst []int16, payload []byte) (int, error) {
 	if len(dst) < len(payload) {
 		return 0, ErrShortBuffer
 	}
-	dst = dst[:len(payload)]
+	n := len(payload)
+	dst = dst[:n]
 	t := &d.table
-	// Eight samples per step: one bounds check for eight loads and stores.
-	i := 0
-	for ; i+8 <= len(payload); i += 8 {
-		b, o := payload[i:i+8:i+8], dst[i:i+8:i+8]
-		o[0], o[1], o[2], o[3] = t[b[0]], t[b[1]], t[b[2]], t[b[3]]
-		o[4], o[5], o[6], o[7] = t[b[4]], t[b[5]], t[b[6]], t[b[7]]
+	// Eight samples per step, written as DecodeInterleaved's.
+	for len(payload) >= 8 {
+		b, o := (*[8]byte)(payload), (*[8]int16)(dst)
+		o[0] = t[b[0]]
+		o[1] = t[b[1]]
+		o[2] = t[b[2]]
+		o[3] = t[b[3]]
+		o[4] = t[b[4]]
+		o[5] = t[b[5]]
+		o[6] = t[b[6]]
+		o[7] = t[b[7]]
+		payload, dst = payload[8:], dst[8:]
 	}
-	for ; i < len(payload); i++ {
-		dst[i] = t[payload[i]]
+	for i, c := range payload {
+		dst[i] = t[c]
 	}
-	return len(payload), nil
+	return n, nil
 }
 
 // DecodeInterleaved expands every payload byte into one sample, sample k
 // at dst[2k] (see InterleavedDecoder).
 func (d *G711) DecodeInterleaved(dst []int16, payload []byte) (int, error) {
-	if len(payload) == 0 {
+	n := len(payload)
+	if n == 0 {
 		return 0, nil
 	}
-	if len(dst) < 2*len(payload)-1 {
+	if len(dst) < 2*n-1 {
 		return 0, ErrShortBuffer
 	}
-	dst = dst[:2*len(payload)-1]
+	dst = dst[:2*n-1]
 	t := &d.table
-	// Eight samples per step: one bounds check for eight loads and stores.
-	i := 0
-	for ; i+8 <= len(payload); i += 8 {
-		b, o := payload[i:i+8:i+8], dst[2*i:2*i+15:2*i+15]
-		o[0], o[2], o[4], o[6] = t[b[0]], t[b[1]], t[b[2]], t[b[3]]
-		o[8], o[10], o[12], o[14] = t[b[4]], t[b[5]], t[b[6]], t[b[7]]
+	// Eight samples per step, with one bounds check for them, one
+	// statement each (a tuple assignment computes every address first) and
+	// the slices advanced rather than indexed, so that all eight are
+	// addressed from one register: three instructions a sample. The step
+	// needs 17 elements of dst left to advance past its 16.
+	for len(payload) > 8 {
+		b, o := (*[8]byte)(payload), (*[17]int16)(dst)
+		o[0] = t[b[0]]
+		o[2] = t[b[1]]
+		o[4] = t[b[2]]
+		o[6] = t[b[3]]
+		o[8] = t[b[4]]
+		o[10] = t[b[5]]
+		o[12] = t[b[6]]
+		o[14] = t[b[7]]
+		payload, dst = payload[8:], dst[16:]
 	}
-	for ; i < len(payload); i++ {
-		dst[2*i] = t[payload[i]]
+	for i, c := range payload {
+		dst[2*i] = t[c]
 	}
-	return len(payload), nil
+	return n, nil
 }
 
 // Conceal writes 10 ms of silence: G.711 itself defines no concealment

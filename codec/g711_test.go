@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"os"
+	"slices"
 	"testing"
 )
 
@@ -148,14 +149,24 @@ func TestSnapshotters(t *testing.T) {
 func TestG711DecodeInterleaved(t *testing.T) {
 	t.Parallel()
 	for _, d := range []*G711{NewPCMA(), NewPCMU()} {
-		for _, n := range []int{0, 1, 7, 8, 9, 160, 257} {
+		for _, n := range []int{0, 1, 7, 8, 9, 15, 16, 17, 160, 257} {
 			payload := make([]byte, n)
 			for i := range payload {
 				payload[i] = byte(i*37 + n)
 			}
-			want := make([]int16, n)
-			if _, err := d.Decode(want, payload); err != nil {
+			// Byte by byte (Decode's one-sample path), and Decode of the
+			// whole payload must agree.
+			want, whole := make([]int16, n), make([]int16, n)
+			for i := range payload {
+				if _, err := d.Decode(want[i:i+1], payload[i:i+1]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := d.Decode(whole, payload); err != nil {
 				t.Fatal(err)
+			}
+			if !slices.Equal(whole, want) {
+				t.Fatalf("%s n=%d: Decode of the payload differs from byte by byte", d.Name(), n)
 			}
 			dst := make([]int16, 2*n+1)
 			for i := range dst {

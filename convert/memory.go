@@ -123,14 +123,43 @@ func (s *indexingSource) Next() (media.Packet, error) {
 	}
 	off := s.captureSource.off
 	if len(s.recs) == cap(s.recs) {
-		// Grow once to what the rest of the capture holds at the average
-		// record size so far, not by doubling and copying.
-		est := int64(len(s.recs)+1) * int64(len(s.x.data)) / max(off+int64(len(p.Payload)), 1)
-		s.recs = slices.Grow(s.recs, int(min(max(est+est/16+64, int64(2*len(s.recs))), int64(len(s.x.data)/16+1)))-len(s.recs))
+		s.grow(off + int64(len(p.Payload)))
 	}
 	s.recs = append(s.recs, datagram{sec: p.Time.Unix(), off: off,
 		nsec: uint32(p.Time.Nanosecond()), n: uint32(len(p.Payload)), pair: pi})
 	return p, nil
+}
+
+// minIndexedRecord is the fewest capture bytes per indexed datagram the
+// first estimate of the index size assumes: a classic pcap record of an
+// Ethernet, IPv4 and UDP header around an RTP header and 8 bytes of payload
+// (16+14+20+8+12+8). Fewer real records cost only address space.
+const minIndexedRecord = 78
+
+// maxFirstIndex caps the first estimate (in records, 32 MB of index); a
+// larger capture grows the index from there at its average record size.
+const maxFirstIndex = 1 << 20
+
+// grow makes room for the rest of the capture's datagrams, read up to
+// offset end so far: first for a capture of the smallest RTP records, after
+// that at the average record size so far. The new index is allocated
+// without being filled (a large allocation of fresh memory is not
+// cleared), so its pages are touched only as records are appended, and
+// only the records so far are copied; growing by append would clear the
+// whole new capacity at once.
+func (s *indexingSource) grow(end int64) {
+	size := int64(len(s.x.data))
+	var est int64
+	if len(s.recs) == 0 {
+		est = min(size/minIndexedRecord+1, maxFirstIndex)
+	} else {
+		est = int64(len(s.recs)) * size / max(end, 1)
+		est += est/8 + 64
+	}
+	est = max(est, int64(len(s.recs))+int64(len(s.recs))/4+64)
+	recs := make([]datagram, len(s.recs), est)
+	copy(recs, s.recs)
+	s.recs = recs
 }
 
 // publish makes the index complete at the end of the walk (err is io.EOF

@@ -129,6 +129,33 @@ func TestIndexedSameAsStream(t *testing.T) {
 			w.WritePacket(eth, p.Timestamp, pcaptest.EthernetIPv4UDP(netip.MustParseAddrPort("192.0.2.10:1"), netip.MustParseAddrPort("192.0.2.20:2"), nil)[:20])
 		}
 	}
+	// Empty UDP datagrams (58-byte records, smaller than the first
+	// estimate of the index assumes) around the call's packets: the index
+	// grows several times while the first pass reads.
+	var tiny bytes.Buffer
+	tw, err := pcap.NewWriter(&tiny, pcap.LinkEthernet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err = pcap.NewReader(bytes.NewReader(callgen.Default(300).Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty := pcaptest.EthernetIPv4UDP(netip.MustParseAddrPort("192.0.2.10:1"), netip.MustParseAddrPort("192.0.2.20:2"), nil)
+	for {
+		p, err := r.Next()
+		if err != nil {
+			break
+		}
+		for range 40 {
+			if err := tw.WritePacket(p.Timestamp, empty); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := tw.WritePacket(p.Timestamp, p.Data); err != nil {
+			t.Fatal(err)
+		}
+	}
 	corrupt := bytes.Clone(call)
 	corrupt[len(call)/2+8] = 0xff // a record length far too large: the capture ends there
 
@@ -141,6 +168,7 @@ func TestIndexedSameAsStream(t *testing.T) {
 		{"g729", g729.Bytes()},
 		{"loss", lossy.Bytes()},
 		{"pcapng", ng.Bytes()},
+		{"tiny datagrams", tiny.Bytes()},
 		{"cut", call[:len(call)*2/3+5]},
 		{"corrupt", corrupt},
 		{"header only", call[:24]},

@@ -105,10 +105,11 @@ func (t *timeline) span(ch int, pos, n int64) (dst []int16, ok bool) {
 	if i+n > t.size {
 		return nil, false
 	}
+	set := t.set[ch]
 	for k := i; k < i+n; {
 		b := uint(k & 63)
 		m := min(64-int64(b), i+n-k)
-		if t.set[ch][k>>6]&((^uint64(0)>>(64-uint(m)))<<b) != 0 {
+		if set[k>>6]&((^uint64(0)>>(64-uint(m)))<<b) != 0 {
 			return nil, false
 		}
 		k += m
@@ -121,10 +122,11 @@ func (t *timeline) span(ch int, pos, n int64) (dst []int16, ok bool) {
 func (t *timeline) mark(ch int, pos, n int64) {
 	t.note(pos, n)
 	i := pos % t.size
+	set := t.set[ch] // loaded once: the stores below do not reload it
 	for k := i; k < i+n; {
 		b := uint(k & 63)
 		m := min(64-int64(b), i+n-k)
-		t.set[ch][k>>6] |= (^uint64(0) >> (64 - uint(m))) << b
+		set[k>>6] |= (^uint64(0) >> (64 - uint(m))) << b
 		k += m
 	}
 }

@@ -38,25 +38,59 @@ func WAVHeader(sampleRate, channels int, frames int64) []byte {
 }
 
 // WAVSink is a PCMSink writing little-endian 16-bit samples to a writer
-// through its own 64 KiB buffer (converted in place, copied once). Call
-// Flush at the end.
+// through its own 64 KiB buffer (converted in place, copied once). A writer
+// that offers its own buffer (AvailableBuffer, as bufio.Writer does) gets
+// the samples converted straight into it instead. Call Flush at the end.
 type WAVSink struct {
 	w   io.Writer
-	buf []byte
+	buf []byte // allocated at the first write that needs it
 	n   int
 	err error
 }
 
+// availableBufferer is a writer that lends its free buffer space: the
+// returned empty slice is appended to and handed to the writer's next Write
+// (bufio.Writer, bytes.Buffer and the convert command's output writer).
+type availableBufferer interface {
+	AvailableBuffer() []byte
+}
+
 // NewWAVSink returns a sink writing samples (no header) to w.
 func NewWAVSink(w io.Writer) *WAVSink {
-	return &WAVSink{w: w, buf: make([]byte, 64<<10)}
+	return &WAVSink{w: w}
 }
 
 // WriteFrames writes interleaved samples.
 func (s *WAVSink) WriteFrames(stereo []int16) error {
+	ab, lends := s.w.(availableBufferer)
 	for len(stereo) > 0 {
 		if s.err != nil {
 			return s.err
+		}
+		if lends {
+			// Whatever room is lent is used: a writer that lends its
+			// buffer's remainder lends a fresh one after that is full.
+			// Samples kept in the sink's own buffer while it lent none go
+			// first.
+			if b := ab.AvailableBuffer(); cap(b) >= 2 {
+				if s.n > 0 {
+					if err := s.Flush(); err != nil {
+						return err
+					}
+					continue
+				}
+				n := min(len(stereo), cap(b)/2)
+				b = b[:2*n]
+				putPCM16(b, stereo[:n])
+				if err := s.write(b); err != nil {
+					return err
+				}
+				stereo = stereo[n:]
+				continue
+			}
+		}
+		if s.buf == nil {
+			s.buf = make([]byte, 64<<10)
 		}
 		if s.n == len(s.buf) {
 			if err := s.Flush(); err != nil {
@@ -76,14 +110,21 @@ func (s *WAVSink) Flush() error {
 	if s.err != nil || s.n == 0 {
 		return s.err
 	}
-	n, err := s.w.Write(s.buf[:s.n])
-	if err == nil && n < s.n {
-		err = io.ErrShortWrite
-	}
-	if err != nil {
-		s.err = err
+	if err := s.write(s.buf[:s.n]); err != nil {
 		return err
 	}
 	s.n = 0
 	return nil
+}
+
+// write writes b to the underlying writer, keeping the first error.
+func (s *WAVSink) write(b []byte) error {
+	n, err := s.w.Write(b)
+	if err == nil && n < len(b) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		s.err = err
+	}
+	return err
 }

@@ -24,7 +24,16 @@ type classicState struct {
 	linkType LinkType
 	snaplen  uint32
 	nano     bool
+	big      bool // big-endian file (r.order is binary.BigEndian)
 	recLen   int
+}
+
+// u32 reads the file's byte order at b without calling through r.order.
+func (c *classicState) u32(b []byte) uint32 {
+	if c.big {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
 }
 
 // startClassic reads a classic pcap file header whose magic number, read
@@ -64,6 +73,7 @@ func (r *Reader) startClassic(m uint32) error {
 		snaplen:  r.order.Uint32(h[12:]),
 		linkType: LinkType(r.order.Uint32(h[16:]) & linkTypeMask),
 		nano:     nano,
+		big:      r.order == binary.BigEndian,
 		recLen:   recLen,
 	}
 	return nil
@@ -71,15 +81,22 @@ func (r *Reader) startClassic(m uint32) error {
 
 func (r *Reader) nextClassic() (Packet, error) {
 	c := &r.classic
-	h := r.hdr[:c.recLen]
 	start := r.offset
-	if err := r.readFull(h, "record header"); err != nil {
-		return Packet{}, err
+	var h []byte
+	if r.inMem && start >= 0 && start <= int64(len(r.mem))-int64(c.recLen) {
+		// In memory, the header is read where it lies, not copied.
+		h = r.mem[start : start+int64(c.recLen)]
+		r.offset += int64(c.recLen)
+	} else {
+		h = r.hdr[:c.recLen]
+		if err := r.readFull(h, "record header"); err != nil {
+			return Packet{}, err
+		}
 	}
-	sec := r.order.Uint32(h[0:])
-	frac := r.order.Uint32(h[4:])
-	capLen := r.order.Uint32(h[8:])
-	origLen := r.order.Uint32(h[12:])
+	sec := c.u32(h[0:])
+	frac := c.u32(h[4:])
+	capLen := c.u32(h[8:])
+	origLen := c.u32(h[12:])
 	if capLen > MaxCaptureLen {
 		return Packet{}, fmt.Errorf("%w: record %d at offset %d: captured length %d exceeds %d",
 			ErrTooLarge, r.count+1, start, capLen, MaxCaptureLen)
