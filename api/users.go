@@ -69,7 +69,8 @@ type userJSON struct {
 	// page sends the user to; absent when the instance serves any domain
 	// (the page then uses the host name).
 	AppDomain string `json:"app_domain,omitempty"`
-	// AdminDomain: of the signed-in administrator (GET /api/me, GetMe),
+	// AdminDomain: of the signed-in administrator (GET /api/me, GET
+	// /api/session, POST /api/login, GetMe),
 	// the domain they administer when it is not every domain (several
 	// domains configured and the account of one of them): the
 	// instance-wide parts of the admin API (credentials, instance
@@ -103,7 +104,7 @@ func userView(u store.User) userJSON {
 // own domain comes first; else the request's host name when it is a
 // served domain; else the first served domain.
 func (s *Server) signInView(u store.User, r *http.Request) userJSON {
-	v := userView(u)
+	v := s.meView(u)
 	vals := s.set.Values()
 	if len(vals.Domains) == 0 {
 		return v
