@@ -115,6 +115,11 @@ func TestDomainAdminMatrix(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	// a.example is named, so that b.example's name is missing (a problem
+	// of b.example's).
+	if err := a.Settings.Set(a.Ctx, "admin", map[string]string{"pbx_name@a.example": "pbx-a"}); err != nil {
+		t.Fatal(err)
+	}
 	// b.example's PBX is connected: its connection and licences are b's.
 	ctx := ctxMinute(t)
 	sim := pbxsim.New(pbxsim.Options{URL: "ws://" + a.Addr + "/b.example/recordings/innovaphone-recordings",
@@ -350,6 +355,36 @@ func TestDomainAdminMatrix(t *testing.T) {
 	}
 	if r := rootWS.call("GetAudit", nil); !strings.Contains(mustJSON(t, r), "peer-of-b") {
 		t.Errorf("admin's audit lacks b.example's: %v", r)
+	}
+
+	// The details of /healthz are the instance's too.
+	if code, body := do("ada", "GET", "/healthz", ""); code != http.StatusOK || strings.TrimSpace(body) != `{"status":"ok"}` {
+		t.Errorf("ada: /healthz: %d %.200s, want the status only", code, body)
+	}
+	if _, body := do("admin", "GET", "/healthz", ""); !strings.Contains(body, "database") {
+		t.Errorf("admin: /healthz without details: %.200s", body)
+	}
+
+	// The PbxStatus push: b.example's PBX drops; ada is told of her
+	// domain's PBX only, admin of both.
+	for _, c := range []*wsClientConn{adaWS, rootWS} {
+		if r := c.call("Subscribe", nil); errOf(r) != "" {
+			t.Fatalf("subscribe: %v", r)
+		}
+	}
+	sim.Drop()
+	for who, c := range map[string]*wsClientConn{"ada": adaWS, "admin": rootWS} {
+		for {
+			m := c.next()
+			if m["mt"] != "PbxStatus" {
+				continue
+			}
+			raw := mustJSON(t, m)
+			if got := strings.Contains(raw, "b.example"); got != (who == "admin") {
+				t.Errorf("%s's PbxStatus push shows b.example: %v: %.400s", who, got, raw)
+			}
+			break
+		}
 	}
 }
 

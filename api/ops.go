@@ -152,6 +152,7 @@ func (s *Server) adminStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	if own != "" {
 		st.Replica = replica.Status{State: "hidden"}
+		st.Health.Problems = s.problemsOf(st.Health.Problems, own)
 	}
 	if n, err := s.db.FreeSize(r.Context()); err == nil {
 		st.DatabaseFree = n

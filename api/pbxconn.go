@@ -286,7 +286,12 @@ func (s *Server) pbxStatusOf(all pbxStatusJSON, domain string) pbxStatusJSON {
 // and the PBX connections'. An administrator of a domain (adminDomain
 // domain) is not shown those of the other configured domains.
 func (s *Server) problems(domain string) []string {
-	all := append(append([]string{}, s.set.Problems()...), s.pbxHub.Problems()...)
+	return s.problemsOf(append(append([]string{}, s.set.Problems()...), s.pbxHub.Problems()...), domain)
+}
+
+// problemsOf leaves out of all the problems of the configured domains
+// other than domain ("": none left out).
+func (s *Server) problemsOf(all []string, domain string) []string {
 	if domain == "" {
 		return all
 	}
