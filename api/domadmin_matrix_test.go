@@ -208,6 +208,8 @@ func TestDomainAdminMatrix(t *testing.T) {
 		{mt: "GetAudit", scope: ownDomain, want: "gone-of-a"},
 		{mt: "PreviewSettings", params: map[string]any{"domain": "b.example", "changes": map[string]any{"retention_days": 1}},
 			scope: otherDomain, adaErr: "a.example"},
+		{mt: "PreviewSettings", params: map[string]any{"changes": map[string]any{"licence_count": 0}},
+			scope: otherDomain, adaErr: "instance-wide"},
 		// Not an admin request, but admins get the developer log.
 		{mt: "GetLogs", scope: ownDomain, want: "log-of-a"},
 	}

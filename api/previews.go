@@ -115,6 +115,13 @@ func (s *Server) wsPreviewSettings(ctx context.Context, _ *wsClient, u store.Use
 	if err != nil {
 		return nil, err
 	}
+	if _, ok := req.Changes["licence_count"]; ok {
+		// The licence count is the instance's (PUT /api/admin/licences),
+		// and its preview counts every domain's recordings.
+		if err := s.instanceWide(u); err != nil {
+			return nil, err
+		}
+	}
 	req.Domain = d
 	return s.previewSettings(ctx, req)
 }
