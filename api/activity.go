@@ -191,14 +191,17 @@ func (s *Server) activity(ctx context.Context, u store.User, req activityRequest
 }
 
 // audit is the whole trail for an administrator, filtered.
-func (s *Server) audit(ctx context.Context, req auditRequest) (auditResult, error) {
+func (s *Server) audit(ctx context.Context, admin store.User, req auditRequest) (auditResult, error) {
 	if err := checkAuditLimit(req.Limit); err != nil {
 		return auditResult{}, err
 	}
 	if req.RecordingID < 0 {
 		return auditResult{}, badRequest("recording_id must be a positive number")
 	}
-	f := store.AuditFilter{By: req.User, Action: req.Action, Recording: req.RecordingID, Cursor: req.Cursor, Limit: req.Limit}
+	// An administrator of a domain sees the entries about that domain's
+	// recordings only (docs/pbx.md, Domains).
+	f := store.AuditFilter{By: req.User, Action: req.Action, Recording: req.RecordingID, Cursor: req.Cursor, Limit: req.Limit,
+		Domain: s.managedDomain(admin)}
 	var err error
 	if f.From, err = parseTime(req.From); err != nil {
 		return auditResult{}, badRequest("from: %v", err)
@@ -251,7 +254,7 @@ func (s *Server) restAudit(w http.ResponseWriter, r *http.Request) {
 		}
 		req.RecordingID = id
 	}
-	out, err := s.audit(r.Context(), req)
+	out, err := s.audit(r.Context(), userFrom(r.Context()), req)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -267,12 +270,12 @@ func (s *Server) wsGetActivity(ctx context.Context, _ *wsClient, u store.User, b
 	return s.activity(ctx, u, req)
 }
 
-func (s *Server) wsGetAudit(ctx context.Context, _ *wsClient, _ store.User, body []byte) (any, error) {
+func (s *Server) wsGetAudit(ctx context.Context, _ *wsClient, u store.User, body []byte) (any, error) {
 	var req auditRequest
 	if err := decodeBody(body, &req); err != nil {
 		return nil, err
 	}
-	return s.audit(ctx, req)
+	return s.audit(ctx, u, req)
 }
 
 // wsPlayed notes that u started playing a recording (the player may have

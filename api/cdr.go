@@ -197,7 +197,8 @@ func (s *Server) listCDRs(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	recs, err := s.db.CDRs(r.Context(), before, limit)
+	// An administrator of a domain sees the CDRs posted under it only.
+	recs, err := s.db.CDRsIn(r.Context(), s.managedDomain(userFrom(r.Context())), before, limit)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"recordings/store"
@@ -112,3 +113,16 @@ const (
 	LoginMaxFails = throttleFree
 	LoginWindow   = throttleMaxDelay
 )
+
+// AdminWSMessages lists the websocket requests only administrators may
+// make, sorted (the domain-administrator matrix must decide each).
+func AdminWSMessages() []string {
+	var out []string
+	for mt, h := range wsHandlers {
+		if h.admin {
+			out = append(out, mt)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

@@ -2,6 +2,8 @@ package api
 
 import (
 	"net/http"
+
+	"recordings/store"
 )
 
 type licencesJSON struct {
@@ -24,7 +26,10 @@ var errLicencesFromPBX = &clientError{status: http.StatusConflict,
 // getLicences reports the licence situation, including how many
 // recordings of users without a licence the next start-up will delete.
 func (s *Server) getLicences(w http.ResponseWriter, r *http.Request) {
-	st, err := s.db.Licences(r.Context())
+	// An administrator of a domain sees their domain's accounts and
+	// recordings (the licence count is the instance's).
+	d := s.managedDomain(userFrom(r.Context()))
+	st, err := s.db.LicencesIn(r.Context(), d)
 	if err != nil {
 		s.internalError(w, r, err)
 		return
@@ -37,7 +42,7 @@ func (s *Server) getLicences(w http.ResponseWriter, r *http.Request) {
 	out := licencesJSON{Configured: st.Configured, Count: st.Count, Assigned: st.Assigned, ToPurge: st.ToPurge,
 		Protected: st.Protected, Licensed: []string{}, FromPBX: s.set.PBXExpected()}
 	for _, u := range users {
-		if u.Licensed {
+		if u.Licensed && store.InDomain(d, u.Domain) {
 			out.Licensed = append(out.Licensed, u.Name)
 		}
 	}
@@ -80,6 +85,10 @@ func (s *Server) restSetUserLicence(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.Licensed == nil {
 		httpError(w, http.StatusBadRequest, `body must be {"licensed": true|false}`)
+		return
+	}
+	if _, err := s.managedAccount(r.Context(), userFrom(r.Context()), r.PathValue("name")); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	if s.set.PBXExpected() {

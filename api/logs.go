@@ -29,6 +29,11 @@ func (s *Server) wsGetLogs(ctx context.Context, c *wsClient, u store.User, body 
 	f := store.LogFilter{User: req.User, Category: req.Category, MinLevel: req.Level, Limit: req.Limit, Before: req.Before}
 	if u.Role != store.RoleAdmin {
 		f.User = u.Name // users see their own entries only
+	} else {
+		// An administrator of a domain sees the entries of that domain's
+		// accounts and recordings, not the service's own (which may be
+		// about any domain).
+		f.Domain = s.managedDomain(u)
 	}
 	if req.Level != "" && !containsFold(wsLevels, req.Level) {
 		return nil, badRequest("level: one of %s", strings.Join(wsLevels, ", "))

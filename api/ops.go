@@ -29,8 +29,8 @@ func (s *Server) routeOps(apiMux, mux *http.ServeMux) {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", s.opsOnly(s.m.Handler()))
 	apiMux.Handle("GET /api/admin/status", s.admin(s.adminStatus))
-	apiMux.Handle("GET /api/admin/backup", s.admin(s.backup))
-	apiMux.Handle("GET /api/admin/backup/status", s.admin(s.backupStatus))
+	apiMux.Handle("GET /api/admin/backup", s.instanceAdmin(s.backup))
+	apiMux.Handle("GET /api/admin/backup/status", s.instanceAdmin(s.backupStatus))
 }
 
 func (s *Server) healthReport(ctx context.Context) health.Report {
@@ -66,21 +66,27 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 
 // opsAccess tells whether r may read the service's internals (/metrics,
 // the details of /healthz): it carries the configured scrape token as
-// "Authorization: Bearer <token>", or an admin's session or Basic
-// credentials. Wrong or missing credentials are no error, just no access;
-// signedIn says that r came from a valid account that is no admin.
-func (s *Server) opsAccess(r *http.Request) (ok, signedIn bool, err error) {
+// "Authorization: Bearer <token>", or the session or Basic credentials of
+// an administrator of every domain (the figures are the whole instance's:
+// instanceWide). Wrong or missing credentials are no error, just no
+// access; refused says why a valid account may not ("" when ok, or when r
+// carried no valid credentials).
+func (s *Server) opsAccess(r *http.Request) (ok bool, refused string, err error) {
 	if tok, isBearer := bearerToken(r); isBearer {
-		return s.opt.MetricsToken != "" && equalSecret(tok, s.opt.MetricsToken), false, nil
+		return s.opt.MetricsToken != "" && equalSecret(tok, s.opt.MetricsToken), "", nil
 	}
 	u, err := s.identify(r)
 	switch {
+	case err == nil && u.Role != store.RoleAdmin:
+		return false, "administrators only", nil
+	case err == nil && s.instanceWide(u) != nil:
+		return false, "administrators of every domain only: the figures are the whole instance's", nil
 	case err == nil:
-		return u.Role == store.RoleAdmin, true, nil
+		return true, "", nil
 	case errors.Is(err, errNoCredentials), errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrBadCredentials):
-		return false, false, nil
+		return false, "", nil
 	default:
-		return false, false, err
+		return false, "", err
 	}
 }
 
@@ -96,14 +102,14 @@ func bearerToken(r *http.Request) (string, bool) {
 // a signed-in user who is no admin.
 func (s *Server) opsOnly(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ok, signedIn, err := s.opsAccess(r)
+		ok, refused, err := s.opsAccess(r)
 		switch {
 		case err != nil:
 			s.internalError(w, r, err)
 		case ok:
 			h.ServeHTTP(w, r)
-		case signedIn:
-			httpError(w, http.StatusForbidden, "administrators only")
+		case refused != "":
+			httpError(w, http.StatusForbidden, refused)
 		default:
 			if s.opt.MetricsToken != "" {
 				w.Header().Add("WWW-Authenticate", `Bearer realm="recordings"`)
@@ -133,14 +139,20 @@ type statusJSON struct {
 
 func (s *Server) adminStatus(w http.ResponseWriter, r *http.Request) {
 	v := s.set.Values()
-	st := statusJSON{Version: s.opt.Version, PBXName: v.PBXName, Problems: s.problems(),
+	own := adminDomain(v, userFrom(r.Context()))
+	st := statusJSON{Version: s.opt.Version, PBXName: v.PBXName, Problems: s.problems(own),
 		RetentionDays: v.RetentionDays, LogRetentionDays: v.LogRetentionDays, UploadsNow: s.ing.Uploads(),
-		Health: s.healthReport(r.Context()), Replica: s.replicaStatus(), PBX: s.pbxStatus()}
-	// An administrator of a domain sees their domain's PBX name and
-	// retention period (settings.go, adminDomain).
-	if d, ok := v.ServedDomain(adminDomain(v, userFrom(r.Context()))); ok && d != "" {
+		Health: s.healthReport(r.Context()), Replica: s.replicaStatus(), PBX: s.pbxStatus(own)}
+	// An administrator of a domain sees their domain's PBX name, retention
+	// period and PBX (settings.go, adminDomain), and not the instance's
+	// replication (GET /api/admin/replica is the instance administrators').
+	if d, ok := v.ServedDomain(own); ok && d != "" {
 		dv := v.ForDomain(d)
 		st.PBXName, st.RetentionDays = dv.PBXName, dv.RetentionDays
+	}
+	if own != "" {
+		st.Replica = replica.Status{State: "hidden"}
+		st.Health.Problems = s.problemsOf(st.Health.Problems, own)
 	}
 	if n, err := s.db.FreeSize(r.Context()); err == nil {
 		st.DatabaseFree = n

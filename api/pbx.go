@@ -34,7 +34,7 @@ func (s *Server) routePBX(mux, apiMux *http.ServeMux) {
 	s.routePBXAppObjects(apiMux) // pbxappobjects.go
 
 	apiMux.Handle("GET /api/admin/licences", s.admin(s.getLicences))
-	apiMux.Handle("PUT /api/admin/licences", s.admin(s.setLicences))
+	apiMux.Handle("PUT /api/admin/licences", s.instanceAdmin(s.setLicences))
 	apiMux.Handle("GET /api/admin/cdrs", s.admin(s.listCDRs))
 }
 
@@ -47,4 +47,33 @@ func (s *Server) admin(h http.HandlerFunc) http.Handler {
 		}
 		h(w, r)
 	})
+}
+
+// instanceAdmin is admin for what applies to the whole instance (its
+// credentials, the instance password, replication, backups, the typed-in
+// licence count): with several domains configured, an administrator of a
+// domain (adminDomain) is refused with 403 before h runs.
+func (s *Server) instanceAdmin(h http.HandlerFunc) http.Handler {
+	return s.admin(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.instanceWide(userFrom(r.Context())); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		h(w, r)
+	})
+}
+
+// errInstanceWide refuses an administrator of a domain what applies to
+// every domain.
+var errInstanceWide = &clientError{status: http.StatusForbidden,
+	msg: "instance-wide: only an administrator of every domain (an admin account of no domain) may use this"}
+
+// instanceWide refuses u, an administrator, what applies to the whole
+// instance unless u administers every domain (adminDomain ""; with one
+// domain or none every administrator does).
+func (s *Server) instanceWide(u store.User) error {
+	if adminDomain(s.set.Values(), u) != "" {
+		return errInstanceWide
+	}
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/coder/websocket"
 
 	"recordings/pbxlink"
+	"recordings/settings"
 	"recordings/store"
 )
 
@@ -237,8 +238,14 @@ func licencesView(st pbxlink.LicenceState, fromPBX bool) pbxLicencesJSON {
 	return l
 }
 
-func (s *Server) pbxStatus() pbxStatusJSON {
+// pbxStatus is the PBX connections and licences as an administrator of
+// domain sees them: "" every domain's; else (an administrator of a domain,
+// adminDomain) that domain's connection and its PBX's licences only.
+func (s *Server) pbxStatus(domain string) pbxStatusJSON {
 	out := pbxStatusJSON{Status: s.pbxHub.Status()}
+	if domain != "" {
+		return s.pbxStatusOf(out, domain)
+	}
 	if s.lics != nil {
 		fromPBX := s.set.PBXExpected()
 		l := licencesView(s.lics.State(), fromPBX)
@@ -253,37 +260,97 @@ func (s *Server) pbxStatus() pbxStatusJSON {
 	return out
 }
 
-// problems is what the admin still has to see to: the settings' problems
-// and the PBX connection's.
-func (s *Server) problems() []string {
-	return append(append([]string{}, s.set.Problems()...), s.pbxHub.Problems()...)
+// pbxStatusOf narrows all, every domain's status, to domain's.
+func (s *Server) pbxStatusOf(all pbxStatusJSON, domain string) pbxStatusJSON {
+	out := pbxStatusJSON{Status: pbxlink.Status{Expected: all.Expected, Connections: []pbxlink.ConnStatus{}}}
+	for _, c := range all.Connections {
+		if strings.EqualFold(c.Domain, domain) {
+			out.Connections = append(out.Connections, c)
+			out.Connected = out.Connected || c.Connected
+		}
+	}
+	if s.lics != nil {
+		fromPBX := s.set.PBXExpected()
+		l := licencesView(pbxlink.LicenceState{}, fromPBX)
+		for _, d := range s.lics.Domains() {
+			if strings.EqualFold(d.Domain, domain) {
+				l = licencesView(d.LicenceState, fromPBX)
+			}
+		}
+		out.Licences = &l
+	}
+	return out
 }
 
-// wsGetPbxStatus answers {"mt":"GetPbxStatus"} with {"pbx":{…}}.
+// problems is what the admin still has to see to: the settings' problems
+// and the PBX connections'. An administrator of a domain (adminDomain
+// domain) is not shown those of the other configured domains.
+func (s *Server) problems(domain string) []string {
+	return s.problemsOf(append(append([]string{}, s.set.Problems()...), s.pbxHub.Problems()...), domain)
+}
+
+// problemsOf leaves out of all the problems of the configured domains
+// other than domain ("": none left out).
+func (s *Server) problemsOf(all []string, domain string) []string {
+	if domain == "" {
+		return all
+	}
+	others := map[string]bool{}
+	for _, d := range s.set.Values().Domains {
+		if !strings.EqualFold(d, domain) {
+			others[settings.PBXNameMissing+" for "+d] = true
+			others[pbxlink.NotConnectedOf(d)] = true
+		}
+	}
+	out := []string{}
+	for _, p := range all {
+		if !others[p] {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// wsGetPbxStatus answers {"mt":"GetPbxStatus"} with {"pbx":{…}}: of an
+// administrator of a domain, that domain's.
 func (s *Server) wsGetPbxStatus(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {
 	return struct {
 		PBX pbxStatusJSON `json:"pbx"`
-	}{s.pbxStatus()}, nil
+	}{s.pbxStatus(s.managedDomain(u))}, nil
 }
 
 // pushPBXStatus sends {"mt":"PbxStatus","pbx":{…}} to the subscribed
-// admins when the PBX connection changes.
+// admins when the PBX connection changes, each the status of the domains
+// they administer.
 func (s *Server) pushPBXStatus() {
-	var msg []byte
+	msgs := map[string][]byte{} // lower-case domain → message
+	var all *pbxStatusJSON
 	for _, c := range s.ws.subscribers() {
-		if c.currentUser().Role != store.RoleAdmin {
+		u := c.currentUser()
+		if u.Role != store.RoleAdmin {
 			continue
 		}
-		if msg == nil {
+		d := strings.ToLower(s.managedDomain(u))
+		msg, ok := msgs[d]
+		if !ok {
+			if all == nil {
+				st := s.pbxStatus("")
+				all = &st
+			}
+			st := *all
+			if d != "" {
+				st = s.pbxStatusOf(st, d)
+			}
 			var err error
 			msg, err = json.Marshal(struct {
 				MT  string        `json:"mt"`
 				PBX pbxStatusJSON `json:"pbx"`
-			}{"PbxStatus", s.pbxStatus()})
+			}{"PbxStatus", st})
 			if err != nil {
 				s.log.Error("push PBX status", "err", err)
 				return
 			}
+			msgs[d] = msg
 		}
 		c.enqueue(msg)
 	}

@@ -316,7 +316,7 @@ func (s *Server) wsDeleteUser(ctx context.Context, c *wsClient, u store.User, bo
 	}
 	// The answer says what the deletion touched, as PreviewDeleteUser
 	// said it would.
-	pv, err := s.previewDeleteUser(ctx, req.Name)
+	pv, err := s.previewDeleteUser(ctx, u, req.Name)
 	if err != nil {
 		return nil, err
 	}

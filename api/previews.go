@@ -115,6 +115,13 @@ func (s *Server) wsPreviewSettings(ctx context.Context, _ *wsClient, u store.Use
 	if err != nil {
 		return nil, err
 	}
+	if _, ok := req.Changes["licence_count"]; ok {
+		// The licence count is the instance's (PUT /api/admin/licences),
+		// and its preview counts every domain's recordings.
+		if err := s.instanceWide(u); err != nil {
+			return nil, err
+		}
+	}
 	req.Domain = d
 	return s.previewSettings(ctx, req)
 }
@@ -130,8 +137,8 @@ type deleteUserPreview struct {
 	Examples    []recordingJSON `json:"examples"`
 }
 
-func (s *Server) previewDeleteUser(ctx context.Context, name string) (deleteUserPreview, error) {
-	u, err := s.account(ctx, name)
+func (s *Server) previewDeleteUser(ctx context.Context, admin store.User, name string) (deleteUserPreview, error) {
+	u, err := s.managedAccount(ctx, admin, name)
 	if err != nil {
 		return deleteUserPreview{}, err
 	}
@@ -155,12 +162,12 @@ func (s *Server) previewDeleteUser(ctx context.Context, name string) (deleteUser
 	return out, nil
 }
 
-func (s *Server) wsPreviewDeleteUser(ctx context.Context, _ *wsClient, _ store.User, body []byte) (any, error) {
+func (s *Server) wsPreviewDeleteUser(ctx context.Context, _ *wsClient, u store.User, body []byte) (any, error) {
 	var req struct {
 		Name string `json:"name"`
 	}
 	if err := decodeBody(body, &req); err != nil {
 		return nil, err
 	}
-	return s.previewDeleteUser(ctx, req.Name)
+	return s.previewDeleteUser(ctx, u, req.Name)
 }

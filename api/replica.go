@@ -13,8 +13,8 @@ import (
 // the environment only.
 
 func (s *Server) routeReplica(apiMux *http.ServeMux) {
-	apiMux.Handle("GET /api/admin/replica", s.admin(s.getReplica))
-	apiMux.Handle("PUT /api/admin/replica", s.admin(s.setReplica))
+	apiMux.Handle("GET /api/admin/replica", s.instanceAdmin(s.getReplica))
+	apiMux.Handle("PUT /api/admin/replica", s.instanceAdmin(s.setReplica))
 }
 
 // replicaJSON is the replication as the admin API shows it.

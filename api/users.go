@@ -69,6 +69,14 @@ type userJSON struct {
 	// page sends the user to; absent when the instance serves any domain
 	// (the page then uses the host name).
 	AppDomain string `json:"app_domain,omitempty"`
+	// AdminDomain: of the signed-in administrator (GET /api/me, GET
+	// /api/session, POST /api/login, GetMe),
+	// the domain they administer when it is not every domain (several
+	// domains configured and the account of one of them): the
+	// instance-wide parts of the admin API (credentials, instance
+	// password, replication, backup, the typed-in licence count) answer
+	// them 403, and the admin app leaves them out.
+	AdminDomain string `json:"admin_domain,omitempty"`
 }
 
 func userView(u store.User) userJSON {
@@ -96,7 +104,7 @@ func userView(u store.User) userJSON {
 // own domain comes first; else the request's host name when it is a
 // served domain; else the first served domain.
 func (s *Server) signInView(u store.User, r *http.Request) userJSON {
-	v := userView(u)
+	v := s.meView(u)
 	vals := s.set.Values()
 	if len(vals.Domains) == 0 {
 		return v
@@ -119,7 +127,16 @@ func (s *Server) signInView(u store.User, r *http.Request) userJSON {
 }
 
 func (s *Server) me(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, userView(userFrom(r.Context())))
+	writeJSON(w, http.StatusOK, s.meView(userFrom(r.Context())))
+}
+
+// meView is the signed-in account u as it sees itself.
+func (s *Server) meView(u store.User) userJSON {
+	v := userView(u)
+	if u.Role == store.RoleAdmin {
+		v.AdminDomain = s.managedDomain(u)
+	}
+	return v
 }
 
 type userReply struct {
@@ -127,7 +144,7 @@ type userReply struct {
 }
 
 func (s *Server) wsGetMe(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {
-	return userReply{userView(u)}, nil
+	return userReply{s.meView(u)}, nil
 }
 
 type usersReply struct {

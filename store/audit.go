@@ -129,6 +129,10 @@ type AuditFilter struct {
 	From, To  time.Time // bound At: From inclusive, To exclusive
 	Cursor    string    // from a previous page's next
 	Limit     int       // 0: 50; at most 500
+	// Domain, if set, selects the entries about that domain (any case):
+	// about its recordings, or, of a recording that is gone, about one
+	// owned by or acted on by an account of the domain.
+	Domain string
 }
 
 const auditCols = `id, at, action, recording_id, owner, peer_name, peer_number, by_user, by_name`
@@ -181,6 +185,13 @@ func (db *DB) Audit(ctx context.Context, f AuditFilter) (_ []AuditEntry, next st
 	if !f.To.IsZero() {
 		where = append(where, "at < ?")
 		args = append(args, f.To.UnixMilli())
+	}
+	if f.Domain != "" {
+		where = append(where, `CASE WHEN EXISTS (SELECT 1 FROM recordings r WHERE r.id = audit.recording_id)
+			THEN recording_id IN (SELECT id FROM recordings WHERE domain = ? COLLATE NOCASE)
+			ELSE (owner_key <> '' AND owner_key IN (SELECT name_key FROM users WHERE domain = ? COLLATE NOCASE))
+				OR (by_key <> '' AND by_key IN (SELECT name_key FROM users WHERE domain = ? COLLATE NOCASE)) END`)
+		args = append(args, f.Domain, f.Domain, f.Domain)
 	}
 	cond := func(extra string) string {
 		w := append([]string{}, where...)

@@ -329,6 +329,12 @@ func (db *DB) CDRFactsByConf(ctx context.Context, domain, conf string) (_ []CDRF
 // CDRs lists stored records newest first: limit of them (0 means 100, at
 // most 500) with an id below beforeID (0: from the newest).
 func (db *DB) CDRs(ctx context.Context, beforeID int64, limit int) ([]StoredCDR, error) {
+	return db.CDRsIn(ctx, "", beforeID, limit)
+}
+
+// CDRsIn is CDRs of one domain (any case): the records posted under it,
+// not those of another domain or of none; domain "" lists every record.
+func (db *DB) CDRsIn(ctx context.Context, domain string, beforeID int64, limit int) ([]StoredCDR, error) {
 	switch {
 	case limit < 0:
 		return nil, fmt.Errorf("store: CDRs: negative limit: %w", ErrInvalid)
@@ -340,8 +346,9 @@ func (db *DB) CDRs(ctx context.Context, beforeID int64, limit int) ([]StoredCDR,
 	if beforeID <= 0 {
 		beforeID = 1<<63 - 1
 	}
-	return db.queryCDRs(ctx, "CDRs", `SELECT `+cdrCols+` FROM cdrs c WHERE c.id < ? ORDER BY c.id DESC LIMIT ?`,
-		beforeID, limit)
+	return db.queryCDRs(ctx, "CDRs", `SELECT `+cdrCols+` FROM cdrs c WHERE c.id < ?
+		AND (? = '' OR c.domain = ? COLLATE NOCASE) ORDER BY c.id DESC LIMIT ?`,
+		beforeID, domain, domain, limit)
 }
 
 // PruneCDRs deletes records received before t and returns how many.

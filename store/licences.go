@@ -103,15 +103,25 @@ const unlicensedCond = `owner <> '' AND owner_key NOT IN (SELECT name_key FROM u
 
 // Licences reports the licence situation.
 func (db *DB) Licences(ctx context.Context) (LicenceStatus, error) {
+	return db.LicencesIn(ctx, "")
+}
+
+// LicencesIn reports the licence situation as one domain (any case) sees
+// it: the licence count (the instance's), the licences its accounts hold
+// and its recordings the purge would delete or keep as protected; domain
+// "" is the whole instance's.
+func (db *DB) LicencesIn(ctx context.Context, domain string) (LicenceStatus, error) {
 	var st LicenceStatus
 	var err error
 	st.Count, st.Configured, err = db.licenceCount(ctx, db.r)
 	if err == nil {
-		err = db.r.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE licensed = 1`).Scan(&st.Assigned)
+		err = db.r.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE licensed = 1
+			AND (? = '' OR domain = ? COLLATE NOCASE)`, domain, domain).Scan(&st.Assigned)
 	}
 	if err == nil && st.Configured {
 		err = db.r.QueryRowContext(ctx, `SELECT coalesce(sum(protected = 0), 0), coalesce(sum(protected = 1), 0)
-			FROM recordings WHERE `+unlicensedCond).Scan(&st.ToPurge, &st.Protected)
+			FROM recordings WHERE `+unlicensedCond+` AND (? = '' OR domain = ? COLLATE NOCASE)`,
+			domain, domain).Scan(&st.ToPurge, &st.Protected)
 	}
 	if err != nil {
 		return LicenceStatus{}, fmt.Errorf("store: licences: %w", err)

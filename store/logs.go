@@ -28,6 +28,10 @@ type LogFilter struct {
 	RecordingID int64
 	Limit       int   // 0 means 100, at most 1000
 	Before      int64 // only entries with a smaller ID (paging), if set
+	// Domain, if set, selects the entries about that domain (any case): of
+	// its accounts or its recordings. Entries of the service itself (no
+	// user, no recording) are left out.
+	Domain string
 }
 
 func parseLevel(s string) (slog.Level, error) {
@@ -120,6 +124,11 @@ func (db *DB) Logs(ctx context.Context, f LogFilter) (_ []LogEntry, err error) {
 		}
 		where = append(where, "level >= ?")
 		args = append(args, int64(l))
+	}
+	if f.Domain != "" {
+		where = append(where, `((user <> '' AND user IN (SELECT name FROM users WHERE domain = ? COLLATE NOCASE))
+			OR (recording_id <> 0 AND recording_id IN (SELECT id FROM recordings WHERE domain = ? COLLATE NOCASE)))`)
+		args = append(args, f.Domain, f.Domain)
 	}
 	if f.Before > 0 {
 		where = append(where, "id < ?")

@@ -134,6 +134,11 @@ async function main() {
       await socket.connect();
       const s = socket.signedIn;
       user = { name: s.user, display_name: s.dn, role: s.role, has_password: false, app_object: s.app_object };
+      if (wantsAdmin && s.role === 'admin') {
+        // Which domain the admin administers: the admin app leaves out
+        // what is the whole instance's for an administrator of a domain.
+        user.admin_domain = (await socket.request('GetMe')).user?.admin_domain ?? '';
+      }
       // The client signs in again on the next connection; there is no
       // sign-in page to go to.
       socket.onSignedOut = () => {
@@ -174,6 +179,10 @@ async function main() {
     return;
   }
   const admin = wantsAdmin && user.role === 'admin';
+  // An administrator of one of several domains: the instance-wide parts
+  // (integration, backup, replication, trace levels, the licence count)
+  // are the administrators' of every domain and answer them 403.
+  const instanceAdmin = admin && !user.admin_domain;
   document.getElementById('who').textContent = user.display_name || user.name;
   // Inside myApps the client signs in and out.
   document.getElementById('signout').hidden = socket !== null;
@@ -223,8 +232,8 @@ async function main() {
       const problems = s.problems ?? [];
       banner.hidden = problems.length === 0;
       banner.textContent = problems.length ? t('admin.settings.problems', { problems: problems.join('; ') }) : '';
-    });
-    const users = new UsersView(socket, user.name);
+    }, instanceAdmin);
+    const users = new UsersView(socket, user.name, instanceAdmin);
     views.push({ id: 'users', label: t('admin.tab.users'), view: users });
     views.push({ id: 'audit', label: t('admin.tab.audit'), view: new AuditView(socket) });
     views.push({ id: 'log', label: t('admin.tab.log'), view: new LogView(socket, admin) });
@@ -236,7 +245,7 @@ async function main() {
     // Settings and trace levels open from the menu in the upper right
     // corner (the product description's place for them), not as tabs.
     views.push({ id: 'settings', label: t('admin.menu.settings'), view: settings, menu: true });
-    views.push({ id: 'trace', label: t('admin.menu.trace'), view: new TraceView(socket), menu: true });
+    if (instanceAdmin) views.push({ id: 'trace', label: t('admin.menu.trace'), view: new TraceView(socket), menu: true });
   }
 
   // Tabs: arrow keys move between them (WAI-ARIA tabs pattern).

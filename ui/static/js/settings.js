@@ -3,7 +3,10 @@
 // own (a setting that deletes recordings says how many and asks first);
 // the PBX connection (pbxstatus.js) and integration (pbxsettings.js); the
 // database backup (backup.js) and the continuous replication (replica.js).
-// The trace levels have their own page (trace.js).
+// The trace levels have their own page (trace.js). An administrator of one
+// of several domains (GET /api/me admin_domain) sets that domain's values
+// only: the instance-wide sections (integration, backup, replication) are
+// left out, not loaded and refused.
 import { h, uid, FieldError, ConfirmDialog } from './dom.js';
 import { t, tn } from './i18n.js';
 import { PBXSettingsView } from './pbxsettings.js';
@@ -44,9 +47,11 @@ export async function confirmDeletion(dialog, preview, title, question, save) {
 }
 
 export class SettingsView {
-  constructor(socket, onSettings) {
+  /** instance: whether the admin administers every domain (see above). */
+  constructor(socket, onSettings, instance = true) {
     this.socket = socket;
     this.onSettings = onSettings;
+    this.instance = instance;
     const retID = uid('retention');
     const retHelp = uid('retention-help');
     const pbxID = uid('pbx');
@@ -86,17 +91,17 @@ export class SettingsView {
       h('div', { class: 'settings' }, this.retentionForm, this.pbxForm),
       this.domains.el,
       this.pbxStatus.el,
-      this.pbxSettings.el,
-      this.backup.el,
-      this.replica.el,
+      instance ? [this.pbxSettings.el, this.backup.el, this.replica.el] : null,
       this.confirm.el);
   }
 
   async start() {
-    this.pbxStatus.start(); // GetPbxStatus, then the PbxStatus pushes
-    this.pbxSettings.start(); // its own API and status line
-    this.backup.start(); // its own status line and poller
-    this.replica.start(); // its own form, state line and poller
+    this.pbxStatus.start(); // GetPbxStatus (of the admin's domain), then the PbxStatus pushes
+    if (this.instance) {
+      this.pbxSettings.start(); // its own API and status line
+      this.backup.start(); // its own status line and poller
+      this.replica.start(); // its own form, state line and poller
+    }
     try {
       const res = await this.socket.request('GetSettings');
       this.fill(res.settings);

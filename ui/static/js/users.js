@@ -44,10 +44,16 @@ export function licenceText(l) {
 }
 
 export class UsersView {
-  /** me is the signed-in admin's name: their own row has no disable or delete. */
-  constructor(socket, me) {
+  /**
+   * me is the signed-in admin's name: their own row has no disable or
+   * delete. instance: whether they administer every domain; the licence
+   * count is the instance's, so an administrator of a domain (GET /api/me
+   * admin_domain) gets no form for it.
+   */
+  constructor(socket, me, instance = true) {
     this.socket = socket;
     this.me = me ?? '';
+    this.instance = instance;
     this.status = new StatusLine();
     this.tbody = h('tbody');
     const f = (label, input) => {
@@ -81,7 +87,7 @@ export class UsersView {
     this.licErr = new FieldError(this.licCount);
     this.licSummary = h('p', { class: 'licence-summary', 'aria-live': 'polite' });
     this.purge = h('p', { class: 'banner purge-warning', role: 'alert', hidden: true });
-    this.licForm = h('form', { class: 'filters licences', novalidate: true, onsubmit: (ev) => { ev.preventDefault(); this.saveCount(); } },
+    this.licForm = h('form', { class: 'filters licences', novalidate: true, hidden: !instance, onsubmit: (ev) => { ev.preventDefault(); this.saveCount(); } },
       h('div', { class: 'field' }, h('label', { for: countID }, t('admin.licences.count')), this.licCount,
         h('p', { id: countHelp, class: 'help' }, t('admin.licences.help')), this.licErr.el),
       h('div', { class: 'buttons' }, h('button', { type: 'submit' }, t('admin.licences.save'))));
@@ -109,7 +115,7 @@ export class UsersView {
       h('h2', null, t('admin.reassign.title')),
       h('p', { class: 'help' }, t('admin.reassign.help')),
       this.reassignForm,
-      h('h2', null, t('admin.licences.title')), this.licForm,
+      h('h2', { hidden: !instance }, t('admin.licences.title')), this.licForm,
       this.pwDialog.el, this.disableDialog.el, this.deleteDialog.el, this.reassignDialog.el, this.licDialog.el, this.edit.el);
   }
 
