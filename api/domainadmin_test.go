@@ -86,6 +86,15 @@ func TestDomainAdminManagesOwnAccounts(t *testing.T) {
 	if _, err := a.DB.Authenticate(a.Ctx, "root", pw); err != nil {
 		t.Errorf("root's password changed by a domain admin: %v", err)
 	}
+	// The preview of deleting amy counts her a.example recording only.
+	e := &wsEnv{t: t, ctx: a.Ctx, db: a.DB, app: a, s: a.API}
+	ws, _, err := e.dial(ada, a.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := ws.call("PreviewDeleteUser", map[string]any{"name": "amy"}); errOf(r) != "" || r["recordings"] != 1.0 {
+		t.Errorf("ada's preview of deleting amy: %v, want 1 recording", r)
+	}
 	// amy's recordings move to ann in a.example only.
 	if code, out := do("POST", "/api/admin/users/amy/reassign", `{"to":"ann"}`); code != http.StatusOK || out["moved"] != 1.0 {
 		t.Errorf("reassign amy → ann: %d %v, want 1 moved", code, out)

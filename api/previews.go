@@ -143,7 +143,7 @@ func (s *Server) previewDeleteUser(ctx context.Context, admin store.User, name s
 		return deleteUserPreview{}, err
 	}
 	var out deleteUserPreview
-	if out.Recordings, out.Protected, err = s.db.OwnedRecordings(ctx, u.Name); err != nil {
+	if out.Recordings, out.Protected, err = s.db.OwnedRecordings(ctx, s.managedDomain(admin), u.Name); err != nil {
 		return out, err
 	}
 	out.Examples = []recordingJSON{}
@@ -152,7 +152,7 @@ func (s *Server) previewDeleteUser(ctx context.Context, admin store.User, name s
 		return out, err
 	}
 	if st.Configured {
-		p, err := s.db.PreviewOwner(ctx, u.Name, previewExamples)
+		p, err := s.db.PreviewOwner(ctx, s.managedDomain(admin), u.Name, previewExamples)
 		if err != nil {
 			return out, err
 		}

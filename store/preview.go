@@ -83,10 +83,12 @@ func (db *DB) PreviewUnlicensed(ctx context.Context, examples int) (Preview, err
 }
 
 // PreviewOwner is the unprotected recordings of an account name (in its
-// normalised form): what the start-up purge deletes once the account is
-// gone while licences are enforced.
-func (db *DB) PreviewOwner(ctx context.Context, owner string, examples int) (Preview, error) {
-	p, err := db.preview(ctx, `protected = 0 AND owner_key = ?`, []any{NameKey(owner)}, examples)
+// normalised form) in domain (any case; "" every domain): what the
+// start-up purge deletes once the account is gone while licences are
+// enforced.
+func (db *DB) PreviewOwner(ctx context.Context, domain, owner string, examples int) (Preview, error) {
+	p, err := db.preview(ctx, `protected = 0 AND owner_key = ? AND (? = '' OR domain = ? COLLATE NOCASE)`,
+		[]any{NameKey(owner), domain, domain}, examples)
 	if err != nil {
 		return Preview{}, fmt.Errorf("store: preview recordings of %.64q: %w", owner, err)
 	}
@@ -94,10 +96,12 @@ func (db *DB) PreviewOwner(ctx context.Context, owner string, examples int) (Pre
 }
 
 // OwnedRecordings counts the recordings owned by an account name (in its
-// normalised form) and how many of them are protected.
-func (db *DB) OwnedRecordings(ctx context.Context, owner string) (total, protected int64, err error) {
-	err = db.r.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(protected), 0) FROM recordings WHERE owner_key = ?`,
-		NameKey(owner)).Scan(&total, &protected)
+// normalised form) in domain (any case; "" every domain) and how many of
+// them are protected.
+func (db *DB) OwnedRecordings(ctx context.Context, domain, owner string) (total, protected int64, err error) {
+	err = db.r.QueryRowContext(ctx, `SELECT count(*), coalesce(sum(protected), 0) FROM recordings
+		WHERE owner_key = ? AND (? = '' OR domain = ? COLLATE NOCASE)`,
+		NameKey(owner), domain, domain).Scan(&total, &protected)
 	if err != nil {
 		return 0, 0, fmt.Errorf("store: owned recordings of %.64q: %w", owner, err)
 	}
