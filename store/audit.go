@@ -37,6 +37,9 @@ type AuditEntry struct {
 	PeerNumber  string
 	By          string // account name; "" for the service itself (retention)
 	ByName      string // its display name then
+	// Domain is the recording's domain (recordings.domain). AddAudit
+	// takes it from the recording while it exists if it is "".
+	Domain string
 }
 
 const auditMigration = "audit trail"
@@ -67,6 +70,25 @@ func migrateAudit(ctx context.Context, tx *sql.Tx) error {
 	)
 }
 
+const auditDomainMigration = "domains: the domain of each audit entry"
+
+// migrateAuditDomain gives each audit entry its recording's domain, so that
+// an entry of a recording that is gone stays that domain's (docs/pbx.md,
+// Domains). Existing entries take it from the recording while it exists,
+// else from the owner's account, else none ("": shown to the
+// administrators of every domain only).
+func migrateAuditDomain(ctx context.Context, tx *sql.Tx) error {
+	return execAll(ctx, tx,
+		`ALTER TABLE audit ADD COLUMN domain TEXT NOT NULL DEFAULT '' COLLATE NOCASE`,
+		`UPDATE audit SET domain = coalesce(
+			(SELECT r.domain FROM recordings r WHERE r.id = audit.recording_id),
+			(SELECT CASE WHEN count(DISTINCT u.domain) = 1 THEN max(u.domain) END FROM users u
+				WHERE audit.owner_key <> '' AND u.name_key = audit.owner_key),
+			'')`,
+		`CREATE INDEX audit_domain ON audit (domain, at, id)`,
+	)
+}
+
 // maxAuditBatch bounds the entries of one AddAudit call.
 const maxAuditBatch = 1000
 
@@ -94,7 +116,8 @@ func (db *DB) AddAudit(ctx context.Context, entries ...AuditEntry) error {
 	}
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		st, err := tx.PrepareContext(ctx, `INSERT INTO audit (at, action, recording_id, owner, owner_key, peer_name,
-			peer_number, by_user, by_key, by_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			peer_number, by_user, by_key, by_name, domain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+			coalesce(nullif(?, ''), (SELECT domain FROM recordings WHERE id = ?), ''))`)
 		if err != nil {
 			return err
 		}
@@ -105,7 +128,7 @@ func (db *DB) AddAudit(ctx context.Context, entries ...AuditEntry) error {
 				at = db.now()
 			}
 			if _, err := st.ExecContext(ctx, at.UnixMilli(), e.Action, e.RecordingID, e.Owner, NameKey(e.Owner),
-				e.PeerName, e.PeerNumber, e.By, NameKey(e.By), e.ByName); err != nil {
+				e.PeerName, e.PeerNumber, e.By, NameKey(e.By), e.ByName, e.Domain, e.RecordingID); err != nil {
 				return err
 			}
 		}
@@ -129,13 +152,12 @@ type AuditFilter struct {
 	From, To  time.Time // bound At: From inclusive, To exclusive
 	Cursor    string    // from a previous page's next
 	Limit     int       // 0: 50; at most 500
-	// Domain, if set, selects the entries about that domain (any case):
-	// about its recordings, or, of a recording that is gone, about one
-	// owned by or acted on by an account of the domain.
+	// Domain, if set, selects the entries about that domain's recordings
+	// (any case), whether or not they still exist (audit.domain).
 	Domain string
 }
 
-const auditCols = `id, at, action, recording_id, owner, peer_name, peer_number, by_user, by_name`
+const auditCols = `id, at, action, recording_id, owner, peer_name, peer_number, by_user, by_name, domain`
 
 // Audit returns a page of entries matching f, newest first (by time, then
 // id: listening is written in batches, after the actions around it), and the cursor
@@ -187,11 +209,8 @@ func (db *DB) Audit(ctx context.Context, f AuditFilter) (_ []AuditEntry, next st
 		args = append(args, f.To.UnixMilli())
 	}
 	if f.Domain != "" {
-		where = append(where, `CASE WHEN EXISTS (SELECT 1 FROM recordings r WHERE r.id = audit.recording_id)
-			THEN recording_id IN (SELECT id FROM recordings WHERE domain = ? COLLATE NOCASE)
-			ELSE (owner_key <> '' AND owner_key IN (SELECT name_key FROM users WHERE domain = ? COLLATE NOCASE))
-				OR (by_key <> '' AND by_key IN (SELECT name_key FROM users WHERE domain = ? COLLATE NOCASE)) END`)
-		args = append(args, f.Domain, f.Domain, f.Domain)
+		where = append(where, "domain = ?") // the column compares NOCASE
+		args = append(args, f.Domain)
 	}
 	cond := func(extra string) string {
 		w := append([]string{}, where...)
@@ -227,7 +246,7 @@ func (db *DB) Audit(ctx context.Context, f AuditFilter) (_ []AuditEntry, next st
 	for rows.Next() {
 		var e AuditEntry
 		var at int64
-		if err := rows.Scan(&e.ID, &at, &e.Action, &e.RecordingID, &e.Owner, &e.PeerName, &e.PeerNumber, &e.By, &e.ByName); err != nil {
+		if err := rows.Scan(&e.ID, &at, &e.Action, &e.RecordingID, &e.Owner, &e.PeerName, &e.PeerNumber, &e.By, &e.ByName, &e.Domain); err != nil {
 			return nil, "", fmt.Errorf("store: audit: %w", err)
 		}
 		e.At = fromMS(at)
