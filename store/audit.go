@@ -19,10 +19,14 @@ const (
 	AuditUnprotected        = "unprotected"
 	AuditDeleted            = "deleted"
 	AuditDeletedByRetention = "deleted_by_retention"
+	// AuditDeletedUnlicensed: the licence purge deleted the recording, its
+	// owner holding no licence (by the service, as retention).
+	AuditDeletedUnlicensed = "deleted_unlicensed"
 )
 
 // AuditActions lists every action, in the order the apps offer them.
-var AuditActions = []string{AuditListened, AuditDownloaded, AuditProtected, AuditUnprotected, AuditDeleted, AuditDeletedByRetention}
+var AuditActions = []string{AuditListened, AuditDownloaded, AuditProtected, AuditUnprotected, AuditDeleted, AuditDeletedByRetention,
+	AuditDeletedUnlicensed}
 
 // AuditEntry is one line of the audit trail: who did what to which
 // recording, with the recording's other party as it was then (the
@@ -138,6 +142,36 @@ func (db *DB) AddAudit(ctx context.Context, entries ...AuditEntry) error {
 		return fmt.Errorf("store: add audit: %w", err)
 	}
 	return nil
+}
+
+// auditServiceDeletes notes, in tx, that the service deleted the recordings
+// of gone (ID, owner, other party and domain as they were) for action:
+// retention or the licence purge, by nobody.
+func (db *DB) auditServiceDeletes(ctx context.Context, tx *sql.Tx, action string, gone []AuditEntry) error {
+	if len(gone) == 0 {
+		return nil
+	}
+	st, err := tx.PrepareContext(ctx, `INSERT INTO audit (at, action, recording_id, owner, owner_key, peer_name, peer_number,
+		domain) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	defer st.Close()
+	now := db.nowMS()
+	for _, e := range gone {
+		if _, err := st.ExecContext(ctx, now, action, e.RecordingID, e.Owner, NameKey(e.Owner), e.PeerName, e.PeerNumber,
+			e.Domain); err != nil {
+			return fmt.Errorf("audit %s of recording %d: %w", action, e.RecordingID, err)
+		}
+	}
+	return nil
+}
+
+// scanGone reads a deleted recording's audit facts from a DELETE …
+// RETURNING id, owner, peer_name, peer_number, domain.
+func scanGone(rows *sql.Rows) (AuditEntry, error) {
+	var e AuditEntry
+	return e, rows.Scan(&e.RecordingID, &e.Owner, &e.PeerName, &e.PeerNumber, &e.Domain)
 }
 
 // AuditFilter selects audit entries, newest first. Empty fields do not

@@ -7,9 +7,12 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"recordings/settings"
 )
 
-// auditDomains maps each entry's peer name (the test's label) to its domain.
+// auditDomains maps each entry's label to its domain: its peer name, or,
+// without one (the uploads here have none), its action and domain.
 func auditDomains(t *testing.T, db *DB, domain string) map[string]string {
 	t.Helper()
 	entries, _, err := db.Audit(context.Background(), AuditFilter{Domain: domain, Limit: MaxListLimit})
@@ -18,7 +21,14 @@ func auditDomains(t *testing.T, db *DB, domain string) map[string]string {
 	}
 	out := map[string]string{}
 	for _, e := range entries {
-		out[e.PeerName] = e.Domain
+		k := e.PeerName
+		if k == "" {
+			k = e.Action + " " + e.Domain
+		}
+		if _, dup := out[k]; dup {
+			t.Fatalf("two entries labelled %q", k)
+		}
+		out[k] = e.Domain
 	}
 	return out
 }
@@ -109,7 +119,8 @@ func TestMigrateAuditDomain(t *testing.T) {
 	}
 }
 
-// TestAuditDomain: every writer records the recording's domain, and the
+// TestAuditDomain: every writer (the API's entries, retention, both
+// licence purges) records the recording's domain, and the
 // entries stay that domain's once the recording is gone, whoever owned it
 // or acted on it.
 func TestAuditDomain(t *testing.T) {
@@ -151,18 +162,32 @@ func TestAuditDomain(t *testing.T) {
 	if got, err := db.DeleteExpired(ctx, []int64{old}, Before(clk.Now())); err != nil || len(got) != 1 {
 		t.Fatalf("retention: %v, %v", got, err)
 	}
+	// The licence purges: of a domain's PBX (amy's recording of a.example;
+	// the entries about it stay a.example's), and of the typed-in count.
+	if got, _, err := db.PurgeOwnersIn(ctx, "a.example", []string{"amy"}); err != nil || len(got) != 1 || got[0].ID != recA {
+		t.Fatalf("purge of a.example: %+v, %v", got, err)
+	}
+	upload(t, db, "c.example", "c.pcap", "zed", randBytes(4, 100))
+	if err := db.SetSettings(ctx, map[string]string{settings.KeyLicenceCount: "5"}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, err := db.PurgeUnlicensed(ctx); err != nil || n != 1 {
+		t.Fatalf("purge of the unlicensed: %d, %v", n, err)
+	}
 
 	for _, c := range []struct {
 		domain string
 		want   map[string]string // peer name → domain
 	}{
 		{"", map[string]string{"a listened": "a.example", "b downloaded": "b.example", "b protected": "b.example",
-			"nothing": "", "b deleted": "b.example", "": "b.example"}},
-		{"a.example", map[string]string{"a listened": "a.example"}},
+			"nothing": "", "b deleted": "b.example", "deleted_by_retention b.example": "b.example",
+			"deleted_unlicensed a.example": "a.example", "deleted_unlicensed c.example": "c.example"}},
+		{"a.example", map[string]string{"a listened": "a.example", "deleted_unlicensed a.example": "a.example"}},
 		// amy (of a.example) owned and acted on b's recordings: they stay b's.
 		{"B.EXAMPLE", map[string]string{"b downloaded": "b.example", "b protected": "b.example",
-			"b deleted": "b.example", "": "b.example"}},
-		{"c.example", map[string]string{}},
+			"b deleted": "b.example", "deleted_by_retention b.example": "b.example"}},
+		{"c.example", map[string]string{"deleted_unlicensed c.example": "c.example"}},
+		{"d.example", map[string]string{}},
 	} {
 		got := auditDomains(t, db, c.domain)
 		if len(got) != len(c.want) {
