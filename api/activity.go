@@ -119,7 +119,7 @@ func (q *auditQueue) run(ctx context.Context) error {
 // auditOf is the entry of u doing action to rec.
 func auditOf(u store.User, rec store.Recording, action string) store.AuditEntry {
 	return store.AuditEntry{Action: action, RecordingID: rec.ID, Owner: rec.Owner, PeerName: rec.PeerName,
-		PeerNumber: rec.PeerNumber, By: u.Name, ByName: u.DisplayName}
+		PeerNumber: rec.PeerNumber, By: u.Name, ByName: u.DisplayName, Domain: rec.Domain}
 }
 
 // auditNow writes an entry at once (protection, deletion); a failure is

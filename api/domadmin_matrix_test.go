@@ -101,9 +101,14 @@ func TestDomainAdminMatrix(t *testing.T) {
 	if err := a.DB.AddAudit(a.Ctx,
 		store.AuditEntry{Action: store.AuditListened, RecordingID: recA, Owner: "amy", PeerName: "peer-of-a", By: "admin"},
 		store.AuditEntry{Action: store.AuditListened, RecordingID: recB, Owner: "bea", PeerName: "peer-of-b", By: "admin"},
-		// Of recordings that are gone: the accounts decide.
-		store.AuditEntry{Action: store.AuditDeleted, RecordingID: 1 << 40, Owner: "amy", PeerName: "gone-of-a", By: "amy"},
-		store.AuditEntry{Action: store.AuditDeleted, RecordingID: 1<<40 + 1, Owner: "bea", PeerName: "peer-of-b", By: "admin"},
+		// Of recordings that are gone: the domain they were written with
+		// decides, not the accounts (amy acted on b.example's).
+		store.AuditEntry{Action: store.AuditDeleted, RecordingID: 1 << 40, Owner: "amy", PeerName: "gone-of-a", By: "amy",
+			Domain: "a.example"},
+		store.AuditEntry{Action: store.AuditDeleted, RecordingID: 1<<40 + 1, Owner: "bea", PeerName: "peer-of-b", By: "admin",
+			Domain: "b.example"},
+		store.AuditEntry{Action: store.AuditDeleted, RecordingID: 1<<40 + 2, Owner: "amy", PeerName: "peer-of-b", By: "amy",
+			Domain: "b.example"},
 	); err != nil {
 		t.Fatal(err)
 	}
@@ -367,26 +372,104 @@ func TestDomainAdminMatrix(t *testing.T) {
 		t.Errorf("admin: /healthz without details: %.200s", body)
 	}
 
-	// The PbxStatus push: b.example's PBX drops; ada is told of her
-	// domain's PBX only, admin of both.
-	for _, c := range []*wsClientConn{adaWS, rootWS} {
+	// The details of GET /api/admin/status are the instance's as well: ada
+	// gets whether the service works and her domain's problems only.
+	for _, c := range []struct {
+		who          string
+		want, absent []string
+	}{
+		{"ada", []string{`"health":{"status":"ok"`, `"state":"hidden"`},
+			[]string{"uploads_in_progress", "database_free_bytes", `"database"`, "disk", "capture", `"took"`}},
+		{"admin", []string{"uploads_in_progress", "database_free_bytes", `"database":"ok"`, `"disk":"ok"`, "b.example"}, nil},
+	} {
+		code, body := do(c.who, "GET", "/api/admin/status", "")
+		if code != http.StatusOK {
+			t.Errorf("%s: status: %d %.200s", c.who, code, body)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s: status lacks %s: %.600s", c.who, w, body)
+			}
+		}
+		for _, w := range c.absent {
+			if strings.Contains(body, w) {
+				t.Errorf("%s: status shows %s: %.600s", c.who, w, body)
+			}
+		}
+	}
+
+	// The PbxStatus push: b.example's PBX drops; admin is told, ada is
+	// not, as her domain's status did not change (the timing would tell
+	// her of b.example's PBX): neither on the client that asked for the
+	// status (GetPbxStatus above) nor on one that never did. Then
+	// a.example's PBX connects: that is the first push either of ada's
+	// clients gets. Each client's pushes come in order, so one about b's
+	// drop would have come first.
+	adaWS2 := dialBasicWS(t, a, "ada", pw)
+	for _, c := range []*wsClientConn{adaWS, adaWS2, rootWS} {
 		if r := c.call("Subscribe", nil); errOf(r) != "" {
 			t.Fatalf("subscribe: %v", r)
 		}
 	}
-	sim.Drop()
-	for who, c := range map[string]*wsClientConn{"ada": adaWS, "admin": rootWS} {
+	pbxPush := func(c *wsClientConn) (pbxlink.Status, string) {
+		t.Helper()
 		for {
 			m := c.next()
 			if m["mt"] != "PbxStatus" {
 				continue
 			}
 			raw := mustJSON(t, m)
-			if got := strings.Contains(raw, "b.example"); got != (who == "admin") {
-				t.Errorf("%s's PbxStatus push shows b.example: %v: %.400s", who, got, raw)
+			var st struct {
+				PBX pbxlink.Status `json:"pbx"`
 			}
+			if err := json.Unmarshal([]byte(raw), &st); err != nil {
+				t.Fatal(err)
+			}
+			return st.PBX, raw
+		}
+	}
+	connected := func(st pbxlink.Status, domain string) bool {
+		for _, c := range st.Connections {
+			if c.Domain == domain && c.Connected {
+				return true
+			}
+		}
+		return false
+	}
+	sim.Drop()
+	rootPushes := 0
+	for {
+		st, _ := pbxPush(rootWS)
+		rootPushes++
+		if !connected(st, "b.example") {
 			break
 		}
+	}
+	simA := pbxsim.New(pbxsim.Options{URL: "ws://" + a.Addr + "/a.example/recordings/innovaphone-recordings",
+		Password: testInstancePassword, SystemName: "a.example", GUID: "guid-a", HTTP: a.URL,
+		CDRUser: apptest.CDRUser, CDRPassword: apptest.CDRPassword})
+	simA.Register(pbxlink.AdminAPI, pbxsim.NewAdminAPI(pbxlink.Licence, 5))
+	t.Cleanup(simA.Close)
+	if err := simA.Connect(ctx); err != nil {
+		t.Fatalf("PBX of a.example: %v", err)
+	}
+	for who, c := range map[string]*wsClientConn{"ada": adaWS, "ada without GetPbxStatus": adaWS2} {
+		st, raw := pbxPush(c)
+		if !connected(st, "a.example") || len(st.Connections) != 1 || strings.Contains(raw, "b.example") {
+			t.Errorf("%s: the first PbxStatus push is not a.example's PBX connecting: %.400s", who, raw)
+		}
+	}
+	// admin was told of both changes.
+	for {
+		st, _ := pbxPush(rootWS)
+		rootPushes++
+		if connected(st, "a.example") {
+			break
+		}
+	}
+	if rootPushes < 2 {
+		t.Errorf("admin got %d PbxStatus pushes, want one per change at least", rootPushes)
 	}
 }
 

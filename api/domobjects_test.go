@@ -331,7 +331,10 @@ func TestAppObjectsOldDatabase(t *testing.T) {
 		`INSERT INTO app_objects (name, display_name, type, created_at) VALUES ('recordings', 'Recordings', 'user', 1),
 			('typed', '', 'user', 2)`,
 		`INSERT INTO app_object_access (app_object, pos, entry) VALUES ('recordings', 0, '202'), ('typed', 0, '9')`,
-		fmt.Sprintf(`PRAGMA user_version = %d`, store.SchemaVersion()-1),
+		// And without the migration after it (audit entries' domain).
+		`DROP INDEX audit_domain`,
+		`ALTER TABLE audit DROP COLUMN domain`,
+		fmt.Sprintf(`PRAGMA user_version = %d`, store.SchemaVersion()-2),
 	} {
 		if _, err := raw.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)

@@ -122,41 +122,57 @@ func (s *Server) opsOnly(h http.Handler) http.Handler {
 	})
 }
 
-// statusJSON is the admin overview.
+// statusJSON is the admin overview. An administrator of a domain is not
+// given the instance's figures, as /healthz does not give them its details:
+// health is then {"status","problems"} (healthSummary), and
+// uploads_in_progress and database_free_bytes are left out.
 type statusJSON struct {
-	Version          string        `json:"version,omitempty"`
-	PBXName          string        `json:"pbx_name"`
-	Problems         []string      `json:"problems"` // e.g. "PBX Name missing"
-	RetentionDays    int           `json:"retention_days"`
-	LogRetentionDays int           `json:"log_retention_days"`
-	UploadsNow       int64         `json:"uploads_in_progress"`
-	DatabaseFree     int64         `json:"database_free_bytes"`
-	Health           health.Report `json:"health"`
+	Version          string   `json:"version,omitempty"`
+	PBXName          string   `json:"pbx_name"`
+	Problems         []string `json:"problems"` // e.g. "PBX Name missing"
+	RetentionDays    int      `json:"retention_days"`
+	LogRetentionDays int      `json:"log_retention_days"`
+	UploadsNow       *int64   `json:"uploads_in_progress,omitempty"`
+	DatabaseFree     *int64   `json:"database_free_bytes,omitempty"`
+	Health           any      `json:"health"` // health.Report, or healthSummary
 	// Replica is the continuous replication's state (replica.go).
 	Replica replica.Status `json:"replica"`
 	PBX     pbxStatusJSON  `json:"pbx"` // the PBX's App-object connection
 }
 
+// healthSummary is the health report as an administrator of a domain sees
+// it: whether the service can work, and the problems of their domain.
+type healthSummary struct {
+	Status   string   `json:"status"`
+	Problems []string `json:"problems,omitempty"`
+}
+
 func (s *Server) adminStatus(w http.ResponseWriter, r *http.Request) {
 	v := s.set.Values()
 	own := adminDomain(v, userFrom(r.Context()))
+	rep := s.healthReport(r.Context())
 	st := statusJSON{Version: s.opt.Version, PBXName: v.PBXName, Problems: s.problems(own),
-		RetentionDays: v.RetentionDays, LogRetentionDays: v.LogRetentionDays, UploadsNow: s.ing.Uploads(),
-		Health: s.healthReport(r.Context()), Replica: s.replicaStatus(), PBX: s.pbxStatus(own)}
+		RetentionDays: v.RetentionDays, LogRetentionDays: v.LogRetentionDays, Replica: s.replicaStatus(), PBX: s.pbxStatus(own)}
 	// An administrator of a domain sees their domain's PBX name, retention
-	// period and PBX (settings.go, adminDomain), and not the instance's
-	// replication (GET /api/admin/replica is the instance administrators').
+	// period, PBX and problems (settings.go, adminDomain), and not the
+	// instance's replication (GET /api/admin/replica is the instance
+	// administrators'), database, disk or uploads (nor does /healthz show
+	// them: opsAccess).
 	if d, ok := v.ServedDomain(own); ok && d != "" {
 		dv := v.ForDomain(d)
 		st.PBXName, st.RetentionDays = dv.PBXName, dv.RetentionDays
 	}
 	if own != "" {
 		st.Replica = replica.Status{State: "hidden"}
-		st.Health.Problems = s.problemsOf(st.Health.Problems, own)
+		st.Health = healthSummary{Status: rep.Status, Problems: s.problemsOf(rep.Problems, own)}
+		writeJSON(w, http.StatusOK, st)
+		return
 	}
+	uploads, free := s.ing.Uploads(), int64(0)
 	if n, err := s.db.FreeSize(r.Context()); err == nil {
-		st.DatabaseFree = n
+		free = n
 	}
+	st.UploadsNow, st.DatabaseFree, st.Health = &uploads, &free, rep
 	writeJSON(w, http.StatusOK, st)
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/coder/websocket"
 
@@ -312,40 +314,92 @@ func (s *Server) problemsOf(all []string, domain string) []string {
 }
 
 // wsGetPbxStatus answers {"mt":"GetPbxStatus"} with {"pbx":{…}}: of an
-// administrator of a domain, that domain's.
+// administrator of a domain, that domain's (which the client is then not
+// pushed again until it changes).
 func (s *Server) wsGetPbxStatus(ctx context.Context, c *wsClient, u store.User, body []byte) (any, error) {
+	d := s.managedDomain(u)
+	st := s.pbxStatus(d)
+	if d != "" {
+		if b, err := json.Marshal(st); err == nil {
+			c.notePBXStatus(b)
+		}
+	}
 	return struct {
 		PBX pbxStatusJSON `json:"pbx"`
-	}{s.pbxStatus(s.managedDomain(u))}, nil
+	}{st}, nil
+}
+
+// pbxPushes remembers, per domain, the PBX status last published for it,
+// so that an administrator of a domain is pushed only when their domain's
+// status changed: the timing of a push must not tell them that another
+// domain's PBX connected or dropped.
+type pbxPushes struct {
+	mu   sync.Mutex
+	last map[string][]byte // lower-case domain → pbxStatusJSON as JSON
 }
 
 // pushPBXStatus sends {"mt":"PbxStatus","pbx":{…}} to the subscribed
 // admins when the PBX connection changes, each the status of the domains
-// they administer.
+// they administer: an administrator of every domain at each change, an
+// administrator of a domain only when that domain's status differs from
+// what their client was last sent (or, before that, from what was last
+// published for the domain).
 func (s *Server) pushPBXStatus() {
+	s.pbxPush.mu.Lock()
+	defer s.pbxPush.mu.Unlock()
+	all := s.pbxStatus("")
+	bodies := map[string][]byte{} // lower-case domain → status as JSON
+	bodyOf := func(d string) ([]byte, error) {
+		if b, ok := bodies[d]; ok {
+			return b, nil
+		}
+		st := all
+		if d != "" {
+			st = s.pbxStatusOf(all, d)
+		}
+		b, err := json.Marshal(st)
+		if err != nil {
+			return nil, fmt.Errorf("push PBX status of %q: %w", d, err)
+		}
+		bodies[d] = b
+		return b, nil
+	}
+	// Every configured domain's status is kept current, whether or not
+	// one of its administrators is listening now.
+	if ds := s.set.Values().Domains; len(ds) > 1 {
+		for _, d := range ds {
+			if _, err := bodyOf(strings.ToLower(d)); err != nil {
+				s.log.Error("push PBX status", "err", err)
+				return
+			}
+		}
+	}
+	prev := s.pbxPush.last
+	defer func() {
+		delete(bodies, "")
+		s.pbxPush.last = bodies
+	}()
 	msgs := map[string][]byte{} // lower-case domain → message
-	var all *pbxStatusJSON
 	for _, c := range s.ws.subscribers() {
 		u := c.currentUser()
 		if u.Role != store.RoleAdmin {
 			continue
 		}
 		d := strings.ToLower(s.managedDomain(u))
+		body, err := bodyOf(d)
+		if err != nil {
+			s.log.Error("push PBX status", "err", err)
+			return
+		}
+		if d != "" && !c.pbxStatusChanged(body, prev[d]) {
+			continue
+		}
 		msg, ok := msgs[d]
 		if !ok {
-			if all == nil {
-				st := s.pbxStatus("")
-				all = &st
-			}
-			st := *all
-			if d != "" {
-				st = s.pbxStatusOf(st, d)
-			}
-			var err error
 			msg, err = json.Marshal(struct {
-				MT  string        `json:"mt"`
-				PBX pbxStatusJSON `json:"pbx"`
-			}{"PbxStatus", st})
+				MT  string          `json:"mt"`
+				PBX json.RawMessage `json:"pbx"`
+			}{"PbxStatus", body})
 			if err != nil {
 				s.log.Error("push PBX status", "err", err)
 				return
@@ -354,4 +408,29 @@ func (s *Server) pushPBXStatus() {
 		}
 		c.enqueue(msg)
 	}
+}
+
+// notePBXStatus remembers the PBX status (JSON) the client was given.
+func (c *wsClient) notePBXStatus(body []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pbxSent = body
+}
+
+// pbxStatusChanged reports whether body differs from the PBX status the
+// client was last given (if none, from published, the status last
+// published for its domain; if neither, it has changed), and if so
+// remembers it as given.
+func (c *wsClient) pbxStatusChanged(body, published []byte) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	was := c.pbxSent
+	if was == nil {
+		was = published
+	}
+	if was != nil && bytes.Equal(was, body) {
+		return false
+	}
+	c.pbxSent = body
+	return true
 }

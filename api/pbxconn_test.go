@@ -486,6 +486,11 @@ func TestPBXLicencePurge(t *testing.T) {
 		if u, _ := a.DB.User(a.Ctx, "ben"); u.Licensed {
 			t.Fatal("ben still licensed")
 		}
+		// The audit trail notes the deletion, by the service.
+		entries, _, err := a.DB.Audit(a.Ctx, store.AuditFilter{Action: store.AuditDeletedUnlicensed})
+		if err != nil || len(entries) != 1 || entries[0].RecordingID != ben || entries[0].Owner != "ben" || entries[0].By != "" {
+			t.Fatalf("audit of the purge: %+v, %v", entries, err)
+		}
 	})
 }
 

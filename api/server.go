@@ -116,6 +116,7 @@ type Server struct {
 	backups backups     // admin backups (ops.go)
 	rejects rejects     // refused uploads and CDRs, logged per source and minute (ingress.go)
 	audits  *auditQueue // listening and downloading, written in batches (activity.go)
+	pbxPush pbxPushes   // the PBX status last pushed per domain (pbxconn.go)
 	assets  *uiAssets   // the embedded UI, hashed and compressed once (assets.go)
 
 	// sessionsPruned is when (unix seconds) expired and idle sessions were

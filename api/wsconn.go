@@ -136,6 +136,9 @@ type wsClient struct {
 	pbx *pbxlink.Session
 	// manager is set when the PBX Manager plugin signed in (manager.go).
 	manager bool
+	// pbxSent is the PBX status (JSON) an administrator of a domain was
+	// last given, pushed or asked for (pushPBXStatus).
+	pbxSent []byte
 }
 
 // errSessionEnded: the session or account of a websocket client no longer

@@ -240,7 +240,7 @@ func TestMigrateAppObjectsDomains(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "rec.db")
-	db, err := OpenOptions(ctx, path, nil, Options{migrateTo: SchemaVersion() - 1, BcryptCost: bcrypt.MinCost})
+	db, err := OpenOptions(ctx, path, nil, Options{migrateTo: versionBefore(t, appObjectsDomainsMigration), BcryptCost: bcrypt.MinCost})
 	if err != nil {
 		t.Fatal(err)
 	}

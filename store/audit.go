@@ -19,10 +19,14 @@ const (
 	AuditUnprotected        = "unprotected"
 	AuditDeleted            = "deleted"
 	AuditDeletedByRetention = "deleted_by_retention"
+	// AuditDeletedUnlicensed: the licence purge deleted the recording, its
+	// owner holding no licence (by the service, as retention).
+	AuditDeletedUnlicensed = "deleted_unlicensed"
 )
 
 // AuditActions lists every action, in the order the apps offer them.
-var AuditActions = []string{AuditListened, AuditDownloaded, AuditProtected, AuditUnprotected, AuditDeleted, AuditDeletedByRetention}
+var AuditActions = []string{AuditListened, AuditDownloaded, AuditProtected, AuditUnprotected, AuditDeleted, AuditDeletedByRetention,
+	AuditDeletedUnlicensed}
 
 // AuditEntry is one line of the audit trail: who did what to which
 // recording, with the recording's other party as it was then (the
@@ -37,6 +41,9 @@ type AuditEntry struct {
 	PeerNumber  string
 	By          string // account name; "" for the service itself (retention)
 	ByName      string // its display name then
+	// Domain is the recording's domain (recordings.domain). AddAudit
+	// takes it from the recording while it exists if it is "".
+	Domain string
 }
 
 const auditMigration = "audit trail"
@@ -67,6 +74,25 @@ func migrateAudit(ctx context.Context, tx *sql.Tx) error {
 	)
 }
 
+const auditDomainMigration = "domains: the domain of each audit entry"
+
+// migrateAuditDomain gives each audit entry its recording's domain, so that
+// an entry of a recording that is gone stays that domain's (docs/pbx.md,
+// Domains). Existing entries take it from the recording while it exists,
+// else from the owner's account, else none ("": shown to the
+// administrators of every domain only).
+func migrateAuditDomain(ctx context.Context, tx *sql.Tx) error {
+	return execAll(ctx, tx,
+		`ALTER TABLE audit ADD COLUMN domain TEXT NOT NULL DEFAULT '' COLLATE NOCASE`,
+		`UPDATE audit SET domain = coalesce(
+			(SELECT r.domain FROM recordings r WHERE r.id = audit.recording_id),
+			(SELECT CASE WHEN count(DISTINCT u.domain) = 1 THEN max(u.domain) END FROM users u
+				WHERE audit.owner_key <> '' AND u.name_key = audit.owner_key),
+			'')`,
+		`CREATE INDEX audit_domain ON audit (domain, at, id)`,
+	)
+}
+
 // maxAuditBatch bounds the entries of one AddAudit call.
 const maxAuditBatch = 1000
 
@@ -94,7 +120,8 @@ func (db *DB) AddAudit(ctx context.Context, entries ...AuditEntry) error {
 	}
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		st, err := tx.PrepareContext(ctx, `INSERT INTO audit (at, action, recording_id, owner, owner_key, peer_name,
-			peer_number, by_user, by_key, by_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			peer_number, by_user, by_key, by_name, domain) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+			coalesce(nullif(?, ''), (SELECT domain FROM recordings WHERE id = ?), ''))`)
 		if err != nil {
 			return err
 		}
@@ -105,7 +132,7 @@ func (db *DB) AddAudit(ctx context.Context, entries ...AuditEntry) error {
 				at = db.now()
 			}
 			if _, err := st.ExecContext(ctx, at.UnixMilli(), e.Action, e.RecordingID, e.Owner, NameKey(e.Owner),
-				e.PeerName, e.PeerNumber, e.By, NameKey(e.By), e.ByName); err != nil {
+				e.PeerName, e.PeerNumber, e.By, NameKey(e.By), e.ByName, e.Domain, e.RecordingID); err != nil {
 				return err
 			}
 		}
@@ -115,6 +142,36 @@ func (db *DB) AddAudit(ctx context.Context, entries ...AuditEntry) error {
 		return fmt.Errorf("store: add audit: %w", err)
 	}
 	return nil
+}
+
+// auditServiceDeletes notes, in tx, that the service deleted the recordings
+// of gone (ID, owner, other party and domain as they were) for action:
+// retention or the licence purge, by nobody.
+func (db *DB) auditServiceDeletes(ctx context.Context, tx *sql.Tx, action string, gone []AuditEntry) error {
+	if len(gone) == 0 {
+		return nil
+	}
+	st, err := tx.PrepareContext(ctx, `INSERT INTO audit (at, action, recording_id, owner, owner_key, peer_name, peer_number,
+		domain) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	defer st.Close()
+	now := db.nowMS()
+	for _, e := range gone {
+		if _, err := st.ExecContext(ctx, now, action, e.RecordingID, e.Owner, NameKey(e.Owner), e.PeerName, e.PeerNumber,
+			e.Domain); err != nil {
+			return fmt.Errorf("audit %s of recording %d: %w", action, e.RecordingID, err)
+		}
+	}
+	return nil
+}
+
+// scanGone reads a deleted recording's audit facts from a DELETE …
+// RETURNING id, owner, peer_name, peer_number, domain.
+func scanGone(rows *sql.Rows) (AuditEntry, error) {
+	var e AuditEntry
+	return e, rows.Scan(&e.RecordingID, &e.Owner, &e.PeerName, &e.PeerNumber, &e.Domain)
 }
 
 // AuditFilter selects audit entries, newest first. Empty fields do not
@@ -129,13 +186,12 @@ type AuditFilter struct {
 	From, To  time.Time // bound At: From inclusive, To exclusive
 	Cursor    string    // from a previous page's next
 	Limit     int       // 0: 50; at most 500
-	// Domain, if set, selects the entries about that domain (any case):
-	// about its recordings, or, of a recording that is gone, about one
-	// owned by or acted on by an account of the domain.
+	// Domain, if set, selects the entries about that domain's recordings
+	// (any case), whether or not they still exist (audit.domain).
 	Domain string
 }
 
-const auditCols = `id, at, action, recording_id, owner, peer_name, peer_number, by_user, by_name`
+const auditCols = `id, at, action, recording_id, owner, peer_name, peer_number, by_user, by_name, domain`
 
 // Audit returns a page of entries matching f, newest first (by time, then
 // id: listening is written in batches, after the actions around it), and the cursor
@@ -187,11 +243,8 @@ func (db *DB) Audit(ctx context.Context, f AuditFilter) (_ []AuditEntry, next st
 		args = append(args, f.To.UnixMilli())
 	}
 	if f.Domain != "" {
-		where = append(where, `CASE WHEN EXISTS (SELECT 1 FROM recordings r WHERE r.id = audit.recording_id)
-			THEN recording_id IN (SELECT id FROM recordings WHERE domain = ? COLLATE NOCASE)
-			ELSE (owner_key <> '' AND owner_key IN (SELECT name_key FROM users WHERE domain = ? COLLATE NOCASE))
-				OR (by_key <> '' AND by_key IN (SELECT name_key FROM users WHERE domain = ? COLLATE NOCASE)) END`)
-		args = append(args, f.Domain, f.Domain, f.Domain)
+		where = append(where, "domain = ?") // the column compares NOCASE
+		args = append(args, f.Domain)
 	}
 	cond := func(extra string) string {
 		w := append([]string{}, where...)
@@ -227,7 +280,7 @@ func (db *DB) Audit(ctx context.Context, f AuditFilter) (_ []AuditEntry, next st
 	for rows.Next() {
 		var e AuditEntry
 		var at int64
-		if err := rows.Scan(&e.ID, &at, &e.Action, &e.RecordingID, &e.Owner, &e.PeerName, &e.PeerNumber, &e.By, &e.ByName); err != nil {
+		if err := rows.Scan(&e.ID, &at, &e.Action, &e.RecordingID, &e.Owner, &e.PeerName, &e.PeerNumber, &e.By, &e.ByName, &e.Domain); err != nil {
 			return nil, "", fmt.Errorf("store: audit: %w", err)
 		}
 		e.At = fromMS(at)

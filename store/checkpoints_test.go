@@ -248,7 +248,7 @@ func TestMigrateCheckpoints(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "rec.db")
-	db, err := OpenOptions(ctx, path, nil, Options{migrateTo: SchemaVersion() - 1, BcryptCost: bcrypt.MinCost})
+	db, err := OpenOptions(ctx, path, nil, Options{migrateTo: versionBefore(t, "render checkpoints stored with the analysis"), BcryptCost: bcrypt.MinCost})
 	if err != nil {
 		t.Fatal(err)
 	}

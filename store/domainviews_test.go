@@ -9,7 +9,7 @@ import (
 )
 
 // What an administrator of a domain is shown: that domain's CDRs, licence
-// figures, audit entries (of a recording that is gone, by the accounts)
+// figures, audit entries (by the domain of their recording, gone or not)
 // and log entries (of its accounts and recordings), in any case of the
 // domain; "" shows the whole instance's.
 func TestDomainViews(t *testing.T) {
@@ -44,9 +44,11 @@ func TestDomainViews(t *testing.T) {
 		// amy owned a recording of b.example (her phone uploaded there):
 		// the recording's domain decides while it exists.
 		AuditEntry{Action: AuditListened, RecordingID: recB, Owner: "amy", PeerName: "b2", By: "root"},
-		AuditEntry{Action: AuditDeleted, RecordingID: 9999, Owner: "amy", PeerName: "a-gone", By: "root"},
-		AuditEntry{Action: AuditDeleted, RecordingID: 9998, Owner: "", PeerName: "a-gone-by", By: "amy"},
-		AuditEntry{Action: AuditDeletedByRetention, RecordingID: 9997, Owner: "bea", PeerName: "b-gone"},
+		// Of a recording that is gone, the domain it was written with
+		// decides, not the accounts.
+		AuditEntry{Action: AuditDeleted, RecordingID: 9999, Owner: "amy", PeerName: "a-gone", By: "root", Domain: "a.example"},
+		AuditEntry{Action: AuditDeleted, RecordingID: 9998, Owner: "", PeerName: "b-gone-by-amy", By: "amy", Domain: "b.example"},
+		AuditEntry{Action: AuditDeletedByRetention, RecordingID: 9997, Owner: "bea", PeerName: "b-gone", Domain: "b.example"},
 		AuditEntry{Action: AuditDeletedByRetention, RecordingID: 9996, PeerName: "nobody-gone"},
 	); err != nil {
 		t.Fatal(err)
@@ -67,10 +69,10 @@ func TestDomainViews(t *testing.T) {
 		cdrs, audit, logs []string
 		assigned          int
 	}{
-		{"", []string{"<cdr none/>", "<cdr b/>", "<cdr a/>"}, []string{"nobody-gone", "b-gone", "a-gone-by", "a-gone", "b2", "b1", "a1"},
+		{"", []string{"<cdr none/>", "<cdr b/>", "<cdr a/>"}, []string{"nobody-gone", "b-gone", "b-gone-by-amy", "a-gone", "b2", "b1", "a1"},
 			[]string{"root", "service", "b-rec", "b-user", "a-rec", "a-user"}, 3},
-		{"a.example", []string{"<cdr a/>"}, []string{"a-gone-by", "a-gone", "a1"}, []string{"a-rec", "a-user"}, 1},
-		{"B.Example", []string{"<cdr b/>"}, []string{"b-gone", "b2", "b1"}, []string{"b-rec", "b-user"}, 1},
+		{"a.example", []string{"<cdr a/>"}, []string{"a-gone", "a1"}, []string{"a-rec", "a-user"}, 1},
+		{"B.Example", []string{"<cdr b/>"}, []string{"b-gone", "b-gone-by-amy", "b2", "b1"}, []string{"b-rec", "b-user"}, 1},
 		{"c.example", nil, nil, nil, 0},
 	} {
 		cdrs, err := db.CDRsIn(ctx, c.domain, 0, 0)

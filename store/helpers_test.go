@@ -103,3 +103,16 @@ func upload(t testing.TB, db *DB, domain, name, owner string, data []byte, sizes
 	}
 	return id
 }
+
+// versionBefore is the schema version just before the migration named name
+// runs (for upgrade tests, whatever is appended after it).
+func versionBefore(t testing.TB, name string) int {
+	t.Helper()
+	for i, m := range migrations {
+		if m.name == name {
+			return i
+		}
+	}
+	t.Fatalf("no migration %q", name)
+	return 0
+}

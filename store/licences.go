@@ -139,11 +139,16 @@ func (db *DB) PurgeUnlicensed(ctx context.Context) (deleted, keptProtected int64
 		if err != nil || !configured {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM recordings WHERE protected = 0 AND `+unlicensedCond)
+		gone, err := queryAll(ctx, tx, `DELETE FROM recordings WHERE protected = 0 AND `+unlicensedCond+`
+			RETURNING id, owner, peer_name, peer_number, domain`, scanGone)
 		if err != nil {
 			return err
 		}
-		deleted, _ = res.RowsAffected()
+		deleted = int64(len(gone))
+		// The audit trail notes each deletion in the same transaction.
+		if err := db.auditServiceDeletes(ctx, tx, AuditDeletedUnlicensed, gone); err != nil {
+			return err
+		}
 		return tx.QueryRowContext(ctx, `SELECT count(*) FROM recordings WHERE protected = 1 AND `+unlicensedCond).
 			Scan(&keptProtected)
 	})

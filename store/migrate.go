@@ -31,6 +31,7 @@ var migrations = []migration{
 	{domainsMigration, migrateDomains},                                        // domains.go
 	{"render checkpoints stored with the analysis", migrateCheckpoints},       // checkpoints.go
 	{appObjectsDomainsMigration, migrateAppObjectsDomains},                    // appobjects_domains.go
+	{auditDomainMigration, migrateAuditDomain},                                // audit.go
 }
 
 // SchemaVersion is the schema version this program creates and understands.

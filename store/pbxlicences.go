@@ -85,6 +85,12 @@ type PurgedRecording struct {
 	Owner  string
 }
 
+// purged is a recording a licence purge deleted: its audit facts and name.
+type purged struct {
+	e    AuditEntry
+	name string
+}
+
 // PurgeOwners deletes the recordings (not protected ones) of the given
 // owners, compared by their normalised names, and returns what it deleted
 // and how many protected ones it kept.
@@ -102,21 +108,22 @@ func (db *DB) PurgeOwnersIn(ctx context.Context, domain string, owners []string)
 	err = db.write(ctx, func(tx *sql.Tx) error {
 		deleted, keptProtected = nil, 0
 		for _, o := range owners {
-			rows, err := tx.QueryContext(ctx, `DELETE FROM recordings WHERE owner_key = ? AND protected = 0
+			gone, err := queryAll(ctx, tx, `DELETE FROM recordings WHERE owner_key = ? AND protected = 0
 				AND (? = '' OR domain = ? COLLATE NOCASE)
-				RETURNING id, domain, name, owner`, NameKey(o), domain, domain)
+				RETURNING id, owner, peer_name, peer_number, domain, name`, func(rows *sql.Rows) (purged, error) {
+				var p purged
+				return p, rows.Scan(&p.e.RecordingID, &p.e.Owner, &p.e.PeerName, &p.e.PeerNumber, &p.e.Domain, &p.name)
+			}, NameKey(o), domain, domain)
 			if err != nil {
 				return err
 			}
-			for rows.Next() {
-				var p PurgedRecording
-				if err := rows.Scan(&p.ID, &p.Domain, &p.Name, &p.Owner); err != nil {
-					rows.Close()
-					return err
-				}
-				deleted = append(deleted, p)
+			entries := make([]AuditEntry, 0, len(gone))
+			for _, p := range gone {
+				deleted = append(deleted, PurgedRecording{ID: p.e.RecordingID, Domain: p.e.Domain, Name: p.name, Owner: p.e.Owner})
+				entries = append(entries, p.e)
 			}
-			if err := rows.Close(); err != nil {
+			// The audit trail notes each deletion in the same transaction.
+			if err := db.auditServiceDeletes(ctx, tx, AuditDeletedUnlicensed, entries); err != nil {
 				return err
 			}
 			var kept int64

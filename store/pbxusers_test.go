@@ -31,7 +31,7 @@ func TestMigratePBXUsers(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "rec.db")
 	ctx := context.Background()
-	db, err := OpenOptions(ctx, path, nil, Options{migrateTo: SchemaVersion() - 1})
+	db, err := OpenOptions(ctx, path, nil, Options{migrateTo: versionBefore(t, pbxUsersMigration)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,6 +72,7 @@ out.enOne = i18n.tn('user.count.exact', 1);
 out.enListened = sentence(entry('listened', 'ute'), 'ute');
 out.enProtected = sentence({ action: 'protected', by: 'ute' }, 'ute');
 out.enRetention = sentence({ action: 'deleted_by_retention', peer_number: '200' }, 'ute');
+out.enUnlicensed = sentence({ action: 'deleted_unlicensed', peer_number: '200' }, 'ute');
 out.enTrunk = sentence({ action: 'listened', by: 'ute', peer_name: 'TRUNK', peer_number: '+4940555000' }, 'ute');
 console.log(JSON.stringify(out));
 `
@@ -91,7 +92,7 @@ console.log(JSON.stringify(out));
 		Unknown, EnToday, EnMany, EnOne      string
 		DeListened, DeOther                  string
 		EnListened, EnProtected, EnRetention string
-		EnTrunk                              string
+		EnTrunk, EnUnlicensed                string
 	}
 	if err := json.Unmarshal(b, &got); err != nil {
 		t.Fatalf("node said %s: %v", b, err)
@@ -121,6 +122,7 @@ console.log(JSON.stringify(out));
 		{"English sentence without party", got.EnProtected, "Recording protected."},
 		{"a trunk is no name", got.EnTrunk, "You listened to the call with +4940555000."},
 		{"English retention", got.EnRetention, "The recording of the call with 200 was deleted at the end of the retention period."},
+		{"English licence purge", got.EnUnlicensed, "The recording of the call with 200 was deleted: its owner holds no licence."},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s: %q, want %q", c.what, c.got, c.want)

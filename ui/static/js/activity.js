@@ -7,7 +7,7 @@ import { t } from './i18n.js';
 import { unsupported } from './api.js';
 
 const pageSize = 50;
-const actions = new Set(['listened', 'downloaded', 'protected', 'unprotected', 'deleted', 'deleted_by_retention']);
+const actions = new Set(['listened', 'downloaded', 'protected', 'unprotected', 'deleted', 'deleted_by_retention', 'deleted_unlicensed']);
 
 /**
  * sentence tells entry e in words; me is the signed-in user's name
@@ -19,6 +19,9 @@ export function sentence(e, me) {
   const action = actions.has(e.action) ? e.action : 'other';
   if (action === 'deleted_by_retention') {
     return party ? t('user.activity.retention', { party }) : t('user.activity.retentionNoParty');
+  }
+  if (action === 'deleted_unlicensed') {
+    return party ? t('user.activity.unlicensed', { party }) : t('user.activity.unlicensedNoParty');
   }
   const who = !e.by || e.by === me ? 'you' : 'other';
   const key = `user.activity.${action}.${who}${party ? '' : '.noParty'}`;

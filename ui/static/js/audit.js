@@ -7,7 +7,7 @@ import { dateTimeText, localDayStart } from './format.js';
 import { t } from './i18n.js';
 
 const pageSize = 100;
-export const auditActions = ['listened', 'downloaded', 'protected', 'unprotected', 'deleted', 'deleted_by_retention'];
+export const auditActions = ['listened', 'downloaded', 'protected', 'unprotected', 'deleted', 'deleted_by_retention', 'deleted_unlicensed'];
 
 /** actionText is an audit action in plain words. */
 export function actionText(a) {
@@ -106,7 +106,8 @@ export class AuditView {
   }
 
   row(e) {
-    const who = e.action === 'deleted_by_retention' ? t('admin.audit.byRetention') : (e.by_name && e.by_name !== e.by ? `${e.by_name} (${e.by})` : e.by ?? '');
+    const by = { deleted_by_retention: 'admin.audit.byRetention', deleted_unlicensed: 'admin.audit.byLicence' }[e.action];
+    const who = by ? t(by) : (e.by_name && e.by_name !== e.by ? `${e.by_name} (${e.by})` : e.by ?? '');
     const party = [String(e.peer_name ?? '').trim(), e.peer_number ?? ''].filter(Boolean).join(' · ');
     return h('tr', { 'data-action': e.action },
       h('td', { 'data-label': t('admin.audit.col.when') }, h('time', { datetime: e.at }, dateTimeText(e.at))),
