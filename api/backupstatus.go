@@ -44,6 +44,26 @@ type backupProgress struct {
 	// beforeWrite, when set (tests), runs before each write of the body
 	// with the bytes sent so far.
 	beforeWrite func(ctx context.Context, sent int64)
+	// lastStamp and sameStamp name backups taken within one second apart
+	// (fileName).
+	lastStamp string
+	sameStamp int
+}
+
+// fileName is the name a backup taken at t is saved under:
+// recordings-YYYYMMDD-HHMMSS.db, with -2, -3, … for more backups in the
+// same second, so that a browser saving them into one folder never
+// overwrites the one before.
+func (p *backupProgress) fileName(t time.Time) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	stamp := t.UTC().Format("20060102-150405")
+	if stamp != p.lastStamp {
+		p.lastStamp, p.sameStamp = stamp, 1
+		return "recordings-" + stamp + ".db"
+	}
+	p.sameStamp++
+	return "recordings-" + stamp + "-" + strconv.Itoa(p.sameStamp) + ".db"
 }
 
 func newBackupProgress(now func() time.Time) *backupProgress {

@@ -217,7 +217,7 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 	}
 	defer closeSnap()
 	s.log.Info("backup started", "user", u.Name, "bytes", snap.Size, "snapshot_took", time.Since(start))
-	name := "recordings-" + time.Now().UTC().Format("20060102-150405") + ".db"
+	name := p.fileName(time.Now())
 	p.sending(name, snap.Size)
 	w.Header().Set("Content-Type", "application/vnd.sqlite3")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
