@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"recordings/codec/snap"
+	"recordings/codec/snap/snaptest"
 )
 
 // TestStateResume snapshots the decoder before every 37th frame of the RTP
@@ -57,22 +58,7 @@ func TestStateResume(t *testing.T) {
 
 func TestStateRefused(t *testing.T) {
 	t.Parallel()
-	good := NewDecoder().AppendState(nil)
-	for name, b := range map[string][]byte{
-		"empty":     nil,
-		"version":   append([]byte{stateVersion + 1}, good[1:]...),
-		"truncated": good[:len(good)-1],
-		"trailing":  append(slices.Clip(good), 0),
-	} {
-		d := NewDecoder()
-		before := d.AppendState(nil)
-		if err := d.SetState(b); !errors.Is(err, snap.ErrState) {
-			t.Errorf("%s: SetState = %v, want ErrState", name, err)
-		}
-		if !bytes.Equal(d.AppendState(nil), before) {
-			t.Errorf("%s: a refused state changed the decoder", name)
-		}
-	}
+	snaptest.Refused(t, func() snaptest.Stater { return NewDecoder() }, stateVersion)
 }
 
 // FuzzSetState restores arbitrary bytes: a refused snapshot leaves the
