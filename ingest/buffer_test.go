@@ -45,6 +45,17 @@ func (r *pieceReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// openDB opens a new database for t, closed when t ends.
+func openDB(ctx context.Context, t *testing.T) *store.DB {
+	t.Helper()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "r.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 func callName(i int) string { return strings.Replace(aliceName, "-1-", fmt.Sprintf("-%d-", i+1), 1) }
 
 // TestUploadBuffersBounded streams many uploads at once, as fast as the
@@ -56,11 +67,7 @@ func callName(i int) string { return strings.Replace(aliceName, "-1-", fmt.Sprin
 func TestUploadBuffersBounded(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "r.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(ctx, t)
 	const uploads, budget = 40, 256 << 10
 	s := New(db, nil, Options{BufferBytes: budget, FlushInterval: time.Hour})
 	capture := callgen.Default(2000).Bytes() // 0.9 MB each
@@ -102,11 +109,7 @@ func TestUploadBuffersBounded(t *testing.T) {
 func TestUploadBufferRefusedReleased(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "r.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(ctx, t)
 	s := New(db, nil, Options{})
 	for _, body := range []io.Reader{strings.NewReader("GET / HTTP/1.1\r\n\r\n"), strings.NewReader(""),
 		&brokenReader{bytes.NewReader(callgen.Default(20).Bytes()[:2000])}} {
@@ -216,11 +219,7 @@ func ingestGoroutines() int {
 
 func TestUploadGoroutinesPerUpload(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "r.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(ctx, t)
 	s := New(db, nil, Options{FlushInterval: 50 * time.Millisecond})
 	capture := callgen.Default(20).Bytes()
 	// One upload first, so that what the store starts lazily (connections,
@@ -269,17 +268,14 @@ func TestUploadGoroutinesPerUpload(t *testing.T) {
 func TestChunkWriterGroupsWaitingChunks(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "r.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(ctx, t)
 	const per = store.MaxChunkSize // so that batchBytes/per chunks fill a batch
 	full := batchBytes / per
 	uploads := 1 + full + 3
 	big := bytes.Repeat([]byte{'c'}, per-10)
 	ids := make([]int64, uploads)
 	for i := range ids {
+		var err error
 		if ids[i], _, err = db.BeginUpload(ctx, "example.com", callName(i), store.FileName{RegName: "alice"}, "alice"); err != nil {
 			t.Fatal(err)
 		}
