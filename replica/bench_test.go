@@ -20,13 +20,7 @@ import (
 //
 //	go test -run '^$' -bench ReplicationLag -benchtime 5000x ./replica/
 func BenchmarkReplicationLag(b *testing.B) {
-	for _, tc := range []struct {
-		name   string
-		target func(testing.TB) target
-	}{
-		{"file", fileTarget},
-		{"s3", s3Target},
-	} {
+	for _, tc := range targets {
 		b.Run(tc.name, func(b *testing.B) {
 			tg := tc.target(b)
 			r := start(b, tg)

@@ -45,6 +45,15 @@ type target struct {
 	s3  replica.S3
 }
 
+// targets are the replica targets every replication test runs against.
+var targets = []struct {
+	name   string
+	target func(testing.TB) target
+}{
+	{"file", fileTarget},
+	{"s3", s3Target},
+}
+
 func fileTarget(t testing.TB) target {
 	return target{url: "file://" + filepath.Join(t.TempDir(), "replica")}
 }
@@ -172,13 +181,7 @@ func recordings(t *testing.T, path string) map[string]string {
 // the replica, which passes the integrity check; restore never overwrites.
 func TestReplicateAndRestore(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		name   string
-		target func(testing.TB) target
-	}{
-		{"file", fileTarget},
-		{"s3", s3Target},
-	} {
+	for _, tc := range targets {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			tg := tc.target(t)
@@ -286,13 +289,7 @@ func TestStatusReportsUnreachableReplica(t *testing.T) {
 // of recordings has the first batch and not the second.
 func TestRestoreToPointInTime(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct {
-		name   string
-		target func(testing.TB) target
-	}{
-		{"file", fileTarget},
-		{"s3", s3Target},
-	} {
+	for _, tc := range targets {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			tg := tc.target(t)
