@@ -113,15 +113,12 @@ func (s *Server) signInView(u store.User, r *http.Request) userJSON {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
-	switch d, ok := vals.ServedDomain(u.Domain); {
-	case u.Domain != "" && ok:
+	if d, ok := vals.ServedDomain(u.Domain); u.Domain != "" && ok {
 		v.AppDomain = d
-	default:
-		if d, ok := vals.ServedDomain(host); ok {
-			v.AppDomain = d
-		} else {
-			v.AppDomain = vals.DefaultDomain()
-		}
+	} else if d, ok := vals.ServedDomain(host); ok {
+		v.AppDomain = d
+	} else {
+		v.AppDomain = vals.DefaultDomain()
 	}
 	return v
 }
